@@ -1,0 +1,143 @@
+"""Redress: complaint handling for hospitals."""
+
+import os
+
+from flask import Flask, render_template, request, session
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+
+from . import config as config_module
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+
+def select_locale() -> str:
+    """?lang=zh|en switches and is remembered; otherwise the browser's Accept-Language."""
+    supported = ("zh", "en")
+    wanted = request.args.get("lang")
+    if wanted in supported:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in supported:
+        return session["lang"]
+    # Match on the primary subtag, so zh-CN, zh-Hans-CN and zh all pick Chinese.
+    for value, _quality in request.accept_languages:
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in supported:
+            return primary
+    return "zh"
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    # Production is what runs on PostgreSQL unless told otherwise; the embedded SQLite default is for
+    # trying it out and development.
+    config_name = config_name or os.environ.get("REDRESS_ENV") or (
+        "production" if os.environ.get("DATABASE_URL") else "development"
+    )
+    app.config.from_object(config_module.CONFIGS[config_name])
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(app.instance_path)
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment to run in production.")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from .database import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from .auth.models import load_user
+
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    from .admin.cli import register_cli
+    from .auth.routes import bp as auth_bp
+    from .complaints.routes import bp as complaints_bp
+    from .public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(complaints_bp)
+    register_cli(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask import g
+    from flask_babel import get_locale
+    from sqlalchemy import select
+
+    from .admin.models import Department
+    from .complaints import lifecycle, models
+    from .complaints.permissions import SEE_IDENTITY, VIEW, can
+    from .complaints.timeline import describe
+
+    def describe_event(event):
+        if "department_names" not in g:
+            g.department_names = {d.code: d.name for d in db.session.scalars(select(Department))}
+        return describe(event, g.department_names)
+
+    @app.context_processor
+    def helpers():
+        return {
+            "describe_event": describe_event,
+            "can": can,
+            "VIEW": VIEW,
+            "SEE_IDENTITY": SEE_IDENTITY,
+            "Action": lifecycle.Action,
+            "State": lifecycle.State,
+            "Role": lifecycle.Role,
+            "choices": models,
+            "current_lang": str(get_locale() or "zh"),
+        }
+
+    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", code=404, message=_("This page does not exist.")), 404
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("error.html", code=403, message=_("You are not allowed to do that.")), 403
+
+
+def _register_security_headers(app: Flask) -> None:
+    # The templates carry no inline script or style, so the policy can be strict from the start.
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    )
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint and not request.endpoint.startswith(("public.", "static")):
+            # Staff pages carry patient details: never keep them in shared caches or the back button.
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.vary.add("HX-Request")
+        return response

@@ -1,0 +1,56 @@
+"""Command-line tools for operators: `flask --app wsgi users create …`, `flask --app wsgi demo`."""
+
+import click
+from flask import Flask
+from sqlalchemy import or_, select
+
+from ..complaints.lifecycle import USER_ROLES, Role
+from ..extensions import db
+from .models import Department
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group()
+    def users():
+        """Staff accounts."""
+
+    @users.command("create")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice([r.value for r in USER_ROLES]), required=True)
+    @click.option("--department", "department_ref", help="Department code or name (heads only).")
+    @click.option("--name", "display_name", help="Name shown to colleagues (defaults to the username).")
+    @click.option("--password", help="Prompted for (hidden) when absent.")
+    def create_user(username, role, department_ref, display_name, password):
+        """Create a staff account."""
+        from ..auth.models import User
+
+        department = None
+        if role == Role.head:
+            if not department_ref:
+                raise click.UsageError("A department head needs --department.")
+            department = db.session.scalar(select(Department).where(or_(
+                Department.code == department_ref, Department.name_zh == department_ref,
+                Department.name_en == department_ref)))
+            if department is None:
+                raise click.UsageError(f"No department {department_ref!r}.")
+        elif department_ref:
+            raise click.UsageError("Only department heads belong to a department.")
+        if db.session.scalar(select(User).where(User.username == username)):
+            raise click.UsageError(f"User {username!r} exists already.")
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 8:
+            raise click.UsageError("Use a password of at least 8 characters.")
+        user = User(username=username, display_name=display_name or username, role=role, department=department)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"Created {role} {username}" + (f" ({department.code})" if department else ""))
+
+    @app.cli.command("demo")
+    def demo():
+        """Load the demo hospital (idempotent) and print the demo logins."""
+        from ..demo import load_demo
+
+        for line in load_demo():
+            click.echo(line)

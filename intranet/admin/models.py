@@ -1,0 +1,40 @@
+"""Reference data maintained by the administrator: departments and complaint categories."""
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    # clinical, nursing, medical technology, administrative…: for the monthly analysis
+    kind: Mapped[str] = mapped_column(String(32), default="clinical")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def name(self) -> str:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        return self.name_en if locale and locale.language == "en" else self.name_zh
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    name = Department.name

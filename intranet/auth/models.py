@@ -1,0 +1,82 @@
+"""Staff accounts. The public never logs in: they hold a reference and a tracking code."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..admin.models import Department
+from ..complaints.lifecycle import USER_ROLES, Role
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+
+# argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
+_hasher = PasswordHasher()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # A department head belongs to a department; nobody else is tied to one.
+        CheckConstraint("(role = 'head') = (department_id IS NOT NULL)", name="head_has_department"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(
+        Enum(*[r.value for r in USER_ROLES], name="user_role", native_enum=False, create_constraint=True,
+             length=16)
+    )
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the session cookie's user id: bumping it (logout, deactivation, new password) makes every
+    # cookie issued before it worthless, on every device.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at = mapped_column(UTCDateTime)
+
+    department: Mapped[Department | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        try:
+            _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if _hasher.check_needs_rehash(self.password_hash):
+            self.set_password(password)
+        return True
+
+    def end_all_sessions(self) -> None:
+        self.session_version += 1
+
+    # Flask-Login
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+def load_user(user_id: str) -> User | None:
+    try:
+        ident, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, ident)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user

@@ -1,0 +1,348 @@
+"""Complaints, their timeline, and the per-year reference counter."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    case,
+    literal,
+    or_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..admin.models import Category, Department
+from ..auth.models import User
+from ..extensions import db
+from ..timeutil import UTCDateTime, today, utcnow
+from .lifecycle import OPEN, TERMINAL, WITH_DEPARTMENT, State
+
+
+class Choice(enum.StrEnum):
+    """A stored code with a translated label; subclasses list LABELS."""
+
+    @property
+    def label(self) -> str:
+        return str(self.LABELS()[self])
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class Channel(Choice):
+    phone = "phone"
+    walk_in = "walk_in"
+    letter = "letter"
+    email = "email"
+    online = "online"
+    suggestion_box = "suggestion_box"
+    survey = "survey"
+    referral = "referral"  # 12320 / 12345 / health commission
+    other = "other"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            Channel.phone: _l("Phone"),
+            Channel.walk_in: _l("Walk-in"),
+            Channel.letter: _l("Letter"),
+            Channel.email: _l("Email"),
+            Channel.online: _l("Online form"),
+            Channel.suggestion_box: _l("Suggestion box"),
+            Channel.survey: _l("Satisfaction survey"),
+            Channel.referral: _l("Regulator or hotline referral (12320/12345)"),
+            Channel.other: _l("Other"),
+        }
+
+
+class Severity(Choice):
+    minor = "minor"
+    serious = "serious"
+    major = "major"  # 重大: leadership told at once, approves the response
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {Severity.minor: _l("Minor"), Severity.serious: _l("Serious"), Severity.major: _l("Major")}
+
+
+class Complexity(Choice):
+    simple = "simple"
+    several_departments = "several_departments"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            Complexity.simple: _l("Simple (one department)"),
+            Complexity.several_departments: _l("Involves several departments"),
+        }
+
+
+class Responsibility(Choice):
+    upheld = "upheld"
+    partly_upheld = "partly_upheld"
+    not_upheld = "not_upheld"
+    malicious = "malicious"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            Responsibility.upheld: _l("Upheld"),
+            Responsibility.partly_upheld: _l("Partly upheld"),
+            Responsibility.not_upheld: _l("Not upheld"),
+            Responsibility.malicious: _l("Malicious complaint"),
+        }
+
+
+class ContactMethod(Choice):
+    """How the complainant was (or wants to be) told something."""
+
+    phone = "phone"
+    in_person = "in_person"
+    written = "written"
+    email = "email"
+    sms = "sms"
+    online = "online"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            ContactMethod.phone: _l("Phone call"),
+            ContactMethod.in_person: _l("In person"),
+            ContactMethod.written: _l("Letter (in writing)"),
+            ContactMethod.email: _l("Email"),
+            ContactMethod.sms: _l("Text message"),
+            ContactMethod.online: _l("Online (tracking page)"),
+        }
+
+
+class ComplainantRelation(Choice):
+    patient = "patient"
+    family = "family"
+    other = "other"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            ComplainantRelation.patient: _l("The patient"),
+            ComplainantRelation.family: _l("Family member or carer"),
+            ComplainantRelation.other: _l("Someone else on the patient's behalf"),
+        }
+
+
+def _enum(choice: type[enum.StrEnum], name: str, **kw) -> Enum:
+    # VARCHAR + CHECK constraint on both databases: adding a value is a migration of a constraint,
+    # not an ALTER TYPE.
+    return Enum(*[m.value for m in choice], name=name, native_enum=False, create_constraint=True, length=32,
+                **kw)
+
+
+def _in(states) -> str:
+    return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
+
+
+class ReferenceCounter(db.Model):
+    """One row per year; incremented with UPDATE … RETURNING in the complaint's own transaction."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(db.Model):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        CheckConstraint(f"status NOT IN {_in(WITH_DEPARTMENT)} OR department_id IS NOT NULL",
+                        name="department_when_assigned"),
+        CheckConstraint("status NOT IN ('signed_off', 'awaiting_approval') OR signed_off_at IS NOT NULL",
+                        name="signed_off_has_signature"),
+        CheckConstraint("status NOT IN ('responded', 'closed') OR responded_at IS NOT NULL",
+                        name="responded_has_response"),
+        CheckConstraint("status <> 'not_accepted' OR decline_reason IS NOT NULL", name="declined_has_reason"),
+        CheckConstraint("channel <> 'letter' OR wants_written_reply", name="letter_answered_in_writing"),
+        CheckConstraint("escalation_level >= 0", name="escalation_level_not_negative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_complaints_status_department", "status", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    tracking_code_hash: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(_enum(State, "complaint_status"), index=True)
+    # Optimistic locking: SQLAlchemy adds "AND version = ?" to every UPDATE and raises if it matched
+    # nothing, and forms carry the version the person saw.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # How and when it arrived
+    channel: Mapped[str] = mapped_column(_enum(Channel, "complaint_channel"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # Who is complaining
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    complainant_name: Mapped[str | None] = mapped_column(String(120))
+    complainant_relation: Mapped[str | None] = mapped_column(_enum(ComplainantRelation, "complainant_relation"))
+    complainant_phone: Mapped[str | None] = mapped_column(String(40))
+    complainant_email: Mapped[str | None] = mapped_column(String(254))
+    preferred_reply: Mapped[str | None] = mapped_column(_enum(ContactMethod, "preferred_reply"))
+    wants_written_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    patient_name: Mapped[str | None] = mapped_column(String(120))
+    patient_record_number: Mapped[str | None] = mapped_column(String(40))
+
+    # What happened
+    incident_on: Mapped[date | None] = mapped_column(Date)
+    subject_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    subject_ward: Mapped[str | None] = mapped_column(String(120))
+    what_happened: Mapped[str] = mapped_column(Text)
+    desired_outcome: Mapped[str | None] = mapped_column(Text)
+
+    # Triage
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    severity: Mapped[str] = mapped_column(_enum(Severity, "complaint_severity"), default=Severity.minor.value)
+    complexity: Mapped[str] = mapped_column(_enum(Complexity, "complaint_complexity"),
+                                            default=Complexity.simple.value)
+    triaged_at = mapped_column(UTCDateTime)
+    acknowledged_at = mapped_column(UTCDateTime)
+    acknowledged_via: Mapped[str | None] = mapped_column(_enum(ContactMethod, "acknowledged_via"))
+
+    # Assignment and deadlines (hospital dates; stored when set, moved only by an extension)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assigned_at = mapped_column(UTCDateTime)
+    sent_back_at = mapped_column(UTCDateTime)
+    acknowledge_due_on: Mapped[date] = mapped_column(Date)
+    response_due_on: Mapped[date] = mapped_column(Date)
+    follow_up_due_on: Mapped[date | None] = mapped_column(Date)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Investigation
+    findings: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(Text)
+    responsibility: Mapped[str | None] = mapped_column(_enum(Responsibility, "responsibility"))
+    remedy: Mapped[str | None] = mapped_column(Text)
+    corrective_actions: Mapped[str | None] = mapped_column(Text)
+    findings_recorded_at = mapped_column(UTCDateTime)
+
+    # Sign-off (签字认可) and approval
+    response_text: Mapped[str | None] = mapped_column(Text)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at = mapped_column(UTCDateTime)
+
+    # Response given to the complainant
+    responded_at = mapped_column(UTCDateTime)
+    responded_on: Mapped[date | None] = mapped_column(Date)
+    response_method: Mapped[str | None] = mapped_column(_enum(ContactMethod, "response_method"))
+
+    # Follow-up (回访)
+    followed_up_at = mapped_column(UTCDateTime)
+    follow_up_method: Mapped[str | None] = mapped_column(_enum(ContactMethod, "follow_up_method"))
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    follow_up_comment: Mapped[str | None] = mapped_column(Text)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at = mapped_column(UTCDateTime)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    subject_department: Mapped[Department | None] = relationship(foreign_keys=[subject_department_id])
+    category: Mapped[Category | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id", cascade="save-update, merge",
+        lazy="select",
+    )
+
+    @property
+    def state(self) -> State:
+        return State(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    @property
+    def is_major(self) -> bool:
+        return self.severity == Severity.major
+
+    @hybrid_property
+    def due_on(self) -> date | None:
+        """The next obligation's date: response until responded, then the follow-up."""
+        if self.status in (State.responded,):
+            return self.follow_up_due_on
+        if self.status in TERMINAL:
+            return None
+        return self.response_due_on
+
+    @due_on.inplace.expression
+    @classmethod
+    def _due_on_expression(cls):
+        return case(
+            (cls.status == State.responded.value, cls.follow_up_due_on),
+            (cls.status.in_([s.value for s in TERMINAL]), literal(None, Date)),
+            else_=cls.response_due_on,
+        )
+
+    @classmethod
+    def overdue_clause(cls, on: date):
+        """Open and past a deadline: acknowledgement, response, or follow-up."""
+        return and_(
+            cls.status.in_([s.value for s in OPEN]),
+            or_(cls.due_on < on, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on)),
+        )
+
+    def deadline_status(self) -> str | None:
+        """'overdue', 'due_soon' (due today or the next day) or None, for badges."""
+        if not self.is_open:
+            return None
+        now = today()
+        if (self.due_on and self.due_on < now) or (
+            self.acknowledged_at is None and self.acknowledge_due_on < now
+        ):
+            return "overdue"
+        if self.due_on and (self.due_on - now).days <= 1:
+            return "due_soon"
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Complaint {self.reference} {self.status}>"
+
+
+class ComplaintEvent(db.Model):
+    """The timeline: one immutable row per action. Never updated, never deleted."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the public or the system
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()

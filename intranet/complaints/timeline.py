@@ -1,0 +1,69 @@
+"""How an event's recorded data reads on the timeline."""
+
+from flask_babel import lazy_gettext as _l
+
+from .models import Channel, Complexity, ContactMethod, Responsibility, Severity
+
+FIELD_LABELS = {
+    "channel": _l("Channel"),
+    "category_id": None,  # shown by name elsewhere; the id means nothing to a reader
+    "severity": _l("Severity"),
+    "complexity": _l("Complexity"),
+    "acknowledged_via": _l("Acknowledged by"),
+    "what_was_done": _l("What was done"),
+    "method": _l("Method"),
+    "reason": _l("Reason"),
+    "complainant_told": _l("Complainant told"),
+    "told_via": _l("Told by"),
+    "department": _l("Department"),
+    "previous_department": _l("Previous department"),
+    "response_due_on": _l("Response due"),
+    "note": _l("Note"),
+    "findings": _l("Findings"),
+    "cause": _l("Cause"),
+    "responsibility": _l("Responsibility"),
+    "remedy": _l("Remedy"),
+    "corrective_actions": _l("Corrective actions"),
+    "response_text": _l("Response"),
+    "signed_by": _l("Signed by"),
+    "comment": _l("Comment"),
+    "responded_on": _l("Date told"),
+    "satisfied": _l("Satisfied"),
+    "clock": None,
+    "from": _l("Was due"),
+    "to": _l("Now due"),
+    "complainant_told_via": _l("Complainant told by"),
+    "level": _l("Escalation level"),
+    "text": _l("Note"),
+}
+
+VALUE_ENUMS = {
+    "channel": Channel,
+    "severity": Severity,
+    "complexity": Complexity,
+    "acknowledged_via": ContactMethod,
+    "method": ContactMethod,
+    "told_via": ContactMethod,
+    "complainant_told_via": ContactMethod,
+    "responsibility": Responsibility,
+}
+
+
+def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
+    """(label, value) pairs for the event's data, in a reader's words."""
+    rows = []
+    for key, value in (event.data or {}).items():
+        label = FIELD_LABELS.get(key, key)
+        if label is None:
+            continue
+        if key in VALUE_ENUMS:
+            try:
+                value = VALUE_ENUMS[key](value).label
+            except ValueError:
+                pass
+        elif key in ("department", "previous_department"):
+            value = departments.get(value, value)
+        elif isinstance(value, bool):
+            value = _l("Yes") if value else _l("No")
+        rows.append((str(label), str(value)))
+    return rows

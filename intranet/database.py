@@ -1,0 +1,34 @@
+"""Engine set-up that differs between SQLite (embedded default) and PostgreSQL (production)."""
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE for writes.
+
+    pysqlite's own transaction handling issues a deferred BEGIN, and a deferred transaction that later
+    wants to write fails with "database is locked" when another worker got there first, busy timeout or
+    not. So we take over BEGIN ourselves: requests that can write (anything but GET/HEAD) and the CLI
+    take the write lock up front and wait for it; page views read under WAL without blocking anyone.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)

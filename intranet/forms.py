@@ -1,0 +1,39 @@
+"""Form pieces shared by every domain."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+
+class PostForm(FlaskForm):
+    """A CSRF-only form, for POST buttons that send nothing else (log out, accept)."""
+
+
+def optional_choice(choices_fn):
+    """Prepend an empty choice to an enum's choices, evaluated per request (labels are translated)."""
+
+    def choices():
+        return [("", _l("— choose —"))] + choices_fn()
+
+    return choices
+
+
+def strip(value):
+    """Filter: surrounding whitespace is not content, so '   ' counts as empty."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class VersionField(HiddenField):
+    """The complaint version the person saw; the action is refused if it changed since."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        try:
+            self.data = int(self.data)
+        except (TypeError, ValueError):
+            self.data = None
+
+    def pre_validate(self, form):
+        if self.data is None:
+            raise ValidationError(_l("The form is out of date: reload the page and try again."))

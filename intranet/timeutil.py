@@ -1,0 +1,58 @@
+"""Time: stored in UTC, shown and counted in the hospital's time zone (SPEC §8)."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in Python; naive UTC in SQLite, timestamptz in PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def hospital_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["REDRESS_TIMEZONE"])
+
+
+def local(dt: datetime) -> datetime:
+    return dt.astimezone(hospital_tz())
+
+
+def today() -> date:
+    """The date at the hospital now: deadlines are hospital dates."""
+    return utcnow().astimezone(hospital_tz()).date()
+
+
+def add_working_days(start: date, days: int) -> date:
+    """`days` working days after `start`, Monday to Friday.
+
+    The deadlines issue replaces this with the Chinese public-holiday calendar (with 调休 make-up days).
+    """
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current

@@ -1,0 +1,62 @@
+"""Fetch the front-end libraries from the npm registry, check their integrity, serve them locally.
+
+Third-party code is never committed. Each package is pinned to an exact version and to the registry's
+sha512 integrity hash; `npm pack` downloads the tarball, this script checks the hash itself, and copies
+the one file we serve into static/vendor/ (git-ignored). Run by `make install`.
+"""
+
+import base64
+import hashlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR = ROOT / "static" / "vendor"
+
+# package, exact version, sha512 integrity (from `npm view PACKAGE@VERSION dist.integrity`), file → served as
+ASSETS = [
+    (
+        "htmx.org",
+        "2.0.11",
+        "sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA==",
+        {"package/dist/htmx.min.js": "htmx.min.js"},
+    ),
+]
+
+
+def integrity(path: Path) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+
+
+def fetch(name: str, version: str, expected: str, files: dict[str, str]) -> None:
+    stamp = VENDOR / f".{name}@{version}"
+    if stamp.exists() and all((VENDOR / target).exists() for target in files.values()):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            ["npm", "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]
+        tarball = Path(tmp) / out
+        actual = integrity(tarball)
+        if actual != expected:
+            sys.exit(f"{name}@{version}: integrity mismatch\n  expected {expected}\n  got      {actual}")
+        VENDOR.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tarball) as archive:
+            for member, target in files.items():
+                source = archive.extractfile(member)
+                with open(VENDOR / target, "wb") as handle:
+                    shutil.copyfileobj(source, handle)
+    for old in VENDOR.glob(f".{name}@*"):
+        old.unlink()
+    stamp.write_text(expected + "\n")
+    print(f"fetched {name}@{version} (integrity checked)")
+
+
+if __name__ == "__main__":
+    for asset in ASSETS:
+        fetch(*asset)
