@@ -1,5 +1,7 @@
 """Time: stored in UTC, shown and counted in the hospital's time zone (SPEC §8)."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,8 +30,22 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Set by clock_at(): lets the demo (and frozen-time tests) act "as of" another moment through the same code.
+_frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _frozen_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime):
+    """Within the block, utcnow() and today() answer as of `moment` (an aware datetime)."""
+    token = _frozen_now.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)
 
 
 def hospital_tz() -> ZoneInfo:

@@ -1,0 +1,96 @@
+"""Fixtures: one migrated database per run (SQLite by default, PostgreSQL when DATABASE_URL is set),
+emptied after every test; factory fixtures for departments, staff and complaints in any state."""
+
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from intranet import create_app
+from intranet.extensions import db
+from tests import factories
+
+POSTGRES = bool(os.environ.get("DATABASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if POSTGRES:
+        from intranet.config import database_url as normalise
+
+        return normalise("")
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_hashing():
+    """argon2 at production cost makes each test user take ~50 ms; the flow is the same at low cost."""
+    from argon2 import PasswordHasher
+
+    from intranet.auth import models as auth_models
+    from intranet.complaints import operations
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    saved = auth_models._hasher, operations._code_hasher
+    auth_models._hasher = operations._code_hasher = cheap
+    yield
+    auth_models._hasher, operations._code_hasher = saved
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    from intranet import config
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(database_url)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()  # the real migrations, not create_all: the suite proves they work
+    return app
+
+
+def _empty_tables():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if db.engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+
+
+@pytest.fixture
+def world(app_ctx):
+    """Two departments, a category, and one user per role (heads of both departments)."""
+    return factories.make_world()
+
+
+@pytest.fixture
+def client(app_ctx):
+    return app_ctx.test_client()
+
+
+def csrf_token(client, path="/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, user) -> None:
+    """Log in through the session cookie (the login page itself is tested in test_auth)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
