@@ -42,6 +42,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(config_module.CONFIGS[config_name])
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(app.instance_path)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(os.path.dirname(app.root_path), "translations")
     app.config.update(overrides)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):

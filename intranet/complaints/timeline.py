@@ -1,5 +1,7 @@
 """How an event's recorded data reads on the timeline."""
 
+from contextlib import suppress
+
 from flask_babel import lazy_gettext as _l
 
 from .models import Channel, Complexity, ContactMethod, Responsibility, Severity
@@ -57,10 +59,8 @@ def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
         if label is None:
             continue
         if key in VALUE_ENUMS:
-            try:
+            with suppress(ValueError):
                 value = VALUE_ENUMS[key](value).label
-            except ValueError:
-                pass
         elif key in ("department", "previous_department"):
             value = departments.get(value, value)
         elif isinstance(value, bool):
