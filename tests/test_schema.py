@@ -63,3 +63,18 @@ def test_reference_numbers_are_unique(world):
     first = factories.make_complaint(world)
     second = factories.make_complaint(world)
     _raw_update(second, f"reference = '{first.reference}'")
+
+
+def test_timeline_events_cannot_be_changed(world):
+    complaint = factories.make_complaint(world, State.registered)
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("UPDATE complaint_events SET action = 'note' WHERE complaint_id = :id"),
+                           {"id": complaint.id})
+    db.session.rollback()
+
+
+def test_timeline_events_cannot_be_deleted(world):
+    complaint = factories.make_complaint(world, State.registered)
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("DELETE FROM complaint_events WHERE complaint_id = :id"), {"id": complaint.id})
+    db.session.rollback()
