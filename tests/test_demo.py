@@ -1,0 +1,55 @@
+"""The demo hospital (`flask --app wsgi demo`): every state, the documented logins, a believable timeline,
+and a second run that adds nothing."""
+
+from sqlalchemy import func, select
+
+from intranet.auth.models import User
+from intranet.complaints.lifecycle import State
+from intranet.complaints.models import Complaint, Severity
+from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
+from intranet.extensions import db
+
+LOGINS = ["reception", "leadership", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
+
+
+def _row_counts() -> dict[str, int]:
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(app_ctx):
+    lines = load_demo()
+    printed = "\n".join(lines)
+
+    statuses = set(db.session.scalars(select(Complaint.status).distinct()))
+    assert statuses == {state.value for state in State}
+    for state in State:
+        assert state.value in printed
+
+    assert "head-card" in LOGINS
+    for username in LOGINS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        assert user is not None, username
+        assert user.check_password(PASSWORD), username
+        assert username in printed
+    assert PASSWORD in printed
+    for code, *_rest in DEPARTMENTS:
+        head = db.session.scalar(select(User).where(User.username == head_username(code)))
+        assert head.role == "head" and head.department.code == code
+
+    complaints = db.session.scalars(select(Complaint)).all()
+    for complaint in complaints:
+        times = [event.at for event in complaint.events]
+        assert times == sorted(times) and times[0] == complaint.received_at, complaint.reference
+        # A major complaint is answered only after leadership approved the response.
+        if complaint.severity == Severity.major and complaint.state in (State.signed_off, State.responded,
+                                                                         State.closed):
+            assert "approve" in [event.action for event in complaint.events], complaint.reference
+    assert any(c.reopened_count for c in complaints)
+    assert any(c.escalation_level for c in complaints)
+    assert any(c.confidential for c in complaints) and any(c.anonymous for c in complaints)
+
+    before = _row_counts()
+    again = load_demo()
+    assert _row_counts() == before
+    assert "nothing new" in again[0]
