@@ -19,7 +19,7 @@ assets: $(STAMP)
 
 translations: $(STAMP)
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(VENV)/bin/pybabel compile --quiet -d translations; fi
+		$(VENV)/bin/pybabel compile -d translations; fi
 
 # Refresh the catalogues after changing user-facing strings; then translate the new entries.
 messages: $(STAMP)

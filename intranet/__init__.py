@@ -5,6 +5,7 @@ import os
 from flask import Flask, render_template, request, session
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from . import config as config_module
 from .extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -118,6 +119,15 @@ def _register_template_helpers(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(error):
         return render_template("error.html", code=404, message=_("This page does not exist.")), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        # Usually a form left open past a logout, or a page from another session: say so in plain words.
+        message = _("This form has expired or did not come from this site, so nothing was saved. "
+                    "Go back, reload the page and try again.")
+        if request.headers.get("HX-Request"):
+            return render_template("complaints/_message.html", message=message, kind="error"), 400
+        return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(403)
     def forbidden(error):

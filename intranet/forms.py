@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import HiddenField, SelectChoice
 from wtforms.validators import ValidationError
 
 
@@ -14,7 +14,7 @@ def optional_choice(choices_fn):
     """Prepend an empty choice to an enum's choices, evaluated per request (labels are translated)."""
 
     def choices():
-        return [("", _l("— choose —"))] + choices_fn()
+        return [SelectChoice("", _l("— choose —"))] + choices_fn()
 
     return choices
 

@@ -5,6 +5,8 @@ import os
 import re
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -39,13 +41,30 @@ def cheap_hashing():
     auth_models._hasher, operations._code_hasher = saved
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Requests in a test run inside the test's app context (so they share its database session); clear
+    `g` first so that each request starts as a real one would: Flask-Login and Flask-Babel cache the
+    current user and locale there."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    app.test_client_class = FreshGlobalsClient
     from intranet import config
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(database_url)
     with app.app_context():
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                # Everything a previous run left, functions and triggers included.
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
         db.drop_all()
         with db.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..admin.models import Category, Department
 from ..extensions import db
@@ -12,16 +12,19 @@ from .lifecycle import Action
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Responsibility, Severity
 
 F = [strip]
+# Something@something.something, no spaces: WTForms' Email() needs the email_validator package, which is not
+# installed (any typed address crashed the form), and a complaint should not be refused over a fussy check.
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def department_choices():
     rows = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
-    return [("", _l("— choose —"))] + [(str(d.id), d.name) for d in rows]
+    return [SelectChoice("", _l("— choose —"))] + [SelectChoice(str(d.id), d.name) for d in rows]
 
 
 def category_choices():
     rows = db.session.scalars(select(Category).where(Category.active).order_by(Category.code)).all()
-    return [("", _l("— choose —"))] + [(str(c.id), c.name) for c in rows]
+    return [SelectChoice("", _l("— choose —"))] + [SelectChoice(str(c.id), c.name) for c in rows]
 
 
 def _int_or_none(value):
@@ -52,7 +55,7 @@ class ComplaintDetailsForm(PostForm):
     complainant_name = StringField(_l("Complainant's name"), filters=F, validators=[Length(max=120)])
     complainant_phone = StringField(_l("Phone number"), filters=F, validators=[Length(max=40)])
     complainant_email = StringField(_l("Email address"), filters=F,
-                                    validators=[Optional(), Email(message=_l("Enter a valid email address.")),
+                                    validators=[Optional(), Regexp(EMAIL, message=_l("Enter a valid email address.")),
                                                 Length(max=254)])
     patient_name = StringField(_l("Patient's name"), filters=F, validators=[Length(max=120)])
     patient_record_number = StringField(_l("Medical record or admission number"), filters=F,
@@ -90,7 +93,7 @@ class LogComplaintForm(ComplaintDetailsForm):
                               validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
-    acknowledged_via = SelectField(_l("Acknowledged to the complainant by"),
+    acknowledged_via = SelectField(_l("Acknowledgement sent to the complainant via"),
                                    choices=optional_choice(ContactMethod.choices), validators=[Optional()])
 
     def complaint_data(self) -> dict:
@@ -123,7 +126,7 @@ class TriageForm(ActionForm):
                               validators=[required(_l("Choose a category."))])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
-    acknowledged_via = SelectField(_l("Acknowledged to the complainant by"),
+    acknowledged_via = SelectField(_l("Acknowledgement sent to the complainant via"),
                                    choices=optional_choice(ContactMethod.choices), validators=[Optional()])
 
 
@@ -135,14 +138,14 @@ class ResolveOnTheSpotForm(ActionForm):
 class DeclineForm(ActionForm):
     reason = _reason(_l("Why it is not accepted"))
     complainant_told = _reason(_l("What the complainant was told"))
-    told_via = _method(_l("Told by"))
+    told_via = _method(_l("Complainant told via"))
 
 
 class AssignForm(ActionForm):
     department_id = SelectField(_l("Department"), choices=department_choices, coerce=_int_or_none,
                                 validators=[required(_l("Choose a department."))])
     response_due_on = DateField(_l("Response due"), validators=[Optional()])
-    acknowledged_via = SelectField(_l("Acknowledged to the complainant by"),
+    acknowledged_via = SelectField(_l("Acknowledgement sent to the complainant via"),
                                    choices=optional_choice(ContactMethod.choices), validators=[Optional()])
     note = TextAreaField(_l("Note for the department"), filters=F, validators=[Length(max=5000)])
 
@@ -188,7 +191,7 @@ class RespondForm(ActionForm):
 class FollowUpForm(ActionForm):
     method = _method(_l("How the follow-up was made"))
     satisfied = RadioField(_l("Is the complainant satisfied?"),
-                           choices=[("yes", _l("Satisfied")), ("no", _l("Not satisfied"))],
+                           choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
                            validators=[InputRequired(message=_l("Choose satisfied or not satisfied."))])
     comment = TextAreaField(_l("What they said"), filters=F, validators=[Length(max=5000)])
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from wtforms import SelectChoice
 
 from ..admin.models import Category, Department
 from ..auth.models import User
@@ -40,8 +41,8 @@ class Choice(enum.StrEnum):
         return str(self.LABELS()[self])
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
+    def choices(cls) -> list[SelectChoice]:
+        return [SelectChoice(m.value, m.label) for m in cls]
 
 
 class Channel(Choice):
@@ -306,12 +307,13 @@ class Complaint(db.Model):
         )
 
     @classmethod
-    def overdue_clause(cls, on: date):
-        """Open and past a deadline: acknowledgement, response, or follow-up."""
-        return and_(
-            cls.status.in_([s.value for s in OPEN]),
-            or_(cls.due_on < on, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on)),
-        )
+    def overdue_clause(cls, on: date, acknowledgement: bool = True):
+        """Open and past a deadline: the response or follow-up, and (unless told not to) acknowledgement,
+        which is reception's clock rather than the department's."""
+        late = cls.due_on < on
+        if acknowledgement:
+            late = or_(late, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on))
+        return and_(cls.status.in_([s.value for s in OPEN]), late)
 
     def deadline_status(self) -> str | None:
         """'overdue', 'due_soon' (due today or the next day) or None, for badges."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -238,8 +239,15 @@ def _assign(c: Complaint, user: User, data: dict) -> dict:
     if department is None or not department.active:
         raise ActionInvalid({"department_id": str(_l("Choose an active department."))})
     due = data.get("response_due_on") or c.response_due_on
-    if due < today():
-        raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
+    if due != c.response_due_on:
+        # The department may be given a tighter date, never a later one: a later date is an extension,
+        # which needs a reason and the complainant told.
+        if due > c.response_due_on:
+            raise ActionInvalid({"response_due_on": str(_l(
+                "The response is due by %(date)s; to give more time, extend the deadline with a reason.",
+                date=format_date(c.response_due_on, "medium")))})
+        if due < today():
+            raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
     transfer = c.department_id is not None and c.state != State.registered
     previous = c.department.code if c.department else None
     c.department_id = department.id
@@ -304,6 +312,7 @@ def _respond(c: Complaint, user: User, data: dict) -> dict:
     c.responded_on = responded_on
     c.responded_at = utcnow()
     c.follow_up_due_on = add_working_days(responded_on, FOLLOW_UP_DAYS)
+    _acknowledge(c, {"acknowledged_via": method.value})  # told the answer, so told it was received (late)
     return {"method": method.value, "responded_on": responded_on, "response_text": data["response_text"]}
 
 
@@ -392,6 +401,9 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict,
     if transition.escalates_with(data):
         complaint.escalation_level += 1
         event_data["level"] = complaint.escalation_level
+    # Every action updates the row, so the version goes up once per event even when nothing else on the
+    # complaint changed (a note): events_since() and the optimistic lock count on it.
+    complaint.updated_at = utcnow()
     event = _append_event(complaint, user, action, from_state, event_data)
     try:
         db.session.flush()

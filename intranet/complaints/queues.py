@@ -53,7 +53,8 @@ QUEUES: dict[Role, list[Queue]] = {
         Queue("new", _l("New for my department"), lambda u: and_(_mine(u), _status(State.assigned))),
         Queue("investigating", _l("Investigating"),
               lambda u: and_(_mine(u), _status(State.investigating, State.awaiting_approval))),
-        Queue("overdue", _l("Overdue"), lambda u: and_(_mine(u), Complaint.overdue_clause(today()))),
+        Queue("overdue", _l("Overdue"),
+              lambda u: and_(_mine(u), Complaint.overdue_clause(today(), acknowledgement=False))),
         Queue("history", _l("My department's history"), lambda u: _mine(u), newest_first=True),
     ],
     Role.leadership: [

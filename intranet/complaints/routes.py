@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db, htmx
-from ..timeutil import local
+from ..timeutil import hospital_tz, local, utcnow
 from . import operations, queues
 from .forms import ACTION_FORMS, LogComplaintForm, form_for
 from .lifecycle import COMPLAINT_ACTIONS, Action, Role
@@ -29,14 +31,20 @@ def staff_only():
     """Every page here is for logged-in staff (login_required runs before the view)."""
 
 
-def _load(reference: str) -> Complaint:
+def _find(reference: str) -> Complaint | None:
+    """The complaint, if the current user may see it; a head asking for another department's complaint
+    learns nothing, not even that it exists."""
     complaint = db.session.scalar(
         select(Complaint)
         .where(Complaint.reference == reference)
         .options(selectinload(Complaint.events).joinedload(ComplaintEvent.actor))
     )
-    # A head asking for another department's complaint learns nothing, not even that it exists.
-    if complaint is None or not can(current_user, VIEW, complaint):
+    return complaint if complaint is not None and can(current_user, VIEW, complaint) else None
+
+
+def _load(reference: str) -> Complaint:
+    complaint = _find(reference)
+    if complaint is None:
         abort(404)
     return complaint
 
@@ -96,13 +104,8 @@ def new():
         data = form.complaint_data()
         received_at = None
         if form.received_at.data:
-            from datetime import datetime, time
-
-            from ..timeutil import hospital_tz, utcnow
-
-            received_at = datetime.combine(form.received_at.data, time(9), tzinfo=hospital_tz())
-            if received_at > utcnow():
-                received_at = utcnow()
+            # A letter or suggestion-box slip logged later: its clocks run from the day it arrived.
+            received_at = min(datetime.combine(form.received_at.data, time(9), tzinfo=hospital_tz()), utcnow())
         result = operations.create(current_user, data, received_at=received_at)
         db.session.commit()
         flash(_("Complaint %(reference)s logged. Tracking code for the complainant: %(code)s",
@@ -121,7 +124,13 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     if failed:
         forms[failed[0]] = failed[1]
     return dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
-                **extra)
+                suggested=_suggested(complaint, actions), **extra)
+
+
+def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
+    """The next step to open on the page: the first primary action not already done."""
+    done = {Action.triage: complaint.triaged_at, Action.record_findings: complaint.findings_recorded_at}
+    return next((a for a in actions if a.transition.primary and not done.get(a)), None)
 
 
 @bp.get("/complaints/<reference>")
@@ -147,9 +156,15 @@ def act(reference: str, action_name: str):
         abort(404)
     if action not in COMPLAINT_ACTIONS:
         abort(404)
-    complaint = _load(reference)
+    complaint = _find(reference)
+    if complaint is None:
+        if not htmx:
+            abort(404)
+        # In place of the row or card the person acted on (e.g. it was moved to another department).
+        message = _("This complaint is not in your work any more (it may have been moved to another department).")
+        return render_template("complaints/_message.html", message=message, kind="error"), 404
     form = ACTION_FORMS[action](formdata=request.form, prefix=action.value)
-    row = request.args.get("fragment") == "row"
+    row = bool(htmx) and request.args.get("fragment") == "row"
 
     try:
         # The version check comes first: the usual reason an action is no longer allowed is that
@@ -167,12 +182,12 @@ def act(reference: str, action_name: str):
         return _conflict(conflict, row)
     except operations.ActionRefused:
         db.session.rollback()
-        return _refused(reference, action)
+        return _refused(reference, action, row)
     except operations.ActionInvalid as invalid:
         db.session.rollback()
         for name, message in invalid.errors.items():
             getattr(form, name).errors = list(getattr(form, name).errors) + [message]
-        return _invalid(reference, action, form)
+        return _invalid(reference, action, form, row)
 
     complaint = result.complaint
     message = _("%(action)s: done. Now: %(state)s.", action=action.label, state=complaint.state.label)
@@ -208,8 +223,17 @@ def _respond_with(reference: str, status: int, **extra):
     return (_card if htmx else _page)(reference, status, **extra)
 
 
-def _invalid(reference: str, action: Action, form):
+def _invalid(reference: str, action: Action, form, row: bool = False):
+    if row:  # a queue-row button has no fields: the only thing that can be wrong is a stale page
+        message = _("The form is out of date: reload the page and try again.")
+        return _row_refusal(reference, message, 422)
     return _respond_with(reference, 422, failed=(action, form))
+
+
+def _row_refusal(reference: str, message: str, status: int):
+    body = render_block("complaints/queue.html", "row", c=_load(reference), message=message, visible=True,
+                        error=True)
+    return body, status
 
 
 def _row(complaint: Complaint, message: str, visible: bool = True):
@@ -218,8 +242,11 @@ def _row(complaint: Complaint, message: str, visible: bool = True):
 
 
 def _safe_next() -> bool:
-    target = request.args.get("next", "")
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+    # The login page's check: it also sees through "/\t/evil.example", which the redirect turns into
+    # "//evil.example".
+    from ..auth.routes import safe_next
+
+    return safe_next(request.args.get("next")) is not None
 
 
 def _conflict(conflict: operations.Conflict, row: bool):
@@ -237,15 +264,15 @@ def _conflict(conflict: operations.Conflict, row: bool):
         for e in conflict.events
     ]
     message = _("Someone else acted on this complaint first, so your change was not saved.")
-    if htmx and row:
-        body = render_block("complaints/queue.html", "row", c=complaint, message=message, visible=True,
-                            error=True)
-        return body, 409
+    if row:
+        return _row_refusal(complaint.reference, message, 409)
     return _respond_with(complaint.reference, 409, conflict=message, happened=happened)
 
 
-def _refused(reference: str, action: Action):
+def _refused(reference: str, action: Action, row: bool = False):
     complaint = _load(reference)
     message = _("You cannot do “%(action)s” on this complaint now (it is: %(state)s).",
                 action=action.label, state=complaint.state.label)
+    if row:
+        return _row_refusal(reference, message, 403)
     return _respond_with(reference, 403, conflict=message)

@@ -1,7 +1,9 @@
 """How an event's recorded data reads on the timeline."""
 
 from contextlib import suppress
+from datetime import date
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from .models import Channel, Complexity, ContactMethod, Responsibility, Severity
@@ -11,12 +13,12 @@ FIELD_LABELS = {
     "category_id": None,  # shown by name elsewhere; the id means nothing to a reader
     "severity": _l("Severity"),
     "complexity": _l("Complexity"),
-    "acknowledged_via": _l("Acknowledged by"),
+    "acknowledged_via": _l("Acknowledged via"),
     "what_was_done": _l("What was done"),
     "method": _l("Method"),
     "reason": _l("Reason"),
     "complainant_told": _l("Complainant told"),
-    "told_via": _l("Told by"),
+    "told_via": _l("Told via"),
     "department": _l("Department"),
     "previous_department": _l("Previous department"),
     "response_due_on": _l("Response due"),
@@ -34,7 +36,7 @@ FIELD_LABELS = {
     "clock": None,
     "from": _l("Was due"),
     "to": _l("Now due"),
-    "complainant_told_via": _l("Complainant told by"),
+    "complainant_told_via": _l("Complainant told via"),
     "level": _l("Escalation level"),
     "text": _l("Note"),
 }
@@ -50,6 +52,8 @@ VALUE_ENUMS = {
     "responsibility": Responsibility,
 }
 
+DATE_KEYS = {"response_due_on", "responded_on", "from", "to"}
+
 
 def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
     """(label, value) pairs for the event's data, in a reader's words."""
@@ -63,6 +67,9 @@ def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
                 value = VALUE_ENUMS[key](value).label
         elif key in ("department", "previous_department"):
             value = departments.get(value, value)
+        elif key in DATE_KEYS and isinstance(value, str):
+            with suppress(ValueError):
+                value = format_date(date.fromisoformat(value), "medium")
         elif isinstance(value, bool):
             value = _l("Yes") if value else _l("No")
         rows.append((str(label), str(value)))

@@ -70,5 +70,7 @@ def track():
             # The same words for an unknown reference and a wrong code.
             form.code.errors = [_("We could not find a complaint with that reference and tracking code.")]
             return render_template("public/track.html", form=form), 422
+    elif form.is_submitted():
+        return render_template("public/track.html", form=form), 422  # as every other form with errors
     status_text = PUBLIC_STATUS[complaint.state]() if complaint else None
     return render_template("public/track.html", form=form, complaint=complaint, status_text=status_text)

@@ -1,0 +1,384 @@
+"""SPEC §3: one transition table decides which action, by which role, from which state, to which state.
+
+Every cell of state × action × role is tried through HTTP, the way a browser posts the action's form.
+The expected outcome is read from the table itself (the role is in the action's roles, the state is in its
+sources, and a department head acts only on their own department's complaints), never from can():
+
+- allowed: 302, the complaint is in the table's target state, one new event records action and from → to,
+  and the version went up by one;
+- refused: 403, or 404 when the person may not even see the complaint (a head, for a complaint that is not
+  their department's); and nothing changed: status, version, events and every column as they were.
+
+The people are reception, leadership, admin, the head of the complaint's department (cardiology, once it
+has one) and the head of another department (nursing). Beside the HTTP matrix, can() is checked against
+the table for every cell in plain Python, and the table itself for reachability and coverage.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from intranet.auth.models import User
+from intranet.complaints import operations
+from intranet.complaints.forms import ACTION_FORMS
+from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, OPEN, TRANSITIONS, Action, Role, State
+from intranet.complaints.models import Complaint, ComplaintEvent
+from intranet.complaints.permissions import can
+from intranet.extensions import db
+from tests import factories
+from tests.conftest import csrf_token, login
+
+# The people tried on every cell: keys of factories.World, with the role each one has.
+PEOPLE = {
+    "reception": Role.reception,
+    "leadership": Role.leadership,
+    "admin": Role.admin,
+    "head": Role.head,  # head of cardiology, the department every assigned complaint goes to
+    "other_head": Role.head,  # head of nursing
+}
+PEOPLE_IDS = {
+    "reception": "reception",
+    "leadership": "leadership",
+    "admin": "admin",
+    "head": "head-of-its-department",
+    "other_head": "head-of-another-department",
+}
+
+# Where a complaint goes when the table's target is decided by the complaint and the data (SPEC §3):
+# "sign off → signed_off, or awaiting_approval if major"; "follow up → closed if satisfied; reopened →
+# investigating (and escalated) if not".
+MAJOR = "major"
+NOT_SATISFIED = "not-satisfied"
+
+
+@dataclass(frozen=True)
+class Case:
+    """An action, and for the actions whose target depends on the case, which case."""
+
+    action: Action
+    variant: str = ""
+
+    def __str__(self) -> str:
+        return self.action.value + (f"[{self.variant}]" if self.variant else "")
+
+
+# Every complaint action in every state; the other branch of each decided target only where it can apply.
+CASES = [Case(action) for action in COMPLAINT_ACTIONS]
+VARIANT_CASES = [Case(Action.sign_off, MAJOR), Case(Action.follow_up, NOT_SATISFIED)]
+
+# The matrix: one test per state × action, trying each person in turn (a subtest each, so every failing
+# cell is reported on its own). A refused cell changes nothing, so the next person gets the same complaint.
+GROUPS = [
+    pytest.param(state, case, id=f"{state.value}-{case}")
+    for state in State
+    for case in CASES
+] + [
+    pytest.param(state, case, id=f"{state.value}-{case}")
+    for case in VARIANT_CASES
+    for state in sorted(TRANSITIONS[case.action].sources)
+]
+
+
+# --- what the table says ---------------------------------------------------------------------------
+
+
+def owns(role: Role, user_department_id, complaint_department_id) -> bool:
+    return role == Role.head and complaint_department_id is not None and user_department_id == complaint_department_id
+
+
+def table_allows(action: Action, role: Role, state: State, user_department_id=None,
+                 complaint_department_id=None) -> bool:
+    transition = TRANSITIONS[action]
+    if role not in transition.roles:
+        return False
+    if transition.sources is None:  # creates a complaint: never done to an existing one
+        return False
+    if state not in transition.sources:
+        return False
+    if role == Role.head and transition.own_department:
+        return owns(role, user_department_id, complaint_department_id)
+    return True
+
+
+def table_target(case: Case, complaint: Complaint) -> State:
+    """The state the table sends the complaint to, for a case the test knows the answer of."""
+    transition = TRANSITIONS[case.action]
+    if transition.target is None:
+        return complaint.state
+    if not callable(transition.target):
+        return transition.target
+    if case.action == Action.sign_off:
+        return State.awaiting_approval if complaint.is_major else State.signed_off
+    if case.action == Action.follow_up:
+        if case.variant != NOT_SATISFIED:
+            return State.closed
+        return State.investigating if complaint.department_id else State.registered
+    raise AssertionError(f"no expectation written for {case.action}'s decided target")
+
+
+def table_escalates(case: Case) -> bool:
+    escalates = TRANSITIONS[case.action].escalates
+    if callable(escalates):  # follow-up: only when the complainant is not satisfied
+        return case.variant == NOT_SATISFIED
+    return escalates
+
+
+def expected_status(user: User, case: Case, complaint: Complaint) -> int:
+    role = Role(user.role)
+    if role == Role.head and not owns(role, user.department_id, complaint.department_id):
+        return 404  # a head learns nothing of another department's complaints, not even that they exist
+    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id):
+        return 302
+    return 403
+
+
+# --- the data each action's form needs ---------------------------------------------------------------
+
+
+def form_fields(case: Case, world, complaint: Complaint, token: str) -> dict[str, str]:
+    """The action's valid form, as a browser posts it: every field prefixed with the action's name."""
+    action = case.action
+    data = dict(factories.action_data(action, world))
+    if action == Action.extend:
+        # Later than the current due date, whichever clock is running.
+        current = max(d for d in (complaint.response_due_on, complaint.follow_up_due_on) if d)
+        data["new_due_on"] = current + timedelta(days=7)
+    if action == Action.follow_up:
+        data["satisfied"] = case.variant != NOT_SATISFIED
+    fields = {}
+    for name, value in data.items():
+        if value is None:
+            continue
+        if name == "satisfied":
+            value = "yes" if value else "no"  # radio buttons
+        elif isinstance(value, bool):
+            if not value:
+                continue  # an unticked checkbox sends nothing
+            value = "y"
+        elif isinstance(value, date):
+            value = value.isoformat()
+        fields[f"{action.value}-{name}"] = str(value)
+    fields[f"{action.value}-version"] = str(complaint.version)
+    fields[f"{action.value}-csrf_token"] = token
+    return fields
+
+
+def prepare(case: Case, world, state: State) -> Complaint:
+    """A complaint in `state`, with what the action needs done before it (signing off needs findings)."""
+    complaint = factories.make_complaint(world, state, **({"severity": "major"} if case.variant == MAJOR else {}))
+    if case.action == Action.sign_off and state in TRANSITIONS[Action.record_findings].sources:
+        operations.perform(world.head, Action.record_findings, complaint,
+                           factories.action_data(Action.record_findings, world), complaint.version)
+        db.session.commit()
+    return complaint
+
+
+# --- reading the database -----------------------------------------------------------------------------
+
+COLUMNS = [attr.key for attr in inspect(Complaint).column_attrs]
+
+
+def snapshot(complaint_id: int) -> dict:
+    db.session.expire_all()
+    complaint = db.session.get(Complaint, complaint_id)
+    return {key: getattr(complaint, key) for key in COLUMNS}
+
+
+def events_of(complaint_id: int) -> list[ComplaintEvent]:
+    return list(db.session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id).order_by(ComplaintEvent.id)
+    ))
+
+
+# --- browsing ----------------------------------------------------------------------------------------------
+
+
+class Browser:
+    """One person's browser: a test client whose every request runs in its own application context.
+
+    People take turns at it, like at a ward's shared computer: each logs in (which replaces the user in
+    the session cookie) and acts. The test's own context stays pushed (it owns the fixtures' session);
+    sharing it with the requests would share `g` too, and with it the logged-in user, the locale and "CSRF
+    already checked". A request in its own context has its own session, as it would on a server, and sees
+    only what was committed.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.token = None  # the session's CSRF token, taken from a page once logged in
+
+    def session_transaction(self):
+        return self.client.session_transaction()
+
+    def _request(self, method, *args, **kwargs):
+        # End the test's transaction first: SQLite lets one writer at a time, and the request writes.
+        db.session.rollback()
+        with self.app.app_context():
+            return getattr(self.client, method)(*args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._request("get", *args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self._request("post", *args, **kwargs)
+
+
+def act_as(browser: Browser, user, case: Case, world, complaint: Complaint):
+    """Log in, post the action's form (with the browser's CSRF token) and return the response."""
+    login(browser, user)
+    if browser.token is None:
+        browser.token = csrf_token(browser, "/queue")
+    fields = form_fields(case, world, complaint, browser.token)
+    return browser.post(f"/complaints/{complaint.reference}/{case.action.value}", data=fields)
+
+
+# --- the matrix -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("state", "case"), GROUPS)
+def test_action_through_http_does_what_the_table_says(app, world, subtests, state, case):
+    browser = Browser(app)
+    complaint = None
+    for person in PEOPLE:
+        with subtests.test(person=PEOPLE_IDS[person]):
+            if complaint is None:
+                complaint = prepare(case, world, state)
+            user = world.user(person)
+            expected = expected_status(user, case, complaint)
+            target = table_target(case, complaint) if expected == 302 else None
+            before = snapshot(complaint.id)
+            events_before = len(events_of(complaint.id))
+
+            response = act_as(browser, user, case, world, complaint)
+
+            after = snapshot(complaint.id)
+            events = events_of(complaint.id)
+            if after != before or len(events) != events_before:
+                complaint = None  # the next person gets a complaint as the factories built it
+            assert response.status_code == expected, response.get_data(as_text=True)[:2000]
+            if expected != 302:
+                assert after == before, "a refused action changed the complaint"
+                assert len(events) == events_before, "a refused action wrote an event"
+                continue
+
+            assert after["status"] == target.value
+            assert target in TRANSITIONS[case.action].possible_targets()
+            assert after["version"] == before["version"] + 1
+            assert after["escalation_level"] == before["escalation_level"] + (1 if table_escalates(case) else 0)
+            assert len(events) == events_before + 1
+            event = events[-1]
+            assert (event.action, event.from_state, event.to_state) == (case.action.value, state.value,
+                                                                         target.value)
+            assert event.actor_id == user.id
+
+
+def test_follow_up_not_satisfied_without_a_department_goes_back_to_reception(app, world):
+    """Resolved on the spot, never assigned: an unsatisfied complainant sends it back to be assigned."""
+    complaint = factories.make_complaint(world, State.submitted)
+    operations.perform(world.reception, Action.resolve_on_the_spot, complaint,
+                       factories.action_data(Action.resolve_on_the_spot, world), complaint.version)
+    db.session.commit()
+    assert complaint.state == State.responded and complaint.department_id is None
+    case = Case(Action.follow_up, NOT_SATISFIED)
+    before = snapshot(complaint.id)
+
+    response = act_as(Browser(app), world.reception, case, world, complaint)
+
+    assert response.status_code == 302
+    after = snapshot(complaint.id)
+    assert after["status"] == table_target(case, db.session.get(Complaint, complaint.id)) == State.registered
+    assert after["escalation_level"] == before["escalation_level"] + 1
+    assert after["reopened_count"] == before["reopened_count"] + 1
+    assert after["version"] == before["version"] + 1
+
+
+# --- can() is the table -------------------------------------------------------------------------------------
+
+CARDIOLOGY, NURSING = 1, 2
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_can_agrees_with_the_table_in_every_cell(role):
+    """Pure python: every action × state × role × (no department, own department, another department)."""
+    user = None if role == Role.public else User(role=role.value, active=True,
+                                                 department_id=CARDIOLOGY if role == Role.head else None)
+    disagreements = []
+    for action in COMPLAINT_ACTIONS:
+        for state in State:
+            for department_id in (None, CARDIOLOGY, NURSING):
+                complaint = Complaint(status=state.value, department_id=department_id)
+                expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
+                                        department_id)
+                if can(user, action, complaint) != expected:
+                    disagreements.append((action.value, state.value, department_id, expected))
+    assert disagreements == []
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_creating_a_complaint_is_for_the_public_and_reception_only(role):
+    user = None if role == Role.public else User(role=role.value, active=True)
+    for action in (a for a, t in TRANSITIONS.items() if t.sources is None):
+        assert can(user, action) == (role in TRANSITIONS[action].roles)
+        # Creating actions are never done to an existing complaint.
+        assert not can(user, action, Complaint(status=State.submitted.value))
+
+
+# --- the matrix covers the whole table ------------------------------------------------------------------------
+
+
+def test_every_state_is_reachable_from_a_new_complaint():
+    reached = {t.target for t in TRANSITIONS.values() if t.sources is None}
+    frontier = set(reached)
+    while frontier:
+        state = frontier.pop()
+        for transition in TRANSITIONS.values():
+            if transition.sources and state in transition.sources:
+                for target in transition.possible_targets() - reached:
+                    reached.add(target)
+                    frontier.add(target)
+    assert reached == set(State)
+
+
+def test_the_matrix_covers_every_state_action_and_role():
+    tried = {(group.values[0], group.values[1].action) for group in GROUPS}
+    assert tried == {(s, a) for s in State for a in COMPLAINT_ACTIONS}
+    # Every action in the table is in the matrix, or creates the complaint (tested with the public form
+    # and intake).
+    creating = {a for a, t in TRANSITIONS.items() if t.sources is None}
+    assert set(COMPLAINT_ACTIONS) | creating == set(Action) == set(TRANSITIONS)
+    assert creating == {Action.submit, Action.log}
+    # Each action has a form to post, and every staff role is tried (heads both ways).
+    assert set(ACTION_FORMS) == set(COMPLAINT_ACTIONS)
+    assert set(PEOPLE.values()) == {Role.reception, Role.leadership, Role.admin, Role.head}
+    # The factories can build a complaint in every state, and each decided target has its cases here.
+    assert set(factories.PATHS) == set(State)
+    decided = {a for a, t in TRANSITIONS.items() if callable(t.target)}
+    assert decided == {c.action for c in VARIANT_CASES}
+    # Escalating and extending work on every open complaint, notes on every one.
+    assert TRANSITIONS[Action.extend].sources == OPEN
+    assert TRANSITIONS[Action.note].sources == set(State)
+
+
+def test_every_allowed_cell_and_every_refusal_occurs():
+    """The matrix is not vacuous: each action is allowed somewhere and refused somewhere."""
+    for action in COMPLAINT_ACTIONS:
+        cells = [table_allows(action, role, state, CARDIOLOGY, CARDIOLOGY)
+                 for state in State for role in PEOPLE.values()]
+        assert any(cells) and not all(cells), action
+
+
+# Complaints the factories build in these states belong to cardiology (they went through assignment).
+_STATES_WITH_CARDIOLOGY = frozenset(state for state, path in factories.PATHS.items()
+                                    if any(action == Action.assign for action, _ in path)
+                                    and not any(action == Action.send_back for action, _ in path))
+
+
+def test_factories_build_complaints_where_the_matrix_expects(world):
+    for state in State:
+        complaint = factories.make_complaint(world, state)
+        expected = world.cardiology.id if state in _STATES_WITH_CARDIOLOGY else None
+        assert complaint.department_id == expected, state
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == len(State)

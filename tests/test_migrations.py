@@ -1,0 +1,93 @@
+"""The migrations and the models describe the same schema, and every migration can be undone and redone."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+
+from intranet.complaints.lifecycle import State
+from intranet.extensions import db
+from tests import factories
+
+
+def differences() -> list:
+    """What autogenerate would write into a new migration now (it must be nothing)."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                "compare_server_default": True})
+        diff = compare_metadata(context, db.metadata)
+        connection.rollback()
+    return diff
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        connection.rollback()
+    return revision
+
+
+def tables() -> set[str]:
+    db.engine.dispose()  # drop pooled connections that cached the old schema
+    return set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_one_head(app_ctx):
+    assert len(script_directory().get_heads()) == 1
+
+
+def test_models_and_migrations_agree(app_ctx):
+    assert current_revision() == script_directory().get_current_head()
+    assert differences() == []
+    assert tables() == set(db.metadata.tables)
+
+
+def test_downgrade_to_base_and_upgrade_again(app_ctx):
+    # Some data in place, as on a real server.
+    world = factories.make_world()
+    factories.make_complaint(world, State.investigating)
+    factories.make_complaint(world, State.closed)
+    db.session.remove()  # nothing may hold a lock on the tables while they are dropped
+
+    downgrade(revision="base")
+    assert current_revision() is None
+    assert tables() == set()
+
+    upgrade()
+    assert current_revision() == script_directory().get_current_head()
+    assert tables() == set(db.metadata.tables)
+    assert differences() == []
+    # And the schema works: the whole lifecycle runs on it.
+    world = factories.make_world()
+    assert factories.make_complaint(world, State.closed).state == State.closed
+
+
+def test_each_migration_steps_down_and_up(app_ctx):
+    """One revision at a time, so that a downgrade that only works from the head is caught too."""
+    script = script_directory()
+    revisions = [r.revision for r in script.walk_revisions()]  # head first
+    db.session.remove()
+    for expected in [*revisions[1:], None]:
+        downgrade(revision="-1")
+        assert current_revision() == expected
+    for expected in reversed(revisions):
+        upgrade(revision="+1")
+        assert current_revision() == expected
+        downgrade(revision="-1")  # and back once more from each step
+        upgrade(revision="+1")
+        assert current_revision() == expected
+    assert differences() == []
+
+
+def test_upgrade_is_a_no_op_at_head(app_ctx):
+    upgrade()
+    assert current_revision() == script_directory().get_current_head()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        connection.rollback()

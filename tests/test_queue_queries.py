@@ -1,0 +1,155 @@
+"""No query per row: the number of SQL statements behind a queue page or a complaint page does not grow with
+the rows or timeline events it shows."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from intranet.admin.models import Category, Department
+from intranet.complaints import operations
+from intranet.complaints.lifecycle import Action, State
+from intranet.extensions import db
+from tests import factories
+
+
+@contextmanager
+def counting_statements():
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements_for(app, user_id_cookie: str, url: str, headers=None) -> tuple[list[str], str]:
+    """GET `url` as a fresh request would run in production: its own app context, session and `g`."""
+    db.session.commit()  # nothing of the test's own work left open (SQLite would keep an old snapshot)
+    with app.app_context():
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user_id_cookie
+            session["_fresh"] = True
+        with counting_statements() as statements:
+            response = client.get(url, headers=headers or {})
+        assert response.status_code == 200, response.status_code
+        return list(statements), response.get_data(as_text=True)
+
+
+def spread_complaints(world, n: int, start: int = 0):
+    """`n` complaints in a mix of states, each with its own department and category, so that a lazy load
+    per row cannot hide behind the session's identity map."""
+    for i in range(start, start + n):
+        department = Department(code=f"D{i:03d}", name_zh=f"科室{i}", name_en=f"Department {i}")
+        category = Category(code=f"C{i:03d}", name_zh=f"类别{i}", name_en=f"Category {i}")
+        db.session.add_all([department, category])
+        db.session.flush()
+        complaint = operations.create(None, factories.public_complaint_data(what_happened=f"Complaint {i}")).complaint
+        db.session.commit()
+        if i % 3 == 0:
+            continue  # submitted: no category, no department
+        operations.perform(world.reception, Action.triage, complaint,
+                           {"category_id": category.id, "severity": "major" if i % 5 == 0 else "minor",
+                            "complexity": "simple"}, complaint.version)
+        if i % 3 == 2:
+            operations.perform(world.reception, Action.assign, complaint, {"department_id": department.id},
+                               complaint.version)
+        if i % 4 == 0:
+            operations.perform(world.reception, Action.escalate, complaint, {"reason": "Rang again."},
+                               complaint.version)
+        db.session.commit()
+
+
+def cardiology_complaints(world, n: int):
+    states = [State.assigned, State.investigating, State.signed_off, State.responded, State.closed]
+    for i in range(n):
+        factories.make_complaint(world, states[i % len(states)])
+
+
+def rows(html: str) -> int:
+    return html.count('<tr id="row-')
+
+
+@pytest.mark.parametrize("role_key, queue", [("reception", "open"), ("leadership", "all"), ("head", "history")])
+def test_queue_page_queries_do_not_grow_with_rows(app_ctx, world, role_key, queue):
+    user = world.user(role_key)
+    cookie = user.get_id()
+    make = cardiology_complaints if role_key == "head" else spread_complaints
+
+    make(world, 3)
+    few, html = statements_for(app_ctx, cookie, f"/queue?q={queue}")
+    assert rows(html) == 3
+    if role_key == "head":
+        make(world, 27)
+    else:
+        make(world, 27, start=3)
+    many, html = statements_for(app_ctx, cookie, f"/queue?q={queue}")
+    assert rows(html) == 30
+    assert len(many) == len(few), "\n".join(many)
+
+    # The rows fragment htmx asks for, and the badge counts, likewise.
+    rows_only, html = statements_for(app_ctx, cookie, f"/queue?q={queue}",
+                                     headers={"HX-Request": "true", "HX-Target": "queue-rows"})
+    assert rows(html) == 30 and "<html" not in html
+    assert len(rows_only) <= len(many)
+    counts, _ = statements_for(app_ctx, cookie, "/queue/counts")
+    assert len([s for s in counts if s.lstrip().upper().startswith("SELECT")]) <= 2  # the user, the counts
+
+
+def test_search_queries_do_not_grow_with_results(app_ctx, world):
+    cookie = world.reception.get_id()
+    spread_complaints(world, 3)
+    few, html = statements_for(app_ctx, cookie, "/search?q=Complaint")
+    assert html.split('id="search-results"')[1].count('<li><a href="/complaints/') == 3
+    spread_complaints(world, 27, start=3)
+    many, html = statements_for(app_ctx, cookie, "/search?q=Complaint")
+    assert html.split('id="search-results"')[1].count('<li><a href="/complaints/') == 30
+    assert len(many) == len(few), "\n".join(many)
+
+
+def add_notes_by_different_people(world, complaint, n: int):
+    for i in range(n):
+        author = factories.make_user(f"lead-{i}", "leadership")
+        db.session.commit()
+        operations.perform(author, Action.note, complaint, {"text": f"Note {i}"}, complaint.version)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role_key, state", [("reception", State.registered), ("head", State.investigating),
+                                             ("leadership", State.investigating)])
+def test_complaint_page_queries_do_not_grow_with_events(app_ctx, world, role_key, state):
+    complaint = factories.make_complaint(world, state)
+    # Start from exactly two events (submit and one more), then add eight more by eight different people.
+    already = len(complaint.events)
+    cookie = world.user(role_key).get_id()
+    reference = complaint.reference
+    if already < 2:
+        add_notes_by_different_people(world, complaint, 2 - already)
+    few, html = statements_for(app_ctx, cookie, f"/complaints/{reference}")
+    few_events = html.count('<li class="event ')
+    add_notes_by_different_people(world, complaint, 8)
+    many, html = statements_for(app_ctx, cookie, f"/complaints/{reference}")
+    assert html.count('<li class="event ') == few_events + 8
+    assert len(many) == len(few), "\n".join(many)
+
+    # The card fragment htmx swaps in place.
+    fragment, html = statements_for(app_ctx, cookie, f"/complaints/{reference}", headers={"HX-Request": "true"})
+    assert "<html" not in html
+    assert len(fragment) <= len(many)
+
+
+def test_complaint_page_with_two_versus_ten_events(app_ctx, world):
+    """Exactly the brief's numbers: 2 events, then 10."""
+    complaint = factories.make_complaint(world, State.registered)  # submit, triage
+    reference, cookie = complaint.reference, world.reception.get_id()
+    two, html = statements_for(app_ctx, cookie, f"/complaints/{reference}")
+    assert html.count('<li class="event ') == 2
+    add_notes_by_different_people(world, complaint, 8)
+    ten, html = statements_for(app_ctx, cookie, f"/complaints/{reference}")
+    assert html.count('<li class="event ') == 10
+    assert len(ten) == len(two), "\n".join(ten)
