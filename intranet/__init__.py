@@ -2,18 +2,20 @@
 
 import os
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from . import config as config_module
-from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 
 def select_locale() -> str:
     """?lang=zh|en switches and is remembered; otherwise the browser's Accept-Language."""
     supported = ("zh", "en")
+    if not has_request_context():
+        return "zh"  # a CLI command (the SLA sweep) or a job: the hospital's language
     wanted = request.args.get("lang")
     if wanted in supported:
         session["lang"] = wanted
@@ -56,6 +58,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
     htmx.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
 
     from .database import configure_engine
@@ -71,14 +74,26 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     login_manager.session_protection = "basic"
 
     from .admin.cli import register_cli
+    from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
+    from .complaints.evidence import bp as evidence_bp
+    from .complaints.receipts import bp as receipts_bp
     from .complaints.routes import bp as complaints_bp
+    from .deadlines.cli import register_cli as register_deadlines_cli
+    from .notifications.cli import register_cli as register_outbox_cli
+    from .notifications.routes import bp as notifications_bp
     from .public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(complaints_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(evidence_bp)
+    app.register_blueprint(receipts_bp)
+    app.register_blueprint(notifications_bp)
     register_cli(app)
+    register_deadlines_cli(app)
+    register_outbox_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)
     return app
@@ -87,12 +102,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 def _register_template_helpers(app: Flask) -> None:
     from flask import g
     from flask_babel import get_locale
+    from flask_login import current_user
     from sqlalchemy import select
 
     from .admin.models import Department
     from .complaints import lifecycle, models
-    from .complaints.permissions import SEE_IDENTITY, VIEW, can
+    from .complaints.permissions import ADMINISTER, PRINT_RECEIPT, SEE_IDENTITY, VIEW, can
     from .complaints.timeline import describe
+    from .notifications.routes import unread_count
 
     def describe_event(event):
         if "department_names" not in g:
@@ -106,11 +123,14 @@ def _register_template_helpers(app: Flask) -> None:
             "can": can,
             "VIEW": VIEW,
             "SEE_IDENTITY": SEE_IDENTITY,
+            "ADMINISTER": ADMINISTER,
+            "PRINT_RECEIPT": PRINT_RECEIPT,
             "Action": lifecycle.Action,
             "State": lifecycle.State,
             "Role": lifecycle.Role,
             "choices": models,
             "current_lang": str(get_locale() or "zh"),
+            "unread_notifications": lambda: unread_count(current_user),
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
@@ -128,6 +148,18 @@ def _register_template_helpers(app: Flask) -> None:
         if request.headers.get("HX-Request"):
             return render_template("complaints/_message.html", message=message, kind="error"), 400
         return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(413)
+    def too_large(error):
+        message = _("The files you sent are too large. Send up to 5 files of 5MB each, or bring them to "
+                    "the complaints office.")
+        return render_template("error.html", code=413, message=message), 413
+
+    @app.errorhandler(429)
+    def too_many(error):
+        message = _("Too many attempts from your connection. Wait a few minutes and try again, or call "
+                    "the complaints office.")
+        return render_template("error.html", code=429, message=message), 429
 
     @app.errorhandler(403)
     def forbidden(error):

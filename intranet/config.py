@@ -19,6 +19,33 @@ class Config:
     COMPLAINTS_OFFICE_HOURS = os.environ.get("REDRESS_OFFICE_HOURS", "08:00–17:30")
     HOSPITAL_NAME = os.environ.get("REDRESS_HOSPITAL_NAME", "")
     QUEUE_PAGE_SIZE = 50
+    # The public side. Limits count per client address; memory storage is per process, so several
+    # workers need a shared store: RATELIMIT_STORAGE_URI=redis://host:6379/0.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_SUBMIT = os.environ.get("REDRESS_RATELIMIT_SUBMIT", "5 per minute;30 per day")
+    RATELIMIT_TRACK = os.environ.get("REDRESS_RATELIMIT_TRACK", "10 per minute;60 per hour")
+    # Five evidence files of 5 MB each, the text, and room for the multipart overhead.
+    MAX_CONTENT_LENGTH = 27 * 1024 * 1024
+    EVIDENCE_FOLDER = os.environ.get("REDRESS_EVIDENCE_FOLDER")  # unset: instance/evidence
+    # Notifications. Complainants hear in their own language; staff accounts have none, so this one.
+    STAFF_LANGUAGE = os.environ.get("REDRESS_STAFF_LANGUAGE", "zh")
+    # Where the public pages are reached from outside, for the tracking link in emails ("" leaves it out).
+    PUBLIC_BASE_URL = os.environ.get("REDRESS_PUBLIC_URL", "")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")  # STARTTLS
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0").lower() in ("1", "true", "yes")  # implicit TLS
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "complaints@localhost")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+    # A dotted path to a callable(phone, text); the default only logs (development).
+    SMS_SENDER = os.environ.get("SMS_SENDER", "intranet.notifications.senders.log_sms")
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+    OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "60"))  # doubles each attempt
+    OUTBOX_BACKOFF_MAX_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+    # A claimed row whose relay died is taken again after this long (at-least-once across crashes).
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
 
 
 class DevelopmentConfig(Config):

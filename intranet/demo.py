@@ -21,8 +21,9 @@ from .auth.models import User
 from .complaints import operations
 from .complaints.lifecycle import Action, State
 from .complaints.models import Complaint
+from .deadlines.calendar import add_working_days
 from .extensions import db
-from .timeutil import add_working_days, clock_at, local, today
+from .timeutil import clock_at, local, today
 
 PASSWORD = "demo-password"
 SEED = 2026

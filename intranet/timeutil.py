@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -59,16 +59,3 @@ def local(dt: datetime) -> datetime:
 def today() -> date:
     """The date at the hospital now: deadlines are hospital dates."""
     return utcnow().astimezone(hospital_tz()).date()
-
-
-def add_working_days(start: date, days: int) -> date:
-    """`days` working days after `start`, Monday to Friday.
-
-    The deadlines issue replaces this with the Chinese public-holiday calendar (with 调休 make-up days).
-    """
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current

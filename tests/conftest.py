@@ -53,8 +53,9 @@ class FreshGlobalsClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+def app(database_url, tmp_path_factory):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
+                     EVIDENCE_FOLDER=str(tmp_path_factory.mktemp("evidence")))
     app.test_client_class = FreshGlobalsClient
     from intranet import config
 
@@ -97,6 +98,9 @@ def _empty_tables():
 
 @pytest.fixture
 def app_ctx(app):
+    from intranet.extensions import limiter
+
+    limiter.reset()  # every test starts with fresh rate limits (all its requests come from 127.0.0.1)
     with app.app_context():
         yield app
         db.session.remove()

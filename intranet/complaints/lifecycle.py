@@ -57,6 +57,7 @@ WITH_DEPARTMENT = frozenset({State.assigned, State.investigating, State.awaiting
 
 class Role(enum.StrEnum):
     public = "public"  # not a user role: the complainant on the public form
+    system = "system"  # not a user role: the hospital's scheduled jobs (the SLA sweep), acting on their own
     reception = "reception"
     head = "head"
     leadership = "leadership"
@@ -69,6 +70,7 @@ class Role(enum.StrEnum):
 
 ROLE_LABELS = {
     Role.public: _l("Public"),
+    Role.system: _l("System (automatic)"),
     Role.reception: _l("Reception / duty officer"),
     Role.head: _l("Department head"),
     Role.leadership: _l("Leadership"),
@@ -185,13 +187,15 @@ TRANSITIONS: dict[Action, Transition] = dict(
            S.investigating, records="comment"),
         _t(Action.respond, _l("Record the response given"), frozenset({S.signed_off}), {R, H}, S.responded,
            records="method, date, text", primary=True),
-        _t(Action.follow_up, _l("Record the follow-up"), frozenset({S.responded}), {R}, _after_follow_up,
-           records="method, satisfaction, comment", primary=True,
+        # The public answers online on the tracking page, once it has checked the tracking code.
+        _t(Action.follow_up, _l("Record the follow-up"), frozenset({S.responded}), {R, Role.public},
+           _after_follow_up, records="method, satisfaction, comment", primary=True,
            escalates=lambda data: not data.get("satisfied")),
         _t(Action.extend, _l("Extend the deadline"), OPEN, {H, L}, None,
            records="new due date, reason, how the complainant was told"),
-        _t(Action.escalate, _l("Escalate to leadership"), OPEN, STAFF, None, records="reason, level",
-           escalates=True),
+        # The system escalates on its own what is overdue (the SLA sweep, SPEC §4).
+        _t(Action.escalate, _l("Escalate to leadership"), OPEN, STAFF | {Role.system}, None,
+           records="reason, level", escalates=True),
         _t(Action.note, _l("Add an internal note"), ALL, STAFF, None, records="internal note"),
         _t(Action.withdraw, _l("Withdraw (complainant's word)"), OPEN, {R}, S.withdrawn, records="reason"),
     ]

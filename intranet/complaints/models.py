@@ -28,6 +28,7 @@ from wtforms import SelectChoice
 
 from ..admin.models import Category, Department
 from ..auth.models import User
+from ..deadlines.calendar import next_working_day
 from ..extensions import db
 from ..timeutil import UTCDateTime, today, utcnow
 from .lifecycle import OPEN, TERMINAL, WITH_DEPARTMENT, State
@@ -222,6 +223,8 @@ class Complaint(db.Model):
     triaged_at = mapped_column(UTCDateTime)
     acknowledged_at = mapped_column(UTCDateTime)
     acknowledged_via: Mapped[str | None] = mapped_column(_enum(ContactMethod, "acknowledged_via"))
+    # Each clock records whether it was met by its stored due date, when it was met (for the reports).
+    acknowledged_on_time: Mapped[bool | None] = mapped_column(Boolean)
 
     # Assignment and deadlines (hospital dates; stored when set, moved only by an extension)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
@@ -251,10 +254,12 @@ class Complaint(db.Model):
     responded_at = mapped_column(UTCDateTime)
     responded_on: Mapped[date | None] = mapped_column(Date)
     response_method: Mapped[str | None] = mapped_column(_enum(ContactMethod, "response_method"))
+    responded_on_time: Mapped[bool | None] = mapped_column(Boolean)
 
     # Follow-up (回访)
     followed_up_at = mapped_column(UTCDateTime)
     follow_up_method: Mapped[str | None] = mapped_column(_enum(ContactMethod, "follow_up_method"))
+    followed_up_on_time: Mapped[bool | None] = mapped_column(Boolean)
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     follow_up_comment: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -316,7 +321,9 @@ class Complaint(db.Model):
         return and_(cls.status.in_([s.value for s in OPEN]), late)
 
     def deadline_status(self) -> str | None:
-        """'overdue', 'due_soon' (due today or the next day) or None, for badges."""
+        """'overdue', 'due_soon' (due today or the next working day) or None, for badges.
+
+        Worked out from the stored due dates and today, so it is right whether or not the sweep has run."""
         if not self.is_open:
             return None
         now = today()
@@ -324,7 +331,7 @@ class Complaint(db.Model):
             self.acknowledged_at is None and self.acknowledge_due_on < now
         ):
             return "overdue"
-        if self.due_on and (self.due_on - now).days <= 1:
+        if self.due_on and self.due_on <= next_working_day(now):
             return "due_soon"
         return None
 

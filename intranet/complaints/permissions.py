@@ -13,10 +13,31 @@ if TYPE_CHECKING:
 # Abilities that are not lifecycle actions.
 VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
-ABILITIES = (VIEW, SEE_IDENTITY)
+PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
+ADMINISTER = "administer"  # deadline policy, working-day calendar and other reference data
+ABILITIES = (VIEW, SEE_IDENTITY, PRINT_RECEIPT, ADMINISTER)
+
+
+class _System:
+    """The actor for what the hospital's scheduled jobs do on their own (the SLA sweep). It is no user:
+    it logs in nowhere, and it may do only the actions the lifecycle table gives Role.system."""
+
+    is_authenticated = False
+    id = None
+    role = Role.system.value
+    department_id = None
+    display_name = "system"
+
+    def __repr__(self) -> str:
+        return "<System>"
+
+
+SYSTEM = _System()
 
 
 def role_of(user: User | None) -> Role:
+    if user is SYSTEM:
+        return Role.system
     if user is None or not getattr(user, "is_authenticated", False):
         return Role.public
     return Role(user.role)
@@ -33,6 +54,9 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
     """
     role = role_of(user)
 
+    if action == ADMINISTER:
+        return role == Role.admin
+
     if action == VIEW:
         if role in (Role.reception, Role.leadership, Role.admin):
             return True
@@ -43,6 +67,10 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
         if not can(user, VIEW, complaint):
             return False
         return not (complaint.confidential and role == Role.head)
+
+    if action == PRINT_RECEIPT:
+        # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
+        return role == Role.reception and complaint is not None and complaint.is_open
 
     transition = TRANSITIONS[Action(action)]
     if role not in transition.roles:

@@ -11,11 +11,12 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..deadlines import calendar
 from ..extensions import db, htmx
-from ..timeutil import hospital_tz, local, utcnow
+from ..timeutil import hospital_tz, local, today, utcnow
 from . import operations, queues
 from .forms import ACTION_FORMS, LogComplaintForm, form_for
-from .lifecycle import COMPLAINT_ACTIONS, Action, Role
+from .lifecycle import COMPLAINT_ACTIONS, Action, Role, State
 from .models import Complaint, ComplaintEvent
 from .permissions import VIEW, allowed_actions, can
 
@@ -70,6 +71,9 @@ def queue():
     )
     if htmx and htmx.target == "queue-rows":
         return render_block("complaints/queue.html", "rows", **context)
+    if Role(current_user.role) in (Role.admin, Role.leadership):
+        # Deadlines counted on a calendar that does not know the year must not go unnoticed.
+        context["calendar_warnings"] = calendar.warnings(today())
     return render_template("complaints/queue.html", **context)
 
 
@@ -129,7 +133,12 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
 
 def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
     """The next step to open on the page: the first primary action not already done."""
-    done = {Action.triage: complaint.triaged_at, Action.record_findings: complaint.findings_recorded_at}
+    done = {
+        Action.triage: complaint.triaged_at,
+        Action.record_findings: complaint.findings_recorded_at,
+        # Once a department has it, assigning again is a transfer: offered, not suggested.
+        Action.assign: complaint.state != State.registered,
+    }
     return next((a for a in actions if a.transition.primary and not done.get(a)), None)
 
 

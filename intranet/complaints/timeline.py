@@ -39,6 +39,9 @@ FIELD_LABELS = {
     "complainant_told_via": _l("Complainant told via"),
     "level": _l("Escalation level"),
     "text": _l("Note"),
+    "missed": _l("Missed deadlines"),
+    "automatic": None,  # the actor column already says "System"
+    "evidence_files": _l("Evidence files"),
 }
 
 VALUE_ENUMS = {
@@ -52,6 +55,23 @@ VALUE_ENUMS = {
     "responsibility": Responsibility,
 }
 
+MISSED_CLOCKS = {
+    "acknowledge": _l("Acknowledgement due %(date)s"),
+    "response": _l("Response due %(date)s"),
+    "follow_up": _l("Follow-up due %(date)s"),
+}
+
+
+def _missed(value) -> str:
+    """The SLA sweep's escalations list the due dates that were missed."""
+    parts = []
+    for item in value if isinstance(value, list) else []:
+        with suppress(KeyError, ValueError, TypeError):
+            parts.append(str(MISSED_CLOCKS[item["clock"]]) % {
+                "date": format_date(date.fromisoformat(item["due_on"]), "medium")})
+    return "; ".join(parts)
+
+
 DATE_KEYS = {"response_due_on", "responded_on", "from", "to"}
 
 
@@ -62,7 +82,9 @@ def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
         label = FIELD_LABELS.get(key, key)
         if label is None:
             continue
-        if key in VALUE_ENUMS:
+        if key == "missed":
+            value = _missed(value)
+        elif key in VALUE_ENUMS:
             with suppress(ValueError):
                 value = VALUE_ENUMS[key](value).label
         elif key in ("department", "previous_department"):

@@ -1,11 +1,26 @@
 """Notifications (issue "Nothing slips"): who hears what, written to an outbox in the action's transaction.
 
-`notify()` is the one entry point the rest of the app calls. Until the outbox lands it records nothing.
+`notify()` is the one entry point the rest of the app calls. It decides the recipients of a kind, renders
+each message in the recipient's language and inserts the outbox rows in the caller's transaction (a
+rolled-back action leaves no row); `relay.send_pending()` (the `outbox send` command) delivers them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import Channel, OutboxMessage, OutboxStatus
 
 if TYPE_CHECKING:
     from ..complaints.models import Complaint
@@ -22,12 +37,167 @@ KINDS = (
     "extended",  # the complainant
     "responded",  # the complainant
 )
+COMPLAINANT_KINDS = frozenset({"acknowledged", "extended", "responded"})
 
 
-def notify(kind: str, complaint: Complaint, *, key: str, data: dict | None = None) -> None:
+@dataclass(frozen=True)
+class Recipient:
+    channel: Channel
+    address: str
+    language: str
+    user_id: int | None = None
+
+
+def _staff(role: str, department_id: int | None = None) -> list[Recipient]:
+    from ..auth.models import User
+
+    query = select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    # Staff accounts carry no language or address: they hear in-app, in the hospital's language.
+    language = current_app.config["STAFF_LANGUAGE"]
+    return [Recipient(Channel.in_app, str(u.id), language, u.id) for u in db.session.scalars(query)]
+
+
+def _complainant(complaint: Complaint) -> list[Recipient]:
+    if complaint.anonymous:
+        return []
+    language = complaint.language if complaint.language in current_app.config["LANGUAGES"] else "zh"
+    found = []
+    if complaint.complainant_email:
+        found.append(Recipient(Channel.email, complaint.complainant_email, language))
+    if complaint.preferred_reply == "sms" and complaint.complainant_phone:
+        found.append(Recipient(Channel.sms, complaint.complainant_phone, language))
+    return found
+
+
+def _assignee(complaint: Complaint) -> list[Recipient]:
+    from ..complaints.lifecycle import WITH_DEPARTMENT
+
+    # A department's work goes to its head(s); what is before or after the department is reception's.
+    if complaint.department_id is not None and complaint.state in WITH_DEPARTMENT:
+        return _staff("head", complaint.department_id)
+    return _staff("reception")
+
+
+def recipients(kind: str, complaint: Complaint) -> list[Recipient]:
+    if kind == "assigned":
+        return _staff("head", complaint.department_id) if complaint.department_id else []
+    if kind in ("sent_back", "signed_off"):
+        return _staff("reception")
+    if kind in ("major", "escalated"):
+        return _staff("leadership")
+    if kind == "due_tomorrow":
+        return _assignee(complaint)
+    return _complainant(complaint)
+
+
+def _date(value) -> date | None:
+    # Event data holds dates as ISO strings (JSON); callers may pass dates.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _clock_label(value) -> str:
+    from ..deadlines.models import Clock
+
+    try:
+        return Clock(value).label
+    except ValueError:
+        return str(value)
+
+
+def _missed(data: dict) -> str:
+    """The sweep escalates with the deadlines missed ({"clock", "due_on"} each) instead of a typed reason."""
+    missed = data.get("missed") or []
+    parts = [
+        _("%(clock)s, due %(date)s", clock=_clock_label(m.get("clock")), date=format_date(_date(m["due_on"])))
+        if isinstance(m, dict) and m.get("due_on") else str(m)
+        for m in (missed if isinstance(missed, list) else [missed])
+    ]
+    return _("overdue (%(missed)s)", missed="; ".join(parts)) if parts else _("overdue")
+
+
+def _render(kind: str, complaint: Complaint, data: dict) -> tuple[str, str]:
+    """Subject and body in the current (forced) locale. Complainants never see staff names or findings."""
+    config = current_app.config
+    ref = complaint.reference
+    due = format_date(complaint.due_on, "long") if complaint.due_on else ""
+    department = complaint.department.name if complaint.department else ""
+    if kind == "assigned":
+        return (_("New complaint for your department: %(reference)s", reference=ref),
+                _("Complaint %(reference)s was assigned to %(department)s. The response is due by %(date)s. "
+                  "Accept it, or send it back if it is not yours.", reference=ref, department=department, date=due))
+    if kind == "sent_back":
+        return (_("Complaint %(reference)s was sent back", reference=ref),
+                _("The department sent complaint %(reference)s back: %(reason)s. Assign it again.",
+                  reference=ref, reason=data.get("reason", "")))
+    if kind == "signed_off":
+        return (_("Complaint %(reference)s is signed off: tell the complainant", reference=ref),
+                _("The response to complaint %(reference)s is signed off. Tell the complainant and record the "
+                  "response; it is due by %(date)s.", reference=ref, date=due))
+    if kind == "major":
+        return (_("Major complaint %(reference)s", reference=ref),
+                _("Complaint %(reference)s is major: leadership approves its response, which is due by %(date)s.",
+                  reference=ref, date=due))
+    if kind == "escalated":
+        return (_("Complaint %(reference)s escalated to level %(level)s", reference=ref,
+                  level=complaint.escalation_level),
+                _("Complaint %(reference)s was escalated: %(reason)s", reference=ref,
+                  reason=data.get("reason") or _missed(data)))
+    if kind == "due_tomorrow":
+        return (_("Complaint %(reference)s is due tomorrow", reference=ref),
+                _("Complaint %(reference)s (%(state)s) is due on %(date)s.", reference=ref,
+                  state=complaint.state.label, date=format_date(_date(data.get("due_on")) or complaint.due_on, "long")))
+
+    # To the complainant: plain words, the reference, how to follow it, and nothing internal.
+    track = _("Follow your complaint with its reference and your tracking code at %(url)s.",
+              url=config["PUBLIC_BASE_URL"].rstrip("/") + "/track") if config["PUBLIC_BASE_URL"] else _(
+        "Follow your complaint on our website's tracking page with its reference and your tracking code.")
+    contact = _("Complaints office: %(phone)s (%(hours)s).", phone=config["COMPLAINTS_OFFICE_PHONE"],
+                hours=config["COMPLAINTS_OFFICE_HOURS"])
+    if kind == "acknowledged":
+        subject = _("We have received your complaint %(reference)s", reference=ref)
+        text = _("Your complaint %(reference)s has been accepted and is being looked into. We will answer by "
+                 "%(date)s.", reference=ref, date=due)
+    elif kind == "extended":
+        subject = _("More time is needed for your complaint %(reference)s", reference=ref)
+        text = _("We need more time to answer your complaint %(reference)s properly: %(reason)s. "
+                 "The new date is %(date)s.", reference=ref, reason=data.get("reason", ""), date=due)
+    else:  # responded
+        subject = _("Our response to your complaint %(reference)s", reference=ref)
+        text = _("Our response to your complaint %(reference)s:", reference=ref) + "\n\n" + (
+            complaint.response_text or "") + "\n\n" + _(
+            "We will contact you to ask whether you are satisfied; you can also tell us on the tracking page.")
+    return subject, "\n\n".join([text, track, contact])
+
+
+def notify(kind: str, complaint: Complaint, *, key: str, data: dict | None = None) -> int:
     """Queue the notifications for `kind` about `complaint` in the current transaction.
 
-    `key` is the idempotency key: the same key never queues twice (a rerun of the sweep adds nothing).
+    `key` is the idempotency key: the same key never queues twice (a rerun of the sweep, a retried
+    request adds nothing). Returns how many rows were queued.
     """
     if kind not in KINDS:
         raise ValueError(kind)
+    data = data or {}
+    rows = []
+    for recipient in recipients(kind, complaint):
+        with force_locale(recipient.language):
+            subject, body = _render(kind, complaint, data)
+        rows.append(dict(
+            key=f"{key}:{recipient.channel.value}:{recipient.address}"[:255],
+            kind=kind, channel=recipient.channel.value, recipient=recipient.address,
+            recipient_user_id=recipient.user_id, language=recipient.language, subject=subject[:255], body=body,
+            complaint_id=complaint.id, status=OutboxStatus.pending.value, attempts=0, next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        ))
+    if not rows:
+        return 0
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__
+    # ON CONFLICT DO NOTHING: a second call with the same key (a retried request, a rerun sweep) is a no-op
+    # rather than an error that would roll back the caller's action.
+    result = db.session.execute(
+        insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.key]).returning(table.c.id)
+    )
+    return len(result.all())

@@ -1,13 +1,81 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import ValidationError as WTFValidationError
 
-from ..complaints.forms import ComplaintDetailsForm
+from ..complaints import evidence
+from ..complaints.forms import EMAIL, ComplaintDetailsForm
+from ..complaints.models import ComplainantRelation, ContactMethod
 from ..forms import PostForm, strip
+
+F = [strip]
+
+# The ways a member of the public can be answered (staff record in-person answers; the public asks for these).
+PUBLIC_REPLY = (ContactMethod.phone, ContactMethod.sms, ContactMethod.email, ContactMethod.written,
+                ContactMethod.online)
 
 
 class PublicComplaintForm(ComplaintDetailsForm):
-    """The public form: the complainant's own words, answered in their language."""
+    """The public form: the complainant's own words ("you"), answered in their language (GOV.UK patterns)."""
+
+    what_happened = TextAreaField(_l("What happened?"), filters=F,
+                                  validators=[DataRequired(message=_l("Tell us what happened.")),
+                                              Length(max=20000, message=_l("What happened must be 20,000 "
+                                                                           "characters or fewer."))])
+    complainant_relation = RadioField(_l("Who is complaining?"), choices=ComplainantRelation.choices,
+                                      validators=[Optional()])
+    complainant_name = StringField(_l("Your name"), filters=F,
+                                   validators=[Length(max=120, message=_l("Your name must be 120 characters "
+                                                                          "or fewer."))])
+    complainant_phone = StringField(_l("Your phone number"), filters=F,
+                                    validators=[Length(max=40, message=_l("Enter a phone number of 40 "
+                                                                          "characters or fewer."))])
+    complainant_email = StringField(_l("Your email address"), filters=F,
+                                    validators=[Optional(),
+                                                Regexp(EMAIL, message=_l("Enter an email address in the correct "
+                                                                         "format, like name@example.com.")),
+                                                Length(max=254, message=_l("Enter an email address of 254 "
+                                                                           "characters or fewer."))])
+    patient_name = StringField(_l("The patient's name"), filters=F, validators=[Length(max=120)])
+    preferred_reply = RadioField(_l("How would you like us to answer?"),
+                                 choices=lambda: [SelectChoice(m.value, m.label) for m in PUBLIC_REPLY],
+                                 validators=[Optional()])
+    wants_written_reply = BooleanField(_l("I also want the answer in writing"))
+    confidential = BooleanField(_l("Keep my name and contact details from the department concerned"))
+    anonymous = BooleanField(_l("I want to stay anonymous"))
+    evidence = MultipleFileField(_l("Photos or documents (optional)"),
+                                 render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf"})
+    # A honeypot: hidden from people by CSS (never by an inline style); a bot that fills every field is
+    # refused without being told why.
+    website = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+    def validate_evidence(self, field):
+        files = [f for f in (field.data or []) if getattr(f, "filename", None)]
+        if len(files) > evidence.MAX_FILES:
+            raise WTFValidationError(_l("Select up to 5 files."))
+        cleaned = []
+        for upload in files:
+            raw = upload.stream.read(evidence.MAX_FILE_BYTES + 1)
+            try:
+                cleaned.append(evidence.clean(upload.filename, raw))
+            except evidence.EvidenceRejected as rejected:
+                raise WTFValidationError(f"{evidence._safe_name(upload.filename)}: {rejected}") from None
+        self.cleaned_evidence = cleaned
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        # A NUL cannot be stored in PostgreSQL text, and nobody types one: refuse it instead of failing later.
+        for f in self:
+            if isinstance(f.data, str) and "\x00" in f.data:
+                f.errors = list(f.errors) + [_l("This answer contains a character we cannot store. Remove it "
+                                                "and try again.")]
+                ok = False
+        return ok
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.website.data or "").strip())
 
 
 class TrackForm(PostForm):
@@ -15,3 +83,20 @@ class TrackForm(PostForm):
                             validators=[DataRequired(message=_l("Enter your reference number.")), Length(max=20)])
     code = StringField(_l("Tracking code"), filters=[strip],
                        validators=[DataRequired(message=_l("Enter your tracking code.")), Length(max=20)])
+
+
+class SatisfactionForm(PostForm):
+    """The follow-up (回访), answered online by the complainant."""
+
+    satisfied = RadioField(_l("Are you satisfied with our answer?"),
+                           choices=[SelectChoice("yes", _l("Yes, I am satisfied")),
+                                    SelectChoice("no", _l("No, I am not satisfied"))],
+                           validators=[InputRequired(message=_l("Select whether you are satisfied with our "
+                                                                "answer."))])
+    comment = TextAreaField(_l("Tell us why (optional)"), filters=F,
+                            validators=[Length(max=5000, message=_l("Your comment must be 5,000 characters "
+                                                                    "or fewer."))])
+
+    def validate_comment(self, field):
+        if self.satisfied.data == "no" and not field.data:
+            raise WTFValidationError(_l("Tell us why you are not satisfied."))

@@ -1,17 +1,39 @@
 """The public side (SPEC §6): landing, the complaint form, confirmation and tracking."""
 
-from flask import Blueprint, redirect, render_template, session, url_for
+import hashlib
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..complaints import operations
-from ..complaints.lifecycle import State
-from ..complaints.models import Channel, Complaint
-from ..extensions import db
-from .forms import PublicComplaintForm, TrackForm
+from ..complaints import evidence, operations
+from ..complaints.lifecycle import Action, State
+from ..complaints.models import Channel, Complaint, ContactMethod
+from ..complaints.permissions import can
+from ..extensions import db, limiter
+from ..forms import PostForm
+from .forms import PublicComplaintForm, SatisfactionForm, TrackForm
 
 bp = Blueprint("public", __name__)
+
+
+def _submit_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+def _track_limit() -> str:
+    return current_app.config["RATELIMIT_TRACK"]
+
+
+@bp.after_request
+def private_pages(response):
+    # The confirmation (tracking code) and tracking (the answer) are for one person: keep them out of
+    # shared caches and the back button of a shared phone or ward computer.
+    if request.endpoint in ("public.confirmation", "public.track", "public.answer"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
@@ -20,15 +42,26 @@ def landing():
 
 
 @bp.route("/complain", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"])
 def complain():
     form = PublicComplaintForm()
+    if form.is_submitted() and form.is_bot:
+        # Answer as if it worked, store nothing: the bot learns nothing to adapt to.
+        return redirect(url_for(".landing"))
     if form.validate_on_submit():
         data = form.complaint_data()
         data.update(channel=Channel.online.value, language=str(get_locale() or "zh"))
-        result = operations.create(None, data)
-        db.session.commit()
+        stored = evidence.store(getattr(form, "cleaned_evidence", []))
+        try:
+            result = operations.create(None, {**data, "evidence": stored})
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            evidence.discard(stored)
+            raise
         # Shown once on the next page; the code itself is stored only as a hash.
         session["submitted"] = {"reference": result.complaint.reference, "code": result.tracking_code}
+        _remember(result.complaint)
         return redirect(url_for(".confirmation"))
     status = 422 if form.is_submitted() else 200
     return render_template("public/complain.html", form=form), status
@@ -58,19 +91,116 @@ PUBLIC_STATUS = {
 }
 
 
+# --- "signed in" to one complaint for the browser session ------------------------------------------------
+
+
+def _fingerprint(complaint: Complaint) -> str:
+    # Tied to the current code's hash: a receipt that issues a new code ends the sessions of the old one.
+    return hashlib.sha256((complaint.tracking_code_hash or "").encode()).hexdigest()[:16]
+
+
+def _remember(complaint: Complaint) -> None:
+    session["tracking"] = {"id": complaint.id, "fp": _fingerprint(complaint)}
+
+
+def _tracked() -> Complaint | None:
+    held = session.get("tracking")
+    if not isinstance(held, dict):
+        return None
+    complaint = db.session.get(Complaint, held.get("id"))
+    if complaint is None or held.get("fp") != _fingerprint(complaint):
+        session.pop("tracking", None)
+        return None
+    return complaint
+
+
+def _public_view(complaint: Complaint) -> dict:
+    """What the complainant may read: status in plain words, dates, extensions, messages meant for them."""
+    extensions, declined_told = [], None
+    for event in complaint.events:
+        data = event.data or {}
+        if event.action == Action.extend.value:
+            extensions.append({"to": data.get("to"), "reason": data.get("reason")})
+        elif event.action == Action.decline.value:
+            declined_told = data.get("complainant_told")
+    expected = None
+    if complaint.is_open and complaint.state not in (State.responded,):
+        expected = complaint.response_due_on
+    return dict(
+        complaint=complaint,
+        status_text=PUBLIC_STATUS[complaint.state](),
+        expected=expected,
+        extensions=extensions,
+        answer=complaint.response_text if complaint.responded_at else None,
+        declined_told=declined_told,
+        can_answer=complaint.state == State.responded and can(None, Action.follow_up, complaint),
+    )
+
+
+@bp.app_template_filter("isodate")
+def isodate(value):
+    """An ISO date kept in an event's data, as a date (for the |date filter)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 @bp.route("/track", methods=["GET", "POST"])
+@limiter.limit(_track_limit, methods=["POST"])
 def track():
     form = TrackForm()
-    complaint = None
     if form.validate_on_submit():
         candidate = db.session.scalar(select(Complaint).where(Complaint.reference == form.reference.data.upper()))
         if operations.check_tracking_code(candidate, form.code.data):
-            complaint = candidate
-        else:
-            # The same words for an unknown reference and a wrong code.
-            form.code.errors = [_("We could not find a complaint with that reference and tracking code.")]
-            return render_template("public/track.html", form=form), 422
-    elif form.is_submitted():
+            _remember(candidate)  # the follow-up pages work without typing the code again
+            return render_template("public/track.html", form=form, answer_form=SatisfactionForm(),
+                                   **_public_view(candidate))
+        # The same words for an unknown reference and a wrong code.
+        form.code.errors = [_("We could not find a complaint with that reference and tracking code.")]
+        return render_template("public/track.html", form=form), 422
+    if form.is_submitted():
         return render_template("public/track.html", form=form), 422  # as every other form with errors
-    status_text = PUBLIC_STATUS[complaint.state]() if complaint else None
-    return render_template("public/track.html", form=form, complaint=complaint, status_text=status_text)
+    complaint = _tracked()
+    if complaint is None:
+        if request.args.get("reference"):
+            form.reference.data = request.args["reference"][:20]  # from a receipt's QR code
+        return render_template("public/track.html", form=form)
+    answer_form = SatisfactionForm()
+    return render_template("public/track.html", form=form, answer_form=answer_form, **_public_view(complaint))
+
+
+@bp.post("/track/answer")
+@limiter.limit(_track_limit)
+def answer():
+    """The follow-up, online: only for the complaint this browser session proved it holds the code of."""
+    complaint = _tracked()
+    if complaint is None:
+        return redirect(url_for(".track"))
+    form = SatisfactionForm()
+    if not form.validate_on_submit():
+        return render_template("public/track.html", form=TrackForm(), answer_form=form,
+                               **_public_view(complaint)), 422
+    data = {"method": ContactMethod.online.value, "satisfied": form.satisfied.data == "yes",
+            "comment": form.comment.data}
+    try:
+        operations.perform(None, Action.follow_up, complaint, data, complaint.version)
+        db.session.commit()
+    except (operations.ActionRefused, operations.Conflict):
+        # Answered already (another tab), or the complaint moved on: show it as it is now.
+        db.session.rollback()
+        return redirect(url_for(".track"))
+    if data["satisfied"]:
+        flash(_("Thank you. Your complaint is now closed."), "success")
+    else:
+        flash(_("Thank you for telling us. Your complaint has been reopened and passed to the hospital's "
+                "leadership; we will contact you again."), "success")
+    return redirect(url_for(".track"))
+
+
+@bp.post("/track/leave")
+def leave():
+    """Forget the complaint on this device (a shared phone or a ward's computer)."""
+    if PostForm().validate_on_submit():
+        session.pop("tracking", None)
+    return redirect(url_for(".track"))

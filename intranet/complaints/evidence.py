@@ -1,0 +1,148 @@
+"""Evidence files sent with a public complaint: checked by content, cleaned, stored outside static/.
+
+Images are decoded and re-encoded with Pillow, which drops EXIF (GPS location, camera serials) and any
+bytes hidden after the image; PDFs are kept as sent. Files are stored under random names in
+EVIDENCE_FOLDER (instance/evidence by default) and served only to staff who may see the complaint, always
+as a download.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, send_file
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from PIL import Image, ImageOps
+from sqlalchemy import ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+from .models import Complaint
+from .permissions import VIEW, can
+
+MAX_FILES = 5
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a phone photo is ~12-50 MP; beyond this decoding is a memory attack
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/jpeg", ".jpg"),
+                 "GIF": ("image/png", ".png")}
+PDF = ("application/pdf", ".pdf")
+
+
+class Evidence(db.Model):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    complaint: Mapped[Complaint] = relationship(
+        backref=db.backref("evidence", order_by="Evidence.id", lazy="select"))
+
+
+class EvidenceRejected(ValueError):
+    """The file is not one we accept; the message says why, in the complainant's words."""
+
+
+@dataclass
+class CleanFile:
+    original_name: str
+    content_type: str
+    extension: str
+    data: bytes
+
+
+def _safe_name(name: str) -> str:
+    # Only for showing staff what the complainant called it; the stored name is random.
+    name = os.path.basename((name or "").replace("\\", "/")).strip()
+    return "".join(ch for ch in name if ch.isprintable())[:255] or "file"
+
+
+def clean(name: str, raw: bytes) -> CleanFile:
+    """Check the file by its content (never its name or declared type) and return what to store."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise EvidenceRejected(_l("The selected file must be smaller than 5MB."))
+    if not raw:
+        raise EvidenceRejected(_l("The selected file is empty."))
+    if raw.startswith(b"%PDF-"):
+        return CleanFile(_safe_name(name), PDF[0], PDF[1], raw)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+            if image.format not in IMAGE_FORMATS or image.width * image.height > MAX_PIXELS:
+                raise EvidenceRejected(_l("The selected file must be a JPG, PNG or PDF."))
+            image.load()
+            kind = image.format
+            # Turn the picture upright first: the orientation lives in the EXIF we are about to drop.
+            image = ImageOps.exif_transpose(image)
+    except EvidenceRejected:
+        raise
+    except Exception:  # Pillow raises many kinds for a broken or hostile file: all mean "not an image"
+        raise EvidenceRejected(_l("The selected file must be a JPG, PNG or PDF.")) from None
+    content_type, extension = IMAGE_FORMATS[kind]
+    out = io.BytesIO()
+    if content_type == "image/jpeg":
+        image.convert("RGB").save(out, "JPEG", quality=88)
+    else:
+        image = image.convert("RGBA") if image.mode in ("P", "LA", "RGBA") else image.convert("RGB")
+        image.save(out, "PNG")
+    return CleanFile(_safe_name(name), content_type, extension, out.getvalue())
+
+
+def folder() -> str:
+    path = current_app.config.get("EVIDENCE_FOLDER") or os.path.join(current_app.instance_path, "evidence")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def store(files: list[CleanFile]) -> list[dict]:
+    """Write the files under random names; returns the rows' data for operations.create()."""
+    rows = []
+    for item in files:
+        stored_name = secrets.token_hex(16) + item.extension
+        with open(os.path.join(folder(), stored_name), "xb") as handle:
+            handle.write(item.data)
+        rows.append({"stored_name": stored_name, "original_name": item.original_name,
+                     "content_type": item.content_type, "size": len(item.data)})
+    return rows
+
+
+def discard(rows: list[dict]) -> None:
+    """Remove stored files whose complaint was never saved."""
+    for row in rows:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(folder(), row["stored_name"]))
+
+
+bp = Blueprint("evidence", __name__)
+
+
+@bp.get("/complaints/<reference>/evidence/<int:evidence_id>")
+@login_required
+def download(reference: str, evidence_id: int):
+    item = db.session.scalar(
+        select(Evidence).join(Complaint).where(Evidence.id == evidence_id, Complaint.reference == reference))
+    # 404 whether it does not exist or the person may not see the complaint: nothing to learn either way.
+    if item is None or not can(current_user, VIEW, item.complaint):
+        abort(404)
+    path = os.path.join(folder(), item.stored_name)
+    if not os.path.exists(path):
+        abort(404)
+    # The extension of what we stored (a WebP photo is served as the JPEG we made of it).
+    name = os.path.splitext(item.original_name)[0] + os.path.splitext(item.stored_name)[1]
+    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=name,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response

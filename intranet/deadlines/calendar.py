@@ -1,0 +1,131 @@
+"""The hospital's working-day calendar: which days count towards a deadline.
+
+Three sources, most specific first:
+
+1. Hospital days in the database (admin-edited): a closed day or an extra working day overrides the rest.
+2. `chinese-calendar`: the State Council's yearly holiday notice, *with* the weekend days made working days
+   (调休). It is exact, but only for the years it ships (2004–2026 in 1.11.0) and raises for any other.
+3. `holidays` (country CN): official data, make-up days included, for the years it has them, and
+   rule-based public holidays for later years up to 2100 — but no make-up days for those, because they are
+   only known once the notice is published. Better than weekdays alone, so it covers what (2) does not, and
+   admins are warned that the make-up days are missing.
+
+A year neither library knows counts Monday to Friday plus the hospital days; admins are warned of that too.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+from functools import lru_cache
+
+import chinese_calendar
+import holidays
+from flask import g, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import DayKind, HospitalDay
+
+
+class Coverage(enum.StrEnum):
+    official = "official"  # public holidays and make-up working days from the published notice
+    rule_based = "rule_based"  # public holidays by rule; make-up working days unknown
+    weekdays = "weekdays"  # nothing known: Monday to Friday
+
+
+@lru_cache(maxsize=256)
+def _chinese_calendar_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def _holidays_cn(year: int) -> holidays.HolidayBase | None:
+    if not holidays.CN.start_year <= year <= holidays.CN.end_year:
+        return None
+    return holidays.country_holidays("CN", years=year)
+
+
+@lru_cache(maxsize=256)
+def coverage(year: int) -> Coverage:
+    if _chinese_calendar_knows(year):
+        return Coverage.official
+    cn = _holidays_cn(year)
+    if cn is None:
+        return Coverage.weekdays
+    if any(d.year == year for d in getattr(cn, "weekend_workdays", ())):
+        return Coverage.official  # a newer `holidays` release that already has the year's notice
+    return Coverage.rule_based
+
+
+def national_working_day(day: date) -> bool:
+    """Whether the national calendar (without the hospital's own days) counts `day`."""
+    if _chinese_calendar_knows(day.year):
+        return chinese_calendar.is_workday(day)
+    cn = _holidays_cn(day.year)
+    if cn is not None:
+        return cn.is_working_day(day)
+    return day.weekday() < 5
+
+
+def hospital_days() -> dict[date, bool]:
+    """The hospital's own days (date → counts as working), read once per request or command."""
+    if has_app_context() and "hospital_days" in g:
+        return g.hospital_days
+    with db.session.no_autoflush:  # asked mid-operation: see policy.working_days
+        rows = db.session.execute(select(HospitalDay.day, HospitalDay.kind)).all()
+    days = {day: kind == DayKind.working for day, kind in rows}
+    if has_app_context():
+        g.hospital_days = days
+    return days
+
+
+def forget_hospital_days() -> None:
+    """After the hospital days change: the next question reads them again."""
+    if has_app_context():
+        g.pop("hospital_days", None)
+
+
+def is_working_day(day: date) -> bool:
+    own = hospital_days()
+    if day in own:
+        return own[day]
+    return national_working_day(day)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start` (`start` itself never counts): every deadline is this."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            days -= 1
+    return current
+
+
+def next_working_day(after: date) -> date:
+    return add_working_days(after, 1)
+
+
+def warnings(today: date) -> list[str]:
+    """What admins must know about this year and next (deadlines set late in the year fall in the next)."""
+    messages = []
+    for year in (today.year, today.year + 1):
+        known = coverage(year)
+        if known == Coverage.rule_based:
+            messages.append(str(_l(
+                "%(year)s: the official holiday notice is not in the calendar yet. Public holidays are counted "
+                "by rule, but weekend days made working days (调休) are not known, and holidays moved by the "
+                "notice are not either. When the notice is published, enter those days below as hospital days.",
+                year=year)))
+        elif known == Coverage.weekdays:
+            messages.append(str(_l(
+                "%(year)s: no holiday calendar knows this year. Deadlines count Monday to Friday plus the "
+                "hospital days entered below; enter the public holidays and make-up working days by hand.",
+                year=year)))
+    return messages

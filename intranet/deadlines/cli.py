@@ -1,0 +1,53 @@
+"""`flask --app wsgi deadlines show|set` and `flask --app wsgi sla sweep`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from ..extensions import db
+from ..timeutil import today
+from . import calendar, policy
+from .models import MAX_DAYS, Clock
+from .sweep import sweep
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group()
+    def deadlines():
+        """The deadline policy (working days per clock) and the calendar it counts on."""
+
+    @deadlines.command("show")
+    def show():
+        """Print each clock's working days and what the calendar knows of this year and next."""
+        for clock, days in policy.all_working_days().items():
+            click.echo(f"{clock.value:<28} {days} working days")
+        for year in (today().year, today().year + 1):
+            click.echo(f"calendar {year}: {calendar.coverage(year).value}")
+        for warning in calendar.warnings(today()):
+            click.echo(f"warning: {warning}", err=True)
+
+    @deadlines.command("set")
+    @click.argument("clock", type=click.Choice([c.value for c in Clock]))
+    @click.argument("days", type=click.IntRange(1, MAX_DAYS))
+    def set_days(clock, days):
+        """Set CLOCK to DAYS working days. Only deadlines set from now on use it."""
+        policy.set_working_days(clock, days)
+        db.session.commit()
+        click.echo(f"{clock} = {days} working days (stored due dates are unchanged)")
+
+    @app.cli.group()
+    def sla():
+        """Deadline enforcement."""
+
+    @sla.command("sweep")
+    def sweep_command():
+        """Escalate newly overdue complaints (once per missed due date); remind of what is due next working
+        day. Safe to run as often as you like."""
+        report = sweep()
+        click.echo(f"{report.breaches} new breaches, {len(report.escalated)} complaints escalated, "
+                   f"{report.reminders} reminders queued")
+        for reference in report.escalated:
+            click.echo(f"escalated {reference}")
+        for reference in report.skipped:
+            click.echo(f"skipped {reference} (changed meanwhile; the next run retries)", err=True)

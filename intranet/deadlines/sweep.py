@@ -1,0 +1,100 @@
+"""The SLA sweep (`flask --app wsgi sla sweep`, run by cron or a systemd timer).
+
+Idempotent: every breach (complaint, clock, due date) is recorded once, and only a newly recorded breach
+escalates, so a second run adds no event, escalation, breach or notification. An extension gives a new due
+date, which is a new breach if it is missed too. Queues never depend on it: they compare the stored due
+dates with today themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..complaints import operations
+from ..complaints.lifecycle import OPEN, Action, State
+from ..complaints.models import Complaint
+from ..complaints.permissions import SYSTEM
+from ..extensions import db
+from ..notifications import notify
+from ..timeutil import today, utcnow
+from .calendar import next_working_day
+from .models import BreachClock, DeadlineBreach
+
+
+@dataclass
+class SweepReport:
+    breaches: int = 0
+    escalated: list[str] = field(default_factory=list)
+    reminders: int = 0
+    skipped: list[str] = field(default_factory=list)  # changed by someone meanwhile: the next run retries
+
+
+def running_clocks(complaint: Complaint) -> list[tuple[BreachClock, date]]:
+    """The clocks still running on an open complaint, with their stored due dates."""
+    if not complaint.is_open:
+        return []
+    clocks = []
+    if complaint.acknowledged_at is None:
+        clocks.append((BreachClock.acknowledge, complaint.acknowledge_due_on))
+    if complaint.state == State.responded:
+        clocks.append((BreachClock.follow_up, complaint.follow_up_due_on))
+    else:
+        clocks.append((BreachClock.response, complaint.response_due_on))
+    return [(clock, due) for clock, due in clocks if due is not None]
+
+
+def _record_breach(complaint: Complaint, clock: BreachClock, due: date) -> bool:
+    """Record the breach; False if it was recorded before (INSERT … ON CONFLICT DO NOTHING, so two sweeps
+    running at once cannot both escalate it)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = DeadlineBreach.__table__
+    statement = (
+        insert(table)
+        .values(complaint_id=complaint.id, clock=clock.value, due_on=due, found_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    )
+    return db.session.execute(statement).first() is not None
+
+
+def sweep() -> SweepReport:
+    """Escalate each newly breached deadline once; remind of what is due on the next working day."""
+    report = SweepReport()
+    now = today()
+    tomorrow = next_working_day(now)
+    candidates = db.session.scalars(
+        select(Complaint.id).where(
+            Complaint.status.in_([s.value for s in OPEN]),
+            or_(
+                Complaint.overdue_clause(now),
+                Complaint.due_on == tomorrow,
+                and_(Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on == tomorrow),
+            ),
+        ).order_by(Complaint.id)
+    ).all()
+    for complaint_id in candidates:
+        # One transaction per complaint: one that fails or conflicts does not undo the others.
+        complaint = db.session.get(Complaint, complaint_id)
+        missed = []
+        for clock, due in running_clocks(complaint):
+            if due < now and _record_breach(complaint, clock, due):
+                missed.append({"clock": clock.value, "due_on": due.isoformat()})
+            elif due == tomorrow:
+                report.reminders += notify("due_tomorrow", complaint, key=f"due_tomorrow:{complaint.id}:{clock}:{due}",
+                                           data={"clock": clock.value, "due_on": due})
+        if missed:
+            report.breaches += len(missed)
+            try:
+                operations.perform(SYSTEM, Action.escalate, complaint, {"missed": missed}, complaint.version)
+            except (operations.Conflict, operations.ActionRefused):
+                db.session.rollback()
+                report.skipped.append(complaint.reference)
+                continue
+            report.escalated.append(complaint.reference)
+        db.session.commit()
+    return report

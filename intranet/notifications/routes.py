@@ -1,0 +1,105 @@
+"""The bell in the staff header and the /notifications page (list, mark as read)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from ..complaints.permissions import ADMINISTER, can
+from ..extensions import db, htmx
+from ..timeutil import utcnow
+from . import relay
+from .models import OutboxMessage, OutboxStatus, StaffNotification
+
+bp = Blueprint("notifications", __name__)
+
+# Tells the bell to refresh after something was marked read.
+CHANGED = "notifications-changed"
+PAGE_SIZE = 100
+
+
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(StaffNotification).where(
+        StaffNotification.user_id == user.id, StaffNotification.read_at.is_(None))) or 0
+
+
+def _context() -> dict:
+    items = db.session.scalars(
+        select(StaffNotification).where(StaffNotification.user_id == current_user.id)
+        .options(joinedload(StaffNotification.complaint))
+        .order_by(StaffNotification.read_at.is_not(None), StaffNotification.id.desc()).limit(PAGE_SIZE)
+    ).all()
+    return dict(items=items, unread=unread_count(current_user))
+
+
+@bp.get("/notifications/bell")
+def bell():
+    if not current_user.is_authenticated:
+        # Polling from a page whose session ended: 286 tells htmx to stop polling (and empties the bell).
+        return "", 286
+    return render_block("base.html", "bell")
+
+
+@bp.get("/notifications")
+@login_required
+def index():
+    return render_template("notifications/index.html", **_context())
+
+
+def _done():
+    if htmx:
+        return render_block("notifications/index.html", "list", **_context()), 200, {"HX-Trigger": CHANGED}
+    return redirect(url_for(".index"))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def mark_read(notification_id: int):
+    item = db.session.get(StaffNotification, notification_id)
+    if item is None or item.user_id != current_user.id:
+        abort(404)
+    if item.read_at is None:
+        item.read_at = utcnow()
+        db.session.commit()
+    return _done()
+
+
+@bp.post("/notifications/read-all")
+@login_required
+def mark_all_read():
+    db.session.execute(update(StaffNotification).where(
+        StaffNotification.user_id == current_user.id, StaffNotification.read_at.is_(None)).values(read_at=utcnow()))
+    db.session.commit()
+    return _done()
+
+
+# --- the outbox, for administrators: what failed for good, and a way to try it again --------------------
+
+
+@bp.get("/admin/outbox")
+@login_required
+def outbox():
+    if not can(current_user, ADMINISTER):
+        abort(403)
+    failed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed.value)
+        .order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
+    ).all()
+    return render_template("notifications/outbox.html", counts=relay.counts(), failed=failed)
+
+
+@bp.post("/admin/outbox/retry")
+@login_required
+def retry():
+    if not can(current_user, ADMINISTER):
+        abort(403)
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    count = relay.retry_failed(ids or None)
+    flash(_("%(count)s message(s) will be tried again.", count=count), "success")
+    return redirect(url_for(".outbox"))

@@ -1,0 +1,120 @@
+"""The bell and the /notifications page (issue 3): the relay turns in-app outbox rows into staff
+notifications; the header shows the unread count and refreshes it with htmx; each can be marked read with a
+real form (CSRF, works without JavaScript), and nobody sees or marks anyone else's."""
+
+import re
+
+from sqlalchemy import select
+
+from intranet.complaints.lifecycle import State
+from intranet.extensions import db
+from intranet.notifications import relay
+from intranet.notifications.models import StaffNotification
+from tests import factories
+from tests.conftest import csrf_token, login
+
+
+def bell_count(html: str) -> int:
+    match = re.search(r'<a id="bell"[^>]*>.*?</a>', html, re.S)
+    assert match, "no bell in the header"
+    count = re.search(r'class="count">(\d+)<', match.group(0))
+    return int(count.group(1)) if count else 0
+
+
+def assigned_to_head(world, n=2):
+    complaints = [factories.make_complaint(world, State.assigned) for _ in range(n)]
+    relay.send_pending()
+    return complaints
+
+
+def test_bell_shows_the_unread_count_and_refreshes_with_htmx(client, world):
+    assigned_to_head(world)
+    login(client, world.head)
+    page = client.get("/queue").get_data(as_text=True)
+    assert bell_count(page) == 2
+    bell = re.search(r'<a id="bell"[^>]*>', page).group(0)
+    assert 'hx-get="/notifications/bell"' in bell
+    assert "every 30s" in bell and "complaint-changed from:body" in bell  # polls, and follows actions
+
+    fragment = client.get("/notifications/bell", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.get_data(as_text=True).lstrip().startswith('<a id="bell"')
+    assert bell_count(fragment.get_data(as_text=True)) == 2
+
+    login(client, world.other_head)  # the other department's head heard nothing
+    assert bell_count(client.get("/queue").get_data(as_text=True)) == 0
+
+
+def test_notifications_page_links_to_the_complaints_and_marks_read_without_javascript(client, world):
+    complaints = assigned_to_head(world)
+    login(client, world.head)
+    html = client.get("/notifications").get_data(as_text=True)
+    for complaint in complaints:
+        assert f'href="/complaints/{complaint.reference}"' in html
+    first = db.session.scalars(select(StaffNotification).order_by(StaffNotification.id)).first()
+
+    token = csrf_token(client, "/notifications")
+    response = client.post(f"/notifications/{first.id}/read", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/notifications")
+    assert bell_count(client.get("/notifications").get_data(as_text=True)) == 1
+
+    response = client.post("/notifications/read-all", data={"csrf_token": token})
+    assert response.status_code == 302
+    page = client.get("/notifications").get_data(as_text=True)
+    assert bell_count(page) == 0
+    assert "Mark as read" not in page and "标为已读" not in page
+
+
+def test_mark_read_in_place_with_htmx_tells_the_bell(client, world):
+    assigned_to_head(world, 1)
+    login(client, world.head)
+    token = csrf_token(client, "/notifications")
+    item = db.session.scalar(select(StaffNotification))
+    response = client.post(f"/notifications/{item.id}/read",
+                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "notifications-changed"
+    assert response.get_data(as_text=True).lstrip().startswith('<section id="notification-list"')
+    db.session.expire_all()
+    assert item.read_at is not None
+
+
+def test_mark_read_needs_csrf_and_only_ones_own(client, world):
+    assigned_to_head(world, 1)
+    item = db.session.scalar(select(StaffNotification))
+    login(client, world.other_head)
+    token = csrf_token(client, "/notifications")
+    assert client.post(f"/notifications/{item.id}/read", data={"csrf_token": token}).status_code == 404
+    login(client, world.head)
+    assert client.post(f"/notifications/{item.id}/read").status_code == 400  # no CSRF token
+    db.session.expire_all()
+    assert item.read_at is None
+
+
+def test_bell_polling_after_logout_stops(client):
+    response = client.get("/notifications/bell", headers={"HX-Request": "true"})
+    assert response.status_code == 286  # htmx stops polling
+    assert client.get("/notifications").status_code == 302  # to the login page
+
+
+def test_admins_see_failed_messages_and_can_try_them_again(client, world):
+    from intranet.notifications.models import OutboxMessage
+    from intranet.timeutil import utcnow
+
+    complaint = factories.make_complaint(world, State.submitted)
+    now = utcnow()
+    db.session.add(OutboxMessage(key="k1", kind="acknowledged", channel="email", recipient="pat@example.org",
+                                 language="en", subject="We have received", body="b", complaint_id=complaint.id,
+                                 status="failed", attempts=8, next_attempt_at=now, last_error="SMTP refused",
+                                 created_at=now))
+    db.session.commit()
+    login(client, world.reception)
+    assert client.get("/admin/outbox").status_code == 403
+    login(client, world.admin)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "pat@example.org" in page and "SMTP refused" in page
+    token = csrf_token(client, "/admin/outbox")
+    assert client.post("/admin/outbox/retry", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.status, row.attempts) == ("pending", 0)

@@ -1,0 +1,363 @@
+"""The public side (issue 4): tracking held for the session, satisfaction online as the follow-up, evidence
+files checked and cleaned, abuse limits (rate limits, honeypot, request size), receipts and the poster."""
+
+import io
+import os
+import re
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from intranet.complaints import operations
+from intranet.complaints.evidence import Evidence, folder
+from intranet.complaints.lifecycle import Action, State
+from intranet.complaints.models import Complaint, ComplaintEvent
+from intranet.extensions import db
+from tests import factories
+from tests.conftest import login
+from tests.test_intake import complain, complaints, form_state, new_client, token_of, track
+
+INTERNAL_NOTE = "内部备注：护士长说病人很难缠。"
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def jpeg_with_gps(size=(64, 48)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (30.0, 15.0, 0.0), 3: "E", 4: (120.0, 10.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (10, 10), (0, 0, 255, 128)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def client(app_ctx):
+    return new_client(app_ctx)  # English, and every answer checked for CSP and nothing inline
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+# --- tracking: held for the browser session -------------------------------------------------------------
+
+
+def test_tracking_is_remembered_for_the_session_only(world, client, app_ctx):
+    complaint = factories.make_complaint(world, State.investigating)
+    assert track(client, complaint.reference, complaint.tracking_code).status_code == 200
+    # The same browser session: no retyping.
+    html = client.get("/track").get_data(as_text=True)
+    assert complaint.reference in html and "Being looked into by the department concerned." in html
+    assert client.get("/track").headers["Cache-Control"] == "no-store"
+    # Another session (a new device or a closed browser) must check the code afresh.
+    assert complaint.reference not in new_client(app_ctx).get("/track").get_data(as_text=True)
+    # Forgetting it on this device.
+    client.post("/track/leave", data={"csrf_token": token_of(client.get("/track"))})
+    assert complaint.reference not in client.get("/track").get_data(as_text=True)
+
+
+def test_tracking_shows_extensions_and_answers_but_nothing_internal(world, client):
+    complaint = factories.make_complaint(world, State.investigating)
+    new_date = complaint.response_due_on + timedelta(days=7)
+    operations.perform(world.head, Action.extend, complaint, {"new_due_on": new_date, "reason": "等待病历复印件。",
+                                                              "complainant_told_via": "phone"}, complaint.version)
+    operations.perform(world.head, Action.note, complaint, {"text": INTERNAL_NOTE}, complaint.version)
+    operations.perform(world.head, Action.record_findings, complaint,
+                       factories.action_data(Action.record_findings, world), complaint.version)
+    db.session.commit()
+    html = track(client, complaint.reference, complaint.tracking_code).get_data(as_text=True)
+    assert "等待病历复印件。" in html  # the extension's reason, as the complainant was told
+    assert new_date.strftime("%Y") in html
+    for secret in [INTERNAL_NOTE, "Head-Card", "Reception", "Cardiology", "The clinic ran late", "Apology."]:
+        assert secret not in html, secret
+
+    # Once answered, the answer is shown (and still no findings).
+    for action in (Action.sign_off, Action.respond):
+        operations.perform(world.user("head" if action == Action.sign_off else "reception"), action, complaint,
+                           factories.action_data(action, world), complaint.version)
+    db.session.commit()
+    html = client.get("/track").get_data(as_text=True)
+    assert "We are sorry. Delays are now announced." in html
+    assert "The clinic ran late" not in html and "Head-Card" not in html
+
+
+def test_tracking_shows_what_a_declined_complainant_was_told(world, client):
+    complaint = factories.make_complaint(world, State.not_accepted)
+    html = track(client, complaint.reference, complaint.tracking_code).get_data(as_text=True)
+    assert "Referred to the right body." in html  # complainant_told
+    assert "Not about this hospital." not in html  # the internal reason
+
+
+def test_signed_off_answer_is_not_shown_before_it_is_given(world, client):
+    complaint = factories.make_complaint(world, State.signed_off)
+    html = track(client, complaint.reference, complaint.tracking_code).get_data(as_text=True)
+    assert "We are sorry. Delays are now announced." not in html
+
+
+# --- satisfaction online: the follow-up ----------------------------------------------------------------
+
+
+def answer(client, **data):
+    return client.post("/track/answer", data={"csrf_token": token_of(client.get("/track")), **data})
+
+
+def test_satisfied_online_closes(world, client):
+    complaint = factories.make_complaint(world, State.responded)
+    html = track(client, complaint.reference, complaint.tracking_code).get_data(as_text=True)
+    assert "Are you satisfied with our answer?" in html
+    response = answer(client, satisfied="yes")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert complaint.state == State.closed
+    assert complaint.follow_up_method == "online" and complaint.satisfied is True
+    event = complaint.events[-1]
+    assert (event.action, event.actor_id, event.from_state, event.to_state) == ("follow_up", None, "responded",
+                                                                              "closed")
+    html = client.get("/track").get_data(as_text=True)
+    assert "Thank you. Your complaint is now closed." in html
+    assert "Are you satisfied with our answer?" not in html  # answered once
+
+
+def test_not_satisfied_online_reopens_and_escalates(world, client):
+    complaint = factories.make_complaint(world, State.responded)
+    track(client, complaint.reference, complaint.tracking_code)
+    level = complaint.escalation_level
+    # "Why" is needed when not satisfied; what was chosen is kept.
+    response = answer(client, satisfied="no", comment="")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Tell us why you are not satisfied." in html and "<title>Error:" in html
+    assert form_state(html).values.get("satisfied") == "no"
+    db.session.expire_all()
+    assert complaint.state == State.responded
+
+    assert answer(client, satisfied="no", comment="还是没有解释清楚为什么没人通知。").status_code == 302
+    db.session.expire_all()
+    assert complaint.state == State.investigating
+    assert complaint.escalation_level == level + 1
+    assert complaint.reopened_count == 1
+    assert complaint.follow_up_comment == "还是没有解释清楚为什么没人通知。"
+    # A second answer is not possible: the complaint is no longer awaiting one.
+    assert answer(client, satisfied="yes").status_code == 302
+    db.session.expire_all()
+    assert complaint.state == State.investigating
+
+
+def test_answering_needs_a_checked_code_in_this_session(world, client, app_ctx):
+    complaint = factories.make_complaint(world, State.responded)
+    stranger = new_client(app_ctx)
+    page = stranger.get("/track")
+    response = stranger.post("/track/answer", data={"csrf_token": token_of(page), "satisfied": "yes"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert complaint.state == State.responded
+
+
+def test_a_new_receipt_ends_sessions_of_the_old_code(world, client, app_ctx):
+    complaint = factories.make_complaint(world, State.responded)
+    track(client, complaint.reference, complaint.tracking_code)
+    staff = new_client(app_ctx)
+    login(staff, world.reception)
+    page = staff.get(f"/complaints/{complaint.reference}")
+    receipt = staff.post(f"/complaints/{complaint.reference}/receipt", data={"csrf_token": token_of(page)})
+    assert receipt.status_code == 200
+    new_code = re.search(r'<dd class="reference">([A-Z0-9]{5}-[A-Z0-9]{5})</dd>', receipt.get_data(as_text=True))
+    assert new_code
+    assert complaint.reference not in client.get("/track").get_data(as_text=True)
+    db.session.expire_all()
+    assert not operations.check_tracking_code(complaint, complaint.tracking_code)
+    assert operations.check_tracking_code(complaint, new_code.group(1))
+    assert complaint.events[-1].action == "note" and complaint.events[-1].actor_id == world.reception.id
+    assert track(new_client(app_ctx), complaint.reference, new_code.group(1)).status_code == 200
+
+
+# --- receipts and the poster -----------------------------------------------------------------------------
+
+
+def test_receipt_is_for_reception_with_a_qr_code_to_tracking(world, app_ctx):
+    complaint = factories.make_complaint(world, State.registered)
+    for role_key, status in (("head", 404), ("leadership", 403), ("reception", 200)):
+        staff = new_client(app_ctx)
+        login(staff, world.user(role_key))
+        page = staff.get("/queue")
+        response = staff.post(f"/complaints/{complaint.reference}/receipt", data={"csrf_token": token_of(page)})
+        assert response.status_code == status, role_key
+    html = response.get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in html
+    assert f"/track?reference={complaint.reference}" in html
+    assert response.headers["Cache-Control"] == "no-store"
+    # Without the CSRF token nothing happens.
+    assert staff.post(f"/complaints/{complaint.reference}/receipt").status_code == 400
+
+
+def test_poster_has_a_qr_code_to_the_form(world, app_ctx):
+    staff = new_client(app_ctx)
+    login(staff, world.reception)
+    html = staff.get("/poster").get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in html and "/complain" in html
+    assert new_client(app_ctx).get("/poster").status_code == 302  # staff print it; login first
+
+
+# --- evidence files ------------------------------------------------------------------------------------------
+
+
+def upload(client, files, **fields):
+    page = client.get("/complain")
+    data = {"csrf_token": token_of(page), "what_happened": "照片为证。", "complainant_phone": "13800138000",
+            **fields, "evidence": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post("/complain", data=data, content_type="multipart/form-data")
+
+
+def test_evidence_is_cleaned_stored_privately_and_downloadable_by_staff_who_see_it(world, client, app_ctx):
+    response = upload(client, [("IMG_0001.JPG", jpeg_with_gps()), ("scan.pdf", PDF), ("drawing.png", png())])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [complaint] = complaints()
+    items = list(db.session.scalars(select(Evidence).order_by(Evidence.id)))
+    assert [i.content_type for i in items] == ["image/jpeg", "application/pdf", "image/png"]
+    photo = items[0]
+    stored = os.path.join(folder(), photo.stored_name)
+    assert "static" not in os.path.relpath(stored, app_ctx.root_path).split(os.sep)
+    assert "IMG_0001" not in photo.stored_name  # a random name
+    with Image.open(stored) as image:
+        assert not image.getexif(), "EXIF (with the GPS location) must be stripped"
+    with open(os.path.join(folder(), items[1].stored_name), "rb") as handle:
+        assert handle.read() == PDF
+
+    # Staff who may see the complaint download it as an attachment; the page lists it.
+    reception = new_client(app_ctx)
+    login(reception, world.reception)
+    assert "IMG_0001.JPG" in reception.get(f"/complaints/{complaint.reference}").get_data(as_text=True)
+    url = f"/complaints/{complaint.reference}/evidence/{photo.id}"
+    download = reception.get(url)
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["Content-Type"] == "image/jpeg"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    # A head of a department it is not assigned to, and the public, cannot.
+    head = new_client(app_ctx)
+    login(head, world.head)
+    assert head.get(url).status_code == 404
+    assert new_client(app_ctx).get(url).status_code == 302  # to the login page
+    assert reception.get(f"/complaints/{complaint.reference}/evidence/999999").status_code == 404
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ([("photo.jpg", b"<html><script>alert(1)</script></html>")], "must be a JPG, PNG or PDF"),
+    ([("photo.png", b"GIF89a" + b"\0" * 40)], "must be a JPG, PNG or PDF"),
+    ([("big.pdf", b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024))], "must be smaller than 5MB"),
+    ([(f"p{i}.pdf", PDF) for i in range(6)], "Select up to 5 files."),
+    ([("empty.jpg", b"")], "The selected file is empty."),
+], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty"])
+def test_evidence_refused_stores_nothing_and_keeps_what_was_typed(world, client, files, message):
+    before = set(os.listdir(folder()))
+    response = upload(client, files, complainant_name="王女士")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert form_state(html).values["complainant_name"] == "王女士"
+    assert re.search(r'<a href="#evidence">', html)
+    assert complaints() == [] and count(Evidence) == 0
+    assert set(os.listdir(folder())) == before
+
+
+def test_too_large_request_gets_a_friendly_page(world, client, app_ctx):
+    saved = app_ctx.config["MAX_CONTENT_LENGTH"]
+    app_ctx.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    try:
+        response = upload(client, [("big.pdf", b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024))])
+    finally:
+        app_ctx.config["MAX_CONTENT_LENGTH"] = saved
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert complaints() == []
+
+
+# --- abuse -------------------------------------------------------------------------------------------------
+
+
+def test_honeypot_stores_nothing(world, client):
+    response = complain(client, {"what_happened": "buy cheap pills", "complainant_phone": "1",
+                                 "website": "http://spam.example"})
+    assert response.status_code == 302
+    assert complaints() == []
+
+
+def test_honeypot_is_hidden_from_people(client, app_ctx):
+    html = client.get("/complain").get_data(as_text=True)
+    assert re.search(r'<div class="hp" aria-hidden="true">', html)
+    assert 'name="website"' in html and 'tabindex="-1"' in html
+
+
+def test_tracking_cannot_be_enumerated(world, client, app_ctx):
+    complaint = factories.make_complaint(world, State.submitted)
+    token = token_of(client.get("/track"))
+    statuses = []
+    for guess in range(1000):
+        response = client.post("/track", data={"csrf_token": token, "reference": complaint.reference,
+                                               "code": f"AAAAA-{guess:05d}"})
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert "Too many attempts" in response.get_data(as_text=True)
+    answered = [s for s in statuses if s != 429]
+    assert set(answered) == {422}
+    assert len(answered) <= 10, "the limit lets at most 10 guesses a minute through"
+    # Even the right code is refused while limited: no way to learn it by brute force.
+    right = client.post("/track", data={"csrf_token": token, "reference": complaint.reference,
+                                        "code": complaint.tracking_code})
+    assert right.status_code == 429
+
+
+def test_submissions_are_rate_limited(world, client):
+    statuses = [complain(client, {"what_happened": f"第{i}次", "complainant_phone": "13800138000"}).status_code
+                for i in range(8)]
+    assert statuses[:5] == [302] * 5 and set(statuses[5:]) == {429}
+    assert len(complaints()) == 5
+    assert client.get("/complain").status_code == 200  # reading the form is never limited
+
+
+def test_rate_limits_use_redis_when_configured():
+    """Several workers share one count only through a shared store: RATELIMIT_STORAGE_URI selects it.
+    Run in a child process: the limiter is one object per process, and this suite's app keeps memory."""
+    import subprocess
+    import sys
+
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    program = """
+from intranet import create_app
+from intranet.extensions import limiter
+apps = [create_app("testing", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", RATELIMIT_TRACK="3 per minute",
+                   SQLALCHEMY_DATABASE_URI="sqlite://", WTF_CSRF_ENABLED=False) for _ in range(2)]
+assert type(limiter.storage).__name__ == "RedisStorage", limiter.storage
+limiter.reset()
+statuses = [apps[i % 2].test_client().post("/track", data={}).status_code for i in range(4)]
+limiter.reset()
+print(statuses)
+"""
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[422, 422, 422, 429]"
+
+
+def test_event_of_a_submission_counts_evidence(world, client):
+    assert upload(client, [("a.pdf", PDF)]).status_code == 302
+    event = db.session.scalar(select(ComplaintEvent))
+    assert event.data["evidence_files"] == 1
+    assert count(Complaint) == 1
