@@ -129,3 +129,25 @@ def make_complaint(world: World, state: State = State.submitted, **data):
     assert complaint.state == state, (complaint.state, state)
     complaint.tracking_code = result.tracking_code
     return complaint
+
+
+# Each action on its happy path: a state it starts from and a person who may do it (checked against the
+# lifecycle table in tests/test_actions_htmx.py, so this list cannot drift from it).
+HAPPY_PATH = {
+    Action.triage: (State.submitted, "reception"),
+    Action.resolve_on_the_spot: (State.registered, "reception"),
+    Action.decline: (State.submitted, "leadership"),
+    Action.assign: (State.registered, "reception"),
+    Action.accept: (State.assigned, "head"),
+    Action.send_back: (State.assigned, "head"),
+    Action.record_findings: (State.investigating, "head"),
+    Action.sign_off: (State.investigating, "head"),
+    Action.approve: (State.awaiting_approval, "leadership"),
+    Action.return_for_rework: (State.awaiting_approval, "leadership"),
+    Action.respond: (State.signed_off, "reception"),
+    Action.follow_up: (State.responded, "reception"),
+    Action.extend: (State.investigating, "head"),
+    Action.escalate: (State.assigned, "reception"),
+    Action.note: (State.closed, "reception"),
+    Action.withdraw: (State.registered, "reception"),
+}

@@ -14,31 +14,13 @@ from markupsafe import escape
 from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, TRANSITIONS, Action, Role, State
 from intranet.complaints.routes import CHANGED
 from intranet.timeutil import today
-from tests.conftest import csrf_token, login
 
 # Helpers shared with the lifecycle matrix: the browser, each action's valid form, complaints in any state.
+from tests import factories
+from tests.conftest import csrf_token, login
 from tests.test_lifecycle_matrix import Browser, Case, events_of, form_fields, prepare, snapshot, table_target
 
-# Each action on its happy path: a state it starts from and a person who may do it (checked against the
-# lifecycle table below, so this list cannot drift from it).
-HAPPY = {
-    Action.triage: (State.submitted, "reception"),
-    Action.resolve_on_the_spot: (State.registered, "reception"),
-    Action.decline: (State.submitted, "leadership"),
-    Action.assign: (State.registered, "reception"),
-    Action.accept: (State.assigned, "head"),
-    Action.send_back: (State.assigned, "head"),
-    Action.record_findings: (State.investigating, "head"),
-    Action.sign_off: (State.investigating, "head"),
-    Action.approve: (State.awaiting_approval, "leadership"),
-    Action.return_for_rework: (State.awaiting_approval, "leadership"),
-    Action.respond: (State.signed_off, "reception"),
-    Action.follow_up: (State.responded, "reception"),
-    Action.extend: (State.investigating, "head"),
-    Action.escalate: (State.assigned, "reception"),
-    Action.note: (State.closed, "reception"),
-    Action.withdraw: (State.registered, "reception"),
-}
+HAPPY = factories.HAPPY_PATH
 ACTIONS = [pytest.param(action, id=action.value) for action in COMPLAINT_ACTIONS]
 
 

@@ -69,24 +69,7 @@ def action_form(action: Action, world) -> dict:
     }[action]
 
 
-SETUP = {  # action: (state the complaint is in, who acts)
-    Action.triage: (State.submitted, "reception"),
-    Action.resolve_on_the_spot: (State.submitted, "reception"),
-    Action.decline: (State.submitted, "reception"),
-    Action.assign: (State.registered, "reception"),
-    Action.accept: (State.assigned, "head"),
-    Action.send_back: (State.assigned, "head"),
-    Action.record_findings: (State.investigating, "head"),
-    Action.sign_off: (State.investigating, "head"),
-    Action.approve: (State.awaiting_approval, "leadership"),
-    Action.return_for_rework: (State.awaiting_approval, "leadership"),
-    Action.respond: (State.signed_off, "reception"),
-    Action.follow_up: (State.responded, "reception"),
-    Action.extend: (State.investigating, "head"),
-    Action.escalate: (State.registered, "reception"),
-    Action.note: (State.registered, "reception"),
-    Action.withdraw: (State.registered, "reception"),
-}
+SETUP = factories.HAPPY_PATH  # action: (state the complaint is in, who acts)
 
 
 def test_setup_covers_every_action():
