@@ -17,14 +17,13 @@ F = [strip]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-def department_choices():
-    rows = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
-    return [SelectChoice("", _l("— choose —"))] + [SelectChoice(str(d.id), d.name) for d in rows]
+def _active(model):
+    rows = db.session.scalars(select(model).where(model.active).order_by(model.code)).all()
+    return [SelectChoice(str(row.id), row.name) for row in rows]
 
 
-def category_choices():
-    rows = db.session.scalars(select(Category).where(Category.active).order_by(Category.code)).all()
-    return [SelectChoice("", _l("— choose —"))] + [SelectChoice(str(c.id), c.name) for c in rows]
+department_choices = optional_choice(lambda: _active(Department))
+category_choices = optional_choice(lambda: _active(Category))
 
 
 def _int_or_none(value):

@@ -15,7 +15,6 @@ VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
 ADMINISTER = "administer"  # deadline policy, working-day calendar and other reference data
-ABILITIES = (VIEW, SEE_IDENTITY, PRINT_RECEIPT, ADMINISTER)
 
 
 class _System:

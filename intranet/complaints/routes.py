@@ -11,6 +11,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.routes import safe_next
 from ..deadlines import calendar
 from ..extensions import db, htmx
 from ..timeutil import hospital_tz, local, today, utcnow
@@ -205,7 +206,7 @@ def act(reference: str, action_name: str):
         flash(message, "success")
         if not still_visible:
             return redirect(url_for(".queue"))
-        return redirect(request.args.get("next") if _safe_next() else url_for(".detail", reference=reference))
+        return redirect(safe_next(request.args.get("next")) or url_for(".detail", reference=reference))
     if row:
         return _row(complaint, message, still_visible)
     if not still_visible:
@@ -248,14 +249,6 @@ def _row_refusal(reference: str, message: str, status: int):
 def _row(complaint: Complaint, message: str, visible: bool = True):
     body = render_block("complaints/queue.html", "row", c=complaint, message=message, visible=visible)
     return body, 200, {"HX-Trigger": CHANGED}
-
-
-def _safe_next() -> bool:
-    # The login page's check: it also sees through "/\t/evil.example", which the redirect turns into
-    # "//evil.example".
-    from ..auth.routes import safe_next
-
-    return safe_next(request.args.get("next")) is not None
 
 
 def _conflict(conflict: operations.Conflict, row: bool):
