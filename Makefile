@@ -39,6 +39,7 @@ test: $(STAMP) assets translations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean-db:
 	rm -f instance/redress.sqlite3*

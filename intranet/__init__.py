@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from . import config as config_module
-from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 
 def select_locale() -> str:
@@ -61,12 +61,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .database import configure_engine
+    from .core.database import configure_engine
 
     with app.app_context():
         configure_engine(db.engine)
 
-    from .auth.models import load_user
+    from .core.users import load_user
 
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
@@ -79,7 +79,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .complaints.evidence import bp as evidence_bp
     from .complaints.receipts import bp as receipts_bp
     from .complaints.routes import bp as complaints_bp
+    from .complaints.sweep import register_cli as register_sweep_cli
     from .deadlines.cli import register_cli as register_deadlines_cli
+    from .demo import register_cli as register_demo_cli
     from .notifications.cli import register_cli as register_outbox_cli
     from .notifications.routes import bp as notifications_bp
     from .public.routes import bp as public_bp
@@ -94,6 +96,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_cli(app)
     register_deadlines_cli(app)
     register_outbox_cli(app)
+    register_sweep_cli(app)
+    register_demo_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)
     return app
@@ -105,10 +109,10 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
     from sqlalchemy import select
 
-    from .admin.models import Department
     from .complaints import lifecycle, models
-    from .complaints.permissions import ADMINISTER, PRINT_RECEIPT, SEE_IDENTITY, VIEW, can
+    from .complaints.permissions import ADMINISTER, PRINT_RECEIPT, SEE_IDENTITY, VIEW, can, identity_fields
     from .complaints.timeline import describe
+    from .core.departments import Department
     from .notifications.routes import unread_count
 
     def describe_event(event):
@@ -121,6 +125,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "describe_event": describe_event,
             "can": can,
+            "identity_fields": identity_fields,
             "VIEW": VIEW,
             "SEE_IDENTITY": SEE_IDENTITY,
             "ADMINISTER": ADMINISTER,
@@ -146,7 +151,7 @@ def _register_template_helpers(app: Flask) -> None:
         message = _("This form has expired or did not come from this site, so nothing was saved. "
                     "Go back, reload the page and try again.")
         if request.headers.get("HX-Request"):
-            return render_template("complaints/_message.html", message=message, kind="error"), 400
+            return render_template("_message.html", message=message, kind="error"), 400
         return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(413)

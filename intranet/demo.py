@@ -14,16 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import click
 from sqlalchemy import func, select
 
-from .admin.models import Category, Department
-from .auth.models import User
 from .complaints import operations
 from .complaints.lifecycle import Action, State
 from .complaints.models import Complaint
+from .core.departments import Category, Department
+from .core.extensions import db
+from .core.time import clock_at, local, today
+from .core.users import User
 from .deadlines.calendar import add_working_days
-from .extensions import db
-from .timeutil import clock_at, local, today
 
 PASSWORD = "demo-password"
 SEED = 2026
@@ -1415,3 +1416,11 @@ def load_demo() -> list[str]:
     lines.append(f"  ever escalated: {escalated}; overdue now: {overdue}")
     return lines
 
+
+
+def register_cli(app) -> None:
+    @app.cli.command("demo")
+    def demo():
+        """Load the demo hospital (idempotent) and print the demo logins."""
+        for line in load_demo():
+            click.echo(line)

@@ -37,11 +37,11 @@ def main() -> None:
     from sqlalchemy import text
 
     from intranet import create_app
-    from intranet.auth.models import User
-    from intranet.extensions import db
+    from intranet.core.extensions import db
+    from intranet.core.time import utcnow
+    from intranet.core.users import User
     from intranet.notifications import relay
     from intranet.notifications.models import OutboxMessage, StaffNotification
-    from intranet.timeutil import utcnow
     from tests.smtp import SMTPServer
 
     server = SMTPServer().start()

@@ -22,7 +22,7 @@ import threading
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from intranet.extensions import db
+from intranet.core.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

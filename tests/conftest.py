@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from intranet import create_app
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests import factories
 
 POSTGRES = bool(os.environ.get("DATABASE_URL"))
@@ -31,8 +31,8 @@ def cheap_hashing():
     """argon2 at production cost makes each test user take ~50 ms; the flow is the same at low cost."""
     from argon2 import PasswordHasher
 
-    from intranet.auth import models as auth_models
     from intranet.complaints import operations
+    from intranet.core import users as auth_models
 
     cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     saved = auth_models._hasher, operations._code_hasher
@@ -98,7 +98,7 @@ def _empty_tables():
 
 @pytest.fixture
 def app_ctx(app):
-    from intranet.extensions import limiter
+    from intranet.core.extensions import limiter
 
     limiter.reset()  # every test starts with fresh rate limits (all its requests come from 127.0.0.1)
     with app.app_context():

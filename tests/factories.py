@@ -1,12 +1,16 @@
 """Factories: build the hospital and drive complaints to any state through the real operations."""
 
 from dataclasses import dataclass
+from datetime import date
 
-from intranet.admin.models import Category, Department
-from intranet.auth.models import User
-from intranet.complaints import operations
-from intranet.complaints.lifecycle import Action, State
-from intranet.extensions import db
+from wtforms import RadioField
+
+from intranet.complaints import lifecycle, operations
+from intranet.complaints.lifecycle import SPECS, Action, Role, State, Step
+from intranet.complaints.spec import Example
+from intranet.core.departments import Category, Department
+from intranet.core.extensions import db
+from intranet.core.users import User
 
 PASSWORD = "correct horse battery"
 
@@ -65,89 +69,93 @@ def public_complaint_data(**overrides) -> dict:
     return data
 
 
-# Valid data for each action, as the operation receives it (the forms' cleaned data).
-def action_data(action: Action, world: World) -> dict:
-    return {
-        Action.triage: {"category_id": world.category.id, "severity": "minor", "complexity": "simple"},
-        Action.resolve_on_the_spot: {"what_was_done": "Apologised and explained the delay.", "method": "in_person"},
-        Action.decline: {"reason": "Not about this hospital.", "complainant_told": "Referred to the right body.",
-                         "told_via": "phone"},
-        Action.assign: {"department_id": world.cardiology.id},
-        Action.accept: {},
-        Action.send_back: {"reason": "This is a nursing matter."},
-        Action.record_findings: {"findings": "The clinic ran late; nobody told the waiting patients.",
-                                 "responsibility": "partly_upheld", "cause": "No delay announcements.",
-                                 "remedy": "Apology.", "corrective_actions": "Announce delays every 30 min."},
-        Action.sign_off: {"response_text": "We are sorry. Delays are now announced."},
-        Action.approve: {"comment": "Agreed."},
-        Action.return_for_rework: {"comment": "Say what changes."},
-        Action.respond: {"method": "phone", "response_text": "We are sorry. Delays are now announced."},
-        Action.follow_up: {"method": "phone", "satisfied": True, "comment": "Thanks."},
-        Action.extend: {"new_due_on": None, "reason": "Waiting for the ward's records.",
-                        "complainant_told_via": "phone"},
-        Action.escalate: {"reason": "Complainant contacted the press."},
-        Action.note: {"text": "Called back, no answer."},
-        Action.withdraw: {"reason": "Complainant says the matter is settled."},
-    }[action]
+def example(world: World, complaint=None) -> Example:
+    # Cardiology: the department every assigned complaint goes to, whose head is world.head.
+    return Example(department_id=world.cardiology.id, category_id=world.category.id, complaint=complaint)
 
 
-# The shortest path of actions (and who does each) from a new public submission to each state.
-PATHS = {
-    State.submitted: [],
-    State.registered: [(Action.triage, "reception")],
-    State.assigned: [(Action.triage, "reception"), (Action.assign, "reception")],
-    State.investigating: [(Action.triage, "reception"), (Action.assign, "reception"), (Action.accept, "head")],
-    State.awaiting_approval: [(Action.triage, "reception"), (Action.assign, "reception"),
-                              (Action.accept, "head"), (Action.record_findings, "head"),
-                              (Action.sign_off, "head")],
-    State.signed_off: [(Action.triage, "reception"), (Action.assign, "reception"), (Action.accept, "head"),
-                       (Action.record_findings, "head"), (Action.sign_off, "head")],
-    State.responded: [(Action.triage, "reception"), (Action.assign, "reception"), (Action.accept, "head"),
-                      (Action.record_findings, "head"), (Action.sign_off, "head"), (Action.respond, "reception")],
-    State.closed: [(Action.triage, "reception"), (Action.assign, "reception"), (Action.accept, "head"),
-                   (Action.record_findings, "head"), (Action.sign_off, "head"), (Action.respond, "reception"),
-                   (Action.follow_up, "reception")],
-    State.not_accepted: [(Action.decline, "reception")],
-    State.withdrawn: [(Action.triage, "reception"), (Action.withdraw, "reception")],
-}
+def action_data(action: Action | str, world: World, complaint=None) -> dict:
+    """Valid data for `action`, as the operation receives it (the forms' cleaned data): its spec's example."""
+    return SPECS[Action(action)].example(example(world, complaint))
+
+
+def form_data(action: Action | str, world: World, complaint=None, **overrides) -> dict[str, str]:
+    """The action's example as a browser posts its form, unprefixed: dates in ISO, a ticked checkbox as "y"
+    (an unticked one sends nothing), a yes/no radio as "yes" or "no"."""
+    action = Action(action)
+    form = SPECS[action].form
+    fields = {}
+    for name, value in {**action_data(action, world, complaint), **overrides}.items():
+        if value is None:
+            continue
+        widget = getattr(form, name).field_class
+        if widget is RadioField:
+            value = "yes" if value else "no"
+        elif isinstance(value, bool):
+            if not value:
+                continue
+            value = "y"
+        elif isinstance(value, date):
+            value = value.isoformat()
+        fields[name] = str(value)
+    return fields
+
+
+def do_requirements(world: World, action: Action, complaint) -> None:
+    """Do first what `action` requires done (sign-off needs the findings), as its spec says."""
+    for requirement in SPECS[Action(action)].requires:
+        before = Action(requirement.action)
+        if complaint.state in SPECS[before].sources and not SPECS[before].done(complaint):
+            operations.perform(actor(world, happy_path(before)[1]), before, complaint,
+                               action_data(before, world, complaint), complaint.version)
+            db.session.commit()
+
+
+def path_to(state: State) -> list[tuple[Action, str]]:
+    """The planner's path from a new public submission to `state`, as (action, who) pairs."""
+    return [(step.action, step.role.value) for step in planned(state)]
+
+
+def planned(state: State) -> list[Step]:
+    return lifecycle.path_to(State(state))
+
+
+def actor(world: World, role: str) -> User:
+    """The person of `role` who acts: a department head is the head of cardiology."""
+    return world.user(role)
 
 
 def make_complaint(world: World, state: State = State.submitted, **data):
-    """A complaint in `state`, reached through the real operations (so its timeline is real)."""
+    """A complaint in `state`, reached through the real operations along the planner's path (so its
+    timeline is real). A major complaint (severity="major") is triaged as major."""
+    state = State(state)
     if state == State.awaiting_approval:
         data.setdefault("severity", "major")
     result = operations.create(None, public_complaint_data(**{k: v for k, v in data.items()
                                                                 if k != "severity"}))
     complaint = result.complaint
     db.session.commit()
-    for action, role_key in PATHS[State(state)]:
-        payload = action_data(action, world)
-        if action == Action.triage and data.get("severity"):
+    for step in planned(state):
+        payload = {**action_data(step.action, world, complaint), **step.data}
+        if step.action == Action.triage and data.get("severity"):
             payload = {**payload, "severity": data["severity"]}
-        operations.perform(world.user(role_key), action, complaint, payload, complaint.version)
+        operations.perform(actor(world, step.role.value), step.action, complaint, payload, complaint.version)
         db.session.commit()
     assert complaint.state == state, (complaint.state, state)
     complaint.tracking_code = result.tracking_code
     return complaint
 
 
-# Each action on its happy path: a state it starts from and a person who may do it (checked against the
-# lifecycle table in tests/test_actions_htmx.py, so this list cannot drift from it).
-HAPPY_PATH = {
-    Action.triage: (State.submitted, "reception"),
-    Action.resolve_on_the_spot: (State.registered, "reception"),
-    Action.decline: (State.submitted, "leadership"),
-    Action.assign: (State.registered, "reception"),
-    Action.accept: (State.assigned, "head"),
-    Action.send_back: (State.assigned, "head"),
-    Action.record_findings: (State.investigating, "head"),
-    Action.sign_off: (State.investigating, "head"),
-    Action.approve: (State.awaiting_approval, "leadership"),
-    Action.return_for_rework: (State.awaiting_approval, "leadership"),
-    Action.respond: (State.signed_off, "reception"),
-    Action.follow_up: (State.responded, "reception"),
-    Action.extend: (State.investigating, "head"),
-    Action.escalate: (State.assigned, "reception"),
-    Action.note: (State.closed, "reception"),
-    Action.withdraw: (State.registered, "reception"),
-}
+def happy_path(action: Action) -> tuple[State, str]:
+    """A state `action` starts from and a person who may do it there: the first of its sources the planner
+    reaches most cheaply, and the first staff role its spec allows (a head acts on cardiology's)."""
+    spec = SPECS[action]
+    role = next(r for r in (Role.reception, Role.head, Role.leadership) if r in spec.roles)
+    sources = spec.sources
+    if role == Role.head:  # a head acts on their department's complaints: a state that has one
+        sources = (sources & lifecycle.WITH_DEPARTMENT) or sources
+    state = min(sources, key=lambda s: (len(planned(s)), list(State).index(s)))
+    return state, role.value
+
+
+HAPPY_PATH = {action: happy_path(action) for action in lifecycle.COMPLAINT_ACTIONS}

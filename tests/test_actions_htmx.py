@@ -11,9 +11,9 @@ import pytest
 from flask_babel import force_locale
 from markupsafe import escape
 
-from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, TRANSITIONS, Action, Role, State
+from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, State
 from intranet.complaints.routes import CHANGED
-from intranet.timeutil import today
+from intranet.core.time import today
 
 # Helpers shared with the lifecycle matrix: the browser, each action's valid form, complaints in any state.
 from tests import factories
@@ -27,7 +27,7 @@ ACTIONS = [pytest.param(action, id=action.value) for action in COMPLAINT_ACTIONS
 def test_every_action_has_a_happy_path_the_table_allows(world):
     assert set(HAPPY) == set(COMPLAINT_ACTIONS)
     for action, (state, person) in HAPPY.items():
-        transition = TRANSITIONS[action]
+        transition = SPECS[action]
         assert state in transition.sources, action
         assert Role(world.user(person).role) in transition.roles, action
 
@@ -59,7 +59,7 @@ def sign_in(app, user) -> Browser:
 
 
 def htmx_headers(browser: Browser, **extra) -> dict:
-    return {"HX-Request": "true", "X-CSRFToken": browser.token, **extra}
+    return {"HX-Request": "true", "HX-Target": "complaint", "X-CSRFToken": browser.token, **extra}
 
 
 def without_csrf_field(fields: dict) -> dict:
@@ -268,7 +268,7 @@ def shows_value(html: str, field_id: str, value: str) -> bool:
 
 
 def row_accept_url(html: str, reference: str) -> str:
-    match = re.search(rf'hx-post="(/complaints/{re.escape(reference)}/accept\?fragment=row)"', html)
+    match = re.search(rf'hx-post="(/complaints/{re.escape(reference)}/accept)"', html)
     assert match, "no accept button on the row"
     return match.group(1)
 
@@ -280,7 +280,8 @@ def test_queue_row_accept_answers_the_row(app, world):
     assert f'id="row-{complaint.reference}"' in queue
     url = row_accept_url(queue, complaint.reference)
 
-    response = browser.post(url, data={"accept-version": str(complaint.version)}, headers=htmx_headers(browser))
+    response = browser.post(url, data={"accept-version": str(complaint.version)},
+                            headers=htmx_headers(browser, **{"HX-Target": f"row-{complaint.reference}"}))
 
     assert response.status_code == 200
     html = body(response).strip()
@@ -304,7 +305,8 @@ def test_queue_row_accept_after_someone_else_acted_answers_409_with_the_row(app,
     assert other.post(f"/complaints/{complaint.reference}/escalate", data=fields).status_code == 302
     before, events_before = snapshot(complaint.id), len(events_of(complaint.id))
 
-    response = browser.post(url, data={"accept-version": str(stale_version)}, headers=htmx_headers(browser))
+    response = browser.post(url, data={"accept-version": str(stale_version)},
+                            headers=htmx_headers(browser, **{"HX-Target": f"row-{complaint.reference}"}))
 
     assert response.status_code == 409
     html = body(response).strip()
@@ -312,6 +314,10 @@ def test_queue_row_accept_after_someone_else_acted_answers_409_with_the_row(app,
     assert "error-message" in html
     assert snapshot(complaint.id) == before
     assert len(events_of(complaint.id)) == events_before
+
+
+# What the badge counts' element asks for: the queue page's `queue_counts` block (HX-Target picks it).
+COUNTS = {"HX-Request": "true", "HX-Target": "queue-counts"}
 
 
 def counts(html: str) -> dict[str, int]:
@@ -331,10 +337,10 @@ def test_queue_counts_fragment_refreshes_after_an_action(app, world, person, sta
     browser = sign_in(app, world.user(person))
     page = body(browser.get("/queue"))
     # The counts refresh themselves whenever an action says the complaint changed.
-    assert re.search(rf'id="queue-counts"[^>]*hx-get="/queue/counts[^"]*"[^>]*hx-trigger="{CHANGED} from:body', page,
+    assert re.search(rf'id="queue-counts"[^>]*hx-get="/queue[^"]*"[^>]*hx-trigger="{CHANGED} from:body', page,
                      re.S)
 
-    first = browser.get("/queue/counts", headers={"HX-Request": "true"})
+    first = browser.get("/queue", headers=COUNTS)
     assert first.status_code == 200
     html = body(first).strip()
     assert is_fragment(html) and html.startswith('<nav id="queue-counts"')
@@ -345,5 +351,5 @@ def test_queue_counts_fragment_refreshes_after_an_action(app, world, person, sta
                          headers=htmx_headers(browser))
     assert acted.status_code == 200 and CHANGED in acted.headers["HX-Trigger"]
 
-    after = counts(body(browser.get("/queue/counts", headers={"HX-Request": "true"})))
+    after = counts(body(browser.get("/queue", headers=COUNTS)))
     assert {name: after[name] for name in changes} == {name: now for name, (_, now) in changes.items()}

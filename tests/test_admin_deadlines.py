@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from intranet.core.extensions import db
+from intranet.core.time import clock_at
 from intranet.deadlines import policy
 from intranet.deadlines.models import Clock, DayKind, DeadlinePolicy, HospitalDay
-from intranet.extensions import db
-from intranet.timeutil import clock_at
 from tests.conftest import csrf_token, login
 
 PAGES = ["/admin/deadlines", "/admin/calendar"]

@@ -6,13 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from intranet.auth.models import User
-from intranet.extensions import db
+from intranet.core.extensions import db
+from intranet.core.users import User
 from tests import factories
 from tests.conftest import csrf_token
 
 WRONG = "The username or password is not right."
-STAFF_PAGES = ["/queue", "/queue/counts", "/search", "/search?q=x", "/complaints/new", "/complaints/TS-2026-000001"]
+STAFF_PAGES = ["/queue", "/search", "/search?q=x", "/complaints/new", "/complaints/TS-2026-000001"]
 
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from intranet import create_app
 from intranet.config import database_url
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests.conftest import POSTGRES
 
 

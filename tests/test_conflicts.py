@@ -1,20 +1,21 @@
 """Optimistic locking: two people act on the same version; the first wins, the second is told (409) who
 did what first, and nothing of the second action is saved."""
 
+import dataclasses
 import re
 
 import pytest
 from flask_babel import gettext
 from sqlalchemy import func, select, text
 
-from intranet.complaints import operations
+from intranet.complaints import lifecycle, operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests import factories
 from tests.conftest import login
 
-HX = {"HX-Request": "true"}
+HX = {"HX-Request": "true", "HX-Target": "complaint"}
 FIRST = "Someone else acted on this complaint first, so your change was not saved."
 
 
@@ -37,11 +38,11 @@ class Person:
         self.version = int(re.search(r'data-version="(\d+)"', html).group(1))
         self.page = html
 
-    def post(self, action: Action, fields: dict, htmx=False, fragment=None):
+    def post(self, action: Action, fields: dict, htmx=False):
         data = {f"{action.value}-{k}": v for k, v in {**fields, "version": self.version}.items()}
         if not htmx:
             data[f"{action.value}-csrf_token"] = self.token
-        url = f"/complaints/{self.reference}/{action.value}" + (f"?fragment={fragment}" if fragment else "")
+        url = f"/complaints/{self.reference}/{action.value}"
         headers = {**HX, "X-CSRFToken": self.token} if htmx else {}
         return self.client.post(url, data=data, headers=headers)
 
@@ -135,8 +136,8 @@ def test_conflict_in_a_queue_row(world, app_ctx):
     assert reception.post(Action.escalate, {"reason": "Complainant rang twice."}).status_code == 302
     before = state_of(complaint.id)
 
-    response = head.post(f"/complaints/{complaint.reference}/accept?fragment=row",
-                         data={"accept-version": seen}, headers={**HX, "X-CSRFToken": token})
+    response = head.post(f"/complaints/{complaint.reference}/accept", data={"accept-version": seen},
+                         headers={**HX, "HX-Target": f"row-{complaint.reference}", "X-CSRFToken": token})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<tr id="row-{complaint.reference}"')
@@ -211,7 +212,8 @@ def test_stale_data_inside_a_request_answers_409(world, app_ctx, monkeypatch):
     complaint = factories.make_complaint(world, State.assigned)
     person = Person(app_ctx, world.head, complaint.reference)
     before = state_of(complaint.id)
-    accept = operations.HANDLERS[Action.accept]
+    spec = lifecycle.SPECS[Action.accept]
+    accept = spec.apply
 
     def accept_while_someone_else_commits(c, user, data):
         if db.engine.dialect.name == "postgresql":
@@ -222,7 +224,8 @@ def test_stale_data_inside_a_request_answers_409(world, app_ctx, monkeypatch):
             db.session.execute(text("UPDATE complaints SET version = version + 1 WHERE id = :id"), {"id": c.id})
         return accept(c, user, data)
 
-    monkeypatch.setitem(operations.HANDLERS, Action.accept, accept_while_someone_else_commits)
+    monkeypatch.setitem(lifecycle.SPECS, Action.accept,
+                        dataclasses.replace(spec, apply=accept_while_someone_else_commits))
     for htmx in (True, False):
         response = person.post(Action.accept, {}, htmx=htmx)
         assert response.status_code == 409

@@ -2,17 +2,14 @@
 token is accepted as a form field (plain forms) and as the X-CSRFToken header (htmx)."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from intranet.auth.models import User
-from intranet.complaints import operations
 from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
-from intranet.extensions import db
-from intranet.timeutil import today
+from intranet.core.extensions import db
+from intranet.core.users import User
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -47,26 +44,8 @@ def with_token(data: dict, token: str | None, field="csrf_token") -> dict:
 # --- what each action posts, and from which state and by whom it is allowed -----------------------------
 
 
-def action_form(action: Action, world) -> dict:
-    later = (today() + timedelta(days=40)).isoformat()
-    return {
-        Action.triage: {"category_id": world.category.id, "severity": "minor", "complexity": "simple"},
-        Action.resolve_on_the_spot: {"what_was_done": "Apologised.", "method": "in_person"},
-        Action.decline: {"reason": "Not about us.", "complainant_told": "Referred on.", "told_via": "phone"},
-        Action.assign: {"department_id": world.cardiology.id},
-        Action.accept: {},
-        Action.send_back: {"reason": "A nursing matter."},
-        Action.record_findings: {"findings": "Clinic ran late.", "responsibility": "partly_upheld"},
-        Action.sign_off: {"response_text": "We are sorry."},
-        Action.approve: {"comment": "Agreed."},
-        Action.return_for_rework: {"comment": "Say what changes."},
-        Action.respond: {"method": "phone", "response_text": "We are sorry."},
-        Action.follow_up: {"method": "phone", "satisfied": "yes"},
-        Action.extend: {"new_due_on": later, "reason": "Waiting for records.", "complainant_told_via": "phone"},
-        Action.escalate: {"reason": "Press interest."},
-        Action.note: {"text": "Called back, no answer."},
-        Action.withdraw: {"reason": "Settled."},
-    }[action]
+def action_form(action: Action, world, complaint) -> dict:
+    return factories.form_data(action, world, complaint)
 
 
 SETUP = factories.HAPPY_PATH  # action: (state the complaint is in, who acts)
@@ -79,10 +58,7 @@ def test_setup_covers_every_action():
 def prepared(world, action: Action):
     state, role_key = SETUP[action]
     complaint = factories.make_complaint(world, state)
-    if action == Action.sign_off:
-        operations.perform(world.head, Action.record_findings, complaint,
-                           factories.action_data(Action.record_findings, world), complaint.version)
-        db.session.commit()
+    factories.do_requirements(world, action, complaint)
     return complaint, world.user(role_key)
 
 
@@ -180,7 +156,7 @@ def test_action_refused_without_right_token(world, client, app_ctx, action, kind
     login(client, user)
     client.get(f"/complaints/{complaint.reference}")
     token = bad_token(app_ctx, kind)
-    data = prefixed(action, action_form(action, world), complaint.version)
+    data = prefixed(action, action_form(action, world, complaint), complaint.version)
     data = with_token(data, token, f"{action.value}-csrf_token")
     headers = {}
     if htmx:  # htmx sends the token as a header too; here both are wrong
@@ -258,7 +234,7 @@ def test_action_accepts_token_as_htmx_header(world, client, action):
     token = csrf_token(client, f"/complaints/{complaint.reference}")
     response = client.post(
         f"/complaints/{complaint.reference}/{action.value}",
-        data=prefixed(action, action_form(action, world), complaint.version),  # no token in the form
+        data=prefixed(action, action_form(action, world, complaint), complaint.version),  # no token in the form
         headers={"HX-Request": "true", "X-CSRFToken": token},
     )
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -271,7 +247,7 @@ def test_action_accepts_token_as_form_field(world, client, action):
     before = snapshot(complaint.id)
     login(client, user)
     token = csrf_token(client, f"/complaints/{complaint.reference}")
-    data = prefixed(action, action_form(action, world), complaint.version)
+    data = prefixed(action, action_form(action, world, complaint), complaint.version)
     data[f"{action.value}-csrf_token"] = token  # as the page's forms name it
     response = client.post(f"/complaints/{complaint.reference}/{action.value}", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -12,11 +12,11 @@ from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.complaints.queues import QUEUES, counts
+from intranet.core.extensions import db
+from intranet.core.time import clock_at
 from intranet.deadlines import calendar, policy
 from intranet.deadlines.calendar import Coverage, add_working_days, next_working_day
 from intranet.deadlines.models import Clock, DayKind, HospitalDay
-from intranet.extensions import db
-from intranet.timeutil import clock_at
 from tests import factories
 from tests.conftest import csrf_token, login
 

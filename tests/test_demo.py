@@ -3,11 +3,11 @@ and a second run that adds nothing."""
 
 from sqlalchemy import func, select
 
-from intranet.auth.models import User
 from intranet.complaints.lifecycle import State
 from intranet.complaints.models import Complaint, Severity
+from intranet.core.extensions import db
+from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
-from intranet.extensions import db
 
 LOGINS = ["reception", "leadership", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
 

@@ -12,8 +12,8 @@ from intranet.complaints import operations
 from intranet.complaints.lifecycle import Role, State
 from intranet.complaints.models import Channel, Complaint
 from intranet.complaints.queues import QUEUES
-from intranet.extensions import db
-from intranet.timeutil import clock_at
+from intranet.core.extensions import db
+from intranet.core.time import clock_at
 from tests import factories
 from tests.conftest import login
 
@@ -504,14 +504,14 @@ def test_every_page_has_csp_and_nothing_inline(world, client, app_ctx):
         for queue in QUEUES[Role(user.role)]:
             staff.get(f"/queue?q={queue.name}")
             staff.get(f"/queue?q={queue.name}", headers={"HX-Request": "true", "HX-Target": "queue-rows"})
-        staff.get("/queue/counts")
+        staff.get("/queue", headers={"HX-Request": "true", "HX-Target": "queue-counts"})
         staff.get("/search")
         staff.get("/search?q=TS")
-        staff.get("/search?q=TS", headers={"HX-Request": "true"})
+        staff.get("/search?q=TS", headers={"HX-Request": "true", "HX-Target": "search-results"})
         staff.get("/complaints/new")
         for complaint in complaints_by_state.values():
             staff.get(f"/complaints/{complaint.reference}")
-            staff.get(f"/complaints/{complaint.reference}", headers={"HX-Request": "true"})
+            staff.get(f"/complaints/{complaint.reference}", headers={"HX-Request": "true", "HX-Target": "complaint"})
     # An action's answers: done, invalid, refused, conflict; plain and htmx.
     staff = new_client(app_ctx)
     login(staff, world.reception)
@@ -519,7 +519,7 @@ def test_every_page_has_csp_and_nothing_inline(world, client, app_ctx):
     page = staff.get(f"/complaints/{complaint.reference}")
     token, version = token_of(page), complaint.version
     url = f"/complaints/{complaint.reference}"
-    for headers in ({}, {"HX-Request": "true"}):
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "complaint"}):
         staff.post(f"{url}/note", data={"note-version": version, "note-text": ""}, headers={"X-CSRFToken": token,
                                                                                            **headers})
         staff.post(f"{url}/accept", data={"accept-version": complaint.version},

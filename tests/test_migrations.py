@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from intranet.complaints.lifecycle import State
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests import factories
 
 

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from intranet.complaints.lifecycle import State
-from intranet.extensions import db
+from intranet.core.extensions import db
 from intranet.notifications import relay
 from intranet.notifications.models import StaffNotification
 from tests import factories
@@ -98,8 +98,8 @@ def test_bell_polling_after_logout_stops(client):
 
 
 def test_admins_see_failed_messages_and_can_try_them_again(client, world):
+    from intranet.core.time import utcnow
     from intranet.notifications.models import OutboxMessage
-    from intranet.timeutil import utcnow
 
     complaint = factories.make_complaint(world, State.submitted)
     now = utcnow()

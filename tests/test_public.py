@@ -14,7 +14,7 @@ from intranet.complaints import operations
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests import factories
 from tests.conftest import login
 from tests.test_intake import complain, complaints, form_state, new_client, token_of, track
@@ -341,7 +341,7 @@ def test_rate_limits_use_redis_when_configured():
         pytest.skip("no Redis on 127.0.0.1:6379")
     program = """
 from intranet import create_app
-from intranet.extensions import limiter
+from intranet.core.extensions import limiter
 apps = [create_app("testing", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", RATELIMIT_TRACK="3 per minute",
                    SQLALCHEMY_DATABASE_URI="sqlite://", WTF_CSRF_ENABLED=False) for _ in range(2)]
 assert type(limiter.storage).__name__ == "RedisStorage", limiter.storage

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests import factories
 from tests.browser import release
 
@@ -191,7 +191,7 @@ def test_chinese_photo_complaint_to_not_satisfied_reopens_and_escalates(audited,
 
     # Staff answer it (through the operations, as the staff pages do), with the world back in a session.
     world = factories.World(**{name: db.session.merge(getattr(world, name)) for name in world.__dataclass_fields__})
-    for action, who in factories.PATHS[State.responded]:
+    for action, who in factories.path_to(State.responded):
         data = factories.action_data(action, world)
         if action == Action.respond:
             data = {**data, "response_text": RESPONSE}

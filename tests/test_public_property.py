@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from intranet.complaints.models import Complaint
-from intranet.extensions import db, limiter
+from intranet.core.extensions import db, limiter
 from tests.test_intake import new_client, token_of
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from intranet.complaints import operations
 from intranet.complaints.models import Complaint, ReferenceCounter
-from intranet.extensions import db
-from intranet.timeutil import clock_at, local, utcnow
+from intranet.core.extensions import db
+from intranet.core.time import clock_at, local, utcnow
 from tests import factories
 
 REFERENCE = re.compile(r"^TS-(\d{4})-(\d{6})$")
@@ -141,7 +141,7 @@ def test_concurrent_submissions_on_sqlite(app_ctx):
 
 def test_concurrent_submissions_through_the_public_form(app_ctx):
     """The same, end to end: parallel browsers posting /complain, each through its own request."""
-    from intranet.extensions import limiter
+    from intranet.core.extensions import limiter
 
     db.session.close()
     # Twenty submissions from one address: the rate limit (tested in test_public) would refuse most.

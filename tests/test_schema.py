@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from intranet.complaints.lifecycle import State
-from intranet.extensions import db
+from intranet.core.extensions import db
 from tests import factories
 
 

@@ -10,11 +10,11 @@ from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, Role, State
 from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.complaints.permissions import SYSTEM, can
+from intranet.complaints.sweep import sweep
+from intranet.core.extensions import db
+from intranet.core.time import clock_at
 from intranet.deadlines.models import DeadlineBreach
-from intranet.deadlines.sweep import sweep
-from intranet.extensions import db
 from intranet.notifications.models import OutboxMessage
-from intranet.timeutil import clock_at
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,8 +36,8 @@ def state_of_the_world():
 def test_the_system_may_escalate_and_nothing_else(world):
     with clock_at(at(2026, 3, 2)):
         complaint = factories.make_complaint(world, State.investigating)
-    assert Role.system in Action.escalate.transition.roles
-    allowed = [a for a in Action if a.transition.sources is not None and can(SYSTEM, a, complaint)]
+    assert Role.system in Action.escalate.spec.roles
+    allowed = [a for a in Action if a.spec.sources is not None and can(SYSTEM, a, complaint)]
     assert allowed == [Action.escalate]
     # A closed complaint is not escalated, by the system or anyone.
     with clock_at(at(2026, 3, 2)):

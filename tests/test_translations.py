@@ -116,7 +116,7 @@ def compiled_catalogue():
         with MO.open("wb") as f:
             write_mo(f, _read(PO))
         # Flask-Babel caches catalogues for the whole process: drop any loaded before the compile.
-        from intranet.extensions import babel
+        from intranet.core.extensions import babel
 
         domain = vars(babel).get("domain_instance")
         if domain is not None:

@@ -1,12 +1,13 @@
-"""Command-line tools for operators: `flask --app wsgi users create …`, `flask --app wsgi demo`."""
+"""Command-line tools for operators: `flask --app wsgi users create …`."""
 
 import click
 from flask import Flask
 from sqlalchemy import or_, select
 
-from ..complaints.lifecycle import USER_ROLES, Role
-from ..extensions import db
-from .models import Department
+from ..core.departments import Department
+from ..core.extensions import db
+from ..core.roles import USER_ROLES, Role
+from ..core.users import User
 
 
 def register_cli(app: Flask) -> None:
@@ -22,8 +23,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--password", help="Prompted for (hidden) when absent.")
     def create_user(username, role, department_ref, display_name, password):
         """Create a staff account."""
-        from ..auth.models import User
-
         department = None
         if role == Role.head:
             if not department_ref:
@@ -46,11 +45,3 @@ def register_cli(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"Created {role} {username}" + (f" ({department.code})" if department else ""))
-
-    @app.cli.command("demo")
-    def demo():
-        """Load the demo hospital (idempotent) and print the demo logins."""
-        from ..demo import load_demo
-
-        for line in load_demo():
-            click.echo(line)

@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..core.forms import PostForm, optional_choice, strip
 from ..deadlines.models import CLOCK_LABELS, MAX_DAYS, Clock, DayKind
-from ..forms import PostForm, optional_choice, strip
 
 
 class DeadlinePolicyForm(PostForm):

@@ -1,18 +1,21 @@
-"""Admin pages: the deadline policy (/admin/deadlines) and the working-day calendar (/admin/calendar)."""
+"""Admin pages: the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar) and the
+notification outbox (/admin/outbox)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..complaints.permissions import ADMINISTER, can
+from ..core.extensions import db
+from ..core.forms import PostForm
+from ..core.time import today
 from ..deadlines import calendar, policy
 from ..deadlines.models import Clock, HospitalDay
-from ..extensions import db
-from ..forms import PostForm
-from ..timeutil import today
+from ..notifications import relay
+from ..notifications.models import OutboxMessage, OutboxStatus
 from .forms import DeadlinePolicyForm, HospitalDayForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -84,3 +87,27 @@ def remove_day(day_id: int):
     calendar.forget_hospital_days()
     flash(_("Hospital day removed."), "success")
     return redirect(url_for(".calendar_page"))
+
+
+# --- the outbox: what failed for good, and a way to try it again ------------------------------------------
+
+OUTBOX_PAGE_SIZE = 100
+
+
+@bp.get("/outbox")
+def outbox():
+    failed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed.value)
+        .order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE_SIZE)
+    ).all()
+    return render_template("admin/outbox.html", counts=relay.counts(), failed=failed)
+
+
+@bp.post("/outbox/retry")
+def retry_outbox():
+    if not PostForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    count = relay.retry_failed(ids or None)
+    flash(_("%(count)s message(s) will be tried again.", count=count), "success")
+    return redirect(url_for(".outbox"))

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from ..forms import PostForm, strip
+from ..core.forms import PostForm, strip
 
 
 class LoginForm(PostForm):

@@ -1,29 +1,17 @@
 """Log in and out. Sessions die on logout everywhere: the cookie carries the user's session version."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..forms import PostForm
-from ..timeutil import utcnow
+from ..core.extensions import db
+from ..core.forms import PostForm, safe_next
+from ..core.time import utcnow
+from ..core.users import User
 from .forms import LoginForm
-from .models import User
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative //evil.example."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])

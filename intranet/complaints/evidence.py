@@ -23,8 +23,8 @@ from PIL import Image, ImageOps
 from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import UTCDateTime, utcnow
+from ..core.extensions import db
+from ..core.time import UTCDateTime, utcnow
 from .models import Complaint
 from .permissions import VIEW, can
 

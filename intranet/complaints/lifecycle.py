@@ -1,209 +1,103 @@
-"""The complaint lifecycle: SPEC §3's table, the single source of truth.
+"""The complaint lifecycle: SPEC §3's table, built from the action specs (the single source of truth).
 
-Views (which action endpoints exist), templates (which buttons to show), the permission check `can()`,
-the timeline and the authorization tests are all driven by TRANSITIONS. Nothing else assigns `status`:
-`operations.perform()` is the only writer, and it takes the target state from here.
+`SPECS` maps each `Action` to its spec (`complaints/actions/`); who may act, from which state, to which
+state is read from there by `can()`, `perform()` (the only writer of `status`), the action endpoint, the
+actions panel and the queue rows, the timeline, /track, notifications, the planner and the tests.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import heapq
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
+from ..core.roles import STAFF, USER_ROLES, Role  # noqa: F401  (re-exported: the lifecycle's vocabulary)
+from .actions import SPECS as _SPECS
+from .spec import ActionSpec, Decider
+from .states import ALL, OPEN, STATES, TERMINAL, WITH_DEPARTMENT, State  # noqa: F401  (re-exported)
 
-if TYPE_CHECKING:
-    from .models import Complaint
 
-
-class State(enum.StrEnum):
-    submitted = "submitted"
-    registered = "registered"
-    assigned = "assigned"
-    investigating = "investigating"
-    awaiting_approval = "awaiting_approval"
-    signed_off = "signed_off"
-    responded = "responded"
-    closed = "closed"
-    not_accepted = "not_accepted"
-    withdrawn = "withdrawn"
+class _ActionBase(enum.StrEnum):
+    @property
+    def spec(self) -> ActionSpec:
+        return SPECS[self]
 
     @property
     def label(self) -> str:
-        return str(STATE_LABELS[self])
+        return str(SPECS[self].label)
 
 
-STATE_LABELS = {
-    State.submitted: _l("Submitted, to triage"),
-    State.registered: _l("Registered"),
-    State.assigned: _l("Assigned to a department"),
-    State.investigating: _l("Investigating"),
-    State.awaiting_approval: _l("Awaiting leadership approval"),
-    State.signed_off: _l("Signed off, to tell the complainant"),
-    State.responded: _l("Responded, follow-up due"),
-    State.closed: _l("Closed"),
-    State.not_accepted: _l("Not accepted"),
-    State.withdrawn: _l("Withdrawn"),
-}
+# The actions are the specs' names: declaring a spec is all it takes to add one.
+Action = _ActionBase("Action", [(spec.name, spec.name) for spec in _SPECS])
 
-TERMINAL = frozenset({State.closed, State.not_accepted, State.withdrawn})
-OPEN = frozenset(State) - TERMINAL
-ALL = frozenset(State)
-# A complaint in these states is a department's work: the database refuses them without a department.
-WITH_DEPARTMENT = frozenset({State.assigned, State.investigating, State.awaiting_approval, State.signed_off})
-
-
-class Role(enum.StrEnum):
-    public = "public"  # not a user role: the complainant on the public form
-    system = "system"  # not a user role: the hospital's scheduled jobs (the SLA sweep), acting on their own
-    reception = "reception"
-    head = "head"
-    leadership = "leadership"
-    admin = "admin"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
-
-
-ROLE_LABELS = {
-    Role.public: _l("Public"),
-    Role.system: _l("System (automatic)"),
-    Role.reception: _l("Reception / duty officer"),
-    Role.head: _l("Department head"),
-    Role.leadership: _l("Leadership"),
-    Role.admin: _l("Administrator"),
-}
-STAFF = frozenset({Role.reception, Role.head, Role.leadership})
-USER_ROLES = (Role.reception, Role.head, Role.leadership, Role.admin)
-
-
-class Action(enum.StrEnum):
-    submit = "submit"
-    log = "log"
-    triage = "triage"
-    resolve_on_the_spot = "resolve_on_the_spot"
-    decline = "decline"
-    assign = "assign"
-    accept = "accept"
-    send_back = "send_back"
-    record_findings = "record_findings"
-    sign_off = "sign_off"
-    approve = "approve"
-    return_for_rework = "return_for_rework"
-    respond = "respond"
-    follow_up = "follow_up"
-    extend = "extend"
-    escalate = "escalate"
-    note = "note"
-    withdraw = "withdraw"
-
-    @property
-    def transition(self) -> Transition:
-        return TRANSITIONS[self]
-
-    @property
-    def label(self) -> str:
-        return str(self.transition.label)
-
-
-def _after_sign_off(complaint: Complaint, data: dict) -> State:
-    # Major complaints need leadership's approval before anyone tells the complainant.
-    return State.awaiting_approval if complaint.is_major else State.signed_off
-
-
-def _after_follow_up(complaint: Complaint, data: dict) -> State:
-    if data.get("satisfied"):
-        return State.closed
-    # Not satisfied: back to the department. A complaint resolved on the spot never had one,
-    # so it goes back to reception to be assigned.
-    return State.investigating if complaint.department_id else State.registered
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: Action
-    label: str
-    sources: frozenset[State] | None  # None: the action creates the complaint
-    roles: frozenset[Role]
-    # None keeps the state; a callable decides from the complaint and the submitted data.
-    target: State | Callable[[Complaint, dict], State] | None
-    # Department heads may act only on their own department's complaints.
-    own_department: bool = True
-    records: str = ""
-    # Raises the escalation level by one: always, or when the callable says so for the submitted data.
-    escalates: bool | Callable[[dict], bool] = False
-    # The primary actions of each state are offered first and as prominent buttons.
-    primary: bool = False
-    # Actions that need nothing typed are a single button.
-    needs_input: bool = True
-
-    def escalates_with(self, data: dict) -> bool:
-        return self.escalates(data) if callable(self.escalates) else self.escalates
-
-    def possible_targets(self) -> frozenset[State]:
-        if self.target is None:
-            return self.sources or frozenset()
-        if callable(self.target):
-            return {
-                Action.sign_off: frozenset({State.signed_off, State.awaiting_approval}),
-                Action.follow_up: frozenset({State.closed, State.investigating, State.registered}),
-            }[self.action]
-        return frozenset({self.target})
-
-
-def _t(action, label, sources, roles, target, **kw) -> tuple[Action, Transition]:
-    return action, Transition(action, label, sources, frozenset(roles), target, **kw)
-
-
-R, H, L = Role.reception, Role.head, Role.leadership
-S = State
-
-TRANSITIONS: dict[Action, Transition] = dict(
-    [
-        _t(Action.submit, _l("Submit"), None, {Role.public}, S.submitted, records="complaint, tracking code"),
-        _t(Action.log, _l("Log a complaint"), None, {R}, S.registered, records="complaint from any channel"),
-        _t(Action.triage, _l("Triage"), frozenset({S.submitted, S.registered}), {R}, S.registered,
-           records="category, severity, complexity", primary=True),
-        _t(Action.resolve_on_the_spot, _l("Resolve on the spot"), frozenset({S.submitted, S.registered}), {R},
-           S.responded, records="what was done"),
-        _t(Action.decline, _l("Decline (not accepted)"), frozenset({S.submitted, S.registered}), {R, L},
-           S.not_accepted, records="reason and what the complainant was told"),
-        _t(Action.assign, _l("Assign to a department"), frozenset({S.registered, S.assigned, S.investigating}),
-           {R, L}, S.assigned, records="department, due date", primary=True),
-        _t(Action.accept, _l("Accept"), frozenset({S.assigned}), {H}, S.investigating, primary=True,
-           needs_input=False),
-        _t(Action.send_back, _l("Send back (not ours)"), frozenset({S.assigned}), {H}, S.registered,
-           records="why it is not theirs"),
-        _t(Action.record_findings, _l("Record findings"), frozenset({S.investigating}), {H}, None,
-           records="findings, cause, responsibility, remedy, corrective actions", primary=True),
-        _t(Action.sign_off, _l("Sign off the response"), frozenset({S.investigating}), {H}, _after_sign_off,
-           records="the response to give; who signed and when", primary=True),
-        _t(Action.approve, _l("Approve the response"), frozenset({S.awaiting_approval}), {L}, S.signed_off,
-           records="comment", primary=True),
-        _t(Action.return_for_rework, _l("Return to the department"), frozenset({S.awaiting_approval}), {L},
-           S.investigating, records="comment"),
-        _t(Action.respond, _l("Record the response given"), frozenset({S.signed_off}), {R, H}, S.responded,
-           records="method, date, text", primary=True),
-        # The public answers online on the tracking page, once it has checked the tracking code.
-        _t(Action.follow_up, _l("Record the follow-up"), frozenset({S.responded}), {R, Role.public},
-           _after_follow_up, records="method, satisfaction, comment", primary=True,
-           escalates=lambda data: not data.get("satisfied")),
-        _t(Action.extend, _l("Extend the deadline"), OPEN, {H, L}, None,
-           records="new due date, reason, how the complainant was told"),
-        # The system escalates on its own what is overdue (the SLA sweep, SPEC §4).
-        _t(Action.escalate, _l("Escalate to leadership"), OPEN, STAFF | {Role.system}, None,
-           records="reason, level", escalates=True),
-        _t(Action.note, _l("Add an internal note"), ALL, STAFF, None, records="internal note"),
-        _t(Action.withdraw, _l("Withdraw (complainant's word)"), OPEN, {R}, S.withdrawn, records="reason"),
-    ]
-)
+SPECS: dict[Action, ActionSpec] = {Action(spec.name): spec for spec in _SPECS}
 
 # Actions done on an existing complaint, in the order the actions panel offers them.
-COMPLAINT_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.sources is not None)
+COMPLAINT_ACTIONS = tuple(a for a, spec in SPECS.items() if not spec.creates)
+CREATING_ACTIONS = tuple(a for a, spec in SPECS.items() if spec.creates)
 
 
 def actions_from(state: State) -> list[Action]:
-    return [a for a in COMPLAINT_ACTIONS if state in TRANSITIONS[a].sources]
+    return [a for a in COMPLAINT_ACTIONS if state in SPECS[a].sources]
+
+
+def table() -> set[tuple[str, frozenset[str], frozenset[str] | None, frozenset[str]]]:
+    """(action, roles, from, to) for every action: the lifecycle table as the product brief writes it."""
+    return {
+        (a.value, frozenset(r.value for r in spec.roles),
+         frozenset(s.value for s in spec.sources) if spec.sources is not None else None,
+         frozenset(s.value for s in spec.possible_targets()) if spec.target is not None else frozenset({"same"}))
+        for a, spec in SPECS.items()
+    }
+
+
+# --- the planner: a path through the table to any state ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    role: Role  # who does it: the first staff role the table allows (a head is the complaint's department's)
+    data: dict  # what decides a decided target, merged over the action's example
+
+
+def _actor(spec: ActionSpec) -> Role:
+    for role in (Role.reception, Role.head, Role.leadership, Role.public):
+        if role in spec.roles:
+            return role
+    raise ValueError(spec.name)
+
+
+def path_to(target: State, start: State = State.submitted) -> list[Step]:
+    """The cheapest path of actions from `start` to `target` through the lifecycle table.
+
+    Primary actions (the main line of SPEC §3) cost 1 and side actions 10, so that the path to `closed` is
+    the one a complaint usually takes (triage, assign, accept, findings, sign-off, respond, follow-up) and
+    not a resolution on the spot. An action that requires another first (sign-off needs findings) has the
+    other inserted before it. Each step names the data that makes a decider choose the planned state; a
+    decider that depends on the complaint rather than the data (sign-off of a major complaint) is the
+    caller's to arrange (triage it as major).
+    """
+    frontier: list[tuple[int, int, State, list[Step]]] = [(0, 0, start, [])]
+    best: dict[State, int] = {start: 0}
+    counter = 0
+    while frontier:
+        cost, _, state, path = heapq.heappop(frontier)
+        if state == target:
+            return path
+        for action in actions_from(state):
+            spec = SPECS[action]
+            if spec.target is None:  # keeps the state: never a step on the way somewhere
+                continue
+            for nxt in spec.possible_targets():
+                if nxt == state:
+                    continue
+                steps = [Step(Action(req.action), _actor(SPECS[Action(req.action)]), {}) for req in spec.requires]
+                leads = spec.target.leads_to.get(nxt, {}) if isinstance(spec.target, Decider) else {}
+                steps.append(Step(action, _actor(spec), dict(leads)))
+                new_cost = cost + sum(1 if SPECS[s.action].primary else 10 for s in steps)
+                if new_cost < best.get(nxt, 1 << 30):
+                    best[nxt] = new_cost
+                    counter += 1
+                    heapq.heappush(frontier, (new_cost, counter, nxt, path + steps))
+    raise ValueError(f"no path from {start} to {target}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,29 +22,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from wtforms import SelectChoice
 
-from ..admin.models import Category, Department
-from ..auth.models import User
+from ..core.choices import Labelled
+from ..core.database import enum_column
+from ..core.departments import Category, Department
+from ..core.extensions import db
+from ..core.time import UTCDateTime, today, utcnow
+from ..core.users import User
 from ..deadlines.calendar import next_working_day
-from ..extensions import db
-from ..timeutil import UTCDateTime, today, utcnow
-from .lifecycle import OPEN, TERMINAL, WITH_DEPARTMENT, State
+from ..notifications import About, Complainant
+from .states import OPEN, TERMINAL, WITH_DEPARTMENT, State
 
 
-class Choice(enum.StrEnum):
-    """A stored code with a translated label; subclasses list LABELS."""
-
-    @property
-    def label(self) -> str:
-        return str(self.LABELS()[self])
-
-    @classmethod
-    def choices(cls) -> list[SelectChoice]:
-        return [SelectChoice(m.value, m.label) for m in cls]
-
-
-class Channel(Choice):
+class Channel(Labelled):
     phone = "phone"
     walk_in = "walk_in"
     letter = "letter"
@@ -72,7 +60,7 @@ class Channel(Choice):
         }
 
 
-class Severity(Choice):
+class Severity(Labelled):
     minor = "minor"
     serious = "serious"
     major = "major"  # 重大: leadership told at once, approves the response
@@ -82,7 +70,7 @@ class Severity(Choice):
         return {Severity.minor: _l("Minor"), Severity.serious: _l("Serious"), Severity.major: _l("Major")}
 
 
-class Complexity(Choice):
+class Complexity(Labelled):
     simple = "simple"
     several_departments = "several_departments"
 
@@ -94,7 +82,7 @@ class Complexity(Choice):
         }
 
 
-class Responsibility(Choice):
+class Responsibility(Labelled):
     upheld = "upheld"
     partly_upheld = "partly_upheld"
     not_upheld = "not_upheld"
@@ -110,7 +98,7 @@ class Responsibility(Choice):
         }
 
 
-class ContactMethod(Choice):
+class ContactMethod(Labelled):
     """How the complainant was (or wants to be) told something."""
 
     phone = "phone"
@@ -132,7 +120,7 @@ class ContactMethod(Choice):
         }
 
 
-class ComplainantRelation(Choice):
+class ComplainantRelation(Labelled):
     patient = "patient"
     family = "family"
     other = "other"
@@ -144,13 +132,6 @@ class ComplainantRelation(Choice):
             ComplainantRelation.family: _l("Family member or carer"),
             ComplainantRelation.other: _l("Someone else on the patient's behalf"),
         }
-
-
-def _enum(choice: type[enum.StrEnum], name: str, **kw) -> Enum:
-    # VARCHAR + CHECK constraint on both databases: adding a value is a migration of a constraint,
-    # not an ALTER TYPE.
-    return Enum(*[m.value for m in choice], name=name, native_enum=False, create_constraint=True, length=32,
-                **kw)
 
 
 def _in(states) -> str:
@@ -185,13 +166,13 @@ class Complaint(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     tracking_code_hash: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(_enum(State, "complaint_status"), index=True)
+    status: Mapped[str] = mapped_column(enum_column(State, "complaint_status"), index=True)
     # Optimistic locking: SQLAlchemy adds "AND version = ?" to every UPDATE and raises if it matched
     # nothing, and forms carry the version the person saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # How and when it arrived
-    channel: Mapped[str] = mapped_column(_enum(Channel, "complaint_channel"))
+    channel: Mapped[str] = mapped_column(enum_column(Channel, "complaint_channel"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -199,10 +180,10 @@ class Complaint(db.Model):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     complainant_name: Mapped[str | None] = mapped_column(String(120))
-    complainant_relation: Mapped[str | None] = mapped_column(_enum(ComplainantRelation, "complainant_relation"))
+    complainant_relation: Mapped[str | None] = mapped_column(enum_column(ComplainantRelation, "complainant_relation"))
     complainant_phone: Mapped[str | None] = mapped_column(String(40))
     complainant_email: Mapped[str | None] = mapped_column(String(254))
-    preferred_reply: Mapped[str | None] = mapped_column(_enum(ContactMethod, "preferred_reply"))
+    preferred_reply: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "preferred_reply"))
     wants_written_reply: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     patient_name: Mapped[str | None] = mapped_column(String(120))
@@ -217,12 +198,12 @@ class Complaint(db.Model):
 
     # Triage
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
-    severity: Mapped[str] = mapped_column(_enum(Severity, "complaint_severity"), default=Severity.minor.value)
-    complexity: Mapped[str] = mapped_column(_enum(Complexity, "complaint_complexity"),
+    severity: Mapped[str] = mapped_column(enum_column(Severity, "complaint_severity"), default=Severity.minor.value)
+    complexity: Mapped[str] = mapped_column(enum_column(Complexity, "complaint_complexity"),
                                             default=Complexity.simple.value)
     triaged_at = mapped_column(UTCDateTime)
     acknowledged_at = mapped_column(UTCDateTime)
-    acknowledged_via: Mapped[str | None] = mapped_column(_enum(ContactMethod, "acknowledged_via"))
+    acknowledged_via: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "acknowledged_via"))
     # Each clock records whether it was met by its stored due date, when it was met (for the reports).
     acknowledged_on_time: Mapped[bool | None] = mapped_column(Boolean)
 
@@ -238,7 +219,7 @@ class Complaint(db.Model):
     # Investigation
     findings: Mapped[str | None] = mapped_column(Text)
     cause: Mapped[str | None] = mapped_column(Text)
-    responsibility: Mapped[str | None] = mapped_column(_enum(Responsibility, "responsibility"))
+    responsibility: Mapped[str | None] = mapped_column(enum_column(Responsibility, "responsibility"))
     remedy: Mapped[str | None] = mapped_column(Text)
     corrective_actions: Mapped[str | None] = mapped_column(Text)
     findings_recorded_at = mapped_column(UTCDateTime)
@@ -253,12 +234,12 @@ class Complaint(db.Model):
     # Response given to the complainant
     responded_at = mapped_column(UTCDateTime)
     responded_on: Mapped[date | None] = mapped_column(Date)
-    response_method: Mapped[str | None] = mapped_column(_enum(ContactMethod, "response_method"))
+    response_method: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "response_method"))
     responded_on_time: Mapped[bool | None] = mapped_column(Boolean)
 
     # Follow-up (回访)
     followed_up_at = mapped_column(UTCDateTime)
-    follow_up_method: Mapped[str | None] = mapped_column(_enum(ContactMethod, "follow_up_method"))
+    follow_up_method: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "follow_up_method"))
     followed_up_on_time: Mapped[bool | None] = mapped_column(Boolean)
     satisfied: Mapped[bool | None] = mapped_column(Boolean)
     follow_up_comment: Mapped[str | None] = mapped_column(Text)
@@ -334,6 +315,18 @@ class Complaint(db.Model):
         if self.due_on and self.due_on <= next_working_day(now):
             return "due_soon"
         return None
+
+    def about(self) -> About:
+        """The plain values a notification about this complaint may say (notifications know no complaints)."""
+        complainant = None if self.anonymous else Complainant(
+            email=self.complainant_email, phone=self.complainant_phone, wants_sms=self.preferred_reply == "sms",
+            language=self.language or "zh")
+        return About(
+            complaint_id=self.id, reference=self.reference, state_label=self.state.spec.label, due_on=self.due_on,
+            # By id: the relationship is not refreshed when an action has just changed department_id.
+            department=db.session.get(Department, self.department_id) if self.department_id else None,
+            with_department=self.state in WITH_DEPARTMENT,
+            escalation_level=self.escalation_level, response_text=self.response_text, complainant=complainant)
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"

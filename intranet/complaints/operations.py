@@ -14,50 +14,31 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..admin.models import Department
-from ..auth.models import User
+from ..core.database import insert_or_ignore
+from ..core.departments import Department
+from ..core.extensions import db
+from ..core.time import local, utcnow
+from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
-from ..extensions import db
 from ..notifications import notify
-from ..timeutil import local, today, utcnow
+from . import clocks
 from .evidence import Evidence
-from .lifecycle import TRANSITIONS, Action, Role, State
-from .models import Channel, Complaint, ComplaintEvent, Complexity, ContactMethod, ReferenceCounter
+from .lifecycle import SPECS, Action, Role, State
+from .models import Channel, Complaint, ComplaintEvent, Complexity, ReferenceCounter
 from .permissions import PRINT_RECEIPT, can, role_of
+from .spec import ActionInvalid, ActionRefused, Before, Conflict
+
+__all__ = ["ActionInvalid", "ActionRefused", "Conflict", "Result", "create", "perform", "reissue_tracking_code"]
 
 # Tracking codes are random, shown once, and stored only as an argon2 hash. Cheaper parameters than
 # passwords (the code carries ~50 bits of randomness and tracking is rate-limited) keep a lookup fast.
 _code_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
-
-
-class ActionRefused(Exception):
-    """The user may not do this action on this complaint in its current state."""
-
-
-class Conflict(Exception):
-    """Someone else changed the complaint since the person loaded it."""
-
-    def __init__(self, complaint: Complaint, events: list[ComplaintEvent]):
-        super().__init__("conflict")
-        self.complaint = complaint
-        self.events = events
-
-
-class ActionInvalid(Exception):
-    """The submitted data breaks a rule the form alone cannot check."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 @dataclass
@@ -109,8 +90,7 @@ def next_reference(year: int) -> str:
     )
     number = db.session.execute(bump).scalar()
     if number is None:
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(insert(table).values(year=year, last_number=0).on_conflict_do_nothing())
+        db.session.execute(insert_or_ignore(table, db.session).values(year=year, last_number=0))
         number = db.session.execute(bump).scalar_one()
     return f"TS-{year}-{number:06d}"
 
@@ -179,7 +159,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     complaint = Complaint(
         reference=next_reference(local(utcnow()).year),
         tracking_code_hash=hash_tracking_code(code),
-        status=TRANSITIONS[action].target.value,
+        status=SPECS[action].target.value,
         channel=channel.value,
         received_at=received_at,
         created_by_id=user.id if action == Action.log else None,
@@ -191,10 +171,8 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         complaint.wants_written_reply = True  # 书面投诉书面答复
     if complaint.anonymous:
         complaint.complainant_name = complaint.complainant_phone = complaint.complainant_email = None
-    if action == Action.log and data.get("acknowledged_via"):
-        complaint.acknowledged_at = utcnow()
-        complaint.acknowledged_via = data["acknowledged_via"]
-        complaint.acknowledged_on_time = _on_time(complaint.acknowledged_at, complaint.acknowledge_due_on)
+    if action == Action.log:
+        clocks.acknowledge(complaint, data.get("acknowledged_via"))
     db.session.add(complaint)
     # Evidence files, already checked and stored by the caller (evidence.store): rows in this transaction.
     evidence = [Evidence(complaint=complaint, **row) for row in data.get("evidence") or []]
@@ -205,212 +183,11 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         "evidence_files": len(evidence) or None,
     })
     db.session.flush()
-    _notify(action, _Before(None, False, False, 0), complaint, event)
+    _notify(SPECS[action], Before(None, False, False, 0), complaint, event)
     return Result(complaint, event, tracking_code=code)
 
 
 # --- actions on an existing complaint ------------------------------------------------------------
-# Each handler records what the action records (SPEC §3) and returns the event's data.
-
-
-def _on_time(met: datetime | date, due_on: date | None) -> bool | None:
-    """Whether a clock was met by its stored due date, both read as hospital dates (None: it had none)."""
-    if due_on is None:
-        return None
-    return (local(met).date() if isinstance(met, datetime) else met) <= due_on
-
-
-def _acknowledge(c: Complaint, data: dict) -> None:
-    if data.get("acknowledged_via") and c.acknowledged_at is None:
-        c.acknowledged_at = utcnow()
-        c.acknowledged_via = data["acknowledged_via"]
-        c.acknowledged_on_time = _on_time(c.acknowledged_at, c.acknowledge_due_on)
-
-
-def _triage(c: Complaint, user: User, data: dict) -> dict:
-    complexity = Complexity(data["complexity"])
-    if complexity != c.complexity and c.assigned_at is None:
-        # The response clock depends on complexity; set it again while nobody has been given it yet.
-        c.response_due_on = policy.due_on(policy.respond_clock(complexity), local(c.received_at).date())
-    c.category_id = data["category_id"]
-    c.severity = data["severity"]
-    c.complexity = complexity.value
-    c.triaged_at = utcnow()
-    _acknowledge(c, data)
-    return {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity,
-            "response_due_on": c.response_due_on, "acknowledged_via": data.get("acknowledged_via")}
-
-
-def _resolve_on_the_spot(c: Complaint, user: User, data: dict) -> dict:
-    now = utcnow()
-    c.response_text = data["what_was_done"]
-    c.response_method = data["method"]
-    c.responded_at = now
-    c.responded_on = today()
-    c.responded_on_time = _on_time(c.responded_on, c.response_due_on)
-    c.follow_up_due_on = policy.due_on(Clock.follow_up, c.responded_on)
-    _acknowledge(c, {"acknowledged_via": data["method"]})
-    return {"what_was_done": data["what_was_done"], "method": data["method"]}
-
-
-def _decline(c: Complaint, user: User, data: dict) -> dict:
-    c.decline_reason = data["reason"]
-    c.closed_at = utcnow()
-    return {"reason": data["reason"], "complainant_told": data["complainant_told"],
-            "told_via": data.get("told_via")}
-
-
-def _assign(c: Complaint, user: User, data: dict) -> dict:
-    department = db.session.get(Department, data["department_id"])
-    if department is None or not department.active:
-        raise ActionInvalid({"department_id": str(_l("Choose an active department."))})
-    due = data.get("response_due_on") or c.response_due_on
-    if due != c.response_due_on:
-        # The department may be given a tighter date, never a later one: a later date is an extension,
-        # which needs a reason and the complainant told.
-        if due > c.response_due_on:
-            raise ActionInvalid({"response_due_on": str(_l(
-                "The response is due by %(date)s; to give more time, extend the deadline with a reason.",
-                date=format_date(c.response_due_on, "medium")))})
-        if due < today():
-            raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
-    transfer = c.department_id is not None and c.state != State.registered
-    previous = c.department.code if c.department else None
-    c.department_id = department.id
-    c.assigned_at = utcnow()
-    c.sent_back_at = None
-    c.response_due_on = due
-    _acknowledge(c, data)
-    return {"department": department.code, "previous_department": previous if transfer else None,
-            "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via")}
-
-
-def _accept(c: Complaint, user: User, data: dict) -> dict:
-    return {}
-
-
-def _send_back(c: Complaint, user: User, data: dict) -> dict:
-    department = c.department.code if c.department else None
-    c.department_id = None
-    c.sent_back_at = utcnow()
-    return {"reason": data["reason"], "department": department}
-
-
-def _record_findings(c: Complaint, user: User, data: dict) -> dict:
-    recorded = {k: data.get(k) or None for k in ("findings", "cause", "responsibility", "remedy",
-                                                   "corrective_actions")}
-    for key, value in recorded.items():
-        setattr(c, key, value)
-    c.findings_recorded_at = utcnow()
-    return recorded
-
-
-def _sign_off(c: Complaint, user: User, data: dict) -> dict:
-    if not c.findings or not c.responsibility:
-        raise ActionInvalid({"response_text": str(_l("Record the findings and responsibility before signing off."))})
-    c.response_text = data["response_text"]
-    c.signed_off_by_id = user.id
-    c.signed_off_at = utcnow()
-    c.approved_by_id = c.approved_at = None
-    return {"response_text": data["response_text"], "signed_by": user.display_name}
-
-
-def _approve(c: Complaint, user: User, data: dict) -> dict:
-    c.approved_by_id = user.id
-    c.approved_at = utcnow()
-    return {"comment": data.get("comment")}
-
-
-def _return_for_rework(c: Complaint, user: User, data: dict) -> dict:
-    c.signed_off_at = c.signed_off_by_id = None
-    return {"comment": data["comment"]}
-
-
-def _respond(c: Complaint, user: User, data: dict) -> dict:
-    method = ContactMethod(data["method"])
-    if c.wants_written_reply and method != ContactMethod.written:
-        raise ActionInvalid({"method": str(_l("This complaint must be answered in writing."))})
-    responded_on = data.get("responded_on") or today()
-    if responded_on > today():
-        raise ActionInvalid({"responded_on": str(_l("The response date cannot be in the future."))})
-    c.response_method = method.value
-    c.response_text = data["response_text"]
-    c.responded_on = responded_on
-    c.responded_at = utcnow()
-    c.responded_on_time = _on_time(responded_on, c.response_due_on)
-    c.follow_up_due_on = policy.due_on(Clock.follow_up, responded_on)
-    _acknowledge(c, {"acknowledged_via": method.value})  # told the answer, so told it was received (late)
-    return {"method": method.value, "responded_on": responded_on, "response_text": data["response_text"]}
-
-
-def _follow_up(c: Complaint, user: User | None, data: dict) -> dict:
-    c.follow_up_method = data["method"]
-    c.satisfied = bool(data["satisfied"])
-    c.follow_up_comment = data.get("comment") or None
-    c.followed_up_at = utcnow()
-    c.followed_up_on_time = _on_time(c.followed_up_at, c.follow_up_due_on)
-    if c.satisfied:
-        c.closed_at = c.followed_up_at
-    else:
-        c.reopened_count += 1
-        c.signed_off_at = c.signed_off_by_id = c.approved_at = c.approved_by_id = None
-    return {"method": data["method"], "satisfied": c.satisfied, "comment": data.get("comment")}
-
-
-def _extend(c: Complaint, user: User, data: dict) -> dict:
-    field_name = "follow_up_due_on" if c.state == State.responded else "response_due_on"
-    old = getattr(c, field_name)
-    new = data.get("new_due_on")
-    # An extension must say why and how the complainant was told (SPEC §4); the form asks too, but the
-    # rule belongs to the operation, so no caller can move a deadline silently.
-    errors = {}
-    if new is None:
-        errors["new_due_on"] = str(_l("Enter the new due date."))
-    if not (data.get("reason") or "").strip():
-        errors["reason"] = str(_l("Give the reason for the extension."))
-    if not data.get("complainant_told_via"):
-        errors["complainant_told_via"] = str(_l("Record how the complainant was told."))
-    if errors:
-        raise ActionInvalid(errors)
-    if old is not None and new <= old:
-        raise ActionInvalid({"new_due_on": str(_l("The new due date must be later than the current one."))})
-    setattr(c, field_name, new)
-    return {"clock": field_name, "from": old, "to": new, "reason": data["reason"],
-            "complainant_told_via": data["complainant_told_via"]}
-
-
-def _escalate(c: Complaint, user: User | None, data: dict) -> dict:
-    # Staff give a reason; the SLA sweep gives the deadlines that were missed.
-    return {"reason": data.get("reason"), "missed": data.get("missed")}
-
-
-def _note(c: Complaint, user: User, data: dict) -> dict:
-    return {"text": data["text"]}
-
-
-def _withdraw(c: Complaint, user: User, data: dict) -> dict:
-    c.closed_at = utcnow()
-    return {"reason": data["reason"]}
-
-
-HANDLERS = {
-    Action.triage: _triage,
-    Action.resolve_on_the_spot: _resolve_on_the_spot,
-    Action.decline: _decline,
-    Action.assign: _assign,
-    Action.accept: _accept,
-    Action.send_back: _send_back,
-    Action.record_findings: _record_findings,
-    Action.sign_off: _sign_off,
-    Action.approve: _approve,
-    Action.return_for_rework: _return_for_rework,
-    Action.respond: _respond,
-    Action.follow_up: _follow_up,
-    Action.extend: _extend,
-    Action.escalate: _escalate,
-    Action.note: _note,
-    Action.withdraw: _withdraw,
-}
 
 
 def events_since(complaint: Complaint, version: int) -> list[ComplaintEvent]:
@@ -422,27 +199,35 @@ def events_since(complaint: Complaint, version: int) -> list[ComplaintEvent]:
     return list(events[-missed:]) if missed else []
 
 
-def perform(user: User | None, action: Action, complaint: Complaint, data: dict,
-            expected_version: int | None) -> Result:
-    """Check, change state, record the event. The caller commits (or rolls back on any exception)."""
+def perform(user: User | None, action: Action, complaint: Complaint, data: dict | None,
+            expected_version: int | None, form_errors: dict | None = None) -> Result:
+    """Check, change state, record the event. The caller commits (or rolls back on any exception).
+
+    The checks run in this order, here only: the version first (the usual reason an action is no longer
+    allowed is that someone else moved the complaint on, and the person should hear that, not "not
+    allowed"), then who may act, then the caller's form (`form_errors`, if its own checks failed), then
+    what the action requires done before it, then the action's own rules.
+    """
     action = Action(action)
+    spec = SPECS[action]
     if expected_version is not None and expected_version != complaint.version:
         raise Conflict(complaint, events_since(complaint, expected_version))
     if not can(user, action, complaint):
         raise ActionRefused(action)
-    transition = TRANSITIONS[action]
+    if form_errors is not None:
+        raise ActionInvalid(form_errors)
+    for requirement in spec.requires:
+        if not SPECS[Action(requirement.action)].done(complaint):
+            raise ActionInvalid({requirement.field: str(requirement.message)})
     from_state = complaint.state
-    before = _Before(from_state, complaint.is_major, complaint.acknowledged_at is not None,
-                     complaint.escalation_level)
-    event_data = HANDLERS[action](complaint, user, data)
+    before = _before(complaint)
+    event_data = spec.apply(complaint, user, data)
     if role_of(user) == Role.system:
         event_data["automatic"] = True  # the timeline says no person did it
-    target = transition.target
-    if callable(target):
-        target = target(complaint, data)
+    target = spec.target_for(complaint, data)
     if target is not None:
         complaint.status = target.value
-    if transition.escalates_with(data):
+    if spec.escalates_with(data):
         complaint.escalation_level += 1
         event_data["level"] = complaint.escalation_level
     # Every action updates the row, so the version goes up once per event even when nothing else on the
@@ -456,43 +241,23 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict,
         db.session.rollback()
         fresh = db.session.get(Complaint, complaint.id)
         raise Conflict(fresh, events_since(fresh, expected_version or 0)) from None
-    _notify(action, before, complaint, event)
+    _notify(spec, before, complaint, event)
     return Result(complaint, event)
 
 
-# --- who hears about what (issue 3) --------------------------------------------------------------
-# Decided in this one place for create() and perform(), from what the action changed; the rows go into the
-# action's own transaction. Keys come from the event, so a retried request cannot queue a second time.
+# --- who hears about what ----------------------------------------------------------------------------------
+# Each spec names its notices; the rows go into the action's own transaction. Keys come from the event, so a
+# retried request cannot queue a second time.
 
 
-@dataclass(frozen=True)
-class _Before:
-    state: State | None
-    major: bool
-    acknowledged: bool
-    escalation_level: int
+def _before(complaint: Complaint) -> Before:
+    return Before(complaint.state if complaint.status else None, complaint.is_major,
+                  complaint.acknowledged_at is not None, complaint.escalation_level or 0)
 
 
-# The complainant's answer (response or resolution on the spot) also tells them it was received.
-_ANSWERS = frozenset({Action.respond, Action.resolve_on_the_spot})
-
-NOTIFY_ON: tuple[tuple[str, Any], ...] = (
-    ("assigned", lambda action, before, c: action == Action.assign),  # the department's head(s)
-    ("sent_back", lambda action, before, c: action == Action.send_back),  # reception
-    # Ready to tell the complainant, whether straight from sign-off or after leadership approved.
-    ("signed_off", lambda action, before, c: c.state == State.signed_off and before.state != State.signed_off),
-    ("major", lambda action, before, c: c.is_major and not before.major),  # leadership, at once
-    ("escalated", lambda action, before, c: c.escalation_level > before.escalation_level),  # leadership
-    ("acknowledged", lambda action, before, c: c.acknowledged_at is not None and not before.acknowledged
-     and action not in _ANSWERS),  # the complainant
-    ("extended", lambda action, before, c: action == Action.extend),  # the complainant
-    ("responded", lambda action, before, c: action in _ANSWERS),  # the complainant
-)
-
-
-def _notify(action: Action, before: _Before, complaint: Complaint, event: ComplaintEvent) -> None:
-    for kind, fires in NOTIFY_ON:
-        if fires(action, before, complaint):
-            # Leadership hears of a major complaint once, even if it is triaged down and up again.
-            key = f"major:{complaint.id}" if kind == "major" else f"{kind}:event:{event.id}"
-            notify(kind, complaint, key=key, data=event.data)
+def _notify(spec, before: Before, complaint: Complaint, event: ComplaintEvent) -> None:
+    about = complaint.about()
+    for notice in spec.notices:
+        if notice.fires(before, complaint):
+            key = f"{notice.kind}:{complaint.id}" if notice.once_per_complaint else f"{notice.kind}:event:{event.id}"
+            notify(notice.kind, about, key=key, data=event.data)

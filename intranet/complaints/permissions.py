@@ -1,20 +1,38 @@
-"""Who may do what: the one function every view, template and test asks."""
+"""Who may do what, and who may see what: the one module every view, template, query and test asks.
+
+- `can(user, action, complaint)`: a lifecycle action (roles and states from the action specs) or one of
+  the abilities below.
+- `visible(user)`: the SQL clause of the complaints a user may see, for queues, counts, search and the
+  reports and exports to come. It says in SQL what `can(user, VIEW, …)` says in Python; a test checks that
+  they agree complaint by complaint.
+- `identity_fields(user, complaint)` and `searchable_identity(user)`: which of the complainant's
+  identifying fields a user may read and search by (保密原则: a confidential complainant is hidden from
+  the department).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .lifecycle import TRANSITIONS, Action, Role, actions_from
+from sqlalchemy import and_, false, literal, not_, or_, true
+
+from ..core.roles import Role
+from .lifecycle import SPECS, Action, actions_from
+from .models import Complaint
 
 if TYPE_CHECKING:
-    from ..auth.models import User
-    from .models import Complaint
+    from ..core.users import User
 
 # Abilities that are not lifecycle actions.
 VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
-ADMINISTER = "administer"  # deadline policy, working-day calendar and other reference data
+ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox and other reference data
+
+# The complainant's identifying fields (name and contact). When the complainant is the patient, the
+# patient's name and record number identify them too.
+COMPLAINANT_FIELDS = ("complainant_name", "complainant_phone", "complainant_email")
+PATIENT_FIELDS = ("patient_name", "patient_record_number")
 
 
 class _System:
@@ -46,10 +64,67 @@ def _own_department(user: User, complaint: Complaint) -> bool:
     return complaint.department_id is not None and complaint.department_id == user.department_id
 
 
+# --- who may see what -------------------------------------------------------------------------------------
+
+SEES_EVERYTHING = frozenset({Role.reception, Role.leadership, Role.admin})
+
+
+def may_view(user: User | None, complaint: Complaint) -> bool:
+    role = role_of(user)
+    if role in SEES_EVERYTHING:
+        return True
+    return role == Role.head and _own_department(user, complaint)
+
+
+def visible(user: User | None):
+    """The SQL clause of the complaints `user` may see: the same rule as may_view(), in the database."""
+    role = role_of(user)
+    if role in SEES_EVERYTHING:
+        return true()
+    if role == Role.head and user.department_id is not None:
+        return Complaint.department_id == user.department_id
+    return false()
+
+
+def _hidden_from(user: User | None, complaint: Complaint) -> bool:
+    return complaint.confidential and role_of(user) == Role.head
+
+
+def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
+    """The identifying fields of `complaint` that `user` may read (empty if they may not see it at all)."""
+    if not may_view(user, complaint):
+        return frozenset()
+    if not _hidden_from(user, complaint):
+        return frozenset(COMPLAINANT_FIELDS + PATIENT_FIELDS)
+    fields = frozenset()
+    if complaint.complainant_relation != "patient":
+        # On behalf of a patient: the patient is not the one who asked for confidentiality.
+        fields |= frozenset(PATIENT_FIELDS)
+    return fields
+
+
+def searchable_identity(user: User | None) -> list[tuple[str, object]]:
+    """(field, SQL condition under which `user` may search by it) for each identifying field: a head
+    searches a complainant's name only where the complainant did not ask for confidentiality."""
+    role = role_of(user)
+    if role in SEES_EVERYTHING:
+        return [(name, literal(True)) for name in COMPLAINANT_FIELDS + PATIENT_FIELDS]
+    if role != Role.head:
+        return []
+    open_to_department = not_(Complaint.confidential)
+    patient_not_complainant = or_(open_to_department, Complaint.complainant_relation.is_(None),
+                                  Complaint.complainant_relation != "patient")
+    return ([(name, open_to_department) for name in COMPLAINANT_FIELDS]
+            + [(name, patient_not_complainant) for name in PATIENT_FIELDS])
+
+
+# --- who may do what --------------------------------------------------------------------------------------
+
+
 def can(user: User | None, action: Action | str, complaint: Complaint | None = None) -> bool:
     """May `user` do `action` (a lifecycle action, or an ability above) on `complaint` now?
 
-    Decided by role, department and state only; the lifecycle table supplies roles and states.
+    Decided by role, department and state only; the action specs supply roles and states.
     """
     role = role_of(user)
 
@@ -57,31 +132,30 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
         return role == Role.admin
 
     if action == VIEW:
-        if role in (Role.reception, Role.leadership, Role.admin):
-            return True
-        return role == Role.head and complaint is not None and _own_department(user, complaint)
+        return complaint is not None and may_view(user, complaint)
 
     if action == SEE_IDENTITY:
-        # 保密原则: a confidential complainant is shown to departments without name and contact.
-        if not can(user, VIEW, complaint):
-            return False
-        return not (complaint.confidential and role == Role.head)
+        return complaint is not None and set(COMPLAINANT_FIELDS) <= identity_fields(user, complaint)
 
     if action == PRINT_RECEIPT:
         # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
         return role == Role.reception and complaint is not None and complaint.is_open
 
-    transition = TRANSITIONS[Action(action)]
-    if role not in transition.roles:
+    spec = SPECS[Action(action)]
+    if role not in spec.roles:
         return False
-    if transition.sources is None:  # creates a complaint
+    if spec.creates:
         return complaint is None
-    if complaint is None or complaint.state not in transition.sources:
+    if complaint is None or complaint.state not in spec.sources:
         return False
-    if role == Role.head and transition.own_department:
+    if role == Role.head and spec.own_department:
         return _own_department(user, complaint)
     return True
 
 
 def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
     return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
+
+
+__all__ = ["ADMINISTER", "PRINT_RECEIPT", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "and_", "can",
+           "identity_fields", "role_of", "searchable_identity", "visible"]

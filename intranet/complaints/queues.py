@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..timeutil import today
+from ..core.extensions import db
+from ..core.time import today
 from .lifecycle import OPEN, Role, State
 from .models import Complaint, Severity
 

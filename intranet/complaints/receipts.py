@@ -7,8 +7,8 @@ from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..extensions import db
-from ..forms import PostForm
+from ..core.extensions import db
+from ..core.forms import PostForm
 from . import operations
 from .models import Complaint
 from .permissions import VIEW, can

@@ -7,17 +7,17 @@ from datetime import datetime, time
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..auth.routes import safe_next
+from ..core.extensions import db, htmx
+from ..core.forms import safe_next
+from ..core.pages import block_for, render_page
+from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
-from ..extensions import db, htmx
-from ..timeutil import hospital_tz, local, today, utcnow
 from . import operations, queues
-from .forms import ACTION_FORMS, LogComplaintForm, form_for
-from .lifecycle import COMPLAINT_ACTIONS, Action, Role, State
+from .forms import LogComplaintForm
+from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
 from .models import Complaint, ComplaintEvent
 from .permissions import VIEW, allowed_actions, can
 
@@ -25,6 +25,9 @@ bp = Blueprint("complaints", __name__)
 
 # After an action the page tells everything that shows counts to refresh them.
 CHANGED = "complaint-changed"
+# The pages an action is done from: the complaint card, and the buttons in the queue's rows.
+QUEUE = "complaints/queue.html"
+ACTED_FROM = ["complaints/detail.html", QUEUE]
 
 
 @bp.before_request
@@ -54,47 +57,37 @@ def _load(reference: str) -> Complaint:
 # --- queues ---------------------------------------------------------------------------------------
 
 
+def _quick_actions(complaints) -> dict[str, list[Action]]:
+    """For each row, the allowed actions that need nothing typed: a button each, right in the queue."""
+    return {c.reference: [a for a in allowed_actions(current_user, c) if not SPECS[a].needs_input]
+            for c in complaints}
+
+
 @bp.get("/queue")
 def queue():
     if Role(current_user.role) == Role.public:
         abort(403)
     current = queues.find_queue(current_user, request.args.get("q"))
+    context = dict(queues=queues.queues_for(current_user), current=current, counts=queues.counts(current_user))
+    if block_for(QUEUE, htmx.target if htmx else None) == "queue_counts":
+        return render_page(QUEUE, **context)  # the badges refreshing themselves: no rows to fetch
     page_size = current_app.config["QUEUE_PAGE_SIZE"]
     page = max(request.args.get("page", 1, type=int), 1)
     rows = queues.complaints_in(current_user, current, limit=page_size + 1, offset=(page - 1) * page_size)
-    context = dict(
-        queues=queues.queues_for(current_user),
-        current=current,
-        counts=queues.counts(current_user),
-        complaints=rows[:page_size],
-        page=page,
-        has_next=len(rows) > page_size,
-    )
-    if htmx and htmx.target == "queue-rows":
-        return render_block("complaints/queue.html", "rows", **context)
+    complaints = rows[:page_size]
+    context.update(complaints=complaints, quick=_quick_actions(complaints), page=page,
+                   has_next=len(rows) > page_size)
     if Role(current_user.role) in (Role.admin, Role.leadership):
         # Deadlines counted on a calendar that does not know the year must not go unnoticed.
         context["calendar_warnings"] = calendar.warnings(today())
-    return render_template("complaints/queue.html", **context)
-
-
-@bp.get("/queue/counts")
-def queue_counts():
-    return render_block(
-        "complaints/queue.html", "counts",
-        queues=queues.queues_for(current_user), counts=queues.counts(current_user),
-        current=queues.find_queue(current_user, request.args.get("q")),
-    )
+    return render_page(QUEUE, **context)
 
 
 @bp.get("/search")
 def search():
     text = request.args.get("q", "")
     results = queues.search(current_user, text, limit=50) if text.strip() else []
-    context = dict(text=text, results=results)
-    if htmx:
-        return render_block("complaints/search.html", "results", **context)
-    return render_template("complaints/search.html", **context)
+    return render_page("complaints/search.html", text=text, results=results)
 
 
 # --- intake --------------------------------------------------------------------------------------
@@ -123,42 +116,43 @@ def new():
 # --- the complaint page and its actions -----------------------------------------------------------
 
 
+def form_for(action: Action, complaint: Complaint, formdata=None):
+    """The action's form, prefilled from what the complaint already holds (the spec says what)."""
+    spec = SPECS[action]
+    prefill = {"version": complaint.version, **(spec.prefill(complaint) if spec.prefill else {})}
+    # A distinct prefix per action keeps field ids unique when several forms share the page.
+    return spec.form(formdata=formdata, prefix=action.value, **prefill)
+
+
+def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
+    """The next step to open on the page: the first primary action not already done."""
+    return next((a for a in actions if SPECS[a].primary and not (SPECS[a].done and SPECS[a].done(complaint))),
+                None)
+
+
 def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = None, **extra) -> dict:
     actions = allowed_actions(current_user, complaint)
     forms = {a: form_for(a, complaint) for a in actions}
     if failed:
         forms[failed[0]] = failed[1]
     return dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
-                suggested=_suggested(complaint, actions), **extra)
-
-
-def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
-    """The next step to open on the page: the first primary action not already done."""
-    done = {
-        Action.triage: complaint.triaged_at,
-        Action.record_findings: complaint.findings_recorded_at,
-        # Once a department has it, assigning again is a transfer: offered, not suggested.
-        Action.assign: complaint.state != State.registered,
-    }
-    return next((a for a in actions if a.transition.primary and not done.get(a)), None)
+                suggested=_suggested(complaint, actions), c=complaint, visible=True,
+                quick=_quick_actions([complaint]), **extra)
 
 
 @bp.get("/complaints/<reference>")
 def detail(reference: str):
-    complaint = _load(reference)
-    context = _page_context(complaint)
-    if htmx:
-        return render_block("complaints/detail.html", "complaint", **context)
-    return render_template("complaints/detail.html", **context)
+    return render_page("complaints/detail.html", **_page_context(_load(reference)))
 
 
 @bp.post("/complaints/<reference>/<action_name>")
 def act(reference: str, action_name: str):
-    """Every action on a complaint: one endpoint, driven by the lifecycle table.
+    """Every action on a complaint: one endpoint, driven by the action specs.
 
-    Answers htmx with the complaint card (or queue row) to swap in place; answers a plain form post with
-    a redirect. Refusals answer with the card and a message: 409 someone acted first, 403 not allowed,
-    422 the form needs correcting (with everything typed kept).
+    Answers htmx with the element it targets (the complaint card, or the queue row) re-rendered from the
+    page's own template; answers a plain form post with a redirect. Refusals answer with the same element
+    and a message: 409 someone acted first, 403 not allowed, 422 the form needs correcting (everything
+    typed kept). The order of the checks is perform()'s.
     """
     try:
         action = Action(action_name)
@@ -172,92 +166,69 @@ def act(reference: str, action_name: str):
             abort(404)
         # In place of the row or card the person acted on (e.g. it was moved to another department).
         message = _("This complaint is not in your work any more (it may have been moved to another department).")
-        return render_template("complaints/_message.html", message=message, kind="error"), 404
-    form = ACTION_FORMS[action](formdata=request.form, prefix=action.value)
-    row = bool(htmx) and request.args.get("fragment") == "row"
-
+        return _gone(reference, message, 404)
+    form = SPECS[action].form(formdata=request.form, prefix=action.value)
     try:
-        # The version check comes first: the usual reason an action is no longer allowed is that
-        # someone else moved the complaint on, and the person should hear that, not "not allowed".
-        if form.version.data is not None and form.version.data != complaint.version:
-            raise operations.Conflict(complaint, operations.events_since(complaint, form.version.data))
-        if not can(current_user, action, complaint):
-            raise operations.ActionRefused(action)
-        if not form.validate():
-            raise operations.ActionInvalid({})
-        result = operations.perform(current_user, action, complaint, form.action_data(), form.version.data)
+        valid = form.validate()
+        data = form.action_data() if valid else None
+        # The form's errors are already on its fields: perform() raises them (as {}) after its own checks.
+        result = operations.perform(current_user, action, complaint, data, form.version.data,
+                                    form_errors=None if valid else {})
         db.session.commit()
     except operations.Conflict as conflict:
         db.session.rollback()
-        return _conflict(conflict, row)
+        return _conflict(conflict)
     except operations.ActionRefused:
         db.session.rollback()
-        return _refused(reference, action, row)
+        return _refused(reference, action)
     except operations.ActionInvalid as invalid:
         db.session.rollback()
         for name, message in invalid.errors.items():
             getattr(form, name).errors = list(getattr(form, name).errors) + [message]
-        return _invalid(reference, action, form, row)
+        return _invalid(reference, action, form)
 
     complaint = result.complaint
     message = _("%(action)s: done. Now: %(state)s.", action=action.label, state=complaint.state.label)
-    still_visible = can(current_user, VIEW, complaint)
+    if not can(current_user, VIEW, complaint):
+        if not htmx:
+            flash(message, "success")
+            return redirect(url_for(".queue"))
+        # Sent back: the department no longer sees it, so the card becomes a note saying where it went.
+        return _gone(reference, message, 200, kind="success", changed=True)
     if not htmx:
         flash(message, "success")
-        if not still_visible:
-            return redirect(url_for(".queue"))
         return redirect(safe_next(request.args.get("next")) or url_for(".detail", reference=reference))
-    if row:
-        return _row(complaint, message, still_visible)
-    if not still_visible:
-        # Sent back: the department no longer sees it, so the card becomes a note saying where it went.
-        body = render_block("complaints/detail.html", "gone", complaint=complaint, message=message)
-        return body, 200, {"HX-Trigger": CHANGED}
-    return _card(reference, 200, message=message)
+    return _answer(reference, 200, message=message)
 
 
-def _card(reference: str, status: int, **extra):
-    """The complaint card as it is now, for htmx to swap in place of the old one."""
+def _answer(reference: str, status: int, **extra):
+    """The page, or the element htmx targets (card or row), as the complaint is now."""
     complaint = _load(reference)
-    body = render_block("complaints/detail.html", "complaint", **_page_context(complaint, **extra))
+    body = render_page(ACTED_FROM, **_page_context(complaint, **extra))
     return body, status, {"HX-Trigger": CHANGED}
 
 
-def _page(reference: str, status: int, **extra):
-    """The same, as a whole page: for browsers without JavaScript."""
-    complaint = _load(reference)
-    return render_template("complaints/detail.html", **_page_context(complaint, **extra)), status
+def _gone(reference: str, message: str, status: int, kind: str = "error", changed: bool = False):
+    """In place of a card or row the person may no longer see: a message, and nothing of the complaint."""
+    body = render_page(ACTED_FROM, variant="gone", fallback="complaint_gone", reference=reference, message=message,
+                       kind=kind)
+    return body, status, ({"HX-Trigger": CHANGED} if changed else {})
 
 
-def _respond_with(reference: str, status: int, **extra):
-    return (_card if htmx else _page)(reference, status, **extra)
+def _invalid(reference: str, action: Action, form):
+    if not SPECS[action].needs_input:  # a button has no fields: the only thing that can be wrong is a stale page
+        return _answer(reference, 422, message=_("The form is out of date: reload the page and try again."),
+                       error=True)
+    return _answer(reference, 422, failed=(action, form), error=True)
 
 
-def _invalid(reference: str, action: Action, form, row: bool = False):
-    if row:  # a queue-row button has no fields: the only thing that can be wrong is a stale page
-        message = _("The form is out of date: reload the page and try again.")
-        return _row_refusal(reference, message, 422)
-    return _respond_with(reference, 422, failed=(action, form))
-
-
-def _row_refusal(reference: str, message: str, status: int):
-    body = render_block("complaints/queue.html", "row", c=_load(reference), message=message, visible=True,
-                        error=True)
-    return body, status
-
-
-def _row(complaint: Complaint, message: str, visible: bool = True):
-    body = render_block("complaints/queue.html", "row", c=complaint, message=message, visible=visible)
-    return body, 200, {"HX-Trigger": CHANGED}
-
-
-def _conflict(conflict: operations.Conflict, row: bool):
+def _conflict(conflict: operations.Conflict):
     """409: someone acted first. Say who did what, show the complaint as it is now, overwrite nothing."""
     complaint = conflict.complaint
     if not can(current_user, VIEW, complaint):
         message = _("Someone else changed this complaint and it is no longer yours to see.")
         if htmx:
-            return render_template("complaints/_message.html", message=message, kind="error"), 409
+            return _gone(complaint.reference, message, 409)
         flash(message, "error")
         return redirect(url_for(".queue"))
     happened = [
@@ -266,15 +237,11 @@ def _conflict(conflict: operations.Conflict, row: bool):
         for e in conflict.events
     ]
     message = _("Someone else acted on this complaint first, so your change was not saved.")
-    if row:
-        return _row_refusal(complaint.reference, message, 409)
-    return _respond_with(complaint.reference, 409, conflict=message, happened=happened)
+    return _answer(complaint.reference, 409, conflict=message, happened=happened, message=message, error=True)
 
 
-def _refused(reference: str, action: Action, row: bool = False):
+def _refused(reference: str, action: Action):
     complaint = _load(reference)
     message = _("You cannot do “%(action)s” on this complaint now (it is: %(state)s).",
                 action=action.label, state=complaint.state.label)
-    if row:
-        return _row_refusal(reference, message, 403)
-    return _respond_with(reference, 403, conflict=message)
+    return _answer(reference, 403, conflict=message, message=message, error=True)

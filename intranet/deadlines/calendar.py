@@ -25,7 +25,7 @@ from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from .models import DayKind, HospitalDay
 
 

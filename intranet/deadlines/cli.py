@@ -1,15 +1,14 @@
-"""`flask --app wsgi deadlines show|set` and `flask --app wsgi sla sweep`."""
+"""`flask --app wsgi deadlines show|set` (the sweep, `sla sweep`, lives with the complaints it escalates)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
 
-from ..extensions import db
-from ..timeutil import today
+from ..core.extensions import db
+from ..core.time import today
 from . import calendar, policy
 from .models import MAX_DAYS, Clock
-from .sweep import sweep
 
 
 def register_cli(app: Flask) -> None:
@@ -35,19 +34,3 @@ def register_cli(app: Flask) -> None:
         policy.set_working_days(clock, days)
         db.session.commit()
         click.echo(f"{clock} = {days} working days (stored due dates are unchanged)")
-
-    @app.cli.group()
-    def sla():
-        """Deadline enforcement."""
-
-    @sla.command("sweep")
-    def sweep_command():
-        """Escalate newly overdue complaints (once per missed due date); remind of what is due next working
-        day. Safe to run as often as you like."""
-        report = sweep()
-        click.echo(f"{report.breaches} new breaches, {len(report.escalated)} complaints escalated, "
-                   f"{report.reminders} reminders queued")
-        for reference in report.escalated:
-            click.echo(f"escalated {reference}")
-        for reference in report.skipped:
-            click.echo(f"skipped {reference} (changed meanwhile; the next run retries)", err=True)

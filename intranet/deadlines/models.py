@@ -3,28 +3,28 @@ sweep has found (so that each breach is escalated once)."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from ..timeutil import UTCDateTime, utcnow
+from ..core.choices import Labelled
+from ..core.database import enum_column
+from ..core.extensions import db
+from ..core.time import UTCDateTime, utcnow
 
 
-class DayKind(enum.StrEnum):
+class DayKind(Labelled):
     closed = "closed"  # the hospital's complaints office does not count this day
     working = "working"  # counted as a working day, whatever the national calendar says
 
-    @property
-    def label(self) -> str:
-        return str({DayKind.closed: _l("Closed (not a working day)"),
-                    DayKind.working: _l("Working day")}[self])
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {DayKind.closed: _l("Closed (not a working day)"), DayKind.working: _l("Working day")}
 
 
-class Clock(enum.StrEnum):
+class Clock(Labelled):
     """The deadline policy's clocks, in working days (SPEC §4)."""
 
     acknowledge = "acknowledge"
@@ -32,9 +32,9 @@ class Clock(enum.StrEnum):
     respond_several_departments = "respond_several_departments"
     follow_up = "follow_up"
 
-    @property
-    def label(self) -> str:
-        return str(CLOCK_LABELS[self])
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return CLOCK_LABELS
 
 
 CLOCK_LABELS = {
@@ -55,10 +55,6 @@ DEFAULT_DAYS = {
 MAX_DAYS = 60
 
 
-def _enum(choice: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(*[m.value for m in choice], name=name, native_enum=False, create_constraint=True, length=32)
-
-
 class HospitalDay(db.Model):
     """A hospital-specific day that overrides the national calendar either way."""
 
@@ -66,7 +62,7 @@ class HospitalDay(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
-    kind: Mapped[str] = mapped_column(_enum(DayKind, "hospital_day_kind"))
+    kind: Mapped[str] = mapped_column(enum_column(DayKind, "hospital_day_kind"))
     reason: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -82,16 +78,23 @@ class DeadlinePolicy(db.Model):
     __tablename__ = "deadline_policies"
     __table_args__ = (CheckConstraint(f"working_days BETWEEN 1 AND {MAX_DAYS}", name="working_days_range"),)
 
-    clock: Mapped[str] = mapped_column(_enum(Clock, "deadline_clock"), primary_key=True)
+    clock: Mapped[str] = mapped_column(enum_column(Clock, "deadline_clock"), primary_key=True)
     working_days: Mapped[int] = mapped_column(Integer)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class BreachClock(enum.StrEnum):
+class BreachClock(Labelled):
+    """The clocks running on a complaint, as the sweep finds them missed."""
+
     acknowledge = "acknowledge"
     response = "response"
     follow_up = "follow_up"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {BreachClock.acknowledge: _l("Acknowledgement"), BreachClock.response: _l("Response"),
+                BreachClock.follow_up: _l("Follow-up")}
 
 
 class DeadlineBreach(db.Model):
@@ -103,6 +106,6 @@ class DeadlineBreach(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
-    clock: Mapped[str] = mapped_column(_enum(BreachClock, "breach_clock"))
+    clock: Mapped[str] = mapped_column(enum_column(BreachClock, "breach_clock"))
     due_on: Mapped[date] = mapped_column(Date)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

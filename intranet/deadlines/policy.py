@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..timeutil import utcnow
+from ..core.extensions import db
+from ..core.time import utcnow
 from .calendar import add_working_days
 from .models import DEFAULT_DAYS, MAX_DAYS, Clock, DeadlinePolicy
 

@@ -1,29 +1,28 @@
-"""Notifications (issue "Nothing slips"): who hears what, written to an outbox in the action's transaction.
+"""Notifications: who hears what, written to an outbox in the action's transaction.
 
-`notify()` is the one entry point the rest of the app calls. It decides the recipients of a kind, renders
-each message in the recipient's language and inserts the outbox rows in the caller's transaction (a
-rolled-back action leaves no row); `relay.send_pending()` (the `outbox send` command) delivers them.
+`notify()` is the one entry point the rest of the app calls, with plain values (`About`), not a complaint:
+this layer knows users and departments, never the complaint model. It decides the recipients of a kind,
+renders each message in the recipient's language and inserts the outbox rows in the caller's transaction
+(a rolled-back action leaves no row); `relay.send_pending()` (the `outbox send` command) delivers them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
-from ..timeutil import utcnow
-from .models import Channel, OutboxMessage, OutboxStatus
-
-if TYPE_CHECKING:
-    from ..complaints.models import Complaint
+from ..core.database import insert_or_ignore
+from ..core.departments import Department
+from ..core.extensions import db
+from ..core.time import utcnow
+from ..core.users import User
+from ..deadlines.models import BreachClock
+from .models import Medium, OutboxMessage, OutboxStatus
 
 # What can be announced; each kind decides its own recipients.
 KINDS = (
@@ -41,55 +40,78 @@ COMPLAINANT_KINDS = frozenset({"acknowledged", "extended", "responded"})
 
 
 @dataclass(frozen=True)
+class Complainant:
+    """How to reach the complainant (None for an anonymous complaint: there is nobody to tell)."""
+
+    email: str | None
+    phone: str | None
+    wants_sms: bool
+    language: str
+
+
+@dataclass(frozen=True)
+class About:
+    """What a message says about a complaint, in plain values."""
+
+    complaint_id: int
+    reference: str
+    state_label: str  # lazily translated
+    due_on: date | None  # the next obligation's date
+    department: Department | None
+    # Whether the complaint is a department's work now (else reception's): who hears "due tomorrow".
+    with_department: bool
+    escalation_level: int
+    response_text: str | None
+    complainant: Complainant | None
+
+
+@dataclass(frozen=True)
 class Recipient:
-    channel: Channel
+    channel: Medium
     address: str
     language: str
     user_id: int | None = None
 
 
 def _staff(role: str, department_id: int | None = None) -> list[Recipient]:
-    from ..auth.models import User
-
     query = select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
     if department_id is not None:
         query = query.where(User.department_id == department_id)
     # Staff accounts carry no language or address: they hear in-app, in the hospital's language.
     language = current_app.config["STAFF_LANGUAGE"]
-    return [Recipient(Channel.in_app, str(u.id), language, u.id) for u in db.session.scalars(query)]
+    return [Recipient(Medium.in_app, str(u.id), language, u.id) for u in db.session.scalars(query)]
 
 
-def _complainant(complaint: Complaint) -> list[Recipient]:
-    if complaint.anonymous:
+def _complainant(about: About) -> list[Recipient]:
+    who = about.complainant
+    if who is None:
         return []
-    language = complaint.language if complaint.language in current_app.config["LANGUAGES"] else "zh"
+    language = who.language if who.language in current_app.config["LANGUAGES"] else "zh"
     found = []
-    if complaint.complainant_email:
-        found.append(Recipient(Channel.email, complaint.complainant_email, language))
-    if complaint.preferred_reply == "sms" and complaint.complainant_phone:
-        found.append(Recipient(Channel.sms, complaint.complainant_phone, language))
+    if who.email:
+        found.append(Recipient(Medium.email, who.email, language))
+    if who.wants_sms and who.phone:
+        found.append(Recipient(Medium.sms, who.phone, language))
     return found
 
 
-def _assignee(complaint: Complaint) -> list[Recipient]:
-    from ..complaints.lifecycle import WITH_DEPARTMENT
-
+def _assignee(about: About) -> list[Recipient]:
     # A department's work goes to its head(s); what is before or after the department is reception's.
-    if complaint.department_id is not None and complaint.state in WITH_DEPARTMENT:
-        return _staff("head", complaint.department_id)
+    if about.department is not None and about.with_department:
+        return _staff("head", about.department.id)
     return _staff("reception")
 
 
-def recipients(kind: str, complaint: Complaint) -> list[Recipient]:
+def recipients(kind: str, about: About) -> list[Recipient]:
     if kind == "assigned":
-        return _staff("head", complaint.department_id) if complaint.department_id else []
+        return _staff("head", about.department.id) if about.department else []
     if kind in ("sent_back", "signed_off"):
         return _staff("reception")
     if kind in ("major", "escalated"):
         return _staff("leadership")
     if kind == "due_tomorrow":
-        return _assignee(complaint)
-    return _complainant(complaint)
+        return _assignee(about)
+    return _complainant(about)
 
 
 def _date(value) -> date | None:
@@ -98,10 +120,8 @@ def _date(value) -> date | None:
 
 
 def _clock_label(value) -> str:
-    from ..deadlines.models import Clock
-
     try:
-        return Clock(value).label
+        return BreachClock(value).label
     except ValueError:
         return str(value)
 
@@ -117,12 +137,12 @@ def _missed(data: dict) -> str:
     return _("overdue (%(missed)s)", missed="; ".join(parts)) if parts else _("overdue")
 
 
-def _render(kind: str, complaint: Complaint, data: dict) -> tuple[str, str]:
+def _render(kind: str, about: About, data: dict) -> tuple[str, str]:
     """Subject and body in the current (forced) locale. Complainants never see staff names or findings."""
     config = current_app.config
-    ref = complaint.reference
-    due = format_date(complaint.due_on, "long") if complaint.due_on else ""
-    department = complaint.department.name if complaint.department else ""
+    ref = about.reference
+    due = format_date(about.due_on, "long") if about.due_on else ""
+    department = about.department.name if about.department else ""
     if kind == "assigned":
         return (_("New complaint for your department: %(reference)s", reference=ref),
                 _("Complaint %(reference)s was assigned to %(department)s. The response is due by %(date)s. "
@@ -141,13 +161,13 @@ def _render(kind: str, complaint: Complaint, data: dict) -> tuple[str, str]:
                   reference=ref, date=due))
     if kind == "escalated":
         return (_("Complaint %(reference)s escalated to level %(level)s", reference=ref,
-                  level=complaint.escalation_level),
+                  level=about.escalation_level),
                 _("Complaint %(reference)s was escalated: %(reason)s", reference=ref,
                   reason=data.get("reason") or _missed(data)))
     if kind == "due_tomorrow":
         return (_("Complaint %(reference)s is due tomorrow", reference=ref),
                 _("Complaint %(reference)s (%(state)s) is due on %(date)s.", reference=ref,
-                  state=complaint.state.label, date=format_date(_date(data.get("due_on")) or complaint.due_on, "long")))
+                  state=str(about.state_label), date=format_date(_date(data.get("due_on")) or about.due_on, "long")))
 
     # To the complainant: plain words, the reference, how to follow it, and nothing internal.
     track = _("Follow your complaint with its reference and your tracking code at %(url)s.",
@@ -166,13 +186,13 @@ def _render(kind: str, complaint: Complaint, data: dict) -> tuple[str, str]:
     else:  # responded
         subject = _("Our response to your complaint %(reference)s", reference=ref)
         text = _("Our response to your complaint %(reference)s:", reference=ref) + "\n\n" + (
-            complaint.response_text or "") + "\n\n" + _(
+            about.response_text or "") + "\n\n" + _(
             "We will contact you to ask whether you are satisfied; you can also tell us on the tracking page.")
     return subject, "\n\n".join([text, track, contact])
 
 
-def notify(kind: str, complaint: Complaint, *, key: str, data: dict | None = None) -> int:
-    """Queue the notifications for `kind` about `complaint` in the current transaction.
+def notify(kind: str, about: About, *, key: str, data: dict | None = None) -> int:
+    """Queue the notifications for `kind` about a complaint in the current transaction.
 
     `key` is the idempotency key: the same key never queues twice (a rerun of the sweep, a retried
     request adds nothing). Returns how many rows were queued.
@@ -181,23 +201,22 @@ def notify(kind: str, complaint: Complaint, *, key: str, data: dict | None = Non
         raise ValueError(kind)
     data = data or {}
     rows = []
-    for recipient in recipients(kind, complaint):
+    for recipient in recipients(kind, about):
         with force_locale(recipient.language):
-            subject, body = _render(kind, complaint, data)
+            subject, body = _render(kind, about, data)
         rows.append(dict(
             key=f"{key}:{recipient.channel.value}:{recipient.address}"[:255],
             kind=kind, channel=recipient.channel.value, recipient=recipient.address,
             recipient_user_id=recipient.user_id, language=recipient.language, subject=subject[:255], body=body,
-            complaint_id=complaint.id, status=OutboxStatus.pending.value, attempts=0, next_attempt_at=utcnow(),
+            complaint_id=about.complaint_id, status=OutboxStatus.pending.value, attempts=0, next_attempt_at=utcnow(),
             created_at=utcnow(),
         ))
     if not rows:
         return 0
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
     # ON CONFLICT DO NOTHING: a second call with the same key (a retried request, a rerun sweep) is a no-op
     # rather than an error that would roll back the caller's action.
     result = db.session.execute(
-        insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.key]).returning(table.c.id)
+        insert_or_ignore(table, db.session, index_elements=[table.c.key]).values(rows).returning(table.c.id)
     )
     return len(result.all())

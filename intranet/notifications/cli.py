@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from . import relay
 from .models import OutboxMessage, OutboxStatus
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..timeutil import UTCDateTime, utcnow
+from ..core.database import enum_column
+from ..core.extensions import db
+from ..core.time import UTCDateTime, utcnow
 
 
-class Channel(enum.StrEnum):
+class Medium(enum.StrEnum):
+    """How a message travels (not to be confused with a complaint's channel, how it arrived)."""
+
     email = "email"
     sms = "sms"
     in_app = "in_app"
@@ -23,10 +26,6 @@ class OutboxStatus(enum.StrEnum):
     sending = "sending"  # claimed by a relay; taken again if its lease runs out (the relay died)
     sent = "sent"
     failed = "failed"  # gave up after the maximum number of attempts; `outbox retry` requeues
-
-
-def _enum(choice: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(*[m.value for m in choice], name=name, native_enum=False, create_constraint=True, length=16)
 
 
 class OutboxMessage(db.Model):
@@ -41,14 +40,15 @@ class OutboxMessage(db.Model):
     # notify()'s key + channel + recipient: the same notification can never be queued twice.
     key: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(_enum(Channel, "outbox_channel"))
+    channel: Mapped[str] = mapped_column(enum_column(Medium, "outbox_channel", length=16))
     recipient: Mapped[str] = mapped_column(String(254))  # email address, phone number, or staff user id
     recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
-    status: Mapped[str] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.pending.value)
+    status: Mapped[str] = mapped_column(enum_column(OutboxStatus, "outbox_status", length=16),
+                                        default=OutboxStatus.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

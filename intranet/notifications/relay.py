@@ -19,9 +19,9 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
-from ..timeutil import utcnow
-from .models import Channel, OutboxMessage, OutboxStatus, StaffNotification
+from ..core.extensions import db
+from ..core.time import utcnow
+from .models import Medium, OutboxMessage, OutboxStatus, StaffNotification
 from .senders import EmailSender, sms_sender
 
 
@@ -161,12 +161,12 @@ def send_pending(batch: int = 50, stop: threading.Event | None = None) -> PassRe
             sent: list[Claimed] = []
             failures: list[tuple[Claimed, str]] = []
             permanent: set[int] = set()
-            in_app = [m for m in claimed if m.channel == Channel.in_app]
+            in_app = [m for m in claimed if m.channel == Medium.in_app]
             for message in claimed:
-                if message.channel == Channel.in_app:
+                if message.channel == Medium.in_app:
                     continue
                 try:
-                    if message.channel == Channel.email:
+                    if message.channel == Medium.email:
                         email.send(message.key, message.recipient, message.subject, message.body, message.language)
                     else:
                         sms = sms or sms_sender()

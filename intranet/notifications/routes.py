@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from ..complaints.permissions import ADMINISTER, can
-from ..extensions import db, htmx
-from ..timeutil import utcnow
-from . import relay
-from .models import OutboxMessage, OutboxStatus, StaffNotification
+from ..core.extensions import db, htmx
+from ..core.time import utcnow
+from .models import StaffNotification
 
 bp = Blueprint("notifications", __name__)
 
@@ -77,29 +74,3 @@ def mark_all_read():
         StaffNotification.user_id == current_user.id, StaffNotification.read_at.is_(None)).values(read_at=utcnow()))
     db.session.commit()
     return _done()
-
-
-# --- the outbox, for administrators: what failed for good, and a way to try it again --------------------
-
-
-@bp.get("/admin/outbox")
-@login_required
-def outbox():
-    if not can(current_user, ADMINISTER):
-        abort(403)
-    failed = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed.value)
-        .order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
-    ).all()
-    return render_template("notifications/outbox.html", counts=relay.counts(), failed=failed)
-
-
-@bp.post("/admin/outbox/retry")
-@login_required
-def retry():
-    if not can(current_user, ADMINISTER):
-        abort(403)
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
-    count = relay.retry_failed(ids or None)
-    flash(_("%(count)s message(s) will be tried again.", count=count), "success")
-    return redirect(url_for(".outbox"))

@@ -7,7 +7,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 from ..complaints import evidence
 from ..complaints.forms import EMAIL, ComplaintDetailsForm
 from ..complaints.models import ComplainantRelation, ContactMethod
-from ..forms import PostForm, strip
+from ..core.forms import PostForm, strip
 
 F = [strip]
 

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..complaints import evidence, operations
-from ..complaints.lifecycle import Action, State
+from ..complaints.lifecycle import SPECS, Action, State
 from ..complaints.models import Channel, Complaint, ContactMethod
 from ..complaints.permissions import can
-from ..extensions import db, limiter
-from ..forms import PostForm
+from ..core.extensions import db, limiter
+from ..core.forms import PostForm
 from .forms import PublicComplaintForm, SatisfactionForm, TrackForm
 
 bp = Blueprint("public", __name__)
@@ -76,21 +76,6 @@ def confirmation():
     return render_template("public/confirmation.html", complaint=complaint, code=submitted["code"])
 
 
-# What a complainant may read about each state: plain words, no staff names, no internal findings.
-PUBLIC_STATUS = {
-    State.submitted: lambda: _("Received. The complaints office will look at it within one working day."),
-    State.registered: lambda: _("Registered by the complaints office."),
-    State.assigned: lambda: _("Being looked into by the department concerned."),
-    State.investigating: lambda: _("Being looked into by the department concerned."),
-    State.awaiting_approval: lambda: _("Being looked into by the department concerned."),
-    State.signed_off: lambda: _("An answer is ready; the complaints office will contact you."),
-    State.responded: lambda: _("We have answered. Tell us whether you are satisfied."),
-    State.closed: lambda: _("Closed."),
-    State.not_accepted: lambda: _("Not accepted as a complaint."),
-    State.withdrawn: lambda: _("Withdrawn."),
-}
-
-
 # --- "signed in" to one complaint for the browser session ------------------------------------------------
 
 
@@ -118,17 +103,21 @@ def _public_view(complaint: Complaint) -> dict:
     """What the complainant may read: status in plain words, dates, extensions, messages meant for them."""
     extensions, declined_told = [], None
     for event in complaint.events:
-        data = event.data or {}
-        if event.action == Action.extend.value:
-            extensions.append({"to": data.get("to"), "reason": data.get("reason")})
-        elif event.action == Action.decline.value:
-            declined_told = data.get("complainant_told")
+        # Each action's spec says what, if anything, its event tells the complainant.
+        public = SPECS[Action(event.action)].public
+        message = public(event.data or {}) if public else None
+        if message is None:
+            continue
+        if message["kind"] == "extension":
+            extensions.append(message)
+        elif message["kind"] == "declined":
+            declined_told = message["told"]
     expected = None
     if complaint.is_open and complaint.state not in (State.responded,):
         expected = complaint.response_due_on
     return dict(
         complaint=complaint,
-        status_text=PUBLIC_STATUS[complaint.state](),
+        status_text=complaint.state.public_text,
         expected=expected,
         extensions=extensions,
         answer=complaint.response_text if complaint.responded_at else None,

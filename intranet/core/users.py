@@ -6,10 +6,10 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..admin.models import Department
-from ..complaints.lifecycle import USER_ROLES, Role
-from ..extensions import db
-from ..timeutil import UTCDateTime, utcnow
+from .departments import Department
+from .extensions import db
+from .roles import USER_ROLES, Role
+from .time import UTCDateTime, utcnow
 
 # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()

@@ -1,5 +1,7 @@
 """Form pieces shared by every domain."""
 
+from urllib.parse import urlsplit
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice
@@ -37,3 +39,13 @@ class VersionField(HiddenField):
     def pre_validate(self, form):
         if self.data is None:
             raise ValidationError(_l("The form is out of date: reload the page and try again."))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative //evil.example."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target

@@ -11,19 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import click
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..complaints import operations
-from ..complaints.lifecycle import OPEN, Action, State
-from ..complaints.models import Complaint
-from ..complaints.permissions import SYSTEM
-from ..extensions import db
+from ..core.database import insert_or_ignore
+from ..core.extensions import db
+from ..core.time import today, utcnow
+from ..deadlines.calendar import next_working_day
+from ..deadlines.models import BreachClock, DeadlineBreach
 from ..notifications import notify
-from ..timeutil import today, utcnow
-from .calendar import next_working_day
-from .models import BreachClock, DeadlineBreach
+from . import operations
+from .lifecycle import OPEN, Action, State
+from .models import Complaint
+from .permissions import SYSTEM
 
 
 @dataclass
@@ -51,12 +51,10 @@ def running_clocks(complaint: Complaint) -> list[tuple[BreachClock, date]]:
 def _record_breach(complaint: Complaint, clock: BreachClock, due: date) -> bool:
     """Record the breach; False if it was recorded before (INSERT … ON CONFLICT DO NOTHING, so two sweeps
     running at once cannot both escalate it)."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = DeadlineBreach.__table__
     statement = (
-        insert(table)
+        insert_or_ignore(table, db.session)
         .values(complaint_id=complaint.id, clock=clock.value, due_on=due, found_at=utcnow())
-        .on_conflict_do_nothing()
         .returning(table.c.id)
     )
     return db.session.execute(statement).first() is not None
@@ -85,7 +83,8 @@ def sweep() -> SweepReport:
             if due < now and _record_breach(complaint, clock, due):
                 missed.append({"clock": clock.value, "due_on": due.isoformat()})
             elif due == tomorrow:
-                report.reminders += notify("due_tomorrow", complaint, key=f"due_tomorrow:{complaint.id}:{clock}:{due}",
+                report.reminders += notify("due_tomorrow", complaint.about(),
+                                           key=f"due_tomorrow:{complaint.id}:{clock}:{due}",
                                            data={"clock": clock.value, "due_on": due})
         if missed:
             report.breaches += len(missed)
@@ -98,3 +97,21 @@ def sweep() -> SweepReport:
             report.escalated.append(complaint.reference)
         db.session.commit()
     return report
+
+
+def register_cli(app) -> None:
+    @app.cli.group()
+    def sla():
+        """Deadline enforcement."""
+
+    @sla.command("sweep")
+    def sweep_command():
+        """Escalate newly overdue complaints (once per missed due date); remind of what is due next working
+        day. Safe to run as often as you like."""
+        report = sweep()
+        click.echo(f"{report.breaches} new breaches, {len(report.escalated)} complaints escalated, "
+                   f"{report.reminders} reminders queued")
+        for reference in report.escalated:
+            click.echo(f"escalated {reference}")
+        for reference in report.skipped:
+            click.echo(f"skipped {reference} (changed meanwhile; the next run retries)", err=True)

@@ -1,7 +1,11 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL (production)."""
 
+import enum
+
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Enum, Table, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 
@@ -32,3 +36,16 @@ def configure_sqlite(engine: Engine) -> None:
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
+
+
+def enum_column(choice: type[enum.Enum], name: str, length: int = 32) -> Enum:
+    """A VARCHAR with a CHECK constraint on both databases: adding a value migrates a constraint, not a
+    native ENUM type (PostgreSQL's ALTER TYPE cannot run inside a transaction)."""
+    return Enum(*[m.value for m in choice], name=name, native_enum=False, create_constraint=True, length=length)
+
+
+def insert_or_ignore(table: Table, session, index_elements=None):
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect: the one way to write "once only" (counters,
+    breaches, outbox keys) so that a rerun or a race adds nothing instead of failing the transaction."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)

@@ -3,7 +3,7 @@
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from .extensions import db
 
 
 class Department(db.Model):

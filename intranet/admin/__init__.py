@@ -1,0 +1,1 @@
+"""The administrator's pages and commands: deadline policy, working-day calendar, the outbox, accounts."""

@@ -1,0 +1,1 @@
+"""Staff log in and out; sessions end everywhere on logout."""

@@ -1,0 +1,21 @@
+"""Pieces several action specs share: role shorthands and timeline fields that read the same everywhere."""
+
+from flask_babel import lazy_gettext as _l
+
+from ...core.roles import STAFF, Role
+from ..models import ContactMethod
+from ..spec import Notice, Shown
+
+RECEPTION, HEAD, LEADERSHIP = Role.reception, Role.head, Role.leadership
+STAFF_ROLES = STAFF
+
+ACKNOWLEDGED_VIA = Shown(_l("Acknowledged via"), ContactMethod)
+METHOD = Shown(_l("Method"), ContactMethod)
+REASON = Shown(_l("Reason"))
+COMMENT = Shown(_l("Comment"))
+COMPLAINANT_TOLD_VIA = Shown(_l("Complainant told via"), ContactMethod)
+RESPONSE = Shown(_l("Response"))
+
+# The complainant's answer (a response, or a resolution on the spot) also tells them it was received, so
+# the actions that answer send this and not "acknowledged".
+ANSWERED = Notice("responded")

@@ -1,0 +1,116 @@
+"""Telling the complainant (respond) and asking afterwards whether they are satisfied (follow up, 回访)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ...core.roles import Role
+from ...core.time import today, utcnow
+from ...deadlines import policy
+from ...deadlines.models import Clock
+from .. import clocks
+from ..forms import ActionForm, F, method_field, required
+from ..models import ContactMethod
+from ..spec import ESCALATED, ActionInvalid, ActionSpec, Decider, Shown
+from ..states import State
+from ._shared import ANSWERED, COMMENT, HEAD, METHOD, RECEPTION, RESPONSE
+
+S = State
+
+
+# --- respond --------------------------------------------------------------------------------------------
+
+
+class RespondForm(ActionForm):
+    method = method_field(_l("How the complainant was told"))
+    responded_on = DateField(_l("Date told"), validators=[Optional()])
+    response_text = TextAreaField(_l("What they were told"), filters=F,
+                                  validators=[required(), Length(max=20000)])
+
+
+def _respond(c, user, data: dict) -> dict:
+    method = ContactMethod(data["method"])
+    if c.wants_written_reply and method != ContactMethod.written:
+        raise ActionInvalid({"method": str(_l("This complaint must be answered in writing."))})
+    responded_on = data.get("responded_on") or today()
+    if responded_on > today():
+        raise ActionInvalid({"responded_on": str(_l("The response date cannot be in the future."))})
+    c.response_method = method.value
+    c.response_text = data["response_text"]
+    c.responded_on = responded_on
+    c.responded_at = utcnow()
+    c.responded_on_time = clocks.on_time(responded_on, c.response_due_on)
+    c.follow_up_due_on = policy.due_on(Clock.follow_up, responded_on)
+    clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
+    return {"method": method.value, "responded_on": responded_on, "response_text": data["response_text"]}
+
+
+def _respond_prefill(c) -> dict:
+    prefill = {"response_text": c.response_text}
+    if c.wants_written_reply:
+        prefill["method"] = ContactMethod.written.value  # 书面投诉书面答复
+    return prefill
+
+
+respond = ActionSpec(
+    "respond", _l("Record the response given"), roles=frozenset({RECEPTION, HEAD}),
+    sources=frozenset({S.signed_off}), target=S.responded, records="method, date, text", primary=True,
+    form=RespondForm, apply=_respond, prefill=_respond_prefill, notices=(ANSWERED,),
+    timeline={"method": METHOD, "responded_on": Shown(_l("Date told"), "date"), "response_text": RESPONSE},
+    example=lambda ex: {"method": "phone", "response_text": "We are sorry. Delays are now announced."},
+)
+
+
+# --- follow up (回访) ------------------------------------------------------------------------------------
+
+
+class FollowUpForm(ActionForm):
+    method = method_field(_l("How the follow-up was made"))
+    satisfied = RadioField(_l("Is the complainant satisfied?"),
+                           choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
+                           validators=[InputRequired(message=_l("Choose satisfied or not satisfied."))])
+    comment = TextAreaField(_l("What they said"), filters=F, validators=[Length(max=5000)])
+
+    def action_data(self) -> dict:
+        data = super().action_data()
+        data["satisfied"] = self.satisfied.data == "yes"
+        return data
+
+
+def _follow_up(c, user, data: dict) -> dict:
+    c.follow_up_method = data["method"]
+    c.satisfied = bool(data["satisfied"])
+    c.follow_up_comment = data.get("comment") or None
+    c.followed_up_at = utcnow()
+    c.followed_up_on_time = clocks.on_time(c.followed_up_at, c.follow_up_due_on)
+    if c.satisfied:
+        c.closed_at = c.followed_up_at
+    else:
+        c.reopened_count += 1
+        c.signed_off_at = c.signed_off_by_id = c.approved_at = c.approved_by_id = None
+    return {"method": data["method"], "satisfied": c.satisfied, "comment": data.get("comment")}
+
+
+def _after_follow_up(c, data: dict) -> State:
+    if data.get("satisfied"):
+        return S.closed
+    # Not satisfied: back to the department. A complaint resolved on the spot never had one, so it goes
+    # back to reception to be assigned.
+    return S.investigating if c.department_id else S.registered
+
+
+follow_up = ActionSpec(
+    # The public answers online on the tracking page, once it has checked the tracking code.
+    "follow_up", _l("Record the follow-up"), roles=frozenset({RECEPTION, Role.public}),
+    sources=frozenset({S.responded}),
+    target=Decider(_after_follow_up, outcomes=frozenset({S.closed, S.investigating, S.registered}),
+                   leads_to={S.closed: {"satisfied": True}, S.investigating: {"satisfied": False},
+                             S.registered: {"satisfied": False}}),
+    records="method, satisfaction, comment", primary=True,
+    escalates=lambda data: not data.get("satisfied"),
+    form=FollowUpForm, apply=_follow_up, notices=(ESCALATED,),
+    timeline={"method": METHOD, "satisfied": Shown(_l("Satisfied"), "bool"), "comment": COMMENT},
+    example=lambda ex: {"method": "phone", "satisfied": True, "comment": "Thanks."},
+)

@@ -1,0 +1,186 @@
+"""The department's part: assign or transfer, accept or send back, record findings, sign off."""
+
+from __future__ import annotations
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from ...core.departments import Department
+from ...core.extensions import db
+from ...core.time import today, utcnow
+from .. import clocks
+from ..forms import (
+    ActionForm,
+    F,
+    acknowledged_via_field,
+    department_choices,
+    int_or_none,
+    optional_choice,
+    reason_field,
+    required,
+)
+from ..models import Responsibility, Severity
+from ..spec import FIRST_ACKNOWLEDGED, READY_TO_TELL, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
+from ..states import State
+from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
+
+S = State
+DEPARTMENT = Shown(_l("Department"), "department")
+
+
+# --- assign / transfer ----------------------------------------------------------------------------------
+
+
+class AssignForm(ActionForm):
+    department_id = SelectField(_l("Department"), choices=department_choices, coerce=int_or_none,
+                                validators=[required(_l("Choose a department."))])
+    response_due_on = DateField(_l("Response due"), validators=[Optional()])
+    acknowledged_via = acknowledged_via_field()
+    note = TextAreaField(_l("Note for the department"), filters=F, validators=[Length(max=5000)])
+
+
+def _assign(c, user, data: dict) -> dict:
+    department = db.session.get(Department, data["department_id"])
+    if department is None or not department.active:
+        raise ActionInvalid({"department_id": str(_l("Choose an active department."))})
+    due = data.get("response_due_on") or c.response_due_on
+    if due != c.response_due_on:
+        # The department may be given a tighter date, never a later one: a later date is an extension,
+        # which needs a reason and the complainant told.
+        if due > c.response_due_on:
+            raise ActionInvalid({"response_due_on": str(_l(
+                "The response is due by %(date)s; to give more time, extend the deadline with a reason.",
+                date=format_date(c.response_due_on, "medium")))})
+        if due < today():
+            raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
+    transfer = c.department_id is not None and c.state != S.registered
+    previous = c.department.code if c.department else None
+    c.department_id = department.id
+    c.assigned_at = utcnow()
+    c.sent_back_at = None
+    c.response_due_on = due
+    clocks.acknowledge(c, data.get("acknowledged_via"))
+    return {"department": department.code, "previous_department": previous if transfer else None,
+            "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via")}
+
+
+assign = ActionSpec(
+    "assign", _l("Assign to a department"), roles=frozenset({RECEPTION, LEADERSHIP}),
+    sources=frozenset({S.registered, S.assigned, S.investigating}), target=S.assigned,
+    records="department, due date", primary=True,
+    form=AssignForm, apply=_assign,
+    prefill=lambda c: {"department_id": c.department_id or c.subject_department_id,
+                       "response_due_on": c.response_due_on},
+    # Once a department has it, assigning again is a transfer: offered, not suggested.
+    done=lambda c: c.state != S.registered,
+    notices=(Notice("assigned"), FIRST_ACKNOWLEDGED),
+    timeline={"department": DEPARTMENT, "previous_department": Shown(_l("Previous department"), "department"),
+              "response_due_on": Shown(_l("Response due"), "date"), "note": Shown(_l("Note")),
+              "acknowledged_via": ACKNOWLEDGED_VIA},
+    example=lambda ex: {"department_id": ex.department_id},
+)
+
+
+# --- accept / send back ---------------------------------------------------------------------------------
+
+
+class AcceptForm(ActionForm):
+    pass
+
+
+accept = ActionSpec(
+    "accept", _l("Accept"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}), target=S.investigating,
+    records="—", primary=True, form=AcceptForm, apply=lambda c, user, data: {},
+)
+
+
+class SendBackForm(ActionForm):
+    reason = reason_field(_l("Why it is not this department's"))
+
+
+def _send_back(c, user, data: dict) -> dict:
+    department = c.department.code if c.department else None
+    c.department_id = None
+    c.sent_back_at = utcnow()
+    return {"reason": data["reason"], "department": department}
+
+
+send_back = ActionSpec(
+    "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}),
+    target=S.registered, records="why it is not theirs",
+    form=SendBackForm, apply=_send_back, notices=(Notice("sent_back"),),
+    timeline={"reason": REASON, "department": DEPARTMENT},
+    example=lambda ex: {"reason": "This is a nursing matter."},
+)
+
+
+# --- record findings ------------------------------------------------------------------------------------
+
+FINDINGS = ("findings", "cause", "responsibility", "remedy", "corrective_actions")
+
+
+class RecordFindingsForm(ActionForm):
+    findings = TextAreaField(_l("Findings"), filters=F, validators=[required(), Length(max=20000)])
+    cause = TextAreaField(_l("Cause"), filters=F, validators=[Length(max=10000)])
+    responsibility = SelectField(_l("Responsibility"), choices=optional_choice(Responsibility.choices),
+                                 validators=[required(_l("Choose a responsibility finding."))])
+    remedy = TextAreaField(_l("Remedy for the complainant"), filters=F, validators=[Length(max=10000)])
+    corrective_actions = TextAreaField(_l("Corrective actions (owner and due date)"), filters=F,
+                                       validators=[Length(max=10000)])
+
+
+def _record_findings(c, user, data: dict) -> dict:
+    recorded = {k: data.get(k) or None for k in FINDINGS}
+    for key, value in recorded.items():
+        setattr(c, key, value)
+    c.findings_recorded_at = utcnow()
+    return recorded
+
+
+record_findings = ActionSpec(
+    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
+    target=None, records="findings, cause, responsibility, remedy, corrective actions", primary=True,
+    form=RecordFindingsForm, apply=_record_findings,
+    prefill=lambda c: {k: getattr(c, k) for k in FINDINGS},
+    done=lambda c: bool(c.findings and c.responsibility),
+    timeline={"findings": Shown(_l("Findings")), "cause": Shown(_l("Cause")),
+              "responsibility": Shown(_l("Responsibility"), Responsibility), "remedy": Shown(_l("Remedy")),
+              "corrective_actions": Shown(_l("Corrective actions"))},
+    example=lambda ex: {"findings": "The clinic ran late; nobody told the waiting patients.",
+                        "responsibility": "partly_upheld", "cause": "No delay announcements.",
+                        "remedy": "Apology.", "corrective_actions": "Announce delays every 30 min."},
+)
+
+
+# --- sign off (签字认可) ----------------------------------------------------------------------------------
+
+
+class SignOffForm(ActionForm):
+    response_text = TextAreaField(_l("The response to give the complainant"), filters=F,
+                                  validators=[required(), Length(max=20000)])
+
+
+def _sign_off(c, user, data: dict) -> dict:
+    c.response_text = data["response_text"]
+    c.signed_off_by_id = user.id
+    c.signed_off_at = utcnow()
+    c.approved_by_id = c.approved_at = None
+    return {"response_text": data["response_text"], "signed_by": user.display_name}
+
+
+sign_off = ActionSpec(
+    "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
+    # Major complaints need leadership's approval before anyone tells the complainant.
+    target=Decider(lambda c, data: S.awaiting_approval if c.severity == Severity.major else S.signed_off,
+                   outcomes=frozenset({S.signed_off, S.awaiting_approval})),
+    records="the response to give; who signed and when", primary=True,
+    form=SignOffForm, apply=_sign_off,
+    prefill=lambda c: {"response_text": c.response_text},
+    requires=(Requirement("record_findings", "response_text",
+                          _l("Record the findings and responsibility before signing off.")),),
+    notices=(READY_TO_TELL,),
+    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
+    example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
+)

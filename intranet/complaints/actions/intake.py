@@ -1,0 +1,144 @@
+"""Receiving a complaint: submit (public), log (reception), triage, resolve on the spot, decline."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+
+from ...core.roles import Role
+from ...core.time import local, today, utcnow
+from ...deadlines import policy
+from ...deadlines.models import Clock
+from .. import clocks
+from ..forms import (
+    ActionForm,
+    acknowledged_via_field,
+    category_choices,
+    int_or_none,
+    method_field,
+    reason_field,
+    required,
+)
+from ..models import Channel, Complexity, Severity
+from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionSpec, Shown
+from ..states import State
+from ._shared import ACKNOWLEDGED_VIA, ANSWERED, LEADERSHIP, METHOD, REASON, RECEPTION
+
+S = State
+INTAKE = frozenset({S.submitted, S.registered})
+CREATED = {
+    "channel": Shown(_l("Channel"), Channel),
+    "acknowledged_via": ACKNOWLEDGED_VIA,
+    "evidence_files": Shown(_l("Evidence files")),
+}
+
+# Creating actions: operations.create() writes the complaint from the public form or the intake form.
+submit = ActionSpec(
+    "submit", _l("Submit"), roles=frozenset({Role.public}), sources=None, target=S.submitted,
+    records="complaint, tracking code", timeline=CREATED, notices=(BECAME_MAJOR,),
+)
+
+log = ActionSpec(
+    "log", _l("Log a complaint"), roles=frozenset({RECEPTION}), sources=None, target=S.registered,
+    records="complaint from any channel", timeline=CREATED, notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
+)
+
+
+# --- triage ---------------------------------------------------------------------------------------------
+
+
+class TriageForm(ActionForm):
+    category_id = SelectField(_l("Category"), choices=category_choices, coerce=int_or_none,
+                              validators=[required(_l("Choose a category."))])
+    severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
+    complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
+    acknowledged_via = acknowledged_via_field()
+
+
+def _triage(c, user, data: dict) -> dict:
+    complexity = Complexity(data["complexity"])
+    if complexity != c.complexity and c.assigned_at is None:
+        # The response clock depends on complexity; set it again while nobody has been given it yet.
+        c.response_due_on = policy.due_on(policy.respond_clock(complexity), local(c.received_at).date())
+    c.category_id = data["category_id"]
+    c.severity = data["severity"]
+    c.complexity = complexity.value
+    c.triaged_at = utcnow()
+    clocks.acknowledge(c, data.get("acknowledged_via"))
+    return {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity,
+            "response_due_on": c.response_due_on, "acknowledged_via": data.get("acknowledged_via")}
+
+
+triage = ActionSpec(
+    "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=S.registered,
+    records="category, severity, complexity", primary=True,
+    form=TriageForm, apply=_triage,
+    prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity},
+    done=lambda c: c.triaged_at is not None,
+    notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
+    timeline={
+        "category_id": HIDDEN,  # the category is shown by name on the page; its id means nothing to a reader
+        "severity": Shown(_l("Severity"), Severity),
+        "complexity": Shown(_l("Complexity"), Complexity),
+        "response_due_on": Shown(_l("Response due"), "date"),
+        "acknowledged_via": ACKNOWLEDGED_VIA,
+    },
+    example=lambda ex: {"category_id": ex.category_id, "severity": "minor", "complexity": "simple"},
+)
+
+
+# --- resolve on the spot --------------------------------------------------------------------------------
+
+
+class ResolveOnTheSpotForm(ActionForm):
+    what_was_done = reason_field(_l("What was done"))
+    method = method_field(_l("How the complainant was answered"))
+
+
+def _resolve_on_the_spot(c, user, data: dict) -> dict:
+    c.response_text = data["what_was_done"]
+    c.response_method = data["method"]
+    c.responded_at = utcnow()
+    c.responded_on = today()
+    c.responded_on_time = clocks.on_time(c.responded_on, c.response_due_on)
+    c.follow_up_due_on = policy.due_on(Clock.follow_up, c.responded_on)
+    clocks.acknowledge(c, data["method"])  # answered, so told it was received
+    return {"what_was_done": data["what_was_done"], "method": data["method"]}
+
+
+resolve_on_the_spot = ActionSpec(
+    "resolve_on_the_spot", _l("Resolve on the spot"), roles=frozenset({RECEPTION}), sources=INTAKE,
+    target=S.responded, records="what was done",
+    form=ResolveOnTheSpotForm, apply=_resolve_on_the_spot,
+    notices=(ANSWERED,),
+    timeline={"what_was_done": Shown(_l("What was done")), "method": METHOD},
+    example=lambda ex: {"what_was_done": "Apologised and explained the delay.", "method": "in_person"},
+)
+
+
+# --- decline (not accepted) -----------------------------------------------------------------------------
+
+
+class DeclineForm(ActionForm):
+    reason = reason_field(_l("Why it is not accepted"))
+    complainant_told = reason_field(_l("What the complainant was told"))
+    told_via = method_field(_l("Complainant told via"))
+
+
+def _decline(c, user, data: dict) -> dict:
+    c.decline_reason = data["reason"]
+    c.closed_at = utcnow()
+    return {"reason": data["reason"], "complainant_told": data["complainant_told"],
+            "told_via": data.get("told_via")}
+
+
+decline = ActionSpec(
+    "decline", _l("Decline (not accepted)"), roles=frozenset({RECEPTION, LEADERSHIP}), sources=INTAKE,
+    target=S.not_accepted, records="reason and what the complainant was told",
+    form=DeclineForm, apply=_decline,
+    timeline={"reason": REASON, "complainant_told": Shown(_l("Complainant told")),
+              "told_via": Shown(_l("Told via"), METHOD.kind)},
+    public=lambda data: {"kind": "declined", "told": data.get("complainant_told")},
+    example=lambda ex: {"reason": "Not about this hospital.", "complainant_told": "Referred to the right body.",
+                        "told_via": "phone"},
+)

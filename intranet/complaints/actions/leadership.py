@@ -1,0 +1,50 @@
+"""Leadership's approval of the response to a major complaint (重大投诉), or its return for rework."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from ...core.time import utcnow
+from ..forms import ActionForm, F, reason_field
+from ..spec import READY_TO_TELL, ActionSpec
+from ..states import State
+from ._shared import COMMENT, LEADERSHIP
+
+S = State
+
+
+class ApproveForm(ActionForm):
+    comment = TextAreaField(_l("Comment"), filters=F, validators=[Length(max=5000)])
+
+
+def _approve(c, user, data: dict) -> dict:
+    c.approved_by_id = user.id
+    c.approved_at = utcnow()
+    return {"comment": data.get("comment")}
+
+
+approve = ActionSpec(
+    "approve", _l("Approve the response"), roles=frozenset({LEADERSHIP}),
+    sources=frozenset({S.awaiting_approval}), target=S.signed_off, records="comment", primary=True,
+    form=ApproveForm, apply=_approve, notices=(READY_TO_TELL,), timeline={"comment": COMMENT},
+    example=lambda ex: {"comment": "Agreed."},
+)
+
+
+class ReturnForReworkForm(ActionForm):
+    comment = reason_field(_l("What must change"))
+
+
+def _return_for_rework(c, user, data: dict) -> dict:
+    c.signed_off_at = c.signed_off_by_id = None
+    return {"comment": data["comment"]}
+
+
+return_for_rework = ActionSpec(
+    "return_for_rework", _l("Return to the department"), roles=frozenset({LEADERSHIP}),
+    sources=frozenset({S.awaiting_approval}), target=S.investigating, records="comment",
+    form=ReturnForReworkForm, apply=_return_for_rework, timeline={"comment": COMMENT},
+    example=lambda ex: {"comment": "Say what changes."},
+)

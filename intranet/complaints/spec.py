@@ -1,0 +1,175 @@
+"""What an action spec is: everything about one lifecycle action, declared in one place.
+
+Each action of SPEC §3 is one `ActionSpec` in `complaints/actions/`. The lifecycle table (who may act,
+from which state, to which state) is built from the specs, and so is everything else that used to be a
+registry keyed by action: the form and its prefill, what the action does to the complaint, what counts as
+"done" for the suggestion, who is notified, how the timeline shows its fields, what the public tracking
+page says of it, and a valid example of its data for the demo planner and the test factories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wtforms.fields.core import UnboundField
+
+from ..core.roles import Role
+from .states import State
+
+if TYPE_CHECKING:
+    from .models import Complaint
+
+
+class ActionRefused(Exception):
+    """The user may not do this action on this complaint in its current state."""
+
+
+class Conflict(Exception):
+    """Someone else changed the complaint since the person loaded it."""
+
+    def __init__(self, complaint, events: list):
+        super().__init__("conflict")
+        self.complaint = complaint
+        self.events = events
+
+
+class ActionInvalid(Exception):
+    """The submitted data breaks a rule the form alone cannot check: {field name: message}."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Decider:
+    """A target decided from the complaint and the submitted data, with every state it may return
+    declared beside it (perform() refuses an answer outside them, and the tests walk each one)."""
+
+    decide: Callable[[Complaint, dict], State]
+    outcomes: frozenset[State]
+    # For each outcome, data that leads there (merged into the example by the planner), where data decides.
+    leads_to: Mapping[State, dict] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the complaint was before the action: notices compare it with what it is after."""
+
+    state: State | None
+    major: bool
+    acknowledged: bool
+    escalation_level: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification kind the action sends, when `when(before, complaint)` holds (always, if None)."""
+
+    kind: str
+    when: Callable[[Before, Complaint], bool] | None = None
+    # Sent once per complaint rather than once per event (leadership hears of a major complaint once).
+    once_per_complaint: bool = False
+
+    def fires(self, before: Before, complaint: Complaint) -> bool:
+        return self.when is None or bool(self.when(before, complaint))
+
+
+BECAME_MAJOR = Notice("major", lambda b, c: c.is_major and not b.major, once_per_complaint=True)
+FIRST_ACKNOWLEDGED = Notice("acknowledged", lambda b, c: c.acknowledged_at is not None and not b.acknowledged)
+ESCALATED = Notice("escalated", lambda b, c: c.escalation_level > b.escalation_level)
+READY_TO_TELL = Notice("signed_off", lambda b, c: c.state == State.signed_off and b.state != State.signed_off)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How one field of an event's data reads on the timeline: its label and what kind of value it is."""
+
+    label: Any  # a lazy string
+    # "text", "date", "bool", "department", "missed", or a Labelled enum whose label is shown
+    kind: Any = "text"
+
+
+HIDDEN = None  # a field kept in the event for the record, not shown on the timeline
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Another action that must be done first; refused with `message` beside `field` otherwise."""
+
+    action: str
+    field: str
+    message: Any
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    label: Any  # lazily translated
+    roles: frozenset[Role]
+    sources: frozenset[State] | None  # None: the action creates the complaint
+    target: State | Decider | None  # None: the state stays
+    records: str  # the product brief's "records" column, for the reader of the code
+    # What it does to the complaint: (complaint, user, data) -> the event's data. None: creating actions,
+    # done by operations.create().
+    apply: Callable[..., dict] | None = None
+    form: type | None = None  # an ActionForm; creating actions use the intake forms
+    prefill: Callable[[Complaint], dict] | None = None
+    # Whether it has been done on this complaint: the page suggests the first primary action not done.
+    done: Callable[[Complaint], bool] | None = None
+    requires: tuple[Requirement, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    timeline: Mapping[str, Shown | None] = field(default_factory=dict)
+    # What the tracking page tells the complainant of this action's event: (event data) -> text, or None.
+    public: Callable[[dict], dict | None] | None = None
+    # A valid example of the data, given the ids of a department and a category: used by the demo planner,
+    # the test factories and the completeness test.
+    example: Callable[[Example], dict] = lambda ex: {}
+    # Department heads may act only on their own department's complaints.
+    own_department: bool = True
+    # Raises the escalation level by one: always, or when the callable says so for the submitted data.
+    escalates: bool | Callable[[dict], bool] = False
+    # The primary actions of each state are offered first and as prominent buttons.
+    primary: bool = False
+
+    @property
+    def creates(self) -> bool:
+        return self.sources is None
+
+    def possible_targets(self) -> frozenset[State]:
+        if self.target is None:
+            return self.sources or frozenset()
+        if isinstance(self.target, Decider):
+            return self.target.outcomes
+        return frozenset({self.target})
+
+    def target_for(self, complaint: Complaint, data: dict) -> State | None:
+        """The state after the action (None: unchanged). A decider's answer must be one it declared."""
+        if isinstance(self.target, Decider):
+            state = self.target.decide(complaint, data)
+            if state not in self.target.outcomes:
+                raise RuntimeError(f"{self.name} decided {state}, not one of its declared outcomes")
+            return state
+        return self.target
+
+    def escalates_with(self, data: dict) -> bool:
+        return self.escalates(data) if callable(self.escalates) else self.escalates
+
+    @property
+    def needs_input(self) -> bool:
+        """Whether the person types or chooses anything: if not, the action is a single button."""
+        if self.form is None:
+            return True
+        return any(isinstance(getattr(self.form, name, None), UnboundField) and name not in ("version", "csrf_token")
+                   for name in dir(self.form))
+
+
+@dataclass(frozen=True)
+class Example:
+    """What an example needs from the hospital: a department and a category to name by id."""
+
+    department_id: int
+    category_id: int
+    complaint: Any = None  # the complaint it will be done to, for data that depends on it (a later date)

@@ -1,0 +1,58 @@
+"""SPEC §3's lifecycle table, written out by hand, is the table the action specs declare.
+
+"Who may do what" changes only on purpose, in two places: the spec of the action and this table. The
+authorization matrix (test_lifecycle_matrix.py) takes its expected answers from BRIEF too, never from the
+code under test.
+"""
+
+from intranet.complaints import lifecycle
+
+OPEN = frozenset({"submitted", "registered", "assigned", "investigating", "awaiting_approval", "signed_off",
+                  "responded"})
+ANY = OPEN | {"closed", "not_accepted", "withdrawn"}
+STAFF = frozenset({"reception", "head", "leadership"})
+SAME = frozenset({"same"})  # the state does not change
+
+
+def f(*values: str) -> frozenset[str]:
+    return frozenset(values)
+
+
+# action: (roles, from (None: creates the complaint), to)
+BRIEF = {
+    "submit": (f("public"), None, f("submitted")),
+    "log": (f("reception"), None, f("registered")),
+    "triage": (f("reception"), f("submitted", "registered"), f("registered")),
+    "resolve_on_the_spot": (f("reception"), f("submitted", "registered"), f("responded")),
+    "decline": (f("reception", "leadership"), f("submitted", "registered"), f("not_accepted")),
+    "assign": (f("reception", "leadership"), f("registered", "assigned", "investigating"), f("assigned")),
+    "accept": (f("head"), f("assigned"), f("investigating")),
+    "send_back": (f("head"), f("assigned"), f("registered")),
+    "record_findings": (f("head"), f("investigating"), SAME),
+    "sign_off": (f("head"), f("investigating"), f("signed_off", "awaiting_approval")),
+    "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
+    "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
+    "respond": (f("reception", "head"), f("signed_off"), f("responded")),
+    # Closed if satisfied; if not, reopened: investigating, or registered if it never had a department.
+    "follow_up": (f("reception", "public"), f("responded"), f("closed", "investigating", "registered")),
+    "extend": (f("head", "leadership"), OPEN, SAME),
+    # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
+    "escalate": (STAFF | {"system"}, OPEN, SAME),
+    "note": (STAFF, ANY, SAME),
+    "withdraw": (f("reception"), OPEN, f("withdrawn")),
+}
+
+# The actions whose "to" the complaint or the data decides.
+DECIDED = {"sign_off", "follow_up"}
+
+
+def test_the_specs_declare_the_brief_table():
+    declared = {action: (roles, sources, targets) for action, roles, sources, targets in lifecycle.table()}
+    assert declared == BRIEF
+
+
+def test_the_brief_table_names_every_state():
+    states = {s.value for s in lifecycle.State}
+    assert states == ANY
+    reached = set().union(*(targets for _roles, _sources, targets in BRIEF.values())) - SAME
+    assert reached == states
