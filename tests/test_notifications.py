@@ -71,7 +71,7 @@ def test_mark_read_in_place_with_htmx_tells_the_bell(client, world):
     token = csrf_token(client, "/notifications")
     item = db.session.scalar(select(StaffNotification))
     response = client.post(f"/notifications/{item.id}/read",
-                           headers={"HX-Request": "true", "X-CSRFToken": token})
+                           headers={"HX-Request": "true", "HX-Target": "notification-list", "X-CSRFToken": token})
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "notifications-changed"
     assert response.get_data(as_text=True).lstrip().startswith('<section id="notification-list"')

@@ -13,6 +13,7 @@ from ..core.extensions import db
 from ..core.time import today
 from .lifecycle import OPEN, Role, State
 from .models import Complaint, Severity
+from .permissions import searchable_identity, visible
 
 OPEN_VALUES = [s.value for s in OPEN]
 
@@ -80,10 +81,15 @@ def find_queue(user, name: str | None) -> Queue:
     return next((q for q in queues if q.name == name), queues[0])
 
 
+def _in_queue(user, queue: Queue):
+    # What the queue lists, of what the user may see at all (permissions.visible: one rule for every list).
+    return and_(visible(user), queue.where(user))
+
+
 def counts(user) -> dict[str, int]:
     """All of the role's badge counts in one query."""
     queues = queues_for(user)
-    columns = [func.count().filter(q.where(user)).label(q.name) for q in queues]
+    columns = [func.count().filter(_in_queue(user, q)).label(q.name) for q in queues]
     row = db.session.execute(select(*columns).select_from(Complaint)).one()
     return dict(zip([q.name for q in queues], row, strict=True))
 
@@ -96,7 +102,7 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
         order = [Complaint.due_on.is_(None), Complaint.due_on, Complaint.received_at, Complaint.id]
     stmt = (
         select(Complaint)
-        .where(queue.where(user))
+        .where(_in_queue(user, queue))
         .options(joinedload(Complaint.department), joinedload(Complaint.category))
         .order_by(*order)
         .limit(limit)
@@ -106,15 +112,13 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
 
 
 def search(user, text: str, limit: int) -> list[Complaint]:
-    """Reference, names, phone or words in the complaint; heads search only their department."""
-    stmt = select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
-    if Role(user.role) == Role.head:
-        stmt = stmt.where(_mine(user))
+    """Reference, words, ward, and the identifying fields the user may search by (permissions decides)."""
+    stmt = (select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
+            .where(visible(user)))
     text = text.strip()
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
-        fields = [Complaint.reference, Complaint.what_happened, Complaint.patient_name, Complaint.subject_ward]
-        if Role(user.role) != Role.head:  # heads must not find confidential complainants by name
-            fields += [Complaint.complainant_name, Complaint.complainant_phone]
-        stmt = stmt.where(or_(*[f.ilike(like) for f in fields]))
+        matches = [f.ilike(like) for f in (Complaint.reference, Complaint.what_happened, Complaint.subject_ward)]
+        matches += [and_(allowed, getattr(Complaint, name).ilike(like)) for name, allowed in searchable_identity(user)]
+        stmt = stmt.where(or_(*matches))
     return list(db.session.scalars(stmt.order_by(Complaint.received_at.desc()).limit(limit)))

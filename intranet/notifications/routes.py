@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.extensions import db, htmx
+from ..core.pages import render_page
 from ..core.time import utcnow
 from .models import StaffNotification
 
@@ -51,7 +52,7 @@ def index():
 
 def _done():
     if htmx:
-        return render_block("notifications/index.html", "list", **_context()), 200, {"HX-Trigger": CHANGED}
+        return render_page("notifications/index.html", **_context()), 200, {"HX-Trigger": CHANGED}
     return redirect(url_for(".index"))
 
 

@@ -1,0 +1,170 @@
+"""The demo hospital (`flask --app wsgi demo`): departments, categories, one login per role and ~200
+complaints in every state of the lifecycle, each built through the real operations as of a past moment.
+
+The hospital, the complaints' texts and the plan (how many end in each state, how old, the chances of each
+detour) are data files in `data/`; `story.py` plans each complaint's way through the lifecycle table.
+Idempotent: departments, categories and users are looked up by code or username and created only when
+missing; the complaints are created only while the database holds none. Deterministic: every choice comes
+from random.Random(SEED) and is drawn before anything is written, so a fresh database gets the same
+complaints (their dates are relative to the day the demo is loaded).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime
+
+import click
+from sqlalchemy import func, select
+
+from ..complaints import operations
+from ..complaints.lifecycle import Action, State
+from ..complaints.models import Complaint
+from ..core.departments import Category, Department
+from ..core.extensions import db
+from ..core.time import clock_at, today
+from ..core.users import User
+from ..deadlines.calendar import add_working_days
+from .story import HOSPITAL, TARGETS, Plan, Planner
+
+PASSWORD = "demo-password"
+SEED = 2026
+
+# code, 中文名, English name, kind, head's display name
+DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
+CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
+# username, role, display name (heads are added from DEPARTMENTS)
+STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+
+
+def head_username(code: str) -> str:
+    return f"head-{code.lower()}"
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[str]]:
+    created = []
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    for code, name_zh, name_en, kind, _head in DEPARTMENTS:
+        if code not in departments:
+            departments[code] = Department(code=code, name_zh=name_zh, name_en=name_en, kind=kind)
+            db.session.add(departments[code])
+            created.append("department")
+    categories = {c.code: c for c in db.session.scalars(select(Category))}
+    for code, name_zh, name_en in CATEGORIES:
+        if code not in categories:
+            categories[code] = Category(code=code, name_zh=name_zh, name_en=name_en)
+            db.session.add(categories[code])
+            created.append("category")
+    db.session.flush()
+    return departments, categories, created
+
+
+def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
+    wanted = [(username, role, name, None) for username, role, name in STAFF]
+    wanted += [(head_username(code), "head", head, departments[code]) for code, *_rest, head in DEPARTMENTS]
+    existing = {u.username: u for u in db.session.scalars(select(User).where(
+        User.username.in_([w[0] for w in wanted])))}
+    created = []
+    password_hash = None
+    for username, role, name, department in wanted:
+        if username not in existing:
+            user = User(username=username, display_name=name, role=role, department=department)
+            if password_hash is None:
+                user.set_password(PASSWORD)
+                password_hash = user.password_hash
+            else:
+                # The same public demo password for every login: one argon2 hash (~0.1-0.5 s each) is enough.
+                user.password_hash = password_hash
+            db.session.add(user)
+            existing[username] = user
+            created.append("user")
+    db.session.flush()
+    return existing, created
+
+
+def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    with clock_at(plan.received_at):
+        creator = None if plan.public else users["reception"]
+        complaint = operations.create(creator, plan.data, received_at=plan.received_at).complaint
+        db.session.commit()
+    for step, moment in zip(plan.steps, plan.times, strict=True):
+        with clock_at(moment):
+            data = dict(step.data)
+            if step.action == Action.assign:
+                ack = data.pop("_ack")
+                if complaint.acknowledged_at is None and not complaint.anonymous:
+                    data["acknowledged_via"] = ack
+            elif step.action == Action.extend:
+                days = data.pop("_days")
+                current = complaint.follow_up_due_on if complaint.state == State.responded \
+                    else complaint.response_due_on
+                data["new_due_on"] = add_working_days(max(current, today()), days)
+            # department_id, not the relationship: objects are not reloaded between steps.
+            actor = heads[complaint.department_id] if step.actor == "head" else users[step.actor]
+            operations.perform(actor, step.action, complaint, data, complaint.version)
+            db.session.commit()
+    return complaint
+
+
+def load_demo() -> list[str]:
+    """Create what is missing of the demo hospital; return lines to print (logins and counts)."""
+    departments, categories, created = _reference_data()
+    users, created_users = _users(departments)
+    created += created_users
+    db.session.commit()
+
+    complaints_created = 0
+    if db.session.scalar(select(func.count()).select_from(Complaint)) == 0:
+        rng = random.Random(SEED)
+        now = datetime.now(UTC).replace(microsecond=0)
+        planner = Planner(rng, now, departments, categories)
+        targets = [state for state, count in TARGETS.items() for _ in range(count)]
+        rng.shuffle(targets)
+        plans = [planner.plan(target) for target in targets]
+        # Each step commits, as a request would; only the demo writes meanwhile, so there is no need to reload
+        # every object after each commit.
+        session = db.session()
+        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            # References are numbered in order of arrival.
+            for plan in sorted(plans, key=lambda p: p.received_at):
+                complaint = _execute(plan, users)
+                if complaint.state != plan.target:  # pragma: no cover - a bug in the plan, not in the data
+                    raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
+                complaints_created += 1
+        finally:
+            session.expire_on_commit = expire_on_commit
+
+    lines = []
+    if created or complaints_created:
+        made = Counter(created)
+        lines.append(f"Demo hospital loaded: created {made['department']} departments, {made['category']} categories, "
+                     f"{made['user']} users and {complaints_created} complaints.")
+    else:
+        lines.append("Demo hospital already loaded: nothing new created.")
+    lines.append(f"Demo logins (password for all: {PASSWORD}):")
+    for username, role, _name in STAFF:
+        lines.append(f"  {username:<12} {role:<11}")
+    for code, name_zh, name_en, *_rest in DEPARTMENTS:
+        lines.append(f"  {head_username(code):<12} {'head':<11} {code} {name_zh} / {name_en}")
+    counts = dict(db.session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
+    lines.append(f"Complaints by state ({sum(counts.values())} in all):")
+    for state in State:
+        lines.append(f"  {state.value:<18} {counts.get(state.value, 0):>4}")
+    escalated = db.session.scalar(select(func.count()).where(Complaint.escalation_level > 0))
+    overdue = db.session.scalar(select(func.count()).where(Complaint.overdue_clause(today())))
+    lines.append(f"  ever escalated: {escalated}; overdue now: {overdue}")
+    return lines
+
+
+def register_cli(app) -> None:
+    @app.cli.command("demo")
+    def demo():
+        """Load the demo hospital (idempotent) and print the demo logins."""
+        for line in load_demo():
+            click.echo(line)

@@ -1,0 +1,508 @@
+"""The demo's stories: every choice drawn from one random.Random, before anything is written.
+
+What each complaint says and what the hospital answers comes from the data files beside this module
+(`data/*.json`). The way each complaint goes through the lifecycle comes from the lifecycle table itself:
+`lifecycle.path_to()` finds the next steps to the state the complaint is to end in, and the story takes a
+few detours on the way that real complaints take (sent back by the wrong department, returned by
+leadership, reopened by an unsatisfied complainant, resolved on the spot), each a row of the table, after
+which the planner finds the way again from wherever the detour led. Nothing here lists a path by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+from ..complaints import lifecycle
+from ..complaints.lifecycle import SPECS, Action, State
+from ..core.departments import Category, Department
+from ..core.time import local
+
+DATA = Path(__file__).parent / "data"
+
+
+def _load(name: str) -> dict:
+    with open(DATA / f"{name}.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+HOSPITAL = _load("hospital")
+SCENARIOS = _load("scenarios")
+TEXTS = _load("texts")
+PLAN = _load("plan")
+
+TARGETS = {State(k): v for k, v in PLAN["targets"].items()}
+AGE_DAYS = {State(k): tuple(v) for k, v in PLAN["age_days"].items()}
+GAPS = {Action(k): tuple(v) for k, v in PLAN["gaps_hours"].items()}
+CHANNELS = PLAN["channels"]
+OFFICE_CHANNELS = set(PLAN["office_channels"])
+CHANCES = PLAN["chances"]
+SURNAMES, GIVEN = HOSPITAL["surnames"], HOSPITAL["given"]
+EN_NAMES, EN_GIVEN = HOSPITAL["en_names"], HOSPITAL["en_given"]
+PHONE_PREFIXES = HOSPITAL["phone_prefixes"]
+
+
+@dataclass
+class Step:
+    action: Action
+    actor: str  # "reception", "leadership", or "head" (of the complaint's department at the time)
+    data: dict
+    gap: tuple[float, float]
+
+
+@dataclass
+class Plan:
+    target: State
+    public: bool
+    received_at: datetime
+    data: dict
+    steps: list[Step] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+
+
+def _pick(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _date_text(day, lang: str) -> str:
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]
+    return f"{day.month}月{day.day}日" if lang == "zh" else f"{day.day} {months[day.month - 1]}"
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(PHONE_PREFIXES) + "".join(rng.choice("0123456789") for _ in range(8))
+
+
+def _at_office_hours(moment: datetime, minute: int, now: datetime) -> datetime:
+    """The same hospital day between 8:00 and 18:00 on a weekday, not later than an hour ago."""
+    loc = local(moment)
+    hour = 8 + minute // 60 % 10
+    loc = loc.replace(hour=hour, minute=minute % 60, second=0, microsecond=0)
+    while loc.weekday() >= 5 or loc > local(now - timedelta(hours=1)):
+        loc -= timedelta(days=1)
+    return loc.astimezone(UTC)
+
+
+def _snap_to_working_hours(moment: datetime, minute: int, last_hour: int, weekdays_only: bool) -> datetime:
+    """The next moment from `moment` between 8:00 and `last_hour`:00 (on a weekday if asked)."""
+    loc = local(moment)
+    if loc.hour < 8:
+        loc = loc.replace(hour=8, minute=minute % 60)
+    elif loc.hour >= last_hour:
+        loc = (loc + timedelta(days=1)).replace(hour=8, minute=minute % 60)
+    while weekdays_only and loc.weekday() >= 5:
+        loc = (loc + timedelta(days=1)).replace(hour=8, minute=minute % 60)
+    return loc.astimezone(UTC)
+
+
+
+class Planner:
+    def __init__(self, rng: random.Random, now: datetime, departments: dict[str, Department],
+                 categories: dict[str, Category]):
+        self.rng = rng
+        self.now = now
+        self.departments = departments
+        self.categories = categories
+
+    def complainant(self, lang: str, relation: str, anonymous: bool, channel: str) -> dict:
+        rng = self.rng
+        if lang == "zh":
+            surname = rng.choice(SURNAMES)
+            full = surname + rng.choice(GIVEN)
+            name = full if rng.random() < 0.6 else surname + rng.choice(["先生", "女士"])
+            patient = full if relation == "patient" else rng.choice(SURNAMES) + rng.choice(GIVEN)
+            email = f"patient{rng.randint(100, 999)}@example.cn" if channel == "email" or rng.random() < 0.1 else None
+        else:
+            name = rng.choice(EN_NAMES)
+            patient = name if relation == "patient" else f"{rng.choice(EN_GIVEN)} {name.split()[-1]}"
+            local_part = name.lower().replace(" ", ".").replace("'", "")
+            email = f"{local_part}@example.com" if channel in ("email", "online") or rng.random() < 0.5 else None
+        phone = _phone(rng)
+        if anonymous:
+            return {"anonymous": True, "complainant_relation": relation}
+        data = {"complainant_name": name, "complainant_relation": relation, "complainant_phone": phone,
+                "patient_name": patient}
+        if email:
+            data["complainant_email"] = email
+        return data
+
+    def plan(self, target: State) -> Plan:
+        rng = self.rng
+        declined = target == State.not_accepted
+        scenario = rng.choice(SCENARIOS["declines"] if declined else SCENARIOS["scenarios"])
+        lang = scenario["lang"]
+        texts = TEXTS[lang]
+
+        # Channel: a public submission is the online form; anything not yet triaged must be one. What is
+        # resolved on the spot came by phone or in person.
+        channel = "online" if target == State.submitted else _pick(rng, CHANNELS[lang])
+        spot = ("spot" in scenario and target in (State.responded, State.closed, State.registered)
+                and rng.random() < CHANCES["spot"])
+        if spot:
+            channel = rng.choice(["walk_in", "phone"])
+        if scenario.get("anonymous"):
+            channel = "suggestion_box"
+        public = channel == "online"
+
+        # When it arrived.
+        low, high = AGE_DAYS[target]
+        age = rng.uniform(low, high)
+        minute = rng.randint(0, 599)
+        received_at = self.now - timedelta(days=age)
+        if channel in OFFICE_CHANNELS:
+            received_at = _at_office_hours(received_at, minute, self.now)
+
+        # Who and what.
+        if "who" in scenario:
+            who = rng.choice(scenario["who"])
+            relation = "patient" if who.startswith("我") and len(who) == 1 else "family"
+        else:
+            who = ""
+            relation = scenario.get("rel") or rng.choice(["patient", "family"])
+        anonymous = bool(scenario.get("anonymous")) or (
+            channel == "suggestion_box" and target in (State.registered, State.assigned, State.investigating)
+            and rng.random() < 0.7
+        ) or (channel == "online" and target != State.withdrawn and scenario["cat"] in ("ENV", "WAIT", "ATT", "ACCESS")
+              and rng.random() < 0.15)
+        confidential = not anonymous and rng.random() < scenario.get("confidential", 0.06)
+        incident = local(received_at).date() - timedelta(days=rng.randint(0, 3 if channel != "letter" else 9))
+        n = rng.randint(*scenario["n"]) if "n" in scenario else 0
+        ward = rng.choice(scenario["wards"]) if "wards" in scenario else ""
+        words = {"ward": ward, "date": _date_text(incident, lang), "who": who, "n": n}
+        text = {k: v.format(**words) for k, v in scenario.items() if isinstance(v, str)}
+
+        prefix = ""
+        if channel == "referral":
+            prefix = rng.choice(texts["referral"])
+        elif channel in ("survey", "suggestion_box"):
+            prefix = texts[channel]
+        data = {
+            "what_happened": prefix + text["what"],
+            "desired_outcome": text.get("want"),
+            "language": lang,
+            "confidential": confidential,
+            "anonymous": anonymous,
+            "incident_on": incident,
+            "subject_ward": ward or None,
+            **self.complainant(lang, relation, anonymous, channel),
+        }
+        subject = scenario.get("subject", scenario.get("dept"))
+        if subject:
+            data["subject_department_id"] = self.departments[subject].id
+        if not anonymous and rng.random() < 0.5:
+            data["patient_record_number"] = ("ZY" if ("病区" in ward or "Ward" in ward) else "MZ") + str(
+                rng.randint(10_000_000, 99_999_999))
+        if not anonymous and rng.random() < 0.35:
+            options = ["phone", "sms", "written"] + (["email"] if data.get("complainant_email") else [])
+            data["preferred_reply"] = rng.choice(options)
+        if channel == "letter" or data.get("preferred_reply") == "written":
+            data["wants_written_reply"] = True
+        if not public:
+            data["channel"] = channel
+
+        plan = Plan(target=target, public=public, received_at=received_at, data=data)
+        severity, complexity = "minor", "simple"
+        if not declined:
+            severity = "major" if target == State.awaiting_approval else rng.choices(
+                ["minor", "serious", "major"], weights=scenario["sev"])[0]
+            if target == State.submitted:
+                severity = "minor"
+            complexity = scenario.get("complexity") or (
+                "several_departments" if rng.random() < 0.08 else "simple")
+        # Reception logs what it receives and triages at once when it knows enough (always, on the spot).
+        at_log = CHANCES["triaged_at_log_phone_or_walk_in" if channel in ("phone", "walk_in") else "triaged_at_log"]
+        if not public and not declined and target != State.submitted and (spot or rng.random() < at_log):
+            plan.data.update(category_id=self.categories[scenario["cat"]].id, severity=severity,
+                             complexity=complexity)
+            if rng.random() < CHANCES["acknowledged_at_log"] and not anonymous:
+                plan.data["acknowledged_via"] = self._ack_method(plan)
+        self._story(plan, scenario, text, texts, severity, complexity, age, spot)
+        self._insert_notes(plan, texts)
+        self._schedule(plan)
+        return plan
+
+    def _triage_data(self, scenario, severity, complexity, ack) -> dict:
+        data = {"category_id": self.categories[scenario["cat"]].id, "severity": severity, "complexity": complexity}
+        if ack:
+            data["acknowledged_via"] = ack
+        return data
+
+    def _ack_method(self, plan: Plan) -> str:
+        if plan.data.get("anonymous"):
+            return "online"
+        if plan.data.get("channel") == "letter":
+            return "written"
+        if plan.data.get("channel") == "walk_in":
+            return "in_person"
+        return self.rng.choice(["phone", "phone", "sms"] + (["email"] if plan.data.get("complainant_email") else []))
+
+    def _insert_notes(self, plan: Plan, texts: dict) -> None:
+        rng = self.rng
+        count = rng.choices([0, 1, 2], weights=[60, 30, 10])[0]
+        for _ in range(count):
+            position = rng.randint(0, len(plan.steps))
+            actor = rng.choice(["reception", "reception", "leadership"])
+            plan.steps.insert(position, Step(Action.note, actor, {"text": rng.choice(texts["note"])},
+                                             GAPS[Action.note]))
+
+    def _schedule(self, plan: Plan) -> None:
+        """Event times in order after the receipt, heads and leadership in office hours, all before now."""
+        rng = self.rng
+        t = plan.received_at
+        times = []
+        for step in plan.steps:
+            gap = rng.uniform(*step.gap)
+            minute = rng.randint(0, 59)
+            t = t + timedelta(hours=gap)
+            if step.actor in ("head", "leadership"):  # office hours on weekdays
+                t = _snap_to_working_hours(t, minute, 18, weekdays_only=True)
+            else:  # the complaints office and the duty officer: long days, every day
+                t = _snap_to_working_hours(t, minute, 20, weekdays_only=False)
+            times.append(t)
+        span_available = self.now - plan.received_at
+        margin = min(timedelta(hours=3), span_available * rng.uniform(0.05, 0.3))
+        limit = self.now - margin
+        if times and times[-1] > limit:
+            # Squeeze the whole story into the time there has been: same order, shorter gaps.
+            ratio = (limit - plan.received_at) / (times[-1] - plan.received_at)
+            times = [plan.received_at + (x - plan.received_at) * ratio for x in times]
+        plan.times = times
+
+    # --- the way through the lifecycle ------------------------------------------------------------
+
+    def _story(self, plan: Plan, scenario: dict, text: dict, texts: dict, severity: str, complexity: str,
+               age: float, spot: bool) -> None:
+        story = Story(self, plan, scenario, text, texts, severity, complexity, age, spot)
+        story.walk()
+        plan.steps = story.steps
+
+
+class Story:
+    """One complaint's way to its planned end state: the planner's steps, with detours and side actions.
+
+    The state is followed as the complaint would be: each step's outcome is its spec's (a decided target
+    is decided by the spec's own decider, on what the story knows of the complaint).
+    """
+
+    def __init__(self, planner: Planner, plan: Plan, scenario: dict, text: dict, texts: dict, severity: str,
+                 complexity: str, age: float, spot: bool):
+        rng = planner.rng
+        self.planner, self.plan, self.rng = planner, plan, rng
+        self.scenario, self.text, self.texts = scenario, text, texts
+        self.severity, self.complexity, self.age = severity, complexity, age
+        self.anonymous = bool(plan.data.get("anonymous"))
+        self.steps: list[Step] = []
+        self.state = State.submitted if plan.public else State.registered
+        self.department: str | None = None
+        self.taken: set[str] = set()
+        self.reply = text.get("reply", "")
+        self.rounds = 0  # investigations so far (a second one after a reopening says so)
+        # Every draw is made, whatever the story, so each complaint consumes the same random numbers.
+        self.draws = {k: rng.random() for k in CHANCES}
+        self.pick = {k: rng.choice(v) for k, v in texts.items() if isinstance(v, list)}
+        self.pick2 = {k: rng.choice(v) for k, v in texts.items() if isinstance(v, list)}
+        self.ack = planner._ack_method(plan)
+        wrong = scenario.get("wrong") or rng.choice(["NURS", "OPD", "CARD"])
+        if wrong == scenario.get("dept"):
+            wrong = "NURS" if scenario.get("dept") != "NURS" else "CARD"
+        self.wrong = wrong
+        self.extend_days = rng.randint(3, 8)
+        written = plan.data.get("wants_written_reply")
+        email = ["email"] * 2 if plan.data.get("complainant_email") else []
+        self.reply_method = ("written" if written else "online" if self.anonymous
+                             else rng.choice(["phone", "phone", "phone", "sms", "in_person"] + email))
+        self.follow_method = ("online" if self.anonymous
+                              else rng.choice(["phone"] * 7 + ["sms", "in_person", "online"]))
+        self.spot_method = "in_person" if plan.data.get("channel") == "walk_in" else "phone"
+        self.spot = spot and severity != "major"
+        target = plan.target
+        if target == State.registered:
+            # Only a resolution on the spot that was reopened ends up registered.
+            self.spot = self.spot and self.draws["spot_reopen"] < CHANCES["spot_reopen_registered"]
+        self.spot_reopen = self.spot and (target == State.registered or self.chance("spot_reopen"))
+
+    def chance(self, name: str, value: float | None = None) -> bool:
+        """The named draw came up, against the data file's chance (or `value`), per target where it says so."""
+        odds = CHANCES[name] if value is None else value
+        if isinstance(odds, dict):
+            odds = odds.get(self.plan.target.value, odds.get("other", 0))
+        return self.draws[name] < odds
+
+    # --- steps ---------------------------------------------------------------------------------------
+
+    def add(self, action: Action, actor: str, data: dict | None = None) -> None:
+        spec = SPECS[action]
+        data = data or {}
+        knows = SimpleNamespace(severity=self.severity, department_id=1 if self.department else None)
+        self.steps.append(Step(action, actor, data, GAPS[action]))
+        if action == Action.assign:
+            self.department = next(code for code, d in self.planner.departments.items()
+                                   if d.id == data["department_id"])
+        elif action == Action.send_back:
+            self.department = None
+        decided = spec.target_for(knows, {**data, "satisfied": data.get("satisfied", True)})
+        self.state = decided or self.state
+
+    def do(self, action: Action, **variant) -> None:
+        """The step `action`, with the data and the person this complaint's story gives it."""
+        actor, data = self.content(action, **variant)
+        self.add(action, actor, data)
+
+    def content(self, action: Action, **variant) -> tuple[str, dict]:
+        scenario, text, texts, pick = self.scenario, self.text, self.texts, self.pick
+        if action == Action.triage:
+            return "reception", self.planner._triage_data(scenario, self.severity, self.complexity,
+                                                          self.ack if self.chance("ack") else None)
+        if action == Action.assign:
+            code = variant.get("department") or scenario["dept"]
+            data = {"department_id": self.planner.departments[code].id, "_ack": self.ack}
+            if variant.get("note") and self.chance("assign_note"):
+                data["note"] = pick["assign_note"]
+            return ("leadership" if self.chance("leadership_assigns") else "reception"), data
+        if action == Action.accept:
+            return "head", {}
+        if action == Action.send_back:
+            right = self.planner.departments[scenario["dept"]]
+            return "head", {"reason": texts["send_back"].format(
+                right=right.name_zh if scenario["lang"] == "zh" else right.name_en)}
+        if action == Action.record_findings:
+            self.rounds += 1
+            again = "\n" + texts["reopen_findings"] if self.rounds > 1 and self.taken & {"reopen"} else ""
+            return "head", {"findings": text["findings"] + again, "cause": text["cause"],
+                            "responsibility": scenario["resp"], "remedy": text["remedy"],
+                            "corrective_actions": text["actions"]}
+        if action == Action.sign_off:
+            return "head", {"response_text": self.reply}
+        if action == Action.approve:
+            return "leadership", {"comment": pick["approve"]}
+        if action == Action.return_for_rework:
+            self.reply = self.reply + "\n" + texts["rework_reply"].format(actions=text["actions"])
+            return "leadership", {"comment": pick["rework"]}
+        if action == Action.respond:
+            actor = "head" if self.chance("head_responds") else "reception"
+            return actor, {"method": self.reply_method, "response_text": self.reply}
+        if action == Action.follow_up:
+            satisfied = variant.get("satisfied", True)
+            comment = (self.pick2 if self.taken & {"reopen", "spot_reopen"} else pick)[
+                "satisfied" if satisfied else "unsatisfied"]
+            return "reception", {"method": self.follow_method, "satisfied": satisfied, "comment": comment}
+        if action == Action.resolve_on_the_spot:
+            return "reception", {"what_was_done": text["spot"], "method": self.spot_method}
+        if action == Action.extend:
+            reason = variant.get("reason", "extend")
+            text_of_reason = self.pick2["extend"] if reason == "second" else pick[reason]
+            return variant.get("actor", "head"), {"_days": self.extend_days, "reason": text_of_reason,
+                                                  "complainant_told_via": self.reply_method}
+        if action == Action.escalate:
+            return variant.get("actor", "reception"), {"reason": pick[variant["reason"]]}
+        if action == Action.withdraw:
+            return "reception", {"reason": pick["withdraw"]}
+        if action == Action.decline:
+            data = {"reason": scenario["reason"], "complainant_told": scenario["told"]}
+            if not self.anonymous:
+                data["told_via"] = "written" if self.plan.data.get("wants_written_reply") else self.rng.choice(
+                    ["phone", "phone", "sms"] + (["email"] if self.plan.data.get("complainant_email") else []))
+            return ("leadership" if self.chance("leadership_declines") else "reception"), data
+        raise ValueError(f"the demo has no story for {action}")
+
+    # --- detours and side actions: rows of the table a complaint may take on its way ------------------
+
+    def detour(self) -> bool:
+        """Take the detour this state offers, once per story, if its draw came up. True if one was taken."""
+        state, target = self.state, self.plan.target
+        if state == State.registered and self.spot and "spot" not in self.taken:
+            self.taken.add("spot")
+            self.do(Action.resolve_on_the_spot)
+            return True
+        if state == State.responded and self.spot_reopen and "spot_reopen" not in self.taken:
+            self.taken.add("spot_reopen")
+            self.do(Action.follow_up, satisfied=False)
+            return True
+        if (state == State.registered and "send_back" not in self.taken and not self.spot_reopen
+                and target != State.submitted and self.chance("send_back")):
+            self.taken.add("send_back")
+            self.do(Action.assign, department=self.wrong)
+            self.do(Action.send_back)
+            return True
+        if state == State.awaiting_approval and "rework" not in self.taken and self.chance("rework"):
+            self.taken.add("rework")
+            self.do(Action.return_for_rework)
+            return True
+        if (state == State.responded and "reopen" not in self.taken and "spot" not in self.taken
+                and not self.anonymous and self.chance("reopen")):
+            self.taken.add("reopen")
+            self.do(Action.follow_up, satisfied=False)
+            self.do(Action.extend, actor="leadership" if self.draws["extend"] < 0.5 else "head", reason="second")
+            return True
+        return False
+
+    def sides(self, before: State, action: Action) -> None:
+        """What happens beside the main line once `action` has been done from `before`."""
+        d, target = self.draws, self.plan.target
+        if action == Action.triage or (before is None and self.state == State.registered):
+            if self.severity == "major" and self.chance("major_escalate"):
+                self.do(Action.escalate, reason="escalate_major")
+            elif self.chance("complainant_escalate"):
+                self.do(Action.escalate, reason="escalate_complainant")
+        if action == Action.accept:
+            if self.chance("head_note"):
+                self.add(Action.note, "head", {"text": self.pick["head_note"]})
+            if self.chance("extend"):
+                self.do(Action.extend)
+            if self.chance("head_escalate"):
+                self.do(Action.escalate, actor="head", reason="escalate_dept")
+            if target in (State.assigned, State.investigating) and self.age > 10 and self.chance("overdue_escalate"):
+                # Half of these by leadership, half by reception.
+                self.do(Action.escalate, actor="leadership" if d["overdue_escalate"] < CHANCES["overdue_escalate"] / 2
+                        else "reception",
+                        reason="escalate_overdue")
+        if action == Action.respond and self.chance("fu_extend") and not self.anonymous:
+            self.do(Action.extend, actor="leadership", reason="extend_follow_up")
+
+    # --- the walk ------------------------------------------------------------------------------------
+
+    def walk_to(self, goal: State) -> None:
+        if self.state == State.registered and not self.plan.data.get("category_id"):
+            self.do(Action.triage)  # logged without triage: triaged first
+            self.sides(State.registered, Action.triage)
+        while True:
+            if self.detour():
+                continue
+            if self.state == goal:
+                return
+            # The planner's next steps, up to the one that moves the complaint on (with what it requires).
+            for step in lifecycle.path_to(goal, self.state):
+                before = self.state
+                if step.action == Action.assign:
+                    self.do(Action.assign, note=True)
+                elif step.action == Action.follow_up:
+                    self.do(Action.follow_up, satisfied=step.data.get("satisfied", True))
+                else:
+                    self.do(step.action)
+                self.sides(before, step.action)
+                if self.state != before:
+                    break
+
+    def walk(self) -> None:
+        target = self.plan.target
+        if target == State.not_accepted:
+            if self.state == State.submitted and self.chance("triage_before_decline"):
+                self.do(Action.triage)
+            self.do(Action.decline)
+        elif target == State.withdrawn:
+            # The complainant withdraws at some open point of the way.
+            choices = [State.registered, State.assigned, State.investigating, State.responded]
+            at = self.rng.choices(choices, weights=[3, 1, 2, 1])[0]
+            self.walk_to(at)
+            self.do(Action.withdraw)
+        else:
+            if self.state == State.registered and self.plan.public is False and self.plan.data.get("category_id"):
+                self.sides(None, Action.log)
+            self.walk_to(target)
+            if target == State.investigating and self.chance("findings_first"):
+                self.do(Action.record_findings)

@@ -1,0 +1,107 @@
+"""Completeness: every action spec and every state has all its parts, so that a missing one fails here and
+not on a patient's tracking page or a head's timeline.
+
+For each action: who and from where, a form (for actions on a complaint), what it does, an example that
+its own form accepts and that, done for real, writes only fields the timeline knows how to show; notices
+of kinds that exist; requirements on actions that say when they are done. For each state: a label for
+staff and plain words for the complainant. And the planner finds a path to every state.
+"""
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from intranet.complaints import lifecycle, operations
+from intranet.complaints.forms import ActionForm
+from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, SPECS, Action, State
+from intranet.complaints.spec import Decider
+from intranet.complaints.states import STATES
+from intranet.complaints.timeline import shown
+from intranet.core.extensions import db
+from intranet.core.roles import Role
+from intranet.notifications import KINDS
+from tests import factories
+
+ACTIONS = [pytest.param(action, id=action.value) for action in Action]
+ON_A_COMPLAINT = [pytest.param(action, id=action.value) for action in COMPLAINT_ACTIONS]
+# What the tracking page knows how to show of an event (public/routes.py and public/track.html).
+PUBLIC_KINDS = {"extension", "declined"}
+SENT_BY_THE_SWEEP = {"due_tomorrow"}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_spec_says_who_from_where_and_to_where(action):
+    spec = SPECS[action]
+    assert spec.name == action.value
+    assert str(spec.label).strip()
+    assert spec.records.strip()
+    assert spec.roles and spec.roles <= set(Role)
+    if spec.creates:
+        assert isinstance(spec.target, State), "a creating action puts the complaint in one state"
+    else:
+        assert spec.sources and spec.sources <= set(State)
+    if isinstance(spec.target, Decider):
+        assert spec.target.outcomes and spec.target.outcomes <= set(State)
+        assert set(spec.target.leads_to) <= spec.target.outcomes
+    else:
+        assert spec.target is None or isinstance(spec.target, State)
+
+
+@pytest.mark.parametrize("action", ON_A_COMPLAINT)
+def test_every_action_on_a_complaint_has_a_form_and_does_something(action):
+    spec = SPECS[action]
+    assert isinstance(spec.form, type) and issubclass(spec.form, ActionForm)
+    assert callable(spec.apply)
+    for requirement in spec.requires:
+        required = SPECS[Action(requirement.action)]
+        assert callable(required.done), f"{requirement.action} cannot say whether it is done"
+        assert hasattr(spec.form, requirement.field), "the refusal is shown beside a field of the form"
+        assert str(requirement.message).strip()
+    assert spec.primary is False or spec.done is not None or spec.target is not None
+
+
+@pytest.mark.parametrize("action", ON_A_COMPLAINT)
+def test_the_example_passes_its_own_form_and_writes_only_what_the_timeline_shows(app, world, action):
+    state, person = factories.HAPPY_PATH[action]
+    complaint = factories.make_complaint(world, state)
+    factories.do_requirements(world, action, complaint)
+    spec = SPECS[action]
+
+    posted = {f"{action.value}-{k}": v for k, v in factories.form_data(action, world, complaint).items()}
+    posted[f"{action.value}-version"] = str(complaint.version)
+    with app.test_request_context(method="POST", data=MultiDict(posted)):
+        form = spec.form(prefix=action.value, meta={"csrf": False})
+        assert form.validate(), form.errors
+        data = form.action_data()
+
+    result = operations.perform(world.user(person), action, complaint, data, complaint.version)
+    db.session.commit()
+    assert result.event.action == action.value
+    for key in result.event.data:
+        shown(action.value, key)  # KeyError: a field of the event nobody said how to show
+    if spec.public is not None:
+        message = spec.public(result.event.data)
+        assert message is None or message["kind"] in PUBLIC_KINDS
+
+
+def test_every_notification_kind_is_sent_by_some_action():
+    sent = {notice.kind for spec in SPECS.values() for notice in spec.notices}
+    assert sent <= set(KINDS)
+    assert sent | SENT_BY_THE_SWEEP == set(KINDS)
+
+
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+def test_every_state_has_words_for_staff_and_for_the_complainant(state):
+    spec = STATES[state]
+    assert str(spec.label).strip()
+    assert str(spec.public_text).strip()
+    assert spec.open or not spec.with_department, "a closed complaint is nobody's work"
+
+
+@pytest.mark.parametrize("state", list(State), ids=[s.value for s in State])
+def test_the_planner_finds_a_path_to_every_state(world, state):
+    path = lifecycle.path_to(state)
+    assert (path == []) == (state == State.submitted)
+    for step in path:
+        assert step.role in SPECS[step.action].roles
+    # Driven for real by the factories, with a person of each step's role: it ends where it was planned to.
+    assert factories.make_complaint(world, state).state == state
