@@ -30,7 +30,7 @@ from intranet.core.extensions import db
 from intranet.core.users import User
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.test_lifecycle_table import BRIEF, DECIDED, SAME
+from tests.test_lifecycle_table import BRIEF, DECIDED, ONLY_WHEN, SAME
 
 # The people tried on every cell: keys of factories.World, with the role each one has.
 PEOPLE = {
@@ -130,7 +130,9 @@ def expected_status(user: User, case: Case, complaint: Complaint) -> int:
     role = Role(user.role)
     if role == Role.head and not owns(role, user.department_id, complaint.department_id):
         return 404  # a head learns nothing of another department's complaints, not even that they exist
-    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id):
+    condition = ONLY_WHEN.get(case.action.value, lambda c: True)
+    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id) \
+            and condition(complaint):
         return 302
     return 403
 
@@ -283,18 +285,21 @@ CARDIOLOGY, NURSING = 1, 2
 
 @pytest.mark.parametrize("role", list(Role))
 def test_can_agrees_with_the_table_in_every_cell(role):
-    """Pure python: every action × state × role × (no department, own department, another department)."""
+    """Pure python: every action × state × role × (no department, own department, another department) ×
+    (named or anonymous complainant)."""
     user = None if role == Role.public else User(role=role.value, active=True,
                                                  department_id=CARDIOLOGY if role == Role.head else None)
     disagreements = []
     for action in COMPLAINT_ACTIONS:
+        condition = ONLY_WHEN.get(action.value, lambda c: True)
         for state in State:
             for department_id in (None, CARDIOLOGY, NURSING):
-                complaint = Complaint(status=state.value, department_id=department_id)
-                expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
-                                        department_id)
-                if can(user, action, complaint) != expected:
-                    disagreements.append((action.value, state.value, department_id, expected))
+                for anonymous in (False, True):
+                    complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous)
+                    expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
+                                            department_id) and condition(complaint)
+                    if can(user, action, complaint) != expected:
+                        disagreements.append((action.value, state.value, department_id, anonymous, expected))
     assert disagreements == []
 
 

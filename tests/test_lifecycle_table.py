@@ -23,6 +23,7 @@ BRIEF = {
     "submit": (f("public"), None, f("submitted")),
     "log": (f("reception"), None, f("registered")),
     "triage": (f("reception"), f("submitted", "registered"), f("registered")),
+    "acknowledge": (f("reception"), OPEN, SAME),
     "resolve_on_the_spot": (f("reception"), f("submitted", "registered"), f("responded")),
     "decline": (f("reception", "leadership"), f("submitted", "registered"), f("not_accepted")),
     "assign": (f("reception", "leadership"), f("registered", "assigned", "investigating"), f("assigned")),
@@ -45,6 +46,12 @@ BRIEF = {
 # The actions whose "to" the complaint or the data decides.
 DECIDED = {"sign_off", "follow_up"}
 
+# Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
+# acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
+ONLY_WHEN = {
+    "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
+}
+
 
 def test_the_specs_declare_the_brief_table():
     declared = {action: (roles, sources, targets) for action, roles, sources, targets in lifecycle.table()}
@@ -56,3 +63,7 @@ def test_the_brief_table_names_every_state():
     assert states == ANY
     reached = set().union(*(targets for _roles, _sources, targets in BRIEF.values())) - SAME
     assert reached == states
+
+
+def test_the_actions_with_a_condition_beyond_the_state_are_the_briefs():
+    assert {a.value for a, spec in lifecycle.SPECS.items() if spec.only_when is not None} == set(ONLY_WHEN)

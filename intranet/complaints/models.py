@@ -211,7 +211,7 @@ class Complaint(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assigned_at = mapped_column(UTCDateTime)
     sent_back_at = mapped_column(UTCDateTime)
-    acknowledge_due_on: Mapped[date] = mapped_column(Date)
+    acknowledge_due_on: Mapped[date | None] = mapped_column(Date)  # None: anonymous, nobody to tell
     response_due_on: Mapped[date] = mapped_column(Date)
     follow_up_due_on: Mapped[date | None] = mapped_column(Date)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
@@ -301,6 +301,17 @@ class Complaint(db.Model):
             late = or_(late, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on))
         return and_(cls.status.in_([s.value for s in OPEN]), late)
 
+    def late_clock(self, now: date | None = None) -> str | None:
+        """Which running clock is past its due date, if any: "acknowledge", "response" or "follow_up"."""
+        now = now or today()
+        if not self.is_open:
+            return None
+        if self.acknowledged_at is None and self.acknowledge_due_on is not None and self.acknowledge_due_on < now:
+            return "acknowledge"
+        if self.due_on and self.due_on < now:
+            return "follow_up" if self.state == State.responded else "response"
+        return None
+
     def deadline_status(self) -> str | None:
         """'overdue', 'due_soon' (due today or the next working day) or None, for badges.
 
@@ -308,9 +319,7 @@ class Complaint(db.Model):
         if not self.is_open:
             return None
         now = today()
-        if (self.due_on and self.due_on < now) or (
-            self.acknowledged_at is None and self.acknowledge_due_on < now
-        ):
+        if self.late_clock(now):
             return "overdue"
         if self.due_on and self.due_on <= next_working_day(now):
             return "due_soon"

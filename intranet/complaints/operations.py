@@ -163,7 +163,8 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         channel=channel.value,
         received_at=received_at,
         created_by_id=user.id if action == Action.log else None,
-        acknowledge_due_on=policy.due_on(Clock.acknowledge, received_day),
+        # Nobody to tell of an anonymous complaint: it has no acknowledgement clock.
+        acknowledge_due_on=None if data.get("anonymous") else policy.due_on(Clock.acknowledge, received_day),
         response_due_on=policy.due_on(policy.respond_clock(complexity), received_day),
         **{k: data[k] for k in CREATE_FIELDS if k in data and data[k] not in (None, "")},
     )

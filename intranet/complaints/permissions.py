@@ -148,6 +148,8 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
         return complaint is None
     if complaint is None or complaint.state not in spec.sources:
         return False
+    if spec.only_when is not None and not spec.only_when(complaint):
+        return False
     if role == Role.head and spec.own_department:
         return _own_department(user, complaint)
     return True

@@ -43,7 +43,8 @@ QUEUES: dict[Role, list[Queue]] = {
     Role.reception: [
         Queue("new", _l("New, to triage"), lambda u: _status(State.submitted)),
         Queue("acknowledge", _l("Awaiting acknowledgement"),
-              lambda u: and_(_is_open(), Complaint.acknowledged_at.is_(None), ~_status(State.submitted))),
+              lambda u: and_(_is_open(), Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None),
+                             ~_status(State.submitted))),
         Queue("sent_back", _l("Sent back by departments"),
               lambda u: and_(_status(State.registered), Complaint.sent_back_at.is_not(None))),
         Queue("to_tell", _l("Signed off, to tell the complainant"), lambda u: _status(State.signed_off)),

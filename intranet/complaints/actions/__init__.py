@@ -5,11 +5,11 @@ table, the endpoint, the panel, the timeline, /track, the notifications, the pla
 from .answer import follow_up, respond
 from .any_time import escalate, extend, note, withdraw
 from .department import accept, assign, record_findings, send_back, sign_off
-from .intake import decline, log, resolve_on_the_spot, submit, triage
+from .intake import acknowledge, decline, log, resolve_on_the_spot, submit, triage
 from .leadership import approve, return_for_rework
 
 SPECS = (
-    submit, log, triage, resolve_on_the_spot, decline,
+    submit, log, triage, acknowledge, resolve_on_the_spot, decline,
     assign, accept, send_back, record_findings, sign_off,
     approve, return_for_rework,
     respond, follow_up,

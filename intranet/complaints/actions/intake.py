@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from ...core.roles import Role
-from ...core.time import local, today, utcnow
+from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import (
     ActionForm,
+    F,
     acknowledged_via_field,
     category_choices,
     int_or_none,
@@ -20,8 +24,8 @@ from ..forms import (
     required,
 )
 from ..models import Channel, Complexity, Severity
-from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionSpec, Shown
-from ..states import State
+from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionInvalid, ActionSpec, Shown
+from ..states import OPEN, State
 from ._shared import ACKNOWLEDGED_VIA, ANSWERED, LEADERSHIP, METHOD, REASON, RECEPTION
 
 S = State
@@ -84,6 +88,42 @@ triage = ActionSpec(
         "acknowledged_via": ACKNOWLEDGED_VIA,
     },
     example=lambda ex: {"category_id": ex.category_id, "severity": "minor", "complexity": "simple"},
+)
+
+
+# --- acknowledge (受理告知) -------------------------------------------------------------------------------
+
+
+class AcknowledgeForm(ActionForm):
+    acknowledged_via = method_field(_l("How the complainant was told it was accepted"))
+    acknowledged_on = DateField(_l("Date told"), validators=[Optional()])
+    note = TextAreaField(_l("What they were told (who handles it, how to reach them)"), filters=F,
+                         validators=[Length(max=5000)])
+
+
+def _acknowledge(c, user, data: dict) -> dict:
+    told_on = data.get("acknowledged_on") or today()
+    if told_on > today():
+        raise ActionInvalid({"acknowledged_on": str(_l("The date told cannot be in the future."))})
+    if told_on < local(c.received_at).date():
+        raise ActionInvalid({"acknowledged_on": str(_l("The date told cannot be before the complaint was received."))})
+    # Told today: now. Told on an earlier day (recorded late): that day, as a hospital date.
+    c.acknowledged_at = utcnow() if told_on == today() else datetime.combine(told_on, time(12), tzinfo=hospital_tz())
+    c.acknowledged_via = data["acknowledged_via"]
+    c.acknowledged_on_time = clocks.on_time(told_on, c.acknowledge_due_on)
+    return {"acknowledged_via": data["acknowledged_via"], "acknowledged_on": told_on, "note": data.get("note")}
+
+
+acknowledge = ActionSpec(
+    "acknowledge", _l("Record the acknowledgement"), roles=frozenset({RECEPTION}), sources=OPEN, target=None,
+    records="how and when the complainant was told it was accepted",
+    # Nobody to tell of an anonymous complaint; once told, the clock is met and there is nothing to record.
+    only_when=lambda c: not c.anonymous and c.acknowledged_at is None,
+    form=AcknowledgeForm, apply=_acknowledge, done=lambda c: c.acknowledged_at is not None,
+    notices=(FIRST_ACKNOWLEDGED,),
+    timeline={"acknowledged_via": ACKNOWLEDGED_VIA, "acknowledged_on": Shown(_l("Date told"), "date"),
+              "note": Shown(_l("What they were told"))},
+    example=lambda ex: {"acknowledged_via": "phone"},
 )
 
 
