@@ -1,17 +1,20 @@
-"""Every lifecycle action, one spec each (see `complaints/spec.py`), in the order the actions panel offers
-them. To add an action: declare its spec in the module of its phase and list it here; the lifecycle
-table, the endpoint, the panel, the timeline, /track, the notifications, the planner and the tests follow."""
+"""Every lifecycle action, one spec each (see `complaints/spec.py`), in the modules of its phase.
 
-from .answer import follow_up, respond
-from .any_time import escalate, extend, note, withdraw
-from .department import accept, assign, record_findings, send_back, sign_off
-from .intake import acknowledge, decline, log, resolve_on_the_spot, submit, triage
-from .leadership import approve, return_for_rework
+To add an action, declare its `ActionSpec` in the module of its phase: the lifecycle table, the endpoint,
+the panel, the timeline, /track, the notifications, the planner and the tests follow. The actions panel
+offers them in the order of the phases below and, within a phase, in the order they are declared.
+"""
 
-SPECS = (
-    submit, log, triage, acknowledge, resolve_on_the_spot, decline,
-    assign, accept, send_back, record_findings, sign_off,
-    approve, return_for_rework,
-    respond, follow_up,
-    extend, escalate, note, withdraw,
-)
+from ..spec import ActionSpec
+from . import answer, any_time, department, intake, leadership
+
+PHASES = (intake, department, leadership, answer, any_time)
+
+
+def _declared(module) -> list[ActionSpec]:
+    return [value for value in vars(module).values() if isinstance(value, ActionSpec)]
+
+
+SPECS: tuple[ActionSpec, ...] = tuple(spec for phase in PHASES for spec in _declared(phase))
+if len({spec.name for spec in SPECS}) != len(SPECS):
+    raise RuntimeError("an action is declared twice (a spec imported into another phase's module?)")
