@@ -330,3 +330,29 @@ def test_assign_works_without_javascript(new_context, watch, world):
     expect_state(page, State.assigned)
     expect(fact(page, "Department")).to_have_text(cardiology_name)
     watch.check()
+
+
+def test_acknowledgement_is_recorded_in_place_once_a_department_has_it(new_context, watch, world):
+    """Assigned without telling the complainant: reception records the acknowledgement on the card, the
+    "Awaiting acknowledgement" badge drops, and the action is no longer offered."""
+    complaint = factories.make_complaint(world, State.assigned)
+    reference = complaint.reference
+    release()
+
+    page = new_context().new_page()
+    log_in(page, "reception")
+    page.goto("/queue?q=acknowledge")
+    expect(count_badge(page, "acknowledge")).to_have_text("1")
+    page.goto(f"/complaints/{reference}")
+    form = open_action(page, reference, "acknowledge")
+    form.locator("#acknowledge-acknowledged_via").select_option("phone")
+    form.locator("#acknowledge-note").fill("Told it is with Cardiology, who will answer by the date shown.")
+    submit_in_place(page, form, watch=watch)
+
+    expect(page.locator("#complaint .notice-success")).to_be_visible()
+    expect(page.locator("#complaint .timeline .event-acknowledge")).to_have_count(1)
+    expect(page.locator('#complaint form[action$="/acknowledge"]')).to_have_count(0)
+    expect_state(page, State.assigned)
+    page.goto("/queue?q=acknowledge")
+    expect(count_badge(page, "acknowledge")).to_have_text("0")
+    watch.check()
