@@ -1,6 +1,7 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL (production)."""
 
 import enum
+from collections.abc import Iterable
 
 from flask import has_request_context, request
 from sqlalchemy import Enum, Table, event
@@ -38,9 +39,10 @@ def configure_engine(engine: Engine) -> None:
         configure_sqlite(engine)
 
 
-def enum_column(choice: type[enum.Enum], name: str, length: int = 32) -> Enum:
-    """A VARCHAR with a CHECK constraint on both databases: adding a value migrates a constraint, not a
-    native ENUM type (PostgreSQL's ALTER TYPE cannot run inside a transaction)."""
+def enum_column(choice: type[enum.Enum] | Iterable[enum.Enum], name: str, length: int = 32) -> Enum:
+    """A VARCHAR with a CHECK constraint on both databases (of an enum's values, or of some of them): adding
+    a value migrates a constraint, not a native ENUM type (PostgreSQL's ALTER TYPE cannot run inside a
+    transaction)."""
     return Enum(*[m.value for m in choice], name=name, native_enum=False, create_constraint=True, length=length)
 
 

@@ -3,9 +3,10 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .database import enum_column
 from .departments import Department
 from .extensions import db
 from .roles import USER_ROLES, Role
@@ -25,10 +26,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(
-        Enum(*[r.value for r in USER_ROLES], name="user_role", native_enum=False, create_constraint=True,
-             length=16)
-    )
+    role: Mapped[str] = mapped_column(enum_column(USER_ROLES, "user_role", length=16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -16,9 +16,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..core.database import insert_or_ignore
 from ..core.extensions import db
 from ..core.time import utcnow
 from .models import Medium, OutboxMessage, OutboxStatus, StaffNotification
@@ -91,10 +90,9 @@ def _still_ours():
 def _deliver_in_app(messages: list[Claimed]) -> None:
     if not messages:
         return
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     # The unique outbox_id makes a second delivery of the same row a no-op.
-    db.session.execute(insert(StaffNotification.__table__).on_conflict_do_nothing(index_elements=["outbox_id"]), [
+    db.session.execute(insert_or_ignore(StaffNotification.__table__, db.session, index_elements=["outbox_id"]), [
         dict(outbox_id=m.id, user_id=m.recipient_user_id, complaint_id=m.complaint_id, kind=m.kind,
              subject=m.subject, body=m.body, created_at=now, read_at=None)
         for m in messages
