@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 
 from . import config as config_module
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .core.pages import render_page
 
 
 def select_locale() -> str:
@@ -151,7 +152,12 @@ def _register_template_helpers(app: Flask) -> None:
         message = _("This form has expired or did not come from this site, so nothing was saved. "
                     "Go back, reload the page and try again.")
         if request.headers.get("HX-Request"):
-            return render_template("_message.html", message=message, kind="error"), 400
+            # In place of the card or row the person acted on: the error variant of the element targeted.
+            target = request.headers.get("HX-Target") or ""
+            reference = target.removeprefix("row-") if target.startswith("row-") else ""
+            body = render_page(["complaints/detail.html", "complaints/queue.html"], variant="gone",
+                               fallback="complaint_gone", message=message, kind="error", reference=reference)
+            return body, 400
         return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(413)
