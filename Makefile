@@ -5,16 +5,26 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint assets translations messages clean-db
+.PHONY: install run test lint assets test-assets translations messages clean-db
 
+# What the app needs to run (make run, make install) …
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
+# … and what the tests need besides (make test, make lint).
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
+
 assets: $(STAMP)
+	$(PY) scripts/fetch_assets.py --runtime
+
+test-assets: $(DEV_STAMP)
 	$(PY) scripts/fetch_assets.py
 
 translations: $(STAMP)
@@ -30,14 +40,19 @@ install: $(STAMP) assets translations
 	$(FLASK) db upgrade
 	$(FLASK) demo
 
+# The notification relay runs beside the server (so the bell fills as people act); Ctrl-C stops both.
+# Production runs them as two services: docs/operations.md.
 run: install
+	@echo "Serving http://127.0.0.1:5000 with the notification relay beside it (Ctrl-C stops both)"
+	$(FLASK) outbox send --watch & relay=$$!; \
+	trap 'kill $$relay 2>/dev/null; wait $$relay 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # DATABASE_URL selects PostgreSQL for the suite; without it the suite runs on SQLite.
-test: $(STAMP) assets translations
+test: $(DEV_STAMP) test-assets translations
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 

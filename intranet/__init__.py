@@ -3,13 +3,14 @@
 import os
 
 from flask import Flask, has_request_context, render_template, request, session
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from . import config as config_module
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from .core.pages import render_page
+from .core.time import show_date, show_datetime
 
 
 def select_locale() -> str:
@@ -113,13 +114,14 @@ def _register_template_helpers(app: Flask) -> None:
     from .complaints import lifecycle, models
     from .complaints.permissions import ADMINISTER, PRINT_RECEIPT, SEE_IDENTITY, VIEW, can, identity_fields
     from .complaints.timeline import describe
-    from .core.departments import Department
+    from .core.departments import Category, Department
     from .notifications.routes import unread_count
 
     def describe_event(event):
-        if "department_names" not in g:
-            g.department_names = {d.code: d.name for d in db.session.scalars(select(Department))}
-        return describe(event, g.department_names)
+        if "reference_names" not in g:
+            g.reference_names = {("department", d.code): d.name for d in db.session.scalars(select(Department))}
+            g.reference_names.update({("category", c.code): c.name for c in db.session.scalars(select(Category))})
+        return describe(event, g.reference_names)
 
     @app.context_processor
     def helpers():
@@ -139,8 +141,8 @@ def _register_template_helpers(app: Flask) -> None:
             "unread_notifications": lambda: unread_count(current_user),
         }
 
-    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
-    app.jinja_env.filters["datetime"] = lambda d, fmt="short": format_datetime(d, fmt) if d else ""
+    app.jinja_env.filters["date"] = show_date
+    app.jinja_env.filters["datetime"] = lambda d, fmt=None: show_datetime(d)
 
     @app.errorhandler(404)
     def not_found(error):
@@ -175,6 +177,25 @@ def _register_template_helpers(app: Flask) -> None:
     @app.errorhandler(403)
     def forbidden(error):
         return render_template("error.html", code=403, message=_("You are not allowed to do that.")), 403
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error):
+        # Every other refusal (405 wrong method, 400 bad request…) on the hospital's page, in the visitor's
+        # language, not the framework's bare English.
+        messages = {
+            405: _("This address does not accept that kind of request. Go back and use the page's own "
+                   "links and buttons."),
+            400: _("The request could not be understood. Go back, reload the page and try again."),
+        }
+        code = error.code or 500
+        message = messages.get(code, _("Something went wrong (error %(code)s). Go back and try again.", code=code))
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(500)
+    def server_error(error):
+        message = _("Something went wrong on our side, and nothing was saved. Try again in a few minutes, or "
+                    "call the complaints office.")
+        return render_template("error.html", code=500, message=message), 500
 
 
 def _register_security_headers(app: Flask) -> None:

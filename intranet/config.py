@@ -51,6 +51,8 @@ class Config:
 class DevelopmentConfig(Config):
     # A fixed development key keeps demo sessions alive across restarts; never used in production.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # No mail server named: the relay writes emails to its log (senders.LogEmailSender).
+    MAIL_LOG_ONLY = "MAIL_SERVER" not in os.environ
 
 
 class TestingConfig(Config):

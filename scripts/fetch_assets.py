@@ -74,5 +74,9 @@ def fetch(name: str, version: str, expected: str, files: dict[str, str], dest: P
 
 
 if __name__ == "__main__":
+    # `--runtime`: only what the app serves (make run); without it, the test tools too (make test).
+    runtime_only = "--runtime" in sys.argv[1:]
     for asset in ASSETS:
+        if runtime_only and len(asset) > 4 and asset[4] == TEST_VENDOR:
+            continue
         fetch(*asset)

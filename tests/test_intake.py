@@ -244,15 +244,16 @@ def test_received_date_sets_the_clocks(world, client):
     assert complaint.response_due_on == date(2026, 3, 11)
 
 
-def test_received_date_in_the_future_counts_as_now(world, client):
+def test_received_date_in_the_future_is_refused_beside_the_field_and_keeps_what_was_typed(world, client):
     login(client, world.reception)
     with clock_at(FRIDAY):
-        response = log(client, {"channel": "phone", "what_happened": "电话。", "complainant_phone": "13800138000",
-                                "received_at": "2026-03-20"})
-        assert response.status_code == 302
-    [complaint] = complaints()
-    assert complaint.received_at == FRIDAY
-    assert complaint.response_due_on == date(2026, 3, 13)
+        response = log(client, {"channel": "phone", "what_happened": "电话投诉候诊时间太长。",
+                                "complainant_phone": "13800138000", "received_at": "2026-03-20"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="received_at-error"' in html
+    assert "电话投诉候诊时间太长。" in html and 'value="2026-03-20"' in html
+    assert complaints() == []
 
 
 def test_staff_log_with_triage_and_acknowledgement(world, client):
@@ -534,3 +535,12 @@ def test_every_page_has_csp_and_nothing_inline(world, client, app_ctx):
     staff.get(f"/complaints/{complaints()[-1].reference}")
     # Counting what was checked, roughly: no page escaped.
     assert db.session.scalar(select(func.count()).select_from(Complaint)) == len(State) + 2
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "does not accept that kind of request"),
+                                                 ("zh", "不接受这种请求")])
+def test_other_errors_are_the_hospitals_page_in_the_visitors_language(client, language, words):
+    response = client.delete(f"/complain?lang={language}")
+    assert response.status_code == 405
+    html = response.get_data(as_text=True)
+    assert words in html and "<html" in html and "Method Not Allowed" not in html

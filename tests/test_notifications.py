@@ -1,4 +1,4 @@
-"""The bell and the /notifications page (issue 3): the relay turns in-app outbox rows into staff
+"""The bell and the /notifications page: the relay turns in-app outbox rows into staff
 notifications; the header shows the unread count and refreshes it with htmx; each can be marked read with a
 real form (CSRF, works without JavaScript), and nobody sees or marks anyone else's."""
 
@@ -118,3 +118,10 @@ def test_admins_see_failed_messages_and_can_try_them_again(client, world):
     db.session.expire_all()
     row = db.session.scalar(select(OutboxMessage))
     assert (row.status, row.attempts) == ("pending", 0)
+
+
+def test_the_assignment_notice_names_the_department(client, world):
+    """The department is named in the head's language (the staff's: Chinese by default)."""
+    [complaint] = assigned_to_head(world, 1)
+    notice = db.session.scalar(select(StaffNotification).where(StaffNotification.user_id == world.head.id))
+    assert f"投诉 {complaint.reference} 已分派给心血管内科" in notice.body

@@ -3,11 +3,12 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.forms import PostForm, VersionField, optional_choice, strip
+from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 
 F = [strip]
@@ -105,6 +106,10 @@ class LogComplaintForm(ComplaintDetailsForm):
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
     acknowledged_via = acknowledged_via_field()
+
+    def validate_received_at(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_l("The date received cannot be in the future."))
 
     def complaint_data(self) -> dict:
         data = super().complaint_data()

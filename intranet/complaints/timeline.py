@@ -3,9 +3,9 @@
 from contextlib import suppress
 from datetime import date
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from ..core.time import show_date
 from ..deadlines.models import BreachClock
 from .lifecycle import SPECS, Action
 from .spec import Shown
@@ -32,18 +32,18 @@ def _missed(value) -> str:
     for item in value if isinstance(value, list) else []:
         with suppress(KeyError, ValueError, TypeError):
             parts.append(str(_l("%(clock)s due %(date)s", clock=BreachClock(item["clock"]).label,
-                                date=format_date(date.fromisoformat(item["due_on"]), "medium"))))
+                                date=show_date(date.fromisoformat(item["due_on"]), "medium"))))
     return "; ".join(parts)
 
 
-def _value(kind, value, departments: dict[str, str]) -> str:
+def _value(kind, value, names: dict[tuple[str, str], str]) -> str:
     if kind == "missed":
         return _missed(value)
-    if kind == "department":
-        return departments.get(value, value)
+    if kind in ("department", "category"):
+        return names.get((kind, value), value)
     if kind == "date" and isinstance(value, str):
         with suppress(ValueError):
-            return format_date(date.fromisoformat(value), "medium")
+            return show_date(date.fromisoformat(value), "medium")
     if kind == "bool" or isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if isinstance(kind, type):  # a Labelled enum
@@ -52,8 +52,9 @@ def _value(kind, value, departments: dict[str, str]) -> str:
     return str(value)
 
 
-def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
-    """(label, value) pairs for the event's data, in a reader's words."""
+def describe(event, names: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """(label, value) pairs for the event's data, in a reader's words; `names` gives the name of each
+    ("department" or "category", code)."""
     rows = []
     for key, value in (event.data or {}).items():
         try:
@@ -64,5 +65,5 @@ def describe(event, departments: dict[str, str]) -> list[tuple[str, str]]:
             continue
         if how is None:
             continue
-        rows.append((str(how.label), _value(how.kind, value, departments)))
+        rows.append((str(how.label), _value(how.kind, value, names)))
     return rows

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import format_date, format_datetime, get_locale
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -59,3 +60,25 @@ def local(dt: datetime) -> datetime:
 def today() -> date:
     """The date at the hospital now: deadlines are hospital dates."""
     return utcnow().astimezone(hospital_tz()).date()
+
+
+# English dates day first, with the month in words, and a 24-hour clock: "1 Dec 2026 14:58". Babel's English
+# default ("12/1/26, 2:58 PM") is read as 12 January in a Chinese hospital. Chinese keeps Babel's forms.
+_ENGLISH = {"short": "d MMM y", "medium": "d MMM y", "long": "d MMMM y", "datetime": "d MMM y HH:mm"}
+
+
+def _english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def show_date(value: date | None, form: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_date(value, _ENGLISH.get(form, form) if _english() else form)
+
+
+def show_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, _ENGLISH["datetime"] if _english() else "short")

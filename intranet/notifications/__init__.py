@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..core.database import insert_or_ignore
 from ..core.departments import Department
 from ..core.extensions import db
-from ..core.time import utcnow
+from ..core.time import show_date, utcnow
 from ..core.users import User
 from ..deadlines.models import BreachClock
 from .models import Medium, OutboxMessage, OutboxStatus
@@ -130,7 +130,7 @@ def _missed(data: dict) -> str:
     """The sweep escalates with the deadlines missed ({"clock", "due_on"} each) instead of a typed reason."""
     missed = data.get("missed") or []
     parts = [
-        _("%(clock)s, due %(date)s", clock=_clock_label(m.get("clock")), date=format_date(_date(m["due_on"])))
+        _("%(clock)s, due %(date)s", clock=_clock_label(m.get("clock")), date=show_date(_date(m["due_on"])))
         if isinstance(m, dict) and m.get("due_on") else str(m)
         for m in (missed if isinstance(missed, list) else [missed])
     ]
@@ -141,7 +141,7 @@ def _render(kind: str, about: About, data: dict) -> tuple[str, str]:
     """Subject and body in the current (forced) locale. Complainants never see staff names or findings."""
     config = current_app.config
     ref = about.reference
-    due = format_date(about.due_on, "long") if about.due_on else ""
+    due = show_date(about.due_on, "long") if about.due_on else ""
     department = about.department.name if about.department else ""
     if kind == "assigned":
         return (_("New complaint for your department: %(reference)s", reference=ref),
@@ -167,7 +167,7 @@ def _render(kind: str, about: About, data: dict) -> tuple[str, str]:
     if kind == "due_tomorrow":
         return (_("Complaint %(reference)s is due tomorrow", reference=ref),
                 _("Complaint %(reference)s (%(state)s) is due on %(date)s.", reference=ref,
-                  state=str(about.state_label), date=format_date(_date(data.get("due_on")) or about.due_on, "long")))
+                  state=str(about.state_label), date=show_date(_date(data.get("due_on")) or about.due_on, "long")))
 
     # To the complainant: plain words, the reference, how to follow it, and nothing internal.
     track = _("Follow your complaint with its reference and your tracking code at %(url)s.",

@@ -21,7 +21,7 @@ from ..core.database import insert_or_ignore
 from ..core.extensions import db
 from ..core.time import utcnow
 from .models import Medium, OutboxMessage, OutboxStatus, StaffNotification
-from .senders import EmailSender, sms_sender
+from .senders import email_sender, sms_sender
 
 
 @dataclass
@@ -149,7 +149,7 @@ def send_pending(batch: int = 50, stop: threading.Event | None = None) -> PassRe
     (after the lease), so the batch size bounds the duplicates a crash can cause.
     """
     result = PassResult()
-    email = EmailSender(current_app.config)
+    email = email_sender(current_app.config)
     sms = None
     try:
         while not (stop and stop.is_set()):

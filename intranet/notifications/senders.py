@@ -62,6 +62,24 @@ class EmailSender:
             self.smtp = None
 
 
+class LogEmailSender:
+    """Development email: written to the log instead of sent, when no MAIL_SERVER is configured (the demo
+    on a laptop has no mail server, and every email would otherwise fail its way to "failed")."""
+
+    def __init__(self, config=None):
+        pass
+
+    def send(self, key: str, to: str, subject: str, body: str, language: str) -> None:
+        log.info("Email to %s: %s\n%s", to, subject, body)
+
+    def close(self) -> None:
+        pass
+
+
+def email_sender(config):
+    return LogEmailSender() if config.get("MAIL_LOG_ONLY") else EmailSender(config)
+
+
 def log_sms(phone: str, text: str) -> None:
     """Development SMS sender: writes the message to the log instead of a gateway."""
     log.info("SMS to %s: %s", phone, text)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ...core.departments import Department
 from ...core.extensions import db
-from ...core.time import today, utcnow
+from ...core.time import show_date, today, utcnow
 from .. import clocks
 from ..forms import (
     ActionForm,
@@ -52,7 +51,7 @@ def _assign(c, user, data: dict) -> dict:
         if due > c.response_due_on:
             raise ActionInvalid({"response_due_on": str(_l(
                 "The response is due by %(date)s; to give more time, extend the deadline with a reason.",
-                date=format_date(c.response_due_on, "medium")))})
+                date=show_date(c.response_due_on, "medium")))})
         if due < today():
             raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
     transfer = c.department_id is not None and c.state != S.registered

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ...core.departments import Category
+from ...core.extensions import db
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
@@ -69,8 +71,11 @@ def _triage(c, user, data: dict) -> dict:
     c.complexity = complexity.value
     c.triaged_at = utcnow()
     clocks.acknowledge(c, data.get("acknowledged_via"))
-    return {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity,
-            "response_due_on": c.response_due_on, "acknowledged_via": data.get("acknowledged_via")}
+    category = db.session.get(Category, c.category_id)
+    # The category by its code too: a later change of category can be traced on the timeline.
+    return {"category_id": c.category_id, "category": category.code if category else None, "severity": c.severity,
+            "complexity": c.complexity, "response_due_on": c.response_due_on,
+            "acknowledged_via": data.get("acknowledged_via")}
 
 
 triage = ActionSpec(
@@ -81,7 +86,8 @@ triage = ActionSpec(
     done=lambda c: c.triaged_at is not None,
     notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
     timeline={
-        "category_id": HIDDEN,  # the category is shown by name on the page; its id means nothing to a reader
+        "category_id": HIDDEN,  # its id means nothing to a reader; "category" names it
+        "category": Shown(_l("Category"), "category"),
         "severity": Shown(_l("Severity"), Severity),
         "complexity": Shown(_l("Complexity"), Complexity),
         "response_due_on": Shown(_l("Response due"), "date"),

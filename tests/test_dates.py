@@ -1,0 +1,42 @@
+"""Dates are unambiguous in both languages: English day first with the month in words and a 24-hour
+clock (a Chinese hospital reads 12/1/26 as 12 January), Chinese in its own form."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask_babel import force_locale
+
+from intranet.complaints.lifecycle import State
+from intranet.core.time import clock_at, show_date, show_datetime
+from tests import factories
+from tests.conftest import login
+
+# 06:58 UTC is 14:58 in Shanghai.
+MOMENT = datetime(2026, 12, 1, 6, 58, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("language", "form", "expected"), [
+    ("en", "medium", "1 Dec 2026"),
+    ("en", "long", "1 December 2026"),
+    ("zh", "medium", "2026年12月1日"),
+    ("zh", "long", "2026年12月1日"),
+])
+def test_dates(app_ctx, language, form, expected):
+    with force_locale(language):
+        assert show_date(date(2026, 12, 1), form) == expected
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "1 Dec 2026 14:58"), ("zh", "2026/12/1 14:58")])
+def test_moments_in_the_hospitals_time(app_ctx, language, expected):
+    with force_locale(language):
+        assert show_datetime(MOMENT) == expected
+
+
+def test_the_pages_use_them(world, client):
+    with clock_at(MOMENT):
+        complaint = factories.make_complaint(world, State.submitted)
+    login(client, world.reception)
+    english = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
+    assert "1 Dec 2026 14:58" in english and " PM" not in english
+    chinese = client.get(f"/complaints/{complaint.reference}?lang=zh").get_data(as_text=True)
+    assert "2026/12/1 14:58" in chinese
