@@ -31,6 +31,7 @@ class Clock(Labelled):
     respond_simple = "respond_simple"
     respond_several_departments = "respond_several_departments"
     follow_up = "follow_up"
+    reopened = "reopened"  # respond again, after the complainant said they were not satisfied
 
     @staticmethod
     def LABELS():  # noqa: N802
@@ -42,6 +43,7 @@ CLOCK_LABELS = {
     Clock.respond_simple: _l("Respond, simple complaint, from receipt"),
     Clock.respond_several_departments: _l("Respond, several departments involved, from receipt"),
     Clock.follow_up: _l("Follow up, from the response"),
+    Clock.reopened: _l("Respond again, from a reopening (complainant not satisfied)"),
 }
 
 # SPEC §4's defaults. The migration seeds the table with them; they also answer for a clock whose row is
@@ -51,6 +53,7 @@ DEFAULT_DAYS = {
     Clock.respond_simple: 5,
     Clock.respond_several_departments: 10,
     Clock.follow_up: 3,
+    Clock.reopened: 5,
 }
 MAX_DAYS = 60
 

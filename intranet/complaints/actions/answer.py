@@ -87,10 +87,16 @@ def _follow_up(c, user, data: dict) -> dict:
     c.followed_up_on_time = clocks.on_time(c.followed_up_at, c.follow_up_due_on)
     if c.satisfied:
         c.closed_at = c.followed_up_at
-    else:
-        c.reopened_count += 1
-        c.signed_off_at = c.signed_off_by_id = c.approved_at = c.approved_by_id = None
-    return {"method": data["method"], "satisfied": c.satisfied, "comment": data.get("comment")}
+        return {"method": data["method"], "satisfied": True, "comment": data.get("comment")}
+    # Reopened: a new response clock from today, of the policy's length for reopenings, shown and swept like
+    # the first; the first response stays on the timeline.
+    c.reopened_count += 1
+    c.signed_off_at = c.signed_off_by_id = c.approved_at = c.approved_by_id = None
+    c.responded_at = c.responded_on = c.responded_on_time = None
+    c.response_due_on = policy.due_on(Clock.reopened, today())
+    c.follow_up_due_on = None
+    return {"method": data["method"], "satisfied": False, "comment": data.get("comment"),
+            "response_due_on": c.response_due_on}
 
 
 def _after_follow_up(c, data: dict) -> State:
@@ -111,6 +117,7 @@ follow_up = ActionSpec(
     records="method, satisfaction, comment", primary=True,
     escalates=lambda data: not data.get("satisfied"),
     form=FollowUpForm, apply=_follow_up, notices=(ESCALATED,),
-    timeline={"method": METHOD, "satisfied": Shown(_l("Satisfied"), "bool"), "comment": COMMENT},
+    timeline={"method": METHOD, "satisfied": Shown(_l("Satisfied"), "bool"), "comment": COMMENT,
+              "response_due_on": Shown(_l("New response due"), "date")},
     example=lambda ex: {"method": "phone", "satisfied": True, "comment": "Thanks."},
 )

@@ -71,7 +71,8 @@ def _triage(c, user, data: dict) -> dict:
     c.complexity = complexity.value
     c.triaged_at = utcnow()
     clocks.acknowledge(c, data.get("acknowledged_via"))
-    category = db.session.get(Category, c.category_id)
+    with db.session.no_autoflush:  # the complaint is written once, by perform(): each write bumps its version
+        category = db.session.get(Category, c.category_id)
     # The category by its code too: a later change of category can be traced on the timeline.
     return {"category_id": c.category_id, "category": category.code if category else None, "severity": c.severity,
             "complexity": c.complexity, "response_due_on": c.response_due_on,
