@@ -181,7 +181,7 @@ THIS_FIELD_IS_REQUIRED = "This field is required."
 @pytest.mark.parametrize(("action", "typed", "wrong_field", "message", "kept"), [
     pytest.param(Action.send_back, {"reason": "   "}, "reason", THIS_FIELD_IS_REQUIRED, {}, id="send_back-no-reason"),
     pytest.param(Action.respond,
-                 {"method": "email", "responded_on": "TODAY", "response_text": ""}, "response_text",
+                 {"method": "email", "responded_on": "TODAY", "told_text": ""}, "told_text",
                  THIS_FIELD_IS_REQUIRED, {"method": "email", "responded_on": "TODAY"}, id="respond-no-text"),
     pytest.param(Action.record_findings,
                  {"findings": "", "cause": "Rota gap on Sunday.", "responsibility": "upheld"}, "findings",

@@ -220,7 +220,7 @@ def test_happy_path_from_public_form_to_closed(new_context, watch, world):
         reception.locator(f"#row-{reference}").get_by_role("link", name=reference).click()
     expect_state(reception, State.signed_off)
     form = open_action(reception, reference, "respond")
-    expect(form.locator("#respond-response_text")).to_have_value(RESPONSE)
+    expect(form.locator("#respond-told_text")).to_have_value(RESPONSE)
     form.locator("#respond-method").select_option("phone")
     submit_in_place(reception, form, watch=watch)
     expect_state(reception, State.responded)

@@ -77,7 +77,7 @@ def test_other_head_cannot_act(world, client, state, htmx):
     headers = {"X-CSRFToken": token, **(HX if htmx else {})}
     data = {
         "version": complaint.version, "text": "x", "reason": "x", "findings": "x", "responsibility": "upheld",
-        "response_text": "x", "comment": "x", "method": "phone", "satisfied": "yes",
+        "response_text": "x", "told_text": "x", "comment": "x", "method": "phone", "satisfied": "yes",
         "new_due_on": "2099-01-01", "complainant_told_via": "phone", "department_id": world.nursing.id,
     }
     for action in COMPLAINT_ACTIONS:

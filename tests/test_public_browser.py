@@ -194,7 +194,7 @@ def test_chinese_photo_complaint_to_not_satisfied_reopens_and_escalates(audited,
     for action, who in factories.path_to(State.responded):
         data = factories.action_data(action, world)
         if action == Action.respond:
-            data = {**data, "response_text": RESPONSE}
+            data = {**data, "told_text": RESPONSE}
         operations.perform(world.user(who), action, complaint, data, complaint.version)
         db.session.commit()
     level, complaint_id = complaint.escalation_level, complaint.id

@@ -231,7 +231,8 @@ class Complaint(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at = mapped_column(UTCDateTime)
 
-    # Response given to the complainant
+    # Response given to the complainant: what they were told (beside response_text, the signed-off text)
+    told_text: Mapped[str | None] = mapped_column(Text)
     responded_at = mapped_column(UTCDateTime)
     responded_on: Mapped[date | None] = mapped_column(Date)
     response_method: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "response_method"))
@@ -335,7 +336,7 @@ class Complaint(db.Model):
             # By id: the relationship is not refreshed when an action has just changed department_id.
             department=db.session.get(Department, self.department_id) if self.department_id else None,
             with_department=self.state in WITH_DEPARTMENT,
-            escalation_level=self.escalation_level, response_text=self.response_text, complainant=complainant)
+            escalation_level=self.escalation_level, response_text=self.told_text, complainant=complainant)
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"

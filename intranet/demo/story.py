@@ -385,7 +385,7 @@ class Story:
             return "leadership", {"comment": pick["rework"]}
         if action == Action.respond:
             actor = "head" if self.chance("head_responds") else "reception"
-            return actor, {"method": self.reply_method, "response_text": self.reply}
+            return actor, {"method": self.reply_method, "told_text": self.reply}
         if action == Action.follow_up:
             satisfied = variant.get("satisfied", True)
             comment = (self.pick2 if self.taken & {"reopen", "spot_reopen"} else pick)[

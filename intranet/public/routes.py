@@ -120,7 +120,7 @@ def _public_view(complaint: Complaint) -> dict:
         status_text=complaint.state.public_text,
         expected=expected,
         extensions=extensions,
-        answer=complaint.response_text if complaint.responded_at else None,
+        answer=complaint.told_text if complaint.responded_at else None,
         declined_told=declined_told,
         can_answer=complaint.state == State.responded and can(None, Action.follow_up, complaint),
     )

@@ -26,8 +26,7 @@ S = State
 class RespondForm(ActionForm):
     method = method_field(_l("How the complainant was told"))
     responded_on = DateField(_l("Date told"), validators=[Optional()])
-    response_text = TextAreaField(_l("What they were told"), filters=F,
-                                  validators=[required(), Length(max=20000)])
+    told_text = TextAreaField(_l("What they were told"), filters=F, validators=[required(), Length(max=20000)])
 
 
 def _respond(c, user, data: dict) -> dict:
@@ -38,17 +37,19 @@ def _respond(c, user, data: dict) -> dict:
     if responded_on > today():
         raise ActionInvalid({"responded_on": str(_l("The response date cannot be in the future."))})
     c.response_method = method.value
-    c.response_text = data["response_text"]
+    # The signed-off response (response_text) stays as the head signed it.
+    c.told_text = data["told_text"]
     c.responded_on = responded_on
     c.responded_at = utcnow()
     c.responded_on_time = clocks.on_time(responded_on, c.response_due_on)
     c.follow_up_due_on = policy.due_on(Clock.follow_up, responded_on)
     clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
-    return {"method": method.value, "responded_on": responded_on, "response_text": data["response_text"]}
+    return {"method": method.value, "responded_on": responded_on, "told_text": data["told_text"],
+            "differs_from_signed": data["told_text"] != c.response_text}
 
 
 def _respond_prefill(c) -> dict:
-    prefill = {"response_text": c.response_text}
+    prefill = {"told_text": c.response_text}  # what was signed off, to tell as it is or in other words
     if c.wants_written_reply:
         prefill["method"] = ContactMethod.written.value  # 书面投诉书面答复
     return prefill
@@ -58,8 +59,11 @@ respond = ActionSpec(
     "respond", _l("Record the response given"), roles=frozenset({RECEPTION, HEAD}),
     sources=frozenset({S.signed_off}), target=S.responded, records="method, date, text", primary=True,
     form=RespondForm, apply=_respond, prefill=_respond_prefill, notices=(ANSWERED,),
-    timeline={"method": METHOD, "responded_on": Shown(_l("Date told"), "date"), "response_text": RESPONSE},
-    example=lambda ex: {"method": "phone", "response_text": "We are sorry. Delays are now announced."},
+    timeline={"method": METHOD, "responded_on": Shown(_l("Date told"), "date"),
+              "told_text": Shown(_l("What they were told")),
+              "differs_from_signed": Shown(_l("Differs from the signed-off response"), "bool"),
+              "response_text": RESPONSE},  # events recorded before the two texts were kept apart
+    example=lambda ex: {"method": "phone", "told_text": "We are sorry. Delays are now announced."},
 )
 
 

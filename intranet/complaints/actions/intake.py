@@ -143,7 +143,7 @@ class ResolveOnTheSpotForm(ActionForm):
 
 
 def _resolve_on_the_spot(c, user, data: dict) -> dict:
-    c.response_text = data["what_was_done"]
+    c.response_text = c.told_text = data["what_was_done"]  # no sign-off: what was done is what they were told
     c.response_method = data["method"]
     c.responded_at = utcnow()
     c.responded_on = today()
