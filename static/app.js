@@ -2,6 +2,8 @@
 (function () {
   "use strict";
 
+  // What needs the person's eyes after a page load or a swap: an error summary, or the message an action
+  // left (which may be far above the form they used). Focus scrolls it into view and screen readers read it.
   function focusErrorSummary(root) {
     var summary = (root || document).querySelector("[data-autofocus]");
     if (summary) { summary.focus(); }

@@ -175,17 +175,19 @@ def test_htmx_action_not_allowed_answers_403_with_the_card_and_changes_nothing(a
 
 # --- a form that needs correcting ---------------------------------------------------------------------------
 
-THIS_FIELD_IS_REQUIRED = "This field is required."
+def enter(label: str) -> str:
+    return f"Enter “{label}”."
 
 
 @pytest.mark.parametrize(("action", "typed", "wrong_field", "message", "kept"), [
-    pytest.param(Action.send_back, {"reason": "   "}, "reason", THIS_FIELD_IS_REQUIRED, {}, id="send_back-no-reason"),
+    pytest.param(Action.send_back, {"reason": "   "}, "reason", enter("Why it is not this department's"), {},
+                 id="send_back-no-reason"),
     pytest.param(Action.respond,
                  {"method": "email", "responded_on": "TODAY", "told_text": ""}, "told_text",
-                 THIS_FIELD_IS_REQUIRED, {"method": "email", "responded_on": "TODAY"}, id="respond-no-text"),
+                 enter("What they were told"), {"method": "email", "responded_on": "TODAY"}, id="respond-no-text"),
     pytest.param(Action.record_findings,
                  {"findings": "", "cause": "Rota gap on Sunday.", "responsibility": "upheld"}, "findings",
-                 THIS_FIELD_IS_REQUIRED, {"cause": "Rota gap on Sunday.", "responsibility": "upheld"},
+                 enter("Findings"), {"cause": "Rota gap on Sunday.", "responsibility": "upheld"},
                  id="record_findings-no-findings"),
     # A rule the form cannot check alone: the operation refuses it, and the answer is the same 422.
     pytest.param(Action.extend,

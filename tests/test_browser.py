@@ -356,3 +356,24 @@ def test_acknowledgement_is_recorded_in_place_once_a_department_has_it(new_conte
     page.goto("/queue?q=acknowledge")
     expect(count_badge(page, "acknowledge")).to_have_text("0")
     watch.check()
+
+
+def test_the_message_of_an_action_far_down_the_page_is_where_the_eye_is(new_context, watch, world):
+    """On a phone, an action at the bottom of a long card: its message (at the top of the card) gets the
+    focus, so it is scrolled into view and read out, whether the action was saved or refused."""
+    complaint = factories.make_complaint(world, State.investigating)
+    reference = complaint.reference
+    release()
+
+    page = new_context(viewport={"width": 360, "height": 640}).new_page()
+    log_in(page, "head-card")
+    page.goto(f"/complaints/{reference}")
+    form = open_action(page, reference, "note")
+    form.locator("#note-text").fill("已与投诉人通话，约定周五面谈。")
+    form.locator("button[type=submit]").scroll_into_view_if_needed()
+    submit_in_place(page, form, watch=watch)
+
+    notice = page.locator("#complaint .notice-success")
+    expect(notice).to_be_focused()
+    expect(notice).to_be_in_viewport()
+    watch.check()

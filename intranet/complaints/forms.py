@@ -33,8 +33,19 @@ def int_or_none(value):
         return None
 
 
+class Required(DataRequired):
+    """GOV.UK: an error says what is missing ("Enter “Why it is not accepted”"), so that the error summary
+    can be read on its own; "This field is required", repeated, says nothing."""
+
+    def __call__(self, form, field):
+        if self.message is None:
+            field_message = _l("Enter “%(field)s”.", field=field.label.text)
+            return DataRequired(message=field_message)(form, field)
+        return super().__call__(form, field)
+
+
 def required(message=None):
-    return DataRequired(message=message or _l("This field is required."))
+    return Required(message=message)
 
 
 def reason_field(label, max_length=5000):
@@ -101,6 +112,9 @@ class LogComplaintForm(ComplaintDetailsForm):
     channel = SelectField(_l("Channel"), choices=optional_choice(Channel.choices),
                           validators=[required(_l("Choose how the complaint arrived."))])
     received_at = DateField(_l("Date received"), validators=[Optional()])
+    # The staff's words, not the complainant's (the public form asks "What would you like to happen?").
+    desired_outcome = TextAreaField(_l("What the complainant wants"), filters=F, validators=[Length(max=5000)])
+    incident_on = DateField(_l("Date it happened"), validators=[Optional()])
     category_id = SelectField(_l("Category"), choices=category_choices, coerce=int_or_none,
                               validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)

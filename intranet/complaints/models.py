@@ -313,6 +313,9 @@ class Complaint(db.Model):
             return "follow_up" if self.state == State.responded else "response"
         return None
 
+    def due_today(self) -> bool:
+        return self.is_open and self.due_on == today()
+
     def deadline_status(self) -> str | None:
         """'overdue', 'due_soon' (due today or the next working day) or None, for badges.
 

@@ -121,11 +121,13 @@ def warnings(today: date) -> list[str]:
             messages.append(str(_l(
                 "%(year)s: the official holiday notice is not in the calendar yet. Public holidays are counted "
                 "by rule, but weekend days made working days (调休) are not known, and holidays moved by the "
-                "notice are not either. When the notice is published, enter those days below as hospital days.",
+                "notice are not either. When the notice is published, the administrator enters those days as "
+                "hospital days (Admin › Working-day calendar).",
                 year=year)))
         elif known == Coverage.weekdays:
             messages.append(str(_l(
                 "%(year)s: no holiday calendar knows this year. Deadlines count Monday to Friday plus the "
-                "hospital days entered below; enter the public holidays and make-up working days by hand.",
+                "hospital days; the administrator enters the public holidays and make-up working days by hand "
+                "(Admin › Working-day calendar).",
                 year=year)))
     return messages

@@ -75,12 +75,12 @@ extend = ActionSpec(
 
 
 class EscalateForm(ActionForm):
-    reason = reason_field(_l("Why it needs leadership"))
+    reason = reason_field(_l("Why it must be escalated"))
 
 
 escalate = ActionSpec(
     # The system escalates on its own what is overdue (the SLA sweep, SPEC §4).
-    "escalate", _l("Escalate to leadership"), roles=STAFF_ROLES | {Role.system}, sources=OPEN, target=None,
+    "escalate", _l("Escalate"), roles=STAFF_ROLES | {Role.system}, sources=OPEN, target=None,
     records="reason, level", escalates=True,
     form=EscalateForm,
     # Staff give a reason; the SLA sweep gives the deadlines that were missed.
