@@ -125,3 +125,36 @@ def test_the_assignment_notice_names_the_department(client, world):
     [complaint] = assigned_to_head(world, 1)
     notice = db.session.scalar(select(StaffNotification).where(StaffNotification.user_id == world.head.id))
     assert f"投诉 {complaint.reference} 已分派给心血管内科" in notice.body
+
+
+def test_each_notification_carries_the_time_of_what_happened_not_the_relays(client, world):
+    from datetime import UTC, datetime
+
+    from intranet.core.time import clock_at
+
+    with clock_at(datetime(2026, 3, 2, 2, 0, tzinfo=UTC)):  # 10:00 in Shanghai
+        factories.make_complaint(world, State.assigned)
+    with clock_at(datetime(2026, 3, 4, 2, 0, tzinfo=UTC)):  # the relay runs two days later
+        relay.send_pending()
+    notice = db.session.scalar(select(StaffNotification).where(StaffNotification.user_id == world.head.id))
+    assert notice.created_at == datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def test_the_list_filters_by_unread_and_kind_and_marks_read_what_it_shows(client, world):
+    assigned_to_head(world, 2)
+    login(client, world.head)
+    notices = db.session.scalars(select(StaffNotification).where(StaffNotification.user_id == world.head.id)).all()
+    assert sorted(n.kind for n in notices) == ["assigned", "assigned"]
+    page = client.get("/notifications?lang=en").get_data(as_text=True)
+    assert "New for the department" in page and "Unread" in page
+
+    token = csrf_token(client, "/notifications")
+    client.post(f"/notifications/{notices[0].id}/read", data={"csrf_token": token})
+    unread = client.get("/notifications?show=unread").get_data(as_text=True)
+    assert unread.count('class="notification notification-unread"') == 1
+    assert 'class="notification"' not in unread  # the read one is not shown
+
+    client.post("/notifications/read-all?kind=escalated", data={"csrf_token": token})  # none of that kind
+    assert bell_count(client.get("/queue").get_data(as_text=True)) == 1
+    client.post("/notifications/read-all?kind=assigned", data={"csrf_token": token})
+    assert bell_count(client.get("/queue").get_data(as_text=True)) == 0

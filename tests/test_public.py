@@ -171,8 +171,15 @@ def test_a_new_receipt_ends_sessions_of_the_old_code(world, client, app_ctx):
     staff = new_client(app_ctx)
     login(staff, world.reception)
     page = staff.get(f"/complaints/{complaint.reference}")
-    receipt = staff.post(f"/complaints/{complaint.reference}/receipt", data={"csrf_token": token_of(page)})
-    assert receipt.status_code == 200
+    # The complainant holds a code (online): replacing it needs saying so.
+    refused = staff.post(f"/complaints/{complaint.reference}/receipt", data={"csrf_token": token_of(page)})
+    assert refused.status_code == 302 and refused.headers["Location"].startswith(f"/complaints/{complaint.reference}")
+    db.session.expire_all()
+    assert operations.check_tracking_code(complaint, complaint.tracking_code)  # still works
+    posted = staff.post(f"/complaints/{complaint.reference}/receipt",
+                        data={"csrf_token": token_of(page), "replace_code": "y"})
+    assert posted.status_code == 302  # post, redirect, get
+    receipt = staff.get(posted.headers["Location"])
     new_code = re.search(r'<dd class="reference">([A-Z0-9]{5}-[A-Z0-9]{5})</dd>', receipt.get_data(as_text=True))
     assert new_code
     assert complaint.reference not in client.get("/track").get_data(as_text=True)
@@ -188,16 +195,26 @@ def test_a_new_receipt_ends_sessions_of_the_old_code(world, client, app_ctx):
 
 def test_receipt_is_for_reception_with_a_qr_code_to_tracking(world, app_ctx):
     complaint = factories.make_complaint(world, State.registered)
-    for role_key, status in (("head", 404), ("leadership", 403), ("reception", 200)):
+    for role_key, status in (("head", 404), ("leadership", 403), ("reception", 302)):
         staff = new_client(app_ctx)
         login(staff, world.user(role_key))
         page = staff.get("/queue")
-        response = staff.post(f"/complaints/{complaint.reference}/receipt", data={"csrf_token": token_of(page)})
+        response = staff.post(f"/complaints/{complaint.reference}/receipt",
+                              data={"csrf_token": token_of(page), "replace_code": "y"})
         assert response.status_code == status, role_key
-    html = response.get_data(as_text=True)
+    shown = staff.get(response.headers["Location"])
+    html = shown.get_data(as_text=True)
     assert 'src="data:image/svg+xml' in html
     assert f"/track?reference={complaint.reference}" in html
-    assert response.headers["Cache-Control"] == "no-store"
+    assert shown.headers["Cache-Control"] == "no-store"
+    # Both languages, whatever the staff's: the patient reads it.
+    assert "您的投诉已登记" in html and "Your complaint has been recorded" in html
+    [code] = set(re.findall(r'<dd class="reference">([A-Z0-9]{5}-[A-Z0-9]{5})</dd>', html))
+    # A reload shows no code and issues none.
+    again = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert code not in again and "shown once" in again
+    db.session.expire_all()
+    assert operations.check_tracking_code(complaint, code)
     # Without the CSRF token nothing happens.
     assert staff.post(f"/complaints/{complaint.reference}/receipt").status_code == 400
 

@@ -313,6 +313,12 @@ class Complaint(db.Model):
             return "follow_up" if self.state == State.responded else "response"
         return None
 
+    def complainant_holds_code(self) -> bool:
+        """Whether the complainant was given a tracking code already: on the online form's confirmation,
+        or on an earlier printed receipt (a receipt replaces it)."""
+        return self.channel == Channel.online or any(
+            (e.data or {}).get("system") == "new_tracking_code" for e in self.events)
+
     def due_today(self) -> bool:
         return self.is_open and self.due_on == today()
 

@@ -125,15 +125,20 @@ def check_tracking_code(complaint: Complaint | None, code: str) -> bool:
     return ok and stored is not None
 
 
-def reissue_tracking_code(user: User, complaint: Complaint, expected_version: int | None = None) -> Result:
+def reissue_tracking_code(user: User, complaint: Complaint, expected_version: int | None = None,
+                          replace_held_code: bool = False) -> Result:
     """A walk-in or phone complainant's printed receipt: a new code replaces the old one (only its hash is
-    kept, so the old code cannot be shown again), and the timeline records that it was done."""
+    kept, so the old code cannot be shown again), and the timeline records that it was done. A code the
+    complainant already holds (online, or from an earlier receipt) is replaced only when asked to."""
     if not can(user, PRINT_RECEIPT, complaint):
         raise ActionRefused(PRINT_RECEIPT)
+    if complaint.complainant_holds_code() and not replace_held_code:
+        raise ActionInvalid({"replace_code": str(_l(
+            "The complainant already has a tracking code. Confirm that they asked for a new one: the old one "
+            "will stop working."))})
     code = new_tracking_code()
     complaint.tracking_code_hash = hash_tracking_code(code)
-    text = str(_l("A new tracking code was issued on a printed receipt; the previous code no longer works."))
-    result = perform(user, Action.note, complaint, {"text": text}, expected_version)
+    result = perform(user, Action.note, complaint, {"system": "new_tracking_code"}, expected_version)
     result.tracking_code = code
     return result
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
+from wtforms import BooleanField
 
 from ..core.extensions import db
 from ..core.forms import PostForm
@@ -29,28 +33,69 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=6, border=2)
 
 
-@bp.post("/complaints/<reference>/receipt")
-@login_required
-def receipt(reference: str):
+class ReceiptForm(PostForm):
+    replace_code = BooleanField(_l("The complainant asked for a new code (theirs is lost): the old code will stop "
+                                   "working"))
+
+
+def _sheets(template: str, **context) -> list[Markup]:
+    """The printable sheet in both languages: the patient reads it, whatever the staff's language."""
+    sheets = []
+    for language in ("zh", "en"):
+        with force_locale(language):
+            sheets.append(Markup(render_template(template, language=language, **context)))
+    return sheets
+
+
+def _complaint(reference: str) -> Complaint:
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
     if complaint is None or not can(current_user, VIEW, complaint):
         abort(404)
-    if not PostForm().validate_on_submit():
+    return complaint
+
+
+@bp.post("/complaints/<reference>/receipt")
+@login_required
+def receipt(reference: str):
+    """Issue the new code, then redirect: a reload of the receipt must not issue yet another one."""
+    complaint = _complaint(reference)
+    form = ReceiptForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        result = operations.reissue_tracking_code(current_user, complaint)
+        result = operations.reissue_tracking_code(current_user, complaint,
+                                                  replace_held_code=bool(form.replace_code.data))
         db.session.commit()
     except operations.ActionRefused:
         db.session.rollback()
         abort(403)
+    except operations.ActionInvalid as invalid:
+        db.session.rollback()
+        flash(invalid.errors["replace_code"], "error")
+        return redirect(url_for("complaints.detail", reference=reference, _anchor="receipt-heading"))
+    # Shown once, on the next page; only its hash is stored.
+    session["receipt"] = {"reference": complaint.reference, "code": result.tracking_code}
+    return redirect(url_for(".show_receipt", reference=complaint.reference))
+
+
+@bp.get("/complaints/<reference>/receipt")
+@login_required
+def show_receipt(reference: str):
+    complaint = _complaint(reference)
+    held = session.get("receipt")
+    if not held or held.get("reference") != complaint.reference:
+        return render_template("complaints/receipt.html", complaint=complaint, sheets=None)
+    session.pop("receipt")  # a reload shows no code: the printed one is the only copy
     track_url = public_url("public.track", reference=complaint.reference)
-    return render_template("complaints/receipt.html", complaint=complaint, code=result.tracking_code,
-                           track_url=track_url, qr=qr_data_uri(track_url))
+    sheets = _sheets("complaints/_receipt_sheet.html", complaint=complaint, code=held["code"],
+                     track_url=track_url, qr=qr_data_uri(track_url))
+    return render_template("complaints/receipt.html", complaint=complaint, sheets=sheets)
 
 
 @bp.get("/poster")
 @login_required
 def poster():
     url = public_url("public.complain")
-    return render_template("complaints/poster.html", url=url, qr=qr_data_uri(url),
-                           track_url=public_url("public.track"))
+    sheets = _sheets("complaints/_poster_sheet.html", url=url, qr=qr_data_uri(url),
+                     track_url=public_url("public.track"))
+    return render_template("complaints/poster.html", sheets=sheets)

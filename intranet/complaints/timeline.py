@@ -1,5 +1,6 @@
 """How an event's recorded data reads on the timeline: each field as its action's spec declares it."""
 
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date
 
@@ -39,6 +40,8 @@ def _missed(value) -> str:
 def _value(kind, value, names: dict[tuple[str, str], str]) -> str:
     if kind == "missed":
         return _missed(value)
+    if isinstance(kind, Mapping):  # a stored code and what it says
+        return str(kind.get(value, value))
     if kind in ("department", "category"):
         return names.get((kind, value), value)
     if kind == "date" and isinstance(value, str):

@@ -14,6 +14,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..core.database import insert_or_ignore
@@ -37,6 +38,15 @@ KINDS = (
     "responded",  # the complainant
 )
 COMPLAINANT_KINDS = frozenset({"acknowledged", "extended", "responded"})
+# What staff filter their notifications by.
+KIND_LABELS = {
+    "assigned": _l("New for the department"),
+    "sent_back": _l("Sent back"),
+    "signed_off": _l("Signed off, to tell the complainant"),
+    "major": _l("Major"),
+    "escalated": _l("Escalated"),
+    "due_tomorrow": _l("Due tomorrow"),
+}
 
 
 @dataclass(frozen=True)

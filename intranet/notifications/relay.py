@@ -12,7 +12,7 @@ from __future__ import annotations
 import smtplib
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, select, update
@@ -37,6 +37,7 @@ class Claimed:
     subject: str
     body: str
     attempts: int
+    created_at: datetime  # when what it tells of happened (queued in that action's transaction)
 
 
 @dataclass
@@ -75,7 +76,8 @@ def claim(limit: int) -> list[Claimed]:
         row.attempts += 1
         row.next_attempt_at = lease
         claimed.append(Claimed(row.id, row.key, row.kind, row.channel, row.recipient, row.recipient_user_id,
-                               row.complaint_id, row.language, row.subject, row.body, row.attempts))
+                               row.complaint_id, row.language, row.subject, row.body, row.attempts,
+                               row.created_at))
     db.session.commit()
     return claimed
 
@@ -90,11 +92,11 @@ def _still_ours():
 def _deliver_in_app(messages: list[Claimed]) -> None:
     if not messages:
         return
-    now = utcnow()
-    # The unique outbox_id makes a second delivery of the same row a no-op.
+    # The unique outbox_id makes a second delivery of the same row a no-op. Each carries the time of what it
+    # tells of, not the relay's.
     db.session.execute(insert_or_ignore(StaffNotification.__table__, db.session, index_elements=["outbox_id"]), [
         dict(outbox_id=m.id, user_id=m.recipient_user_id, complaint_id=m.complaint_id, kind=m.kind,
-             subject=m.subject, body=m.body, created_at=now, read_at=None)
+             subject=m.subject, body=m.body, created_at=m.created_at, read_at=None)
         for m in messages
     ])
 

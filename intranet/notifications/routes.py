@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select, update
@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..core.extensions import db, htmx
 from ..core.pages import render_page
 from ..core.time import utcnow
+from . import KIND_LABELS
 from .models import StaffNotification
 
 bp = Blueprint("notifications", __name__)
@@ -27,13 +28,35 @@ def unread_count(user) -> int:
         StaffNotification.user_id == user.id, StaffNotification.read_at.is_(None))) or 0
 
 
+def _filters() -> dict:
+    """What the list shows: unread only or all, and one kind or every kind (from the query string)."""
+    kind = request.args.get("kind")
+    return {"show": "unread" if request.args.get("show") == "unread" else "all",
+            "kind": kind if kind in KIND_LABELS else None}
+
+
 def _context() -> dict:
+    filters = _filters()
+    query = select(StaffNotification).where(StaffNotification.user_id == current_user.id)
+    if filters["show"] == "unread":
+        query = query.where(StaffNotification.read_at.is_(None))
+    if filters["kind"]:
+        query = query.where(StaffNotification.kind == filters["kind"])
     items = db.session.scalars(
-        select(StaffNotification).where(StaffNotification.user_id == current_user.id)
-        .options(joinedload(StaffNotification.complaint))
-        .order_by(StaffNotification.read_at.is_not(None), StaffNotification.id.desc()).limit(PAGE_SIZE)
+        query.options(joinedload(StaffNotification.complaint))
+        .order_by(StaffNotification.read_at.is_not(None), StaffNotification.created_at.desc(),
+                  StaffNotification.id.desc()).limit(PAGE_SIZE)
     ).all()
-    return dict(items=items, unread=unread_count(current_user))
+    kinds = db.session.scalars(select(StaffNotification.kind).where(StaffNotification.user_id == current_user.id)
+                               .distinct()).all()
+    return dict(items=items, unread=unread_count(current_user), filters=filters,
+                kinds=[(k, KIND_LABELS[k]) for k in KIND_LABELS if k in kinds],
+                query=_query())
+
+
+def _query() -> dict:
+    """The filters as query arguments, to keep them across marking read."""
+    return {k: v for k, v in _filters().items() if v and v != "all"}
 
 
 @bp.get("/notifications/bell")
@@ -53,7 +76,7 @@ def index():
 def _done():
     if htmx:
         return render_page("notifications/index.html", **_context()), 200, {"HX-Trigger": CHANGED}
-    return redirect(url_for(".index"))
+    return redirect(url_for(".index", **_query()))
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -71,7 +94,10 @@ def mark_read(notification_id: int):
 @bp.post("/notifications/read-all")
 @login_required
 def mark_all_read():
+    # All those shown: of the kind chosen, if one is.
+    kind = _filters()["kind"]
     db.session.execute(update(StaffNotification).where(
-        StaffNotification.user_id == current_user.id, StaffNotification.read_at.is_(None)).values(read_at=utcnow()))
+        StaffNotification.user_id == current_user.id, StaffNotification.read_at.is_(None),
+        *([StaffNotification.kind == kind] if kind else [])).values(read_at=utcnow()))
     db.session.commit()
     return _done()

@@ -98,10 +98,17 @@ class NoteForm(ActionForm):
     text = reason_field(_l("Internal note (never shown to the complainant)"))
 
 
+# What the system records in a note is stored as a fact, and read in the reader's language.
+SYSTEM_NOTES = {
+    "new_tracking_code": _l("A new tracking code was issued on a printed receipt; the previous code no longer "
+                            "works."),
+}
+
 note = ActionSpec(
     "note", _l("Add an internal note"), roles=STAFF_ROLES, sources=ALL, target=None, records="internal note",
-    form=NoteForm, apply=lambda c, user, data: {"text": data["text"]},
-    timeline={"text": Shown(_l("Note"))},
+    form=NoteForm,
+    apply=lambda c, user, data: {key: data[key] for key in ("text", "system") if data.get(key)},
+    timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES)},
     example=lambda ex: {"text": "Called back, no answer."},
 )
 
