@@ -146,6 +146,15 @@ def make_complaint(world: World, state: State = State.submitted, **data):
     return complaint
 
 
+def prepare_for(world: World, action: Action, state: State, **data):
+    """A complaint in `state` that `action` can be done to: as its spec's example needs it (a confidential
+    complainant, for a disclosure), with what it requires done first (findings, for a sign-off)."""
+    spec = SPECS[Action(action)]
+    complaint = make_complaint(world, state, **{**spec.example_complaint, **data})
+    do_requirements(world, action, complaint)
+    return complaint
+
+
 def happy_path(action: Action) -> tuple[State, str]:
     """A state `action` starts from and a person who may do it there: the first of its sources the planner
     reaches most cheaply, and the first staff role its spec allows (a head acts on cardiology's)."""

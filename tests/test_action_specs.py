@@ -62,8 +62,7 @@ def test_every_action_on_a_complaint_has_a_form_and_does_something(action):
 @pytest.mark.parametrize("action", ON_A_COMPLAINT)
 def test_the_example_passes_its_own_form_and_writes_only_what_the_timeline_shows(app, world, action):
     state, person = factories.HAPPY_PATH[action]
-    complaint = factories.make_complaint(world, state)
-    factories.do_requirements(world, action, complaint)
+    complaint = factories.prepare_for(world, action, state)
     spec = SPECS[action]
 
     posted = {f"{action.value}-{k}": v for k, v in factories.form_data(action, world, complaint).items()}

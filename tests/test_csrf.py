@@ -57,9 +57,7 @@ def test_setup_covers_every_action():
 
 def prepared(world, action: Action):
     state, role_key = SETUP[action]
-    complaint = factories.make_complaint(world, state)
-    factories.do_requirements(world, action, complaint)
-    return complaint, world.user(role_key)
+    return factories.prepare_for(world, action, state), world.user(role_key)
 
 
 def prefixed(action: Action, data: dict, version: int) -> dict:

@@ -153,9 +153,7 @@ def form_fields(case: Case, world, complaint: Complaint, token: str) -> dict[str
 
 def prepare(case: Case, world, state: State) -> Complaint:
     """A complaint in `state`, with what the action needs done before it (signing off needs findings)."""
-    complaint = factories.make_complaint(world, state, **({"severity": "major"} if case.variant == MAJOR else {}))
-    factories.do_requirements(world, case.action, complaint)
-    return complaint
+    return factories.prepare_for(world, case.action, state, **({"severity": "major"} if case.variant == MAJOR else {}))
 
 
 # --- reading the database -----------------------------------------------------------------------------
@@ -286,7 +284,7 @@ CARDIOLOGY, NURSING = 1, 2
 @pytest.mark.parametrize("role", list(Role))
 def test_can_agrees_with_the_table_in_every_cell(role):
     """Pure python: every action × state × role × (no department, own department, another department) ×
-    (named or anonymous complainant)."""
+    (named, anonymous or confidential complainant)."""
     user = None if role == Role.public else User(role=role.value, active=True,
                                                  department_id=CARDIOLOGY if role == Role.head else None)
     disagreements = []
@@ -294,12 +292,15 @@ def test_can_agrees_with_the_table_in_every_cell(role):
         condition = ONLY_WHEN.get(action.value, lambda c: True)
         for state in State:
             for department_id in (None, CARDIOLOGY, NURSING):
-                for anonymous in (False, True):
-                    complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous)
+                for anonymous, confidential in ((False, False), (True, False), (False, True)):
+                    complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous,
+                                          confidential=confidential, disclosed_name=False, disclosed_contact=False,
+                                          disclosed_patient=False)
                     expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
                                             department_id) and condition(complaint)
                     if can(user, action, complaint) != expected:
-                        disagreements.append((action.value, state.value, department_id, anonymous, expected))
+                        disagreements.append((action.value, state.value, department_id, anonymous, confidential,
+                                              expected))
     assert disagreements == []
 
 

@@ -39,6 +39,7 @@ BRIEF = {
     "extend": (f("head", "leadership"), OPEN, SAME),
     # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
     "escalate": (STAFF | {"system"}, OPEN, SAME),
+    "disclose_identity": (f("reception"), OPEN, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
@@ -50,6 +51,10 @@ DECIDED = {"sign_off", "follow_up"}
 # acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
 ONLY_WHEN = {
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
+    # "any open, confidential": while something of the complainant is still hidden from the department.
+    "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
+        complaint.disclosed_name and complaint.disclosed_contact
+        and (complaint.complainant_relation != "patient" or complaint.disclosed_patient)),
 }
 
 

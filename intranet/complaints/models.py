@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    false,
     literal,
     or_,
 )
@@ -188,6 +189,10 @@ class Complaint(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="zh")
     patient_name: Mapped[str | None] = mapped_column(String(120))
     patient_record_number: Mapped[str | None] = mapped_column(String(40))
+    # What of a confidential complainant reception disclosed to the department, with their consent.
+    disclosed_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    disclosed_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    disclosed_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # What happened
     incident_on: Mapped[date | None] = mapped_column(Date)

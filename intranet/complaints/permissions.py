@@ -14,9 +14,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, false, literal, not_, or_, true
+from sqlalchemy import false, literal, not_, or_, true
 
 from ..core.roles import Role
+from .identity import (
+    ALL_FIELDS,
+    COMPLAINANT_FIELDS,
+    CONTACT_FIELDS,
+    NAME_FIELDS,
+    PATIENT_FIELDS,
+    hidden_from_department,
+)
 from .lifecycle import SPECS, Action, actions_from
 from .models import Complaint
 
@@ -29,10 +37,7 @@ SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
 ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox and other reference data
 
-# The complainant's identifying fields (name and contact). When the complainant is the patient, the
-# patient's name and record number identify them too.
-COMPLAINANT_FIELDS = ("complainant_name", "complainant_phone", "complainant_email")
-PATIENT_FIELDS = ("patient_name", "patient_record_number")
+
 
 
 class _System:
@@ -86,21 +91,13 @@ def visible(user: User | None):
     return false()
 
 
-def _hidden_from(user: User | None, complaint: Complaint) -> bool:
-    return complaint.confidential and role_of(user) == Role.head
-
-
 def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
     """The identifying fields of `complaint` that `user` may read (empty if they may not see it at all)."""
     if not may_view(user, complaint):
         return frozenset()
-    if not _hidden_from(user, complaint):
-        return frozenset(COMPLAINANT_FIELDS + PATIENT_FIELDS)
-    fields = frozenset()
-    if complaint.complainant_relation != "patient":
-        # On behalf of a patient: the patient is not the one who asked for confidentiality.
-        fields |= frozenset(PATIENT_FIELDS)
-    return fields
+    if role_of(user) != Role.head:
+        return frozenset(ALL_FIELDS)
+    return frozenset(ALL_FIELDS) - hidden_from_department(complaint)
 
 
 def searchable_identity(user: User | None) -> list[tuple[str, object]]:
@@ -108,14 +105,17 @@ def searchable_identity(user: User | None) -> list[tuple[str, object]]:
     searches a complainant's name only where the complainant did not ask for confidentiality."""
     role = role_of(user)
     if role in SEES_EVERYTHING:
-        return [(name, literal(True)) for name in COMPLAINANT_FIELDS + PATIENT_FIELDS]
+        return [(name, literal(True)) for name in ALL_FIELDS]
     if role != Role.head:
         return []
     open_to_department = not_(Complaint.confidential)
-    patient_not_complainant = or_(open_to_department, Complaint.complainant_relation.is_(None),
-                                  Complaint.complainant_relation != "patient")
-    return ([(name, open_to_department) for name in COMPLAINANT_FIELDS]
-            + [(name, patient_not_complainant) for name in PATIENT_FIELDS])
+    patient_not_complainant = or_(Complaint.complainant_relation.is_(None), Complaint.complainant_relation != "patient")
+    allowed = {
+        NAME_FIELDS: or_(open_to_department, Complaint.disclosed_name),
+        CONTACT_FIELDS: or_(open_to_department, Complaint.disclosed_contact),
+        PATIENT_FIELDS: or_(open_to_department, patient_not_complainant, Complaint.disclosed_patient),
+    }
+    return [(name, condition) for group, condition in allowed.items() for name in group]
 
 
 # --- who may do what --------------------------------------------------------------------------------------
@@ -159,5 +159,5 @@ def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
     return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
 
 
-__all__ = ["ADMINISTER", "PRINT_RECEIPT", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "and_", "can",
+__all__ = ["ADMINISTER", "PRINT_RECEIPT", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "can",
            "identity_fields", "role_of", "searchable_identity", "visible"]

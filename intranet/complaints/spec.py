@@ -127,6 +127,8 @@ class ActionSpec:
     # A valid example of the data, given the ids of a department and a category: used by the demo planner,
     # the test factories and the completeness test.
     example: Callable[[Example], dict] = lambda ex: {}
+    # What the complaint must be like for the example to apply (disclosure: a confidential complainant).
+    example_complaint: Mapping[str, Any] = field(default_factory=dict)
     # A condition on the complaint beyond its state (acknowledge: not anonymous, not yet acknowledged).
     only_when: Callable[[Complaint], bool] | None = None
     # Department heads may act only on their own department's complaints.

@@ -40,8 +40,9 @@ def _missed(value) -> str:
 def _value(kind, value, names: dict[tuple[str, str], str]) -> str:
     if kind == "missed":
         return _missed(value)
-    if isinstance(kind, Mapping):  # a stored code and what it says
-        return str(kind.get(value, value))
+    if isinstance(kind, Mapping):  # a stored code (or a list of them) and what it says
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(str(kind.get(v, v)) for v in values)
     if kind in ("department", "category"):
         return names.get((kind, value), value)
     if kind == "date" and isinstance(value, str):

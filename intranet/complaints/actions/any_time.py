@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField
+from wtforms import BooleanField, DateField
 from wtforms.validators import InputRequired
 
 from ...core.roles import Role
 from ...core.time import utcnow
 from ..forms import ActionForm, method_field, reason_field
+from ..identity import DISCLOSABLE, hidden_from_department
+from ..models import ContactMethod
 from ..spec import ESCALATED, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, STAFF_ROLES
@@ -88,6 +90,48 @@ escalate = ActionSpec(
     notices=(ESCALATED,),
     timeline={"reason": REASON, "missed": Shown(_l("Missed deadlines"), "missed")},
     example=lambda ex: {"reason": "Complainant contacted the press."},
+)
+
+
+# --- disclose identity (with the complainant's consent) --------------------------------------------------
+
+
+class DiscloseIdentityForm(ActionForm):
+    disclosed_name = BooleanField(_l("The complainant's name"))
+    disclosed_contact = BooleanField(_l("The complainant's phone number and email"))
+    disclosed_patient = BooleanField(_l("The patient's name and record number (the complainant is the patient)"))
+    reason = reason_field(_l("Why the department needs to know"))
+    consent_via = method_field(_l("How the complainant gave their consent"))
+    consented = BooleanField(_l("The complainant agreed to this disclosure"),
+                             validators=[InputRequired(message=_l("Confirm that the complainant agreed."))])
+
+
+def _disclose_identity(c, user, data: dict) -> dict:
+    hidden = hidden_from_department(c)
+    chosen = [column for column, group in DISCLOSABLE.items() if data.get(column) and set(group) & hidden]
+    if not chosen:
+        raise ActionInvalid({"disclosed_name": str(_l("Choose what the department may now see."))})
+    for column in chosen:
+        setattr(c, column, True)
+    return {"disclosed": chosen, "reason": data["reason"], "consent_via": data["consent_via"]}
+
+
+DISCLOSED = {"disclosed_name": _l("The complainant's name"),
+             "disclosed_contact": _l("The complainant's phone number and email"),
+             "disclosed_patient": _l("The patient's name and record number")}
+
+disclose_identity = ActionSpec(
+    "disclose_identity", _l("Disclose the complainant's identity to the department"), roles=frozenset({RECEPTION}),
+    sources=OPEN, target=None,
+    records="what of the complainant's identity the department may now see, why, and the complainant's consent",
+    # Only a confidential complainant, and only while something of them is still hidden.
+    only_when=lambda c: bool(hidden_from_department(c)),
+    form=DiscloseIdentityForm, apply=_disclose_identity,
+    timeline={"disclosed": Shown(_l("Disclosed to the department"), DISCLOSED), "reason": REASON,
+              "consent_via": Shown(_l("Consent given via"), ContactMethod)},
+    example=lambda ex: {"disclosed_name": True, "disclosed_contact": True, "reason": "The head must call them.",
+                        "consent_via": "phone", "consented": True},
+    example_complaint={"confidential": True},
 )
 
 
