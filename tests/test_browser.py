@@ -377,3 +377,75 @@ def test_the_message_of_an_action_far_down_the_page_is_where_the_eye_is(new_cont
     expect(notice).to_be_focused()
     expect(notice).to_be_in_viewport()
     watch.check()
+
+
+# --- day one at the complaints office ---------------------------------------------------------------------
+
+
+def test_a_confidential_patient_is_named_to_the_department_only_after_a_disclosure(new_context, watch, world):
+    complaint = factories.make_complaint(world, State.investigating, confidential=True,
+                                         complainant_relation="patient", complainant_name="赵保密",
+                                         patient_name="赵保密", patient_record_number="ZY88776655")
+    reference = complaint.reference
+    release()
+
+    head = new_context().new_page()
+    log_in(head, "head-card")
+    head.goto(f"/complaints/{reference}")
+    expect(fact(head, "Complainant")).to_have_text(re.compile("name and contact withheld"))
+    expect(head.locator("#complaint")).not_to_contain_text("赵保密")
+    expect(head.locator("#complaint")).not_to_contain_text("ZY88776655")
+
+    reception = new_context().new_page()
+    log_in(reception, "reception")
+    reception.goto(f"/complaints/{reference}")
+    form = open_action(reception, reference, "disclose_identity")
+    form.locator("#disclose_identity-disclosed_patient").check()
+    form.locator("#disclose_identity-reason").fill("科室需要调阅病历核实。")
+    form.locator("#disclose_identity-consent_via").select_option("phone")
+    form.locator("#disclose_identity-consented").check()
+    submit_in_place(reception, form, watch=watch)
+    expect(reception.locator("#complaint .timeline .event-disclose_identity")).to_have_count(1)
+
+    head.reload()
+    expect(fact(head, "Patient")).to_contain_text("ZY88776655")
+    expect(fact(head, "Complainant")).to_contain_text("name and contact withheld")  # not disclosed
+    watch.check()
+
+
+def test_what_the_complainant_was_told_stands_beside_the_signed_text(new_context, watch, world):
+    complaint = factories.make_complaint(world, State.signed_off)
+    reference = complaint.reference
+    release()
+
+    page = new_context().new_page()
+    log_in(page, "reception")
+    page.goto(f"/complaints/{reference}")
+    form = open_action(page, reference, "respond")
+    form.locator("#respond-method").select_option("phone")
+    form.locator("#respond-told_text").fill("电话中向投诉人道歉，并说明下周起门诊延误会广播通知。")
+    submit_in_place(page, form, watch=watch)
+    expect_state(page, State.responded)
+    expect(fact(page, "Signed-off response")).to_have_text("We are sorry. Delays are now announced.")
+    expect(fact(page, "What the complainant was told")).to_contain_text("Differs from what was signed off")
+    watch.check()
+
+
+def test_a_reopened_complaint_shows_its_new_response_date_in_an_unambiguous_form(new_context, watch, world):
+    complaint = factories.make_complaint(world, State.responded)
+    reference = complaint.reference
+    release()
+
+    page = new_context().new_page()  # English: dates day first with the month in words, 24-hour clock
+    log_in(page, "reception")
+    page.goto(f"/complaints/{reference}")
+    form = open_action(page, reference, "follow_up")
+    form.locator("#follow_up-method").select_option("phone")
+    form.locator("#follow_up-satisfied-1").check()  # not satisfied
+    form.locator("#follow_up-comment").fill("Nothing has changed.")
+    submit_in_place(page, form, watch=watch)
+    expect_state(page, State.investigating)
+    respond_by = fact(page, "Respond by")
+    expect(respond_by).to_have_text(re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}$"))  # a new date, not "done"
+    expect(page.locator("#complaint .facts")).not_to_contain_text(re.compile(r"\d/\d+/\d\d|[AP]M"))
+    watch.check()
