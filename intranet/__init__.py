@@ -4,6 +4,7 @@ import os
 
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -24,6 +25,9 @@ def select_locale() -> str:
         return wanted
     if session.get("lang") in supported:
         return session["lang"]
+    # Staff: their account's language, if it has one; otherwise (and for the public) the browser's.
+    if getattr(current_user, "is_authenticated", False) and current_user.language in supported:
+        return current_user.language
     # Match on the primary subtag, so zh-CN, zh-Hans-CN and zh all pick Chinese.
     for value, _quality in request.accept_languages:
         primary = value.split("-")[0].split("_")[0].lower()
@@ -108,7 +112,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 def _register_template_helpers(app: Flask) -> None:
     from flask import g
     from flask_babel import get_locale
-    from flask_login import current_user
     from sqlalchemy import select
 
     from .complaints import lifecycle, models

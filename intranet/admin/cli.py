@@ -21,7 +21,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--department", "department_ref", help="Department code or name (heads only).")
     @click.option("--name", "display_name", help="Name shown to colleagues (defaults to the username).")
     @click.option("--password", help="Prompted for (hidden) when absent.")
-    def create_user(username, role, department_ref, display_name, password):
+    @click.option("--language", type=click.Choice(["zh", "en"]),
+                  help="The language of their pages and notifications (default: the browser's, and the "
+                       "hospital's staff language for notifications).")
+    def create_user(username, role, department_ref, display_name, password, language):
         """Create a staff account."""
         department = None
         if role == Role.head:
@@ -40,7 +43,8 @@ def register_cli(app: Flask) -> None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         if len(password) < 8:
             raise click.UsageError("Use a password of at least 8 characters.")
-        user = User(username=username, display_name=display_name or username, role=role, department=department)
+        user = User(username=username, display_name=display_name or username, role=role, department=department,
+                    language=language)
         user.set_password(password)
         db.session.add(user)
         db.session.commit()

@@ -28,6 +28,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(enum_column(USER_ROLES, "user_role", length=16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # The language the staff pages open in and their notifications are written in ("zh" or "en"); None: the
+    # browser's for pages, the hospital's staff language (REDRESS_STAFF_LANGUAGE) for notifications.
+    language: Mapped[str | None] = mapped_column(String(8))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of the session cookie's user id: bumping it (logout, deactivation, new password) makes every

@@ -87,9 +87,10 @@ def _staff(role: str, department_id: int | None = None) -> list[Recipient]:
     query = select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
     if department_id is not None:
         query = query.where(User.department_id == department_id)
-    # Staff accounts carry no language or address: they hear in-app, in the hospital's language.
-    language = current_app.config["STAFF_LANGUAGE"]
-    return [Recipient(Medium.in_app, str(u.id), language, u.id) for u in db.session.scalars(query)]
+    # Staff hear in-app, each in their account's language (or the hospital's staff language).
+    languages, default = current_app.config["LANGUAGES"], current_app.config["STAFF_LANGUAGE"]
+    return [Recipient(Medium.in_app, str(u.id), u.language if u.language in languages else default, u.id)
+            for u in db.session.scalars(query)]
 
 
 def _complainant(about: About) -> list[Recipient]:
