@@ -73,10 +73,11 @@ def fetch(name: str, version: str, expected: str, files: dict[str, str], dest: P
     print(f"fetched {name}@{version} (integrity checked)")
 
 
+def wanted(runtime_only: bool) -> list[tuple]:
+    """`--runtime`: only what the app serves (make run); without it, the test tools too (make test)."""
+    return [asset for asset in ASSETS if not (runtime_only and len(asset) > 4 and asset[4] == TEST_VENDOR)]
+
+
 if __name__ == "__main__":
-    # `--runtime`: only what the app serves (make run); without it, the test tools too (make test).
-    runtime_only = "--runtime" in sys.argv[1:]
-    for asset in ASSETS:
-        if runtime_only and len(asset) > 4 and asset[4] == TEST_VENDOR:
-            continue
+    for asset in wanted("--runtime" in sys.argv[1:]):
         fetch(*asset)

@@ -449,3 +449,24 @@ def test_a_reopened_complaint_shows_its_new_response_date_in_an_unambiguous_form
     expect(respond_by).to_have_text(re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}$"))  # a new date, not "done"
     expect(page.locator("#complaint .facts")).not_to_contain_text(re.compile(r"\d/\d+/\d\d|[AP]M"))
     watch.check()
+
+
+def test_the_queue_reads_at_a_glance_in_chinese(new_context, watch, world):
+    """Headers on one line, summaries of two lines at most, buttons unbroken (1280 px, Chinese)."""
+    for _ in range(2):
+        factories.make_complaint(world, State.assigned, what_happened="候诊时间太长，" * 40)
+    release()
+
+    page = new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, "head-card")
+    lines = """(el) => { const r = document.createRange(); r.selectNodeContents(el);
+                         return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"""
+    for th in page.locator("table.queue th:not(:has(.visually-hidden))").all():
+        assert th.evaluate(lines) <= 1, th.inner_text()
+    for summary in page.locator("table.queue .summary-text").all():
+        box = summary.bounding_box()
+        line = float(summary.evaluate("(el) => parseFloat(getComputedStyle(el).lineHeight)"))
+        assert box["height"] <= 2 * line + 1
+    for button in page.locator("table.queue button").all():
+        assert button.evaluate(lines) == 1, button.inner_text()
+    watch.check()

@@ -224,6 +224,8 @@ def test_poster_has_a_qr_code_to_the_form(world, app_ctx):
     login(staff, world.reception)
     html = staff.get("/poster").get_data(as_text=True)
     assert 'src="data:image/svg+xml' in html and "/complain" in html
+    # Both languages: patients of either read it on the ward's wall.
+    assert "对诊疗服务不满意？请告诉我们。" in html and "Not happy with your care? Tell us." in html
     assert new_client(app_ctx).get("/poster").status_code == 302  # staff print it; login first
 
 
