@@ -1,6 +1,8 @@
 """Configuration from the environment (SPEC §9: DATABASE_URL, SECRET_KEY, REDRESS_TIMEZONE, MAIL_*)."""
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 
@@ -58,6 +60,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing"
+    TRACKING_KEY = "testing-tracking-key"
 
 
 class ProductionConfig(Config):
@@ -65,6 +68,28 @@ class ProductionConfig(Config):
 
 
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def tracking_key(instance_path: str) -> str:
+    """The key tracking codes are hashed with: REDRESS_TRACKING_KEY, or one generated once into instance/
+    (kept out of git). Losing it makes every tracking code a complainant holds stop working: back it up
+    with the database, and give every server the same one."""
+    if os.environ.get("REDRESS_TRACKING_KEY"):
+        return os.environ["REDRESS_TRACKING_KEY"]
+    path = Path(instance_path) / "tracking.key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(100):  # another worker starting at the same moment may be writing it
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty: remove it, or set REDRESS_TRACKING_KEY") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
 
 
 def database_url(instance_path: str) -> str:
