@@ -135,9 +135,11 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     forms = {a: form_for(a, complaint) for a in actions}
     if failed:
         forms[failed[0]] = failed[1]
-    return dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
-                suggested=_suggested(complaint, actions), c=complaint, visible=True,
-                quick=_quick_actions([complaint]), **extra)
+    context = dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
+                   suggested=_suggested(complaint, actions), **extra)
+    # The queue's row block, for an action done from a row, names the complaint `c` and its buttons `quick`.
+    context.update(c=complaint, quick=_quick_actions([complaint]))
+    return context
 
 
 @bp.get("/complaints/<reference>")
