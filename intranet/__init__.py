@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, abort, has_request_context, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import config as config_module
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .core.forms import BoundedIntConverter
 from .core.pages import render_page
 from .core.time import show_date, show_datetime
 
@@ -43,18 +44,24 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    app.url_map.converters["int"] = BoundedIntConverter
     # Production is what runs on PostgreSQL unless told otherwise; the embedded SQLite default is for
     # trying it out and development.
     config_name = config_name or os.environ.get("REDRESS_ENV") or (
         "production" if os.environ.get("DATABASE_URL") else "development"
     )
     app.config.from_object(config_module.CONFIGS[config_name])
+    app.config["ENV_NAME"] = config_name
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_url(app.instance_path)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(os.path.dirname(app.root_path), "translations")
     app.config.update(overrides)
     if not app.config.get("TRACKING_KEY"):
-        app.config["TRACKING_KEY"] = config_module.tracking_key(app.instance_path)
+        app.config["TRACKING_KEY"] = config_module.instance_key(app.instance_path, "tracking.key",
+                                                                "REDRESS_TRACKING_KEY")
+    if not app.config.get("SECRET_KEY") and config_name == "development":
+        # Trying it out: a key of this installation's own, made once (never one written in the source).
+        app.config["SECRET_KEY"] = config_module.instance_key(app.instance_path, "secret.key", "SECRET_KEY")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment to run in production.")
@@ -108,6 +115,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_demo_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    _refuse_nul_bytes(app)
     return app
 
 
@@ -201,6 +209,16 @@ def _register_template_helpers(app: Flask) -> None:
         message = _("Something went wrong on our side, and nothing was saved. Try again in a few minutes, or "
                     "call the complaints office.")
         return render_template("error.html", code=500, message=message), 500
+
+
+def _refuse_nul_bytes(app: Flask) -> None:
+    """A NUL byte is text no person types, and PostgreSQL refuses it with an error: a clear 400 instead."""
+
+    @app.before_request
+    def refuse():
+        values = [request.path, *request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -16,6 +16,11 @@ class Config:
     LANGUAGES = ("zh", "en")
     WTF_CSRF_TIME_LIMIT = None  # a duty officer leaves a form open for a whole shift
     SESSION_COOKIE_HTTPONLY = True
+    SESSION_IDLE_MINUTES = int(os.environ.get("REDRESS_SESSION_IDLE_MINUTES", "30"))
+    SESSION_MAX_HOURS = int(os.environ.get("REDRESS_SESSION_MAX_HOURS", "12"))
+    # Logins: per address, and per account whatever the address (with Redis, across workers).
+    RATELIMIT_LOGIN = os.environ.get("REDRESS_RATELIMIT_LOGIN", "10 per minute;100 per hour")
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("REDRESS_RATELIMIT_LOGIN_ACCOUNT", "5 per minute;30 per hour")
     SESSION_COOKIE_SAMESITE = "Lax"
     COMPLAINTS_OFFICE_PHONE = os.environ.get("REDRESS_OFFICE_PHONE", "0571-8888 1234")
     COMPLAINTS_OFFICE_HOURS = os.environ.get("REDRESS_OFFICE_HOURS", "08:00–17:30")
@@ -51,8 +56,8 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    # A fixed development key keeps demo sessions alive across restarts; never used in production.
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # SECRET_KEY unset: one is generated once into instance/secret.key (create_app), so that demo sessions
+    # survive restarts and no key is ever written in the source.
     # No mail server named: the relay writes emails to its log (senders.LogEmailSender).
     MAIL_LOG_ONLY = "MAIL_SERVER" not in os.environ
 
@@ -70,13 +75,13 @@ class ProductionConfig(Config):
 CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
-def tracking_key(instance_path: str) -> str:
-    """The key tracking codes are hashed with: REDRESS_TRACKING_KEY, or one generated once into instance/
-    (kept out of git). Losing it makes every tracking code a complainant holds stop working: back it up
-    with the database, and give every server the same one."""
-    if os.environ.get("REDRESS_TRACKING_KEY"):
-        return os.environ["REDRESS_TRACKING_KEY"]
-    path = Path(instance_path) / "tracking.key"
+def instance_key(instance_path: str, name: str, variable: str) -> str:
+    """A key from the environment variable, or one generated once into instance/`name` (kept out of git,
+    readable by its owner only). The tracking key: losing it makes every tracking code a complainant holds
+    stop working, so back it up with the database and give every server the same one."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    path = Path(instance_path) / name
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -85,7 +90,7 @@ def tracking_key(instance_path: str) -> str:
             if key:
                 return key
             time.sleep(0.01)
-        raise RuntimeError(f"{path} is empty: remove it, or set REDRESS_TRACKING_KEY") from None
+        raise RuntimeError(f"{path} is empty: remove it, or set {variable}") from None
     key = secrets.token_hex(32)
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")

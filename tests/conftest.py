@@ -3,6 +3,7 @@ emptied after every test; factory fixtures for departments, staff and complaints
 
 import os
 import re
+import time
 
 import pytest
 from flask import g, has_app_context
@@ -130,3 +131,4 @@ def login(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session["since"] = session["seen"] = time.time()  # as the login page does

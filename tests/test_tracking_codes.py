@@ -43,8 +43,9 @@ def test_a_code_issued_before_keyed_hashes_still_works(world):
 
 def test_the_key_is_generated_once_into_the_instance_folder_unless_given(tmp_path, monkeypatch):
     monkeypatch.delenv("REDRESS_TRACKING_KEY", raising=False)
-    key = config.tracking_key(str(tmp_path))
-    assert len(key) == 64 and config.tracking_key(str(tmp_path)) == key  # kept, not made again
+    key = config.instance_key(str(tmp_path), "tracking.key", "REDRESS_TRACKING_KEY")
+    assert len(key) == 64
+    assert config.instance_key(str(tmp_path), "tracking.key", "REDRESS_TRACKING_KEY") == key  # kept
     assert stat.S_IMODE(os.stat(tmp_path / "tracking.key").st_mode) == 0o600
     monkeypatch.setenv("REDRESS_TRACKING_KEY", "from the environment")
-    assert config.tracking_key(str(tmp_path)) == "from the environment"
+    assert config.instance_key(str(tmp_path), "tracking.key", "REDRESS_TRACKING_KEY") == "from the environment"

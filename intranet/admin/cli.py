@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 
 from ..core.departments import Department
 from ..core.extensions import db
+from ..core.passwords import password_problem
 from ..core.roles import USER_ROLES, Role
 from ..core.users import User
 
@@ -41,11 +42,23 @@ def register_cli(app: Flask) -> None:
             raise click.UsageError(f"User {username!r} exists already.")
         if password is None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        if len(password) < 8:
-            raise click.UsageError("Use a password of at least 8 characters.")
+        problem = password_problem(password, username)
+        if problem:
+            raise click.UsageError(str(problem))
         user = User(username=username, display_name=display_name or username, role=role, department=department,
                     language=language)
         user.set_password(password)
         db.session.add(user)
         db.session.commit()
         click.echo(f"Created {role} {username}" + (f" ({department.code})" if department else ""))
+
+    @users.command("unlock")
+    @click.argument("username")
+    def unlock_user(username):
+        """Let a user locked out by wrong passwords log in again."""
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.UsageError(f"No user {username!r}.")
+        user.unlock()
+        db.session.commit()
+        click.echo(f"Unlocked {username}")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..complaints.permissions import ADMINISTER, can
 from ..core.extensions import db
-from ..core.forms import PostForm
+from ..core.forms import PostForm, bounded_int
 from ..core.time import today
 from ..deadlines import calendar, policy
 from ..deadlines.models import Clock, HospitalDay
@@ -107,7 +107,7 @@ def outbox():
 def retry_outbox():
     if not PostForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    ids = [i for i in (bounded_int(v) for v in request.form.getlist("id")) if i is not None]
     count = relay.retry_failed(ids or None)
     flash(_("%(count)s message(s) will be tried again.", count=count), "success")
     return redirect(url_for(".outbox"))

@@ -1,36 +1,100 @@
-"""Log in and out. Sessions die on logout everywhere: the cookie carries the user's session version."""
+"""Log in and out. Sessions die on logout everywhere (the cookie carries the user's session version), after
+a time without activity, and after a working day whatever happens."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from ..core.extensions import db
+from ..core.extensions import db, limiter
 from ..core.forms import PostForm, safe_next
 from ..core.time import utcnow
-from ..core.users import User
+from ..core.users import User, check_unknown_password
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
 
+def _address_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _account_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
+
+
+def _account() -> str:
+    # Per username tried, whatever the address: many addresses guessing one account are slowed too.
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _fresh_session() -> None:
+    """A new session at login: nothing of the visitor's carried over (CSRF token, tracking) but the language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("complaints.queue"))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
-        # One message for an unknown user and a wrong password.
-        if user is None or not user.active or not user.check_password(form.password.data):
-            form.password.errors = [_("The username or password is not right.")]
+        if user is None:
+            check_unknown_password(form.password.data)  # the same work as for a real user
+            ok = False
+        else:
+            ok = user.check_password(form.password.data) and user.active and not user.locked
+            if not ok and user.active and not user.locked:
+                user.record_failed_login()
+                db.session.commit()
+        if not ok:
+            # One message for an unknown user, a wrong password and a locked account: none of them tells
+            # whether the username exists.
+            form.password.errors = [_("The username or password is not right. After many wrong passwords "
+                                      "an account is locked; an administrator can unlock it.")]
             return render_template("auth/login.html", form=form), 422
         user.last_login_at = utcnow()
+        user.failed_logins = 0
         db.session.commit()
+        next_page = safe_next(request.args.get("next"))
+        _fresh_session()
         login_user(user)
-        return redirect(safe_next(request.args.get("next")) or url_for("complaints.queue"))
+        session["since"] = session["seen"] = time.time()
+        return redirect(next_page or url_for("complaints.queue"))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
+
+
+# Requests that keep nothing alive: the bell and the queue badges poll on their own.
+def _passive() -> bool:
+    return request.endpoint == "notifications.bell" or request.headers.get("HX-Target") == "queue-counts"
+
+
+@bp.before_app_request
+def end_stale_sessions():
+    """Idle for longer than SESSION_IDLE_MINUTES, or logged in longer than SESSION_MAX_HOURS: logged out.
+    Wall-clock time, not the app's clock (which the demo and tests may move)."""
+    if "_user_id" not in session or request.endpoint == "static":
+        return None
+    now, config = time.time(), current_app.config
+    since, seen = session.get("since"), session.get("seen")
+    if (since is None or seen is None or now - seen > config["SESSION_IDLE_MINUTES"] * 60
+            or now - since > config["SESSION_MAX_HOURS"] * 3600):
+        logout_user()
+        _fresh_session()
+        flash(_("Your session has ended. Log in again."), "success")
+        return None  # the page decides: staff pages send the visitor to the login page
+    if not _passive():
+        session["seen"] = now
+    return None
 
 
 @bp.post("/logout")
@@ -40,5 +104,9 @@ def logout():
         current_user.end_all_sessions()
         db.session.commit()
         logout_user()
+        _fresh_session()
         flash(_("You are logged out."), "success")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # The browser forgets what it kept of the staff pages (it still shows the login page's message).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from ..core.departments import Category, Department
 from ..core.extensions import db
-from ..core.forms import PostForm, VersionField, optional_choice, strip
+from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 
@@ -27,10 +27,7 @@ category_choices = optional_choice(lambda: _active(Category))
 
 
 def int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return bounded_int(value)
 
 
 class Required(DataRequired):

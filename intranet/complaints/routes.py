@@ -27,6 +27,7 @@ bp = Blueprint("complaints", __name__)
 CHANGED = "complaint-changed"
 # The pages an action is done from: the complaint card, and the buttons in the queue's rows.
 QUEUE = "complaints/queue.html"
+MAX_PAGE = 100_000  # beyond the last page of any queue; a larger number would overflow the database's OFFSET
 ACTED_FROM = ["complaints/detail.html", QUEUE]
 
 
@@ -72,7 +73,9 @@ def queue():
     if block_for(QUEUE, htmx.target if htmx else None) == "queue_counts":
         return render_page(QUEUE, **context)  # the badges refreshing themselves: no rows to fetch
     page_size = current_app.config["QUEUE_PAGE_SIZE"]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
     rows = queues.complaints_in(current_user, current, limit=page_size + 1, offset=(page - 1) * page_size)
     complaints = rows[:page_size]
     context.update(complaints=complaints, quick=_quick_actions(complaints), page=page,

@@ -4,8 +4,30 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 from wtforms import HiddenField, SelectChoice
 from wtforms.validators import ValidationError
+
+# The largest id or number a request may carry: a 4-byte integer, what the databases' INTEGER columns hold
+# (PostgreSQL refuses a larger one with an error, which must not become a 500).
+MAX_INT = 2**31 - 1
+
+
+def bounded_int(value) -> int | None:
+    """An integer from a request, or None if it is not one or does not fit the database."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -MAX_INT <= number <= MAX_INT else None
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:…> in URLs, up to MAX_INT: a larger id is a 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 class PostForm(FlaskForm):
@@ -31,10 +53,7 @@ class VersionField(HiddenField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        try:
-            self.data = int(self.data)
-        except (TypeError, ValueError):
-            self.data = None
+        self.data = bounded_int(self.data)
 
     def pre_validate(self, form):
         if self.data is None:

@@ -1,5 +1,7 @@
 """Staff accounts. The public never logs in: they hold a reference and a tracking code."""
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
@@ -14,6 +16,19 @@ from .time import UTCDateTime, utcnow
 
 # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
+# Wrong passwords in a row that lock an account (until `flask --app wsgi users unlock`).
+LOCK_AFTER = 10
+_dummy_hash: str | None = None
+
+
+def check_unknown_password(password: str) -> None:
+    """The same work as checking a real user's password, for a username that does not exist: the answer
+    must not come faster for unknown usernames."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not anyone's password")
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_dummy_hash, password)
 
 
 class User(UserMixin, db.Model):
@@ -38,6 +53,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     last_login_at = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at = mapped_column(UTCDateTime)
 
     department: Mapped[Department | None] = relationship()
 
@@ -52,6 +69,19 @@ class User(UserMixin, db.Model):
         if _hasher.check_needs_rehash(self.password_hash):
             self.set_password(password)
         return True
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
+
+    def record_failed_login(self) -> None:
+        self.failed_logins = (self.failed_logins or 0) + 1
+        if self.failed_logins >= LOCK_AFTER and self.locked_at is None:
+            self.locked_at = utcnow()
+
+    def unlock(self) -> None:
+        self.failed_logins = 0
+        self.locked_at = None
 
     def end_all_sessions(self) -> None:
         self.session_version += 1
