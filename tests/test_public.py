@@ -37,6 +37,15 @@ def jpeg_with_gps(size=(64, 48)) -> bytes:
     return out.getvalue()
 
 
+def _blank_png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+BLANK_36MP = _blank_png(6000, 6000)
+
+
 def png() -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", (10, 10), (0, 0, 255, 128)).save(out, "PNG")
@@ -278,7 +287,9 @@ def test_evidence_is_cleaned_stored_privately_and_downloadable_by_staff_who_see_
     ([("big.pdf", b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024))], "must be smaller than 5MB"),
     ([(f"p{i}.pdf", PDF) for i in range(6)], "Select up to 5 files."),
     ([("empty.jpg", b"")], "The selected file is empty."),
-], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty"])
+    # Two blank 36-megapixel pictures: a few KB each, 72 MP to decode; refused before decoding.
+    ([(f"blank{i}.png", BLANK_36MP) for i in range(2)], "These pictures are too large together"),
+], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty", "pixel-budget"])
 def test_evidence_refused_stores_nothing_and_keeps_what_was_typed(world, client, files, message):
     before = set(os.listdir(folder()))
     response = upload(client, files, complainant_name="王女士")

@@ -31,6 +31,9 @@ from .permissions import VIEW, can
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a phone photo is ~12-50 MP; beyond this decoding is a memory attack
+# All the pictures of one submission together: five phone photos of 12 MP. A few tiny files of huge,
+# blank pictures would otherwise cost seconds and hundreds of MB to decode in one request.
+MAX_PIXELS_PER_REQUEST = 60_000_000
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/jpeg", ".jpg"),
                  "GIF": ("image/png", ".png")}
 PDF = ("application/pdf", ".pdf")
@@ -67,6 +70,15 @@ def _safe_name(name: str) -> str:
     # Only for showing staff what the complainant called it; the stored name is random.
     name = os.path.basename((name or "").replace("\\", "/")).strip()
     return "".join(ch for ch in name if ch.isprintable())[:255] or "file"
+
+
+def pixels(raw: bytes) -> int:
+    """How many pixels a picture would decode to, read from its header alone (0 for anything else)."""
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            return image.width * image.height
+    except Exception:  # noqa: BLE001 - not a picture (a PDF, or broken): clean() says what is wrong
+        return 0
 
 
 def clean(name: str, raw: bytes) -> CleanFile:

@@ -54,9 +54,12 @@ class PublicComplaintForm(ComplaintDetailsForm):
         files = [f for f in (field.data or []) if getattr(f, "filename", None)]
         if len(files) > evidence.MAX_FILES:
             raise WTFValidationError(_l("Select up to 5 files."))
+        raws = [(upload, upload.stream.read(evidence.MAX_FILE_BYTES + 1)) for upload in files]
+        # Before anything is decoded: the pictures' sizes from their headers.
+        if sum(evidence.pixels(raw) for _upload, raw in raws) > evidence.MAX_PIXELS_PER_REQUEST:
+            raise WTFValidationError(_l("These pictures are too large together: send fewer, or smaller ones."))
         cleaned = []
-        for upload in files:
-            raw = upload.stream.read(evidence.MAX_FILE_BYTES + 1)
+        for upload, raw in raws:
             try:
                 cleaned.append(evidence.clean(upload.filename, raw))
             except evidence.EvidenceRejected as rejected:
