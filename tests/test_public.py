@@ -391,3 +391,16 @@ def test_event_of_a_submission_counts_evidence(world, client):
     event = db.session.scalar(select(ComplaintEvent))
     assert event.data["evidence_files"] == 1
     assert count(Complaint) == 1
+
+
+def test_forgetting_the_device_forgets_the_confirmation_and_its_code_too(world, client):
+    """A shared ward computer: after "forget this device", /complain/done shows nothing of the last one."""
+    page = client.get("/complain")
+    response = client.post("/complain", data={"csrf_token": token_of(page), "what_happened": "病房太吵。",
+                                              "complainant_phone": "13800138000"})
+    assert response.status_code == 302
+    done = client.get("/complain/done").get_data(as_text=True)
+    [code] = re.findall(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", done)[:1]
+    client.post("/track/leave", data={"csrf_token": token_of(client.get("/track"))})
+    after = client.get("/complain/done")
+    assert after.status_code == 302 and code not in after.get_data(as_text=True)

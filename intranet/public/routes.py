@@ -189,7 +189,9 @@ def answer():
 
 @bp.post("/track/leave")
 def leave():
-    """Forget the complaint on this device (a shared phone or a ward's computer)."""
+    """Forget the complaint on this device (a shared phone or a ward's computer): the tracking, and the
+    confirmation page with its code."""
     if PostForm().validate_on_submit():
         session.pop("tracking", None)
+        session.pop("submitted", None)
     return redirect(url_for(".track"))
