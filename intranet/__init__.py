@@ -6,7 +6,7 @@ from flask import Flask, abort, has_request_context, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import config as config_module
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -198,10 +198,16 @@ def _register_template_helpers(app: Flask) -> None:
         messages = {
             405: _("This address does not accept that kind of request. Go back and use the page's own "
                    "links and buttons."),
+            503: _("This cannot be printed until the administrator sets the site's public address "
+                   "(REDRESS_PUBLIC_URL).") if error.description == "REDRESS_PUBLIC_URL" else _(
+                "The service is not available just now. Try again in a few minutes, or call the complaints "
+                "office."),
             400: _("The request could not be understood. Go back, reload the page and try again."),
         }
         code = error.code or 500
         message = messages.get(code, _("Something went wrong (error %(code)s). Go back and try again.", code=code))
+        if isinstance(error, SecurityError):  # a Host that is not this site's: no page of ours to build for it
+            return message, code, {"Content-Type": "text/plain; charset=utf-8"}
         return render_template("error.html", code=code, message=message), code
 
     @app.errorhandler(500)

@@ -38,6 +38,8 @@ class Config:
     STAFF_LANGUAGE = os.environ.get("REDRESS_STAFF_LANGUAGE", "zh")
     # Where the public pages are reached from outside, for the tracking link in emails ("" leaves it out).
     PUBLIC_BASE_URL = os.environ.get("REDRESS_PUBLIC_URL", "")
+    # The host names this site answers to (Flask refuses others with a 400); comma-separated.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("REDRESS_TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")  # STARTTLS

@@ -404,3 +404,32 @@ def test_forgetting_the_device_forgets_the_confirmation_and_its_code_too(world, 
     client.post("/track/leave", data={"csrf_token": token_of(client.get("/track"))})
     after = client.get("/complain/done")
     assert after.status_code == 302 and code not in after.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("settings", "host", "printed"), [
+    ({"PUBLIC_BASE_URL": "https://complaints.example-hospital.cn"}, "evil.example",
+     "https://complaints.example-hospital.cn/complain"),
+    ({"ENV_NAME": "production", "TRUSTED_HOSTS": ["intranet.example-hospital.cn"]}, "intranet.example-hospital.cn",
+     "http://intranet.example-hospital.cn/complain"),
+    ({"ENV_NAME": "production"}, "evil.example", 503),  # neither: nothing from a Host header is printed
+])
+def test_what_is_printed_never_comes_from_an_untrusted_host_header(app_ctx, monkeypatch, settings, host, printed):
+    from werkzeug.exceptions import HTTPException
+
+    from intranet.complaints.receipts import public_url
+
+    for name, value in settings.items():
+        monkeypatch.setitem(app_ctx.config, name, value)
+    with app_ctx.test_request_context("/poster", headers={"Host": host}):
+        if isinstance(printed, int):
+            with pytest.raises(HTTPException) as refused:
+                public_url("public.complain")
+            assert refused.value.code == printed
+        else:
+            assert public_url("public.complain") == printed
+
+
+def test_a_request_for_an_untrusted_host_is_refused(app_ctx, client, monkeypatch):
+    monkeypatch.setitem(app_ctx.config, "TRUSTED_HOSTS", ["intranet.example-hospital.cn"])
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "intranet.example-hospital.cn"}).status_code == 200

@@ -21,10 +21,15 @@ bp = Blueprint("receipts", __name__)
 
 
 def public_url(endpoint: str, **values) -> str:
-    """An address a phone outside the hospital network can open (REDRESS_PUBLIC_URL), else this host's."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    """An address a phone outside the hospital network can open: REDRESS_PUBLIC_URL; else this request's
+    host, but only when it is one of TRUSTED_HOSTS or outside production — a Host header is whatever the
+    client sent, and what is printed on a receipt must not be."""
+    config = current_app.config
+    base = config.get("PUBLIC_BASE_URL")
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
+    if config.get("ENV_NAME") == "production" and not config.get("TRUSTED_HOSTS"):
+        abort(503, description="REDRESS_PUBLIC_URL")
     return url_for(endpoint, _external=True, **values)
 
 
