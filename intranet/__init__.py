@@ -1,11 +1,14 @@
 """Redress: complaint handling for hospitals."""
 
 import os
+from contextlib import suppress
 
-from flask import Flask, abort, has_request_context, render_template, request, session
+from flask import Flask, abort, g, has_request_context, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import config as config_module
@@ -26,9 +29,11 @@ def select_locale() -> str:
         return wanted
     if session.get("lang") in supported:
         return session["lang"]
-    # Staff: their account's language, if it has one; otherwise (and for the public) the browser's.
-    if getattr(current_user, "is_authenticated", False) and current_user.language in supported:
-        return current_user.language
+    # Staff: their account's language, if it has one; otherwise (and for the public) the browser's. Only a
+    # user already loaded counts: choosing a language must not need the database (its error page does not).
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False) and user.language in supported:
+        return user.language
     # Match on the primary subtag, so zh-CN, zh-Hans-CN and zh all pick Chinese.
     for value, _quality in request.accept_languages:
         primary = value.split("-")[0].split("_")[0].lower()
@@ -209,6 +214,20 @@ def _register_template_helpers(app: Flask) -> None:
         if isinstance(error, SecurityError):  # a Host that is not this site's: no page of ours to build for it
             return message, code, {"Content-Type": "text/plain; charset=utf-8"}
         return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error):
+        """The database went away (restarted, unreachable): the hospital's 503 page, the real cause in the
+        log, and the next request tries again (the pool re-checks its connections)."""
+        if not error.connection_invalidated and not isinstance(error, OperationalError | InterfaceError):
+            raise error  # a query the database refused: a bug, not an outage
+        app.logger.error("database unavailable: %s", error.orig, exc_info=error)
+        with suppress(Exception):
+            db.session.rollback()
+        language = session.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
+        with force_locale(language):
+            body = render_template("unavailable.html", language=language)
+        return body, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
     @app.errorhandler(500)
     def server_error(error):
