@@ -433,3 +433,33 @@ def test_a_request_for_an_untrusted_host_is_refused(app_ctx, client, monkeypatch
     monkeypatch.setitem(app_ctx.config, "TRUSTED_HOSTS", ["intranet.example-hospital.cn"])
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/", headers={"Host": "intranet.example-hospital.cn"}).status_code == 200
+
+
+def test_a_failing_evidence_folder_keeps_what_was_typed_and_stores_nothing(world, client, app_ctx, tmp_path,
+                                                                           monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    monkeypatch.setitem(app_ctx.config, "EVIDENCE_FOLDER", str(blocked))
+    response = upload(client, [("scan.pdf", PDF)], complainant_name="王女士")
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert "We could not store your files just now" in html
+    assert form_state(html).values["complainant_name"] == "王女士"
+    assert "照片为证。" in html
+    assert complaints() == [] and count(Evidence) == 0
+
+
+def test_a_disk_that_fills_halfway_leaves_no_orphaned_file(world, client, app_ctx, monkeypatch):
+    before = set(os.listdir(folder()))
+    calls = []
+
+    def fsync_fails_the_second_time(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync_fails_the_second_time)
+    response = upload(client, [("one.pdf", PDF), ("two.pdf", PDF)])
+    assert response.status_code == 503 and len(calls) == 2
+    assert set(os.listdir(folder())) == before  # the first file, written, is gone again
+    assert complaints() == [] and count(Evidence) == 0

@@ -119,22 +119,35 @@ def folder() -> str:
     return path
 
 
+class EvidenceNotStored(Exception):
+    """The evidence folder refused a file (full, read-only, gone): nothing of the submission is kept."""
+
+
 def store(files: list[CleanFile]) -> list[dict]:
-    """Write the files under random names; returns the rows' data for operations.create()."""
+    """Write the files under random names; returns the rows' data for operations.create(). All or none:
+    if one cannot be written, those already written are removed (no orphaned file is left behind)."""
     rows = []
-    for item in files:
-        stored_name = secrets.token_hex(16) + item.extension
-        with open(os.path.join(folder(), stored_name), "xb") as handle:
-            handle.write(item.data)
-        rows.append({"stored_name": stored_name, "original_name": item.original_name,
-                     "content_type": item.content_type, "size": len(item.data)})
+    try:
+        for item in files:
+            stored_name = secrets.token_hex(16) + item.extension
+            path = os.path.join(folder(), stored_name)
+            rows.append({"stored_name": stored_name, "original_name": item.original_name,
+                         "content_type": item.content_type, "size": len(item.data)})
+            with open(path, "xb") as handle:
+                handle.write(item.data)
+                handle.flush()
+                os.fsync(handle.fileno())  # a full disk says so now, not after the complaint is saved
+    except OSError as error:
+        current_app.logger.error("evidence folder refused a file: %s", error)
+        discard(rows)
+        raise EvidenceNotStored(str(error)) from error
     return rows
 
 
 def discard(rows: list[dict]) -> None:
     """Remove stored files whose complaint was never saved."""
     for row in rows:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.remove(os.path.join(folder(), row["stored_name"]))
 
 

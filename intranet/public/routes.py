@@ -51,7 +51,15 @@ def complain():
     if form.validate_on_submit():
         data = form.complaint_data()
         data.update(channel=Channel.online.value, language=str(get_locale() or "zh"))
-        stored = evidence.store(getattr(form, "cleaned_evidence", []))
+        try:
+            stored = evidence.store(getattr(form, "cleaned_evidence", []))
+        except evidence.EvidenceNotStored:
+            # Nothing was saved; everything typed comes back (files must be chosen again: browsers never
+            # refill a file field).
+            form.evidence.errors = list(form.evidence.errors) + [_(
+                "We could not store your files just now, so nothing was sent. Send the complaint without the "
+                "files (you can bring them to the complaints office), or try again later.")]
+            return render_template("public/complain.html", form=form), 503
         try:
             result = operations.create(None, {**data, "evidence": stored})
             db.session.commit()
