@@ -463,3 +463,22 @@ def test_a_disk_that_fills_halfway_leaves_no_orphaned_file(world, client, app_ct
     assert response.status_code == 503 and len(calls) == 2
     assert set(os.listdir(folder())) == before  # the first file, written, is gone again
     assert complaints() == [] and count(Evidence) == 0
+
+
+def test_the_tracking_code_is_never_readable_in_the_cookie(world, client, app_ctx):
+    import base64
+    import zlib
+
+    page = client.get("/complain")
+    client.post("/complain", data={"csrf_token": token_of(page), "what_happened": "病房太吵。",
+                                   "complainant_phone": "13800138000"})
+    done = client.get("/complain/done").get_data(as_text=True)
+    code = re.search(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", done).group(0)
+    cookie = client.get_cookie(app_ctx.config["SESSION_COOKIE_NAME"]).value
+    # What anyone holding the device can read of it, without the key: the payload before the signature.
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    if cookie.startswith("."):
+        raw = zlib.decompress(raw)
+    assert code not in raw.decode("utf-8", "replace")
+    assert code in client.get("/complain/done").get_data(as_text=True)  # still shown to its holder

@@ -13,11 +13,13 @@ from wtforms import BooleanField
 
 from ..core.extensions import db
 from ..core.forms import PostForm
+from ..core.sealing import seal, unseal
 from . import operations
 from .models import Complaint
 from .permissions import VIEW, can
 
 bp = Blueprint("receipts", __name__)
+RECEIPT = "printed receipt"
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -79,7 +81,7 @@ def receipt(reference: str):
         flash(invalid.errors["replace_code"], "error")
         return redirect(url_for("complaints.detail", reference=reference, _anchor="receipt-heading"))
     # Shown once, on the next page; only its hash is stored.
-    session["receipt"] = {"reference": complaint.reference, "code": result.tracking_code}
+    session["receipt"] = {"reference": complaint.reference, "code": seal(result.tracking_code, RECEIPT)}
     return redirect(url_for(".show_receipt", reference=complaint.reference))
 
 
@@ -87,12 +89,12 @@ def receipt(reference: str):
 @login_required
 def show_receipt(reference: str):
     complaint = _complaint(reference)
-    held = session.get("receipt")
-    if not held or held.get("reference") != complaint.reference:
+    held = session.pop("receipt", None)  # a reload shows no code: the printed one is the only copy
+    code = unseal(held.get("code"), RECEIPT, max_age=600) if held and held.get("reference") == reference else None
+    if code is None:
         return render_template("complaints/receipt.html", complaint=complaint, sheets=None)
-    session.pop("receipt")  # a reload shows no code: the printed one is the only copy
     track_url = public_url("public.track", reference=complaint.reference)
-    sheets = _sheets("complaints/_receipt_sheet.html", complaint=complaint, code=held["code"],
+    sheets = _sheets("complaints/_receipt_sheet.html", complaint=complaint, code=code,
                      track_url=track_url, qr=qr_data_uri(track_url))
     return render_template("complaints/receipt.html", complaint=complaint, sheets=sheets)
 

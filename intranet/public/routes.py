@@ -14,9 +14,13 @@ from ..complaints.models import Channel, Complaint, ContactMethod
 from ..complaints.permissions import can
 from ..core.extensions import db, limiter
 from ..core.forms import PostForm
+from ..core.sealing import seal, unseal
 from .forms import PublicComplaintForm, SatisfactionForm, TrackForm
 
 bp = Blueprint("public", __name__)
+
+CONFIRMATION = "confirmation page"
+CONFIRMATION_HOURS = 2  # the confirmation page (with the code) can be reopened for this long
 
 
 def _submit_limit() -> str:
@@ -67,8 +71,9 @@ def complain():
             db.session.rollback()
             evidence.discard(stored)
             raise
-        # Shown once on the next page; the code itself is stored only as a hash.
-        session["submitted"] = {"reference": result.complaint.reference, "code": result.tracking_code}
+        # Shown on the next page; the code itself is stored only as a hash, and rides there sealed.
+        session["submitted"] = {"reference": result.complaint.reference,
+                                "code": seal(result.tracking_code, CONFIRMATION)}
         _remember(result.complaint)
         return redirect(url_for(".confirmation"))
     status = 422 if form.is_submitted() else 200
@@ -80,8 +85,12 @@ def confirmation():
     submitted = session.get("submitted")
     if not submitted:
         return redirect(url_for(".complain"))
+    code = unseal(submitted.get("code"), CONFIRMATION, max_age=CONFIRMATION_HOURS * 3600)
+    if code is None:  # too old (a shared device, a day later), or tampered with
+        session.pop("submitted", None)
+        return redirect(url_for(".complain"))
     complaint = db.session.scalar(select(Complaint).where(Complaint.reference == submitted["reference"]))
-    return render_template("public/confirmation.html", complaint=complaint, code=submitted["code"])
+    return render_template("public/confirmation.html", complaint=complaint, code=code)
 
 
 # --- "signed in" to one complaint for the browser session ------------------------------------------------
