@@ -1,0 +1,13 @@
+"""gunicorn reads this file from the directory it starts in (`gunicorn wsgi:app`)."""
+
+import os
+
+
+def on_starting(server):
+    """Several workers counting rate limits in memory each count on their own, so every limit (logins,
+    submissions, tracking guesses) is multiplied by the number of workers: refuse to start like that."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    if server.cfg.workers > 1 and storage.startswith("memory://"):
+        raise RuntimeError(
+            f"{server.cfg.workers} workers with RATELIMIT_STORAGE_URI={storage}: each worker would count the "
+            "rate limits on its own. Set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (or run one worker).")
