@@ -96,6 +96,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .admin.cli import register_cli
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
+    from .complaints.audit import register_cli as register_audit_cli
     from .complaints.evidence import bp as evidence_bp
     from .complaints.receipts import bp as receipts_bp
     from .complaints.routes import bp as complaints_bp
@@ -117,6 +118,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_deadlines_cli(app)
     register_outbox_cli(app)
     register_sweep_cli(app)
+    register_audit_cli(app)
     register_demo_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)

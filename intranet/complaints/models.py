@@ -369,6 +369,8 @@ class ComplaintEvent(db.Model):
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # sha256 of the event and of the one before it on the same complaint (complaints/audit.py).
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

@@ -29,7 +29,7 @@ from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from ..notifications import notify
-from . import clocks
+from . import audit, clocks
 from .evidence import Evidence
 from .lifecycle import SPECS, Action, Role, State
 from .models import Channel, Complaint, ComplaintEvent, Complexity, ReferenceCounter
@@ -74,6 +74,9 @@ def _append_event(complaint: Complaint, user: User | None, action: Action, from_
         to_state=complaint.status,
         data={k: _json(v) for k, v in data.items() if v not in (None, "")},
     )
+    # Chained to the complaint's event before it (the optimistic lock makes appends to one complaint
+    # take turns, so two can never chain to the same one).
+    event.hash = audit.event_hash(audit.previous_hash(complaint), complaint.reference, event)
     db.session.add(event)
     return event
 
