@@ -1,4 +1,4 @@
-"""The admin pages for the deadline policy and the working-day calendar, and the `deadlines` CLI (issue 3)."""
+"""The admin pages for the deadline policy and the working-day calendar, and the `deadlines` CLI."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo

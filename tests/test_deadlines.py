@@ -1,4 +1,4 @@
-"""Deadlines (SPEC §4, issue 3): the working-day calendar, the deadline policy, the clocks, extensions and
+"""Deadlines (SPEC §4): the working-day calendar, the deadline policy, the clocks, extensions and
 overdue/due-soon — with frozen time."""
 
 from datetime import date, datetime

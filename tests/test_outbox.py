@@ -1,4 +1,4 @@
-"""The transactional outbox (issue 3): rows written in the action's own transaction, one per recipient and
+"""The transactional outbox: rows written in the action's own transaction, one per recipient and
 channel, never twice for one key; the relay delivers email to a real SMTP server (aiosmtpd on 127.0.0.1),
 retries with backoff while it is down, delivers exactly once when it is back, and gives up after the
 maximum attempts. On PostgreSQL, two relays at once over 1,000 rows send each exactly once."""

@@ -1,4 +1,4 @@
-"""The public side (issue 4): tracking held for the session, satisfaction online as the follow-up, evidence
+"""The public side: tracking held for the session, satisfaction online as the follow-up, evidence
 files checked and cleaned, abuse limits (rate limits, honeypot, request size), receipts and the poster."""
 
 import io

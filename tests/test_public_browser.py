@@ -1,4 +1,4 @@
-"""The public side in a real browser (issue 4): Chinese submission with a photo through to an unsatisfied
+"""The public side in a real browser: Chinese submission with a photo through to an unsatisfied
 answer online; the form with errors; 360px phones; no JavaScript; axe-core and the W3C Nu checker on every
 public page in both languages."""
 

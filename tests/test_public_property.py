@@ -1,4 +1,4 @@
-"""Property-based: arbitrary text, sizes and encodings thrown at the public form (issue 4).
+"""Property-based: arbitrary text, sizes and encodings thrown at the public form.
 
 Never a 5xx; a rejected submission stores nothing; an accepted one stores the text exactly (CJK, emoji,
 right-to-left, markup)."""

@@ -1,4 +1,4 @@
-"""`flask --app wsgi sla sweep` (issue 3): escalates each breach once, reminds of what is due next working
+"""`flask --app wsgi sla sweep`: escalates each breach once, reminds of what is due next working
 day, and a second run changes nothing. Frozen time throughout."""
 
 from datetime import date, datetime

@@ -55,9 +55,9 @@ class Break:
 
 def chains():
     """(reference, [(event, its stored hash, the hash it should have)]) for every complaint, in order."""
-    events = db.session.execute(
+    events = db.session.execute(  # streamed: the whole log never sits in memory at once
         select(Complaint.reference, ComplaintEvent).join(ComplaintEvent, ComplaintEvent.complaint_id == Complaint.id)
-        .order_by(Complaint.id, ComplaintEvent.id)).all()
+        .order_by(Complaint.id, ComplaintEvent.id).execution_options(yield_per=1000))
     current, previous, chain = None, GENESIS, []
     for reference, event in events:
         if reference != current:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from wtforms.fields.core import UnboundField
@@ -161,7 +162,7 @@ class ActionSpec:
     def escalates_with(self, data: dict) -> bool:
         return self.escalates(data) if callable(self.escalates) else self.escalates
 
-    @property
+    @cached_property  # asked for every row of a queue page: worked out once per spec
     def needs_input(self) -> bool:
         """Whether the person types or chooses anything: if not, the action is a single button."""
         if self.form is None:

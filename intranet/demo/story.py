@@ -441,10 +441,10 @@ class Story:
             return True
         return False
 
-    def sides(self, before: State, action: Action) -> None:
-        """What happens beside the main line once `action` has been done from `before`."""
+    def sides(self, action: Action) -> None:
+        """What happens beside the main line once `action` has been done."""
         d, target = self.draws, self.plan.target
-        if action == Action.triage or (before is None and self.state == State.registered):
+        if action in (Action.triage, Action.log):
             if self.severity == "major" and self.chance("major_escalate"):
                 self.do(Action.escalate, reason="escalate_major")
             elif self.chance("complainant_escalate"):
@@ -469,7 +469,7 @@ class Story:
     def walk_to(self, goal: State) -> None:
         if self.state == State.registered and not self.plan.data.get("category_id"):
             self.do(Action.triage)  # logged without triage: triaged first
-            self.sides(State.registered, Action.triage)
+            self.sides(Action.triage)
         while True:
             if self.detour():
                 continue
@@ -484,7 +484,7 @@ class Story:
                     self.do(Action.follow_up, satisfied=step.data.get("satisfied", True))
                 else:
                     self.do(step.action)
-                self.sides(before, step.action)
+                self.sides(step.action)
                 if self.state != before:
                     break
 
@@ -501,8 +501,8 @@ class Story:
             self.walk_to(at)
             self.do(Action.withdraw)
         else:
-            if self.state == State.registered and self.plan.public is False and self.plan.data.get("category_id"):
-                self.sides(None, Action.log)
+            if not self.plan.public and self.plan.data.get("category_id"):  # logged, and triaged as it was
+                self.sides(Action.log)
             self.walk_to(target)
             if target == State.investigating and self.chance("findings_first"):
                 self.do(Action.record_findings)

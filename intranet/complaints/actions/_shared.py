@@ -2,12 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 
-from ...core.roles import STAFF, Role
+from ...core.roles import Role
 from ..models import ContactMethod
 from ..spec import Notice, Shown
 
 RECEPTION, HEAD, LEADERSHIP = Role.reception, Role.head, Role.leadership
-STAFF_ROLES = STAFF
 
 ACKNOWLEDGED_VIA = Shown(_l("Acknowledged via"), ContactMethod)
 METHOD = Shown(_l("Method"), ContactMethod)

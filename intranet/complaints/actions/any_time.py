@@ -8,14 +8,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField
 from wtforms.validators import InputRequired
 
-from ...core.roles import Role
+from ...core.roles import STAFF, Role
 from ...core.time import utcnow
 from ..forms import ActionForm, method_field, reason_field
 from ..identity import DISCLOSABLE, hidden_from_department
 from ..models import ContactMethod
 from ..spec import ESCALATED, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import ALL, OPEN, State
-from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, STAFF_ROLES
+from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
 
 S = State
 
@@ -82,7 +82,7 @@ class EscalateForm(ActionForm):
 
 escalate = ActionSpec(
     # The system escalates on its own what is overdue (the SLA sweep, SPEC §4).
-    "escalate", _l("Escalate"), roles=STAFF_ROLES | {Role.system}, sources=OPEN, target=None,
+    "escalate", _l("Escalate"), roles=STAFF | {Role.system}, sources=OPEN, target=None,
     records="reason, level", escalates=True,
     form=EscalateForm,
     # Staff give a reason; the SLA sweep gives the deadlines that were missed.
@@ -149,7 +149,7 @@ SYSTEM_NOTES = {
 }
 
 note = ActionSpec(
-    "note", _l("Add an internal note"), roles=STAFF_ROLES, sources=ALL, target=None, records="internal note",
+    "note", _l("Add an internal note"), roles=STAFF, sources=ALL, target=None, records="internal note",
     form=NoteForm,
     apply=lambda c, user, data: {key: data[key] for key in ("text", "system") if data.get(key)},
     timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES)},
