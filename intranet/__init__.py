@@ -106,6 +106,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .notifications.cli import register_cli as register_outbox_cli
     from .notifications.routes import bp as notifications_bp
     from .public.routes import bp as public_bp
+    from .reports.routes import bp as reports_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
@@ -114,6 +115,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(receipts_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(reports_bp)
     register_cli(app)
     register_deadlines_cli(app)
     register_outbox_cli(app)
@@ -132,7 +134,15 @@ def _register_template_helpers(app: Flask) -> None:
     from sqlalchemy import select
 
     from .complaints import lifecycle, models
-    from .complaints.permissions import ADMINISTER, PRINT_RECEIPT, SEE_IDENTITY, VIEW, can, identity_fields
+    from .complaints.permissions import (
+        ADMINISTER,
+        PRINT_RECEIPT,
+        READ_REPORTS,
+        SEE_IDENTITY,
+        VIEW,
+        can,
+        identity_fields,
+    )
     from .complaints.timeline import describe
     from .core.departments import Category, Department
     from .notifications.routes import unread_count
@@ -152,6 +162,7 @@ def _register_template_helpers(app: Flask) -> None:
             "VIEW": VIEW,
             "SEE_IDENTITY": SEE_IDENTITY,
             "ADMINISTER": ADMINISTER,
+            "READ_REPORTS": READ_REPORTS,
             "PRINT_RECEIPT": PRINT_RECEIPT,
             "Action": lifecycle.Action,
             "State": lifecycle.State,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..core.extensions import db
 from ..core.time import utcnow
@@ -84,10 +84,49 @@ def verify() -> tuple[list[Break], dict[str, set[str]], dict[str, str]]:
     return breaks, hashes, heads
 
 
+@dataclass
+class Seal:
+    """A digest of every complaint's chain head as of one event: printed on the monthly analysis (and so
+    kept on paper, out of the database owner's reach). `flask audit seal --upto N` recomputes it later: any
+    event up to N changed, removed or slipped in, even with every hash recomputed, gives another digest."""
+
+    upto: int  # the last event it covers
+    complaints: int
+    digest: str
+
+    @property
+    def short(self) -> str:
+        return " ".join(self.digest[i:i + 8] for i in range(0, 32, 8))
+
+
+def seal(upto: int | None = None) -> Seal:
+    if upto is None:
+        upto = db.session.scalar(select(func.max(ComplaintEvent.id))) or 0
+    heads = (select(func.max(ComplaintEvent.id).label("id")).where(ComplaintEvent.id <= upto)
+             .group_by(ComplaintEvent.complaint_id).subquery())
+    rows = db.session.execute(
+        select(Complaint.reference, ComplaintEvent.hash)
+        .join(ComplaintEvent, ComplaintEvent.complaint_id == Complaint.id)
+        .join(heads, heads.c.id == ComplaintEvent.id).order_by(Complaint.reference)
+        .execution_options(yield_per=5000))
+    digest, count = hashlib.sha256(f"upto:{upto}\n".encode()), 0
+    for reference, head in rows:
+        digest.update(f"{reference}:{head}\n".encode())
+        count += 1
+    return Seal(upto, count, digest.hexdigest())
+
+
 def register_cli(app) -> None:
     @app.cli.group()
     def audit():
         """The timeline's hash chain."""
+
+    @audit.command("seal")
+    @click.option("--upto", type=int, help="The last event the seal covers (printed beside it); default: all.")
+    def seal_command(upto):
+        """Print the digest of every complaint's chain head, to compare with a printed one."""
+        found = seal(upto)
+        click.echo(f"events up to {found.upto}, {found.complaints} complaints: {found.digest}")
 
     @audit.command("verify")
     @click.option("--record", "record", type=click.Path(dir_okay=False),

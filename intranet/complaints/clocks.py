@@ -6,6 +6,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from ..core.time import local, utcnow
+from ..deadlines import policy
+from ..deadlines.models import Clock
 
 if TYPE_CHECKING:
     from .models import Complaint
@@ -16,6 +18,13 @@ def on_time(met: datetime | date, due_on: date | None) -> bool | None:
     if due_on is None:
         return None
     return (local(met).date() if isinstance(met, datetime) else met) <= due_on
+
+
+def follow_up_due_on(complaint: Complaint, responded_on: date) -> date | None:
+    """The follow-up clock starts with the response; an anonymous complaint has none (nobody to ask)."""
+    if complaint.anonymous:
+        return None
+    return policy.due_on(Clock.follow_up, responded_on)
 
 
 def acknowledge(complaint: Complaint, via: str | None) -> None:

@@ -36,6 +36,10 @@ VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
 ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox and other reference data
+READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports, of what the reader may see
+
+# The complaints office keeps the figures, leadership reads them, a head reads their department's.
+READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
 
 
 
@@ -134,6 +138,9 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
     if action == VIEW:
         return complaint is not None and may_view(user, complaint)
 
+    if action == READ_REPORTS:
+        return role in READS_REPORTS and (role != Role.head or user.department_id is not None)
+
     if action == SEE_IDENTITY:
         return complaint is not None and set(COMPLAINANT_FIELDS) <= identity_fields(user, complaint)
 
@@ -159,5 +166,5 @@ def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
     return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
 
 
-__all__ = ["ADMINISTER", "PRINT_RECEIPT", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "can",
+__all__ = ["ADMINISTER", "PRINT_RECEIPT", "READ_REPORTS", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "can",
            "identity_fields", "role_of", "searchable_identity", "visible"]

@@ -2,12 +2,17 @@
 
 import enum
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
-from sqlalchemy import Enum, Table, event
+from sqlalchemy import Enum, String, Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -27,6 +32,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("hospital_date", 3, _hospital_date, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
@@ -51,3 +57,49 @@ def insert_or_ignore(table: Table, session, index_elements=None):
     breaches, outbox keys) so that a rerun or a race adds nothing instead of failing the transaction."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+# --- a stored UTC moment as a date at the hospital, in SQL -----------------------------------------------
+
+
+class local_date(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """`local_date(column, "Asia/Shanghai", "%Y-%m")`: the hospital's day (or month, or year) of a UTC
+    timestamp, as text, computed by the database: reports group by it without loading rows. PostgreSQL
+    converts with its own time-zone data; SQLite calls the function registered on each connection."""
+
+    type = String()
+    inherit_cache = True
+    name = "local_date"
+
+    def __init__(self, column, tz: str, form: str = "%Y-%m-%d"):
+        from sqlalchemy import literal
+
+        super().__init__(column, literal(tz), literal(form))
+
+
+_PG_FORMS = {"%Y-%m-%d": "YYYY-MM-DD", "%Y-%m": "YYYY-MM", "%Y": "YYYY"}
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element, compiler, **kw):
+    column, tz, form = list(element.clauses)
+    pattern = _PG_FORMS[form.value]
+    return f"to_char(timezone({compiler.process(tz, **kw)}, {compiler.process(column, **kw)}), '{pattern}')"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element, compiler, **kw):
+    return f"hospital_date({compiler.process(element.clauses, **kw)})"
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _hospital_date(stored: str | None, tz: str, form: str) -> str | None:
+    """SQLite keeps UTCDateTime as naive UTC text ("2026-11-30 15:30:00.000000")."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    return moment.astimezone(_zone(tz)).strftime(form)

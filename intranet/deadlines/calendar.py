@@ -108,6 +108,17 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def working_days_between(start: date, end: date) -> int:
+    """How many working days after `start` up to and including `end` (0 when `end` is not after `start`):
+    the inverse of add_working_days, for "working days to respond"."""
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            count += 1
+    return count
+
+
 def next_working_day(after: date) -> date:
     return add_working_days(after, 1)
 

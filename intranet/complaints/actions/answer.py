@@ -42,7 +42,7 @@ def _respond(c, user, data: dict) -> dict:
     c.responded_on = responded_on
     c.responded_at = utcnow()
     c.responded_on_time = clocks.on_time(responded_on, c.response_due_on)
-    c.follow_up_due_on = policy.due_on(Clock.follow_up, responded_on)
+    c.follow_up_due_on = clocks.follow_up_due_on(c, responded_on)
     clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
     return {"method": method.value, "responded_on": responded_on, "told_text": data["told_text"],
             "differs_from_signed": data["told_text"] != c.response_text}

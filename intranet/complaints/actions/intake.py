@@ -13,7 +13,6 @@ from ...core.extensions import db
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
-from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import (
     ActionForm,
@@ -148,7 +147,7 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
     c.responded_at = utcnow()
     c.responded_on = today()
     c.responded_on_time = clocks.on_time(c.responded_on, c.response_due_on)
-    c.follow_up_due_on = policy.due_on(Clock.follow_up, c.responded_on)
+    c.follow_up_due_on = clocks.follow_up_due_on(c, c.responded_on)
     clocks.acknowledge(c, data["method"])  # answered, so told it was received
     return {"what_was_done": data["what_was_done"], "method": data["method"]}
 

@@ -1,0 +1,121 @@
+"""The monthly complaint analysis (每月投诉情况分析): what the quality meeting reads beside the KPIs.
+
+Recurring themes, repeat complainants, overdue work, malicious complaints and the corrective actions
+recorded: each one bounded query, scoped by `visible()` like everything else a reader sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, func, select
+
+from ..complaints.models import Channel, Complaint, Responsibility
+from ..complaints.permissions import searchable_identity
+from ..core.departments import Category, Department
+from ..core.extensions import db
+from ..core.time import today
+from .kpis import Scope
+from .periods import Period
+
+C = Complaint
+REPEAT_WINDOW = timedelta(days=90)  # earlier complaints of the same person that count as "repeat"
+LISTED = 20  # rows of a list on the printed analysis; the page says how many more there are
+
+
+@dataclass
+class Theme:
+    category: str
+    department: str
+    count: int
+    earlier: int  # the same pair in the two months before
+
+
+@dataclass
+class Repeat:
+    phone: str  # masked: the analysis is printed and circulated
+    count: int
+    channels: list[str]
+    references: list[str]
+
+
+def themes(scope: Scope, period: Period) -> list[Theme]:
+    """Category × department pairs received twice or more in the period, with the two months before."""
+    pair = (C.category_id, C.department_id)
+    current = dict(((cat, dep), n) for cat, dep, n in db.session.execute(
+        select(*pair, func.count()).where(*scope.where(period), C.category_id.isnot(None))
+        .group_by(*pair).having(func.count() >= 2).order_by(func.count().desc()).limit(LISTED)).all())
+    if not current:
+        return []
+    before_start = period.shifted(-2) if period.kind == "month" else period.previous()
+    start, _ = before_start.bounds()
+    end, _ = period.bounds()
+    earlier = dict(((cat, dep), n) for cat, dep, n in db.session.execute(
+        select(*pair, func.count()).where(*scope.where(), C.received_at >= start, C.received_at < end,
+                                          C.category_id.isnot(None))
+        .group_by(*pair)).all())
+    categories = _names(Category, [cat for cat, _ in current])
+    departments = _names(Department, [dep for _, dep in current])
+    return [Theme(categories.get(cat, ""), departments.get(dep, "—"), n, earlier.get((cat, dep), 0))
+            for (cat, dep), n in current.items()]
+
+
+def repeat_complainants(scope: Scope, period: Period) -> list[Repeat]:
+    """People (by phone) with two or more complaints in the 90 days to the period's end, at least one of
+    them in the period; only phones the reader may search by (a confidential complainant is not grouped
+    for a department head)."""
+    may = dict(searchable_identity(scope.user)).get("complainant_phone")
+    if may is None:
+        return []
+    start, end = period.bounds()
+    window = and_(*scope.where(), may, C.complainant_phone.isnot(None), C.received_at >= end - REPEAT_WINDOW,
+                  C.received_at < end)
+    groups = db.session.execute(
+        select(C.complainant_phone, func.count(), func.count(func.distinct(C.channel)))
+        .where(window).group_by(C.complainant_phone)
+        .having(and_(func.count() >= 2, func.max(C.received_at) >= start))
+        .order_by(func.count().desc(), C.complainant_phone).limit(LISTED)).all()
+    repeats = []
+    for phone, count, _channels in groups:
+        rows = db.session.execute(select(C.reference, C.channel).where(window, C.complainant_phone == phone)
+                                  .order_by(C.received_at)).all()
+        repeats.append(Repeat(_mask(phone), count, sorted({Channel(ch).label for _, ch in rows}),
+                              [ref for ref, _ in rows]))
+    return repeats
+
+
+def overdue(scope: Scope) -> tuple[list[Complaint], int]:
+    """Open work past a due date today, whenever received: the oldest first, and how many in all."""
+    clause = and_(*scope.where(), C.overdue_clause(today()))
+    total = db.session.scalar(select(func.count()).select_from(C).where(clause))
+    rows = db.session.scalars(select(C).where(clause).order_by(C.due_on, C.id).limit(LISTED)).all()
+    return list(rows), total
+
+
+def malicious(scope: Scope, period: Period) -> list[Complaint]:
+    """Complaints found malicious in the period, with why: recorded and kept, never deleted."""
+    return list(db.session.scalars(
+        select(C).where(*scope.where(period), C.responsibility == Responsibility.malicious.value)
+        .order_by(C.received_at)).all())
+
+
+def corrective_actions(scope: Scope, period: Period) -> list[Complaint]:
+    """Complaints of the period whose findings name corrective actions (整改措施)."""
+    return list(db.session.scalars(
+        select(C).where(*scope.where(period), C.corrective_actions.isnot(None), C.corrective_actions != "")
+        .order_by(C.received_at).limit(LISTED)).all())
+
+
+def _names(model, ids) -> dict:
+    wanted = [i for i in ids if i is not None]
+    return {row.id: row.name for row in db.session.scalars(select(model).where(model.id.in_(wanted)))} if wanted \
+        else {}
+
+
+def _mask(phone: str) -> str:
+    """138****8000: enough to tell two people apart in a meeting, not enough to call them."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -1,0 +1,186 @@
+"""CSV and XLSX: the complaint list and the KPI tables, for the spreadsheet a quality meeting works in.
+
+- CSV is UTF-8 with a byte-order mark, so a spreadsheet opening it reads Chinese as Chinese.
+- A cell that begins with `=`, `+`, `-`, `@` (or a tab or carriage return) would be run as a formula by the
+  spreadsheet; such text gets a leading apostrophe (the usual defence against CSV injection), in both
+  formats. Numbers stay numbers.
+- Identity is masked exactly as on the pages: `identity_fields()` of the reader for each complaint.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..complaints.identity import ALL_FIELDS
+from ..complaints.models import Channel, Complaint, Responsibility, Severity
+from ..complaints.permissions import identity_fields
+from ..core.extensions import db
+from ..core.time import local
+from .kpis import BY_KEY, MEASURES, Figures, Rate, Row
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+HIDDEN = _l("(confidential)")
+
+
+def neutralise(value):
+    """A value as it may go into a spreadsheet cell."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+Table = tuple[str, list[str], Iterable[list]]  # sheet title, headers, rows
+
+
+def csv_lines(headers: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """The CSV, line by line (streamed: an export of the whole history never sits in memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow([neutralise(h) for h in headers])
+    yield "\ufeff" + flush()
+    for row in rows:
+        writer.writerow([_plain(neutralise(v)) for v in row])
+        yield flush()
+
+
+def xlsx_bytes(tables: list[Table]) -> bytes:
+    workbook = Workbook(write_only=True)
+    for title, headers, rows in tables:
+        sheet = workbook.create_sheet(title=_sheet_title(title))
+        widths = [len(h) for h in headers]
+        sheet.append([neutralise(h) for h in headers])
+        for row in rows:
+            values = [neutralise(v) for v in row]
+            widths = [max(w, len(str(v or ""))) for w, v in zip(widths, values, strict=False)]
+            sheet.append(values)
+        for i, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    for forbidden in "[]:*?/\\":
+        title = title.replace(forbidden, " ")
+    return title[:31]
+
+
+def _plain(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return value
+
+
+# --- the KPI tables -----------------------------------------------------------------------------------
+
+
+def _figure(figures: Figures, key: str):
+    """A KPI as a spreadsheet number: a rate in per cent to one decimal, as on the page (None: nothing due)."""
+    value = figures.value(key)
+    if isinstance(value, Rate):
+        percent = value.percent
+        return None if percent is None else round(percent, 1)
+    return value
+
+
+def headline_table(title: str, periods: list[tuple[str, Figures]]) -> Table:
+    headers = [_("Measure"), *[label for label, _f in periods], _("Target"), _("Definition")]
+    rows = [[str(m.label), *[_figure(f, m.key) for _label, f in periods],
+             f"{m.target} %" if m.target else None, str(m.definition)] for m in MEASURES]
+    return title, headers, rows
+
+
+def dimension_table(title: str, first_header: str, rows: list[Row], keys: Iterable[str]) -> Table:
+    keys = list(keys)
+    ranked = any(row.rank for row in rows)
+    headers = ([_("Rank")] if ranked else []) + [first_header] + [_column_header(k) for k in keys]
+    body = [([row.rank] if ranked else []) + [row.label] + [_figure(row.figures, k) for k in keys] for row in rows]
+    return title, headers, body
+
+
+def _column_header(key: str) -> str:
+    measure = BY_KEY[key]
+    return f"{measure.label} (%)" if measure.kind == "rate" else str(measure.label)
+
+
+# --- the complaint list ---------------------------------------------------------------------------------
+
+COMPLAINT_COLUMNS: list[tuple[str, object]] = [
+    ("reference", _l("Reference")), ("received_at", _l("Received")), ("channel", _l("Channel")),
+    ("status", _l("Status")), ("department", _l("Department")), ("category", _l("Category")),
+    ("severity", _l("Severity")), ("anonymous", _l("Anonymous")), ("confidential", _l("Confidential")),
+    ("complainant_name", _l("Complainant")), ("complainant_phone", _l("Phone")),
+    ("complainant_email", _l("Email")), ("patient_name", _l("Patient")),
+    ("patient_record_number", _l("Medical record number")), ("what_happened", _l("What happened")),
+    ("desired_outcome", _l("Desired outcome")), ("responsibility", _l("Finding")),
+    ("acknowledge_due_on", _l("Acknowledgement due")), ("acknowledged_on_time", _l("Acknowledged on time")),
+    ("response_due_on", _l("Response due")), ("responded_on", _l("Date told")),
+    ("responded_on_time", _l("Responded on time")), ("followed_up_at", _l("Followed up")),
+    ("satisfied", _l("Satisfied")), ("reopened_count", _l("Times reopened")),
+    ("escalation_level", _l("Escalation level")), ("closed_at", _l("Closed")),
+]
+
+
+def complaint_headers() -> list[str]:
+    return [str(label) for _name, label in COMPLAINT_COLUMNS]
+
+
+def complaint_rows(user, where: list) -> Iterator[list]:
+    query = (select(Complaint).where(*where).order_by(Complaint.received_at, Complaint.id)
+             .options(joinedload(Complaint.department), joinedload(Complaint.category))
+             .execution_options(yield_per=500))
+    for complaint in db.session.scalars(query):
+        yield _complaint_row(user, complaint)
+
+
+def _complaint_row(user, c: Complaint) -> list:
+    shown = identity_fields(user, c)
+    row = []
+    for name, _label in COMPLAINT_COLUMNS:
+        if name in ALL_FIELDS:
+            value = getattr(c, name) if name in shown else (str(HIDDEN) if getattr(c, name) else None)
+        elif name == "received_at" or name == "followed_up_at" or name == "closed_at":
+            moment = getattr(c, name)
+            value = local(moment).replace(tzinfo=None) if moment else None
+        elif name == "channel":
+            value = Channel(c.channel).label
+        elif name == "status":
+            value = c.state.label
+        elif name == "department":
+            value = c.department.name if c.department else None
+        elif name == "category":
+            value = c.category.name if c.category else None
+        elif name == "severity":
+            value = Severity(c.severity).label
+        elif name == "responsibility":
+            value = Responsibility(c.responsibility).label if c.responsibility else None
+        else:
+            value = getattr(c, name)
+        row.append(value)
+    return row

@@ -1,0 +1,327 @@
+"""The KPIs, each with its definition, computed by SQL aggregates over the complaints received in a period.
+
+A complaint counts in the period it was *received* in (at the hospital, see periods.py), and every rate is
+worked out from what its stored clocks recorded when they were met: `acknowledged_on_time`,
+`responded_on_time` and `followed_up_on_time` compare the day the clock was met with its stored due date,
+so a policy change or a later extension of another complaint never rewrites a month already reported. A
+clock still running and not yet due is in no denominator: it can neither be on time nor late yet.
+
+One query gives every figure for a period (one row), or for each department, category, channel or
+severity (one row each); the median needs a second query that groups by (day received, day responded),
+a few hundred rows at most, which are then counted in working days on the hospital's calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, exists, func, or_, select
+
+from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility, Severity
+from ..complaints.permissions import visible
+from ..complaints.states import OPEN, TERMINAL, State
+from ..core.database import local_date
+from ..core.departments import Category, Department
+from ..core.extensions import db
+from ..core.time import today
+from ..deadlines.calendar import working_days_between
+from .periods import Period
+
+C = Complaint
+_OPEN = [s.value for s in OPEN]
+# Ended without being the hospital's to answer: not accepted, withdrawn, a duplicate of another.
+_EXITS = [s.value for s in TERMINAL if s != State.closed]
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _columns(on: date) -> dict[str, object]:
+    """Every count the measures are made of, as SQL aggregates (`on`: today, for clocks still running)."""
+    open_ = C.status.in_(_OPEN)
+    handled = C.status.notin_(_EXITS)
+    extended = exists().where(ComplaintEvent.complaint_id == C.id, ComplaintEvent.action == "extend")
+    answered = or_(C.responded_at.isnot(None), C.reopened_count > 0)
+    columns = {
+        "received": func.count(C.id),
+        "handled": _count(handled),
+        "anonymous": _count(C.anonymous.is_(True)),
+        "acknowledged_on_time": _count(C.acknowledged_on_time.is_(True)),
+        "acknowledgement_due": _count(and_(C.acknowledge_due_on.isnot(None), or_(
+            C.acknowledged_at.isnot(None), and_(open_, C.acknowledge_due_on < on)))),
+        "responded_on_time": _count(C.responded_on_time.is_(True)),
+        "response_due": _count(or_(C.responded_on_time.isnot(None), and_(
+            open_, C.responded_at.is_(None), C.response_due_on < on))),
+        "closed": _count(C.status == State.closed.value),
+        "followed_up": _count(and_(C.anonymous.is_(False), C.followed_up_at.isnot(None))),
+        "follow_up_due": _count(and_(C.anonymous.is_(False), or_(C.followed_up_at.isnot(None), and_(
+            C.status == State.responded.value, C.follow_up_due_on < on)))),
+        "satisfied": _count(C.satisfied.is_(True)),
+        "asked_satisfaction": _count(C.satisfied.isnot(None)),
+        "found": _count(C.responsibility.isnot(None)),
+        "reopened": _count(C.reopened_count > 0),
+        "answered": _count(answered),
+        "extended": _count(and_(handled, extended)),
+        "overdue_now": _count(C.overdue_clause(on)),
+    }
+    for finding in Responsibility:
+        columns[f"finding_{finding.value}"] = _count(C.responsibility == finding.value)
+    return columns
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One KPI: how it is called, how it is worked out (shown beside it), and its target if it has one."""
+
+    key: str
+    label: str
+    definition: str
+    kind: str = "rate"  # "rate" (numerator / denominator, as %), "count" or "days"
+    numerator: str | None = None
+    denominator: str | None = None
+    target: int | None = None  # per cent
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("received", _l("Complaints received"), _l(
+        "Every complaint received in the period, from any channel, counted in the hospital's time zone by the "
+        "moment it was received."), kind="count", numerator="received"),
+    Measure("acknowledged_on_time", _l("Acknowledged on time"), _l(
+        "Complaints whose complainant was told it was accepted by the acknowledgement due date, out of those "
+        "whose acknowledgement clock has ended: told, or open and past the due date. Anonymous complaints "
+        "have no such clock and are not counted."),
+        numerator="acknowledged_on_time", denominator="acknowledgement_due", target=100),
+    Measure("responded_on_time", _l("Responded on time"), _l(
+        "Complaints answered by their response due date (as extended, if it was), out of those answered or "
+        "open past the due date. A reopened complaint counts by its new response clock."),
+        numerator="responded_on_time", denominator="response_due"),
+    Measure("closed", _l("Closed"), _l(
+        "Complaints closed after a follow-up, out of those the hospital handles: complaints not accepted, "
+        "withdrawn or found to repeat another are not counted."),
+        numerator="closed", denominator="handled", target=100),
+    Measure("followed_up", _l("Followed up"), _l(
+        "Answered complaints whose complainant was asked afterwards whether they are satisfied, out of those "
+        "followed up or past the follow-up due date. Anonymous complaints cannot be followed up and are not "
+        "counted."),
+        numerator="followed_up", denominator="follow_up_due", target=100),
+    Measure("satisfied", _l("Satisfied"), _l(
+        "Complainants who said at the follow-up they are satisfied, out of those asked."),
+        numerator="satisfied", denominator="asked_satisfaction"),
+    Measure("median_days", _l("Median working days to respond"), _l(
+        "Half of the answered complaints were answered within this many working days of the day received "
+        "(public holidays and weekends not counted, make-up working days counted)."), kind="days"),
+    *(Measure(f"finding_{finding.value}", finding.label, _l(
+        "Complaints with this finding, out of those whose findings are recorded."),
+        numerator=f"finding_{finding.value}", denominator="found") for finding in Responsibility),
+    Measure("reopened", _l("Reopened"), _l(
+        "Answered complaints reopened because the complainant was not satisfied, out of those answered."),
+        numerator="reopened", denominator="answered"),
+    Measure("extended", _l("Extended"), _l(
+        "Complaints whose response due date was extended at least once, out of those the hospital handles."),
+        numerator="extended", denominator="handled"),
+    Measure("overdue_now", _l("Overdue now"), _l(
+        "Complaints received in the period that are still open and past a due date today (acknowledgement, "
+        "response or follow-up)."), kind="count", numerator="overdue_now"),
+)
+BY_KEY = {m.key: m for m in MEASURES}
+# The columns of the tables by department, category, channel and severity (the headline table has all).
+TABLE_MEASURES = ("received", "acknowledged_on_time", "responded_on_time", "closed", "followed_up",
+                  "satisfied", "median_days", "finding_upheld", "reopened", "extended", "overdue_now")
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if not self.denominator else 100 * self.numerator / self.denominator
+
+    def shown(self) -> str:
+        """"87.5 %", or "—" when nothing was due (a rate of nothing is no rate)."""
+        percent = self.percent
+        return "—" if percent is None else f"{percent:.1f} %"
+
+
+@dataclass
+class Figures:
+    """The counts of one row, and the measures made of them."""
+
+    counts: dict[str, int]
+    median_days: float | None = None
+
+    def value(self, key: str):
+        measure = BY_KEY[key]
+        if measure.kind == "days":
+            return self.median_days
+        if measure.kind == "count":
+            return self.counts[measure.numerator]
+        return Rate(self.counts[measure.numerator], self.counts[measure.denominator])
+
+    def shown(self, key: str) -> str:
+        value = self.value(key)
+        if isinstance(value, Rate):
+            return value.shown()
+        if value is None:
+            return "—"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def percent(self, key: str) -> float | None:
+        value = self.value(key)
+        return value.percent if isinstance(value, Rate) else None
+
+    def met(self, key: str) -> bool | None:
+        """Whether a measure with a target meets it (None: no target, or nothing was due)."""
+        target, percent = BY_KEY[key].target, self.percent(key)
+        return None if target is None or percent is None else percent >= target
+
+
+# --- the rows a report is grouped by -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    label: str
+    heading: str  # of its column
+    column: object
+    # (stored value → label) for the values that have rows; None → the label of "not set".
+    labels: object
+    unset: str = ""
+
+
+def _names(model):
+    def labels(ids: Iterable) -> dict:
+        wanted = [i for i in ids if i is not None]
+        found = db.session.scalars(select(model).where(model.id.in_(wanted))).all() if wanted else []
+        return {row.id: row.name for row in found}
+    return labels
+
+
+def _choices(choice):
+    return lambda values: {v: choice(v).label for v in values if v is not None}
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    "department": Dimension("department", _l("By department"), _l("Department"), C.department_id,
+                            _names(Department), _l("Not assigned to a department")),
+    "category": Dimension("category", _l("By category"), _l("Category"), C.category_id, _names(Category),
+                          _l("Not triaged")),
+    "channel": Dimension("channel", _l("By channel"), _l("Channel"), C.channel, _choices(Channel)),
+    "severity": Dimension("severity", _l("By severity"), _l("Severity"), C.severity, _choices(Severity)),
+}
+
+
+@dataclass
+class Row:
+    key: object
+    label: str
+    figures: Figures
+    rank: int | None = None
+
+
+@dataclass
+class Scope:
+    """Whose complaints a report counts: what `user` may see, narrowed by the filters given."""
+
+    user: object
+    filters: dict = field(default_factory=dict)  # column name → value (department_id, category_id, …)
+
+    def where(self, period: Period | None = None) -> list:
+        clauses = [visible(self.user)]
+        for name, value in self.filters.items():
+            clauses.append(getattr(C, name) == value)
+        if period is not None:
+            start, end = period.bounds()
+            clauses += [C.received_at >= start, C.received_at < end]
+        return clauses
+
+
+def figures(scope: Scope, period: Period) -> Figures:
+    """Every figure of the period, in one row."""
+    rows = _grouped(scope, period, None)
+    return rows[0][1] if rows else Figures({key: 0 for key in _columns(today())}, None)
+
+
+def table(scope: Scope, period: Period, dimension: Dimension) -> list[Row]:
+    """One row per department (category, channel, severity) that received complaints in the period;
+    departments ranked by responded on time, then closed (a rate of nothing ranks last)."""
+    grouped = _grouped(scope, period, dimension.column)
+    names = dimension.labels([key for key, _ in grouped])
+    rows = [Row(key, str(names.get(key, dimension.unset)) if key is not None else str(dimension.unset), figs)
+            for key, figs in grouped]
+    if dimension.key == "department":
+        def standing(row: Row):
+            responded, closed = row.figures.percent("responded_on_time"), row.figures.percent("closed")
+            return (responded is None, -(responded or 0), -(closed or 0), row.label)
+        rows.sort(key=standing)
+        for rank, row in enumerate(rows, start=1):
+            row.rank = rank
+    else:
+        rows.sort(key=lambda row: (-row.figures.counts["received"], row.label))
+    return rows
+
+
+def trend(scope: Scope, months: list[Period]) -> list[tuple[Period, Figures]]:
+    """The headline figures for each month (a month's row per query keeps each exactly as its own report
+    would show it; twelve small indexed queries)."""
+    return [(month, figures(scope, month)) for month in months]
+
+
+def _grouped(scope: Scope, period: Period, column) -> list[tuple[object, Figures]]:
+    columns = _columns(today())
+    keys = list(columns)
+    selected = [column.label("group_key")] if column is not None else []
+    query = select(*selected, *[expr.label(name) for name, expr in columns.items()]).where(*scope.where(period))
+    if column is not None:
+        query = query.group_by(column)
+    result = db.session.execute(query).all()
+    medians = _medians(scope, period, column)
+    rows = []
+    for row in result:
+        key = row[0] if column is not None else None
+        counts = {name: int(row[(1 if column is not None else 0) + i]) for i, name in enumerate(keys)}
+        if counts["received"] == 0:
+            continue
+        rows.append((key, Figures(counts, medians.get(key))))
+    return rows
+
+
+def _medians(scope: Scope, period: Period, column) -> dict[object, float | None]:
+    """Median working days from the day received to the day told, per group."""
+    received_day = local_date(C.received_at, current_app.config["REDRESS_TIMEZONE"])
+    selected = [column] if column is not None else []
+    query = (select(*selected, received_day, C.responded_on, func.count())
+             .where(*scope.where(period), C.responded_on.isnot(None))
+             .group_by(*selected, received_day, C.responded_on))
+    spans: dict[object, list[tuple[int, int]]] = {}
+    for row in db.session.execute(query).all():
+        key = row[0] if column is not None else None
+        received, responded, count = row[-3:]
+        days = working_days_between(date.fromisoformat(received), responded)
+        spans.setdefault(key, []).append((days, int(count)))
+    return {key: _median(values) for key, values in spans.items()}
+
+
+def _median(counted: list[tuple[int, int]]) -> float | None:
+    """The median of values given with how many times each occurs."""
+    total = sum(count for _, count in counted)
+    if not total:
+        return None
+    ordered = sorted(counted)
+
+    def nth(n: int) -> int:  # the n-th value (0-based) in order
+        for value, count in ordered:
+            if n < count:
+                return value
+            n -= count
+        raise IndexError(n)
+
+    middle = total // 2
+    return float(nth(middle)) if total % 2 else (nth(middle - 1) + nth(middle)) / 2
