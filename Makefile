@@ -33,7 +33,7 @@ translations: $(STAMP)
 
 # Refresh the catalogues after changing user-facing strings; then translate the new entries.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
 
 install: $(STAMP) assets translations

@@ -141,9 +141,9 @@ COMPLAINT_COLUMNS: list[tuple[str, object]] = [
     ("desired_outcome", _l("Desired outcome")), ("responsibility", _l("Finding")),
     ("acknowledge_due_on", _l("Acknowledgement due")), ("acknowledged_on_time", _l("Acknowledged on time")),
     ("response_due_on", _l("Response due")), ("responded_on", _l("Date told")),
-    ("responded_on_time", _l("Responded on time")), ("followed_up_at", _l("Followed up")),
+    ("responded_on_time", _l("Responded on time")), ("followed_up_at", _l("Followed up at")),
     ("satisfied", _l("Satisfied")), ("reopened_count", _l("Times reopened")),
-    ("escalation_level", _l("Escalation level")), ("closed_at", _l("Closed")),
+    ("escalation_level", _l("Escalation level")), ("closed_at", _l("Closed at")),
 ]
 
 

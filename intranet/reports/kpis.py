@@ -19,6 +19,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility, Severity
@@ -87,44 +88,45 @@ class Measure:
     target: int | None = None  # per cent
 
 
+# A measure's name has its own translation context: "Closed" the rate and "Closed" the state differ in Chinese.
 MEASURES: tuple[Measure, ...] = (
-    Measure("received", _l("Complaints received"), _l(
+    Measure("received", _lp("measure", "Complaints received"), _l(
         "Every complaint received in the period, from any channel, counted in the hospital's time zone by the "
         "moment it was received."), kind="count", numerator="received"),
-    Measure("acknowledged_on_time", _l("Acknowledged on time"), _l(
+    Measure("acknowledged_on_time", _lp("measure", "Acknowledged on time"), _l(
         "Complaints whose complainant was told it was accepted by the acknowledgement due date, out of those "
         "whose acknowledgement clock has ended: told, or open and past the due date. Anonymous complaints "
         "have no such clock and are not counted."),
         numerator="acknowledged_on_time", denominator="acknowledgement_due", target=100),
-    Measure("responded_on_time", _l("Responded on time"), _l(
+    Measure("responded_on_time", _lp("measure", "Responded on time"), _l(
         "Complaints answered by their response due date (as extended, if it was), out of those answered or "
         "open past the due date. A reopened complaint counts by its new response clock."),
         numerator="responded_on_time", denominator="response_due"),
-    Measure("closed", _l("Closed"), _l(
+    Measure("closed", _lp("measure", "Closed"), _l(
         "Complaints closed after a follow-up, out of those the hospital handles: complaints not accepted, "
         "withdrawn or found to repeat another are not counted."),
         numerator="closed", denominator="handled", target=100),
-    Measure("followed_up", _l("Followed up"), _l(
+    Measure("followed_up", _lp("measure", "Followed up"), _l(
         "Answered complaints whose complainant was asked afterwards whether they are satisfied, out of those "
         "followed up or past the follow-up due date. Anonymous complaints cannot be followed up and are not "
         "counted."),
         numerator="followed_up", denominator="follow_up_due", target=100),
-    Measure("satisfied", _l("Satisfied"), _l(
+    Measure("satisfied", _lp("measure", "Satisfied"), _l(
         "Complainants who said at the follow-up they are satisfied, out of those asked."),
         numerator="satisfied", denominator="asked_satisfaction"),
-    Measure("median_days", _l("Median working days to respond"), _l(
+    Measure("median_days", _lp("measure", "Median working days to respond"), _l(
         "Half of the answered complaints were answered within this many working days of the day received "
         "(public holidays and weekends not counted, make-up working days counted)."), kind="days"),
     *(Measure(f"finding_{finding.value}", finding.label, _l(
         "Complaints with this finding, out of those whose findings are recorded."),
         numerator=f"finding_{finding.value}", denominator="found") for finding in Responsibility),
-    Measure("reopened", _l("Reopened"), _l(
+    Measure("reopened", _lp("measure", "Reopened"), _l(
         "Answered complaints reopened because the complainant was not satisfied, out of those answered."),
         numerator="reopened", denominator="answered"),
-    Measure("extended", _l("Extended"), _l(
+    Measure("extended", _lp("measure", "Extended"), _l(
         "Complaints whose response due date was extended at least once, out of those the hospital handles."),
         numerator="extended", denominator="handled"),
-    Measure("overdue_now", _l("Overdue now"), _l(
+    Measure("overdue_now", _lp("measure", "Overdue now"), _l(
         "Complaints received in the period that are still open and past a due date today (acknowledgement, "
         "response or follow-up)."), kind="count", numerator="overdue_now"),
 )
