@@ -126,7 +126,8 @@ def dimension_table(title: str, first_header: str, rows: list[Row], keys: Iterab
 
 def _column_header(key: str) -> str:
     measure = BY_KEY[key]
-    return f"{measure.label} (%)" if measure.kind == "rate" else str(measure.label)
+    label = measure.short or measure.label
+    return f"{label} (%)" if measure.kind == "rate" else str(label)
 
 
 # --- the complaint list ---------------------------------------------------------------------------------

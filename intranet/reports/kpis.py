@@ -86,13 +86,14 @@ class Measure:
     numerator: str | None = None
     denominator: str | None = None
     target: int | None = None  # per cent
+    short: str | None = None  # its column's heading in the tables by department, category…
 
 
 # A measure's name has its own translation context: "Closed" the rate and "Closed" the state differ in Chinese.
 MEASURES: tuple[Measure, ...] = (
     Measure("received", _lp("measure", "Complaints received"), _l(
         "Every complaint received in the period, from any channel, counted in the hospital's time zone by the "
-        "moment it was received."), kind="count", numerator="received"),
+        "moment it was received."), kind="count", numerator="received", short=_lp("measure", "Received")),
     Measure("acknowledged_on_time", _lp("measure", "Acknowledged on time"), _l(
         "Complaints whose complainant was told it was accepted by the acknowledgement due date, out of those "
         "whose acknowledgement clock has ended: told, or open and past the due date. Anonymous complaints "
@@ -116,8 +117,9 @@ MEASURES: tuple[Measure, ...] = (
         numerator="satisfied", denominator="asked_satisfaction"),
     Measure("median_days", _lp("measure", "Median working days to respond"), _l(
         "Half of the answered complaints were answered within this many working days of the day received "
-        "(public holidays and weekends not counted, make-up working days counted)."), kind="days"),
-    *(Measure(f"finding_{finding.value}", finding.label, _l(
+        "(public holidays and weekends not counted, make-up working days counted)."), kind="days",
+        short=_lp("measure", "Median working days")),
+    *(Measure(f"finding_{finding.value}", Responsibility.LABELS()[finding], _l(
         "Complaints with this finding, out of those whose findings are recorded."),
         numerator=f"finding_{finding.value}", denominator="found") for finding in Responsibility),
     Measure("reopened", _lp("measure", "Reopened"), _l(
