@@ -97,6 +97,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .complaints.audit import register_cli as register_audit_cli
+    from .complaints.corrective.routes import bp as corrective_bp
     from .complaints.evidence import bp as evidence_bp
     from .complaints.receipts import bp as receipts_bp
     from .complaints.routes import bp as complaints_bp
@@ -116,6 +117,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(receipts_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(corrective_bp)
     register_cli(app)
     register_deadlines_cli(app)
     register_outbox_cli(app)
@@ -134,6 +136,7 @@ def _register_template_helpers(app: Flask) -> None:
     from sqlalchemy import select
 
     from .complaints import lifecycle, models
+    from .complaints.corrective.steps import Step
     from .complaints.permissions import (
         ADMINISTER,
         PRINT_RECEIPT,
@@ -165,6 +168,7 @@ def _register_template_helpers(app: Flask) -> None:
             "READ_REPORTS": READ_REPORTS,
             "PRINT_RECEIPT": PRINT_RECEIPT,
             "Action": lifecycle.Action,
+            "Step": Step,
             "State": lifecycle.State,
             "Role": lifecycle.Role,
             "choices": models,

@@ -80,10 +80,12 @@ def _empty_tables():
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         return
-    # Complaints before their events: the append-only trigger lets an event go only with its complaint.
+    # Complaints (and corrective actions) before their events: the append-only triggers let an event go only
+    # with its complaint.
     # That order needs foreign keys off, which SQLite allows only outside a transaction.
-    tables.remove("complaint_events")
-    tables.insert(tables.index("complaints") + 1, "complaint_events")
+    for events, parent in (("complaint_events", "complaints"), ("corrective_action_events", "corrective_actions")):
+        tables.remove(events)
+        tables.insert(tables.index(parent) + 1, events)
     raw = db.engine.raw_connection()
     try:
         sqlite = raw.driver_connection

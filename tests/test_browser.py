@@ -9,6 +9,7 @@ violation or server error fails the test (see tests/browser.py).
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -201,10 +202,13 @@ def test_happy_path_from_public_form_to_closed(new_context, watch, world):
     form.locator("#record_findings-responsibility").select_option("partly_upheld")
     form.locator("#record_findings-cause").fill("临时调岗后没有延误告知机制。")
     form.locator("#record_findings-remedy").fill("当面致歉。")
-    form.locator("#record_findings-corrective_actions").fill("护士长负责：延误超过30分钟广播说明，本月内完成。")
+    # The corrective action is raised from the findings, as a record of its own.
+    form.locator("#record_findings-corrective_title").fill("延误超过30分钟广播说明原因")
+    form.locator("#record_findings-corrective_due_on").fill((date.today() + timedelta(days=20)).isoformat())
     submit_in_place(head, form, watch=watch)
     expect_state(head, State.investigating)
     expect(fact(head, "Findings")).to_have_text(FINDINGS)
+    expect(fact(head, "Corrective actions")).to_contain_text("延误超过30分钟广播说明原因")
     expect(head.locator("#complaint .timeline .event-record_findings")).to_have_count(1)
 
     # ... and signs off the response, in place.

@@ -8,15 +8,19 @@
 - `identity_fields(user, complaint)` and `searchable_identity(user)`: which of the complainant's
   identifying fields a user may read and search by (保密原则: a confidential complainant is hidden from
   the department).
+- Corrective actions: `can(user, step, corrective_action)` for their steps (from `corrective/steps.py`),
+  `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import false, literal, not_, or_, true
+from sqlalchemy import false, literal, not_, or_, select, true
 
 from ..core.roles import Role
+from .corrective.models import CorrectiveAction, corrective_action_complaints
+from .corrective.steps import STEPS, Step
 from .identity import (
     ALL_FIELDS,
     COMPLAINANT_FIELDS,
@@ -95,6 +99,30 @@ def visible(user: User | None):
     return false()
 
 
+def corrective_visible(user: User | None):
+    """The SQL clause of the corrective actions `user` may see: all for those who see every complaint; a
+    head, those their department owns or that answer one of their department's complaints."""
+    role = role_of(user)
+    if role in SEES_EVERYTHING:
+        return true()
+    if role != Role.head or user.department_id is None:
+        return false()
+    answers_ours = CorrectiveAction.id.in_(
+        select(corrective_action_complaints.c.corrective_action_id)
+        .join(Complaint, Complaint.id == corrective_action_complaints.c.complaint_id)
+        .where(Complaint.department_id == user.department_id))
+    return or_(CorrectiveAction.owner_department_id == user.department_id, answers_ours)
+
+
+def _may_view_corrective(user: User | None, action) -> bool:
+    role = role_of(user)
+    if role in SEES_EVERYTHING:
+        return True
+    return role == Role.head and user.department_id is not None and (
+        action.owner_department_id == user.department_id
+        or any(c.department_id == user.department_id for c in action.complaints))
+
+
 def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
     """The identifying fields of `complaint` that `user` may read (empty if they may not see it at all)."""
     if not may_view(user, complaint):
@@ -136,6 +164,8 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
         return role == Role.admin
 
     if action == VIEW:
+        if complaint is not None and not isinstance(complaint, Complaint):
+            return _may_view_corrective(user, complaint)  # a corrective action
         return complaint is not None and may_view(user, complaint)
 
     if action == READ_REPORTS:
@@ -147,6 +177,9 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
     if action == PRINT_RECEIPT:
         # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
         return role == Role.reception and complaint is not None and complaint.is_open
+
+    if isinstance(action, Step):
+        return _can_take_step(user, role, action, complaint)
 
     spec = SPECS[Action(action)]
     if role not in spec.roles:
@@ -162,9 +195,28 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
     return True
 
 
+def _can_take_step(user: User, role: Role, step: Step, action) -> bool:
+    """A corrective action's step (`action` None: raising a new one)."""
+    spec = STEPS[step]
+    if role not in spec.roles:
+        return False
+    if spec.sources is None:
+        return action is None and (role != Role.head or user.department_id is not None)
+    if action is None or action.state not in spec.sources or not _may_view_corrective(user, action):
+        return False
+    if role == Role.head and spec.owner_only:
+        return action.owner_department_id == user.department_id
+    return True
+
+
+def allowed_steps(user: User | None, action) -> list[Step]:
+    return [step for step, spec in STEPS.items() if spec.sources is not None and can(user, step, action)]
+
+
 def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
     return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
 
 
-__all__ = ["ADMINISTER", "PRINT_RECEIPT", "READ_REPORTS", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "can",
-           "identity_fields", "role_of", "searchable_identity", "visible"]
+__all__ = ["ADMINISTER", "PRINT_RECEIPT", "READ_REPORTS", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions",
+           "allowed_steps", "can", "corrective_visible", "identity_fields", "role_of", "searchable_identity",
+           "visible"]

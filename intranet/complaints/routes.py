@@ -16,6 +16,7 @@ from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
 from . import operations, queues
+from .corrective import operations as corrective
 from .forms import LogComplaintForm
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
 from .models import Complaint, ComplaintEvent
@@ -79,7 +80,7 @@ def queue():
     rows = queues.complaints_in(current_user, current, limit=page_size + 1, offset=(page - 1) * page_size)
     complaints = rows[:page_size]
     context.update(complaints=complaints, quick=_quick_actions(complaints), page=page,
-                   has_next=len(rows) > page_size)
+                   has_next=len(rows) > page_size, corrective=corrective.summary(current_user))
     if Role(current_user.role) in (Role.admin, Role.leadership):
         # Deadlines counted on a calendar that does not know the year must not go unnoticed.
         context["calendar_warnings"] = calendar.warnings(today())

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from sqlalchemy import func, select
 
 from ..complaints import operations
+from ..complaints.corrective import operations as corrective
+from ..complaints.corrective.models import CorrectiveAction
+from ..complaints.corrective.steps import Step
 from ..complaints.lifecycle import Action, State
 from ..complaints.models import Complaint
 from ..core.departments import Category, Department
@@ -29,6 +32,8 @@ from ..deadlines.calendar import add_working_days
 from .story import HOSPITAL, TARGETS, Plan, Planner
 
 PASSWORD = "demo-password"
+EVIDENCE = "已落实：整改通知已下发并组织全科学习，检查记录附后。"
+CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
 SEED = 2026
 
 # code, 中文名, English name, kind, head's display name
@@ -98,11 +103,37 @@ def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
                 current = complaint.follow_up_due_on if complaint.state == State.responded \
                     else complaint.response_due_on
                 data["new_due_on"] = add_working_days(max(current, today()), days)
+            elif "_corrective_days" in data:
+                data["corrective_due_on"] = today() + timedelta(days=data.pop("_corrective_days"))
             # department_id, not the relationship: objects are not reloaded between steps.
             actor = heads[complaint.department_id] if step.actor == "head" else users[step.actor]
             operations.perform(actor, step.action, complaint, data, complaint.version)
             db.session.commit()
     return complaint
+
+
+def _follow_through(users: dict[str, User], now: datetime) -> None:
+    """The corrective actions raised by the story, taken as far as their dates allow: done ten days after
+    they were raised, and checked thirty days after that — every third one found not to have worked."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    actions = db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)).all()
+    for n, action in enumerate(actions):
+        done_at = action.raised_at + timedelta(days=10)
+        if done_at >= now:
+            continue
+        with clock_at(done_at):
+            corrective.perform(heads[action.owner_department_id], Step.complete, action,
+                               {"evidence": EVIDENCE, "check_due_on": today() + timedelta(days=30)}, action.version)
+            db.session.commit()
+        checked_at = done_at + timedelta(days=30)
+        if checked_at >= now:
+            continue
+        effective = n % 3 != 2
+        with clock_at(checked_at):
+            corrective.perform(users["leadership"], Step.check, action, {
+                "effective": effective, "check_note": CHECKED[effective],
+                "new_due_on": None if effective else today() + timedelta(days=14)}, action.version)
+            db.session.commit()
 
 
 def load_demo() -> list[str]:
@@ -131,6 +162,7 @@ def load_demo() -> list[str]:
                 if complaint.state != plan.target:  # pragma: no cover - a bug in the plan, not in the data
                     raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
                 complaints_created += 1
+            _follow_through(users, now)
         finally:
             session.expire_on_commit = expire_on_commit
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -373,9 +374,12 @@ class Story:
         if action == Action.record_findings:
             self.rounds += 1
             again = "\n" + texts["reopen_findings"] if self.rounds > 1 and self.taken & {"reopen"} else ""
-            return "head", {"findings": text["findings"] + again, "cause": text["cause"],
-                            "responsibility": scenario["resp"], "remedy": text["remedy"],
-                            "corrective_actions": text["actions"]}
+            data = {"findings": text["findings"] + again, "cause": text["cause"],
+                    "responsibility": scenario["resp"], "remedy": text["remedy"]}
+            if self.rounds == 1 and scenario["resp"] in ("upheld", "partly_upheld"):
+                # A corrective action raised from the findings, due in so many days (dated when it is done).
+                data.update(corrective_title=_first_item(text["actions"]), _corrective_days=20)
+            return "head", data
         if action == Action.sign_off:
             return "head", {"response_text": self.reply}
         if action == Action.approve:
@@ -506,3 +510,9 @@ class Story:
             self.walk_to(target)
             if target == State.investigating and self.chance("findings_first"):
                 self.do(Action.record_findings)
+
+
+def _first_item(actions: str) -> str:
+    """"1. 甲（负责人…）；2. 乙…" → "甲（负责人…）": one corrective action is one thing to be done."""
+    first = re.split(r"[；;]\s*\d+\.\s*|\n", actions)[0]
+    return re.sub(r"^\d+\.\s*", "", first).rstrip("。.;；")[:200]

@@ -11,8 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy import and_, func, select
 
+from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent
+from ..complaints.corrective.steps import Step
 from ..complaints.models import Channel, Complaint, Responsibility
-from ..complaints.permissions import searchable_identity
+from ..complaints.permissions import corrective_visible, searchable_identity
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.time import today
@@ -100,11 +102,38 @@ def malicious(scope: Scope, period: Period) -> list[Complaint]:
         .order_by(C.received_at)).all())
 
 
-def corrective_actions(scope: Scope, period: Period) -> list[Complaint]:
-    """Complaints of the period whose findings name corrective actions (整改措施)."""
-    return list(db.session.scalars(
-        select(C).where(*scope.where(period), C.corrective_actions.isnot(None), C.corrective_actions != "")
-        .order_by(C.received_at).limit(LISTED)).all())
+@dataclass
+class Corrective:
+    raised: list[CorrectiveAction]  # in the period
+    done: int  # recorded done in the period
+    effective: int  # checked in the period and found to have worked
+    not_effective: int  # checked in the period and reopened
+    overdue: list[CorrectiveAction]  # to do past the due date, or done and the check past its date, today
+    overdue_total: int
+
+
+def corrective_actions(scope: Scope, period: Period) -> Corrective:
+    """The corrective actions the reader may see (the owner department's, if the report is narrowed to
+    one): raised, done and checked in the period, and what is overdue today."""
+    A = CorrectiveAction
+    where = [corrective_visible(scope.user)]
+    if "department_id" in scope.filters:
+        where.append(A.owner_department_id == scope.filters["department_id"])
+    start, end = period.bounds()
+
+    def within(column):
+        return and_(column >= start, column < end)
+
+    raised = db.session.scalars(select(A).where(*where, within(A.raised_at)).order_by(A.id).limit(LISTED)).all()
+    checked = [e.data.get("effective") for e in db.session.scalars(
+        select(CorrectiveActionEvent).join(A).where(*where, CorrectiveActionEvent.step == Step.check.value,
+                                                    within(CorrectiveActionEvent.at)))]
+    done = db.session.scalar(select(func.count()).select_from(CorrectiveActionEvent).join(A).where(
+        *where, CorrectiveActionEvent.step == Step.complete.value, within(CorrectiveActionEvent.at)))
+    late = and_(*where, A.overdue_clause(today()))
+    overdue = db.session.scalars(select(A).where(late).order_by(A.due_on, A.id).limit(LISTED)).all()
+    total = db.session.scalar(select(func.count()).select_from(A).where(late))
+    return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
 
 
 def _names(model, ids) -> dict:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..complaints import audit
+from ..complaints.corrective.steps import Step
 from ..complaints.models import Channel, Severity
 from ..complaints.permissions import READ_REPORTS, can, role_of
 from ..complaints.states import State
@@ -119,6 +120,7 @@ def monthly(month: str):
         overdue=analysis.overdue(scope),
         malicious=analysis.malicious(scope, period),
         corrective=analysis.corrective_actions(scope, period),
+        month_raise=can(current_user, Step.raise_),
         seal=audit.seal(),
         printed_at=utcnow(),
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, TextAreaField
+from flask_login import current_user
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ...core.departments import Department
@@ -117,7 +120,19 @@ send_back = ActionSpec(
 
 # --- record findings ------------------------------------------------------------------------------------
 
-FINDINGS = ("findings", "cause", "responsibility", "remedy", "corrective_actions")
+FINDINGS = ("findings", "cause", "responsibility", "remedy")
+
+
+def _corrective():
+    # Imported when used: corrective actions' operations ask permissions, which collects these specs.
+    from ..corrective import operations
+
+    return operations
+
+
+def _open_corrective_actions():
+    """The open corrective actions the head may see, to link this complaint to (a recurring problem)."""
+    return [SelectChoice(str(a.id), f"{a.number} · {a.title}") for a in _corrective().open_actions(current_user)]
 
 
 class RecordFindingsForm(ActionForm):
@@ -126,8 +141,15 @@ class RecordFindingsForm(ActionForm):
     responsibility = SelectField(_l("Responsibility"), choices=optional_choice(Responsibility.choices),
                                  validators=[required(_l("Choose a responsibility finding."))])
     remedy = TextAreaField(_l("Remedy for the complainant"), filters=F, validators=[Length(max=10000)])
-    corrective_actions = TextAreaField(_l("Corrective actions (owner and due date)"), filters=F,
-                                       validators=[Length(max=10000)])
+    # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
+    corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=F,
+                                   validators=[Length(max=200)])
+    corrective_department_id = SelectField(_l("Its owner department"), choices=department_choices,
+                                           coerce=int_or_none, validators=[Optional()])
+    corrective_due_on = DateField(_l("Its due date"), validators=[Optional()])
+    corrective_link_id = SelectField(_l("Or link a corrective action already open"),
+                                     choices=optional_choice(_open_corrective_actions), coerce=int_or_none,
+                                     validators=[Optional()])
 
 
 def _record_findings(c, user, data: dict) -> dict:
@@ -135,21 +157,45 @@ def _record_findings(c, user, data: dict) -> dict:
     for key, value in recorded.items():
         setattr(c, key, value)
     c.findings_recorded_at = utcnow()
+    # The complaint is written once, by perform(): looking things up here must not flush it early (that
+    # would count a second version).
+    with db.session.no_autoflush:
+        _raise_or_link(c, user, data, recorded)
     return recorded
+
+
+def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
+    if data.get("corrective_title"):
+        due = data.get("corrective_due_on")
+        if due is None or due < today():
+            raise ActionInvalid({"corrective_due_on": str(_l("Give the corrective action a due date from today on."))})
+        owner = data.get("corrective_department_id") or c.department_id
+        _corrective().raise_action(user, {"title": data["corrective_title"], "owner_department_id": owner,
+                                       "due_on": due}, complaints=[c])
+        recorded["corrective_raised"] = data["corrective_title"]
+    if data.get("corrective_link_id"):
+        action = _corrective().open_action(user, data["corrective_link_id"])
+        if action is None:
+            raise ActionInvalid({"corrective_link_id": str(_l("Choose one of the open corrective actions."))})
+        _corrective().link(user, action, c)
+        recorded["corrective_linked"] = f"{action.number} · {action.title}"
 
 
 record_findings = ActionSpec(
     "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
-    target=None, records="findings, cause, responsibility, remedy, corrective actions", primary=True,
-    form=RecordFindingsForm, apply=_record_findings,
+    target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
+    primary=True, form=RecordFindingsForm, apply=_record_findings,
     prefill=lambda c: {k: getattr(c, k) for k in FINDINGS},
     done=lambda c: bool(c.findings and c.responsibility),
     timeline={"findings": Shown(_l("Findings")), "cause": Shown(_l("Cause")),
               "responsibility": Shown(_l("Responsibility"), Responsibility), "remedy": Shown(_l("Remedy")),
-              "corrective_actions": Shown(_l("Corrective actions"))},
+              "corrective_raised": Shown(_l("Corrective action raised")),
+              "corrective_linked": Shown(_l("Linked to corrective action")),
+              "corrective_actions": Shown(_l("Corrective actions"))},  # the free text of earlier events
     example=lambda ex: {"findings": "The clinic ran late; nobody told the waiting patients.",
                         "responsibility": "partly_upheld", "cause": "No delay announcements.",
-                        "remedy": "Apology.", "corrective_actions": "Announce delays every 30 min."},
+                        "remedy": "Apology.", "corrective_title": "Announce delays every 30 minutes.",
+                        "corrective_due_on": today() + timedelta(days=14)},
 )
 
 

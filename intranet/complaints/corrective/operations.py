@@ -1,0 +1,120 @@
+"""The one writer of a corrective action's status: raise it, then take its steps, each with its event.
+
+The checks run in the order the complaint's actions use: the version the person saw, then `can()`, then
+the step's own rules (`ActionInvalid`), then the change and its event, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...core.departments import Department
+from ...core.extensions import db
+from ...core.roles import Role
+from ...core.time import today, utcnow
+from ..permissions import VIEW, can, corrective_visible, role_of
+from ..spec import ActionInvalid, ActionRefused, Conflict
+from .models import TO_DO, CorrectiveAction, CorrectiveActionEvent, Status
+from .steps import STEPS, Step
+
+
+def raise_action(user, data: dict, complaints=(), month: str | None = None) -> CorrectiveAction:
+    """A new corrective action, answering `complaints` (each one the user may see) or raised from the
+    monthly analysis of `month`."""
+    if not can(user, Step.raise_):
+        raise ActionRefused(Step.raise_)
+    title = (data.get("title") or "").strip()
+    if not title or len(title) > 200:
+        raise ActionInvalid({"title": str(_l("Say in up to 200 characters what is to be done."))})
+    owner = db.session.get(Department, data.get("owner_department_id") or 0)
+    if owner is None or not owner.active:
+        raise ActionInvalid({"owner_department_id": str(_l("Choose an active department."))})
+    action = CorrectiveAction(title=title, description=data.get("description") or None,
+                              owner_department_id=owner.id, due_on=data["due_on"],
+                              status=Status.open.value, raised_by_id=user.id, raised_in_month=month,
+                              complaints=list(complaints))
+    db.session.add(action)
+    _record(action, user, Step.raise_, None, {
+        "title": title, "owner": owner.code, "due_on": data["due_on"],
+        "complaints": ", ".join(c.reference for c in complaints) or None, "month": month})
+    return action
+
+
+@dataclass(frozen=True)
+class Summary:
+    to_do: int  # open or reopened
+    overdue: int  # of those, past their due date
+    to_check: int  # done, effectiveness to check
+    check_overdue: int  # of those, past the date of the check
+
+
+def summary(user) -> Summary | None:
+    """What the queue page says of corrective actions, in one query: to a head, their department's; to
+    reception and leadership, who check them, every one. None for the others."""
+    role = role_of(user)
+    if role not in (Role.head, Role.reception, Role.leadership):
+        return None
+    on = today()
+    to_do = CorrectiveAction.status.in_([s.value for s in TO_DO])
+    done = CorrectiveAction.status == Status.done.value
+    mine = CorrectiveAction.owner_department_id == user.department_id if role == Role.head else true()
+    row = db.session.execute(select(
+        func.count().filter(to_do), func.count().filter(and_(to_do, CorrectiveAction.due_on < on)),
+        func.count().filter(done), func.count().filter(and_(done, CorrectiveAction.check_due_on < on)),
+    ).select_from(CorrectiveAction).where(mine)).one()
+    return Summary(*row)
+
+
+def open_actions(user, limit: int = 200) -> list[CorrectiveAction]:
+    """What is still to be done, of what `user` may see, soonest due first."""
+    return list(db.session.scalars(
+        select(CorrectiveAction).where(corrective_visible(user), CorrectiveAction.status.in_([s.value for s in TO_DO]))
+        .order_by(CorrectiveAction.due_on, CorrectiveAction.id).limit(limit)))
+
+
+def open_action(user, action_id: int) -> CorrectiveAction | None:
+    action = db.session.get(CorrectiveAction, action_id)
+    return action if action is not None and action.state in TO_DO and can(user, VIEW, action) else None
+
+
+def link(user, action: CorrectiveAction, complaint) -> None:
+    """One more complaint this action answers (a recurring problem has one action for many complaints)."""
+    if not can(user, Step.note, action):
+        raise ActionRefused(Step.note)
+    if complaint not in action.complaints:
+        action.complaints.append(complaint)
+        action.updated_at = utcnow()
+        _record(action, user, Step.note, action.state, {"linked": complaint.reference})
+
+
+def perform(user, step: Step | str, action: CorrectiveAction, data: dict, expected_version: int | None):
+    step = Step(step)
+    spec = STEPS[step]
+    if expected_version is not None and expected_version != action.version:
+        raise Conflict(action, [e for e in action.events])
+    if not can(user, step, action):
+        raise ActionRefused(step)
+    before = action.state
+    recorded = spec.apply(action, user, data) if spec.apply else {}
+    after = spec.target_for(action, data)
+    if after is not None:
+        action.status = after.value
+    action.updated_at = utcnow()
+    _record(action, user, step, before, recorded)
+    try:
+        db.session.flush()
+    except StaleDataError as error:  # someone else's step landed between our read and our write
+        db.session.rollback()
+        raise Conflict(action, []) from error
+    return action
+
+
+def _record(action, user, step: Step, before, data: dict) -> None:
+    action.events.append(CorrectiveActionEvent(
+        actor_id=user.id, step=step.value, from_status=before.value if before else None,
+        to_status=action.status,
+        data={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}))
