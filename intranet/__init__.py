@@ -106,10 +106,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .demo import register_cli as register_demo_cli
     from .notifications.cli import register_cli as register_outbox_cli
     from .notifications.routes import bp as notifications_bp
+    from .public.notices import bp as notices_bp
     from .public.routes import bp as public_bp
     from .reports.routes import bp as reports_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(complaints_bp)
     app.register_blueprint(admin_bp)
@@ -140,6 +142,7 @@ def _register_template_helpers(app: Flask) -> None:
     from .complaints.permissions import (
         ADMINISTER,
         PRINT_RECEIPT,
+        PUBLISH_NOTICES,
         READ_REPORTS,
         SEE_IDENTITY,
         VIEW,
@@ -166,6 +169,7 @@ def _register_template_helpers(app: Flask) -> None:
             "SEE_IDENTITY": SEE_IDENTITY,
             "ADMINISTER": ADMINISTER,
             "READ_REPORTS": READ_REPORTS,
+            "PUBLISH_NOTICES": PUBLISH_NOTICES,
             "PRINT_RECEIPT": PRINT_RECEIPT,
             "Action": lifecycle.Action,
             "Step": Step,

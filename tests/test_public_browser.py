@@ -19,6 +19,7 @@ from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint
 from intranet.core.extensions import db
+from intranet.public.notices import PublicNotice
 from tests import factories
 from tests.browser import release
 
@@ -105,12 +106,21 @@ def audit(page, pages: Pages, name: str, html: str) -> None:
 def test_public_pages_pass_axe_and_the_nu_checker(audited, watch, world, tmp_path, lang):
     complaint = factories.make_complaint(world, State.investigating)
     reference, code = complaint.reference, complaint.tracking_code
+    notice = PublicNotice(title="关于门诊候诊时间的整改公告", body="自11月起，候诊超过30分钟即广播说明原因。",
+                          language="zh", published_by_id=world.leadership.id)
+    db.session.add(notice)
+    db.session.commit()
+    notice_id = notice.id
     release()
     pages = Pages(tmp_path)
     page = audited(locale="zh-CN" if lang == "zh" else "en-US").new_page()
 
     response = page.goto(f"/?lang={lang}")
     audit(page, pages, "landing", response.text())
+    response = page.goto("/notices")
+    audit(page, pages, "notices", response.text())
+    response = page.goto(f"/notices/{notice_id}")
+    audit(page, pages, "notice", response.text())
 
     response = page.goto("/complain")
     audit(page, pages, "form-empty", response.text())
@@ -273,7 +283,7 @@ def test_form_with_errors_keeps_every_typed_value_and_focuses_the_summary(new_co
 # --- phones and no JavaScript -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/complain", "/track", "/complain?lang=en", "/track?lang=en"])
+@pytest.mark.parametrize("path", ["/", "/complain", "/track", "/notices", "/complain?lang=en", "/track?lang=en"])
 def test_no_horizontal_scrolling_at_360px(new_context, watch, app_ctx, path):
     page = new_context(locale="zh-CN", viewport={"width": 360, "height": 640}).new_page()
     page.goto(path)

@@ -151,6 +151,17 @@ def detail(reference: str):
     return render_page("complaints/detail.html", **_page_context(_load(reference)))
 
 
+@bp.get("/complaints/<reference>/record")
+def archive_record(reference: str):
+    """The one-page complaint record (投诉登记表) for the paper archive: everything recorded, signatures
+    as names and times, and the timeline's latest hash so the paper can be checked against the database."""
+    complaint = _load(reference)
+    # Who did each step, by name and time (internal notes are no step of the handling).
+    signatures = [e for e in complaint.events if e.actor is not None and e.action != Action.note]
+    return render_template("complaints/record.html", complaint=complaint, signatures=signatures,
+                           printed_at=utcnow(), chain_head=complaint.events[-1].hash if complaint.events else None)
+
+
 @bp.post("/complaints/<reference>/<action_name>")
 def act(reference: str, action_name: str):
     """Every action on a complaint: one endpoint, driven by the action specs.

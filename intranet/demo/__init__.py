@@ -29,6 +29,7 @@ from ..core.extensions import db
 from ..core.time import clock_at, today
 from ..core.users import User
 from ..deadlines.calendar import add_working_days
+from ..public.notices import PublicNotice
 from .story import HOSPITAL, TARGETS, Plan, Planner
 
 PASSWORD = "demo-password"
@@ -136,6 +137,15 @@ def _follow_through(users: dict[str, User], now: datetime) -> None:
             db.session.commit()
 
 
+def _notices(users: dict[str, User], now: datetime) -> None:
+    """The notices leadership published after recurring complaints (public, at /notices)."""
+    for notice in HOSPITAL["notices"]:
+        db.session.add(PublicNotice(title=notice["title"], body=notice["body"], language=notice["language"],
+                                    published_at=now - timedelta(days=notice["days_ago"]),
+                                    published_by_id=users["leadership"].id))
+    db.session.commit()
+
+
 def load_demo() -> list[str]:
     """Create what is missing of the demo hospital; return lines to print (logins and counts)."""
     departments, categories, created = _reference_data()
@@ -163,6 +173,7 @@ def load_demo() -> list[str]:
                     raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
                 complaints_created += 1
             _follow_through(users, now)
+            _notices(users, now)
         finally:
             session.expire_on_commit = expire_on_commit
 
