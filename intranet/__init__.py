@@ -132,7 +132,15 @@ def _register_template_helpers(app: Flask) -> None:
     from sqlalchemy import select
 
     from .complaints import lifecycle, models
-    from .complaints.permissions import ADMINISTER, PRINT_RECEIPT, SEE_IDENTITY, VIEW, can, identity_fields
+    from .complaints.permissions import (
+        ADMINISTER,
+        PRINT_RECEIPT,
+        SEE_IDENTITY,
+        SEE_IDENTITY_VIEWS,
+        VIEW,
+        can,
+        identity_fields,
+    )
     from .complaints.timeline import describe
     from .core.departments import Category, Department
     from .notifications.routes import unread_count
@@ -151,6 +159,7 @@ def _register_template_helpers(app: Flask) -> None:
             "identity_fields": identity_fields,
             "VIEW": VIEW,
             "SEE_IDENTITY": SEE_IDENTITY,
+            "SEE_IDENTITY_VIEWS": SEE_IDENTITY_VIEWS,
             "ADMINISTER": ADMINISTER,
             "PRINT_RECEIPT": PRINT_RECEIPT,
             "Action": lifecycle.Action,

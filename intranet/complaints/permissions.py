@@ -36,6 +36,7 @@ VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
 ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox and other reference data
+SEE_IDENTITY_VIEWS = "see_identity_views"  # who was shown a complainant's identity (privacy.py)
 
 
 
@@ -134,6 +135,9 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
     if action == VIEW:
         return complaint is not None and may_view(user, complaint)
 
+    if action == SEE_IDENTITY_VIEWS:
+        return role in (Role.leadership, Role.admin) and complaint is not None and may_view(user, complaint)
+
     if action == SEE_IDENTITY:
         return complaint is not None and set(COMPLAINANT_FIELDS) <= identity_fields(user, complaint)
 
@@ -159,5 +163,5 @@ def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
     return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
 
 
-__all__ = ["ADMINISTER", "PRINT_RECEIPT", "SEE_IDENTITY", "SYSTEM", "VIEW", "allowed_actions", "can",
-           "identity_fields", "role_of", "searchable_identity", "visible"]
+__all__ = ["ADMINISTER", "PRINT_RECEIPT", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SYSTEM", "VIEW", "allowed_actions",
+           "can", "identity_fields", "role_of", "searchable_identity", "visible"]
