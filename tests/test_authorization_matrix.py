@@ -2,7 +2,8 @@
 table declares. A route missing from the table fails, so a new page can never be left without a policy.
 
 Refused is what the app answers today: a redirect to the login page for an anonymous visitor (or, for the
-bell's polling, 286 and nothing: htmx stops polling), 403 or 404 for staff (404 where even the existence of the complaint is not theirs to know). Allowed is anything else
+bell's polling, 286 and nothing: htmx stops polling), 403 or 404 for staff (404 where even the existence of
+the complaint is not theirs to know). Allowed is anything else
 but a server error. URL parameters are real objects: a complaint of cardiology (department A, whose head
 is `head_a`), its evidence file, head A's notification, a hospital day, the reception account."""
 
@@ -126,7 +127,8 @@ def make_things():
     db.session.add_all([evidence, day])
     db.session.commit()
     relay.send_pending()  # head A's notification of the assignment, delivered
-    notification = db.session.scalars(select(StaffNotification).where(StaffNotification.user_id == world.head.id)).first()
+    notification = db.session.scalars(select(StaffNotification)
+                                      .where(StaffNotification.user_id == world.head.id)).first()
     assert notification is not None
     return SimpleNamespace(world=world, complaint=complaint, evidence=evidence, day=day, notification=notification)
 
