@@ -3,9 +3,9 @@ table declares. A route missing from the table fails, so a new page can never be
 
 Refused is what the app answers today: a redirect to the login page for an anonymous visitor (or, for the
 bell's polling, 286 and nothing: htmx stops polling), 403 or 404 for staff (404 where even the existence of
-the complaint is not theirs to know). Allowed is anything else
-but a server error. URL parameters are real objects: a complaint of cardiology (department A, whose head
-is `head_a`), its evidence file, head A's notification, a hospital day, the reception account."""
+the complaint is not theirs to know). Allowed is anything else but a server error. URL parameters are real
+objects: a complaint of cardiology (department A, whose head is `head_a`), its evidence file, head A's
+notification, a hospital day, the reception account."""
 
 import os
 from dataclasses import dataclass
