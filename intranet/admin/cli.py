@@ -3,6 +3,7 @@ reset-password|unlock …`. The same rules as the admin pages (admin/accounts.py
 
 import click
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import or_, select
 
 from ..core.departments import Department
@@ -36,7 +37,8 @@ def _apply(work, *args, **kwargs):
         return result
     except accounts.Refused as refused:
         db.session.rollback()
-        raise click.UsageError(refused.message) from None
+        with force_locale("en"):  # as every other word of the commands
+            raise click.UsageError(refused.message) from None
 
 
 def register_cli(app: Flask) -> None:
@@ -57,8 +59,13 @@ def register_cli(app: Flask) -> None:
                   help="A one-time password: they must choose their own when they first log in.")
     def create_user(username, role, department_ref, display_name, password, language, must_change_password):
         """Create a staff account (the first administrator comes from here)."""
+        # Checked before the password is asked for.
         if department_ref and role != "head":
             raise click.UsageError("Only department heads belong to a department.")
+        if role == "head" and not department_ref:
+            raise click.UsageError("A department head needs --department.")
+        if db.session.scalar(select(User).where(User.username == username)):
+            raise click.UsageError(f"User {username!r} exists already.")
         department = _department(department_ref)
         if password is None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -69,6 +69,13 @@ def _department_id(value):
     return bounded_int(value) if value not in (None, "") else None
 
 
+# Made before the shared fields, so that a new account's form (and its error summary) starts with it.
+_username = StringField(_l("Username"), filters=[strip],
+                        validators=[DataRequired(message=_l("Enter a username.")), Length(max=64),
+                                    Regexp(r"^[A-Za-z0-9._-]+$", message=_l(
+                                        "Use letters, digits, dots, hyphens and underscores only."))])
+
+
 class _AccountFields(PostForm):
     display_name = StringField(_l("Name shown to colleagues"), filters=[strip],
                                validators=[DataRequired(message=_l("Enter the name colleagues know them by.")),
@@ -81,19 +88,10 @@ class _AccountFields(PostForm):
 
 
 class NewAccountForm(_AccountFields):
-    username = StringField(_l("Username"), filters=[strip],
-                           validators=[DataRequired(message=_l("Enter a username.")), Length(max=64),
-                                       Regexp(r"^[A-Za-z0-9._-]+$", message=_l(
-                                           "Use letters, digits, dots, hyphens and underscores only."))])
+    username = _username
     password = PasswordField(_l("First password"), validators=[DataRequired(message=_l("Enter a first password."))])
     must_change_password = BooleanField(_l("They must choose their own password when they first log in"),
                                         default=True)
-
-    field_order = ("username", "display_name", "role", "department", "language", "password",
-                   "must_change_password")
-
-    def ordered(self):
-        return [self[name] for name in self.field_order]
 
 
 class EditAccountForm(_AccountFields):
