@@ -212,6 +212,9 @@ def test_after_a_reset_the_user_must_choose_a_new_password_before_anything_else(
     for page in ("/queue", "/complaints/new", "/notifications"):
         answer = user.get(page)
         assert answer.status_code == 302 and answer.headers["Location"].endswith("/account/password"), page
+    htmx = user.get("/search", headers={"HX-Request": "true"})
+    assert htmx.headers["HX-Redirect"] == "/account/password"
+    assert user.get("/notifications/bell", headers={"HX-Request": "true"}).status_code == 200  # no reload
     token = csrf_token(user, "/account/password")
     weak = user.post("/account/password?lang=en", data={"csrf_token": token, "current_password": "temporary door key",
                                                        "new_password": "12345678", "confirm": "12345678"})

@@ -100,7 +100,8 @@ def end_stale_sessions():
 
 
 # What a user who must choose a new password may still reach (and the public side, which needs no login).
-_WHILE_CHANGING = {"auth.change_password", "auth.logout", "static"}
+# The bell polls on its own: sending it elsewhere would reload the page under the password being typed.
+_WHILE_CHANGING = {"auth.change_password", "auth.logout", "static", "notifications.bell"}
 
 
 @bp.before_app_request
