@@ -89,7 +89,9 @@ class _AccountFields(PostForm):
 
 class NewAccountForm(_AccountFields):
     username = _username
-    password = PasswordField(_l("First password"), validators=[DataRequired(message=_l("Enter a first password."))])
+    # new-password: the browser must not fill in the administrator's own saved password.
+    password = PasswordField(_l("First password"), render_kw={"autocomplete": "new-password"},
+                             validators=[DataRequired(message=_l("Enter a first password."))])
     must_change_password = BooleanField(_l("They must choose their own password when they first log in"),
                                         default=True)
 
@@ -100,7 +102,7 @@ class EditAccountForm(_AccountFields):
 
 class ResetPasswordForm(PostForm):
     version = VersionField()
-    password = PasswordField(_l("Temporary password"),
+    password = PasswordField(_l("Temporary password"), render_kw={"autocomplete": "new-password"},
                              validators=[DataRequired(message=_l("Enter a temporary password."))])
 
 

@@ -12,10 +12,13 @@ class LoginForm(PostForm):
 
 
 class ChangePasswordForm(PostForm):
-    current_password = PasswordField(_l("Your current password"), validators=[
-        DataRequired(message=_l("Enter your current password."))])
-    new_password = PasswordField(_l("New password"), validators=[
-        DataRequired(message=_l("Enter a new password."))])
-    confirm = PasswordField(_l("The new password again"), validators=[
-        DataRequired(message=_l("Type the new password again.")),
-        EqualTo("new_password", message=_l("The two new passwords are not the same."))])
+    current_password = PasswordField(
+        _l("Your current password"), render_kw={"autocomplete": "current-password"},
+        validators=[DataRequired(message=_l("Enter your current password."))])
+    new_password = PasswordField(
+        _l("New password"), render_kw={"autocomplete": "new-password"},
+        validators=[DataRequired(message=_l("Enter a new password."))])
+    confirm = PasswordField(
+        _l("The new password again"), render_kw={"autocomplete": "new-password"},
+        validators=[DataRequired(message=_l("Type the new password again.")),
+                    EqualTo("new_password", message=_l("The two new passwords are not the same."))])
