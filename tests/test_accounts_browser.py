@@ -9,8 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from intranet.complaints.lifecycle import State
 from tests import factories
 from tests.browser import release
+from tests.test_public_browser import Pages, audit, audited  # noqa: F401 (audited: a fixture)
 
 pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
@@ -67,3 +69,27 @@ def test_after_a_reset_the_user_chooses_a_new_password_first(app_ctx, new_contex
     head.fill("#confirm", "plum tree by the gate")
     head.get_by_role("button", name="Save the new password").click()
     expect(head).to_have_url(re.compile(r"/queue$"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_administrators_pages_pass_axe_and_the_nu_checker(audited, watch, app_ctx, tmp_path, lang):
+    world = factories.make_world()
+    complaint = factories.make_complaint(world, State.investigating)
+    ids = {"reception": world.reception.id, "cardiology": world.cardiology.id, "reference": complaint.reference}
+    release()
+    page = audited(locale="zh-CN" if lang == "zh" else "en-US").new_page()
+    log_in(page, "admin")
+    pages = Pages(tmp_path)
+    for name, path in [("accounts", "/admin/accounts"), ("account", f"/admin/accounts/{ids['reception']}"),
+                       ("new-account", "/admin/accounts/new"), ("departments", "/admin/departments"),
+                       ("department", f"/admin/departments/{ids['cardiology']}"),
+                       ("identity-views", f"/complaints/{ids['reference']}/identity-views"),
+                       ("change-password", "/account/password")]:
+        response = page.goto(path)
+        audit(page, pages, name, response.text())
+    watch.allow(r"status of 422")  # the form sent empty, on purpose
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.goto("/admin/accounts/new")
+        page.locator("form.narrow button[type=submit]").click()
+    audit(page, pages, "new-account-errors", answer.value.text())
+    pages.validate()
