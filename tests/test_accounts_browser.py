@@ -72,7 +72,7 @@ def test_after_a_reset_the_user_chooses_a_new_password_first(app_ctx, new_contex
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_administrators_pages_pass_axe_and_the_nu_checker(audited, watch, app_ctx, tmp_path, lang):
+def test_the_administrators_pages_pass_axe_and_the_nu_checker(audited, watch, app_ctx, tmp_path, lang):  # noqa: F811
     world = factories.make_world()
     complaint = factories.make_complaint(world, State.investigating)
     ids = {"reception": world.reception.id, "cardiology": world.cardiology.id, "reference": complaint.reference}
