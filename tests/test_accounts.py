@@ -4,7 +4,8 @@ user must choose a new one at next login), unlock; every change logged; never th
 removed; two administrators editing one account at once, the second is told."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from intranet.core.admin_events import AdminEvent
 from intranet.core.extensions import db
@@ -291,3 +292,11 @@ def test_the_first_administrator_comes_from_the_command_line(app_ctx):
     user = db.session.scalar(select(User).where(User.username == "chen.admin"))
     assert user.role == "admin"
     assert events(user) == [("create", None)]
+
+
+def test_the_change_log_cannot_be_rewritten(world, app_ctx):
+    assert run(app_ctx, "deactivate", "reception").exit_code == 0
+    with pytest.raises(DBAPIError, match="admin_events is append-only"):
+        db.session.execute(update(AdminEvent).values(action="unlock"))
+    db.session.rollback()
+    assert events(world.reception) == [("deactivate", None)]

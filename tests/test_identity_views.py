@@ -2,7 +2,8 @@
 and the administrator can see who looked at a complaint. A page that shows no identity is not recorded."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from intranet.complaints.lifecycle import State
 from intranet.complaints.privacy import IdentityView
@@ -86,3 +87,13 @@ def test_a_head_of_another_department_learns_nothing(world, client):
     login(client, world.other_head)
     assert client.get(f"/complaints/{complaint.reference}/identity-views").status_code == 404
     assert views(complaint) == []
+
+
+def test_a_recorded_view_cannot_be_changed_afterwards(world, client):
+    complaint = factories.make_complaint(world, State.investigating)
+    look(client, world.head, complaint)
+    with pytest.raises(DBAPIError, match="identity_views is append-only"):
+        db.session.execute(update(IdentityView).values(user_id=world.reception.id))
+        db.session.flush()
+    db.session.rollback()
+    assert views(complaint) == ["head-card"]

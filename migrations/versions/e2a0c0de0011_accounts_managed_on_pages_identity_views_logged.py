@@ -6,7 +6,7 @@ Create Date: 2026-12-01 11:20:00
 
 Administrators manage accounts, departments and categories on web pages: a version on each (two admins
 editing at once, the second is told), a flag that sends a user to choose a new password, and a log of every
-change. Each staff view of a complainant's identity is recorded.
+change. Each staff view of a complainant's identity is recorded. Both logs refuse UPDATE in the database.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -15,6 +15,8 @@ revision = "e2a0c0de0011"
 down_revision = "d6a1c0de0010"
 branch_labels = None
 depends_on = None
+
+LOGS = ("admin_events", "identity_views")
 
 
 def upgrade():
@@ -47,9 +49,29 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_views")),
     )
     op.create_index(op.f("ix_identity_views_complaint_id"), "identity_views", ["complaint_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE FUNCTION log_rows_are_never_changed() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+            END;
+            $$ LANGUAGE plpgsql
+        """)
+        for table in LOGS:
+            op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION log_rows_are_never_changed()")
+    else:
+        for table in LOGS:
+            op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
 
 
 def downgrade():
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table in LOGS:
+        op.execute(f"DROP TRIGGER {table}_no_update" + (f" ON {table}" if postgresql else ""))
+    if postgresql:
+        op.execute("DROP FUNCTION log_rows_are_never_changed()")
     op.drop_index(op.f("ix_identity_views_complaint_id"), table_name="identity_views")
     op.drop_table("identity_views")
     op.drop_index("ix_admin_events_subject", table_name="admin_events")
