@@ -1,10 +1,14 @@
-"""Admin forms: the deadline policy and the hospital's own calendar days."""
+"""Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from sqlalchemy import select
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from ..core.forms import PostForm, optional_choice, strip
+from ..core.departments import Department
+from ..core.extensions import db
+from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, MAX_DAYS, Clock, DayKind
 
 
@@ -41,3 +45,86 @@ class HospitalDayForm(PostForm):
                          validators=[DataRequired(message=_l("Say why (e.g. the hospital's anniversary, or the "
                                                               "make-up working day from the holiday notice).")),
                                      Length(max=200)])
+
+
+# --- accounts, departments and categories -----------------------------------------------------------------
+
+
+def _role_choices():
+    return [SelectChoice(r.value, r.label) for r in USER_ROLES]
+
+
+def _department_choices():
+    # Only departments in use are offered; a head of a deactivated one keeps it shown until changed.
+    rows = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
+    return [SelectChoice("", _l("— none (only heads belong to a department) —"))] + [
+        SelectChoice(str(d.id), f"{d.name} ({d.code})") for d in rows]
+
+
+def _language_choices():
+    return [SelectChoice("", _l("The browser's")), SelectChoice("zh", "中文"), SelectChoice("en", "English")]
+
+
+def _department_id(value):
+    return bounded_int(value) if value not in (None, "") else None
+
+
+# Made before the shared fields, so that a new account's form (and its error summary) starts with it.
+_username = StringField(_l("Username"), filters=[strip],
+                        validators=[DataRequired(message=_l("Enter a username.")), Length(max=64),
+                                    Regexp(r"^[A-Za-z0-9._-]+$", message=_l(
+                                        "Use letters, digits, dots, hyphens and underscores only."))])
+
+
+class _AccountFields(PostForm):
+    display_name = StringField(_l("Name shown to colleagues"), filters=[strip],
+                               validators=[DataRequired(message=_l("Enter the name colleagues know them by.")),
+                                           Length(max=120)])
+    role = SelectField(_l("Role"), choices=optional_choice(_role_choices),
+                       validators=[DataRequired(message=_l("Choose a role."))])
+    department = SelectField(_l("Department (department heads only)"), choices=_department_choices,
+                             coerce=_department_id, validate_choice=False)
+    language = SelectField(_l("Language of their pages and notifications"), choices=_language_choices)
+
+
+class NewAccountForm(_AccountFields):
+    username = _username
+    # new-password: the browser must not fill in the administrator's own saved password.
+    password = PasswordField(_l("First password"), render_kw={"autocomplete": "new-password"},
+                             validators=[DataRequired(message=_l("Enter a first password."))])
+    must_change_password = BooleanField(_l("They must choose their own password when they first log in"),
+                                        default=True)
+
+
+class EditAccountForm(_AccountFields):
+    version = VersionField()
+
+
+class ResetPasswordForm(PostForm):
+    version = VersionField()
+    password = PasswordField(_l("Temporary password"), render_kw={"autocomplete": "new-password"},
+                             validators=[DataRequired(message=_l("Enter a temporary password."))])
+
+
+class VersionForm(PostForm):
+    """A button (deactivate, reactivate, unlock) on a record as the administrator saw it."""
+
+    version = VersionField()
+
+
+class ReferenceForm(PostForm):
+    name_zh = StringField(_l("Name in Chinese"), filters=[strip],
+                          validators=[DataRequired(message=_l("Enter the name in Chinese.")), Length(max=120)])
+    name_en = StringField(_l("Name in English"), filters=[strip],
+                          validators=[DataRequired(message=_l("Enter the name in English.")), Length(max=120)])
+
+
+class NewReferenceForm(ReferenceForm):
+    code = StringField(_l("Code"), filters=[strip, lambda v: v.upper() if isinstance(v, str) else v],
+                       validators=[DataRequired(message=_l("Enter a short code (e.g. CARD).")), Length(max=32),
+                                   Regexp(r"^[A-Z0-9_-]+$", message=_l(
+                                       "Use capital letters, digits, hyphens and underscores only."))])
+
+
+class EditReferenceForm(ReferenceForm):
+    version = VersionField()

@@ -1,22 +1,39 @@
-"""Admin pages: the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar) and the
-notification outbox (/admin/outbox)."""
+"""Admin pages: the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar), the
+notification outbox (/admin/outbox), staff accounts (/admin/accounts), departments and categories."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
+from ..complaints.models import Complaint
 from ..complaints.permissions import ADMINISTER, can
+from ..core.admin_events import history
+from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
-from ..core.time import today
+from ..core.roles import USER_ROLES
+from ..core.time import show_datetime, today
+from ..core.users import User
 from ..deadlines import calendar, policy
 from ..deadlines.models import Clock, HospitalDay
 from ..notifications import relay
 from ..notifications.models import OutboxMessage, OutboxStatus
-from .forms import DeadlinePolicyForm, HospitalDayForm
+from . import accounts
+from .forms import (
+    DeadlinePolicyForm,
+    EditAccountForm,
+    EditReferenceForm,
+    HospitalDayForm,
+    NewAccountForm,
+    NewReferenceForm,
+    ResetPasswordForm,
+    VersionForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -111,3 +128,245 @@ def retry_outbox():
     count = relay.retry_failed(ids or None)
     flash(_("%(count)s message(s) will be tried again.", count=count), "success")
     return redirect(url_for(".outbox"))
+
+
+# --- staff accounts ---------------------------------------------------------------------------------------
+
+# How the history on an account's, department's or category's page names each change.
+EVENT_LABELS = {
+    "create": _l("Created"),
+    "change": _l("Changed"),
+    "deactivate": _l("Deactivated"),
+    "reactivate": _l("Reactivated"),
+    "reset_password": _l("Password reset (must choose a new one)"),
+    "change_own_password": _l("Chose a new password"),
+    "unlock": _l("Unlocked"),
+    "rename": _l("Renamed"),
+}
+FIELD_LABELS = {
+    "display_name": _l("Name"), "role": _l("Role"), "department": _l("Department"), "language": _l("Language"),
+    "name_zh": _l("Name in Chinese"), "name_en": _l("Name in English"),
+}
+
+
+def _stale_message(stale: accounts.Stale) -> str:
+    last = stale.last
+    if last is None:
+        return _("Someone else changed this since you opened the page, so your change was not saved. "
+                 "This is how it is now: check it before you try again.")
+    return _("%(who)s changed this at %(time)s (%(what)s), so your change was not saved. This is how it is "
+             "now: check it before you try again.",
+             who=last.actor.display_name if last.actor else _("a command on the server"),
+             time=show_datetime(last.at), what=EVENT_LABELS.get(last.action, last.action))
+
+
+def _account(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/accounts")
+def accounts_list():
+    users = db.session.scalars(select(User).options(selectinload(User.department))
+                               .order_by(User.active.desc(), User.role, User.username)).all()
+    return render_template("admin/accounts.html", users=users)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+def new_account():
+    form = NewAccountForm()
+    if form.validate_on_submit():
+        department = db.session.get(Department, form.department.data) if form.department.data else None
+        try:
+            user = accounts.create_account(
+                current_user, username=form.username.data, display_name=form.display_name.data,
+                role=form.role.data, department=department, language=form.language.data,
+                password=form.password.data, must_change_password=form.must_change_password.data)
+            db.session.commit()
+        except accounts.Refused as refused:
+            db.session.rollback()
+            _put_errors(form, refused)
+        else:
+            flash(_("Account %(username)s created.", username=user.username), "success")
+            return redirect(url_for(".account", user_id=user.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/account_new.html", form=form), status
+
+
+def _put_errors(form, refused: accounts.Refused) -> None:
+    for name, message in refused.errors.items():
+        field = form[name] if name and name in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [str(message)]
+        else:
+            form.form_errors.append(str(message))
+
+
+def _account_page(user: User, edit=None, reset=None, status: int = 200, problem: str | None = None):
+    edit = edit or EditAccountForm(formdata=None, display_name=user.display_name, role=user.role,
+                                   department=user.department_id, language=user.language or "",
+                                   version=user.version)
+    reset = reset or ResetPasswordForm(formdata=None, version=user.version)
+    return render_template("admin/account.html", user=user, edit=edit, reset=reset,
+                           button=VersionForm(formdata=None, version=user.version), problem=problem,
+                           events=history(user), event_labels=EVENT_LABELS, field_labels=FIELD_LABELS,
+                           roles={r.value: r.label for r in USER_ROLES}), status
+
+
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+def account(user_id: int):
+    user = _account(user_id)
+    if request.method == "GET":
+        return _account_page(user)
+    form = EditAccountForm()
+    if not form.validate_on_submit():
+        return _account_page(user, edit=form, status=422)
+    department = db.session.get(Department, form.department.data) if form.department.data else None
+    try:
+        changed = accounts.change_account(current_user, user, form.version.data,
+                                          display_name=form.display_name.data, role=form.role.data,
+                                          department=department, language=form.language.data)
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
+    except accounts.Refused as refused:
+        db.session.rollback()
+        _put_errors(form, refused)
+        return _account_page(_account(user_id), edit=form, status=422)
+    flash(_("Account saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for(".account", user_id=user_id))
+
+
+@bp.post("/accounts/<int:user_id>/password")
+def reset_password(user_id: int):
+    user = _account(user_id)
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(user, reset=form, status=422)
+    try:
+        accounts.reset_password(current_user, user, form.version.data, form.password.data)
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
+    except accounts.Refused as refused:
+        db.session.rollback()
+        _put_errors(form, refused)
+        return _account_page(_account(user_id), reset=form, status=422)
+    flash(_("Password reset. Give %(name)s the temporary password in person: they must choose their own "
+            "when they log in. Their open sessions have ended.", name=user.display_name), "success")
+    return redirect(url_for(".account", user_id=user_id))
+
+
+ACCOUNT_OPERATIONS = {
+    "deactivate": (accounts.deactivate, _l("Account deactivated: it cannot log in, and its open sessions have "
+                                           "ended.")),
+    "reactivate": (accounts.reactivate, _l("Account reactivated.")),
+    "unlock": (accounts.unlock, _l("Account unlocked: it can log in again.")),
+}
+
+
+@bp.post("/accounts/<int:user_id>/<any(deactivate, reactivate, unlock):operation>")
+def account_operation(user_id: int, operation: str):
+    user = _account(user_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _account_page(user, status=422, problem=_("The form is out of date: reload the page and try again."))
+    work, done = ACCOUNT_OPERATIONS[operation]
+    try:
+        work(current_user, user, form.version.data)
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
+    except accounts.Refused as refused:
+        db.session.rollback()
+        return _account_page(_account(user_id), status=422, problem=refused.message)
+    flash(str(done), "success")
+    return redirect(url_for(".account", user_id=user_id))
+
+
+# --- departments and categories ---------------------------------------------------------------------------
+
+REFERENCE_TITLES = {"departments": _l("Departments"), "categories": _l("Complaint categories")}
+
+
+def _reference(kind: str, row_id: int):
+    row = db.session.get(accounts.MODELS[kind], row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _references_page(kind: str, form=None, status: int = 200):
+    model = accounts.MODELS[kind]
+    rows = db.session.scalars(select(model).order_by(model.active.desc(), model.code)).all()
+    return render_template("admin/references.html", kind=kind, title=REFERENCE_TITLES[kind], rows=rows,
+                           form=form or NewReferenceForm(formdata=None)), status
+
+
+@bp.route("/<any(departments, categories):kind>", methods=["GET", "POST"])
+def references(kind: str):
+    if request.method == "GET":
+        return _references_page(kind)
+    form = NewReferenceForm()
+    if not form.validate_on_submit():
+        return _references_page(kind, form, 422)
+    try:
+        row = accounts.create_reference(current_user, accounts.MODELS[kind], code=form.code.data,
+                                        name_zh=form.name_zh.data, name_en=form.name_en.data)
+        db.session.commit()
+    except accounts.Refused as refused:
+        db.session.rollback()
+        _put_errors(form, refused)
+        return _references_page(kind, form, 422)
+    flash(_("%(name)s added.", name=row.name), "success")
+    return redirect(url_for(".references", kind=kind))
+
+
+def _reference_page(kind: str, row, form=None, status: int = 200, problem: str | None = None):
+    form = form or EditReferenceForm(formdata=None, name_zh=row.name_zh, name_en=row.name_en, version=row.version)
+    complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        (Complaint.department_id == row.id) if kind == "departments" else (Complaint.category_id == row.id)))
+    return render_template("admin/reference.html", kind=kind, title=REFERENCE_TITLES[kind], row=row, form=form,
+                           button=VersionForm(formdata=None, version=row.version), problem=problem,
+                           complaints=complaints, events=history(row), event_labels=EVENT_LABELS,
+                           field_labels=FIELD_LABELS), status
+
+
+@bp.route("/<any(departments, categories):kind>/<int:row_id>", methods=["GET", "POST"])
+def reference(kind: str, row_id: int):
+    row = _reference(kind, row_id)
+    if request.method == "GET":
+        return _reference_page(kind, row)
+    form = EditReferenceForm()
+    if not form.validate_on_submit():
+        return _reference_page(kind, row, form, 422)
+    try:
+        changed = accounts.rename_reference(current_user, row, form.version.data, name_zh=form.name_zh.data,
+                                            name_en=form.name_en.data)
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _reference_page(kind, _reference(kind, row_id), status=409, problem=_stale_message(stale))
+    flash(_("Saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for(".reference", kind=kind, row_id=row_id))
+
+
+@bp.post("/<any(departments, categories):kind>/<int:row_id>/<any(deactivate, reactivate):operation>")
+def reference_operation(kind: str, row_id: int, operation: str):
+    row = _reference(kind, row_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _reference_page(kind, row, status=422,
+                               problem=_("The form is out of date: reload the page and try again."))
+    try:
+        accounts.set_reference_active(current_user, row, form.version.data, active=operation == "reactivate")
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _reference_page(kind, _reference(kind, row_id), status=409, problem=_stale_message(stale))
+    except accounts.Refused as refused:
+        db.session.rollback()
+        return _reference_page(kind, _reference(kind, row_id), status=422, problem=refused.message)
+    flash(_("Deactivated: no longer offered for new complaints; complaints that have it still show it.")
+          if operation == "deactivate" else _("Reactivated: offered for new complaints again."), "success")
+    return redirect(url_for(".reference", kind=kind, row_id=row_id))

@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from ..core.admin_events import record
 from ..core.extensions import db, limiter
 from ..core.forms import PostForm, safe_next
+from ..core.passwords import password_problem
 from ..core.time import utcnow
 from ..core.users import User, check_unknown_password
-from .forms import LoginForm
+from .forms import ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -95,6 +97,50 @@ def end_stale_sessions():
     if not _passive():
         session["seen"] = now
     return None
+
+
+# What a user who must choose a new password may still reach (and the public side, which needs no login).
+# The bell polls on its own: sending it elsewhere would reload the page under the password being typed.
+_WHILE_CHANGING = {"auth.change_password", "auth.logout", "static", "notifications.bell"}
+
+
+@bp.before_app_request
+def choose_a_password_first():
+    """After an administrator's reset or a one-time first password, every staff page leads here until the
+    user has chosen their own."""
+    if (request.endpoint in _WHILE_CHANGING or (request.endpoint or "").startswith("public.")
+            or not current_user.is_authenticated or not current_user.must_change_password):
+        return None
+    target = url_for("auth.change_password")
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_address_limit, methods=["POST"])  # the current password is guessable here too
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not user.check_password(form.current_password.data):
+            form.current_password.errors = [_("This is not your current password.")]
+        elif form.new_password.data == form.current_password.data:
+            form.new_password.errors = [_("Choose a password different from the current one.")]
+        elif problem := password_problem(form.new_password.data, user.username):
+            form.new_password.errors = [str(problem)]
+        else:
+            user.set_password(form.new_password.data)
+            user.must_change_password = False
+            user.end_all_sessions()  # other devices: logged out; this one carries on with the new version
+            record(user, user, "change_own_password")
+            db.session.commit()
+            login_user(user)
+            flash(_("Your new password is saved. You are logged out everywhere else."), "success")
+            return redirect(url_for("complaints.queue"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form), status
 
 
 @bp.post("/logout")

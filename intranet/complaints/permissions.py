@@ -40,6 +40,7 @@ VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
 ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox and other reference data
+SEE_IDENTITY_VIEWS = "see_identity_views"  # who was shown a complainant's identity (privacy.py)
 PUBLISH_NOTICES = "publish_notices"  # the public notices (公告) of measures taken
 READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports, of what the reader may see
 
@@ -175,6 +176,9 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
     if action == READ_REPORTS:
         return role in READS_REPORTS and (role != Role.head or user.department_id is not None)
 
+    if action == SEE_IDENTITY_VIEWS:
+        return role in (Role.leadership, Role.admin) and complaint is not None and may_view(user, complaint)
+
     if action == SEE_IDENTITY:
         return complaint is not None and set(COMPLAINANT_FIELDS) <= identity_fields(user, complaint)
 
@@ -221,6 +225,6 @@ def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
     return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
 
 
-__all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SYSTEM", "VIEW",
-           "allowed_actions", "allowed_steps", "can", "corrective_visible", "identity_fields", "role_of",
-           "searchable_identity", "visible"]
+__all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
+           "SYSTEM", "VIEW", "allowed_actions", "allowed_steps", "can", "corrective_visible", "identity_fields",
+           "role_of", "searchable_identity", "visible"]

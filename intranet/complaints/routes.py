@@ -15,12 +15,12 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
-from . import operations, queues
+from . import operations, privacy, queues
 from .corrective import operations as corrective
 from .forms import LogComplaintForm
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
 from .models import Complaint, ComplaintEvent
-from .permissions import VIEW, allowed_actions, can
+from .permissions import SEE_IDENTITY_VIEWS, VIEW, allowed_actions, can
 
 bp = Blueprint("complaints", __name__)
 
@@ -146,16 +146,32 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     return context
 
 
+def _showing(complaint: Complaint) -> Complaint:
+    """The complaint card is about to be shown: note it if it shows the complainant's identity."""
+    privacy.record_view(current_user, complaint)
+    return complaint
+
+
 @bp.get("/complaints/<reference>")
 def detail(reference: str):
-    return render_page("complaints/detail.html", **_page_context(_load(reference)))
+    return render_page("complaints/detail.html", **_page_context(_showing(_load(reference))))
+
+
+@bp.get("/complaints/<reference>/identity-views")
+def identity_views(reference: str):
+    """Who was shown this complainant's identity, and when: for leadership and the administrator."""
+    complaint = _load(reference)
+    if not can(current_user, SEE_IDENTITY_VIEWS, complaint):
+        abort(403)
+    return render_template("complaints/identity_views.html", complaint=complaint,
+                           views=privacy.views_of(complaint))
 
 
 @bp.get("/complaints/<reference>/record")
 def archive_record(reference: str):
     """The one-page complaint record (投诉登记表) for the paper archive: everything recorded, signatures
     as names and times, and the timeline's latest hash so the paper can be checked against the database."""
-    complaint = _load(reference)
+    complaint = _showing(_load(reference))
     # Who did each step, by name and time (internal notes are no step of the handling).
     signatures = [e for e in complaint.events if e.actor is not None and e.action != Action.note]
     return render_template("complaints/record.html", complaint=complaint, signatures=signatures,
@@ -221,6 +237,8 @@ def act(reference: str, action_name: str):
 def _answer(reference: str, status: int, **extra):
     """The page, or the element htmx targets (card or row), as the complaint is now."""
     complaint = _load(reference)
+    if not htmx or block_for(ACTED_FROM[0], htmx.target) is not None:  # the card, not a queue row
+        _showing(complaint)
     body = render_page(ACTED_FROM, **_page_context(complaint, **extra))
     return body, status, {"HX-Trigger": CHANGED}
 

@@ -15,7 +15,10 @@ class Department(db.Model):
     name_en: Mapped[str] = mapped_column(String(120))
     # clinical, nursing, medical technology, administrative…: for the monthly analysis
     kind: Mapped[str] = mapped_column(String(32), default="clinical")
+    # Deactivated, a department is offered for no new assignment but still shows on the complaints it has.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by every administrator's change: two admins renaming it at once, the second is told.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def name(self) -> str:
@@ -36,5 +39,6 @@ class Category(db.Model):
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     name = Department.name

@@ -5,7 +5,7 @@ import contextlib
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import enum_column
@@ -55,6 +55,11 @@ class User(UserMixin, db.Model):
     last_login_at = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at = mapped_column(UTCDateTime)
+    # Set by an administrator's reset (or a one-time first password): every staff page leads to the
+    # change-password page until the user has chosen their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Bumped by every administrator's change to the account: two admins editing it at once, the second is told.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     department: Mapped[Department | None] = relationship()
 

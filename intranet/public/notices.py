@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -74,8 +74,10 @@ def show(notice_id: int):
 
 
 def _publishers_only():
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())  # to the login page, and back here after
     if not can(current_user, PUBLISH_NOTICES):
-        abort(403 if current_user.is_authenticated else 404)
+        abort(403)
 
 
 @bp.route("/notices/new", methods=["GET", "POST"])

@@ -165,6 +165,11 @@ def take_step(action_id: int, step_name: str):
     if STEPS[step].sources is None:
         abort(404)
     form = STEPS[step].form(prefix=step.value)
+    # The order of perform(): the version the person saw, then who may act, then the form.
+    if form.version.data is not None and form.version.data != action.version:
+        return _page(action, 409, conflict=True)
+    if not can(current_user, step, action):
+        return _page(action, 403, refused=step)
     if not form.validate_on_submit():
         return _page(action, 422, forms=_step_forms(action, step, form), failed=step)
     try:

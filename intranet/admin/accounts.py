@@ -1,0 +1,232 @@
+"""What an administrator does to staff accounts, departments and categories, for the admin pages and the
+`flask --app wsgi users …` commands alike: every change checked here, versioned, and logged (AdminEvent).
+
+A change names the version of the record the administrator saw; if someone changed it since, nothing is
+saved and `Stale` says what happened first. The last active administrator can be neither deactivated nor
+given another role: nobody could manage accounts any more.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from ..core.admin_events import AdminEvent, history, record
+from ..core.departments import Category, Department
+from ..core.extensions import db
+from ..core.passwords import password_problem
+from ..core.roles import USER_ROLES, Role
+from ..core.users import User
+
+
+class Refused(Exception):
+    """The change may not be made; `errors` maps a form field (or "" for the whole form) to the reason."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return " ".join(str(m) for m in self.errors.values())
+
+
+class Stale(Exception):
+    """Someone changed the record since the administrator opened it."""
+
+    def __init__(self, subject, last: AdminEvent | None):
+        super().__init__(subject)
+        self.subject, self.last = subject, last
+
+
+def claim(subject, seen_version: int | None) -> None:
+    """Take the record at the version the administrator saw, or raise Stale: one conditional UPDATE, so two
+    administrators saving at once cannot both win."""
+    model = type(subject)
+    if seen_version is not None:
+        done = db.session.execute(
+            update(model).where(model.id == subject.id, model.version == seen_version)
+            .values(version=model.version + 1).execution_options(synchronize_session=False)
+        ).rowcount
+        if done != 1:
+            db.session.rollback()
+            raise Stale(subject, next(iter(history(subject, limit=1)), None))
+    else:  # the command line: whatever the record is now
+        db.session.execute(update(model).where(model.id == subject.id).values(version=model.version + 1)
+                           .execution_options(synchronize_session=False))
+    db.session.expire(subject, ["version"])
+
+
+# --- accounts ---------------------------------------------------------------------------------------------
+
+
+def _department_for(role: str, department: Department | None, errors: dict) -> Department | None:
+    if role == Role.head:
+        if department is None:
+            errors["department"] = _l("A department head needs a department.")
+        elif not department.active and department.id is not None:
+            errors["department"] = _l("This department is no longer in use: choose another.")
+        return department
+    return None  # only heads belong to a department
+
+
+def _check_password(password: str, username: str, errors: dict, field: str = "password") -> None:
+    problem = password_problem(password, username)
+    if problem:
+        errors[field] = problem
+
+
+def _other_active_admins(user: User) -> int:
+    # FOR UPDATE on PostgreSQL: two administrators removing each other at once cannot leave none.
+    rows = db.session.scalars(select(User.id).where(User.role == Role.admin.value, User.active.is_(True),
+                                                    User.id != user.id).with_for_update()).all()
+    return len(rows)
+
+
+def _keeps_an_admin(user: User, errors: dict, field: str, message) -> None:
+    if user.role == Role.admin and user.active and _other_active_admins(user) == 0:
+        errors[field] = message
+
+
+def create_account(actor: User | None, *, username: str, display_name: str, role: str,
+                   department: Department | None, language: str | None, password: str,
+                   must_change_password: bool) -> User:
+    errors: dict = {}
+    if role not in {r.value for r in USER_ROLES}:
+        errors["role"] = _l("Choose a role.")
+    if db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username.lower())):
+        errors["username"] = _l("This username is taken: choose another.")
+    department = _department_for(role, department, errors)
+    _check_password(password, username, errors)
+    if errors:
+        raise Refused(errors)
+    user = User(username=username, display_name=display_name or username, role=role, department=department,
+                language=language or None, must_change_password=must_change_password)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record(actor, user, "create", role=role, department=department.code if department else None,
+           must_change_password=must_change_password)
+    return user
+
+
+def change_account(actor: User | None, user: User, seen_version: int | None, *, display_name: str, role: str,
+                   department: Department | None, language: str | None) -> list[str]:
+    """Name, role, department and language; returns the names of what changed (nothing changed: nothing
+    logged)."""
+    errors: dict = {}
+    if role not in {r.value for r in USER_ROLES}:
+        errors["role"] = _l("Choose a role.")
+    department = _department_for(role, department, errors)
+    if role != user.role:
+        _keeps_an_admin(user, errors, "role", _l("This is the last active administrator: make someone else "
+                                                 "an administrator first."))
+    if errors:
+        raise Refused(errors)
+    before = {"display_name": user.display_name, "role": user.role,
+              "department": user.department.code if user.department else None, "language": user.language}
+    after = {"display_name": display_name, "role": role, "department": department.code if department else None,
+             "language": language or None}
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changed:
+        if seen_version is not None and seen_version != user.version:
+            raise Stale(user, next(iter(history(user, limit=1)), None))
+        return []
+    claim(user, seen_version)
+    user.display_name, user.role, user.department, user.language = (
+        display_name, role, department, language or None)
+    record(actor, user, "change", **changed)
+    return list(changed)
+
+
+def deactivate(actor: User | None, user: User, seen_version: int | None) -> None:
+    """The account can no longer log in, and every session it has open ends with its next request."""
+    errors: dict = {}
+    if not user.active:
+        errors[""] = _l("This account is already deactivated.")
+    _keeps_an_admin(user, errors, "", _l("This is the last active administrator: it cannot be deactivated."))
+    if errors:
+        raise Refused(errors)
+    claim(user, seen_version)
+    user.active = False
+    user.end_all_sessions()
+    record(actor, user, "deactivate")
+
+
+def reactivate(actor: User | None, user: User, seen_version: int | None) -> None:
+    if user.active:
+        raise Refused({"": _l("This account is already active.")})
+    if user.department is not None and not user.department.active:
+        raise Refused({"": _l("This head's department is no longer in use: give the account another "
+                              "department first.")})
+    claim(user, seen_version)
+    user.active = True
+    record(actor, user, "reactivate")
+
+
+def reset_password(actor: User | None, user: User, seen_version: int | None, password: str) -> None:
+    """A temporary password: the user must choose their own at next login. Open sessions end."""
+    errors: dict = {}
+    _check_password(password, user.username, errors)
+    if errors:
+        raise Refused(errors)
+    claim(user, seen_version)
+    user.set_password(password)
+    user.must_change_password = True
+    user.end_all_sessions()
+    record(actor, user, "reset_password")
+
+
+def unlock(actor: User | None, user: User, seen_version: int | None) -> None:
+    if not user.locked:
+        raise Refused({"": _l("This account is not locked.")})
+    claim(user, seen_version)
+    user.unlock()
+    record(actor, user, "unlock")
+
+
+# --- departments and categories ---------------------------------------------------------------------------
+
+MODELS = {"departments": Department, "categories": Category}
+
+
+def create_reference(actor: User | None, model, *, code: str, name_zh: str, name_en: str,
+                     kind: str | None = None):
+    if db.session.scalar(select(func.count()).select_from(model).where(func.lower(model.code) == code.lower())):
+        raise Refused({"code": _l("This code is taken: choose another.")})
+    row = model(code=code, name_zh=name_zh, name_en=name_en)
+    if kind and model is Department:
+        row.kind = kind
+    db.session.add(row)
+    db.session.flush()
+    record(actor, row, "create", code=code, name_zh=name_zh, name_en=name_en)
+    return row
+
+
+def rename_reference(actor: User | None, row, seen_version: int | None, *, name_zh: str, name_en: str) -> bool:
+    changed = {k: [getattr(row, k), v] for k, v in (("name_zh", name_zh), ("name_en", name_en))
+               if getattr(row, k) != v}
+    if not changed:
+        if seen_version is not None and seen_version != row.version:
+            raise Stale(row, next(iter(history(row, limit=1)), None))
+        return False
+    claim(row, seen_version)
+    row.name_zh, row.name_en = name_zh, name_en
+    record(actor, row, "rename", **changed)
+    return True
+
+
+def set_reference_active(actor: User | None, row, seen_version: int | None, active: bool) -> None:
+    """Deactivated: offered for no new assignment, still shown on the complaints that have it. Never
+    deleted: complaints and the timeline refer to it."""
+    if row.active == active:
+        raise Refused({"": _l("Nothing to change: it is already so.")})
+    if not active and isinstance(row, Department):
+        heads = db.session.scalar(select(func.count()).select_from(User).where(
+            User.department_id == row.id, User.active.is_(True)))
+        if heads:
+            raise Refused({"": _l("Active department heads belong to this department: give them another "
+                                  "department or deactivate their accounts first.")})
+    claim(row, seen_version)
+    row.active = active
+    record(actor, row, "reactivate" if active else "deactivate")

@@ -1,0 +1,59 @@
+"""Who looked at a complainant's identity: one row each time a staff page showed it (who, when, which
+complaint), never updated or deleted. Leadership and admin see the list on the complaint's page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.extensions import db
+from ..core.time import UTCDateTime, utcnow
+from ..core.users import User
+from .identity import COMPLAINANT_FIELDS
+from .models import Complaint
+from .permissions import identity_fields
+
+
+class IdentityView(db.Model):
+    __tablename__ = "identity_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+def shown_identity(user, complaint: Complaint) -> frozenset[str]:
+    """The identifying fields the complaint page shows `user`: those they may read that hold something
+    (the page shows an anonymous complainant as "Anonymous", whatever was typed)."""
+    fields = identity_fields(user, complaint)
+    if complaint.anonymous:
+        fields -= set(COMPLAINANT_FIELDS)
+    return frozenset(name for name in fields if getattr(complaint, name, None))
+
+
+def record_view(user, complaint: Complaint) -> None:
+    """Note that `user` is being shown the complainant's identity, in a transaction of its own that starts
+    with the INSERT: a page view's read never has to turn into a write (SQLite refuses that when another
+    writer got in between). What the request loaded stays loaded: nothing of it changed."""
+    if not shown_identity(user, complaint):
+        return
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+        session.add(IdentityView(complaint_id=complaint.id, user_id=user.id))
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
+def views_of(complaint: Complaint, limit: int = 500) -> list[IdentityView]:
+    return list(db.session.scalars(
+        select(IdentityView).where(IdentityView.complaint_id == complaint.id)
+        .order_by(IdentityView.id.desc()).limit(limit)
+    ))
