@@ -94,6 +94,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     login_manager.session_protection = "basic"
 
     from .admin.cli import register_cli
+    from .admin.maintenance import register_cli as register_maintenance_cli
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .complaints.audit import register_cli as register_audit_cli
@@ -121,6 +122,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(corrective_bp)
     register_cli(app)
+    register_maintenance_cli(app)
     register_deadlines_cli(app)
     register_outbox_cli(app)
     register_sweep_cli(app)

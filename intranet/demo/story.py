@@ -514,5 +514,5 @@ class Story:
 
 def _first_item(actions: str) -> str:
     """"1. 甲（负责人…）；2. 乙…" → "甲（负责人…）": one corrective action is one thing to be done."""
-    first = re.split(r"[；;]\s*\d+\.\s*|\n", actions)[0]
+    first = re.split(r"[；;。.]\s*\d+\.\s+|\n", actions)[0]
     return re.sub(r"^\d+\.\s*", "", first).rstrip("。.;；")[:200]
