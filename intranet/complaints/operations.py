@@ -29,7 +29,7 @@ from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from ..notifications import notify
-from . import audit, clocks
+from . import audit, clocks, search
 from .evidence import Evidence
 from .lifecycle import SPECS, Action, Role, State
 from .models import Channel, Complaint, ComplaintEvent, Complexity, ReferenceCounter
@@ -197,6 +197,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         "evidence_files": len(evidence) or None,
     })
     db.session.flush()
+    search.reindex(complaint)  # in the same transaction: a complaint is findable from its commit on
     _notify(SPECS[action], Before(None, False, False, 0), complaint, event)
     return Result(complaint, event, tracking_code=code)
 
@@ -255,6 +256,7 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict 
         db.session.rollback()
         fresh = db.session.get(Complaint, complaint.id)
         raise Conflict(fresh, events_since(fresh, expected_version or 0)) from None
+    search.reindex(complaint)
     _notify(spec, before, complaint, event)
     return Result(complaint, event)
 

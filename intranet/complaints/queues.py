@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, select, true
 from sqlalchemy.orm import joinedload
 
 from ..core.extensions import db
-from ..core.time import today
+from ..core.time import hospital_tz, today
 from .lifecycle import OPEN, Role, State
 from .models import Complaint, Severity
-from .permissions import searchable_identity, visible
+from .permissions import visible
+from .search import matches
 
 OPEN_VALUES = [s.value for s in OPEN]
 
@@ -112,14 +114,54 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
     return list(db.session.scalars(stmt))
 
 
-def search(user, text: str, limit: int) -> list[Complaint]:
-    """Reference, words, ward, and the identifying fields the user may search by (permissions decides)."""
+def start_of(day: date) -> datetime:
+    """Midnight at the hospital: a received date range is in the hospital's days."""
+    return datetime.combine(day, time(0), tzinfo=hospital_tz())
+
+
+def _filtered(filters: dict):
+    """The SQL clause of the search filters (SearchForm.filters()), each one that is set."""
+    now = today()
+    clauses = []
+    for name in ("state", "department_id", "category_id", "channel", "severity"):
+        if name in filters:
+            clauses.append(getattr(Complaint, "status" if name == "state" else name) == filters[name])
+    if "received_from" in filters:
+        clauses.append(Complaint.received_at >= start_of(filters["received_from"]))
+    if "received_to" in filters:
+        clauses.append(Complaint.received_at < start_of(filters["received_to"] + timedelta(days=1)))
+    acknowledging = and_(_is_open(), Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None))
+    clocks = {
+        "acknowledge": (acknowledging, Complaint.acknowledge_due_on),
+        "response": (and_(_is_open(), ~_status(State.responded)), Complaint.response_due_on),
+        "follow_up": (_status(State.responded), Complaint.follow_up_due_on),
+    }
+    if "clock" in filters:
+        running, due = clocks[filters["clock"]]
+        clauses.append(and_(running, due < now) if filters.get("overdue") else running)
+    elif filters.get("overdue"):
+        clauses.append(Complaint.overdue_clause(now))
+    if filters.get("escalated"):
+        clauses.append(Complaint.escalation_level > 0)
+    return and_(true(), *clauses)
+
+
+def _searched(user, text: str, filters: dict):
+    """What the searcher may see (permissions.visible), matching the words and the filters."""
+    where = [visible(user), _filtered(filters)]
+    words = matches(user, text)
+    if words is not None:
+        where.append(words)
+    return and_(*where)
+
+
+def search_count(user, text: str, filters: dict | None = None) -> int:
+    return db.session.scalar(select(func.count()).select_from(Complaint).where(_searched(user, text, filters or {})))
+
+
+def search(user, text: str, limit: int, offset: int = 0, filters: dict | None = None) -> list[Complaint]:
+    """Newest first: the words (search.matches) and the filters, of what the user may see."""
     stmt = (select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
-            .where(visible(user)))
-    text = text.strip()
-    if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
-        matches = [f.ilike(like) for f in (Complaint.reference, Complaint.what_happened, Complaint.subject_ward)]
-        matches += [and_(allowed, getattr(Complaint, name).ilike(like)) for name, allowed in searchable_identity(user)]
-        stmt = stmt.where(or_(*matches))
-    return list(db.session.scalars(stmt.order_by(Complaint.received_at.desc()).limit(limit)))
+            .where(_searched(user, text, filters or {}))
+            .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit).offset(offset))
+    return list(db.session.scalars(stmt))

@@ -16,7 +16,7 @@ from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
 from . import operations, queues
-from .forms import LogComplaintForm
+from .forms import LogComplaintForm, SearchForm
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
 from .models import Complaint, ComplaintEvent
 from .permissions import VIEW, allowed_actions, can
@@ -88,9 +88,31 @@ def queue():
 
 @bp.get("/search")
 def search():
-    text = request.args.get("q", "")
-    results = queues.search(current_user, text, limit=50) if text.strip() else []
-    return render_page("complaints/search.html", text=text, results=results)
+    """Words and filters, from the URL: the page, or (htmx) its results block as the person types."""
+    form = SearchForm(request.args)
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
+    context = dict(form=form, page=page, complaints=[], quick={}, total=None, has_next=False,
+                   searched=False, args=_search_args(form))
+    if form.validate():
+        filters = form.filters()
+        if form.q.data or filters:
+            page_size = current_app.config["QUEUE_PAGE_SIZE"]
+            rows = queues.search(current_user, form.q.data or "", limit=page_size + 1,
+                                 offset=(page - 1) * page_size, filters=filters)
+            complaints = rows[:page_size]
+            context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=len(rows) > page_size,
+                           total=queues.search_count(current_user, form.q.data or "", filters), searched=True)
+        status = 200
+    else:
+        status = 422
+    return render_page("complaints/search.html", **context), status
+
+
+def _search_args(form) -> dict:
+    """The query string of this search without its page, for the pager's links."""
+    return {k: v for k, v in request.args.items() if k != "page" and v not in ("", None) and k in form._fields}
 
 
 # --- intake --------------------------------------------------------------------------------------

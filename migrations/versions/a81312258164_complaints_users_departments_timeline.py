@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-27 20:30:25.828663
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a81312258164'
