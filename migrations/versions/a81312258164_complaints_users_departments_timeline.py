@@ -5,8 +5,9 @@ Revises:
 Create Date: 2026-11-27 20:30:25.828663
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = 'a81312258164'

@@ -8,8 +8,8 @@ Revises: b2f1c0de0001
 Create Date: 2026-11-27 21:15:00
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "c3a1d0000001"

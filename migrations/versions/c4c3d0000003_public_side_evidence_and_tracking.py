@@ -5,8 +5,8 @@ Revises: c3b2d0000002
 Create Date: 2026-11-27 21:15:00
 
 """
-import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
 
 # revision identifiers, used by Alembic.
 revision = "c4c3d0000003"

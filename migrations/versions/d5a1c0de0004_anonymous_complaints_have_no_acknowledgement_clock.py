@@ -7,8 +7,8 @@ Create Date: 2026-12-01 09:05:00
 There is nobody to tell that an anonymous complaint was accepted, so it has no acknowledgement due date
 (NULL), rather than a date that can only ever be missed.
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d5a1c0de0004"
 down_revision = "c4c3d0000003"

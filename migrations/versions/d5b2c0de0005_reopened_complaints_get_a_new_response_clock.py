@@ -8,6 +8,7 @@ A complaint reopened because the complainant is not satisfied gets a new respons
 reopening, of its own length in the deadline policy (the admin can set it).
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d5b2c0de0005"
 down_revision = "d5a1c0de0004"

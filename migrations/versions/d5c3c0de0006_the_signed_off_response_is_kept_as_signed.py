@@ -8,8 +8,8 @@ The response the head signed off (签字认可) is their accountable statement a
 what the complainant was actually told is recorded beside it. Complaints answered before this kept only
 one text, the one told: it is copied into the new column.
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d5c3c0de0006"
 down_revision = "d5b2c0de0005"

@@ -8,8 +8,8 @@ A complainant who asked for confidentiality is hidden from the department until 
 disclosure, with the complainant's consent: their name, their contact details, or (when they are the
 patient) the patient's name and record number.
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d5d4c0de0007"
 down_revision = "d5c3c0de0006"

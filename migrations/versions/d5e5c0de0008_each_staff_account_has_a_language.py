@@ -7,8 +7,8 @@ Create Date: 2026-12-01 10:00:00
 The staff pages open, and the staff's notifications are written, in each account's language; an account
 without one follows the browser for pages and the hospital's staff language for notifications.
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d5e5c0de0008"
 down_revision = "d5d4c0de0007"

@@ -6,8 +6,8 @@ Create Date: 2026-12-01 10:15:00
 
 Wrong passwords in a row lock an account until an administrator unlocks it.
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d5f6c0de0009"
 down_revision = "d5e5c0de0008"

@@ -12,8 +12,8 @@ import hashlib
 import json
 from datetime import UTC
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 
 revision = "d6a1c0de0010"
 down_revision = "d5f6c0de0009"
