@@ -219,6 +219,10 @@ def parse(query: str) -> list[Term]:
         lonely = any(kind == "han" and len(piece) == 1 for kind, piece in pieces)
         digits = tuple(phone_digits(word)) if word.isdigit() and len(word) >= 7 else ()
         # Phone digits with the country code are looked up without it (the index holds both forms).
+        if lonely:
+            # Only what the index holds narrows the scan: the words and pairs around the lone character.
+            toks = tuple(t for kind, piece in pieces if not (kind == "han" and len(piece) == 1)
+                         for t in tokens(piece))
         terms.append(Term(word, toks, scan=lonely or not toks, phone=digits[-1:]))
     return terms[:MAX_TERMS]
 
@@ -241,16 +245,19 @@ def _like(value: str) -> str:
 
 
 def _in_columns(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | None):
-    """Complaint ids whose index row has the phrase in one of `columns` (and, for a scan, the typed text)."""
+    """Complaint ids whose index row has the phrase in one of `columns`; for a scan, the typed text, among
+    the rows that hold each of its tokens."""
+    phrases = [(t,) for t in toks] if scan is not None else [toks] if toks else []
     if dialect == "sqlite":
         ids = select(literal_column("rowid")).select_from(text(TABLE))
-        if toks:
-            match = " OR ".join(f"{c} : {_fts5_phrase(toks)}" for c in columns)
+        if phrases:
+            match = " OR ".join(f"{c} : ({' AND '.join(_fts5_phrase(p) for p in phrases)})" for c in columns)
             ids = ids.where(literal_column(TABLE).op("MATCH")(bindparam(None, match)))
     else:
         ids = select(literal_column("complaint_id")).select_from(text(TABLE))
-        if toks:
-            query = func.to_tsquery(literal_column("'simple'"), bindparam(None, _pg_phrase(toks)))
+        if phrases:
+            query = func.to_tsquery(literal_column("'simple'"),
+                                    bindparam(None, " & ".join(f"({_pg_phrase(p)})" for p in phrases)))
             ids = ids.where(or_(*(literal_column(f"to_tsvector('simple', {c})").op("@@")(query) for c in columns)))
     if scan is not None:
         ids = ids.where(literal_column(CONTENT_TEXT).like(bindparam(None, _like(scan)), escape="\\"))
