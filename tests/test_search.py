@@ -271,9 +271,9 @@ def test_results_are_paged_newest_first_and_the_url_keeps_the_search(world, clie
     html = client.get("/search", query_string={"q": "收费", "state": "registered", "lang": "en"}).get_data(as_text=True)
     assert rows(html) == [made[4].reference, made[3].reference]
     assert "5 complaints found" in html
-    assert "/search?q=%E6%94%B6%E8%B4%B9&amp;state=registered&amp;page=2" in html or \
-        "/search?page=2&amp;q=%E6%94%B6%E8%B4%B9&amp;state=registered" in html
-    page3 = client.get("/search", query_string={"q": "收费", "state": "registered", "page": 3, "lang": "en"}).get_data(as_text=True)
+    assert "/search?page=2&amp;q=%E6%94%B6%E8%B4%B9&amp;state=registered" in html
+    page3 = client.get("/search", query_string={"q": "收费", "state": "registered", "page": 3, "lang": "en"})
+    page3 = page3.get_data(as_text=True)
     assert rows(page3) == [made[0].reference]
     assert "Next page" not in page3 and "Previous page" in page3
 
