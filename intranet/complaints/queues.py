@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, select, true
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
 from ..core.time import hospital_tz, today
@@ -146,22 +147,52 @@ def _filtered(filters: dict):
     return and_(true(), *clauses)
 
 
-def _searched(user, text: str, filters: dict):
-    """What the searcher may see (permissions.visible), matching the words and the filters."""
-    where = [visible(user), _filtered(filters)]
-    words = matches(user, text)
+def _searched(user, text: str, filters: dict, newest: int | None = None):
+    """What the searcher may see (permissions.visible), matching the words and the filters. `newest`: only
+    that many of the last logged are wanted (see search.matches)."""
+    sees = visible(user)
+    narrowed = bool(filters) or not isinstance(sees, True_)
+    where = [sees, _filtered(filters)]
+    words = matches(user, text, newest=None if narrowed else newest)
     if words is not None:
         where.append(words)
     return and_(*where)
 
 
+# Beyond this many, search says "more than": counting every match of a common word would cost more than
+# the page itself, and nobody reads past a thousand results (they add a word or a filter).
+COUNT_UP_TO = 1000
+
+
 def search_count(user, text: str, filters: dict | None = None) -> int:
-    return db.session.scalar(select(func.count()).select_from(Complaint).where(_searched(user, text, filters or {})))
+    """How many match, up to COUNT_UP_TO + 1 (more than COUNT_UP_TO: "more than a thousand")."""
+    found = select(Complaint.id).where(_searched(user, text, filters or {})).limit(COUNT_UP_TO + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(found))
 
 
 def search(user, text: str, limit: int, offset: int = 0, filters: dict | None = None) -> list[Complaint]:
-    """Newest first: the words (search.matches) and the filters, of what the user may see."""
+    """The words (search.matches) and the filters, of what the user may see; the last logged first.
+
+    By id, not by date received: the index hands back its matches in id order, so the newest page of a
+    common word is read without sorting all its matches (a letter logged late comes with its logging)."""
     stmt = (select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
             .where(_searched(user, text, filters or {}))
-            .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit).offset(offset))
+            .order_by(Complaint.id.desc()).limit(limit).offset(offset))
     return list(db.session.scalars(stmt))
+
+
+def search_page(user, text: str, filters: dict, page_size: int, page: int) -> tuple[list[Complaint], int, bool]:
+    """One page of search results, how many match (up to COUNT_UP_TO + 1), and whether a next page exists.
+
+    The matching ids are read once, in order, up to what the count and this page need; then the page's
+    complaints by id: a common word costs one pass over its matches, not one for the rows and one more
+    for the count."""
+    offset = (page - 1) * page_size
+    wanted = max(COUNT_UP_TO + 1, offset + page_size + 1)
+    ids = db.session.scalars(select(Complaint.id).where(_searched(user, text, filters, newest=wanted))
+                             .order_by(Complaint.id.desc()).limit(wanted)).all()
+    wanted = ids[offset:offset + page_size]
+    loaded = {c.id: c for c in db.session.scalars(
+        select(Complaint).where(Complaint.id.in_(wanted))
+        .options(joinedload(Complaint.department), joinedload(Complaint.category)))} if wanted else {}
+    return [loaded[i] for i in wanted], min(len(ids), COUNT_UP_TO + 1), len(ids) > offset + page_size

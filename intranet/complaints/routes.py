@@ -94,16 +94,15 @@ def search():
     if not 1 <= page <= MAX_PAGE:
         abort(404)
     context = dict(form=form, page=page, complaints=[], quick={}, total=None, has_next=False,
-                   searched=False, args=_search_args(form))
+                   searched=False, args=_search_args(form),
+                   count_up_to=queues.COUNT_UP_TO)
     if form.validate():
         filters = form.filters()
         if form.q.data or filters:
             page_size = current_app.config["QUEUE_PAGE_SIZE"]
-            rows = queues.search(current_user, form.q.data or "", limit=page_size + 1,
-                                 offset=(page - 1) * page_size, filters=filters)
-            complaints = rows[:page_size]
-            context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=len(rows) > page_size,
-                           total=queues.search_count(current_user, form.q.data or "", filters), searched=True)
+            complaints, total, has_next = queues.search_page(current_user, form.q.data or "", filters, page_size, page)
+            context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=has_next, total=total,
+                           searched=True)
         status = 200
     else:
         status = 422

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import click
-from sqlalchemy import and_, bindparam, false, func, literal_column, or_, select, text
+from sqlalchemy import and_, bindparam, func, literal_column, or_, select, text, union_all
 
 from ..core.extensions import db
 from .models import Complaint, ComplaintEvent, ReferenceCounter
@@ -150,8 +150,10 @@ def reindex(complaint: Complaint) -> None:
     _write(db.session, _dialect(), [{"id": complaint.id, **document(complaint, _notes(complaint.id))}])
 
 
-def rebuild(batch: int = 2000) -> int:
-    """The whole index again, from the complaints and their notes. Returns how many were indexed."""
+def rebuild(batch: int = 5000) -> int:
+    """The whole index again, from the complaints and their notes. Returns how many were indexed.
+
+    Reads plain rows, not ORM objects: it must be quick on a few hundred thousand complaints."""
     dialect = _dialect()
     db.session.execute(text(f"DELETE FROM {TABLE}"))
     notes: dict[int, list[str]] = {}
@@ -159,16 +161,16 @@ def rebuild(batch: int = 2000) -> int:
             select(ComplaintEvent.complaint_id, ComplaintEvent.data).where(ComplaintEvent.action == "note")):
         if data and data.get("text"):
             notes.setdefault(complaint_id, []).append(data["text"])
+    columns = [getattr(Complaint, f) for f in ("id", *CONTENT_FIELDS, *IDENTITY)]
     done, last = 0, 0
     while True:
-        complaints = db.session.scalars(select(Complaint).where(Complaint.id > last).order_by(Complaint.id)
-                                        .limit(batch)).all()
-        if not complaints:
+        found = db.session.execute(select(*columns).where(Complaint.id > last).order_by(Complaint.id)
+                                   .limit(batch)).all()
+        if not found:
             break
-        _write(db.session, dialect, [{"id": c.id, **document(c, notes.get(c.id, ()))} for c in complaints])
-        done += len(complaints)
-        last = complaints[-1].id
-        db.session.expunge_all()
+        _write(db.session, dialect, [{"id": row.id, **document(row, notes.get(row.id, ()))} for row in found])
+        done += len(found)
+        last = found[-1].id
     return done
 
 
@@ -227,15 +229,15 @@ def parse(query: str) -> list[Term]:
     return terms[:MAX_TERMS]
 
 
-def _fts5_phrase(toks: tuple[str, ...]) -> str:
+def _fts5_phrase(toks: tuple[str, ...], prefix: bool = True) -> str:
     # Tokens hold only letters and digits, so quoting them is all FTS5 needs; the last may be a prefix.
     phrase = '"' + " ".join(toks) + '"'
-    return phrase + " *" if toks and not _is_han(toks[-1][-1]) else phrase
+    return phrase + " *" if prefix and toks and not _is_han(toks[-1][-1]) else phrase
 
 
-def _pg_phrase(toks: tuple[str, ...]) -> str:
+def _pg_phrase(toks: tuple[str, ...], prefix: bool = True) -> str:
     parts = [f"'{t}'" for t in toks]
-    if parts and not _is_han(toks[-1][-1]):
+    if prefix and parts and not _is_han(toks[-1][-1]):
         parts[-1] += ":*"
     return " <-> ".join(parts)
 
@@ -244,24 +246,31 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _in_columns(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | None):
+def _ids(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | None, prefix: bool = True):
     """Complaint ids whose index row has the phrase in one of `columns`; for a scan, the typed text, among
-    the rows that hold each of its tokens."""
+    the rows that hold each of its tokens. `prefix`: the last word may be the start of a longer one."""
     phrases = [(t,) for t in toks] if scan is not None else [toks] if toks else []
     if dialect == "sqlite":
         ids = select(literal_column("rowid")).select_from(text(TABLE))
         if phrases:
-            match = " OR ".join(f"{c} : ({' AND '.join(_fts5_phrase(p) for p in phrases)})" for c in columns)
+            match = " OR ".join(f"{c} : ({' AND '.join(_fts5_phrase(p, prefix) for p in phrases)})" for c in columns)
             ids = ids.where(literal_column(TABLE).op("MATCH")(bindparam(None, match)))
     else:
         ids = select(literal_column("complaint_id")).select_from(text(TABLE))
         if phrases:
             query = func.to_tsquery(literal_column("'simple'"),
-                                    bindparam(None, " & ".join(f"({_pg_phrase(p)})" for p in phrases)))
-            ids = ids.where(or_(*(literal_column(f"to_tsvector('simple', {c})").op("@@")(query) for c in columns)))
+                                    bindparam(None, " & ".join(f"({_pg_phrase(p, prefix)})" for p in phrases)))
+            # One index for the content and every identifying field, when all of them are searched.
+            vectors = ["everything"] if set(columns) == set(TOKEN_COLUMNS) else columns
+            ids = ids.where(or_(*(literal_column(f"{c}_tsv").op("@@")(query) for c in vectors)))
     if scan is not None:
         ids = ids.where(literal_column(CONTENT_TEXT).like(bindparam(None, _like(scan)), escape="\\"))
-    return Complaint.id.in_(ids)
+    return ids
+
+
+def _complaints(*where):
+    """Ids of the complaints where all of `where` holds: a subquery of its own, not tied to the outer one."""
+    return select(Complaint.id).where(*where).correlate(None)
 
 
 def _reference(term: Term):
@@ -276,12 +285,18 @@ def _reference(term: Term):
     return None
 
 
-def matches(user, query: str):
+def matches(user, query: str, newest: int | None = None):
     """The SQL clause of the complaints whose index matches every word of `query`, searching the identifying
-    fields only where `user` may search them; None when there is nothing to look for."""
+    fields only where `user` may search them; None when there is nothing to look for.
+
+    `newest`: the caller wants only that many, the last logged, and nothing else narrows them (no filter,
+    a user who sees everything). A one-word query then reads just those from the index, newest first,
+    instead of every match of a common word."""
     terms = parse(query)
     if not terms:
         return None
+    if len(terms) > 1:
+        newest = None
     dialect = _dialect()
     # Fields the user may search everywhere go in one lookup with the content; the others each under the
     # condition permissions gives (a head: a complainant who did not ask for confidentiality).
@@ -293,24 +308,30 @@ def matches(user, query: str):
             conditional.append((field, allowed))
     clauses = []
     for term in terms:
+        # One IN over a union: the database reads the matches from the index and looks each complaint up,
+        # where an OR of several INs would make it read every complaint the user may see.
         scan = normalise(term.typed) if term.scan else None
         found = []
         if term.phone:
-            fields = [f for f in always if f == "complainant_phone"]
-            if fields:
-                found.append(_in_columns(dialect, fields, term.phone, None))
-            found += [and_(allowed, _in_columns(dialect, ["complainant_phone"], term.phone, None))
+            if "complainant_phone" in always:
+                found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False))
+            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False)))
                       for field, allowed in conditional if field == "complainant_phone"]
         # A scan looks at the content as typed; identity fields are searched by their tokens only.
-        found.append(_in_columns(dialect, [CONTENT] if scan else always, term.tokens, scan))
+        found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan))
         if scan:
             # The identifying fields as typed, on the complaint itself (a one-character surname).
-            found += [and_(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
+            found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
                       for field, allowed in searchable_identity(user) if field != "complainant_phone"]
         else:
-            found += [and_(allowed, _in_columns(dialect, [field], term.tokens, None)) for field, allowed in conditional]
+            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.tokens, None)))
+                      for field, allowed in conditional]
         reference = _reference(term)
         if reference is not None:
-            found.append(reference)
-        clauses.append(or_(*found) if found else false())
+            found.append(_complaints(reference))
+        if newest is not None:
+            # Each in a subquery of its own: SQLite takes no LIMIT on a member of a UNION.
+            newest_first = [f.order_by(f.selected_columns[0].desc()).limit(newest).subquery() for f in found]
+            found = [select(*sub.c) for sub in newest_first]
+        clauses.append(Complaint.id.in_(union_all(*found)) if len(found) > 1 else Complaint.id.in_(found[0]))
     return and_(*clauses)

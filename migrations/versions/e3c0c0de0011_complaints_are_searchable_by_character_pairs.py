@@ -76,11 +76,18 @@ def upgrade():
                    "tokenize = 'unicode61 remove_diacritics 2')")
         key = "rowid"
     else:
-        columns = ", ".join(f"{c} text NOT NULL DEFAULT ''" for c in (*TOKEN_COLUMNS, "content_text"))
+        # The tokens as text, and beside each its tsvector, stored (a GIN index's matches are rechecked
+        # against the row: a stored vector is read, an expression would be computed again for every row).
+        # `everything` is the content and every identifying field, for those who may search them all.
+        columns = [f"{c} text NOT NULL DEFAULT ''" for c in (*TOKEN_COLUMNS, "content_text")]
+        columns += [f"{c}_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', {c})) STORED"
+                    for c in TOKEN_COLUMNS]
+        everything = " || ' ' || ".join(TOKEN_COLUMNS)
+        columns.append(f"everything_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', {everything})) STORED")
         op.execute(f"CREATE TABLE {TABLE} (complaint_id integer PRIMARY KEY REFERENCES complaints (id) "
-                   f"ON DELETE CASCADE, {columns})")
-        for column in TOKEN_COLUMNS:
-            op.execute(f"CREATE INDEX ix_{TABLE}_{column} ON {TABLE} USING gin (to_tsvector('simple', {column}))")
+                   f"ON DELETE CASCADE, {', '.join(columns)})")
+        for column in (*TOKEN_COLUMNS, "everything"):
+            op.execute(f"CREATE INDEX ix_{TABLE}_{column} ON {TABLE} USING gin ({column}_tsv)")
         key = "complaint_id"
 
     complaints = sa.table("complaints", sa.column("id"), *(sa.column(f) for f in (*CONTENT_FIELDS, *IDENTITY)))
