@@ -15,6 +15,11 @@ from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Sev
 from .states import State
 
 F = [strip]
+
+
+def strip_upper(value):
+    """A reference as typed: ' ts-2026-000123 ' is TS-2026-000123."""
+    return value.strip().upper() if isinstance(value, str) else value
 # Something@something.something, no spaces: WTForms' Email() needs the email_validator package, which is not
 # installed (any typed address crashed the form), and a complaint should not be refused over a fussy check.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

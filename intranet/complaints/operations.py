@@ -249,6 +249,12 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict 
     # complaint changed (a note): events_since() and the optimistic lock count on it.
     complaint.updated_at = utcnow()
     event = _append_event(complaint, user, action, from_state, event_data)
+    other = spec.records_on(complaint, event_data) if spec.records_on else None
+    if other is not None:
+        # A note on the other complaint's timeline, in this transaction; its version goes up with it.
+        other_complaint, other_data = other
+        other_complaint.updated_at = utcnow()
+        _append_event(other_complaint, user, Action.note, other_complaint.state, other_data)
     try:
         db.session.flush()
     except StaleDataError:
@@ -257,6 +263,8 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict 
         fresh = db.session.get(Complaint, complaint.id)
         raise Conflict(fresh, events_since(fresh, expected_version or 0)) from None
     search.reindex(complaint)
+    if other is not None:
+        search.reindex(other[0])
     _notify(spec, before, complaint, event)
     return Result(complaint, event)
 

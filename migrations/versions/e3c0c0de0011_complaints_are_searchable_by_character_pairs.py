@@ -73,13 +73,15 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         op.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5({', '.join(TOKEN_COLUMNS)}, content_text UNINDEXED, "
-                   "tokenize = 'unicode61 remove_diacritics 2')")
+                   "department_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')")
         key = "rowid"
     else:
         # The tokens as text, and beside each its tsvector, stored (a GIN index's matches are rechecked
         # against the row: a stored vector is read, an expression would be computed again for every row).
         # `everything` is the content and every identifying field, for those who may search them all.
         columns = [f"{c} text NOT NULL DEFAULT ''" for c in (*TOKEN_COLUMNS, "content_text")]
+        # The department too: a head's lookups read only their department's matches.
+        columns.append("department_id integer")
         columns += [f"{c}_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', {c})) STORED"
                     for c in TOKEN_COLUMNS]
         everything = " || ' ' || ".join(TOKEN_COLUMNS)
@@ -88,9 +90,11 @@ def upgrade():
                    f"ON DELETE CASCADE, {', '.join(columns)})")
         for column in (*TOKEN_COLUMNS, "everything"):
             op.execute(f"CREATE INDEX ix_{TABLE}_{column} ON {TABLE} USING gin ({column}_tsv)")
+        op.execute(f"CREATE INDEX ix_{TABLE}_department_id ON {TABLE} (department_id)")
         key = "complaint_id"
 
-    complaints = sa.table("complaints", sa.column("id"), *(sa.column(f) for f in (*CONTENT_FIELDS, *IDENTITY)))
+    complaints = sa.table("complaints", sa.column("id"), sa.column("department_id"),
+                          *(sa.column(f) for f in (*CONTENT_FIELDS, *IDENTITY)))
     events = sa.table("complaint_events", sa.column("complaint_id"), sa.column("action"),
                       sa.column("data", sa.JSON))
     notes = {}
@@ -101,12 +105,13 @@ def upgrade():
     rows = []
     for row in bind.execute(sa.select(complaints)).mappings():
         content = "\n".join(v for v in [*(row[f] for f in CONTENT_FIELDS), *notes.get(row["id"], [])] if v)
-        doc = {"id": row["id"], "content": " ".join(_tokens(content)), "content_text": _normalise(content)}
+        doc = {"id": row["id"], "content": " ".join(_tokens(content)), "content_text": _normalise(content),
+               "department_id": row["department_id"]}
         for field in IDENTITY:
             doc[field] = " ".join(_phone(row[field]) if field == "complainant_phone" else _tokens(row[field]))
         rows.append(doc)
     if rows:
-        names = (*TOKEN_COLUMNS, "content_text")
+        names = (*TOKEN_COLUMNS, "content_text", "department_id")
         bind.execute(sa.text(f"INSERT INTO {TABLE} ({key}, {', '.join(names)}) "
                              f"VALUES (:id, {', '.join(':' + n for n in names)})"), rows)
 
