@@ -321,7 +321,8 @@ def matches(user, query: str, newest: int | None = None):
         found = []
         if term.phone:
             if "complainant_phone" in always:
-                found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False, department=department))
+                found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False,
+                                  department=department))
             found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False,
                                                                  department=department)))
                       for field, allowed in conditional if field == "complainant_phone"]
