@@ -15,7 +15,7 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
-from . import operations, queues
+from . import duplicates, operations, queues
 from .forms import LogComplaintForm, SearchForm
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
 from .models import Complaint, ComplaintEvent
@@ -134,7 +134,28 @@ def new():
                 reference=result.complaint.reference, code=result.tracking_code), "success")
         return redirect(url_for(".detail", reference=result.complaint.reference))
     status = 422 if form.is_submitted() else 200
-    return render_template("complaints/new.html", form=form), status
+    similar_ones = _similar(form) if form.is_submitted() else None
+    return render_template("complaints/new.html", form=form, similar=similar_ones), status
+
+
+@bp.get("/complaints/new/similar")
+def similar():
+    """The intake form's panel of likely duplicates, for what has been typed so far (htmx, as fields change)."""
+    if not can(current_user, Action.log):
+        abort(403)
+    form = LogComplaintForm(request.args, meta={"csrf": False})
+    return render_page("complaints/new.html", form=form, similar=_similar(form))
+
+
+def _similar(form) -> list:
+    def typed(field) -> str:
+        value = field.data
+        return value.strip()[:5000] if isinstance(value, str) else ""
+
+    return duplicates.likely_duplicates(current_user, phone=typed(form.complainant_phone),
+                                        patient_record_number=typed(form.patient_record_number),
+                                        patient_name=typed(form.patient_name),
+                                        what_happened=typed(form.what_happened))
 
 
 # --- the complaint page and its actions -----------------------------------------------------------
@@ -161,6 +182,10 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
         forms[failed[0]] = failed[1]
     context = dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
                    suggested=_suggested(complaint, actions), **extra)
+    # Reception, about to triage: earlier complaints that look like the same matter, to link it to one.
+    context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
+                             if Action.mark_duplicate in actions else [])
+    context["repeat"] = duplicates.earlier_from_same_phone(current_user, complaint)
     # The queue's row block, for an action done from a row, names the complaint `c` and its buttons `quick`.
     context.update(c=complaint, quick=_quick_actions([complaint]))
     return context

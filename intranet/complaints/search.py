@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import click
-from sqlalchemy import and_, bindparam, func, literal_column, or_, select, text, union_all
+from sqlalchemy import and_, bindparam, column, func, literal_column, or_, select, table, text, union_all
 
 from ..core.extensions import db
 from .models import Complaint, ComplaintEvent, ReferenceCounter
@@ -345,3 +345,25 @@ def matches(user, query: str, newest: int | None = None):
             found = [select(*sub.c) for sub in newest_first]
         clauses.append(Complaint.id.in_(union_all(*found)) if len(found) > 1 else Complaint.id.in_(found[0]))
     return and_(*clauses)
+
+
+# --- lookups by one field (duplicates at intake, repeat complainants) ------------------------------------
+
+
+def in_field(user, field: str, value: str | None):
+    """The SQL clause of the complaints whose identifying `field` holds `value` exactly (a phone by its
+    digits), where `user` may search that field; None if they may not, or there is nothing to look for."""
+    allowed = dict(searchable_identity(user)).get(field)
+    toks = tuple(phone_digits(value)[-1:]) if field == "complainant_phone" else tuple(tokens(value or ""))
+    if allowed is None or not toks:
+        return None
+    return and_(allowed, Complaint.id.in_(_ids(_dialect(), [field], toks, None, prefix=False)))
+
+
+def contents(where, limit: int) -> list[tuple[int, set[str]]]:
+    """(id, set of content tokens) of the last `limit` complaints matching `where`, from the index."""
+    key = "rowid" if _dialect() == "sqlite" else "complaint_id"
+    index = table(TABLE, column(key), column(CONTENT)).alias("indexed")
+    rows = db.session.execute(select(Complaint.id, index.c[CONTENT]).join(index, index.c[key] == Complaint.id)
+                              .where(where).order_by(Complaint.id.desc()).limit(limit))
+    return [(complaint_id, set((content or "").split())) for complaint_id, content in rows]
