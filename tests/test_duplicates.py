@@ -181,7 +181,7 @@ def test_repeat_complainants_are_shown_to_those_who_may_see_the_phone(world, cli
     complaint(world, "别人的投诉。", complainant_phone="13900000000")
     login(client, world.user(person))
     html = client.get(f"/complaints/{latest.reference}", query_string=EN).get_data(as_text=True)
-    assert ("3 earlier complaints from this phone" in html) == shown
+    assert ("Earlier complaints from this phone: 3" in html) == shown
     assert ('href="/search?q=13800138000"' in html) == shown
 
 

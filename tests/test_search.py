@@ -122,7 +122,7 @@ def test_a_head_searches_only_their_department(world, client):
     login(client, world.head)
     html = client.get("/search", query_string={"q": "态度", "lang": "en"}).get_data(as_text=True)
     assert rows(html) == [ours.reference]
-    assert "1 complaint found" in html
+    assert "Complaints found: 1" in html
     for reference in (theirs.reference, unassigned.reference):
         assert reference not in html
     # Filtering by another department shows nothing of it either.
@@ -270,7 +270,7 @@ def test_results_are_paged_newest_first_and_the_url_keeps_the_search(world, clie
     login(client, world.reception)
     html = client.get("/search", query_string={"q": "收费", "state": "registered", "lang": "en"}).get_data(as_text=True)
     assert rows(html) == [made[4].reference, made[3].reference]
-    assert "5 complaints found" in html
+    assert "Complaints found: 5" in html
     assert "/search?page=2&amp;q=%E6%94%B6%E8%B4%B9&amp;state=registered" in html
     page3 = client.get("/search", query_string={"q": "收费", "state": "registered", "page": 3, "lang": "en"})
     page3 = page3.get_data(as_text=True)
