@@ -298,3 +298,19 @@ def test_the_staff_header_has_a_search_box(world, client):
 
 def test_the_public_has_no_search(client):
     assert client.get("/search", query_string={"q": "收费"}).status_code in (302, 401)
+
+
+def test_a_common_word_is_counted_up_to_a_limit_and_paged_from_the_newest(world, client, app_ctx, monkeypatch):
+    from intranet.complaints import queues
+
+    monkeypatch.setitem(app_ctx.config, "QUEUE_PAGE_SIZE", 2)
+    monkeypatch.setattr(queues, "COUNT_UP_TO", 3)
+    made = [complaint(world, f"收费问题{n}。") for n in range(5)]
+    complaint(world, "别的问题。")
+    login(client, world.reception)
+    pages = [client.get("/search", query_string={"q": "收费", "page": n, "lang": "en"}).get_data(as_text=True)
+             for n in (1, 2, 3)]
+    assert [rows(html) for html in pages] == [[made[4].reference, made[3].reference],
+                                              [made[2].reference, made[1].reference], [made[0].reference]]
+    assert "More than 3 complaints found" in pages[0]
+    assert "Next page" in pages[1] and "Next page" not in pages[2]
