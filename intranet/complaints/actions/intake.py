@@ -218,7 +218,7 @@ def _open_original(c, reference: str):
 def _mark_duplicate(c, user, data: dict) -> dict:
     original = _open_original(c, data["original"])
     c.duplicate_of_id = original.id
-    c.decline_reason = f"= {original.reference}"  # the reason is the link: read it from duplicate_of
+    c.decline_reason = f"duplicate: {original.reference}"  # the database asks for a reason; the link is the reason
     c.closed_at = utcnow()
     return {"original": original.reference, "complainant_told": data.get("complainant_told")}
 
