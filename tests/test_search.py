@@ -18,6 +18,8 @@ from intranet.core.time import hospital_tz
 from tests import factories
 from tests.conftest import login
 
+pytest_plugins = ["tests.browser"]
+
 RESULTS = {"HX-Request": "true", "HX-Target": "search-results"}
 
 
@@ -242,6 +244,9 @@ def test_filters(world, client, spread, args, expected):
     ({"state": "lost"}, "Not a valid choice"),
     ({"severity": "huge"}, "Not a valid choice"),
     ({"clock": "sundial"}, "Not a valid choice"),
+    ({"department_id": "cardiology"}, "Not a valid choice"),
+    ({"category_id": "99999999999999999999"}, "Not a valid choice"),
+    ({"department_id": "424242"}, "Not a valid choice"),
     ({"received_from": "2026-02-30"}, "Not a valid date value"),
     ({"received_from": "2026-03-05", "received_to": "2026-03-01"}, "“Received until” cannot be before"),
     ({"q": "态" * 201}, "Field cannot be longer than 200 characters"),
@@ -314,3 +319,38 @@ def test_a_common_word_is_counted_up_to_a_limit_and_paged_from_the_newest(world,
                                               [made[2].reference, made[1].reference], [made[0].reference]]
     assert "More than 3 complaints found" in pages[0]
     assert "Next page" in pages[1] and "Next page" not in pages[2]
+
+
+@pytest.mark.browser
+def test_active_search_in_a_browser_replaces_the_results_and_keeps_the_url(new_context, watch, world):
+    from playwright.sync_api import expect
+
+    from tests.browser import release
+
+    fee = complaint(world, "门诊收费多收了二十元。")
+    attitude = complaint(world, "护士态度冷淡。")
+    fee_ref, attitude_ref = fee.reference, attitude.reference
+    release()
+    page = new_context().new_page()
+    page.goto("/login")
+    page.fill("#username", "reception")
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    page.goto("/search")
+    page.evaluate("() => (window.__noReload = 1)")
+    page.locator("#q").press_sequentially("收费")
+    expect(page.locator("#search-results tr[id^=row-]")).to_have_count(1)
+    expect(page.locator(f"#row-{fee_ref}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/search\?q=%E6%94%B6%E8%B4%B9"))
+    page.locator("#q").fill("态度")
+    expect(page.locator(f"#row-{attitude_ref}")).to_be_visible()
+    expect(page.locator(f"#row-{fee_ref}")).to_have_count(0)
+    assert page.evaluate("() => window.__noReload") == 1, "the page was reloaded"
+    # The header's box, from another page, is the same search.
+    page.goto("/queue")
+    page.fill("#header-q", "二十")
+    with page.expect_navigation():
+        page.press("#header-q", "Enter")
+    expect(page.locator(f"#row-{fee_ref}")).to_be_visible()
+    watch.check()

@@ -184,6 +184,18 @@ class SearchForm(FlaskForm):
     overdue = BooleanField(_l("Overdue"))
     escalated = BooleanField(_l("Escalated"))
 
+    def validate_department_id(self, field):
+        self._known(field)
+
+    def validate_category_id(self, field):
+        self._known(field)
+
+    @staticmethod
+    def _known(field):
+        # An id that is not a number reads as "Any" after coercion: say so rather than ignore it.
+        if field.raw_data and field.raw_data[0] not in ("", None) and field.data is None:
+            raise ValidationError(_l("Not a valid choice."))
+
     def validate_received_to(self, field):
         if field.data and self.received_from.data and field.data < self.received_from.data:
             raise ValidationError(_l("“Received until” cannot be before “Received from”."))
