@@ -82,6 +82,16 @@ def test_a_rejected_intake_form_shows_them_too_without_javascript(world, client,
     assert listed(response.get_data(as_text=True)) == [earlier["phone"].reference]
 
 
+@pytest.mark.parametrize("field", ["complainant_phone", "patient_record_number", "patient_name", "what_happened"])
+def test_whatever_is_typed_is_no_error(world, client, earlier, field):
+    login(client, world.reception)
+    for value in ("x" * 3000, "%_\"*'\\", "ж" * 2500, "OR NEAR(", "1" * 3000):
+        response = client.get("/complaints/new/similar", query_string={field: value},
+                              headers={"HX-Request": "true", "HX-Target": "similar"})
+        assert response.status_code == 200, value[:10]
+        assert listed(response.get_data(as_text=True)) == []
+
+
 @pytest.mark.parametrize("person", ["head", "leadership", "admin"])
 def test_only_reception_asks_for_duplicates_at_intake(world, client, person):
     login(client, world.user(person))

@@ -50,6 +50,7 @@ def likely_duplicates(user, *, phone: str | None = None, patient_record_number: 
                       patient_name: str | None = None, what_happened: str | None = None,
                       exclude_id: int | None = None) -> list[Candidate]:
     """Recent complaints `user` may see that look like the same matter, the most reasons first."""
+    search.plain_plans()
     recent = and_(visible(user), Complaint.received_at >= utcnow() - WINDOW,
                   Complaint.id != exclude_id if exclude_id is not None else true())
     reasons: dict[int, list[str]] = {}

@@ -16,7 +16,7 @@ from ..core.time import hospital_tz, today
 from .lifecycle import OPEN, Role, State
 from .models import Complaint, Severity
 from .permissions import visible
-from .search import matches
+from .search import matches, plain_plans
 
 OPEN_VALUES = [s.value for s in OPEN]
 
@@ -166,6 +166,7 @@ COUNT_UP_TO = 1000
 
 def search_count(user, text: str, filters: dict | None = None) -> int:
     """How many match, up to COUNT_UP_TO + 1 (more than COUNT_UP_TO: "more than a thousand")."""
+    plain_plans()
     found = select(Complaint.id).where(_searched(user, text, filters or {})).limit(COUNT_UP_TO + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(found))
 
@@ -175,6 +176,7 @@ def search(user, text: str, limit: int, offset: int = 0, filters: dict | None = 
 
     By id, not by date received: the index hands back its matches in id order, so the newest page of a
     common word is read without sorting all its matches (a letter logged late comes with its logging)."""
+    plain_plans()
     stmt = (select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
             .where(_searched(user, text, filters or {}))
             .order_by(Complaint.id.desc()).limit(limit).offset(offset))
@@ -187,6 +189,7 @@ def search_page(user, text: str, filters: dict, page_size: int, page: int) -> tu
     The matching ids are read once, in order, up to what the count and this page need; then the page's
     complaints by id: a common word costs one pass over its matches, not one for the rows and one more
     for the count."""
+    plain_plans()
     offset = (page - 1) * page_size
     wanted = max(COUNT_UP_TO + 1, offset + page_size + 1)
     ids = db.session.scalars(select(Complaint.id).where(_searched(user, text, filters, newest=wanted))

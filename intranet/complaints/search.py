@@ -195,6 +195,12 @@ REFERENCE = re.compile(r"^[a-z]{2}-(\d{4})-(\d{1,6})$")
 # A phone number however it is written: +86 138 0013 8000, 138-0013-8000, (0571) 8888 6666.
 PHONE = re.compile(r"(?:\+|(?<![\w-]))[\d(][\d\s\-()]{5,}\d(?![\w-])")
 MAX_TERMS = 8  # words beyond these are ignored: a pasted paragraph must not become a query of 500 subqueries
+# A word looked for is cut to this many characters (PostgreSQL refuses a tsquery word over 2,047 bytes).
+MAX_TOKEN = 200
+
+
+def _bounded(toks) -> tuple[str, ...]:
+    return tuple(t[:MAX_TOKEN] for t in toks)
 
 
 @dataclass(frozen=True)
@@ -227,8 +233,16 @@ def parse(query: str) -> list[Term]:
             # Only what the index holds narrows the scan: the words and pairs around the lone character.
             toks = tuple(t for kind, piece in pieces if not (kind == "han" and len(piece) == 1)
                          for t in tokens(piece))
-        terms.append(Term(word, toks, scan=lonely or not toks, phone=digits[-1:]))
+        terms.append(Term(word, _bounded(toks), scan=lonely or not toks, phone=_bounded(digits[-1:])))
     return terms[:MAX_TERMS]
+
+
+def plain_plans() -> None:
+    """On PostgreSQL, no parallel workers for the rest of this transaction: the index lookups take a
+    millisecond or two, and starting workers (which the planner's guess at a word's frequency invites)
+    costs tens of milliseconds on a busy server."""
+    if _dialect() == "postgresql":
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def _fts5_phrase(toks: tuple[str, ...], prefix: bool = True) -> str:
@@ -323,8 +337,7 @@ def matches(user, query: str, newest: int | None = None):
             if "complainant_phone" in always:
                 found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False,
                                   department=department))
-            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False,
-                                                                 department=department)))
+            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False)))
                       for field, allowed in conditional if field == "complainant_phone"]
         # A scan looks at the content as typed; identity fields are searched by their tokens only.
         found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan, department=department))
@@ -333,8 +346,8 @@ def matches(user, query: str, newest: int | None = None):
             found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
                       for field, allowed in searchable_identity(user) if field != "complainant_phone"]
         else:
-            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.tokens, None,
-                                                                 department=department)))
+            # Few complaints match a word in a name: these lookups need no narrowing by department.
+            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.tokens, None)))
                       for field, allowed in conditional]
         reference = _reference(term)
         if reference is not None:
@@ -354,7 +367,7 @@ def in_field(user, field: str, value: str | None):
     """The SQL clause of the complaints whose identifying `field` holds `value` exactly (a phone by its
     digits), where `user` may search that field; None if they may not, or there is nothing to look for."""
     allowed = dict(searchable_identity(user)).get(field)
-    toks = tuple(phone_digits(value)[-1:]) if field == "complainant_phone" else tuple(tokens(value or ""))
+    toks = _bounded(phone_digits(value)[-1:] if field == "complainant_phone" else tokens(value or ""))
     if allowed is None or not toks:
         return None
     return and_(allowed, Complaint.id.in_(_ids(_dialect(), [field], toks, None, prefix=False)))
