@@ -102,6 +102,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .complaints.evidence import bp as evidence_bp
     from .complaints.receipts import bp as receipts_bp
     from .complaints.routes import bp as complaints_bp
+    from .complaints.search import register_cli as register_search_cli
     from .complaints.sweep import register_cli as register_sweep_cli
     from .deadlines.cli import register_cli as register_deadlines_cli
     from .demo import register_cli as register_demo_cli
@@ -127,6 +128,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_outbox_cli(app)
     register_sweep_cli(app)
     register_audit_cli(app)
+    register_search_cli(app)
     register_demo_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)

@@ -91,6 +91,9 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The search index (and FTS5's shadow tables) belongs to the migrations alone: autogenerate skips it.
+    conf_args.setdefault("include_name", lambda name, type_, *_: not (
+        type_ == "table" and (name == "complaint_search" or name.startswith("complaint_search_"))))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from intranet import create_app
+from intranet.complaints import search
 from intranet.core.extensions import db
 from tests import factories
 
@@ -76,6 +77,7 @@ def app(database_url, tmp_path_factory):
 
 def _empty_tables():
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    tables.insert(0, search.TABLE)  # the search index is not in the models' metadata
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -150,6 +150,8 @@ def prepare_for(world: World, action: Action, state: State, **data):
     """A complaint in `state` that `action` can be done to: as its spec's example needs it (a confidential
     complainant, for a disclosure), with what it requires done first (findings, for a sign-off)."""
     spec = SPECS[Action(action)]
+    if spec.records_on is not None:
+        make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
     complaint = make_complaint(world, state, **{**spec.example_complaint, **data})
     do_requirements(world, action, complaint)
     return complaint

@@ -24,7 +24,7 @@ from tests import factories
 ACTIONS = [pytest.param(action, id=action.value) for action in Action]
 ON_A_COMPLAINT = [pytest.param(action, id=action.value) for action in COMPLAINT_ACTIONS]
 # What the tracking page knows how to show of an event (public/routes.py and public/track.html).
-PUBLIC_KINDS = {"extension", "declined"}
+PUBLIC_KINDS = {"extension", "declined", "duplicate"}
 SENT_BY_THE_SWEEP = {"due_tomorrow"}
 
 

@@ -74,6 +74,7 @@ POLICIES = {
     ("receipts.poster", "GET"): Policy(STAFF),
     ("complaints.new", "GET"): Policy(frozenset({"reception"})),
     ("complaints.new", "POST"): Policy(frozenset({"reception"})),
+    ("complaints.similar", "GET"): Policy(frozenset({"reception"})),
     ("complaints.detail", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("evidence.download", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {**complaint(t), "evidence_id": t.evidence.id}),
     ("receipts.show_receipt", "GET"): Policy(SEES_COMPLAINT_A, complaint),

@@ -26,6 +26,8 @@ BRIEF = {
     "acknowledge": (f("reception"), OPEN, SAME),
     "resolve_on_the_spot": (f("reception"), f("submitted", "registered"), f("responded")),
     "decline": (f("reception", "leadership"), f("submitted", "registered"), f("not_accepted")),
+    # Linked to an earlier open complaint about the same matter, and not accepted on its own.
+    "mark_duplicate": (f("reception"), f("submitted", "registered"), f("not_accepted")),
     "assign": (f("reception", "leadership"), f("registered", "assigned", "investigating"), f("assigned")),
     "accept": (f("head"), f("assigned"), f("investigating")),
     "send_back": (f("head"), f("assigned"), f("registered")),

@@ -105,10 +105,10 @@ def test_search_queries_do_not_grow_with_results(app_ctx, world):
     cookie = world.reception.get_id()
     spread_complaints(world, 3)
     few, html = statements_for(app_ctx, cookie, "/search?q=Complaint")
-    assert html.split('id="search-results"')[1].count('<li><a href="/complaints/') == 3
+    assert html.split('id="search-results"')[1].count('<tr id="row-') == 3
     spread_complaints(world, 27, start=3)
     many, html = statements_for(app_ctx, cookie, "/search?q=Complaint")
-    assert html.split('id="search-results"')[1].count('<li><a href="/complaints/') == 30
+    assert html.split('id="search-results"')[1].count('<tr id="row-') == 30
     assert len(many) == len(few), "\n".join(many)
 
 

@@ -1,17 +1,25 @@
 """Forms for logging a complaint, and the pieces every action's form (in `complaints/actions/`) is made of."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from ..core.choices import Labelled
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
+from .states import State
 
 F = [strip]
+
+
+def strip_upper(value):
+    """A reference as typed: ' ts-2026-000123 ' is TS-2026-000123."""
+    return value.strip().upper() if isinstance(value, str) else value
 # Something@something.something, no spaces: WTForms' Email() needs the email_validator package, which is not
 # installed (any typed address crashed the form), and a complaint should not be refused over a fussy check.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -134,3 +142,66 @@ class ActionForm(PostForm):
 
     def action_data(self) -> dict:
         return {name: f.data for name, f in self._fields.items() if name not in ("version", "csrf_token")}
+
+
+class RunningClock(Labelled):
+    """The clock a complaint is on: reception's acknowledgement, the response, or the follow-up."""
+
+    acknowledge = "acknowledge"
+    response = "response"
+    follow_up = "follow_up"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {RunningClock.acknowledge: _l("Acknowledgement"), RunningClock.response: _l("Response"),
+                RunningClock.follow_up: _l("Follow-up")}
+
+
+def _any(choices_fn):
+    def choices():
+        return [SelectChoice("", _l("Any"))] + choices_fn()
+
+    return choices
+
+
+class SearchForm(FlaskForm):
+    """/search: words and filters in the URL (a GET form, bookmarkable: no CSRF token to expire)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Reference, name, phone or words"), filters=F, validators=[Length(max=200)])
+    state = SelectField(_l("Status"), choices=_any(State.choices), validators=[Optional()])
+    department_id = SelectField(_l("Department"), choices=_any(lambda: _active(Department)), coerce=int_or_none,
+                                validators=[Optional()])
+    category_id = SelectField(_l("Category"), choices=_any(lambda: _active(Category)), coerce=int_or_none,
+                              validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=_any(Channel.choices), validators=[Optional()])
+    severity = SelectField(_l("Severity"), choices=_any(Severity.choices), validators=[Optional()])
+    received_from = DateField(_l("Received from"), validators=[Optional()])
+    received_to = DateField(_l("Received until"), validators=[Optional()])
+    clock = SelectField(_l("Clock"), choices=_any(RunningClock.choices), validators=[Optional()])
+    overdue = BooleanField(_l("Overdue"))
+    escalated = BooleanField(_l("Escalated"))
+
+    def validate_department_id(self, field):
+        self._known(field)
+
+    def validate_category_id(self, field):
+        self._known(field)
+
+    @staticmethod
+    def _known(field):
+        # An id that is not a number reads as "Any" after coercion: say so rather than ignore it.
+        if field.raw_data and field.raw_data[0] not in ("", None) and field.data is None:
+            raise ValidationError(_l("Not a valid choice."))
+
+    def validate_received_to(self, field):
+        if field.data and self.received_from.data and field.data < self.received_from.data:
+            raise ValidationError(_l("“Received until” cannot be before “Received from”."))
+
+    def filters(self) -> dict:
+        """The filters chosen (nothing for those left at “Any”)."""
+        names = ("state", "department_id", "category_id", "channel", "severity", "received_from", "received_to",
+                 "clock", "overdue", "escalated")
+        return {n: getattr(self, n).data for n in names if getattr(self, n).data not in (None, "", False)}

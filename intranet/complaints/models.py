@@ -252,6 +252,8 @@ class Complaint(db.Model):
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
 
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # Not accepted because it is the same matter as an earlier open complaint, handled there.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     closed_at = mapped_column(UTCDateTime)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -263,6 +265,7 @@ class Complaint(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    duplicate_of: Mapped[Complaint | None] = relationship(remote_side="Complaint.id", foreign_keys=[duplicate_of_id])
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", cascade="save-update, merge",
         lazy="select",

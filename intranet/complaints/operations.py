@@ -29,7 +29,7 @@ from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from ..notifications import notify
-from . import audit, clocks
+from . import audit, clocks, search
 from .evidence import Evidence
 from .lifecycle import SPECS, Action, Role, State
 from .models import Channel, Complaint, ComplaintEvent, Complexity, ReferenceCounter
@@ -197,6 +197,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         "evidence_files": len(evidence) or None,
     })
     db.session.flush()
+    search.reindex(complaint)  # in the same transaction: a complaint is findable from its commit on
     _notify(SPECS[action], Before(None, False, False, 0), complaint, event)
     return Result(complaint, event, tracking_code=code)
 
@@ -248,6 +249,12 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict 
     # complaint changed (a note): events_since() and the optimistic lock count on it.
     complaint.updated_at = utcnow()
     event = _append_event(complaint, user, action, from_state, event_data)
+    other = spec.records_on(complaint, event_data) if spec.records_on else None
+    if other is not None:
+        # A note on the other complaint's timeline, in this transaction; its version goes up with it.
+        other_complaint, other_data = other
+        other_complaint.updated_at = utcnow()
+        _append_event(other_complaint, user, Action.note, other_complaint.state, other_data)
     try:
         db.session.flush()
     except StaleDataError:
@@ -255,6 +262,9 @@ def perform(user: User | None, action: Action, complaint: Complaint, data: dict 
         db.session.rollback()
         fresh = db.session.get(Complaint, complaint.id)
         raise Conflict(fresh, events_since(fresh, expected_version or 0)) from None
+    search.reindex(complaint)
+    if other is not None:
+        search.reindex(other[0])
     _notify(spec, before, complaint, event)
     return Result(complaint, event)
 

@@ -101,6 +101,14 @@ def visible(user: User | None):
     return false()
 
 
+def department_scope(user: User | None) -> int | None:
+    """The one department `user` sees complaints of (a head), or None when not confined to one. visible()
+    is the rule; this lets an index narrow its lookups the same way before visible() is applied."""
+    if role_of(user) == Role.head:
+        return user.department_id
+    return None
+
+
 def corrective_visible(user: User | None):
     """The SQL clause of the corrective actions `user` may see: all for those who see every complaint; a
     head, those their department owns or that answer one of their department's complaints."""
@@ -226,5 +234,5 @@ def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
 
 
 __all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
-           "SYSTEM", "VIEW", "allowed_actions", "allowed_steps", "can", "corrective_visible", "identity_fields",
-           "role_of", "searchable_identity", "visible"]
+           "SYSTEM", "VIEW", "allowed_actions", "allowed_steps", "can", "corrective_visible", "department_scope",
+           "identity_fields", "role_of", "searchable_identity", "visible"]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, select, true
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
-from ..core.time import today
+from ..core.time import hospital_tz, today
 from .lifecycle import OPEN, Role, State
 from .models import Complaint, Severity
-from .permissions import searchable_identity, visible
+from .permissions import visible
+from .search import matches, plain_plans
 
 OPEN_VALUES = [s.value for s in OPEN]
 
@@ -112,14 +115,87 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
     return list(db.session.scalars(stmt))
 
 
-def search(user, text: str, limit: int) -> list[Complaint]:
-    """Reference, words, ward, and the identifying fields the user may search by (permissions decides)."""
+def start_of(day: date) -> datetime:
+    """Midnight at the hospital: a received date range is in the hospital's days."""
+    return datetime.combine(day, time(0), tzinfo=hospital_tz())
+
+
+def _filtered(filters: dict):
+    """The SQL clause of the search filters (SearchForm.filters()), each one that is set."""
+    now = today()
+    clauses = []
+    for name in ("state", "department_id", "category_id", "channel", "severity"):
+        if name in filters:
+            clauses.append(getattr(Complaint, "status" if name == "state" else name) == filters[name])
+    if "received_from" in filters:
+        clauses.append(Complaint.received_at >= start_of(filters["received_from"]))
+    if "received_to" in filters:
+        clauses.append(Complaint.received_at < start_of(filters["received_to"] + timedelta(days=1)))
+    acknowledging = and_(_is_open(), Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None))
+    clocks = {
+        "acknowledge": (acknowledging, Complaint.acknowledge_due_on),
+        "response": (and_(_is_open(), ~_status(State.responded)), Complaint.response_due_on),
+        "follow_up": (_status(State.responded), Complaint.follow_up_due_on),
+    }
+    if "clock" in filters:
+        running, due = clocks[filters["clock"]]
+        clauses.append(and_(running, due < now) if filters.get("overdue") else running)
+    elif filters.get("overdue"):
+        clauses.append(Complaint.overdue_clause(now))
+    if filters.get("escalated"):
+        clauses.append(Complaint.escalation_level > 0)
+    return and_(true(), *clauses)
+
+
+def _searched(user, text: str, filters: dict, newest: int | None = None):
+    """What the searcher may see (permissions.visible), matching the words and the filters. `newest`: only
+    that many of the last logged are wanted (see search.matches)."""
+    sees = visible(user)
+    narrowed = bool(filters) or not isinstance(sees, True_)
+    where = [sees, _filtered(filters)]
+    words = matches(user, text, newest=None if narrowed else newest)
+    if words is not None:
+        where.append(words)
+    return and_(*where)
+
+
+# Beyond this many, search says "more than": counting every match of a common word would cost more than
+# the page itself, and nobody reads past a thousand results (they add a word or a filter).
+COUNT_UP_TO = 1000
+
+
+def search_count(user, text: str, filters: dict | None = None) -> int:
+    """How many match, up to COUNT_UP_TO + 1 (more than COUNT_UP_TO: "more than a thousand")."""
+    plain_plans()
+    found = select(Complaint.id).where(_searched(user, text, filters or {})).limit(COUNT_UP_TO + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(found))
+
+
+def search(user, text: str, limit: int, offset: int = 0, filters: dict | None = None) -> list[Complaint]:
+    """The words (search.matches) and the filters, of what the user may see; the last logged first.
+
+    By id, not by date received: the index hands back its matches in id order, so the newest page of a
+    common word is read without sorting all its matches (a letter logged late comes with its logging)."""
+    plain_plans()
     stmt = (select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
-            .where(visible(user)))
-    text = text.strip()
-    if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
-        matches = [f.ilike(like) for f in (Complaint.reference, Complaint.what_happened, Complaint.subject_ward)]
-        matches += [and_(allowed, getattr(Complaint, name).ilike(like)) for name, allowed in searchable_identity(user)]
-        stmt = stmt.where(or_(*matches))
-    return list(db.session.scalars(stmt.order_by(Complaint.received_at.desc()).limit(limit)))
+            .where(_searched(user, text, filters or {}))
+            .order_by(Complaint.id.desc()).limit(limit).offset(offset))
+    return list(db.session.scalars(stmt))
+
+
+def search_page(user, text: str, filters: dict, page_size: int, page: int) -> tuple[list[Complaint], int, bool]:
+    """One page of search results, how many match (up to COUNT_UP_TO + 1), and whether a next page exists.
+
+    The matching ids are read once, in order, up to what the count and this page need; then the page's
+    complaints by id: a common word costs one pass over its matches, not one for the rows and one more
+    for the count."""
+    plain_plans()
+    offset = (page - 1) * page_size
+    wanted = max(COUNT_UP_TO + 1, offset + page_size + 1)
+    ids = db.session.scalars(select(Complaint.id).where(_searched(user, text, filters, newest=wanted))
+                             .order_by(Complaint.id.desc()).limit(wanted)).all()
+    wanted = ids[offset:offset + page_size]
+    loaded = {c.id: c for c in db.session.scalars(
+        select(Complaint).where(Complaint.id.in_(wanted))
+        .options(joinedload(Complaint.department), joinedload(Complaint.category)))} if wanted else {}
+    return [loaded[i] for i in wanted], min(len(ids), COUNT_UP_TO + 1), len(ids) > offset + page_size

@@ -15,9 +15,9 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
-from . import operations, privacy, queues
+from . import duplicates, operations, privacy, queues
 from .corrective import operations as corrective
-from .forms import LogComplaintForm
+from .forms import LogComplaintForm, SearchForm
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
 from .models import Complaint, ComplaintEvent
 from .permissions import SEE_IDENTITY_VIEWS, VIEW, allowed_actions, can
@@ -89,9 +89,30 @@ def queue():
 
 @bp.get("/search")
 def search():
-    text = request.args.get("q", "")
-    results = queues.search(current_user, text, limit=50) if text.strip() else []
-    return render_page("complaints/search.html", text=text, results=results)
+    """Words and filters, from the URL: the page, or (htmx) its results block as the person types."""
+    form = SearchForm(request.args)
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
+    context = dict(form=form, page=page, complaints=[], quick={}, total=None, has_next=False,
+                   searched=False, args=_search_args(form),
+                   count_up_to=queues.COUNT_UP_TO)
+    if form.validate():
+        filters = form.filters()
+        if form.q.data or filters:
+            page_size = current_app.config["QUEUE_PAGE_SIZE"]
+            complaints, total, has_next = queues.search_page(current_user, form.q.data or "", filters, page_size, page)
+            context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=has_next, total=total,
+                           searched=True)
+        status = 200
+    else:
+        status = 422
+    return render_page("complaints/search.html", **context), status
+
+
+def _search_args(form) -> dict:
+    """The query string of this search without its page, for the pager's links."""
+    return {k: v for k, v in request.args.items() if k != "page" and v not in ("", None) and k in form._fields}
 
 
 # --- intake --------------------------------------------------------------------------------------
@@ -114,7 +135,28 @@ def new():
                 reference=result.complaint.reference, code=result.tracking_code), "success")
         return redirect(url_for(".detail", reference=result.complaint.reference))
     status = 422 if form.is_submitted() else 200
-    return render_template("complaints/new.html", form=form), status
+    similar_ones = _similar(form) if form.is_submitted() else None
+    return render_template("complaints/new.html", form=form, similar=similar_ones), status
+
+
+@bp.get("/complaints/new/similar")
+def similar():
+    """The intake form's panel of likely duplicates, for what has been typed so far (htmx, as fields change)."""
+    if not can(current_user, Action.log):
+        abort(403)
+    form = LogComplaintForm(request.args, meta={"csrf": False})
+    return render_page("complaints/new.html", form=form, similar=_similar(form))
+
+
+def _similar(form) -> list:
+    def typed(field) -> str:
+        value = field.data
+        return value.strip()[:5000] if isinstance(value, str) else ""
+
+    return duplicates.likely_duplicates(current_user, phone=typed(form.complainant_phone),
+                                        patient_record_number=typed(form.patient_record_number),
+                                        patient_name=typed(form.patient_name),
+                                        what_happened=typed(form.what_happened))
 
 
 # --- the complaint page and its actions -----------------------------------------------------------
@@ -141,6 +183,10 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
         forms[failed[0]] = failed[1]
     context = dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
                    suggested=_suggested(complaint, actions), **extra)
+    # Reception, about to triage: earlier complaints that look like the same matter, to link it to one.
+    context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
+                             if Action.mark_duplicate in actions else [])
+    context["repeat"] = duplicates.earlier_from_same_phone(current_user, complaint)
     # The queue's row block, for an action done from a row, names the complaint `c` and its buttons `quick`.
     context.update(c=complaint, quick=_quick_actions([complaint]))
     return context

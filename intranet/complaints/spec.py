@@ -138,6 +138,9 @@ class ActionSpec:
     escalates: bool | Callable[[dict], bool] = False
     # The primary actions of each state are offered first and as prominent buttons.
     primary: bool = False
+    # What the action records on the timeline of another complaint: (complaint, event data) -> the other
+    # complaint and its event's data (a duplicate noted on the original), or None.
+    records_on: Callable[[Complaint, dict], tuple[Complaint, dict] | None] | None = None
 
     @property
     def creates(self) -> bool:

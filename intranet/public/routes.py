@@ -118,7 +118,7 @@ def _tracked() -> Complaint | None:
 
 def _public_view(complaint: Complaint) -> dict:
     """What the complainant may read: status in plain words, dates, extensions, messages meant for them."""
-    extensions, declined_told = [], None
+    extensions, declined_told, duplicate_of = [], None, None
     for event in complaint.events:
         # Each action's spec says what, if anything, its event tells the complainant.
         public = SPECS[Action(event.action)].public
@@ -129,12 +129,16 @@ def _public_view(complaint: Complaint) -> dict:
             extensions.append(message)
         elif message["kind"] == "declined":
             declined_told = message["told"]
+        elif message["kind"] == "duplicate":
+            duplicate_of = message["original"]
     expected = None
     if complaint.is_open and complaint.state not in (State.responded,):
         expected = complaint.response_due_on
     return dict(
         complaint=complaint,
-        status_text=complaint.state.public_text,
+        status_text=(_("Handled together with complaint %(reference)s, about the same matter.", reference=duplicate_of)
+                     if duplicate_of else complaint.state.public_text),
+        duplicate_of=duplicate_of,
         expected=expected,
         extensions=extensions,
         answer=complaint.told_text if complaint.responded_at else None,

@@ -146,13 +146,15 @@ class NoteForm(ActionForm):
 SYSTEM_NOTES = {
     "new_tracking_code": _l("A new tracking code was issued on a printed receipt; the previous code no longer "
                             "works."),
+    "duplicate_linked": _l("A later complaint about the same matter was linked to this one as a duplicate."),
 }
 
 note = ActionSpec(
     "note", _l("Add an internal note"), roles=STAFF, sources=ALL, target=None, records="internal note",
     form=NoteForm,
     apply=lambda c, user, data: {key: data[key] for key in ("text", "system") if data.get(key)},
-    timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES)},
+    timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES),
+              "duplicate": Shown(_l("Duplicate"))},
     example=lambda ex: {"text": "Called back, no answer."},
 )
 

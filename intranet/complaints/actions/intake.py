@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, TextAreaField
+from sqlalchemy import select
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ...core.departments import Category
@@ -23,8 +24,9 @@ from ..forms import (
     method_field,
     reason_field,
     required,
+    strip_upper,
 )
-from ..models import Channel, Complexity, Severity
+from ..models import Channel, Complaint, Complexity, Severity
 from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionInvalid, ActionSpec, Shown
 from ..states import OPEN, State
 from ._shared import ACKNOWLEDGED_VIA, ANSWERED, LEADERSHIP, METHOD, REASON, RECEPTION
@@ -188,3 +190,58 @@ decline = ActionSpec(
     example=lambda ex: {"reason": "Not about this hospital.", "complainant_told": "Referred to the right body.",
                         "told_via": "phone"},
 )
+
+
+# --- mark as a duplicate (重复投诉) ----------------------------------------------------------------------
+
+
+class MarkDuplicateForm(ActionForm):
+    original = StringField(_l("Reference of the earlier complaint it repeats"), filters=[strip_upper],
+                           validators=[required(_l("Enter the reference of the earlier complaint.")),
+                                       Length(max=20)])
+    complainant_told = TextAreaField(_l("What the complainant was told"), filters=F, validators=[Length(max=5000)])
+
+
+def _open_original(c, reference: str):
+    with db.session.no_autoflush:  # the complaint is written once, by perform()
+        original = db.session.scalar(select(Complaint).where(Complaint.reference == reference))
+    if original is None or original.id == c.id:
+        raise ActionInvalid({"original": str(_l("There is no other complaint %(reference)s.", reference=reference))})
+    if not original.is_open:
+        raise ActionInvalid({"original": str(_l(
+            "%(reference)s is not open (it is: %(state)s): link a duplicate only to a complaint still being "
+            "handled.", reference=reference, state=original.state.label))})
+    return original
+
+
+def _mark_duplicate(c, user, data: dict) -> dict:
+    original = _open_original(c, data["original"])
+    c.duplicate_of_id = original.id
+    c.decline_reason = f"duplicate: {original.reference}"  # the database asks for a reason; the link is the reason
+    c.closed_at = utcnow()
+    return {"original": original.reference, "complainant_told": data.get("complainant_told")}
+
+
+def _noted_on_original(c, event_data: dict):
+    with db.session.no_autoflush:
+        original = db.session.get(Complaint, c.duplicate_of_id)
+    return original, {"system": "duplicate_linked", "duplicate": c.reference}
+
+
+mark_duplicate = ActionSpec(
+    "mark_duplicate", _l("Mark as a duplicate"), roles=frozenset({RECEPTION}), sources=INTAKE,
+    target=S.not_accepted, records="the earlier open complaint it repeats; noted on that one's timeline",
+    form=MarkDuplicateForm, apply=_mark_duplicate, records_on=_noted_on_original,
+    timeline={"original": Shown(_l("Duplicate of")), "complainant_told": Shown(_l("Complainant told"))},
+    public=lambda data: {"kind": "duplicate", "original": data.get("original")},
+    example=lambda ex: {"original": _an_open_complaint(ex.complaint)},
+)
+
+
+def _an_open_complaint(complaint) -> str | None:
+    """For the example: the reference of the earliest other open complaint (the planner's original)."""
+    if complaint is None:
+        return None
+    with db.session.no_autoflush:
+        return db.session.scalar(select(Complaint.reference).where(
+            Complaint.id != complaint.id, Complaint.status.in_([s.value for s in OPEN])).order_by(Complaint.id))

@@ -1,0 +1,382 @@
+"""The search index: every complaint's words as character bigrams, kept in step with every write.
+
+Chinese has no spaces between words, so the index stores each run of Chinese characters as overlapping
+pairs (护士态度 → 护士 士态 态度) and everything else as lowercased words and digit strings. A query is cut
+the same way and each of its words must appear as a phrase: 2 characters or more find through the index
+on both databases (SQLite FTS5 `unicode61` over the pre-cut text; PostgreSQL `to_tsvector('simple', …)`
+with a GIN index per column), a single character or a word of punctuation only by a scan of the stored
+text. Nothing the person typed is ever passed on as query syntax: every token is quoted or escaped.
+
+The content of a complaint (what happened, the findings, the answer, the notes) is one column; each
+identifying field is a column of its own, so that a search by name or phone is made only where
+`permissions.searchable_identity()` lets the searcher search by that field.
+
+The table is not in the models' metadata (FTS5 is a virtual table SQLite makes itself); the migration
+creates it, `reindex()` writes it from `operations.create()` and `perform()` in their own transaction,
+and `flask --app wsgi search rebuild` writes it again from the complaints.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import click
+from sqlalchemy import and_, bindparam, column, func, literal_column, or_, select, table, text, union_all
+
+from ..core.extensions import db
+from .models import Complaint, ComplaintEvent, ReferenceCounter
+from .permissions import department_scope, searchable_identity
+
+TABLE = "complaint_search"
+CONTENT = "content"
+IDENTITY = ("complainant_name", "complainant_phone", "complainant_email", "patient_name", "patient_record_number")
+TOKEN_COLUMNS = (CONTENT, *IDENTITY)
+# The content as typed (normalised, lowercased), for the scan that finds a single character.
+CONTENT_TEXT = "content_text"
+# The complaint's department, beside its words: PostgreSQL narrows a head's lookups by it in the index.
+DEPARTMENT = "department_id"
+COLUMNS = (*TOKEN_COLUMNS, CONTENT_TEXT, DEPARTMENT)
+
+CONTENT_FIELDS = ("what_happened", "desired_outcome", "subject_ward", "findings", "cause", "remedy",
+                  "corrective_actions", "response_text", "told_text", "decline_reason", "follow_up_comment")
+
+
+def owns_table(name: str) -> bool:
+    """The index table and, on SQLite, the shadow tables FTS5 keeps beside it."""
+    return name == TABLE or name.startswith(TABLE + "_")
+
+
+# --- cutting text into tokens -------------------------------------------------------------------------------
+
+
+def _is_han(ch: str) -> bool:
+    code = ord(ch)
+    return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+            or 0x20000 <= code <= 0x3FFFF)
+
+
+def normalise(value: str) -> str:
+    """Full-width letters and digits as ordinary ones, lowercased: what is stored and what is looked for."""
+    return unicodedata.normalize("NFKC", value).lower()
+
+
+def runs(value: str) -> list[tuple[str, str]]:
+    """("han", 护士态度) and ("word", ct) pieces of `value`, in order; punctuation and spaces separate them."""
+    pieces: list[tuple[str, str]] = []
+    kind, current = None, []
+    for ch in normalise(value):
+        this = "han" if _is_han(ch) else "word" if ch.isalnum() else None
+        if this != kind and current:
+            pieces.append((kind, "".join(current)))
+            current = []
+        kind = this
+        if this is not None:
+            current.append(ch)
+    if current:
+        pieces.append((kind, "".join(current)))
+    return pieces
+
+
+def tokens(value: str) -> list[str]:
+    """The tokens stored for `value`: overlapping character pairs of Chinese, whole words otherwise."""
+    out: list[str] = []
+    for kind, piece in runs(value):
+        if kind == "han" and len(piece) > 1:
+            out.extend(piece[i:i + 2] for i in range(len(piece) - 1))
+        else:
+            out.append(piece)
+    return out
+
+
+def phone_digits(value: str | None) -> list[str]:
+    """A phone number's digits, and again without the country code (+86 / 0086 / 86)."""
+    digits = re.sub(r"\D", "", value or "")
+    if not digits:
+        return []
+    found = [digits]
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) >= 7:
+            found.append(digits[len(prefix):])
+            break
+    return found
+
+
+def _joined(values: Iterable[str | None]) -> str:
+    return "\n".join(v for v in values if v)
+
+
+def document(complaint: Complaint, notes: Iterable[str] = ()) -> dict[str, str]:
+    """What the index holds for `complaint`: tokens per column, and the content as typed for the scan."""
+    content = _joined([*(getattr(complaint, f) for f in CONTENT_FIELDS), *notes])
+    doc = {CONTENT: " ".join(tokens(content)), CONTENT_TEXT: normalise(content), DEPARTMENT: complaint.department_id}
+    for field in IDENTITY:
+        value = getattr(complaint, field)
+        doc[field] = " ".join(phone_digits(value) if field == "complainant_phone" else tokens(value or ""))
+    return doc
+
+
+# --- writing the index ----------------------------------------------------------------------------------
+
+
+def _notes(complaint_id: int) -> list[str]:
+    data = db.session.scalars(select(ComplaintEvent.data).where(ComplaintEvent.complaint_id == complaint_id,
+                                                                ComplaintEvent.action == "note"))
+    return [d["text"] for d in data if d and d.get("text")]
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _write(connection_or_session, dialect: str, rows: list[dict]) -> None:
+    """Replace the index rows of these complaints (each row: id and the document's columns)."""
+    if not rows:
+        return
+    names = ", ".join(COLUMNS)
+    values = ", ".join(f":{c}" for c in COLUMNS)
+    if dialect == "sqlite":
+        connection_or_session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), [{"id": r["id"]} for r in rows])
+        connection_or_session.execute(text(f"INSERT INTO {TABLE} (rowid, {names}) VALUES (:id, {values})"), rows)
+    else:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS)
+        connection_or_session.execute(text(
+            f"INSERT INTO {TABLE} (complaint_id, {names}) VALUES (:id, {values}) "
+            f"ON CONFLICT (complaint_id) DO UPDATE SET {updates}"), rows)
+
+
+def reindex(complaint: Complaint) -> None:
+    """Write the complaint's index row in the current transaction (after the complaint is flushed)."""
+    _write(db.session, _dialect(), [{"id": complaint.id, **document(complaint, _notes(complaint.id))}])
+
+
+def rebuild(batch: int = 5000) -> int:
+    """The whole index again, from the complaints and their notes. Returns how many were indexed.
+
+    Reads plain rows, not ORM objects: it must be quick on a few hundred thousand complaints."""
+    dialect = _dialect()
+    db.session.execute(text(f"DELETE FROM {TABLE}"))
+    notes: dict[int, list[str]] = {}
+    for complaint_id, data in db.session.execute(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.data).where(ComplaintEvent.action == "note")):
+        if data and data.get("text"):
+            notes.setdefault(complaint_id, []).append(data["text"])
+    columns = [getattr(Complaint, f) for f in ("id", "department_id", *CONTENT_FIELDS, *IDENTITY)]
+    done, last = 0, 0
+    while True:
+        found = db.session.execute(select(*columns).where(Complaint.id > last).order_by(Complaint.id)
+                                   .limit(batch)).all()
+        if not found:
+            break
+        _write(db.session, dialect, [{"id": row.id, **document(row, notes.get(row.id, ()))} for row in found])
+        done += len(found)
+        last = found[-1].id
+    return done
+
+
+def register_cli(app) -> None:
+    @app.cli.group()
+    def search():
+        """The search index."""
+
+    @search.command("rebuild")
+    def rebuild_command():
+        """Write the search index again from every complaint."""
+        count = rebuild()
+        db.session.commit()
+        click.echo(f"{count} complaints indexed")
+
+
+# --- reading it ------------------------------------------------------------------------------------------
+
+REFERENCE = re.compile(r"^[a-z]{2}-(\d{4})-(\d{1,6})$")
+# A phone number however it is written: +86 138 0013 8000, 138-0013-8000, (0571) 8888 6666.
+PHONE = re.compile(r"(?:\+|(?<![\w-]))[\d(][\d\s\-()]{5,}\d(?![\w-])")
+MAX_TERMS = 8  # words beyond these are ignored: a pasted paragraph must not become a query of 500 subqueries
+# A word looked for is cut to this many characters (PostgreSQL refuses a tsquery word over 2,047 bytes).
+MAX_TOKEN = 200
+
+
+def _bounded(toks) -> tuple[str, ...]:
+    return tuple(t[:MAX_TOKEN] for t in toks)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word of the query: its tokens (phrase) and what it is as typed (for the scan)."""
+
+    typed: str
+    tokens: tuple[str, ...]
+    # A single Chinese character or punctuation only: the index cannot find it, a scan of the text does.
+    scan: bool
+    phone: tuple[str, ...] = ()  # digits, when the word is a phone number
+
+
+def parse(query: str) -> list[Term]:
+    """The words of a query. A phone number written with spaces or dashes is one word of its digits."""
+    query = query.replace("\x00", "")
+    terms: list[Term] = []
+
+    def phone(match: re.Match) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return f" {digits} " if len(digits) >= 7 else match.group()
+
+    for word in PHONE.sub(phone, query).split():
+        pieces = runs(word)
+        toks = tuple(tokens(word))
+        lonely = any(kind == "han" and len(piece) == 1 for kind, piece in pieces)
+        digits = tuple(phone_digits(word)) if word.isdigit() and len(word) >= 7 else ()
+        # Phone digits with the country code are looked up without it (the index holds both forms).
+        if lonely:
+            # Only what the index holds narrows the scan: the words and pairs around the lone character.
+            toks = tuple(t for kind, piece in pieces if not (kind == "han" and len(piece) == 1)
+                         for t in tokens(piece))
+        terms.append(Term(word, _bounded(toks), scan=lonely or not toks, phone=_bounded(digits[-1:])))
+    return terms[:MAX_TERMS]
+
+
+def plain_plans() -> None:
+    """On PostgreSQL, no parallel workers for the rest of this transaction: the index lookups take a
+    millisecond or two, and starting workers (which the planner's guess at a word's frequency invites)
+    costs tens of milliseconds on a busy server."""
+    if _dialect() == "postgresql":
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
+def _fts5_phrase(toks: tuple[str, ...], prefix: bool = True) -> str:
+    # Tokens hold only letters and digits, so quoting them is all FTS5 needs; the last may be a prefix.
+    phrase = '"' + " ".join(toks) + '"'
+    return phrase + " *" if prefix and toks and not _is_han(toks[-1][-1]) else phrase
+
+
+def _pg_phrase(toks: tuple[str, ...], prefix: bool = True) -> str:
+    parts = [f"'{t}'" for t in toks]
+    if prefix and parts and not _is_han(toks[-1][-1]):
+        parts[-1] += ":*"
+    return " <-> ".join(parts)
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _ids(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | None, prefix: bool = True,
+         department: int | None = None):
+    """Complaint ids whose index row has the phrase in one of `columns`; for a scan, the typed text, among
+    the rows that hold each of its tokens. `prefix`: the last word may be the start of a longer one."""
+    phrases = [(t,) for t in toks] if scan is not None else [toks] if toks else []
+    if dialect == "sqlite":
+        ids = select(literal_column("rowid")).select_from(text(TABLE))
+        if phrases:
+            match = " OR ".join(f"{c} : ({' AND '.join(_fts5_phrase(p, prefix) for p in phrases)})" for c in columns)
+            ids = ids.where(literal_column(TABLE).op("MATCH")(bindparam(None, match)))
+    else:
+        ids = select(literal_column("complaint_id")).select_from(text(TABLE))
+        if phrases:
+            query = func.to_tsquery(literal_column("'simple'"),
+                                    bindparam(None, " & ".join(f"({_pg_phrase(p, prefix)})" for p in phrases)))
+            # One index for the content and every identifying field, when all of them are searched.
+            vectors = ["everything"] if set(columns) == set(TOKEN_COLUMNS) else columns
+            ids = ids.where(or_(*(literal_column(f"{c}_tsv").op("@@")(query) for c in vectors)))
+        if department is not None:
+            # Read only that department's matches (a GIN and a B-tree index together), not every one.
+            ids = ids.where(literal_column(DEPARTMENT) == bindparam(None, department))
+    if scan is not None:
+        ids = ids.where(literal_column(CONTENT_TEXT).like(bindparam(None, _like(scan)), escape="\\"))
+    return ids
+
+
+def _complaints(*where):
+    """Ids of the complaints where all of `where` holds: a subquery of its own, not tied to the outer one."""
+    return select(Complaint.id).where(*where).correlate(None)
+
+
+def _reference(term: Term):
+    """`TS-2026-000123` exactly, or `123` (`000123`) in any year that has complaints."""
+    typed = term.typed.lower()
+    match = REFERENCE.match(typed)
+    if match:
+        return Complaint.reference == typed.upper()
+    if typed.isdigit() and len(typed) <= 6:
+        years = db.session.scalars(select(ReferenceCounter.year)).all()
+        return Complaint.reference.in_([f"TS-{year}-{int(typed):06d}" for year in years])
+    return None
+
+
+def matches(user, query: str, newest: int | None = None):
+    """The SQL clause of the complaints whose index matches every word of `query`, searching the identifying
+    fields only where `user` may search them; None when there is nothing to look for.
+
+    `newest`: the caller wants only that many, the last logged, and nothing else narrows them (no filter,
+    a user who sees everything). A one-word query then reads just those from the index, newest first,
+    instead of every match of a common word."""
+    terms = parse(query)
+    if not terms:
+        return None
+    if len(terms) > 1:
+        newest = None
+    dialect = _dialect()
+    department = department_scope(user)
+    # Fields the user may search everywhere go in one lookup with the content; the others each under the
+    # condition permissions gives (a head: a complainant who did not ask for confidentiality).
+    always, conditional = [CONTENT], []
+    for field, allowed in searchable_identity(user):
+        if getattr(allowed, "value", None) is True:
+            always.append(field)
+        else:
+            conditional.append((field, allowed))
+    clauses = []
+    for term in terms:
+        # One IN over a union: the database reads the matches from the index and looks each complaint up,
+        # where an OR of several INs would make it read every complaint the user may see.
+        scan = normalise(term.typed) if term.scan else None
+        found = []
+        if term.phone:
+            if "complainant_phone" in always:
+                found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False,
+                                  department=department))
+            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False)))
+                      for field, allowed in conditional if field == "complainant_phone"]
+        # A scan looks at the content as typed; identity fields are searched by their tokens only.
+        found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan, department=department))
+        if scan:
+            # The identifying fields as typed, on the complaint itself (a one-character surname).
+            found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
+                      for field, allowed in searchable_identity(user) if field != "complainant_phone"]
+        else:
+            # Few complaints match a word in a name: these lookups need no narrowing by department.
+            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.tokens, None)))
+                      for field, allowed in conditional]
+        reference = _reference(term)
+        if reference is not None:
+            found.append(_complaints(reference))
+        if newest is not None:
+            # Each in a subquery of its own: SQLite takes no LIMIT on a member of a UNION.
+            newest_first = [f.order_by(f.selected_columns[0].desc()).limit(newest).subquery() for f in found]
+            found = [select(*sub.c) for sub in newest_first]
+        clauses.append(Complaint.id.in_(union_all(*found)) if len(found) > 1 else Complaint.id.in_(found[0]))
+    return and_(*clauses)
+
+
+# --- lookups by one field (duplicates at intake, repeat complainants) ------------------------------------
+
+
+def in_field(user, field: str, value: str | None):
+    """The SQL clause of the complaints whose identifying `field` holds `value` exactly (a phone by its
+    digits), where `user` may search that field; None if they may not, or there is nothing to look for."""
+    allowed = dict(searchable_identity(user)).get(field)
+    toks = _bounded(phone_digits(value)[-1:] if field == "complainant_phone" else tokens(value or ""))
+    if allowed is None or not toks:
+        return None
+    return and_(allowed, Complaint.id.in_(_ids(_dialect(), [field], toks, None, prefix=False)))
+
+
+def contents(where, limit: int) -> list[tuple[int, set[str]]]:
+    """(id, set of content tokens) of the last `limit` complaints matching `where`, from the index."""
+    key = "rowid" if _dialect() == "sqlite" else "complaint_id"
+    index = table(TABLE, column(key), column(CONTENT)).alias("indexed")
+    rows = db.session.execute(select(Complaint.id, index.c[CONTENT]).join(index, index.c[key] == Complaint.id)
+                              .where(where).order_by(Complaint.id.desc()).limit(limit))
+    return [(complaint_id, set((content or "").split())) for complaint_id, content in rows]
