@@ -81,10 +81,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .core.database import configure_engine
+    from .core.database import configure_engine, count_statements
 
     with app.app_context():
         configure_engine(db.engine)
+        if app.config["COUNT_STATEMENTS"]:
+            count_statements(app, db.engine)
 
     from .core.users import load_user
 
