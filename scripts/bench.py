@@ -302,8 +302,10 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, workers: int = 2):
+    def __init__(self, env: dict, port: int, log: Path, workers: int = 2):
         self.port, self.env, self.workers = port, env, workers
+        self.log_path = log
+        self.log = log.open("w")  # a file, not a pipe nobody reads (a full pipe would stall the server)
         self.process = None
         self.peak: dict[int, int] = {}
         self._sampling = False
@@ -312,12 +314,12 @@ class Server:
         self.process = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(self.workers), "-k", "sync",
              "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
         import requests
 
         for _ in range(300):
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn stopped:\n" + self.process.stderr.read())
+                raise RuntimeError("gunicorn stopped:\n" + self.log_path.read_text())
             try:
                 if requests.get(f"http://127.0.0.1:{self.port}/complain", timeout=2).status_code == 200:
                     break
@@ -355,6 +357,7 @@ class Server:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 # --- the load client --------------------------------------------------------------------------------
@@ -475,11 +478,15 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
         seeded = seed(url, n, args.open)
         print(f"   migrated in {seeded['migrated']:.1f} s, seeded {n:,} complaints and {seeded['events']:,} events "
               f"in {seeded['seeded']:.1f} s", flush=True)
+        if args.seed_only:
+            print(f"   DATABASE_URL={url}")
+            return []
         redis.Redis.from_url(args.redis_url).flushdb()
         base = f"http://127.0.0.1:{args.port}"
         repeat = 20 if args.quick else 100
         figures: list[tuple[str, str]] = []
-        with Server(server_environment(url, args.port, args.redis_url, instance), args.port) as server:
+        environment = server_environment(url, args.port, args.redis_url, instance)
+        with Server(environment, args.port, instance / "gunicorn.log") as server:
             public = requests.Session()
             timed_gets(public, f"{base}/complain", 10)  # warm-up: both workers, templates compiled
             form_times, form_sql = timed_gets(public, f"{base}/complain", repeat * 2)
@@ -550,7 +557,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             raise SystemExit(1)
         return figures
     finally:
-        if not args.keep:
+        if not (args.keep or args.seed_only):
             drop()
             shutil.rmtree(instance, ignore_errors=True)
 
@@ -565,6 +572,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer requests (200 submissions, 20 per page)")
     parser.add_argument("--all-queues", action="store_true", help="also print every queue's figure")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--seed-only", action="store_true", help="seed, keep the database, measure nothing "
+                        "(to profile against)")
     parser.add_argument("--port", type=int, default=8810)
     parser.add_argument("--pg-url", default=os.environ.get("PGURL", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"))
