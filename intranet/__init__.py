@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import config as config_module
-from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter
 from .core.pages import render_page
 from .core.time import show_date, show_datetime
@@ -72,8 +72,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         raise RuntimeError("SECRET_KEY must be set in the environment to run in production.")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    if not app.config["SERVING"]:
+        from flask_migrate import Migrate  # `flask db …` (alembic: 12 MiB a worker would carry for nothing)
+
+        Migrate(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
@@ -104,7 +107,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .complaints.routes import bp as complaints_bp
     from .complaints.sweep import register_cli as register_sweep_cli
     from .deadlines.cli import register_cli as register_deadlines_cli
-    from .demo import register_cli as register_demo_cli
     from .notifications.cli import register_cli as register_outbox_cli
     from .notifications.routes import bp as notifications_bp
     from .public.routes import bp as public_bp
@@ -121,7 +123,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_outbox_cli(app)
     register_sweep_cli(app)
     register_audit_cli(app)
-    register_demo_cli(app)
+    if not app.config["SERVING"]:
+        from .demo import register_cli as register_demo_cli  # its data files are for `flask demo` only
+
+        register_demo_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)
     _refuse_nul_bytes(app)

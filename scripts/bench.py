@@ -27,6 +27,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -578,6 +579,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("PGURL", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"))
     args = parser.parse_args()
+    # Stopped from outside: still stop gunicorn and drop the databases (the `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     for n in args.n or [10_000, 100_000]:
