@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import false, literal, not_, or_, true
+from werkzeug.local import LocalProxy
 
 from ..core.roles import Role
 from .identity import (
@@ -126,6 +127,8 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
 
     Decided by role, department and state only; the action specs supply roles and states.
     """
+    # current_user is a proxy that looks the user up on every attribute; a page asks this hundreds of times.
+    user = user._get_current_object() if isinstance(user, LocalProxy) else user
     role = role_of(user)
 
     if action == ADMINISTER:
