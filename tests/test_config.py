@@ -101,27 +101,3 @@ def test_statements_are_counted_in_a_header_only_when_asked(tmp_path):
     assert STATEMENTS_HEADER not in quiet.test_client().get("/complain").headers
     assert counting.test_client().get("/complain").headers[STATEMENTS_HEADER] == "2"  # the departments, BEGIN
 
-
-@pytest.mark.skipif(POSTGRES, reason="SQLite transactions")
-def test_sqlite_writers_take_turns_on_a_lock_file_until_the_connection_is_returned(app_ctx):
-    """A writer waiting for another is woken as soon as it is done (a blocking lock), not by SQLite's busy
-    handler, which sleeps up to 100 ms at a time between tries."""
-    import fcntl
-    import os
-
-    path = db.engine.url.database + "-writers"
-
-    def free() -> bool:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-        finally:
-            os.close(fd)
-
-    with db.engine.begin() as connection:
-        connection.execute(text("SELECT 1"))
-        assert not free()
-    assert free()

@@ -1,8 +1,6 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL (production)."""
 
 import enum
-import fcntl
-import os
 from collections.abc import Iterable
 
 from flask import g, has_request_context, request
@@ -33,48 +31,7 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-        if not reading:
-            _take_write_turn(engine, connection.connection._connection_record)
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
-
-    @event.listens_for(engine, "checkin")
-    def on_checkin(_dbapi_connection, record):
-        _end_write_turn(record)
-
-    @event.listens_for(engine, "close")
-    def on_close(_dbapi_connection, record):
-        _end_write_turn(record)
-
-
-def _turn_file(engine: Engine) -> str | None:
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database + "-writers"
-
-
-def _take_write_turn(engine: Engine, record) -> None:
-    """Writers take turns on a lock file beside the database before BEGIN IMMEDIATE.
-
-    SQLite's own busy handler polls: a writer that finds the database locked sleeps 1, 2, 5 … up to 100 ms
-    and tries again, so under load most of a submission is spent asleep while the lock is free. A blocking
-    flock() wakes the next writer the moment the lock is let go (at the connection's return to the pool);
-    SQLite's lock and busy timeout stay as they were for anything that does not take turns.
-    """
-    if record is None or "write_turn" in record.info:
-        return
-    path = _turn_file(engine)
-    if path is None:
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    record.info["write_turn"] = fd
-
-
-def _end_write_turn(record) -> None:
-    fd = record.info.pop("write_turn", None) if record is not None else None
-    if fd is not None:
-        os.close(fd)  # closing the file lets go of its lock
 
 
 def configure_engine(engine: Engine) -> None:
