@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint assets test-assets translations messages clean-db
+.PHONY: install run test lint assets test-assets translations messages clean-db bench bench-million
 
 # What the app needs to run (make run, make install) …
 $(STAMP): pyproject.toml
@@ -58,3 +58,12 @@ lint: $(DEV_STAMP)
 
 clean-db:
 	rm -f instance/redress.sqlite3*
+
+# Figures, not tests: SQLite and PostgreSQL, 10,000 and 100,000 seeded complaints, gunicorn with 2 workers
+# (scripts/bench.py --help). PostgreSQL on 127.0.0.1:5432 and Redis (db 5) are needed.
+bench: $(DEV_STAMP) translations
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# 1,000,000 complaints: seeding takes several minutes per database.
+bench-million: $(DEV_STAMP) translations
+	$(PY) scripts/bench.py --n 1000000 $(BENCH_ARGS)

@@ -2,6 +2,10 @@
 
 import os
 
+# The app's server processes load no command-line tools (intranet/config.py, SERVING). gunicorn sets it
+# in its own environment before it loads the app.
+raw_env = ["REDRESS_SERVING=1"]
+
 
 def on_starting(server):
     """Several workers counting rate limits in memory each count on their own, so every limit (logins,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import config as config_module
-from .core.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter
 from .core.pages import render_page
 from .core.time import show_date, show_datetime
@@ -72,8 +72,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         raise RuntimeError("SECRET_KEY must be set in the environment to run in production.")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    if not app.config["SERVING"]:
+        from flask_migrate import Migrate  # `flask db …` (alembic: 12 MiB a worker would carry for nothing)
+
+        Migrate(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
@@ -81,10 +84,12 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .core.database import configure_engine
+    from .core.database import configure_engine, count_statements
 
     with app.app_context():
         configure_engine(db.engine)
+        if app.config["COUNT_STATEMENTS"]:
+            count_statements(app, db.engine)
 
     from .core.users import load_user
 
@@ -105,7 +110,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .complaints.search import register_cli as register_search_cli
     from .complaints.sweep import register_cli as register_sweep_cli
     from .deadlines.cli import register_cli as register_deadlines_cli
-    from .demo import register_cli as register_demo_cli
     from .notifications.cli import register_cli as register_outbox_cli
     from .notifications.routes import bp as notifications_bp
     from .public.notices import bp as notices_bp
@@ -129,7 +133,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_sweep_cli(app)
     register_audit_cli(app)
     register_search_cli(app)
-    register_demo_cli(app)
+    if not app.config["SERVING"]:
+        from .demo import register_cli as register_demo_cli  # its data files are for `flask demo` only
+
+        register_demo_cli(app)
     _register_template_helpers(app)
     _register_security_headers(app)
     _refuse_nul_bytes(app)

@@ -26,6 +26,11 @@ class Config:
     COMPLAINTS_OFFICE_HOURS = os.environ.get("REDRESS_OFFICE_HOURS", "08:00–17:30")
     HOSPITAL_NAME = os.environ.get("REDRESS_HOSPITAL_NAME", "")
     QUEUE_PAGE_SIZE = 50
+    # Set by gunicorn.conf.py: a server process loads no command-line tools (Flask-Migrate and alembic, the
+    # demo hospital's data), which only `flask …` commands use; each worker is that much smaller.
+    SERVING = os.environ.get("REDRESS_SERVING", "0") == "1"
+    # For scripts/bench.py only: each response reports its number of SQL statements in a header.
+    COUNT_STATEMENTS = os.environ.get("REDRESS_COUNT_STATEMENTS", "0") == "1"
     # The public side. Limits count per client address; memory storage is per process, so several
     # workers need a shared store: RATELIMIT_STORAGE_URI=redis://host:6379/0.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -69,3 +69,35 @@ def test_sqlite_writes_take_the_lock_up_front(app_ctx):
 @pytest.mark.skipif(not POSTGRES, reason="PostgreSQL engine options")
 def test_postgres_pool_pre_pings(app_ctx):
     assert db.engine.pool._pre_ping
+
+
+def test_a_server_process_loads_no_command_line_tools(tmp_path):
+    """gunicorn sets REDRESS_SERVING=1: a worker neither registers nor imports Flask-Migrate (alembic) and
+    the demo hospital, which only `flask …` commands use."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    probe = ("import sys, wsgi; print(sorted(m for m in ('alembic', 'flask_migrate', 'intranet.demo', 'PIL') "
+             "if m in sys.modules), 'migrate' in wsgi.app.extensions, 'demo' in wsgi.app.cli.commands)")
+    env = {"PATH": "/usr/bin:/bin", "REDRESS_ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    serving = subprocess.run([sys.executable, "-c", probe], cwd=root, env={**env, "REDRESS_SERVING": "1"},
+                             capture_output=True, text=True, check=True).stdout.strip()
+    command_line = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True,
+                                  text=True, check=True).stdout.strip()
+    assert serving == "[] False False"
+    assert command_line == "['alembic', 'flask_migrate', 'intranet.demo'] True True"
+
+
+def test_statements_are_counted_in_a_header_only_when_asked(tmp_path):
+    from intranet.core.database import STATEMENTS_HEADER
+
+    quiet = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/a.sqlite3")
+    counting = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/b.sqlite3", COUNT_STATEMENTS=True)
+    for app in (quiet, counting):
+        with app.app_context():
+            db.create_all()
+    assert STATEMENTS_HEADER not in quiet.test_client().get("/complain").headers
+    assert counting.test_client().get("/complain").headers[STATEMENTS_HEADER] == "2"  # the departments, BEGIN
+

@@ -1,6 +1,7 @@
 """No query per row: the number of SQL statements behind a queue page or a complaint page does not grow with
 the rows or timeline events it shows."""
 
+import re
 import time
 from contextlib import contextmanager
 
@@ -154,3 +155,98 @@ def test_complaint_page_with_two_versus_ten_events(app_ctx, world):
     ten, html = statements_for(app_ctx, cookie, f"/complaints/{reference}")
     assert html.count('<li class="event ') == 10
     assert len(ten) == len(two), "\n".join(ten)
+
+
+# --- a thousand complaints and ten thousand ----------------------------------------------------------------
+
+# Ten complaints repeating: (state, department, sent back, escalated, major). Nothing acknowledged yet, every
+# deadline ahead, so that each queue's count is written out below.
+PATTERN = [
+    (State.submitted, None, False, False, False),
+    (State.registered, None, True, False, False),
+    (State.registered, None, False, False, False),
+    (State.assigned, "cardiology", False, False, False),
+    (State.investigating, "cardiology", False, True, False),
+    (State.awaiting_approval, "cardiology", False, False, True),
+    (State.signed_off, "cardiology", False, False, False),
+    (State.responded, "cardiology", False, False, False),
+    (State.closed, "cardiology", False, False, False),
+    (State.closed, "nursing", False, False, False),
+]
+
+COUNTS_PER_THOUSAND = {
+    "reception": {"new": 100, "acknowledge": 700, "sent_back": 100, "to_tell": 100, "follow_up": 100, "open": 800},
+    "head": {"new": 100, "investigating": 200, "overdue": 0, "history": 600},
+    "leadership": {"escalated": 100, "approval": 100, "overdue": 0, "major": 100, "all": 1000},
+    "admin": {"open": 800, "all": 1000},
+}
+
+
+def bulk_complaints(world, n: int, start: int = 0) -> None:
+    """`n` complaints written straight into the table, as the benchmark seeds them (operations would take
+    minutes for ten thousand); the timeline is not needed by the queues."""
+    from datetime import timedelta
+
+    from intranet.complaints.models import Complaint
+    from intranet.core.time import today, utcnow
+
+    now, day = utcnow(), today()
+    rows = []
+    for i in range(start, start + n):
+        state, department, sent_back, escalated, major = PATTERN[i % len(PATTERN)]
+        moved_on = state not in (State.submitted, State.registered)
+        rows.append(dict(
+            reference=f"TS-2001-{i:06d}", status=state.value, version=1, channel="online",
+            received_at=now - timedelta(minutes=i), anonymous=False, confidential=False, wants_written_reply=False,
+            language="zh", what_happened=f"投诉 {i}", severity="major" if major else "minor", complexity="simple",
+            department_id=getattr(world, department).id if department else None,
+            category_id=world.category.id if state != State.submitted else None,
+            sent_back_at=now if sent_back else None, escalation_level=1 if escalated else 0,
+            acknowledge_due_on=day + timedelta(days=2), response_due_on=day + timedelta(days=20),
+            follow_up_due_on=day + timedelta(days=5) if state == State.responded else None,
+            signed_off_at=now if moved_on and state not in (State.assigned, State.investigating) else None,
+            responded_at=now if state in (State.responded, State.closed) else None,
+            closed_at=now if state == State.closed else None, reopened_count=0))
+    db.session.execute(Complaint.__table__.insert(), rows)
+    db.session.commit()
+
+
+def badge_counts(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-queue="([a-z_]+)">([^<]*)</span>', html))
+
+
+@pytest.mark.parametrize("role_key", ["reception", "head", "leadership", "admin"])
+def test_every_queue_page_and_count_runs_the_same_statements_for_1000_and_10000_complaints(app_ctx, world,
+                                                                                            role_key):
+    cookie = world.user(role_key).get_id()
+    queues = list(COUNTS_PER_THOUSAND[role_key])
+
+    bulk_complaints(world, 1000)
+    thousand = {}
+    for queue in queues:
+        thousand[queue], html = statements_for(app_ctx, cookie, f"/queue?q={queue}")
+        expected = COUNTS_PER_THOUSAND[role_key][queue]
+        assert rows(html) == min(expected, 50), queue
+    counted, html = statements_for(app_ctx, cookie, "/queue", headers={"HX-Request": "true",
+                                                                     "HX-Target": "queue-counts"})
+    assert badge_counts(html) == {q: str(n) for q, n in COUNTS_PER_THOUSAND[role_key].items()}
+
+    bulk_complaints(world, 9000, start=1000)
+    for queue in queues:
+        statements, html = statements_for(app_ctx, cookie, f"/queue?q={queue}")
+        assert len(statements) == len(thousand[queue]), f"{queue}:\n" + "\n".join(statements)
+    statements, html = statements_for(app_ctx, cookie, "/queue", headers={"HX-Request": "true",
+                                                                        "HX-Target": "queue-counts"})
+    assert len(statements) == len(counted), "\n".join(statements)
+    assert badge_counts(html) == {q: str(n * 10) for q, n in COUNTS_PER_THOUSAND[role_key].items()}
+
+
+@pytest.mark.parametrize("role_key, queue, beyond", [("leadership", "all", 1), ("admin", "all", 1),
+                                                    ("head", "history", 7)])
+def test_history_counts_stop_at_ten_thousand(app_ctx, world, role_key, queue, beyond):
+    """Counting a whole history would read every complaint ever received: past 10,000 the badge says so."""
+    cookie = world.user(role_key).get_id()
+    # 16,670 complaints: 10,002 for the hospital beyond 10,000 … and 10,002 of cardiology's (6 in 10).
+    bulk_complaints(world, 16670)
+    _, html = statements_for(app_ctx, cookie, f"/queue?q={queue}")
+    assert badge_counts(html)[queue] == "10,000+"

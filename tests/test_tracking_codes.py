@@ -24,6 +24,24 @@ def test_a_new_code_is_stored_as_a_keyed_hash_and_checks(world):
     assert not operations.check_tracking_code(None, complaint.tracking_code)
 
 
+def test_the_code_is_compared_in_constant_time_whether_right_wrong_or_unknown(world, monkeypatch):
+    """The same work for every answer: one compare_digest of two hashes of the same length, never `==` that
+    stops at the first differing character, and a hash computed for an unknown reference too."""
+    complaint = factories.make_complaint(world, State.submitted)
+    compared = []
+
+    def compare_digest(a, b):
+        compared.append((len(a), len(b)))
+        return a == b
+
+    monkeypatch.setattr(operations.hmac, "compare_digest", compare_digest)
+    answers = [operations.check_tracking_code(complaint, complaint.tracking_code),
+               operations.check_tracking_code(complaint, "ABCDE-FGHJK"),
+               operations.check_tracking_code(None, complaint.tracking_code)]
+    assert answers == [True, False, False]
+    assert compared == [(76, 76), (76, 76), (76, 76)]
+
+
 def test_the_hash_depends_on_the_key(app_ctx):
     first = operations.hash_tracking_code("ABCDE-23456")
     app_ctx.config["TRACKING_KEY"] = "another key"

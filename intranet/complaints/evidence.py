@@ -19,7 +19,6 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from PIL import Image, ImageOps
 from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -74,6 +73,8 @@ def _safe_name(name: str) -> str:
 
 def pixels(raw: bytes) -> int:
     """How many pixels a picture would decode to, read from its header alone (0 for anything else)."""
+    from PIL import Image  # only when a file comes in: most requests never need Pillow
+
     try:
         with Image.open(io.BytesIO(raw)) as image:
             return image.width * image.height
@@ -89,6 +90,8 @@ def clean(name: str, raw: bytes) -> CleanFile:
         raise EvidenceRejected(_l("The selected file is empty."))
     if raw.startswith(b"%PDF-"):
         return CleanFile(_safe_name(name), PDF[0], PDF[1], raw)
+    from PIL import Image, ImageOps
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -16,10 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     case,
     false,
     literal,
     or_,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -139,6 +141,14 @@ def _in(states) -> str:
     return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
 
 
+# The open complaints: what every work list shows, a bounded number however long the history. The partial
+# index below holds them only; a query uses it when it says `status IN (…)` with these very values written
+# out (Complaint.open_clause), which SQLite needs to see in the statement itself, not as bound parameters.
+OPEN_WORK = f"status IN {_in(OPEN)}"
+OPEN_WORK_COLUMNS = ("status", "department_id", "response_due_on", "follow_up_due_on", "acknowledge_due_on",
+                     "acknowledged_at", "sent_back_at", "escalation_level", "severity", "received_at")
+
+
 class ReferenceCounter(db.Model):
     """One row per year; incremented with UPDATE … RETURNING in the complaint's own transaction."""
 
@@ -162,6 +172,12 @@ class Complaint(db.Model):
         CheckConstraint("escalation_level >= 0", name="escalation_level_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_complaints_status_department", "status", "department_id"),
+        # The work lists and their counts read the open complaints from this index alone (it holds what
+        # their filters and order ask about); the history lists walk the two below, newest first.
+        Index("ix_complaints_open_work", *OPEN_WORK_COLUMNS, sqlite_where=text(OPEN_WORK),
+              postgresql_where=text(OPEN_WORK)),
+        Index("ix_complaints_received", "received_at", "id"),
+        Index("ix_complaints_department_received", "department_id", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -302,13 +318,19 @@ class Complaint(db.Model):
         )
 
     @classmethod
+    def open_clause(cls):
+        """Open: the values written into the statement, so that the open-work index is used (OPEN_WORK)."""
+        return cls.status.in_(bindparam("open_states", sorted(s.value for s in OPEN), expanding=True,
+                                        literal_execute=True, unique=True))
+
+    @classmethod
     def overdue_clause(cls, on: date, acknowledgement: bool = True):
         """Open and past a deadline: the response or follow-up, and (unless told not to) acknowledgement,
         which is reception's clock rather than the department's."""
         late = cls.due_on < on
         if acknowledgement:
             late = or_(late, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on))
-        return and_(cls.status.in_([s.value for s in OPEN]), late)
+        return and_(cls.open_clause(), late)
 
     def late_clock(self, now: date | None = None) -> str | None:
         """Which running clock is past its due date, if any: "acknowledge", "response" or "follow_up"."""

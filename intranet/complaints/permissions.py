@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import false, literal, not_, or_, select, true
+from werkzeug.local import LocalProxy
 
 from ..core.roles import Role
 from .corrective.models import CorrectiveAction, corrective_action_complaints
@@ -168,6 +169,8 @@ def can(user: User | None, action: Action | str, complaint: Complaint | None = N
 
     Decided by role, department and state only; the action specs supply roles and states.
     """
+    # current_user is a proxy that looks the user up on every attribute; a page asks this hundreds of times.
+    user = user._get_current_object() if isinstance(user, LocalProxy) else user
     role = role_of(user)
 
     if action == ADMINISTER:

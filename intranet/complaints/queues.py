@@ -13,20 +13,23 @@ from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
 from ..core.time import hospital_tz, today
-from .lifecycle import OPEN, Role, State
+from .lifecycle import Role, State
 from .models import Complaint, Severity
 from .permissions import visible
 from .search import matches, plain_plans
 
-OPEN_VALUES = [s.value for s in OPEN]
+# A history list's badge counts this far and then says "10,000+": counting further would read every
+# complaint ever received, on every page and every 30 s refresh.
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
 class Queue:
     name: str
     label: str
-    where: Callable  # (user) -> SQL clause
-    # History lists are newest first; work lists put the most urgent first.
+    where: Callable  # (user) -> SQL clause; a work list's lists open complaints only
+    # History lists (closed complaints too) are newest first and counted up to COUNT_CAP; work lists put
+    # the most urgent first.
     newest_first: bool = False
 
 
@@ -35,7 +38,7 @@ def _status(*states: State):
 
 
 def _is_open():
-    return Complaint.status.in_(OPEN_VALUES)
+    return Complaint.open_clause()
 
 
 def _mine(user):
@@ -91,10 +94,17 @@ def _in_queue(user, queue: Queue):
 
 
 def counts(user) -> dict[str, int]:
-    """All of the role's badge counts in one query."""
+    """All of the role's badge counts in one query, which reads the open complaints (the work in hand, found
+    by the index on status) and at most COUNT_CAP + 1 of each history list's, however long the history."""
     queues = queues_for(user)
-    columns = [func.count().filter(_in_queue(user, q)).label(q.name) for q in queues]
-    row = db.session.execute(select(*columns).select_from(Complaint)).one()
+    columns = []
+    for q in queues:
+        if q.newest_first:
+            capped = select(literal(1)).select_from(Complaint).where(_in_queue(user, q)).limit(COUNT_CAP + 1).subquery()
+            columns.append(select(func.count()).select_from(capped).scalar_subquery().label(q.name))
+        else:
+            columns.append(func.count().filter(_in_queue(user, q)).label(q.name))
+    row = db.session.execute(select(*columns).select_from(Complaint).where(_is_open())).one()
     return dict(zip([q.name for q in queues], row, strict=True))
 
 

@@ -70,7 +70,8 @@ def queue():
     if Role(current_user.role) == Role.public:
         abort(403)
     current = queues.find_queue(current_user, request.args.get("q"))
-    context = dict(queues=queues.queues_for(current_user), current=current, counts=queues.counts(current_user))
+    context = dict(queues=queues.queues_for(current_user), current=current, counts=queues.counts(current_user),
+                   count_cap=queues.COUNT_CAP)
     if block_for(QUEUE, htmx.target if htmx else None) == "queue_counts":
         return render_page(QUEUE, **context)  # the badges refreshing themselves: no rows to fetch
     page_size = current_app.config["QUEUE_PAGE_SIZE"]

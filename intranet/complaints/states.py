@@ -35,6 +35,11 @@ class State(Labelled):
         return STATES[self]
 
     @property
+    def label(self) -> str:
+        # Straight from the state's spec: a queue page asks for fifty of them.
+        return str(STATES[self].label)
+
+    @property
     def public_text(self) -> str:
         return str(STATES[self].public_text)
 

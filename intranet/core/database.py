@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import Enum, String, Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,6 +43,25 @@ def configure_sqlite(engine: Engine) -> None:
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
+
+
+STATEMENTS_HEADER = "X-SQL-Statements"
+
+
+def count_statements(app, engine: Engine) -> None:
+    """For the benchmark only (REDRESS_COUNT_STATEMENTS=1, off by default, never on a real server): each
+    response says in a header how many SQL statements its request ran, so that the benchmark can show that
+    a page's statements do not grow with the number of complaints."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if has_request_context():
+            g.sql_statements = g.get("sql_statements", 0) + 1
+
+    @app.after_request
+    def report(response):
+        response.headers[STATEMENTS_HEADER] = str(g.get("sql_statements", 0))
+        return response
 
 
 def enum_column(choice: type[enum.Enum] | Iterable[enum.Enum], name: str, length: int = 32) -> Enum:

@@ -14,8 +14,10 @@ from .extensions import db
 from .roles import USER_ROLES, Role
 from .time import UTCDateTime, utcnow
 
-# argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile).
-_hasher = PasswordHasher()
+# argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's defaults (64 MiB, 4
+# lanes), which held 64 MiB in a worker at each login: a worker stays small. Hashes made with other
+# parameters still check, and are made again with these at the next login (check_password).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Wrong passwords in a row that lock an account (until `flask --app wsgi users unlock`).
 LOCK_AFTER = 10
 _dummy_hash: str | None = None

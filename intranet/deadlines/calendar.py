@@ -18,15 +18,18 @@ from __future__ import annotations
 import enum
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import chinese_calendar
-import holidays
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..core.extensions import db
 from .models import DayKind, HospitalDay
+
+if TYPE_CHECKING:
+    import holidays
 
 
 class Coverage(enum.StrEnum):
@@ -46,6 +49,8 @@ def _chinese_calendar_knows(year: int) -> bool:
 
 @lru_cache(maxsize=256)
 def _holidays_cn(year: int) -> holidays.HolidayBase | None:
+    import holidays  # only for the years chinese_calendar does not know: not loaded in every worker
+
     if not holidays.CN.start_year <= year <= holidays.CN.end_year:
         return None
     return holidays.country_holidays("CN", years=year)

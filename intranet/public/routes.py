@@ -66,15 +66,18 @@ def complain():
             return render_template("public/complain.html", form=form), 503
         try:
             result = operations.create(None, {**data, "evidence": stored})
+            # What the session keeps, read before the commit expires it: reading it after would start
+            # another transaction (on SQLite one that waits for the write lock) only to reload the row.
+            submitted = {"reference": result.complaint.reference, "code": seal(result.tracking_code, CONFIRMATION)}
+            tracking = _held(result.complaint)
             db.session.commit()
         except Exception:
             db.session.rollback()
             evidence.discard(stored)
             raise
         # Shown on the next page; the code itself is stored only as a hash, and rides there sealed.
-        session["submitted"] = {"reference": result.complaint.reference,
-                                "code": seal(result.tracking_code, CONFIRMATION)}
-        _remember(result.complaint)
+        session["submitted"] = submitted
+        session["tracking"] = tracking
         return redirect(url_for(".confirmation"))
     status = 422 if form.is_submitted() else 200
     return render_template("public/complain.html", form=form), status
@@ -101,8 +104,12 @@ def _fingerprint(complaint: Complaint) -> str:
     return hashlib.sha256((complaint.tracking_code_hash or "").encode()).hexdigest()[:16]
 
 
+def _held(complaint: Complaint) -> dict:
+    return {"id": complaint.id, "fp": _fingerprint(complaint)}
+
+
 def _remember(complaint: Complaint) -> None:
-    session["tracking"] = {"id": complaint.id, "fp": _fingerprint(complaint)}
+    session["tracking"] = _held(complaint)
 
 
 def _tracked() -> Complaint | None:

@@ -1,0 +1,625 @@
+"""Benchmark Redress as it runs: N seeded complaints, gunicorn with 2 sync workers, a bounded load client.
+
+    .venv/bin/python scripts/bench.py [--db sqlite|postgresql|both] [--n 10000 --n 100000] [--quick]
+
+For each database and each N it makes a database of its own (a SQLite file under build/bench/, or a
+PostgreSQL database bench_<n> it creates and drops: PGURL, default postgresql://postgres@127.0.0.1:5432),
+migrates it with the app's migrations, seeds it, starts gunicorn on 127.0.0.1 (--port, default 8810) and
+prints one table of figures. It prints figures; it asserts nothing except that no submission was lost.
+
+The seed (SQLAlchemy Core bulk inserts): the demo hospital's departments, categories and logins, then N
+complaints received over the last two years, written in Chinese from the demo's scenarios, each with the
+timeline of its way through the lifecycle (hash-chained like real events, so `audit verify` holds). What
+the queues show is the office's work in hand: --open complaints (default 2,000) are still open, received
+over the last few weeks; the rest is history (closed, not accepted, withdrawn). Due dates come from the
+deadline policy, as for a real complaint.
+
+Rate limits are raised through their environment knobs (the benchmark is one address sending thousands of
+submissions) and counted in Redis (REDIS_URL, default redis://127.0.0.1:6379/5, flushed before each run):
+gunicorn refuses several workers counting in memory. REDRESS_COUNT_STATEMENTS=1 makes each response say how
+many SQL statements it ran (a header that only this flag turns on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BUILD = ROOT / "build" / "bench"
+REFERENCE = re.compile(r"TS-\d{4}-\d{6}")
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PASSWORD = "demo-password"  # the demo hospital's logins
+STATEMENTS_HEADER = "X-SQL-Statements"
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+
+def make_database(kind: str, n: int, pg_url: str) -> tuple[str, callable]:
+    """A fresh, empty database for one run: its URL and how to drop it afterwards."""
+    if kind == "sqlite":
+        BUILD.mkdir(parents=True, exist_ok=True)
+        path = BUILD / f"redress-{n}.sqlite3"
+        for leftover in BUILD.glob(f"redress-{n}.sqlite3*"):
+            leftover.unlink()
+        return f"sqlite:///{path}", lambda: [p.unlink() for p in BUILD.glob(f"redress-{n}.sqlite3*")]
+    import psycopg
+
+    name = f"bench_{n}"
+    admin = psycopg.connect(f"{pg_url}/postgres", autocommit=True)
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {name}")
+
+    def drop():
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+    return f"{pg_url.replace('postgresql://', 'postgresql+psycopg://')}/{name}", drop
+
+
+def server_environment(url: str, port: int, redis_url: str, instance: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDRESS_ENV": "production",
+        "SECRET_KEY": "bench-secret-key-not-for-production",
+        "REDRESS_TRACKING_KEY": "bench-tracking-key-not-for-production",
+        "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1
+        "REDRESS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "REDRESS_EVIDENCE_FOLDER": str(instance / "evidence"),
+        "RATELIMIT_STORAGE_URI": redis_url,
+        # One address sends everything: limits high enough never to throttle the benchmark.
+        "REDRESS_RATELIMIT_SUBMIT": "1000000 per minute",
+        "REDRESS_RATELIMIT_TRACK": "1000000 per minute",
+        "REDRESS_RATELIMIT_LOGIN": "1000000 per minute",
+        "REDRESS_RATELIMIT_LOGIN_ACCOUNT": "1000000 per minute",
+        "REDRESS_COUNT_STATEMENTS": "1",
+    }
+
+
+# --- the seed ---------------------------------------------------------------------------------------
+
+HISTORY = [("closed", 88), ("not_accepted", 6), ("withdrawn", 6)]
+OPEN = [("submitted", 6), ("registered", 6), ("assigned", 12), ("investigating", 34), ("awaiting_approval", 4),
+        ("signed_off", 8), ("responded", 30)]
+PATHS = {  # each state's way through the lifecycle: (action, actor, from, to)
+    "submitted": [],
+    "registered": [("triage", "reception")],
+    "assigned": [("triage", "reception"), ("assign", "reception")],
+    "investigating": [("triage", "reception"), ("assign", "reception"), ("accept", "head")],
+    "awaiting_approval": [("triage", "reception"), ("assign", "reception"), ("accept", "head"),
+                          ("record_findings", "head"), ("sign_off", "head")],
+    "signed_off": [("triage", "reception"), ("assign", "reception"), ("accept", "head"),
+                   ("record_findings", "head"), ("sign_off", "head")],
+    "responded": [("triage", "reception"), ("assign", "reception"), ("accept", "head"),
+                  ("record_findings", "head"), ("sign_off", "head"), ("respond", "reception")],
+    "not_accepted": [("decline", "reception")],
+    "withdrawn": [("triage", "reception"), ("withdraw", "reception")],
+}
+PATHS["closed"] = PATHS["responded"] + [("follow_up", "reception")]
+STATE_AFTER = {"triage": "registered", "assign": "assigned", "accept": "investigating",
+               "record_findings": "investigating", "sign_off": "signed_off", "respond": "responded",
+               "follow_up": "closed", "decline": "not_accepted", "withdraw": "withdrawn"}
+CHANNELS = [("online", 40), ("phone", 25), ("walk_in", 20), ("letter", 5), ("email", 5), ("referral", 5)]
+
+
+def _weighted(rng: random.Random, pairs):
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
+
+
+def _fill(text: str, rng: random.Random, scenario: dict, received: date) -> str:
+    return (text.replace("{ward}", rng.choice(scenario.get("wards") or ["门诊"]))
+            .replace("{date}", f"{received.month}月{received.day}日")
+            .replace("{who}", rng.choice(scenario.get("who") or ["我"]))
+            .replace("{n}", str(rng.randint(*(scenario.get("n") or [2, 5])))))
+
+
+def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
+    """Seed through SQLAlchemy Core; return what the load client needs (references, department code)."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("REDRESS_ENV", "production")
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from intranet import create_app
+    from intranet.complaints.audit import GENESIS, event_hash
+    from intranet.complaints.models import Complaint, ComplaintEvent, ReferenceCounter
+    from intranet.core.extensions import db
+    from intranet.core.time import hospital_tz
+    from intranet.deadlines import policy
+    from intranet.deadlines.models import Clock
+    from intranet.demo import _reference_data, _users
+    from intranet.demo.story import HOSPITAL, SCENARIOS
+
+    app = create_app("production", SECRET_KEY="bench", TRACKING_KEY="bench-tracking-key-not-for-production")
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        migrated = time.perf_counter() - started
+        departments, categories, _ = _reference_data()
+        users, _ = _users(departments)
+        db.session.commit()
+        heads = {u.department_id: u.id for u in users.values() if u.role == "head"}
+        reception = users["reception"].id
+        dept_by_code = {code: d.id for code, d in departments.items()}
+        cat_by_code = {code: c.id for code, c in categories.items()}
+        scenarios = SCENARIOS["scenarios"]
+        declines = SCENARIOS["declines"]
+        surnames, given = HOSPITAL["surnames"], HOSPITAL["given"]
+        prefixes = HOSPITAL["phone_prefixes"]
+
+        rng = random.Random(rng_seed)
+        tz = hospital_tz()
+        now = datetime.now(UTC).replace(microsecond=0)
+        due_cache: dict[tuple[str, date], date] = {}
+
+        def due(clock: str, day: date) -> date:
+            if (clock, day) not in due_cache:
+                due_cache[clock, day] = policy.due_on(Clock(clock), day)
+            return due_cache[clock, day]
+
+        # Arrival times in order, so that references are numbered in order of arrival.
+        history = n - min(open_work, n)
+        arrivals = sorted([(now - timedelta(seconds=rng.randint(45 * 86400, 730 * 86400)), False)
+                           for _ in range(history)]
+                          + [(now - timedelta(seconds=rng.randint(600, 40 * 86400)), True)
+                             for _ in range(n - history)])
+        def write(table, rows: list[dict]) -> None:
+            """Core bulk inserts on SQLite; COPY on PostgreSQL (several times faster for a million rows)."""
+            if not url.startswith("postgresql"):
+                db.session.execute(insert(table), rows)
+                return
+            columns = list(rows[0])
+            cursor = db.session.connection().connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
+                                    for v in row.values()])
+
+        counters: dict[int, int] = {}
+        complaints, events = [], []
+        complaint_table, event_table = Complaint.__table__, ComplaintEvent.__table__
+        chunk = 5000
+        seeded_at = time.perf_counter()
+        written = 0
+        for index, (received_at, is_open) in enumerate(arrivals, start=1):
+            state = _weighted(rng, OPEN if is_open else HISTORY)
+            local_day = received_at.astimezone(tz).date()
+            year = received_at.astimezone(tz).year
+            counters[year] = counters.get(year, 0) + 1
+            reference = f"TS-{year}-{counters[year]:06d}"
+            channel = "online" if state == "submitted" else _weighted(rng, CHANNELS)  # logged: registered
+            declined = state == "not_accepted"
+            scenario = rng.choice(declines if declined else scenarios)
+            dept_code = scenario.get("dept") or rng.choice(list(dept_by_code))
+            department_id = dept_by_code.get(dept_code) or rng.choice(list(dept_by_code.values()))
+            category_id = cat_by_code.get(scenario.get("cat")) or rng.choice(list(cat_by_code.values()))
+            anonymous = rng.random() < 0.05
+            name = None if anonymous else rng.choice(surnames) + rng.choice(given)
+            path = PATHS[state]
+            # The steps spread between arrival and now (or over a few weeks for history).
+            span = (now - received_at).total_seconds()
+            gap = min(span / (len(path) + 1), rng.uniform(0.3, 4) * 86400)
+            times = [received_at + timedelta(seconds=gap * (i + 1)) for i in range(len(path))]
+            at = dict(zip([a for a, _ in path], times, strict=True))
+            severity = _weighted(rng, [("minor", 80), ("serious", 17), ("major", 3)])
+            text = _fill(scenario.get("what") or scenario.get("text") or "候诊时间过长，没有人解释原因。",
+                         rng, scenario, local_day)
+            responded_at = at.get("respond")
+            row = dict(
+                id=index, reference=reference, tracking_code_hash=None, status=state, version=len(path) + 1,
+                channel=channel, received_at=received_at,
+                created_by_id=None if channel == "online" else reception,
+                anonymous=anonymous, confidential=rng.random() < 0.05, complainant_name=name,
+                complainant_relation="patient" if rng.random() < 0.5 else "family",
+                complainant_phone=None if anonymous else f"{rng.choice(prefixes)}{rng.randint(0, 99999999):08d}",
+                complainant_email=None, preferred_reply=None if anonymous else "phone",
+                wants_written_reply=channel == "letter", language=scenario.get("lang", "zh"), patient_name=name,
+                patient_record_number=None, disclosed_name=False, disclosed_contact=False, disclosed_patient=False,
+                incident_on=local_day - timedelta(days=rng.randint(0, 3)), subject_department_id=department_id,
+                subject_ward=rng.choice(scenario.get("wards") or [None]), what_happened=text,
+                desired_outcome=scenario.get("want"),
+                category_id=category_id if "triage" in at or declined else None,
+                severity=severity, complexity="simple", triaged_at=at.get("triage"),
+                acknowledged_at=at.get("assign"), acknowledged_via="phone" if "assign" in at else None,
+                acknowledged_on_time=True if "assign" in at else None,
+                department_id=department_id if "assign" in at else None, assigned_at=at.get("assign"),
+                sent_back_at=None,
+                acknowledge_due_on=None if anonymous else due("acknowledge", local_day),
+                response_due_on=due("respond_simple", local_day),
+                follow_up_due_on=due("follow_up", responded_at.astimezone(tz).date()) if responded_at else None,
+                escalation_level=1 if is_open and rng.random() < 0.05 else 0,
+                findings=scenario.get("findings") if "record_findings" in at else None,
+                cause=scenario.get("cause") if "record_findings" in at else None,
+                responsibility=scenario.get("resp") if "record_findings" in at else None,
+                remedy=scenario.get("remedy") if "record_findings" in at else None,
+                corrective_actions=scenario.get("actions") if "record_findings" in at else None,
+                findings_recorded_at=at.get("record_findings"),
+                response_text=scenario.get("reply") if "sign_off" in at else None,
+                signed_off_by_id=heads.get(department_id) if "sign_off" in at else None,
+                signed_off_at=at.get("sign_off"), approved_by_id=None, approved_at=None,
+                told_text=scenario.get("reply") if responded_at else None, responded_at=responded_at,
+                responded_on=responded_at.astimezone(tz).date() if responded_at else None,
+                response_method="phone" if responded_at else None,
+                responded_on_time=True if responded_at else None,
+                followed_up_at=at.get("follow_up"), follow_up_method="phone" if "follow_up" in at else None,
+                followed_up_on_time=True if "follow_up" in at else None,
+                satisfied=True if "follow_up" in at else None, follow_up_comment=None, reopened_count=0,
+                decline_reason=(scenario.get("reason") or "不属于投诉受理范围。") if declined else None,
+                closed_at=at.get("follow_up") or at.get("decline") or at.get("withdraw"),
+                updated_at=times[-1] if times else received_at,
+            )
+            if state == "awaiting_approval":
+                row["severity"] = "major"
+            complaints.append(row)
+            previous, from_state = GENESIS, None
+            steps = [("submit" if channel == "online" else "log", None, received_at, {"channel": channel})]
+            steps += [(action, heads.get(department_id) if actor == "head" else reception, moment, {})
+                      for (action, actor), moment in zip(path, times, strict=True)]
+            for action, actor_id, moment, data in steps:
+                to_state = STATE_AFTER.get(action, "submitted" if action == "submit" else "registered")
+                event = SimpleNamespace(actor_id=actor_id, at=moment, action=action, from_state=from_state,
+                                        to_state=to_state, data=data)
+                previous = event_hash(previous, reference, event)
+                events.append(dict(complaint_id=index, actor_id=actor_id, at=moment, action=action,
+                                   from_state=from_state, to_state=to_state, data=data, hash=previous))
+                from_state = to_state
+            if len(complaints) >= chunk:
+                write(complaint_table, complaints)
+                write(event_table, events)
+                db.session.commit()
+                written += len(complaints)
+                complaints, events = [], []
+        if complaints:
+            write(complaint_table, complaints)
+            write(event_table, events)
+        for year, last in counters.items():
+            db.session.execute(insert(ReferenceCounter.__table__).values(year=year, last_number=last))
+        db.session.commit()
+        if url.startswith("postgresql"):
+            # The ids were given explicitly: move the sequences past them, and let the planner see the data.
+            db.session.execute(db.text("SELECT setval('complaints_id_seq', (SELECT max(id) FROM complaints))"))
+            db.session.execute(db.text(
+                "SELECT setval('complaint_events_id_seq', (SELECT max(id) FROM complaint_events))"))
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            db.session.execute(db.text("ANALYZE"))
+            db.session.commit()
+        seeded = time.perf_counter() - seeded_at
+        sample = list(db.session.scalars(select(Complaint.reference).order_by(Complaint.id.desc()).limit(2000)))
+        event_count = db.session.scalar(select(db.func.count()).select_from(event_table))
+        db.session.remove()
+        db.engine.dispose()
+    return dict(references=sample, events=event_count, migrated=migrated, seeded=seeded, head="head-card")
+
+
+# --- the server -----------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, env: dict, port: int, log: Path, workers: int = 2):
+        self.port, self.env, self.workers = port, env, workers
+        self.log_path = log
+        self.log = log.open("w")  # a file, not a pipe nobody reads (a full pipe would stall the server)
+        self.process = None
+        self.peak: dict[int, int] = {}
+        self._sampling = False
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(self.workers), "-k", "sync",
+             "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-", "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
+        import requests
+
+        for _ in range(300):
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn stopped:\n" + self.log_path.read_text())
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/complain", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not answer")
+        self._sampling = True
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def cpu(self) -> float:
+        """CPU seconds the workers have used so far: unlike wall-clock times, not inflated when other
+        processes share the cores (the database server's own CPU is not in it)."""
+        total = 0
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def _sample(self):
+        while self._sampling:
+            for pid in self.worker_pids():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except FileNotFoundError:
+                    continue
+                # VmHWM: the most resident memory the worker ever had, so nothing between samples is missed.
+                hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+                self.peak[pid] = max(self.peak.get(pid, 0), hwm)
+            time.sleep(0.2)
+
+    def __exit__(self, *exc):
+        self._sampling = False
+        self._sampler.join()
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+# --- the load client --------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+CPU: dict[str, float] = {}  # what each measured page cost the workers, in CPU seconds per request
+
+
+def timed_gets(session, url: str, count: int, server=None) -> tuple[list[float], set[int]]:
+    times, statements = [], set()
+    cpu = server.cpu() if server else 0
+    for _ in range(count):
+        started = time.perf_counter()
+        response = session.get(url)
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url}: {response.status_code}")
+        statements.add(int(response.headers.get(STATEMENTS_HEADER, -1)))
+    if server:
+        CPU[url] = (server.cpu() - cpu) / count
+    return times, statements
+
+
+def login(base: str, username: str):
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{base}/login")
+    token = CSRF.search(page.text).group(1)
+    response = session.post(f"{base}/login", data={"csrf_token": token, "username": username,
+                                                   "password": PASSWORD})
+    if response.status_code != 200 or "/login" in response.url:
+        raise RuntimeError(f"login {username}: {response.status_code} {response.url}")
+    return session
+
+
+def submissions(base: str, total: int, clients: int) -> dict:
+    import requests
+
+    texts = ["{n}号诊室候诊两个多小时，没有人解释原因，问护士只说再等等。",
+             "缴费窗口只开了一个，排队四十分钟，老人站不住。",
+             "医生看病不到两分钟就开了检查单，病情一句也没解释。",
+             "住院部卫生间连续三天没有热水，反映给护士站也没人来修。"]
+    lock = threading.Lock()
+    acknowledged, failures, latencies = [], [], []
+    remaining = [total]
+
+    def client(number: int):
+        session = requests.Session()
+        rng = random.Random(number)
+        while True:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            form = session.get(f"{base}/complain")
+            token = CSRF.search(form.text).group(1)
+            data = {"csrf_token": token, "what_happened": rng.choice(texts).replace("{n}", str(rng.randint(1, 30))),
+                    "complainant_relation": "patient", "complainant_name": "王女士",
+                    "complainant_phone": f"138{rng.randint(0, 99999999):08d}", "preferred_reply": "phone"}
+            started = time.perf_counter()
+            response = session.post(f"{base}/complain", data=data)
+            elapsed = time.perf_counter() - started
+            match = REFERENCE.search(response.text) if response.url.endswith("/complain/done") else None
+            with lock:
+                if response.status_code == 200 and match:
+                    acknowledged.append(match.group(0))
+                    latencies.append(elapsed)
+                else:
+                    failures.append(response.status_code)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    wall = time.perf_counter() - started
+    return dict(acknowledged=acknowledged, failures=failures, latencies=latencies, wall=wall)
+
+
+def stored_references(url: str, references: list[str]) -> tuple[int, int]:
+    """How many of `references` are stored, and how many distinct ones there are."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    found = 0
+    with engine.connect() as conn:
+        for start in range(0, len(references), 500):
+            batch = references[start:start + 500]
+            found += conn.execute(text("SELECT count(*) FROM complaints WHERE reference IN :refs")
+                                  .bindparams(db_bindparam("refs")), {"refs": batch}).scalar()
+    engine.dispose()
+    return found, len(set(references))
+
+
+def db_bindparam(name: str):
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+# --- one run -----------------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def run(kind: str, n: int, args) -> list[tuple[str, str]]:
+    import redis
+    import requests
+
+    url, drop = make_database(kind, n, args.pg_url)
+    instance = BUILD / f"instance-{kind}-{n}"
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir(parents=True)
+    print(f"\n== {kind}, {n:,} complaints: seeding… (load average {os.getloadavg()[0]:.1f})", flush=True)
+    try:
+        seeded = seed(url, n, args.open)
+        print(f"   migrated in {seeded['migrated']:.1f} s, seeded {n:,} complaints and {seeded['events']:,} events "
+              f"in {seeded['seeded']:.1f} s", flush=True)
+        if args.seed_only:
+            print(f"   DATABASE_URL={url}")
+            return []
+        redis.Redis.from_url(args.redis_url).flushdb()
+        base = f"http://127.0.0.1:{args.port}"
+        repeat = 20 if args.quick else 100
+        figures: list[tuple[str, str]] = []
+        environment = server_environment(url, args.port, args.redis_url, instance)
+        with Server(environment, args.port, instance / "gunicorn.log") as server:
+            public = requests.Session()
+            timed_gets(public, f"{base}/complain", 10)  # warm-up: both workers, templates compiled
+            form_times, form_sql = timed_gets(public, f"{base}/complain", repeat * 2, server)
+            form_cpu = CPU[f"{base}/complain"]
+
+            total = 200 if args.quick else args.submissions
+            cpu = server.cpu()
+            result = submissions(base, total, 8)
+            submission_cpu = (server.cpu() - cpu) / max(len(result["acknowledged"]), 1)
+            stored, distinct = stored_references(url, result["acknowledged"])
+            acknowledged = len(result["acknowledged"])
+            rate = acknowledged / result["wall"]
+
+            sessions = {"reception": login(base, "reception"), "head": login(base, seeded["head"]),
+                        "leadership": login(base, "leadership")}
+            queue_figures = {}
+            for role, session in sessions.items():
+                names = re.findall(r'href="/queue\?q=([a-z_]+)"', session.get(f"{base}/queue").text)
+                for name in dict.fromkeys(names):
+                    timed_gets(session, f"{base}/queue?q={name}", 3)
+                    times, sql = timed_gets(session, f"{base}/queue?q={name}", repeat, server)
+                    queue_figures[role, name] = (statistics.median(times), sql, CPU[f"{base}/queue?q={name}"])
+                default = f"{base}/queue"
+                timed_gets(session, default, 3)
+                times, sql = timed_gets(session, default, repeat, server)
+                queue_figures[role, "(default)"] = (statistics.median(times), sql, CPU[default])
+            rng = random.Random(3)
+            reception = sessions["reception"]
+            page_times, page_sql = [], set()
+            cpu = server.cpu()
+            for reference in rng.sample(seeded["references"], min(repeat, len(seeded["references"]))):
+                times, sql = timed_gets(reception, f"{base}/complaints/{reference}", 1)
+                page_times += times
+                page_sql |= sql
+            page_cpu = (server.cpu() - cpu) / max(len(page_times), 1)
+            peak = sorted(server.peak.values(), reverse=True)
+
+        def sql(values):
+            return "/".join(str(v) for v in sorted(values))
+
+        def queue(role, name):
+            median, statements, cpu = queue_figures[role, name]
+            return f"{ms(median)} ({sql(statements)} SQL; {ms(cpu)} CPU)"
+
+        figures += [
+            (f"public submissions per second ({total:,} POSTs, 8 clients)", f"{rate:.0f}"),
+            ("submission p50 (POST → confirmation page)", (ms(statistics.median(result["latencies"]))
+             if result["latencies"] else "—") + f" ({ms(submission_cpu)} CPU a submission, its 3 requests)"),
+            ("submissions acknowledged / failed / stored / distinct references",
+             f"{acknowledged} / {len(result['failures'])} / {stored} / {distinct}"),
+            ("reception's default queue, first page, p50", queue("reception", "(default)")),
+            ("a department head's default queue, first page, p50", queue("head", "(default)")),
+            ("leadership's default queue, first page, p50", queue("leadership", "(default)")),
+            ("leadership's \"All\", first page, p50", queue("leadership", "all")),
+            ("slowest queue, first page, p50", max(
+                ((f"{role} {name}: " + queue(role, name), queue_figures[role, name][0])
+                 for role, name in queue_figures), key=lambda item: item[1])[0]),
+            ("complaint page p50", f"{ms(statistics.median(page_times))} ({sql(page_sql)} SQL; {ms(page_cpu)} CPU)"),
+            ("public form GET p50", f"{ms(statistics.median(form_times))} ({sql(form_sql)} SQL; {ms(form_cpu)} CPU)"),
+            ("peak worker memory (VmHWM)", " / ".join(f"{kb / 1024:.0f} MiB" for kb in peak)),
+        ]
+        lost = acknowledged - stored + acknowledged - distinct
+        print(f"\n| {kind}, N = {n:,} (load average {os.getloadavg()[0]:.1f} at the end) | Redress |\n|---|---|")
+        for name, value in figures:
+            print(f"| {name} | {value} |")
+        if args.all_queues:
+            print(f"\n| {kind}, N = {n:,}: every queue, first page, p50 | |\n|---|---|")
+            for role, name in queue_figures:
+                print(f"| {role} {name} | {queue(role, name)} |")
+        if lost or result["failures"]:
+            print(f"!! {len(result['failures'])} submissions failed, {lost} acknowledged but not stored once",
+                  flush=True)
+            raise SystemExit(1)
+        return figures
+    finally:
+        if not (args.keep or args.seed_only):
+            drop()
+            shutil.rmtree(instance, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--n", type=int, action="append", help="complaints to seed (repeat for several runs); "
+                        "default 10,000 and 100,000")
+    parser.add_argument("--open", type=int, default=2000, help="of them, still open (the work in hand)")
+    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--quick", action="store_true", help="fewer requests (200 submissions, 20 per page)")
+    parser.add_argument("--all-queues", action="store_true", help="also print every queue's figure")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--seed-only", action="store_true", help="seed, keep the database, measure nothing "
+                        "(to profile against)")
+    parser.add_argument("--port", type=int, default=8810)
+    parser.add_argument("--pg-url", default=os.environ.get("PGURL", "postgresql://postgres@127.0.0.1:5432"))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"))
+    args = parser.parse_args()
+    # Stopped from outside: still stop gunicorn and drop the databases (the `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
+    for n in args.n or [10_000, 100_000]:
+        for kind in kinds:
+            run(kind, n, args)
+
+
+if __name__ == "__main__":
+    main()
