@@ -16,8 +16,6 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -63,6 +61,11 @@ def csv_lines(headers: list[str], rows: Iterable[list]) -> Iterator[str]:
 
 
 def xlsx_bytes(tables: list[Table]) -> bytes:
+    # Loaded when a spreadsheet is asked for: openpyxl (and the Pillow it pulls in) would otherwise sit in
+    # every worker's memory for the few requests that export.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     for title, headers, rows in tables:
         sheet = workbook.create_sheet(title=_sheet_title(title))
