@@ -131,6 +131,8 @@ def make_complaint(world: World, state: State = State.submitted, **data):
     state = State(state)
     if state == State.awaiting_approval:
         data.setdefault("severity", "major")
+    if any(SPECS[step.action].records_on is not None for step in planned(state)):
+        make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
     result = operations.create(None, public_complaint_data(**{k: v for k, v in data.items()
                                                                 if k != "severity"}))
     complaint = result.complaint

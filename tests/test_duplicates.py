@@ -1,5 +1,5 @@
 """The same matter often arrives twice: reception sees likely duplicates and earlier complaints of the same
-person when logging or triaging, links a duplicate to the open original (the duplicate is not accepted and
+person when logging or triaging, links a duplicate to the open original (the duplicate ends as a duplicate and
 points to it; the original's timeline notes it; /track sends the complainant to the original), and sees
 repeat complainants on the complaint page. Only what the user may see, found by what they may search."""
 
@@ -129,7 +129,7 @@ def test_marking_a_duplicate_closes_it_links_it_and_notes_it_on_the_original(wor
     duplicate = complaint(world, "挂号多收费二十元，再次投诉。", State.submitted)
     mark(world, duplicate, original.reference)
 
-    assert duplicate.state == State.not_accepted
+    assert duplicate.state == State.duplicate
     assert duplicate.duplicate_of_id == original.id and duplicate.closed_at is not None
     assert original.state == State.investigating  # the original carries on
     assert original.version == seen + 1  # someone looking at it hears that something happened
@@ -227,7 +227,7 @@ def test_reception_links_a_duplicate_from_the_triage_page(new_context, watch, wo
     page.evaluate("() => (window.__noReload = 1)")
     with page.expect_response(lambda r: r.request.method == "POST"):
         panel.locator("button", has_text=f"Duplicate of {original_ref}").click()
-    expect(page.locator("#complaint .badges .state-not_accepted")).to_be_visible()
+    expect(page.locator("#complaint .badges .state-duplicate")).to_be_visible()
     expect(page.locator("#complaint .duplicate-of a")).to_have_text(original_ref)
     assert page.evaluate("() => window.__noReload") == 1, "the page was reloaded"
 

@@ -9,7 +9,7 @@ from intranet.complaints import lifecycle
 
 OPEN = frozenset({"submitted", "registered", "assigned", "investigating", "awaiting_approval", "signed_off",
                   "responded"})
-ANY = OPEN | {"closed", "not_accepted", "withdrawn"}
+ANY = OPEN | {"closed", "not_accepted", "withdrawn", "duplicate"}
 STAFF = frozenset({"reception", "head", "leadership"})
 SAME = frozenset({"same"})  # the state does not change
 
@@ -27,7 +27,7 @@ BRIEF = {
     "resolve_on_the_spot": (f("reception"), f("submitted", "registered"), f("responded")),
     "decline": (f("reception", "leadership"), f("submitted", "registered"), f("not_accepted")),
     # Linked to an earlier open complaint about the same matter, and not accepted on its own.
-    "mark_duplicate": (f("reception"), f("submitted", "registered"), f("not_accepted")),
+    "mark_duplicate": (f("reception"), f("submitted", "registered"), f("duplicate")),
     "assign": (f("reception", "leadership"), f("registered", "assigned", "investigating"), f("assigned")),
     "accept": (f("head"), f("assigned"), f("investigating")),
     "send_back": (f("head"), f("assigned"), f("registered")),

@@ -25,6 +25,7 @@ class State(Labelled):
     closed = "closed"
     not_accepted = "not_accepted"
     withdrawn = "withdrawn"
+    duplicate = "duplicate"
 
     @staticmethod
     def LABELS():  # noqa: N802
@@ -79,6 +80,9 @@ STATES: dict[State, StateSpec] = {
     State.closed: StateSpec(_l("Closed"), _l("Closed."), open=False),
     State.not_accepted: StateSpec(_l("Not accepted"), _l("Not accepted as a complaint."), open=False),
     State.withdrawn: StateSpec(_l("Withdrawn"), _l("Withdrawn."), open=False),
+    # Linked to the open complaint it repeats, which is where it is handled (the tracking page names it).
+    State.duplicate: StateSpec(_l("Duplicate"), _l("This repeats an earlier complaint, which is being handled."),
+                               open=False),
 }
 
 ALL = frozenset(State)

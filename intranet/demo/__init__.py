@@ -22,8 +22,8 @@ from ..complaints import operations
 from ..complaints.corrective import operations as corrective
 from ..complaints.corrective.models import CorrectiveAction
 from ..complaints.corrective.steps import Step
-from ..complaints.lifecycle import Action, State
-from ..complaints.models import Complaint
+from ..complaints.lifecycle import OPEN, Action, State
+from ..complaints.models import Complaint, ComplaintEvent
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.time import clock_at, today
@@ -104,6 +104,16 @@ def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
                 current = complaint.follow_up_due_on if complaint.state == State.responded \
                     else complaint.response_due_on
                 data["new_due_on"] = add_working_days(max(current, today()), days)
+            elif data.pop("_original", None):
+                # The open complaint it repeats: the latest one whose timeline is all before this moment
+                # (the link is noted on the original's timeline, which stays in order).
+                last = (select(ComplaintEvent.complaint_id, func.max(ComplaintEvent.at).label("at"))
+                        .group_by(ComplaintEvent.complaint_id).subquery())
+                data["original"] = db.session.scalar(
+                    select(Complaint.reference).join(last, last.c.complaint_id == Complaint.id)
+                    .where(Complaint.id != complaint.id, Complaint.status.in_([s.value for s in OPEN]),
+                           last.c.at <= moment)
+                    .order_by(last.c.at.desc()).limit(1))
             elif "_corrective_days" in data:
                 data["corrective_due_on"] = today() + timedelta(days=data.pop("_corrective_days"))
             # department_id, not the relationship: objects are not reloaded between steps.

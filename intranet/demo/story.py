@@ -406,6 +406,9 @@ class Story:
             return variant.get("actor", "reception"), {"reason": pick[variant["reason"]]}
         if action == Action.withdraw:
             return "reception", {"reason": pick["withdraw"]}
+        if action == Action.mark_duplicate:
+            # The original is an open complaint received before it, chosen when the step is done.
+            return "reception", {"_original": True, "complainant_told": texts["duplicate_told"]}
         if action == Action.decline:
             data = {"reason": scenario["reason"], "complainant_told": scenario["told"]}
             if not self.anonymous:
@@ -498,6 +501,10 @@ class Story:
             if self.state == State.submitted and self.chance("triage_before_decline"):
                 self.do(Action.triage)
             self.do(Action.decline)
+        elif target == State.duplicate:
+            if self.state == State.submitted and self.chance("triage_before_decline"):
+                self.do(Action.triage)
+            self.do(Action.mark_duplicate)
         elif target == State.withdrawn:
             # The complainant withdraws at some open point of the way.
             choices = [State.registered, State.assigned, State.investigating, State.responded]

@@ -217,7 +217,6 @@ def _open_original(c, reference: str):
 def _mark_duplicate(c, user, data: dict) -> dict:
     original = _open_original(c, data["original"])
     c.duplicate_of_id = original.id
-    c.decline_reason = f"duplicate: {original.reference}"  # the database asks for a reason; the link is the reason
     c.closed_at = utcnow()
     return {"original": original.reference, "complainant_told": data.get("complainant_told")}
 
@@ -230,7 +229,7 @@ def _noted_on_original(c, event_data: dict):
 
 mark_duplicate = ActionSpec(
     "mark_duplicate", _l("Mark as a duplicate"), roles=frozenset({RECEPTION}), sources=INTAKE,
-    target=S.not_accepted, records="the earlier open complaint it repeats; noted on that one's timeline",
+    target=S.duplicate, records="the earlier open complaint it repeats; noted on that one's timeline",
     form=MarkDuplicateForm, apply=_mark_duplicate, records_on=_noted_on_original,
     timeline={"original": Shown(_l("Duplicate of")), "complainant_told": Shown(_l("Complainant told"))},
     public=lambda data: {"kind": "duplicate", "original": data.get("original")},
