@@ -8,8 +8,11 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from intranet.complaints.lifecycle import State
+from intranet.complaints.privacy import IdentityView
+from intranet.core.extensions import db
 from intranet.core.time import clock_at
 from tests import factories
 from tests.conftest import login
@@ -148,3 +151,14 @@ def test_the_export_follows_the_filters(world, client):
     rows = list(csv.reader(io.StringIO(
         client.get("/reports/complaints.csv?state=registered").data.decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == [registered.reference]
+
+
+@pytest.mark.parametrize(("kind", "role", "logged"), [("csv", "head", 0), ("csv", "reception", 1),
+                                                      ("xlsx", "leadership", 1)])
+def test_an_export_that_shows_a_complainants_identity_is_logged_as_a_view(world, client, kind, role, logged):
+    complaint = factories.make_complaint(world, State.investigating, confidential=True, complainant_name="李秘密")
+    login(client, world.user(role))
+    response = client.get(f"/reports/complaints.{kind}")
+    assert response.status_code == 200 and response.data  # read to the end, as a download is
+    views = db.session.scalars(select(IdentityView).where(IdentityView.complaint_id == complaint.id)).all()
+    assert [v.user_id for v in views] == [world.user(role).id] * logged

@@ -52,6 +52,21 @@ def record_view(user, complaint: Complaint) -> None:
         session.expire_on_commit = keep
 
 
+def record_views(user, complaint_ids: list[int]) -> None:
+    """The same for an export that showed the identity of many complaints: one row each, in one
+    transaction of its own once the export is written."""
+    if not complaint_ids:
+        return
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+        session.add_all([IdentityView(complaint_id=i, user_id=user.id) for i in complaint_ids])
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def views_of(complaint: Complaint, limit: int = 500) -> list[IdentityView]:
     return list(db.session.scalars(
         select(IdentityView).where(IdentityView.complaint_id == complaint.id)

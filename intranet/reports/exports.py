@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..complaints import privacy
 from ..complaints.identity import ALL_FIELDS
 from ..complaints.models import Channel, Complaint, Responsibility, Severity
 from ..complaints.permissions import identity_fields
@@ -159,8 +160,12 @@ def complaint_rows(user, where: list) -> Iterator[list]:
     query = (select(Complaint).where(*where).order_by(Complaint.received_at, Complaint.id)
              .options(joinedload(Complaint.department), joinedload(Complaint.category))
              .execution_options(yield_per=500))
+    shown = []  # whose identity the export shows: logged like a page that shows it (privacy.py)
     for complaint in db.session.scalars(query):
+        if privacy.shown_identity(user, complaint):
+            shown.append(complaint.id)
         yield _complaint_row(user, complaint)
+    privacy.record_views(user, shown)
 
 
 def _complaint_row(user, c: Complaint) -> list:
