@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
+from intranet.complaints.corrective import operations as corrective
+from intranet.complaints.corrective.steps import Step
+from intranet.core.extensions import db
+from intranet.core.time import clock_at
 from tests import factories
 from tests.browser import release
 from tests.test_browser import log_in
@@ -60,3 +66,21 @@ def test_the_monthly_analysis_prints_on_a4_without_cutting_a_table_or_chart(worl
         starts = [n for n, text in enumerate(pages) if f"QQ{i}SQQ" in text]
         ends = [n for n, text in enumerate(pages) if f"QQ{i}EQQ" in text]
         assert starts and starts == ends, f"block {i} starts on page {starts} and ends on page {ends}"
+
+
+@pytest.mark.parametrize("path", ["/reports?period=2026-09", "/reports/monthly/2026-09", "/corrective?status=all"])
+def test_no_horizontal_scrolling_at_360px(world, september, new_context, path):  # noqa: F811
+    with clock_at(datetime(2026, 9, 25, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):  # raised that month
+        action = corrective.raise_action(world.reception, {
+            "title": "门诊各诊区候诊超过三十分钟时由护士广播说明原因和预计等候时间",
+            "owner_department_id": world.cardiology.id, "due_on": date(2026, 10, 30)}, complaints=[september["a"]])
+        db.session.commit()
+        corrective.perform(world.head, Step.complete, action, {"evidence": "已执行。"}, action.version)
+        db.session.commit()
+    username = world.leadership.username
+    release()
+    page = new_context(locale="zh-CN", viewport={"width": 360, "height": 640}).new_page()
+    log_in(page, username)
+    page.goto(path)
+    width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], f"{path} scrolls sideways at 360px: {width}"
