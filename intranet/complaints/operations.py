@@ -55,7 +55,8 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
-def _json(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as an event stores it in its JSON data (dates as ISO text, a department by its code)."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Department):
@@ -72,7 +73,7 @@ def _append_event(complaint: Complaint, user: User | None, action: Action, from_
         action=action.value,
         from_state=from_state.value if from_state else None,
         to_state=complaint.status,
-        data={k: _json(v) for k, v in data.items() if v not in (None, "")},
+        data={k: jsonable(v) for k, v in data.items() if v not in (None, "")},
     )
     # Chained to the complaint's event before it (the optimistic lock makes appends to one complaint
     # take turns, so two can never chain to the same one).

@@ -54,6 +54,13 @@ class Decider:
     # For each outcome, data that leads there (merged into the example by the planner), where data decides.
     leads_to: Mapping[State, dict] = field(default_factory=dict)
 
+    def answer(self, name: str, subject, data: dict):
+        """Its decision for `subject` (a complaint, a corrective action): one of the declared outcomes."""
+        outcome = self.decide(subject, data)
+        if outcome not in self.outcomes:
+            raise RuntimeError(f"{name} decided {outcome}, not one of its declared outcomes")
+        return outcome
+
 
 @dataclass(frozen=True)
 class Before:
@@ -156,10 +163,7 @@ class ActionSpec:
     def target_for(self, complaint: Complaint, data: dict) -> State | None:
         """The state after the action (None: unchanged). A decider's answer must be one it declared."""
         if isinstance(self.target, Decider):
-            state = self.target.decide(complaint, data)
-            if state not in self.target.outcomes:
-                raise RuntimeError(f"{self.name} decided {state}, not one of its declared outcomes")
-            return state
+            return self.target.answer(self.name, complaint, data)
         return self.target
 
     def escalates_with(self, data: dict) -> bool:

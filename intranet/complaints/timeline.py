@@ -37,7 +37,8 @@ def _missed(value) -> str:
     return "; ".join(parts)
 
 
-def _value(kind, value, names: dict[tuple[str, str], str]) -> str:
+def shown_value(kind, value, names: dict[tuple[str, str], str]) -> str:
+    """One field of an event in a reader's words, by the kind its spec gives it."""
     if kind == "missed":
         return _missed(value)
     if isinstance(kind, Mapping):  # a stored code (or a list of them) and what it says
@@ -69,5 +70,5 @@ def describe(event, names: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
             continue
         if how is None:
             continue
-        rows.append((str(how.label), _value(how.kind, value, names)))
+        rows.append((str(how.label), shown_value(how.kind, value, names)))
     return rows

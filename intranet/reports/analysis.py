@@ -18,7 +18,7 @@ from ..complaints.permissions import corrective_visible, searchable_identity
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.time import today
-from .kpis import Scope
+from .kpis import Scope, names_of
 from .periods import Period
 
 C = Complaint
@@ -57,8 +57,8 @@ def themes(scope: Scope, period: Period) -> list[Theme]:
         select(*pair, func.count()).where(*scope.where(), C.received_at >= start, C.received_at < end,
                                           C.category_id.isnot(None))
         .group_by(*pair)).all())
-    categories = _names(Category, [cat for cat, _ in current])
-    departments = _names(Department, [dep for _, dep in current])
+    categories = names_of(Category, [cat for cat, _ in current])
+    departments = names_of(Department, [dep for _, dep in current])
     return [Theme(categories.get(cat, ""), departments.get(dep, "—"), n, earlier.get((cat, dep), 0))
             for (cat, dep), n in current.items()]
 
@@ -134,12 +134,6 @@ def corrective_actions(scope: Scope, period: Period) -> Corrective:
     overdue = db.session.scalars(select(A).where(late).order_by(A.due_on, A.id).limit(LISTED)).all()
     total = db.session.scalar(select(func.count()).select_from(A).where(late))
     return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
-
-
-def _names(model, ids) -> dict:
-    wanted = [i for i in ids if i is not None]
-    return {row.id: row.name for row in db.session.scalars(select(model).where(model.id.in_(wanted)))} if wanted \
-        else {}
 
 
 def _mask(phone: str) -> str:

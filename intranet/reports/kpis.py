@@ -200,12 +200,15 @@ class Dimension:
     unset: str = ""
 
 
+def names_of(model, ids: Iterable) -> dict:
+    """{id: name in the reader's language} of the departments (or categories) among `ids`, in one query."""
+    wanted = [i for i in ids if i is not None]
+    found = db.session.scalars(select(model).where(model.id.in_(wanted))).all() if wanted else []
+    return {row.id: row.name for row in found}
+
+
 def _names(model):
-    def labels(ids: Iterable) -> dict:
-        wanted = [i for i in ids if i is not None]
-        found = db.session.scalars(select(model).where(model.id.in_(wanted))).all() if wanted else []
-        return {row.id: row.name for row in found}
-    return labels
+    return lambda ids: names_of(model, ids)
 
 
 def _choices(choice):

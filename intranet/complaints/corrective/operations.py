@@ -16,6 +16,7 @@ from ...core.departments import Department
 from ...core.extensions import db
 from ...core.roles import Role
 from ...core.time import today, utcnow
+from ..operations import jsonable
 from ..permissions import VIEW, can, corrective_visible, role_of
 from ..spec import ActionInvalid, ActionRefused, Conflict
 from .models import TO_DO, CorrectiveAction, CorrectiveActionEvent, Status
@@ -91,13 +92,17 @@ def link(user, action: CorrectiveAction, complaint) -> None:
         _record(action, user, Step.note, action.state, {"linked": complaint.reference})
 
 
-def perform(user, step: Step | str, action: CorrectiveAction, data: dict, expected_version: int | None):
+def perform(user, step: Step | str, action: CorrectiveAction, data: dict, expected_version: int | None,
+            form_errors: dict | None = None):
+    """Check (the version, who may act, then the caller's form if its own checks failed), change, record."""
     step = Step(step)
     spec = STEPS[step]
     if expected_version is not None and expected_version != action.version:
-        raise Conflict(action, [e for e in action.events])
+        raise Conflict(action, list(action.events))
     if not can(user, step, action):
         raise ActionRefused(step)
+    if form_errors:
+        raise ActionInvalid(form_errors)
     before = action.state
     recorded = spec.apply(action, user, data) if spec.apply else {}
     after = spec.target_for(action, data)
@@ -117,4 +122,4 @@ def _record(action, user, step: Step, before, data: dict) -> None:
     action.events.append(CorrectiveActionEvent(
         actor_id=user.id, step=step.value, from_status=before.value if before else None,
         to_status=action.status,
-        data={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}))
+        data={k: jsonable(v) for k, v in data.items() if v is not None}))

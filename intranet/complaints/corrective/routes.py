@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,10 +12,11 @@ from sqlalchemy import func, select
 from ...core.departments import Department
 from ...core.extensions import db
 from ...core.forms import bounded_int
-from ...core.time import show_date, today
+from ...core.time import today
 from ..models import Complaint
 from ..permissions import VIEW, allowed_steps, can, corrective_visible
 from ..spec import ActionInvalid, ActionRefused, Conflict
+from ..timeline import shown_value
 from . import operations
 from .models import TO_DO, CorrectiveAction, Status
 from .steps import STEPS, CorrectiveActionForm, Step
@@ -116,24 +116,12 @@ class Entry:
 
 def _timeline(action: CorrectiveAction) -> list[Entry]:
     """Newest first, each field of an event as its step's spec says it reads."""
-    departments = {d.code: d.name for d in db.session.scalars(select(Department))}
+    names = {("department", d.code): d.name for d in db.session.scalars(select(Department))}
     entries = []
     for event in reversed(action.events):
         spec = STEPS[Step(event.step)]
-        fields = []
-        for name, value in (event.data or {}).items():
-            shown = spec.timeline.get(name)
-            if shown is None and name != "linked":
-                continue
-            label = str(shown.label) if shown else _("Linked to complaint")
-            kind = shown.kind if shown else "text"
-            if kind == "date":
-                value = show_date(date.fromisoformat(value))
-            elif kind == "bool":
-                value = _("Yes") if value else _("No")
-            elif kind == "department":
-                value = departments.get(value, value)
-            fields.append((label, str(value)))
+        fields = [(str(spec.timeline[name].label), shown_value(spec.timeline[name].kind, value, names))
+                  for name, value in (event.data or {}).items() if name in spec.timeline]
         change = None
         if event.from_status != event.to_status:
             change = Status(event.to_status).label
@@ -165,15 +153,10 @@ def take_step(action_id: int, step_name: str):
     if STEPS[step].sources is None:
         abort(404)
     form = STEPS[step].form(prefix=step.value)
-    # The order of perform(): the version the person saw, then who may act, then the form.
-    if form.version.data is not None and form.version.data != action.version:
-        return _page(action, 409, conflict=True)
-    if not can(current_user, step, action):
-        return _page(action, 403, refused=step)
-    if not form.validate_on_submit():
-        return _page(action, 422, forms=_step_forms(action, step, form), failed=step)
-    try:
-        operations.perform(current_user, step, action, form.action_data(), form.version.data)
+    valid = form.validate_on_submit()
+    try:  # perform() checks in its order: the version the person saw, who may act, then the form
+        operations.perform(current_user, step, action, form.action_data() if valid else {}, form.version.data,
+                           form_errors=None if valid else form.errors)
         db.session.commit()
     except Conflict:
         db.session.rollback()
@@ -184,8 +167,9 @@ def take_step(action_id: int, step_name: str):
         return _page(_load(action_id), 403, refused=step)
     except ActionInvalid as error:
         db.session.rollback()
-        for name, message in error.errors.items():
-            form[name].errors = [*form[name].errors, message]
+        if valid:  # the step's own rules, beside the field they are about (the form's are there already)
+            for name, message in error.errors.items():
+                form[name].errors = [*form[name].errors, message]
         return _page(_load(action_id), 422, forms=_step_forms(action, step, form), failed=step)
     flash(_("%(step)s: done.", step=STEPS[step].label), "success")
     return redirect(url_for(".detail", action_id=action.id))

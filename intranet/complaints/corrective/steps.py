@@ -59,10 +59,7 @@ class StepSpec:
 
     def target_for(self, action, data: dict) -> Status | None:
         if isinstance(self.target, Decider):
-            status = self.target.decide(action, data)
-            if status not in self.target.outcomes:
-                raise RuntimeError(f"{self.name} decided {status}, not one of its declared outcomes")
-            return status
+            return self.target.answer(self.name, action, data)
         return self.target
 
 
@@ -170,6 +167,7 @@ STEPS: dict[Step, StepSpec] = {
     Step.note: StepSpec(
         "note", _l("Add a note"), roles=frozenset({HEAD, RECEPTION, LEADERSHIP}), sources=frozenset(Status),
         target=None, form=NoteForm, apply=lambda action, user, data: {"text": data["text"]},
-        timeline={"text": Shown(_l("Note"))}, example=lambda: {"text": "Discussed at the quality meeting."},
+        timeline={"text": Shown(_l("Note")), "linked": Shown(_l("Linked to complaint"))},
+        example=lambda: {"text": "Discussed at the quality meeting."},
     ),
 }
