@@ -148,6 +148,49 @@ def test_a_head_finds_a_complainant_who_did_not_ask_for_confidentiality(world):
     assert found(world.head, "139-1234-5678") == ["投诉检查结果出错。"]
 
 
+# What a head finds of a confidential complainant, by what was disclosed and by who the complainant is:
+# (relation, disclosed columns) → (name, phone, patient's name, record number) found.
+HEAD_FINDS = [
+    ("family", (), (False, False, True, True)),
+    ("patient", (), (False, False, False, False)),
+    ("patient", ("disclosed_name",), (True, False, False, False)),
+    ("patient", ("disclosed_contact",), (False, True, False, False)),
+    ("patient", ("disclosed_patient",), (False, False, True, True)),
+    ("patient", ("disclosed_name", "disclosed_contact", "disclosed_patient"), (True, True, True, True)),
+    (None, (), (False, False, True, True)),
+]
+
+
+@pytest.mark.parametrize(("relation", "disclosed", "finds"), HEAD_FINDS)
+def test_what_a_head_finds_of_a_confidential_complainant(world, relation, disclosed, finds):
+    c = complaint(world, "投诉检查结果出错。", State.investigating, confidential=True, complainant_name="李秘书",
+                  complainant_phone="13912345678", complainant_relation=relation, patient_name="王病人",
+                  patient_record_number="MRN778899")
+    if disclosed:
+        operations.perform(world.reception, Action.disclose_identity, c,
+                           {**dict.fromkeys(disclosed, True), "reason": "科室需要联系。", "consent_via": "phone",
+                            "consented": True}, c.version)
+        db.session.commit()
+    queries = ("李秘书", "139 1234 5678", "王病人", "MRN778899")
+    assert tuple(found(world.head, q) == ["投诉检查结果出错。"] for q in queries) == finds
+    # Reception finds every one of them.
+    assert all(found(world.reception, q) == ["投诉检查结果出错。"] for q in queries)
+
+
+def test_a_disclosure_opens_the_search_to_the_head_in_its_transaction(world):
+    c = complaint(world, "投诉检查结果出错。", State.investigating, confidential=True, complainant_name="李秘书",
+                  complainant_phone="+86 139 1234 5678")
+    assert found(world.head, "李秘书") == [] and found(world.head, "13912345678") == []
+    operations.perform(world.reception, Action.disclose_identity, c,
+                       {"disclosed_contact": True, "reason": "科室需要回电。", "consent_via": "phone",
+                        "consented": True}, c.version)
+    assert found(world.head, "13912345678") == ["投诉检查结果出错。"]
+    assert found(world.head, "+86 139-1234-5678") == ["投诉检查结果出错。"]
+    assert found(world.head, "李秘书") == []
+    db.session.rollback()
+    assert found(world.head, "13912345678") == []
+
+
 def test_the_index_follows_each_action_in_its_transaction(world):
     c = complaint(world, "等候时间过长。", State.investigating)
     assert found(world.head, "排班") == []

@@ -143,6 +143,13 @@ def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
     return frozenset(ALL_FIELDS) - hidden_from_department(complaint)
 
 
+def searches_as_department(user: User | None) -> bool:
+    """Whether `user` may search a complaint's identifying fields exactly where its own department may read
+    them (what `hidden_from_department()` leaves; `searchable_identity()` is the same rule in SQL): the
+    search index keeps those words of each complaint in a column of their own, for one lookup."""
+    return role_of(user) == Role.head
+
+
 def searchable_identity(user: User | None) -> list[tuple[str, object]]:
     """(field, SQL condition under which `user` may search by it) for each identifying field: a head
     searches a complainant's name only where the complainant did not ask for confidentiality."""

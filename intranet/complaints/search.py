@@ -9,7 +9,11 @@ text. Nothing the person typed is ever passed on as query syntax: every token is
 
 The content of a complaint (what happened, the findings, the answer, the notes) is one column; each
 identifying field is a column of its own, so that a search by name or phone is made only where
-`permissions.searchable_identity()` lets the searcher search by that field.
+`permissions.searchable_identity()` lets the searcher search by that field. One more column holds the
+identifying words the complaint's own department may search (`identity.hidden_from_department()`
+decides, as it does for what they may read): a head's search reads the content and that column of their
+department's rows in one lookup, rather than joining every field's matches to the complaints to apply
+the confidentiality rule row by row.
 
 The table is not in the models' metadata (FTS5 is a virtual table SQLite makes itself); the migration
 creates it, `reindex()` writes it from `operations.create()` and `perform()` in their own transaction,
@@ -27,19 +31,25 @@ import click
 from sqlalchemy import and_, bindparam, column, func, literal_column, or_, select, table, text, union_all
 
 from ..core.extensions import db
+from .identity import hidden_from_department
 from .models import Complaint, ComplaintEvent, ReferenceCounter
-from .permissions import department_scope, searchable_identity
+from .permissions import department_scope, searchable_identity, searches_as_department
 
 TABLE = "complaint_search"
 CONTENT = "content"
 IDENTITY = ("complainant_name", "complainant_phone", "complainant_email", "patient_name", "patient_record_number")
 TOKEN_COLUMNS = (CONTENT, *IDENTITY)
+# The words of the identifying fields the complaint's own department may search, together.
+OPEN_TO_DEPARTMENT = "open_to_department"
 # The content as typed (normalised, lowercased), for the scan that finds a single character.
 CONTENT_TEXT = "content_text"
 # The complaint's department, beside its words: PostgreSQL narrows a head's lookups by it in the index.
 DEPARTMENT = "department_id"
-COLUMNS = (*TOKEN_COLUMNS, CONTENT_TEXT, DEPARTMENT)
+COLUMNS = (*TOKEN_COLUMNS, OPEN_TO_DEPARTMENT, CONTENT_TEXT, DEPARTMENT)
 
+# What of the complaint decides which identifying fields its department may search.
+CONFIDENTIALITY_FIELDS = ("confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
+                          "disclosed_patient")
 CONTENT_FIELDS = ("what_happened", "desired_outcome", "subject_ward", "findings", "cause", "remedy",
                   "corrective_actions", "response_text", "told_text", "decline_reason", "follow_up_comment")
 
@@ -115,6 +125,8 @@ def document(complaint: Complaint, notes: Iterable[str] = ()) -> dict[str, str]:
     for field in IDENTITY:
         value = getattr(complaint, field)
         doc[field] = " ".join(phone_digits(value) if field == "complainant_phone" else tokens(value or ""))
+    hidden = hidden_from_department(complaint)
+    doc[OPEN_TO_DEPARTMENT] = " ".join(doc[f] for f in IDENTITY if f not in hidden and doc[f])
     return doc
 
 
@@ -163,7 +175,8 @@ def rebuild(batch: int = 5000) -> int:
             select(ComplaintEvent.complaint_id, ComplaintEvent.data).where(ComplaintEvent.action == "note")):
         if data and data.get("text"):
             notes.setdefault(complaint_id, []).append(data["text"])
-    columns = [getattr(Complaint, f) for f in ("id", "department_id", *CONTENT_FIELDS, *IDENTITY)]
+    columns = [getattr(Complaint, f)
+               for f in ("id", "department_id", *CONTENT_FIELDS, *IDENTITY, *CONFIDENTIALITY_FIELDS)]
     done, last = 0, 0
     while True:
         found = db.session.execute(select(*columns).where(Complaint.id > last).order_by(Complaint.id)
@@ -238,11 +251,13 @@ def parse(query: str) -> list[Term]:
 
 
 def plain_plans() -> None:
-    """On PostgreSQL, no parallel workers for the rest of this transaction: the index lookups take a
-    millisecond or two, and starting workers (which the planner's guess at a word's frequency invites)
-    costs tens of milliseconds on a busy server."""
+    """On PostgreSQL, no parallel workers and no JIT compilation for the rest of this transaction: the
+    index lookups take a millisecond or two, and both (which the planner's guess at a word's frequency
+    invites: it costs a text search's matches high) take tens of milliseconds to start — JIT compiled a
+    head's phone search for 60 ms of its 160."""
     if _dialect() == "postgresql":
-        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        db.session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+                                "set_config('jit', 'off', true)"))
 
 
 def _fts5_phrase(toks: tuple[str, ...], prefix: bool = True) -> str:
@@ -320,13 +335,18 @@ def matches(user, query: str, newest: int | None = None):
     dialect = _dialect()
     department = department_scope(user)
     # Fields the user may search everywhere go in one lookup with the content; the others each under the
-    # condition permissions gives (a head: a complainant who did not ask for confidentiality).
-    always, conditional = [CONTENT], []
-    for field, allowed in searchable_identity(user):
-        if getattr(allowed, "value", None) is True:
-            always.append(field)
-        else:
-            conditional.append((field, allowed))
+    # condition permissions gives. Someone who searches identity as the complaint's own department does (a
+    # head) reads it from the column that holds just what the department may search.
+    if searches_as_department(user):
+        always, conditional, phone_in = [CONTENT, OPEN_TO_DEPARTMENT], [], [OPEN_TO_DEPARTMENT]
+    else:
+        always, conditional = [CONTENT], []
+        for field, allowed in searchable_identity(user):
+            if getattr(allowed, "value", None) is True:
+                always.append(field)
+            else:
+                conditional.append((field, allowed))
+        phone_in = ["complainant_phone"] if "complainant_phone" in always else []
     clauses = []
     for term in terms:
         # One IN over a union: the database reads the matches from the index and looks each complaint up,
@@ -334,9 +354,8 @@ def matches(user, query: str, newest: int | None = None):
         scan = normalise(term.typed) if term.scan else None
         found = []
         if term.phone:
-            if "complainant_phone" in always:
-                found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False,
-                                  department=department))
+            if phone_in:
+                found.append(_ids(dialect, phone_in, term.phone, None, prefix=False, department=department))
             found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False)))
                       for field, allowed in conditional if field == "complainant_phone"]
         # A scan looks at the content as typed; identity fields are searched by their tokens only.
