@@ -9,11 +9,12 @@ text. Nothing the person typed is ever passed on as query syntax: every token is
 
 The content of a complaint (what happened, the findings, the answer, the notes) is one column; each
 identifying field is a column of its own, so that a search by name or phone is made only where
-`permissions.searchable_identity()` lets the searcher search by that field. One more column holds the
-identifying words the complaint's own department may search (`identity.hidden_from_department()`
-decides, as it does for what they may read): a head's search reads the content and that column of their
-department's rows in one lookup, rather than joining every field's matches to the complaints to apply
-the confidentiality rule row by row.
+`permissions.searchable_identity()` lets the searcher search by that field. One more column holds what
+the complaint's own department may search — the content and the identifying fields
+`identity.hidden_from_department()` leaves open — each word marked with the department (`d12x态度`): a
+head's word is then one index lookup that reads only their department's matches, rather than every match
+in the hospital narrowed by department afterwards, and each identifying field's matches joined to the
+complaints to apply the confidentiality rule row by row.
 
 The table is not in the models' metadata (FTS5 is a virtual table SQLite makes itself); the migration
 creates it, `reindex()` writes it from `operations.create()` and `perform()` in their own transaction,
@@ -39,13 +40,13 @@ TABLE = "complaint_search"
 CONTENT = "content"
 IDENTITY = ("complainant_name", "complainant_phone", "complainant_email", "patient_name", "patient_record_number")
 TOKEN_COLUMNS = (CONTENT, *IDENTITY)
-# The words of the identifying fields the complaint's own department may search, together.
-OPEN_TO_DEPARTMENT = "open_to_department"
+# What the complaint's own department may search (content and open identity), each word marked with it.
+DEPARTMENT_WORDS = "department_words"
 # The content as typed (normalised, lowercased), for the scan that finds a single character.
 CONTENT_TEXT = "content_text"
-# The complaint's department, beside its words: PostgreSQL narrows a head's lookups by it in the index.
+# The complaint's department, beside its words: PostgreSQL narrows a head's scan (no words) by it.
 DEPARTMENT = "department_id"
-COLUMNS = (*TOKEN_COLUMNS, OPEN_TO_DEPARTMENT, CONTENT_TEXT, DEPARTMENT)
+COLUMNS = (*TOKEN_COLUMNS, DEPARTMENT_WORDS, CONTENT_TEXT, DEPARTMENT)
 
 # What of the complaint decides which identifying fields its department may search.
 CONFIDENTIALITY_FIELDS = ("confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
@@ -126,8 +127,17 @@ def document(complaint: Complaint, notes: Iterable[str] = ()) -> dict[str, str]:
         value = getattr(complaint, field)
         doc[field] = " ".join(phone_digits(value) if field == "complainant_phone" else tokens(value or ""))
     hidden = hidden_from_department(complaint)
-    doc[OPEN_TO_DEPARTMENT] = " ".join(doc[f] for f in IDENTITY if f not in hidden and doc[f])
+    open_words = [doc[CONTENT], *(doc[f] for f in IDENTITY if f not in hidden)]
+    doc[DEPARTMENT_WORDS] = (" ".join(marked([t for words in open_words for t in words.split()],
+                                             complaint.department_id))
+                             if complaint.department_id is not None else "")
     return doc
+
+
+def marked(toks, department_id: int) -> tuple[str, ...]:
+    """Words as the department's column holds them: `d12x` and the word (a letter after the number, so
+    that department 1's `2ct` and department 12's `ct` differ). One word to the index on both databases."""
+    return tuple(f"d{department_id}x{t}" for t in toks)
 
 
 # --- writing the index ----------------------------------------------------------------------------------
@@ -280,7 +290,8 @@ def _like(value: str) -> str:
 def _ids(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | None, prefix: bool = True,
          department: int | None = None):
     """Complaint ids whose index row has the phrase in one of `columns`; for a scan, the typed text, among
-    the rows that hold each of its tokens. `prefix`: the last word may be the start of a longer one."""
+    the rows that hold each of its tokens. `prefix`: the last word may be the start of a longer one.
+    `department`: a scan with no word to look up reads only that department's rows (on PostgreSQL)."""
     phrases = [(t,) for t in toks] if scan is not None else [toks] if toks else []
     if dialect == "sqlite":
         ids = select(literal_column("rowid")).select_from(text(TABLE))
@@ -295,8 +306,7 @@ def _ids(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | No
             # One index for the content and every identifying field, when all of them are searched.
             vectors = ["everything"] if set(columns) == set(TOKEN_COLUMNS) else columns
             ids = ids.where(or_(*(literal_column(f"{c}_tsv").op("@@")(query) for c in vectors)))
-        if department is not None:
-            # Read only that department's matches (a GIN and a B-tree index together), not every one.
+        if department is not None and not phrases:
             ids = ids.where(literal_column(DEPARTMENT) == bindparam(None, department))
     if scan is not None:
         ids = ids.where(literal_column(CONTENT_TEXT).like(bindparam(None, _like(scan)), escape="\\"))
@@ -334,32 +344,36 @@ def matches(user, query: str, newest: int | None = None):
         newest = None
     dialect = _dialect()
     department = department_scope(user)
-    # Fields the user may search everywhere go in one lookup with the content; the others each under the
-    # condition permissions gives. Someone who searches identity as the complaint's own department does (a
-    # head) reads it from the column that holds just what the department may search.
-    if searches_as_department(user):
-        always, conditional, phone_in = [CONTENT, OPEN_TO_DEPARTMENT], [], [OPEN_TO_DEPARTMENT]
-    else:
-        always, conditional = [CONTENT], []
-        for field, allowed in searchable_identity(user):
-            if getattr(allowed, "value", None) is True:
-                always.append(field)
-            else:
-                conditional.append((field, allowed))
-        phone_in = ["complainant_phone"] if "complainant_phone" in always else []
+    # Someone who searches as the complaint's own department does (a head) reads their department's column:
+    # its words are marked with the department, and hold only the identity the department may search.
+    as_department = searches_as_department(user) and department is not None
+    # Otherwise fields the user may search everywhere go in one lookup with the content; the others each
+    # under the condition permissions gives.
+    always, conditional = [CONTENT], []
+    for field, allowed in () if as_department else searchable_identity(user):
+        if getattr(allowed, "value", None) is True:
+            always.append(field)
+        else:
+            conditional.append((field, allowed))
     clauses = []
     for term in terms:
         # One IN over a union: the database reads the matches from the index and looks each complaint up,
         # where an OR of several INs would make it read every complaint the user may see.
         scan = normalise(term.typed) if term.scan else None
         found = []
-        if term.phone:
-            if phone_in:
-                found.append(_ids(dialect, phone_in, term.phone, None, prefix=False, department=department))
+        if as_department:
+            if term.phone:
+                found.append(_ids(dialect, [DEPARTMENT_WORDS], marked(term.phone, department), None, prefix=False))
+            found.append(_ids(dialect, [DEPARTMENT_WORDS], marked(term.tokens, department), scan,
+                              department=department))
+        elif term.phone:
+            if "complainant_phone" in always:
+                found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False))
             found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False)))
                       for field, allowed in conditional if field == "complainant_phone"]
         # A scan looks at the content as typed; identity fields are searched by their tokens only.
-        found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan, department=department))
+        if not as_department:
+            found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan))
         if scan:
             # The identifying fields as typed, on the complaint itself (a one-character surname).
             found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
