@@ -2,6 +2,7 @@
 clock (a Chinese hospital reads 12/1/26 as 12 January), Chinese in its own form."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
@@ -20,6 +21,8 @@ MOMENT = datetime(2026, 12, 1, 6, 58, tzinfo=UTC)
     ("en", "long", "1 December 2026"),
     ("zh", "medium", "2026年12月1日"),
     ("zh", "long", "2026年12月1日"),
+    ("en", "short", "1 Dec 2026"),
+    ("zh", "short", "2026/12/1"),
 ])
 def test_dates(app_ctx, language, form, expected):
     with force_locale(language):
@@ -30,6 +33,19 @@ def test_dates(app_ctx, language, form, expected):
 def test_moments_in_the_hospitals_time(app_ctx, language, expected):
     with force_locale(language):
         assert show_datetime(MOMENT) == expected
+
+
+@pytest.mark.parametrize("day", [date(2026, 12, 1), date(2027, 1, 9), date(2030, 10, 31)])
+def test_chinese_forms_are_babels(app_ctx, day):
+    """The Chinese forms are written out (Babel's locale data is megabytes in each worker): still CLDR's."""
+    from babel.dates import format_date, format_datetime
+
+    with force_locale("zh"):
+        for form in ("short", "medium", "long"):
+            assert show_date(day, form) == format_date(day, form, locale="zh")
+        moment = datetime(day.year, day.month, day.day, 1, 5, tzinfo=UTC)
+        assert show_datetime(moment) == format_datetime(moment, "short", tzinfo=ZoneInfo("Asia/Shanghai"),
+                                                        locale="zh")
 
 
 def test_the_pages_use_them(world, client):

@@ -1,7 +1,7 @@
 """Deadlines (SPEC §4): the working-day calendar, the deadline policy, the clocks, extensions and
 overdue/due-soon — with frozen time."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,6 +91,22 @@ def test_a_year_chinese_calendar_does_not_know_falls_back_to_rule_based_holidays
     # Once the notice is out, the admin enters the make-up days; they count.
     hospital_day(date(2027, 2, 20), DayKind.working, "调休")
     assert calendar.is_working_day(date(2027, 2, 20))
+
+
+def test_the_rule_based_table_is_what_the_installed_holidays_package_says():
+    """The calendar reads `holidays`' CN days from a table: after upgrading the package (or chinese-calendar),
+    run scripts/cn_holidays.py."""
+    import json
+
+    import holidays
+
+    assert json.loads(calendar.TABLE.read_text()) == calendar.table_from_holidays(), "run scripts/cn_holidays.py"
+    for year in (1990, 2001, 2027, 2031, 2100):
+        cn = holidays.country_holidays("CN", years=year)
+        day = date(year, 1, 1)
+        while day.year == year:
+            assert calendar.national_working_day(day) == cn.is_working_day(day), day
+            day += timedelta(days=1)
 
 
 def test_a_year_no_library_knows_counts_monday_to_friday_plus_hospital_days_and_says_so(app_ctx):

@@ -84,6 +84,26 @@ def test_unknown_usernames_cost_the_same_password_check(world, client, monkeypat
     assert counting.verified == 2
 
 
+def test_a_hash_made_with_older_parameters_is_made_again_with_the_current_ones_at_login(world, client,
+                                                                                     monkeypatch):
+    from argon2 import PasswordHasher, extract_parameters
+
+    # The production parameters (the suite's own are cheap), and a hash of the kind made before them.
+    current = PasswordHasher(time_cost=users_module.PASSWORD_TIME_COST,
+                             memory_cost=users_module.PASSWORD_MEMORY_KIB, parallelism=users_module.PASSWORD_LANES)
+    monkeypatch.setattr(users_module, "_hasher", current)
+    older = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1).hash(PASSWORD)
+    world.reception.password_hash = older
+    db.session.commit()
+    assert post_login(client, "reception", PASSWORD).status_code == 302
+    db.session.refresh(world.reception)
+    made = world.reception.password_hash
+    assert made != older
+    parameters = extract_parameters(made)
+    assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (5, 7168, 1)
+    assert current.verify(made, PASSWORD)
+
+
 # --- sessions -----------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 
 import click
@@ -47,6 +46,8 @@ def _tool(name: str) -> str:
 
 def create_backup(path: str) -> None:
     if db.engine.dialect.name == "sqlite":
+        import sqlite3  # these commands only: a server process on PostgreSQL never loads it
+
         source = sqlite3.connect(_sqlite_path())
         target = sqlite3.connect(path)
         try:
@@ -66,6 +67,8 @@ def restore_backup(path: str) -> None:
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old database open
     if db.engine.dialect.name == "sqlite":
+        import sqlite3
+
         source = sqlite3.connect(path)
         target = sqlite3.connect(_sqlite_path())
         try:

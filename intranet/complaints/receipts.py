@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -37,6 +36,8 @@ def public_url(endpoint: str, **values) -> str:
 
 def qr_data_uri(url: str) -> str:
     # An SVG data URI in an <img>: no inline markup or style for the CSP to refuse, and it prints sharply.
+    import segno  # only when a receipt or poster is printed: 1 MiB a worker would otherwise hold
+
     return segno.make(url, error="m").svg_data_uri(scale=6, border=2)
 
 

@@ -8,7 +8,9 @@ Three sources, most specific first:
 3. `holidays` (country CN): official data, make-up days included, for the years it has them, and
    rule-based public holidays for later years up to 2100 — but no make-up days for those, because they are
    only known once the notice is published. Better than weekdays alone, so it covers what (2) does not, and
-   admins are warned that the make-up days are missing.
+   admins are warned that the make-up days are missing. Read from a table made from the package
+   (data/cn_holidays.json, `scripts/cn_holidays.py`): the package itself is 16 MiB in a worker, for a few
+   hundred dates; a test checks the table against the installed package.
 
 A year neither library knows counts Monday to Friday plus the hospital days; admins are warned of that too.
 """
@@ -16,9 +18,10 @@ A year neither library knows counts Monday to Friday plus the hospital days; adm
 from __future__ import annotations
 
 import enum
+import json
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import cache, lru_cache
+from pathlib import Path
 
 import chinese_calendar
 from flask import g, has_app_context
@@ -28,8 +31,7 @@ from sqlalchemy import select
 from ..core.extensions import db
 from .models import DayKind, HospitalDay
 
-if TYPE_CHECKING:
-    import holidays
+TABLE = Path(__file__).parent / "data" / "cn_holidays.json"
 
 
 class Coverage(enum.StrEnum):
@@ -47,13 +49,52 @@ def _chinese_calendar_knows(year: int) -> bool:
     return True
 
 
-@lru_cache(maxsize=256)
-def _holidays_cn(year: int) -> holidays.HolidayBase | None:
-    import holidays  # only for the years chinese_calendar does not know: not loaded in every worker
+class _RuleBased:
+    """One year of `holidays`' CN calendar: its public holidays and its weekend days made working days."""
 
-    if not holidays.CN.start_year <= year <= holidays.CN.end_year:
+    def __init__(self, weekend: frozenset[int], holidays: frozenset[date], workdays: frozenset[date]):
+        self.weekend, self.holidays, self.weekend_workdays = weekend, holidays, workdays
+
+    def is_working_day(self, day: date) -> bool:  # as holidays.HolidayBase.is_working_day
+        return day in self.weekend_workdays if day.weekday() in self.weekend else day not in self.holidays
+
+
+def table_from_holidays() -> dict:
+    """The table data/cn_holidays.json holds, from the installed `holidays` package: for each year it knows
+    and chinese_calendar does not, the public holidays and the make-up working days ("MMDD")."""
+    import holidays  # only here: the script that writes the table, and the test that checks it
+
+    years, weekends = {}, set()
+    for year in range(holidays.CN.start_year, holidays.CN.end_year + 1):
+        if _chinese_calendar_knows(year):
+            continue
+        cn = holidays.country_holidays("CN", years=year)
+        weekends |= {frozenset(cn._get_weekend(date(year, month, 1))) for month in range(1, 13)}
+        years[str(year)] = {
+            "holidays": sorted(d.strftime("%m%d") for d in cn if d.year == year),
+            "workdays": sorted(d.strftime("%m%d") for d in cn.weekend_workdays if d.year == year),
+        }
+    if len(weekends) != 1:
+        raise RuntimeError(f"CN weekends differ between years ({weekends}): the table has one weekend")
+    return {"source": f"holidays {holidays.__version__}", "weekend": sorted(next(iter(weekends))), "years": years}
+
+
+@cache
+def _table() -> dict:
+    return json.loads(TABLE.read_text())
+
+
+@lru_cache(maxsize=256)
+def _holidays_cn(year: int) -> _RuleBased | None:
+    data = _table()
+    known = data["years"].get(str(year))
+    if known is None:
         return None
-    return holidays.country_holidays("CN", years=year)
+
+    def days(values: list[str]) -> frozenset[date]:
+        return frozenset(date(year, int(v[:2]), int(v[2:])) for v in values)
+
+    return _RuleBased(frozenset(data["weekend"]), days(known["holidays"]), days(known["workdays"]))
 
 
 @lru_cache(maxsize=256)
@@ -63,7 +104,7 @@ def coverage(year: int) -> Coverage:
     cn = _holidays_cn(year)
     if cn is None:
         return Coverage.weekdays
-    if any(d.year == year for d in getattr(cn, "weekend_workdays", ())):
+    if cn.weekend_workdays:
         return Coverage.official  # a newer `holidays` release that already has the year's notice
     return Coverage.rule_based
 
