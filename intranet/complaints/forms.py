@@ -1,5 +1,6 @@
 """Forms for logging a complaint, and the pieces every action's form (in `complaints/actions/`) is made of."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -26,8 +27,12 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def _active(model):
-    rows = db.session.scalars(select(model).where(model.active).order_by(model.code)).all()
-    return [SelectChoice(str(row.id), row.name) for row in rows]
+    # Three columns rather than whole rows: the choices are built on every form, and loading ORM objects
+    # into the session for them cost more than the rest of the query.
+    locale = get_locale()
+    name = model.name_en if locale and locale.language == "en" else model.name_zh
+    rows = db.session.execute(select(model.id, name).where(model.active).order_by(model.code)).all()
+    return [SelectChoice(str(ident), label) for ident, label in rows]
 
 
 department_choices = optional_choice(lambda: _active(Department))
