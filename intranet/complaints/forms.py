@@ -43,6 +43,21 @@ def int_or_none(value):
     return bounded_int(value)
 
 
+class ReferenceSelectField(SelectField):
+    """A department or category to choose, or none: its choices (department_choices, category_choices) start
+    with "", which int_or_none reads as None."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=int_or_none, **kwargs)
+
+    def pre_validate(self, form):
+        # Nothing chosen (or nothing that reads as an id) is the empty choice, always offered: valid without
+        # building the list, which is a query (the public form's submission has no other use for it).
+        if self.data is None and not self.process_errors:
+            return
+        super().pre_validate(form)
+
+
 class Required(DataRequired):
     """GOV.UK: an error says what is missing ("Enter “Why it is not accepted”"), so that the error summary
     can be read on its own; "This field is required", repeated, says nothing."""
@@ -77,8 +92,8 @@ class ComplaintDetailsForm(PostForm):
     what_happened = TextAreaField(_l("What happened"), filters=F,
                                   validators=[required(_l("Tell us what happened.")), Length(max=20000)])
     incident_on = DateField(_l("When did it happen?"), validators=[Optional()])
-    subject_department_id = SelectField(_l("Department where it happened"), choices=department_choices,
-                                        coerce=int_or_none, validators=[Optional()])
+    subject_department_id = ReferenceSelectField(_l("Department where it happened"), choices=department_choices,
+                                                 validators=[Optional()])
     subject_ward = StringField(_l("Ward, clinic or place"), filters=F, validators=[Length(max=120)])
     desired_outcome = TextAreaField(_l("What would you like to happen?"), filters=F,
                                     validators=[Length(max=5000)])

@@ -6,7 +6,6 @@ import enum
 
 from wtforms import SelectChoice
 
-
 _TABLES: dict[type, dict] = {}
 
 
