@@ -27,11 +27,13 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def _active(model):
-    # Three columns rather than whole rows: the choices are built on every form, and loading ORM objects
-    # into the session for them cost more than the rest of the query.
+    # Two columns of the table rather than whole rows: the choices are built on every form, and loading ORM
+    # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
+    # the ORM's compilation of the statement).
+    columns = model.__table__.c
     locale = get_locale()
-    name = model.name_en if locale and locale.language == "en" else model.name_zh
-    rows = db.session.execute(select(model.id, name).where(model.active).order_by(model.code)).all()
+    name = columns.name_en if locale and locale.language == "en" else columns.name_zh
+    rows = db.session.execute(select(columns.id, name).where(columns.active).order_by(columns.code)).all()
     return [SelectChoice(str(ident), label) for ident, label in rows]
 
 

@@ -61,8 +61,8 @@ def _load(reference: str) -> Complaint:
 
 def _quick_actions(complaints) -> dict[str, list[Action]]:
     """For each row, the allowed actions that need nothing typed: a button each, right in the queue."""
-    return {c.reference: [a for a in allowed_actions(current_user, c) if not SPECS[a].needs_input]
-            for c in complaints}
+    user = current_user._get_current_object()  # the proxy looks the user up at each use: once for every row
+    return {c.reference: [a for a in allowed_actions(user, c) if not SPECS[a].needs_input] for c in complaints}
 
 
 @bp.get("/queue")
