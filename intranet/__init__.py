@@ -169,8 +169,14 @@ def _register_template_helpers(app: Flask) -> None:
 
     def describe_event(event):
         if "reference_names" not in g:
-            g.reference_names = {("department", d.code): d.name for d in db.session.scalars(select(Department))}
-            g.reference_names.update({("category", c.code): c.name for c in db.session.scalars(select(Category))})
+            # Codes and names as plain rows (a page's worth of ORM objects for a lookup table cost more).
+            english = str(get_locale() or "zh") == "en"
+            g.reference_names = {}
+            for kind, model in (("department", Department), ("category", Category)):
+                columns = model.__table__.c
+                name = columns.name_en if english else columns.name_zh
+                g.reference_names.update({(kind, code): label for code, label in
+                                          db.session.execute(select(columns.code, name)).all()})
         return describe(event, g.reference_names)
 
     @app.context_processor

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.extensions import db, htmx
 from ..core.forms import safe_next
@@ -44,7 +44,10 @@ def _find(reference: str) -> Complaint | None:
     complaint = db.session.scalar(
         select(Complaint)
         .where(Complaint.reference == reference)
-        .options(selectinload(Complaint.events).joinedload(ComplaintEvent.actor))
+        .options(selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
+                 # What the card names, in the same statement rather than one lazy load each.
+                 joinedload(Complaint.department), joinedload(Complaint.subject_department),
+                 joinedload(Complaint.category))
     )
     return complaint if complaint is not None and can(current_user, VIEW, complaint) else None
 
