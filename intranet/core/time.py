@@ -3,10 +3,11 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -67,18 +68,42 @@ def today() -> date:
 _ENGLISH = {"short": "d MMM y", "medium": "d MMM y", "long": "d MMMM y", "datetime": "d MMM y HH:mm"}
 
 
-def _english() -> bool:
-    locale = get_locale()
-    return locale is not None and locale.language == "en"
-
-
 def show_date(value: date | None, form: str = "medium") -> str:
     if value is None:
         return ""
-    return format_date(value, _ENGLISH.get(form, form) if _english() else form)
+    locale = get_locale()
+    if locale is None:  # no request: nothing to key the text on
+        return _date_text(value, form, None)
+    return _date_text_once(value, form, locale, get_timezone())
 
 
 def show_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_datetime(value, _ENGLISH["datetime"] if _english() else "short")
+    locale = get_locale()
+    if locale is None:
+        return _datetime_text(value, None)
+    return _datetime_text_once(value, locale, get_timezone())
+
+
+def _date_text(value: date, form: str, locale) -> str:
+    english = locale is not None and locale.language == "en"
+    return format_date(value, _ENGLISH.get(form, form) if english else form)
+
+
+def _datetime_text(value: datetime, locale) -> str:
+    english = locale is not None and locale.language == "en"
+    return format_datetime(value, _ENGLISH["datetime"] if english else "short")
+
+
+# A date's text is a function of the value, the form, the language and the time zone alone (the key: Babel
+# reads the same language and zone again inside), and formatting it is most of a queue row's dates: a queue
+# page shows a hundred, mostly the same ones at each refresh. Bounded, and holding nothing of anyone's.
+@lru_cache(maxsize=8192)
+def _date_text_once(value: date, form: str, locale, _zone) -> str:
+    return _date_text(value, form, locale)
+
+
+@lru_cache(maxsize=8192)
+def _datetime_text_once(value: datetime, locale, _zone) -> str:
+    return _datetime_text(value, locale)
