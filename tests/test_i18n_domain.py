@@ -21,3 +21,19 @@ def test_each_request_chooses_its_own(app):
     for language, expected_english in (("en", True), ("zh", False), ("en", True)):
         with app.test_request_context(f"/?lang={language}"):
             assert (gettext("Queues") == "Queues") == expected_english
+
+
+def test_wtforms_messages_in_the_request_language_read_once(app):
+    from intranet.core import i18n
+
+    seen = []
+    for language in ("zh", "en", "zh"):
+        with app.test_request_context(f"/?lang={language}"):
+            from flask_babel import get_locale
+
+            assert str(get_locale()) == language
+            translations = i18n._wtforms_translations()
+            seen.append(translations)
+            text = translations.ugettext("Not a valid choice.")
+            assert (text == "Not a valid choice.") == (language == "en")
+    assert seen[0] is seen[2] and seen[0] is not seen[1]

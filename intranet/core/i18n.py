@@ -5,10 +5,19 @@ translations; it finds them through `g` three times and names the locale again (
 for the lookup itself), and a page reads a few hundred. This domain keeps the translations it found beside
 the request's locale object, in Flask-Babel's own per-request state, and uses them while that object is
 still the locale: `force_locale()` and `refresh()` replace the object, so they are followed at once.
+
+WTForms' own messages come through Flask-WTF, which read their catalog from its file at every request
+that built a form (a complaint page builds several): it is read once per language instead.
 """
 
+from functools import lru_cache
+
+import flask_wtf.i18n
+from babel import support
+from flask import current_app, request
 from flask.globals import _cv_app
-from flask_babel import Domain
+from flask_babel import Domain, get_locale
+from wtforms.i18n import messages_path
 
 
 class RequestDomain(Domain):
@@ -26,7 +35,26 @@ class RequestDomain(Domain):
         return translations
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str):
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations():
+    """Flask-WTF's lookup of WTForms' own messages ("Not a valid choice"), as it does it (once per request,
+    in the request's language), except that the catalog is read from its file once per language rather
+    than at every request that builds a form: the file does not change while the server runs."""
+    if not request or "babel" not in current_app.extensions:
+        return None
+    translations = getattr(request, "wtforms_translations", None)
+    if translations is None:
+        translations = request.wtforms_translations = _wtforms_catalog(str(get_locale()))
+    return translations
+
+
 def install(babel) -> None:
-    """Flask-Babel's default domain (a cached property of the extension) becomes this one."""
+    """Flask-Babel's default domain (a cached property of the extension) becomes this one, and Flask-WTF
+    reads WTForms' catalog through the function above."""
     if not isinstance(babel.__dict__.get("domain_instance"), RequestDomain):
         babel.domain_instance = RequestDomain()
+    flask_wtf.i18n._get_translations = _wtforms_translations
