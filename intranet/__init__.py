@@ -82,7 +82,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
-    i18n.install(babel)
+    i18n.install(babel, app)
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -37,3 +37,18 @@ def test_wtforms_messages_in_the_request_language_read_once(app):
             text = translations.ugettext("Not a valid choice.")
             assert (text == "Not a valid choice.") == (language == "en")
     assert seen[0] is seen[2] and seen[0] is not seen[1]
+
+
+def test_templates_and_locale_reads_follow_force_locale(app):
+    from flask import render_template_string
+
+    from intranet.core.i18n import current_locale
+
+    with app.test_request_context("/?lang=zh"):
+        chinese = render_template_string("{{ _('Queues') }}")
+        assert chinese != "Queues" and str(current_locale()) == "zh"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Queues') }}") == "Queues"
+            assert str(current_locale()) == "en"
+        assert render_template_string("{{ _('Queues') }}") == chinese
+        assert str(current_locale()) == "zh"

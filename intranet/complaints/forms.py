@@ -1,6 +1,5 @@
 """Forms for logging a complaint, and the pieces every action's form (in `complaints/actions/`) is made of."""
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from ..core.choices import Labelled
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.i18n import current_locale
 from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 from .states import State
@@ -31,7 +31,7 @@ def _active(model):
     # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
     # the ORM's compilation of the statement).
     columns = model.__table__.c
-    locale = get_locale()
+    locale = current_locale()
     name = columns.name_en if locale and locale.language == "en" else columns.name_zh
     rows = db.session.execute(select(columns.id, name).where(columns.active).order_by(columns.code)).all()
     return [SelectChoice(str(ident), label) for ident, label in rows]

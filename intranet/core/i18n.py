@@ -12,6 +12,7 @@ that built a form (a complaint page builds several): it is read once per languag
 
 from functools import lru_cache
 
+import flask_babel
 import flask_wtf.i18n
 from babel import support
 from flask import current_app, request
@@ -35,6 +36,30 @@ class RequestDomain(Domain):
         return translations
 
 
+def _babel_state():
+    """Flask-Babel's state for the current app context (where it keeps the locale it chose), or None."""
+    app_context = _cv_app.get(None)
+    return app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+
+
+def current_locale():
+    """get_locale(), reading the locale Flask-Babel already chose for the request directly: a page asks for
+    it once per department name and date it shows."""
+    locale = getattr(_babel_state(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def translations():
+    """get_translations(), from what RequestDomain keeps beside the request's locale when it is still the
+    locale and the domain is the default one; Flask-Babel's own way otherwise. For templates' `_()`."""
+    state = _babel_state()
+    held = state.__dict__.get("redress_translations") if state is not None else None
+    if (held is not None and held[0] is getattr(state, "babel_locale", None)
+            and isinstance(getattr(state, "babel_domain", None), RequestDomain)):
+        return held[1]
+    return flask_babel.get_translations()
+
+
 @lru_cache(maxsize=8)
 def _wtforms_catalog(locale: str):
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
@@ -52,9 +77,17 @@ def _wtforms_translations():
     return translations
 
 
-def install(babel) -> None:
-    """Flask-Babel's default domain (a cached property of the extension) becomes this one, and Flask-WTF
-    reads WTForms' catalog through the function above."""
+def install(babel, app) -> None:
+    """Flask-Babel's default domain (a cached property of the extension) becomes this one, templates find
+    their translations through translations() (what Flask-Babel installs, with the shorter way to them),
+    and Flask-WTF reads WTForms' catalog through the function above."""
     if not isinstance(babel.__dict__.get("domain_instance"), RequestDomain):
         babel.domain_instance = RequestDomain()
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     flask_wtf.i18n._get_translations = _wtforms_translations

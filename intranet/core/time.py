@@ -7,9 +7,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import format_date, format_datetime, get_locale, get_timezone
+from flask_babel import format_date, format_datetime, get_timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+from .i18n import current_locale
 
 
 class UTCDateTime(TypeDecorator):
@@ -71,7 +73,7 @@ _ENGLISH = {"short": "d MMM y", "medium": "d MMM y", "long": "d MMMM y", "dateti
 def show_date(value: date | None, form: str = "medium") -> str:
     if value is None:
         return ""
-    locale = get_locale()
+    locale = current_locale()
     if locale is None:  # no request: nothing to key the text on
         return _date_text(value, form, None)
     return _date_text_once(value, form, locale, get_timezone())
@@ -80,7 +82,7 @@ def show_date(value: date | None, form: str = "medium") -> str:
 def show_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    locale = get_locale()
+    locale = current_locale()
     if locale is None:
         return _datetime_text(value, None)
     return _datetime_text_once(value, locale, get_timezone())
