@@ -101,11 +101,11 @@ def _datetime_text(value: datetime, locale) -> str:
 # A date's text is a function of the value, the form, the language and the time zone alone (the key: Babel
 # reads the same language and zone again inside), and formatting it is most of a queue row's dates: a queue
 # page shows a hundred, mostly the same ones at each refresh. Bounded, and holding nothing of anyone's.
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _date_text_once(value: date, form: str, locale, _zone) -> str:
     return _date_text(value, form, locale)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _datetime_text_once(value: datetime, locale, _zone) -> str:
     return _datetime_text(value, locale)
