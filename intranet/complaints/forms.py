@@ -10,6 +10,7 @@ from ..core.choices import Labelled
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.i18n import current_locale
 from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 from .states import State
@@ -26,8 +27,14 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def _active(model):
-    rows = db.session.scalars(select(model).where(model.active).order_by(model.code)).all()
-    return [SelectChoice(str(row.id), row.name) for row in rows]
+    # Two columns of the table rather than whole rows: the choices are built on every form, and loading ORM
+    # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
+    # the ORM's compilation of the statement).
+    columns = model.__table__.c
+    locale = current_locale()
+    name = columns.name_en if locale and locale.language == "en" else columns.name_zh
+    rows = db.session.execute(select(columns.id, name).where(columns.active).order_by(columns.code)).all()
+    return [SelectChoice(str(ident), label) for ident, label in rows]
 
 
 department_choices = optional_choice(lambda: _active(Department))
@@ -36,6 +43,21 @@ category_choices = optional_choice(lambda: _active(Category))
 
 def int_or_none(value):
     return bounded_int(value)
+
+
+class ReferenceSelectField(SelectField):
+    """A department or category to choose, or none: its choices (department_choices, category_choices) start
+    with "", which int_or_none reads as None."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=int_or_none, **kwargs)
+
+    def pre_validate(self, form):
+        # Nothing chosen (or nothing that reads as an id) is the empty choice, always offered: valid without
+        # building the list, which is a query (the public form's submission has no other use for it).
+        if self.data is None and not self.process_errors:
+            return
+        super().pre_validate(form)
 
 
 class Required(DataRequired):
@@ -72,8 +94,8 @@ class ComplaintDetailsForm(PostForm):
     what_happened = TextAreaField(_l("What happened"), filters=F,
                                   validators=[required(_l("Tell us what happened.")), Length(max=20000)])
     incident_on = DateField(_l("When did it happen?"), validators=[Optional()])
-    subject_department_id = SelectField(_l("Department where it happened"), choices=department_choices,
-                                        coerce=int_or_none, validators=[Optional()])
+    subject_department_id = ReferenceSelectField(_l("Department where it happened"), choices=department_choices,
+                                                 validators=[Optional()])
     subject_ward = StringField(_l("Ward, clinic or place"), filters=F, validators=[Length(max=120)])
     desired_outcome = TextAreaField(_l("What would you like to happen?"), filters=F,
                                     validators=[Length(max=5000)])

@@ -168,6 +168,8 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     complexity = Complexity(data.get("complexity") or Complexity.simple)
     channel = Channel(data.get("channel") or Channel.online)
     code = new_tracking_code()
+    respond = policy.respond_clock(complexity)
+    due = policy.due_dates([respond] if data.get("anonymous") else [Clock.acknowledge, respond], received_day)
     complaint = Complaint(
         tracking_code_hash=hash_tracking_code(code),
         status=SPECS[action].target.value,
@@ -175,8 +177,8 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         received_at=received_at,
         created_by_id=user.id if action == Action.log else None,
         # Nobody to tell of an anonymous complaint: it has no acknowledgement clock.
-        acknowledge_due_on=None if data.get("anonymous") else policy.due_on(Clock.acknowledge, received_day),
-        response_due_on=policy.due_on(policy.respond_clock(complexity), received_day),
+        acknowledge_due_on=due.get(Clock.acknowledge),
+        response_due_on=due[respond],
         **{k: data[k] for k in CREATE_FIELDS if k in data and data[k] not in (None, "")},
     )
     if channel == Channel.letter:
@@ -198,7 +200,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         "evidence_files": len(evidence) or None,
     })
     db.session.flush()
-    search.reindex(complaint)  # in the same transaction: a complaint is findable from its commit on
+    search.reindex(complaint, new=True)  # in the same transaction: a complaint is findable from its commit on
     _notify(SPECS[action], Before(None, False, False, 0), complaint, event)
     return Result(complaint, event, tracking_code=code)
 

@@ -169,9 +169,11 @@ def _write(connection_or_session, dialect: str, rows: list[dict]) -> None:
             f"ON CONFLICT (complaint_id) DO UPDATE SET {updates}"), rows)
 
 
-def reindex(complaint: Complaint) -> None:
-    """Write the complaint's index row in the current transaction (after the complaint is flushed)."""
-    _write(db.session, _dialect(), [{"id": complaint.id, **document(complaint, _notes(complaint.id))}])
+def reindex(complaint: Complaint, new: bool = False) -> None:
+    """Write the complaint's index row in the current transaction (after the complaint is flushed). A `new`
+    complaint has no notes yet: nothing to read back for them."""
+    notes = [] if new else _notes(complaint.id)
+    _write(db.session, _dialect(), [{"id": complaint.id, **document(complaint, notes)}])
 
 
 def rebuild(batch: int = 5000) -> int:

@@ -6,6 +6,8 @@ import enum
 
 from wtforms import SelectChoice
 
+_TABLES: dict[type, dict] = {}
+
 
 class Labelled(enum.StrEnum):
     """Subclasses define LABELS() (lazily translated, so evaluated per request in the reader's language)."""
@@ -16,7 +18,13 @@ class Labelled(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(type(self).LABELS()[self])
+        # The table of lazy strings is the same for every request (each translates when read), so it is
+        # built once per enumeration rather than once per label read: a page reads hundreds of labels.
+        cls = type(self)
+        table = _TABLES.get(cls)
+        if table is None:
+            table = _TABLES[cls] = cls.LABELS()
+        return str(table[self])
 
     @classmethod
     def choices(cls) -> list[SelectChoice]:

@@ -22,9 +22,9 @@ class Department(db.Model):
 
     @property
     def name(self) -> str:
-        from flask_babel import get_locale
+        from .i18n import current_locale  # read once per name a page shows
 
-        locale = get_locale()
+        locale = current_locale()
         return self.name_en if locale and locale.language == "en" else self.name_zh
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ is signed but readable by anyone holding the device."""
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -13,9 +14,14 @@ from flask import current_app
 
 
 def _fernet(purpose: str) -> Fernet:
+    return _fernet_for(current_app.config["SECRET_KEY"], purpose)
+
+
+@lru_cache(maxsize=16)
+def _fernet_for(secret_key: str, purpose: str) -> Fernet:
     # One key per purpose, derived from the app's secret key: a token sealed for one use opens no other.
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
-        current_app.config["SECRET_KEY"].encode())
+    # Derived once per key and purpose (a pure function of both), not at every seal and unseal.
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 

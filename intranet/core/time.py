@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import get_locale
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+from .i18n import current_locale
 
 
 class UTCDateTime(TypeDecorator):
@@ -72,7 +73,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 def _english() -> bool:
-    locale = get_locale()
+    locale = current_locale()
     return locale is not None and locale.language == "en"
 
 

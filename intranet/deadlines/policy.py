@@ -52,3 +52,13 @@ def respond_clock(complexity: str) -> Clock:
 def due_on(clock: Clock | str, start: date) -> date:
     """The due date for a clock starting on `start` (a hospital date), by today's policy."""
     return add_working_days(start, working_days(clock))
+
+
+def due_dates(clocks: list[Clock], start: date) -> dict[Clock, date]:
+    """due_on for several clocks starting the same day, from one query (a new complaint starts two)."""
+    clocks = [Clock(clock) for clock in clocks]
+    with db.session.no_autoflush:  # see working_days
+        stored = dict(db.session.execute(select(DeadlinePolicy.clock, DeadlinePolicy.working_days)
+                                          .where(DeadlinePolicy.clock.in_([c.value for c in clocks]))).all())
+    days = {clock: stored.get(clock.value) for clock in clocks}
+    return {clock: add_working_days(start, n if n is not None else DEFAULT_DAYS[clock]) for clock, n in days.items()}

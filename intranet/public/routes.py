@@ -92,7 +92,10 @@ def confirmation():
     if code is None:  # too old (a shared device, a day later), or tampered with
         session.pop("submitted", None)
         return redirect(url_for(".complain"))
-    complaint = db.session.scalar(select(Complaint).where(Complaint.reference == submitted["reference"]))
+    # The four values the page shows, not the whole row as an object.
+    complaint = db.session.execute(
+        select(Complaint.reference, Complaint.acknowledge_due_on, Complaint.response_due_on, Complaint.anonymous)
+        .where(Complaint.reference == submitted["reference"])).first()
     return render_template("public/confirmation.html", complaint=complaint, code=code)
 
 

@@ -1,0 +1,93 @@
+"""Flask-Babel's translations for the request, found without walking its context proxies at every string.
+
+Every translated string (`_()` in a template, a lazy label read) asks Flask-Babel's domain for the request's
+translations; it finds them through `g` three times and names the locale again (about 7 µs, against 0.1 µs
+for the lookup itself), and a page reads a few hundred. This domain keeps the translations it found beside
+the request's locale object, in Flask-Babel's own per-request state, and uses them while that object is
+still the locale: `force_locale()` and `refresh()` replace the object, so they are followed at once.
+
+WTForms' own messages come through Flask-WTF, which read their catalog from its file at every request
+that built a form (a complaint page builds several): it is read once per language instead.
+"""
+
+from functools import lru_cache
+
+import flask_babel
+import flask_wtf.i18n
+from babel import support
+from flask import current_app, request
+from flask.globals import _cv_app
+from flask_babel import Domain, get_locale
+from wtforms.i18n import messages_path
+
+
+class RequestDomain(Domain):
+    def get_translations(self):
+        app_context = _cv_app.get(None)
+        state = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:  # outside a request, or its first string: Flask-Babel chooses the locale
+            return super().get_translations()
+        held = state.__dict__.get("redress_translations")
+        if held is not None and held[0] is locale:
+            return held[1]
+        translations = super().get_translations()
+        state.redress_translations = (locale, translations)
+        return translations
+
+
+def _babel_state():
+    """Flask-Babel's state for the current app context (where it keeps the locale it chose), or None."""
+    app_context = _cv_app.get(None)
+    return app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+
+
+def current_locale():
+    """get_locale(), reading the locale Flask-Babel already chose for the request directly: a page asks for
+    it once per department name and date it shows."""
+    locale = getattr(_babel_state(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
+def translations():
+    """get_translations(), from what RequestDomain keeps beside the request's locale when it is still the
+    locale and the domain is the default one; Flask-Babel's own way otherwise. For templates' `_()`."""
+    state = _babel_state()
+    held = state.__dict__.get("redress_translations") if state is not None else None
+    if (held is not None and held[0] is getattr(state, "babel_locale", None)
+            and isinstance(getattr(state, "babel_domain", None), RequestDomain)):
+        return held[1]
+    return flask_babel.get_translations()
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str):
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations():
+    """Flask-WTF's lookup of WTForms' own messages ("Not a valid choice"), as it does it (once per request,
+    in the request's language), except that the catalog is read from its file once per language rather
+    than at every request that builds a form: the file does not change while the server runs."""
+    if not request or "babel" not in current_app.extensions:
+        return None
+    translations = getattr(request, "wtforms_translations", None)
+    if translations is None:
+        translations = request.wtforms_translations = _wtforms_catalog(str(get_locale()))
+    return translations
+
+
+def install(babel, app) -> None:
+    """Flask-Babel's default domain (a cached property of the extension) becomes this one, templates find
+    their translations through translations() (what Flask-Babel installs, with the shorter way to them),
+    and Flask-WTF reads WTForms' catalog through the function above."""
+    if not isinstance(babel.__dict__.get("domain_instance"), RequestDomain):
+        babel.domain_instance = RequestDomain()
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
+    flask_wtf.i18n._get_translations = _wtforms_translations

@@ -1,0 +1,54 @@
+"""The request's translations, kept beside its locale, follow force_locale() and refresh() at once."""
+
+from flask_babel import force_locale, gettext, lazy_gettext, refresh
+
+
+def test_translations_follow_the_locale_within_a_request(app):
+    label = lazy_gettext("Queues")
+    with app.test_request_context("/?lang=zh"):
+        chinese = gettext("Queues")
+        assert chinese != "Queues" and str(label) == chinese
+        with force_locale("en"):
+            assert gettext("Queues") == "Queues" and str(label) == "Queues"
+        assert gettext("Queues") == chinese
+        with force_locale("en"):
+            refresh()
+            assert gettext("Queues") == "Queues"
+        assert gettext("Queues") == chinese
+
+
+def test_each_request_chooses_its_own(app):
+    for language, expected_english in (("en", True), ("zh", False), ("en", True)):
+        with app.test_request_context(f"/?lang={language}"):
+            assert (gettext("Queues") == "Queues") == expected_english
+
+
+def test_wtforms_messages_in_the_request_language_read_once(app):
+    from intranet.core import i18n
+
+    seen = []
+    for language in ("zh", "en", "zh"):
+        with app.test_request_context(f"/?lang={language}"):
+            from flask_babel import get_locale
+
+            assert str(get_locale()) == language
+            translations = i18n._wtforms_translations()
+            seen.append(translations)
+            text = translations.ugettext("Not a valid choice.")
+            assert (text == "Not a valid choice.") == (language == "en")
+    assert seen[0] is seen[2] and seen[0] is not seen[1]
+
+
+def test_templates_and_locale_reads_follow_force_locale(app):
+    from flask import render_template_string
+
+    from intranet.core.i18n import current_locale
+
+    with app.test_request_context("/?lang=zh"):
+        chinese = render_template_string("{{ _('Queues') }}")
+        assert chinese != "Queues" and str(current_locale()) == "zh"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Queues') }}") == "Queues"
+            assert str(current_locale()) == "en"
+        assert render_template_string("{{ _('Queues') }}") == chinese
+        assert str(current_locale()) == "zh"
