@@ -23,8 +23,7 @@ from wtforms.i18n import messages_path
 
 class RequestDomain(Domain):
     def get_translations(self):
-        app_context = _cv_app.get(None)
-        state = app_context.g.__dict__.get("_flask_babel") if app_context is not None else None
+        state = _babel_state()
         locale = getattr(state, "babel_locale", None)
         if locale is None:  # outside a request, or its first string: Flask-Babel chooses the locale
             return super().get_translations()
