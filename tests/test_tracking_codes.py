@@ -1,16 +1,26 @@
 """Tracking codes are stored as a keyed hash (HMAC-SHA256 with the server's tracking key): microseconds,
-not the ~17 ms of a password hash on every submission; codes issued before, as argon2 hashes, still work."""
+not the ~17 ms of a password hash on every submission; codes issued before, as argon2 hashes, still work.
+A code shown on the next page (the confirmation, a receipt) is derived there from a nonce the session
+holds, for a limited time, and is never readable in the cookie."""
 
 import os
+import re
 import stat
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from intranet import config
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import State
+from intranet.complaints.models import Complaint
 from intranet.core.extensions import db
+from intranet.core.time import clock_at
 from tests import factories
+from tests.conftest import login
+from tests.test_intake import token_of
 
 
 def test_a_new_code_is_stored_as_a_keyed_hash_and_checks(world):
@@ -67,3 +77,81 @@ def test_the_key_is_generated_once_into_the_instance_folder_unless_given(tmp_pat
     assert stat.S_IMODE(os.stat(tmp_path / "tracking.key").st_mode) == 0o600
     monkeypatch.setenv("REDRESS_TRACKING_KEY", "from the environment")
     assert config.instance_key(str(tmp_path), "tracking.key", "REDRESS_TRACKING_KEY") == "from the environment"
+
+
+# --- a code shown on the next page: derived from what the session holds, never readable in it -----------
+
+CODE = re.compile(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
+ISSUED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def submit(client) -> None:
+    page = client.get("/complain")
+    response = client.post("/complain", data={"csrf_token": token_of(page), "what_happened": "病房太吵。",
+                                              "complainant_phone": "13800138000"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("later", "shown"), [
+    (timedelta(0), True),
+    (timedelta(hours=1, minutes=59), True),
+    (timedelta(hours=2), True),
+    (timedelta(hours=2, seconds=1), False),
+    (timedelta(days=1), False),
+])
+def test_the_confirmation_page_shows_the_code_for_two_hours(world, client, later, shown):
+    with clock_at(ISSUED):
+        submit(client)
+        code = CODE.search(client.get("/complain/done").get_data(as_text=True)).group(0)
+    with clock_at(ISSUED + later):
+        response = client.get("/complain/done")
+    if shown:
+        assert response.status_code == 200 and code in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 302 and response.headers["Location"].endswith("/complain")
+    # The code shown is the complaint's own.
+    assert operations.check_tracking_code(db.session.scalar(select(Complaint)), code)
+
+
+@pytest.mark.parametrize(("later", "shown"), [(timedelta(minutes=10), True), (timedelta(minutes=10, seconds=1), False)])
+def test_a_receipt_shows_its_new_code_for_ten_minutes_and_once(world, app_ctx, later, shown):
+    complaint = factories.make_complaint(world, State.registered)
+    staff = app_ctx.test_client()
+    login(staff, world.reception)
+    page = staff.get(f"/complaints/{complaint.reference}")
+    issued = datetime.now(UTC)  # the staff login's session is of now: ten minutes on, it is still open
+    with clock_at(issued):
+        posted = staff.post(f"/complaints/{complaint.reference}/receipt",
+                            data={"csrf_token": token_of(page), "replace_code": "y"})
+    assert posted.status_code == 302
+    with clock_at(issued + later):
+        html = staff.get(posted.headers["Location"]).get_data(as_text=True)
+    found = re.search(r'<dd class="reference">([A-Z0-9]{5}-[A-Z0-9]{5})</dd>', html)
+    assert bool(found) == shown
+    if shown:
+        db.session.expire_all()
+        assert operations.check_tracking_code(complaint, found.group(1))
+    with clock_at(issued + later):  # a reload shows it no more
+        assert "class=\"reference\"" not in staff.get(posted.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_held_code_is_the_servers_for_its_purpose_alone(app_ctx, monkeypatch):
+    with app_ctx.test_request_context("/"):
+        code, held = operations.held_tracking_code("confirmation page")
+        assert CODE.fullmatch(code)
+        assert set(held) == {"nonce", "at"} and code not in repr(held)
+        assert operations.shown_tracking_code(held, "confirmation page", 60) == code
+        assert operations.shown_tracking_code(held, "printed receipt", 60) != code
+        for broken in (None, {}, {"nonce": held["nonce"]}, {"nonce": 7, "at": held["at"]},
+                       {"nonce": held["nonce"], "at": str(held["at"])}, "text"):
+            assert operations.shown_tracking_code(broken, "confirmation page", 60) is None
+        monkeypatch.setitem(app_ctx.config, "SECRET_KEY", "another server's key")
+        assert operations.shown_tracking_code(held, "confirmation page", 60) != code
+
+
+def test_held_codes_are_new_each_time_and_use_every_letter(app_ctx):
+    with app_ctx.test_request_context("/"):
+        codes = [operations.held_tracking_code("confirmation page")[0] for _ in range(2000)]
+    assert len(set(codes)) == 2000
+    letters = "".join(codes).replace("-", "")
+    assert set(letters) == set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")

@@ -110,6 +110,36 @@ def new_tracking_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+# A code shown on the page after the one that issued it (the confirmation page, a printed receipt) must
+# reach that page without being readable in the session cookie, which is signed but not encrypted: the
+# cookie holds a random nonce and when it was issued, and the code is derived from the nonce with a key
+# only the server has (HMAC-SHA256, a key of its own per purpose, from the app's secret key). Anyone
+# holding the cookie can open that page while it is valid, as they could before, and no one can read the
+# code out of the cookie itself.
+def held_tracking_code(purpose: str) -> tuple[str, dict]:
+    """A new tracking code for a page to show next, and what the session keeps to show it there."""
+    nonce = secrets.token_urlsafe(16)
+    return _derived_code(nonce, purpose), {"nonce": nonce, "at": int(utcnow().timestamp())}
+
+
+def shown_tracking_code(held, purpose: str, max_age: int) -> str | None:
+    """The code `held_tracking_code()` issued, within `max_age` seconds of issuing it; None otherwise."""
+    if not isinstance(held, dict) or not isinstance(held.get("nonce"), str) or not isinstance(held.get("at"), int):
+        return None
+    if not 0 <= int(utcnow().timestamp()) - held["at"] <= max_age:
+        return None
+    return _derived_code(held["nonce"], purpose)
+
+
+def _derived_code(nonce: str, purpose: str) -> str:
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"held tracking code\x00" + purpose.encode(),
+                   hashlib.sha256).digest()
+    number = int.from_bytes(hmac.new(key, nonce.encode(), hashlib.sha256).digest()[:8], "big")
+    # 32 letters, 5 bits each: every letter equally likely, as secrets.choice makes them.
+    raw = "".join(_CODE_ALPHABET[(number >> (5 * i)) & 31] for i in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
 def hash_tracking_code(code: str) -> str:
     key = current_app.config["TRACKING_KEY"].encode()
     return HMAC_PREFIX + hmac.new(key, normalise_tracking_code(code).encode(), hashlib.sha256).hexdigest()
@@ -133,7 +163,7 @@ def check_tracking_code(complaint: Complaint | None, code: str) -> bool:
 
 
 def reissue_tracking_code(user: User, complaint: Complaint, expected_version: int | None = None,
-                          replace_held_code: bool = False) -> Result:
+                          replace_held_code: bool = False, code: str | None = None) -> Result:
     """A walk-in or phone complainant's printed receipt: a new code replaces the old one (only its hash is
     kept, so the old code cannot be shown again), and the timeline records that it was done. A code the
     complainant already holds (online, or from an earlier receipt) is replaced only when asked to."""
@@ -143,7 +173,7 @@ def reissue_tracking_code(user: User, complaint: Complaint, expected_version: in
         raise ActionInvalid({"replace_code": str(_l(
             "The complainant already has a tracking code. Confirm that they asked for a new one: the old one "
             "will stop working."))})
-    code = new_tracking_code()
+    code = code or new_tracking_code()
     complaint.tracking_code_hash = hash_tracking_code(code)
     result = perform(user, Action.note, complaint, {"system": "new_tracking_code"}, expected_version)
     result.tracking_code = code
@@ -158,8 +188,10 @@ CREATE_FIELDS = (
 )
 
 
-def create(user: User | None, data: dict, *, received_at: datetime | None = None) -> Result:
-    """Submit (public) or log (reception) a complaint: reference, tracking code, due dates, first event."""
+def create(user: User | None, data: dict, *, received_at: datetime | None = None,
+           tracking_code: str | None = None) -> Result:
+    """Submit (public) or log (reception) a complaint: reference, tracking code, due dates, first event.
+    `tracking_code`: one from held_tracking_code(), for the page that shows it next; else a new one."""
     action = Action.log if user is not None and user.is_authenticated else Action.submit
     if not can(user, action):
         raise ActionRefused(action)
@@ -167,7 +199,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     received_day = local(received_at).date()
     complexity = Complexity(data.get("complexity") or Complexity.simple)
     channel = Channel(data.get("channel") or Channel.online)
-    code = new_tracking_code()
+    code = tracking_code or new_tracking_code()
     respond = policy.respond_clock(complexity)
     due = policy.due_dates([respond] if data.get("anonymous") else [Clock.acknowledge, respond], received_day)
     complaint = Complaint(

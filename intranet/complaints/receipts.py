@@ -12,13 +12,13 @@ from wtforms import BooleanField
 
 from ..core.extensions import db
 from ..core.forms import PostForm
-from ..core.sealing import seal, unseal
 from . import operations
 from .models import Complaint
 from .permissions import VIEW, can
 
 bp = Blueprint("receipts", __name__)
 RECEIPT = "printed receipt"
+RECEIPT_MINUTES = 10  # the receipt page (with the new code) can be printed for this long after issuing it
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -71,8 +71,9 @@ def receipt(reference: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        result = operations.reissue_tracking_code(current_user, complaint,
-                                                  replace_held_code=bool(form.replace_code.data))
+        code, held = operations.held_tracking_code(RECEIPT)
+        operations.reissue_tracking_code(current_user, complaint, replace_held_code=bool(form.replace_code.data),
+                                         code=code)
         db.session.commit()
     except operations.ActionRefused:
         db.session.rollback()
@@ -82,7 +83,7 @@ def receipt(reference: str):
         flash(invalid.errors["replace_code"], "error")
         return redirect(url_for("complaints.detail", reference=reference, _anchor="receipt-heading"))
     # Shown once, on the next page; only its hash is stored.
-    session["receipt"] = {"reference": complaint.reference, "code": seal(result.tracking_code, RECEIPT)}
+    session["receipt"] = {"reference": complaint.reference, "code": held}
     return redirect(url_for(".show_receipt", reference=complaint.reference))
 
 
@@ -91,7 +92,8 @@ def receipt(reference: str):
 def show_receipt(reference: str):
     complaint = _complaint(reference)
     held = session.pop("receipt", None)  # a reload shows no code: the printed one is the only copy
-    code = unseal(held.get("code"), RECEIPT, max_age=600) if held and held.get("reference") == reference else None
+    code = (operations.shown_tracking_code(held.get("code"), RECEIPT, max_age=RECEIPT_MINUTES * 60)
+            if held and held.get("reference") == reference else None)
     if code is None:
         return render_template("complaints/receipt.html", complaint=complaint, sheets=None)
     track_url = public_url("public.track", reference=complaint.reference)

@@ -14,7 +14,6 @@ from ..complaints.models import Channel, Complaint, ContactMethod
 from ..complaints.permissions import can
 from ..core.extensions import db, limiter
 from ..core.forms import PostForm
-from ..core.sealing import seal, unseal
 from .forms import PublicComplaintForm, SatisfactionForm, TrackForm
 
 bp = Blueprint("public", __name__)
@@ -65,17 +64,19 @@ def complain():
                 "files (you can bring them to the complaints office), or try again later.")]
             return render_template("public/complain.html", form=form), 503
         try:
-            result = operations.create(None, {**data, "evidence": stored})
+            code, held = operations.held_tracking_code(CONFIRMATION)
+            result = operations.create(None, {**data, "evidence": stored}, tracking_code=code)
             # What the session keeps, read before the commit expires it: reading it after would start
             # another transaction (on SQLite one that waits for the write lock) only to reload the row.
-            submitted = {"reference": result.complaint.reference, "code": seal(result.tracking_code, CONFIRMATION)}
+            submitted = {"reference": result.complaint.reference, "code": held}
             tracking = _held(result.complaint)
             db.session.commit()
         except Exception:
             db.session.rollback()
             evidence.discard(stored)
             raise
-        # Shown on the next page; the code itself is stored only as a hash, and rides there sealed.
+        # Shown on the next page; the code itself is stored only as a hash, and the session holds only what
+        # the server derives it from.
         session["submitted"] = submitted
         session["tracking"] = tracking
         return redirect(url_for(".confirmation"))
@@ -88,7 +89,7 @@ def confirmation():
     submitted = session.get("submitted")
     if not submitted:
         return redirect(url_for(".complain"))
-    code = unseal(submitted.get("code"), CONFIRMATION, max_age=CONFIRMATION_HOURS * 3600)
+    code = operations.shown_tracking_code(submitted.get("code"), CONFIRMATION, max_age=CONFIRMATION_HOURS * 3600)
     if code is None:  # too old (a shared device, a day later), or tampered with
         session.pop("submitted", None)
         return redirect(url_for(".complain"))
