@@ -183,19 +183,17 @@ def _register_template_helpers(app: Flask) -> None:
         identity_fields,
     )
     from .complaints.timeline import describe
-    from .core.departments import Category, Department
+    from .core.departments import Category, Department, name_column
     from .notifications.routes import unread_count
 
     def describe_event(event):
         if "reference_names" not in g:
             # Codes and names as plain rows (a page's worth of ORM objects for a lookup table cost more).
-            english = str(get_locale() or "zh") == "en"
             g.reference_names = {}
             for kind, model in (("department", Department), ("category", Category)):
-                columns = model.__table__.c
-                name = columns.name_en if english else columns.name_zh
-                g.reference_names.update({(kind, code): label for code, label in
-                                          db.session.execute(select(columns.code, name)).all()})
+                code = model.__table__.c.code
+                g.reference_names.update({(kind, c): label for c, label in
+                                          db.session.execute(select(code, name_column(model))).all()})
         return describe(event, g.reference_names)
 
     @app.context_processor

@@ -7,10 +7,9 @@ from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..core.choices import Labelled
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, name_column
 from ..core.extensions import db
 from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
-from ..core.i18n import current_locale
 from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 from .states import State
@@ -31,9 +30,8 @@ def _active(model):
     # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
     # the ORM's compilation of the statement).
     columns = model.__table__.c
-    locale = current_locale()
-    name = columns.name_en if locale and locale.language == "en" else columns.name_zh
-    rows = db.session.execute(select(columns.id, name).where(columns.active).order_by(columns.code)).all()
+    rows = db.session.execute(select(columns.id, name_column(model)).where(columns.active)
+                              .order_by(columns.code)).all()
     return [SelectChoice(str(ident), label) for ident, label in rows]
 
 

@@ -349,14 +349,12 @@ def matches(user, query: str, newest: int | None = None):
     # Someone who searches as the complaint's own department does (a head) reads their department's column:
     # its words are marked with the department, and hold only the identity the department may search.
     as_department = searches_as_department(user) and department is not None
-    # Otherwise fields the user may search everywhere go in one lookup with the content; the others each
-    # under the condition permissions gives.
-    always, conditional = [CONTENT], []
-    for field, allowed in () if as_department else searchable_identity(user):
-        if getattr(allowed, "value", None) is True:
-            always.append(field)
-        else:
-            conditional.append((field, allowed))
+    # Anyone else searches, with the content in one lookup, the identifying fields permissions opens to them
+    # everywhere. A field open only under a condition (a head's: the complainant did not ask for
+    # confidentiality) is searched through the department column, the one place the index writes that
+    # condition per complaint; without a department, such a searcher sees nothing anyway.
+    always = [CONTENT, *(field for field, allowed in searchable_identity(user)
+                         if getattr(allowed, "value", None) is True)]
     clauses = []
     for term in terms:
         # One IN over a union: the database reads the matches from the index and looks each complaint up,
@@ -368,22 +366,15 @@ def matches(user, query: str, newest: int | None = None):
                 found.append(_ids(dialect, [DEPARTMENT_WORDS], marked(term.phone, department), None, prefix=False))
             found.append(_ids(dialect, [DEPARTMENT_WORDS], marked(term.tokens, department), scan,
                               department=department))
-        elif term.phone:
-            if "complainant_phone" in always:
+        else:
+            if term.phone and "complainant_phone" in always:
                 found.append(_ids(dialect, ["complainant_phone"], term.phone, None, prefix=False))
-            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.phone, None, prefix=False)))
-                      for field, allowed in conditional if field == "complainant_phone"]
-        # A scan looks at the content as typed; identity fields are searched by their tokens only.
-        if not as_department:
+            # A scan looks at the content as typed; identity fields are searched by their tokens only.
             found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan))
         if scan:
             # The identifying fields as typed, on the complaint itself (a one-character surname).
             found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
                       for field, allowed in searchable_identity(user) if field != "complainant_phone"]
-        else:
-            # Few complaints match a word in a name: these lookups need no narrowing by department.
-            found += [_complaints(allowed, Complaint.id.in_(_ids(dialect, [field], term.tokens, None)))
-                      for field, allowed in conditional]
         reference = _reference(term)
         if reference is not None:
             found.append(_complaints(reference))

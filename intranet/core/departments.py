@@ -22,10 +22,9 @@ class Department(db.Model):
 
     @property
     def name(self) -> str:
-        from .i18n import current_locale  # read once per name a page shows
+        from .i18n import english
 
-        locale = current_locale()
-        return self.name_en if locale and locale.language == "en" else self.name_zh
+        return self.name_en if english() else self.name_zh
 
     def __repr__(self) -> str:
         return f"<Department {self.code}>"
@@ -42,3 +41,12 @@ class Category(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     name = Department.name
+
+
+def name_column(model):
+    """The column of a department's or category's name in the reader's language, for a statement that reads
+    names as plain columns rather than as rows."""
+    from .i18n import english
+
+    columns = model.__table__.c
+    return columns.name_en if english() else columns.name_zh

@@ -48,6 +48,12 @@ def current_locale():
     return locale if locale is not None else get_locale()
 
 
+def english() -> bool:
+    """Whether the reader's language is English (else Chinese, the hospital's own)."""
+    locale = current_locale()
+    return locale is not None and locale.language == "en"
+
+
 def translations():
     """get_translations(), from what RequestDomain keeps beside the request's locale when it is still the
     locale and the domain is the default one; Flask-Babel's own way otherwise. For templates' `_()`."""

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-from .i18n import current_locale
+from .i18n import english
 
 
 class UTCDateTime(TypeDecorator):
@@ -72,24 +72,19 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 
 
-def _english() -> bool:
-    locale = current_locale()
-    return locale is not None and locale.language == "en"
-
-
 def show_date(value: date | None, form: str = "medium") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = local(value if value.tzinfo else value.replace(tzinfo=UTC))
-    english = _english()
-    if english and form in ("short", "medium"):
+    in_english = english()
+    if in_english and form in ("short", "medium"):
         return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}"
-    if english and form == "long":
+    if in_english and form == "long":
         return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-    if not english and form == "short":
+    if not in_english and form == "short":
         return f"{value.year}/{value.month}/{value.day}"
-    if not english and form in ("medium", "long"):
+    if not in_english and form in ("medium", "long"):
         return f"{value.year}年{value.month}月{value.day}日"
     from flask_babel import format_date
 
@@ -100,5 +95,5 @@ def show_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     moment = local(value if value.tzinfo else value.replace(tzinfo=UTC))  # naive: UTC, as Flask-Babel reads it
-    day = show_date(moment.date(), "medium" if _english() else "short")
+    day = show_date(moment.date(), "medium" if english() else "short")
     return f"{day} {moment.hour:02d}:{moment.minute:02d}"
