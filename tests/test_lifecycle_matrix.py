@@ -25,7 +25,7 @@ from sqlalchemy import func, inspect, select
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, State
 from intranet.complaints.models import Complaint, ComplaintEvent
-from intranet.complaints.permissions import can
+from intranet.complaints.permissions import allowed_actions, can
 from intranet.core.extensions import db
 from intranet.core.users import User
 from tests import factories
@@ -288,19 +288,26 @@ def test_can_agrees_with_the_table_in_every_cell(role):
     user = None if role == Role.public else User(role=role.value, active=True,
                                                  department_id=CARDIOLOGY if role == Role.head else None)
     disagreements = []
-    for action in COMPLAINT_ACTIONS:
-        condition = ONLY_WHEN.get(action.value, lambda c: True)
-        for state in State:
-            for department_id in (None, CARDIOLOGY, NURSING):
-                for anonymous, confidential in ((False, False), (True, False), (False, True)):
-                    complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous,
-                                          confidential=confidential, disclosed_name=False, disclosed_contact=False,
-                                          disclosed_patient=False)
+    for state in State:
+        for department_id in (None, CARDIOLOGY, NURSING):
+            for anonymous, confidential in ((False, False), (True, False), (False, True)):
+                complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous,
+                                      confidential=confidential, disclosed_name=False, disclosed_contact=False,
+                                      disclosed_patient=False)
+                allowed = []
+                for action in COMPLAINT_ACTIONS:
+                    condition = ONLY_WHEN.get(action.value, lambda c: True)
                     expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
                                             department_id) and condition(complaint)
                     if can(user, action, complaint) != expected:
                         disagreements.append((action.value, state.value, department_id, anonymous, confidential,
                                               expected))
+                    if expected:
+                        allowed.append(action)
+                # The actions panel and the queue's buttons: the same cells, in the table's order.
+                if allowed_actions(user, complaint) != allowed:
+                    disagreements.append(("allowed_actions", state.value, department_id, anonymous, confidential,
+                                          allowed))
     assert disagreements == []
 
 

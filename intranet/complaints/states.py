@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from ..core.choices import Labelled
+from ..core.i18n import text
 
 
 class State(Labelled):
@@ -38,11 +39,11 @@ class State(Labelled):
     @property
     def label(self) -> str:
         # Straight from the state's spec: a queue page asks for fifty of them.
-        return str(STATES[self].label)
+        return text(STATES[self].label)
 
     @property
     def public_text(self) -> str:
-        return str(STATES[self].public_text)
+        return text(STATES[self].public_text)
 
 
 @dataclass(frozen=True)

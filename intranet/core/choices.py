@@ -6,6 +6,8 @@ import enum
 
 from wtforms import SelectChoice
 
+from .i18n import text
+
 _TABLES: dict[type, dict] = {}
 
 
@@ -24,7 +26,7 @@ class Labelled(enum.StrEnum):
         table = _TABLES.get(cls)
         if table is None:
             table = _TABLES[cls] = cls.LABELS()
-        return str(table[self])
+        return text(table[self])
 
     @classmethod
     def choices(cls) -> list[SelectChoice]:

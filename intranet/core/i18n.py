@@ -18,6 +18,7 @@ from babel import support
 from flask import current_app, request
 from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
+from flask_babel.speaklater import LazyString
 from wtforms.i18n import messages_path
 
 
@@ -52,6 +53,16 @@ def english() -> bool:
     """Whether the reader's language is English (else Chinese, the hospital's own)."""
     locale = current_locale()
     return locale is not None and locale.language == "en"
+
+
+def text(value) -> str:
+    """A lazily translated string (lazy_gettext) in the reader's language, read from the request's catalog
+    as translations() finds it rather than through Flask-Babel's lookup of its domain: a queue page reads a
+    state label and a button label per row. Anything else is str() as before."""
+    if (type(value) is LazyString and value._func is flask_babel.gettext and len(value._args) == 1
+            and not value._kwargs):
+        return translations().ugettext(value._args[0])
+    return str(value)
 
 
 def translations():
