@@ -331,10 +331,15 @@ class Complaint(db.Model):
     def overdue_clause(cls, on: date, acknowledgement: bool = True):
         """Open and past a deadline: the response or follow-up, and (unless told not to) acknowledgement,
         which is reception's clock rather than the department's."""
+        return and_(cls.open_clause(), cls.late_clause(on, acknowledgement))
+
+    @classmethod
+    def late_clause(cls, on: date, acknowledgement: bool = True):
+        """Of open complaints, those overdue_clause() says are overdue (for where the rows are open already)."""
         late = cls.due_on < on
         if acknowledgement:
             late = or_(late, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on))
-        return and_(cls.open_clause(), late)
+        return late
 
     def late_clock(self, now: date | None = None) -> str | None:
         """Which running clock is past its due date, if any: "acknowledge", "response" or "follow_up"."""
