@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, select, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
@@ -115,9 +115,26 @@ def counts(user) -> dict[str, int]:
     return dict(zip([q.name for q in queues], row, strict=True))
 
 
+# What a queue row (and a search result) shows and what decides its buttons (permissions.allowed_actions:
+# the states, the department, acknowledgement, confidentiality): a row reads these columns only, not the
+# complaint's whole record (its findings, response, follow-up...), which was about 40 % of reading fifty rows
+# on PostgreSQL. A column the row template or an action's condition comes to need must be added here, or
+# each row loads it with a query of its own (tests/test_queue_queries.py counts them).
+ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalation_level", "severity",
+               "response_due_on", "follow_up_due_on", "acknowledge_due_on", "acknowledged_at", "version",
+               "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
+               "disclosed_patient", "department_id", "category_id")
+
+
+def _rows():
+    """The statement of whole rows as a queue or search page shows them: no query per row."""
+    return select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category),
+                                     load_only(*(getattr(Complaint, name) for name in ROW_COLUMNS)))
+
+
 def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Complaint]:
     """One query for the rows, with what each row shows joined in: no query per row."""
-    rows = select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
+    rows = _rows()
     if queue.newest_first:
         # Walks an index newest first and stops at the page's end.
         order = [Complaint.received_at.desc(), Complaint.id.desc()]
@@ -195,8 +212,7 @@ def search(user, text: str, limit: int, offset: int = 0, filters: dict | None = 
     By id, not by date received: the index hands back its matches in id order, so the newest page of a
     common word is read without sorting all its matches (a letter logged late comes with its logging)."""
     plain_plans()
-    stmt = (select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category))
-            .where(_searched(user, text, filters or {}))
+    stmt = (_rows().where(_searched(user, text, filters or {}))
             .order_by(Complaint.id.desc()).limit(limit).offset(offset))
     return list(db.session.scalars(stmt))
 
@@ -214,6 +230,5 @@ def search_page(user, text: str, filters: dict, page_size: int, page: int) -> tu
                              .order_by(Complaint.id.desc()).limit(wanted)).all()
     wanted = ids[offset:offset + page_size]
     loaded = {c.id: c for c in db.session.scalars(
-        select(Complaint).where(Complaint.id.in_(wanted))
-        .options(joinedload(Complaint.department), joinedload(Complaint.category)))} if wanted else {}
+        _rows().where(Complaint.id.in_(wanted)))} if wanted else {}
     return [loaded[i] for i in wanted], min(len(ids), COUNT_UP_TO + 1), len(ids) > offset + page_size
