@@ -6,6 +6,7 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..complaints import evidence, operations
@@ -62,7 +63,7 @@ def complain():
             form.evidence.errors = list(form.evidence.errors) + [_(
                 "We could not store your files just now, so nothing was sent. Send the complaint without the "
                 "files (you can bring them to the complaints office), or try again later.")]
-            return render_template("public/complain.html", form=form), 503
+            return _complaint_page(form), 503
         try:
             code, held = operations.held_tracking_code(CONFIRMATION)
             result = operations.create(None, {**data, "evidence": stored}, tracking_code=code)
@@ -81,7 +82,32 @@ def complain():
         session["tracking"] = tracking
         return redirect(url_for(".confirmation"))
     status = 422 if form.is_submitted() else 200
-    return render_template("public/complain.html", form=form), status
+    return _complaint_page(form), status
+
+
+# The blank form's fields, rendered: the same for every visitor who reads the page in one language while the
+# same departments are offered (about half of the page's CPU to render). Keyed by the language and the
+# departments read for this request, so a department renamed or deactivated shows at once in every worker;
+# a few entries at most (two languages, and the department list changes rarely).
+_blank_fields: dict[tuple, Markup] = {}
+_BLANK_FIELDS_KEPT = 8
+
+
+def _complaint_page(form: PublicComplaintForm) -> str:
+    if form.is_submitted():  # what was typed, and its errors: rendered for this request only
+        return render_template("public/complain.html", form=form, fields=_fields(form))
+    key = (str(get_locale()),
+           tuple((choice.value, str(choice.label)) for choice in form.subject_department_id.choices))
+    fields = _blank_fields.get(key)
+    if fields is None:
+        if len(_blank_fields) >= _BLANK_FIELDS_KEPT:
+            _blank_fields.clear()
+        fields = _blank_fields[key] = _fields(form)
+    return render_template("public/complain.html", form=form, fields=fields)
+
+
+def _fields(form: PublicComplaintForm) -> Markup:
+    return Markup(render_template("public/_complaint_fields.html", form=form))
 
 
 @bp.get("/complain/done")
