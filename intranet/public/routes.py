@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..complaints import evidence, operations
+from ..complaints.forms import department_choices
 from ..complaints.lifecycle import SPECS, Action, State
 from ..complaints.models import Channel, Complaint, ContactMethod
 from ..complaints.permissions import can
@@ -48,8 +49,10 @@ def landing():
 @bp.route("/complain", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"])
 def complain():
+    if request.method != "POST":
+        return _blank_complaint_page()
     form = PublicComplaintForm()
-    if form.is_submitted() and form.is_bot:
+    if form.is_bot:
         # Answer as if it worked, store nothing: the bot learns nothing to adapt to.
         return redirect(url_for(".landing"))
     if form.validate_on_submit():
@@ -81,8 +84,7 @@ def complain():
         session["submitted"] = submitted
         session["tracking"] = tracking
         return redirect(url_for(".confirmation"))
-    status = 422 if form.is_submitted() else 200
-    return _complaint_page(form), status
+    return _complaint_page(form), 422
 
 
 # The blank form's fields, rendered: the same for every visitor who reads the page in one language while the
@@ -93,17 +95,24 @@ _blank_fields: dict[tuple, Markup] = {}
 _BLANK_FIELDS_KEPT = 8
 
 
-def _complaint_page(form: PublicComplaintForm) -> str:
-    if form.is_submitted():  # what was typed, and its errors: rendered for this request only
-        return render_template("public/complain.html", form=form, fields=_fields(form))
-    key = (str(get_locale()),
-           tuple((choice.value, str(choice.label)) for choice in form.subject_department_id.choices))
+def _blank_complaint_page() -> str:
+    offered = department_choices()
+    key = (str(get_locale()), tuple((choice.value, str(choice.label)) for choice in offered))
     fields = _blank_fields.get(key)
     if fields is None:
+        form = PublicComplaintForm()
+        form.subject_department_id.choices = offered  # the departments of the key, not a second reading
         if len(_blank_fields) >= _BLANK_FIELDS_KEPT:
             _blank_fields.clear()
         fields = _blank_fields[key] = _fields(form)
-    return render_template("public/complain.html", form=form, fields=fields)
+    # Around the fields the page needs only the CSRF token (and no errors): a CSRF-only form renders it the
+    # same, without building the complaint form's seventeen fields.
+    return render_template("public/complain.html", form=PostForm(), fields=fields)
+
+
+def _complaint_page(form: PublicComplaintForm) -> str:
+    """The form again with what was typed, and its errors: rendered for this request only."""
+    return render_template("public/complain.html", form=form, fields=_fields(form))
 
 
 def _fields(form: PublicComplaintForm) -> Markup:
