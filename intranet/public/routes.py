@@ -98,7 +98,8 @@ _BLANK_FIELDS_KEPT = 8
 def _blank_complaint_page() -> str:
     offered = department_choices()
     key = (str(get_locale()), tuple((choice.value, str(choice.label)) for choice in offered))
-    fields = _blank_fields.get(key)
+    # While templates reload (debugging), they may have changed since: rendered every time.
+    fields = None if current_app.jinja_env.auto_reload else _blank_fields.get(key)
     if fields is None:
         form = PublicComplaintForm()
         form.subject_department_id.choices = offered  # the departments of the key, not a second reading
