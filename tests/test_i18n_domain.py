@@ -52,3 +52,38 @@ def test_templates_and_locale_reads_follow_force_locale(app):
             assert str(current_locale()) == "en"
         assert render_template_string("{{ _('Queues') }}") == chinese
         assert str(current_locale()) == "zh"
+
+
+def test_a_templates_underscore_renders_as_jinjas_own_newstyle_gettext(app):
+    """`_()` reaches the translations without Jinja's alias: the same text, escaping, formatting and errors."""
+    from jinja2 import Environment
+
+    from intranet.core.i18n import translations
+
+    jinjas = Environment(extensions=["jinja2.ext.i18n"])
+    jinjas.install_gettext_callables(gettext=lambda s: translations().ugettext(s),
+                                     ngettext=lambda s, p, n: translations().ungettext(s, p, n), newstyle=True)
+
+    def outcome(environment, source):
+        try:
+            return environment.from_string(source).render()
+        except (ValueError, TypeError, KeyError) as refused:
+            return type(refused)
+
+    sources = [
+        "{{ _('Queues') }}",
+        "{{ _('Make a complaint') }}|{{ _('Error:') }}",
+        "{{ _('Something went wrong (error %(code)s). Go back and try again.', code=500) }}",
+        "{{ _('Something went wrong (error %(code)s). Go back and try again.', code='<b>&') }}",
+        "{{ _('100%% sure') }}|{{ _('<em>not</em> markup & co') }}|{{ _('') }}",
+        "{{ _('%(n)s of %(total)s', n=1, total='<i>2</i>') }}",
+        "{% set message = _('Queues') %}{{ message ~ '<' }}",
+        "{{ _('50% off') }}", "{{ _('%(missing)s') }}",
+    ]
+    for language in ("zh", "en"):
+        with app.test_request_context(f"/?lang={language}"):
+            for autoescape in (True, False):
+                jinjas.autoescape = autoescape
+                ours = app.jinja_env.overlay(autoescape=autoescape)
+                for source in sources:
+                    assert outcome(ours, source) == outcome(jinjas, source), (source, autoescape)

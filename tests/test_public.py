@@ -482,3 +482,37 @@ def test_the_tracking_code_is_never_readable_in_the_cookie(world, client, app_ct
         raw = zlib.decompress(raw)
     assert code not in raw.decode("utf-8", "replace")
     assert code in client.get("/complain/done").get_data(as_text=True)  # still shown to its holder
+
+
+# --- the blank form, rendered once per language and list of departments -----------------------------------
+
+
+def _offered(html: str) -> list[str]:
+    select = re.search(r'<select[^>]*name="subject_department_id".*?</select>', html, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)[1:]
+
+
+def test_the_public_form_offers_a_department_as_it_is_now_in_every_worker(world, client, app_ctx):
+    assert _offered(client.get("/complain").get_data(as_text=True)) == ["Cardiology", "Nursing"]
+    # Changed the way another worker (or the administrator's page there) changes it: straight in the database.
+    world.cardiology.name_en = "Heart and vessels"
+    world.nursing.active = False
+    db.session.commit()
+    assert _offered(client.get("/complain").get_data(as_text=True)) == ["Heart and vessels"]
+    chinese = new_client(app_ctx)
+    chinese.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
+    assert _offered(chinese.get("/complain").get_data(as_text=True)) == ["心血管内科"]
+    world.nursing.active = True
+    db.session.commit()
+    assert _offered(client.get("/complain").get_data(as_text=True)) == ["Heart and vessels", "Nursing"]
+
+
+def test_what_was_typed_never_reaches_the_next_visitors_form(world, client, app_ctx):
+    typed = {"what_happened": "候诊三个小时。", "complainant_name": "王女士", "subject_ward": "5B",
+             "subject_department_id": str(world.nursing.id), "wants_written_reply": "y"}
+    shown = complain(client, typed)  # no phone or email: shown again, as typed
+    assert shown.status_code == 422
+    assert {k: form_state(shown.get_data(as_text=True)).values.get(k) for k in typed} == typed
+    blank = form_state(new_client(app_ctx).get("/complain").get_data(as_text=True)).values
+    assert blank["subject_department_id"] == "" and blank["what_happened"] == "" and blank["subject_ward"] == ""
+    assert "wants_written_reply" not in blank and "error-message" not in client.get("/complain").get_data(as_text=True)

@@ -19,6 +19,8 @@ from flask import current_app, request
 from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
+from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 
@@ -76,6 +78,19 @@ def translations():
     return flask_babel.get_translations()
 
 
+@pass_context
+def template_gettext(context, string, **variables):
+    """A template's `_()`, as Jinja's newstyle gettext makes it (escaped in an HTML template, always a format
+    string), reaching the translations directly: Jinja's alias resolves `gettext` and calls through its own
+    wrapper at every string, 7 µs of which the lookup is a tenth, and a page shows 15 to 60 of them."""
+    translated = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    if not variables and "%" not in translated:
+        return translated  # what formatting with nothing would give
+    return translated % variables
+
+
 @lru_cache(maxsize=8)
 def _wtforms_catalog(locale: str):
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
@@ -95,8 +110,8 @@ def _wtforms_translations():
 
 def install(babel, app) -> None:
     """Flask-Babel's default domain (a cached property of the extension) becomes this one, templates find
-    their translations through translations() (what Flask-Babel installs, with the shorter way to them),
-    and Flask-WTF reads WTForms' catalog through the function above."""
+    their translations through translations() (what Flask-Babel installs, with the shorter way to them;
+    `_()` without Jinja's alias), and Flask-WTF reads WTForms' catalog through the function above."""
     if not isinstance(babel.__dict__.get("domain_instance"), RequestDomain):
         babel.domain_instance = RequestDomain()
     app.jinja_env.install_gettext_callables(
@@ -106,4 +121,5 @@ def install(babel, app) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals["_"] = template_gettext
     flask_wtf.i18n._get_translations = _wtforms_translations

@@ -6,9 +6,11 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..complaints import evidence, operations
+from ..complaints.forms import department_choices
 from ..complaints.lifecycle import SPECS, Action, State
 from ..complaints.models import Channel, Complaint, ContactMethod
 from ..complaints.permissions import can
@@ -47,8 +49,10 @@ def landing():
 @bp.route("/complain", methods=["GET", "POST"])
 @limiter.limit(_submit_limit, methods=["POST"])
 def complain():
+    if request.method != "POST":
+        return _blank_complaint_page()
     form = PublicComplaintForm()
-    if form.is_submitted() and form.is_bot:
+    if form.is_bot:
         # Answer as if it worked, store nothing: the bot learns nothing to adapt to.
         return redirect(url_for(".landing"))
     if form.validate_on_submit():
@@ -62,7 +66,7 @@ def complain():
             form.evidence.errors = list(form.evidence.errors) + [_(
                 "We could not store your files just now, so nothing was sent. Send the complaint without the "
                 "files (you can bring them to the complaints office), or try again later.")]
-            return render_template("public/complain.html", form=form), 503
+            return _complaint_page(form), 503
         try:
             code, held = operations.held_tracking_code(CONFIRMATION)
             result = operations.create(None, {**data, "evidence": stored}, tracking_code=code)
@@ -80,8 +84,40 @@ def complain():
         session["submitted"] = submitted
         session["tracking"] = tracking
         return redirect(url_for(".confirmation"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("public/complain.html", form=form), status
+    return _complaint_page(form), 422
+
+
+# The blank form's fields, rendered: the same for every visitor who reads the page in one language while the
+# same departments are offered (about half of the page's CPU to render). Keyed by the language and the
+# departments read for this request, so a department renamed or deactivated shows at once in every worker;
+# a few entries at most (two languages, and the department list changes rarely).
+_blank_fields: dict[tuple, Markup] = {}
+_BLANK_FIELDS_KEPT = 8
+
+
+def _blank_complaint_page() -> str:
+    offered = department_choices()
+    key = (str(get_locale()), tuple((choice.value, str(choice.label)) for choice in offered))
+    # While templates reload (debugging), they may have changed since: rendered every time.
+    fields = None if current_app.jinja_env.auto_reload else _blank_fields.get(key)
+    if fields is None:
+        form = PublicComplaintForm()
+        form.subject_department_id.choices = offered  # the departments of the key, not a second reading
+        if len(_blank_fields) >= _BLANK_FIELDS_KEPT:
+            _blank_fields.clear()
+        fields = _blank_fields[key] = _fields(form)
+    # Around the fields the page needs only the CSRF token (and no errors): a CSRF-only form renders it the
+    # same, without building the complaint form's seventeen fields.
+    return render_template("public/complain.html", form=PostForm(), fields=fields)
+
+
+def _complaint_page(form: PublicComplaintForm) -> str:
+    """The form again with what was typed, and its errors: rendered for this request only."""
+    return render_template("public/complain.html", form=form, fields=_fields(form))
+
+
+def _fields(form: PublicComplaintForm) -> Markup:
+    return Markup(render_template("public/_complaint_fields.html", form=form))
 
 
 @bp.get("/complain/done")
