@@ -139,7 +139,6 @@ def forget_hospital_days() -> None:
     """After the hospital days change: the next question reads them again."""
     if has_app_context():
         g.pop("hospital_days", None)
-        g.pop("next_working_days", None)
 
 
 def is_working_day(day: date) -> bool:
@@ -175,17 +174,7 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def next_working_day(after: date) -> date:
-    # Every "due soon" badge of a page asks it of the same day: counted once per request or command, on the
-    # hospital days of that request (forget_hospital_days() forgets both).
-    if not has_app_context():
-        return add_working_days(after, 1)
-    known = g.get("next_working_days")
-    if known is None:
-        known = g.next_working_days = {}
-    day = known.get(after)
-    if day is None:
-        day = known[after] = add_working_days(after, 1)
-    return day
+    return add_working_days(after, 1)
 
 
 def warnings(today: date) -> list[str]:
