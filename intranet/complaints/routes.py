@@ -204,7 +204,12 @@ def _showing(complaint: Complaint) -> Complaint:
 
 @bp.get("/complaints/<reference>")
 def detail(reference: str):
-    return render_page("complaints/detail.html", **_page_context(_showing(_load(reference))))
+    complaint = _load(reference)
+    # Rendered before the view is noted, so that the page reads everything in one transaction and the note
+    # is the only one after it; a page that fails to render was shown to nobody.
+    page = render_page("complaints/detail.html", **_page_context(complaint))
+    _showing(complaint)
+    return page
 
 
 @bp.get("/complaints/<reference>/identity-views")
@@ -287,9 +292,9 @@ def act(reference: str, action_name: str):
 def _answer(reference: str, status: int, **extra):
     """The page, or the element htmx targets (card or row), as the complaint is now."""
     complaint = _load(reference)
-    if not htmx or block_for(ACTED_FROM[0], htmx.target) is not None:  # the card, not a queue row
-        _showing(complaint)
     body = render_page(ACTED_FROM, **_page_context(complaint, **extra))
+    if not htmx or block_for(ACTED_FROM[0], htmx.target) is not None:  # the card, not a queue row
+        _showing(complaint)  # after rendering, as on the page itself
     return body, status, {"HX-Trigger": CHANGED}
 
 
