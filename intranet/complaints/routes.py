@@ -41,14 +41,16 @@ def staff_only():
 def _find(reference: str) -> Complaint | None:
     """The complaint, if the current user may see it; a head asking for another department's complaint
     learns nothing, not even that it exists."""
-    complaint = db.session.scalar(
+    complaint = db.session.scalars(
         select(Complaint)
         .where(Complaint.reference == reference)
         .options(selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
-                 # What the card names, in the same statement rather than one lazy load each.
+                 # What the card names, in the same statement rather than one lazy load each; its evidence
+                 # files and corrective actions too (most complaints have none, so they add no rows).
                  joinedload(Complaint.department), joinedload(Complaint.subject_department),
-                 joinedload(Complaint.category))
-    )
+                 joinedload(Complaint.category), joinedload(Complaint.evidence),
+                 joinedload(Complaint.corrective_records))
+    ).unique().one_or_none()  # every joined row read: the collections are complete
     return complaint if complaint is not None and can(current_user, VIEW, complaint) else None
 
 
