@@ -167,7 +167,7 @@ def _compile_busiest_templates(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask import g
     from flask_babel import get_locale
-    from sqlalchemy import select
+    from sqlalchemy import literal, select, union_all
 
     from .complaints import lifecycle, models
     from .complaints.corrective.steps import Step
@@ -182,18 +182,21 @@ def _register_template_helpers(app: Flask) -> None:
         can,
         identity_fields,
     )
-    from .complaints.timeline import describe
+    from .complaints.timeline import LazyNames, describe
     from .core.departments import Category, Department, name_column
     from .notifications.routes import unread_count
 
+    def reference_names() -> dict[tuple[str, str], str]:
+        # Codes and names as plain rows (a page's worth of ORM objects for a lookup table cost more), both
+        # tables in one statement.
+        both = union_all(*(select(literal(kind), model.__table__.c.code, name_column(model))
+                           for kind, model in (("department", Department), ("category", Category))))
+        return {(kind, code): label for kind, code, label in db.session.execute(both).all()}
+
     def describe_event(event):
         if "reference_names" not in g:
-            # Codes and names as plain rows (a page's worth of ORM objects for a lookup table cost more).
-            g.reference_names = {}
-            for kind, model in (("department", Department), ("category", Category)):
-                code = model.__table__.c.code
-                g.reference_names.update({(kind, c): label for c, label in
-                                          db.session.execute(select(code, name_column(model))).all()})
+            # Read when an event first names a department or category: many timelines name none.
+            g.reference_names = LazyNames(reference_names)
         return describe(event, g.reference_names)
 
     @app.context_processor

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import cache
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.extensions import db, htmx
@@ -38,17 +39,27 @@ def staff_only():
     """Every page here is for logged-in staff (login_required runs before the view)."""
 
 
+@cache
+def _complaint_by_reference():
+    """The complaint card's statement, built once per worker: a statement keeps the cache key SQLAlchemy
+    looks its compiled form up by, so a page no longer rebuilds it and its six loader options each time."""
+    return (
+        select(Complaint)
+        .where(Complaint.reference == bindparam("reference"))
+        .options(selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
+                 # What the card names, in the same statement rather than one lazy load each; its evidence
+                 # files and corrective actions too (most complaints have none, so they add no rows).
+                 joinedload(Complaint.department), joinedload(Complaint.subject_department),
+                 joinedload(Complaint.category), joinedload(Complaint.evidence),
+                 joinedload(Complaint.corrective_records))
+    )
+
+
 def _find(reference: str) -> Complaint | None:
     """The complaint, if the current user may see it; a head asking for another department's complaint
     learns nothing, not even that it exists."""
-    complaint = db.session.scalar(
-        select(Complaint)
-        .where(Complaint.reference == reference)
-        .options(selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
-                 # What the card names, in the same statement rather than one lazy load each.
-                 joinedload(Complaint.department), joinedload(Complaint.subject_department),
-                 joinedload(Complaint.category))
-    )
+    complaint = db.session.scalars(_complaint_by_reference(), {"reference": reference}).unique().one_or_none()
+    # unique() above: every joined row is read, so that the collections are complete.
     return complaint if complaint is not None and can(current_user, VIEW, complaint) else None
 
 
@@ -204,7 +215,12 @@ def _showing(complaint: Complaint) -> Complaint:
 
 @bp.get("/complaints/<reference>")
 def detail(reference: str):
-    return render_page("complaints/detail.html", **_page_context(_showing(_load(reference))))
+    complaint = _load(reference)
+    # Rendered before the view is noted, so that the page reads everything in one transaction and the note
+    # is the only one after it; a page that fails to render was shown to nobody.
+    page = render_page("complaints/detail.html", **_page_context(complaint))
+    _showing(complaint)
+    return page
 
 
 @bp.get("/complaints/<reference>/identity-views")
@@ -287,9 +303,9 @@ def act(reference: str, action_name: str):
 def _answer(reference: str, status: int, **extra):
     """The page, or the element htmx targets (card or row), as the complaint is now."""
     complaint = _load(reference)
-    if not htmx or block_for(ACTED_FROM[0], htmx.target) is not None:  # the card, not a queue row
-        _showing(complaint)
     body = render_page(ACTED_FROM, **_page_context(complaint, **extra))
+    if not htmx or block_for(ACTED_FROM[0], htmx.target) is not None:  # the card, not a queue row
+        _showing(complaint)  # after rendering, as on the page itself
     return body, status, {"HX-Trigger": CHANGED}
 
 

@@ -399,10 +399,10 @@ def in_field(user, field: str, value: str | None):
     return and_(allowed, Complaint.id.in_(_ids(_dialect(), [field], toks, None, prefix=False)))
 
 
-def contents(where, limit: int) -> list[tuple[int, set[str]]]:
-    """(id, set of content tokens) of the last `limit` complaints matching `where`, from the index."""
+def contents(where, limit: int) -> list[tuple[int, list[str]]]:
+    """(id, content tokens) of the last `limit` complaints matching `where`, from the index."""
     key = "rowid" if _dialect() == "sqlite" else "complaint_id"
     index = table(TABLE, column(key), column(CONTENT)).alias("indexed")
     rows = db.session.execute(select(Complaint.id, index.c[CONTENT]).join(index, index.c[key] == Complaint.id)
                               .where(where).order_by(Complaint.id.desc()).limit(limit))
-    return [(complaint_id, set((content or "").split())) for complaint_id, content in rows]
+    return [(complaint_id, (content or "").split()) for complaint_id, content in rows]

@@ -1,6 +1,6 @@
 """How an event's recorded data reads on the timeline: each field as its action's spec declares it."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import date
 
@@ -16,6 +16,27 @@ COMMON = {
     "level": Shown(_l("Escalation level")),
     "automatic": None,  # the actor column already says "System"
 }
+
+
+class LazyNames(Mapping):
+    """The names describe() looks codes up in, read by `load()` only when an event first names one."""
+
+    def __init__(self, load: Callable[[], dict[tuple[str, str], str]]):
+        self._load, self._names = load, None
+
+    def _read(self) -> dict[tuple[str, str], str]:
+        if self._names is None:
+            self._names = self._load()
+        return self._names
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        return self._read()[key]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def shown(action: str, key: str) -> Shown | None:
@@ -37,7 +58,7 @@ def _missed(value) -> str:
     return "; ".join(parts)
 
 
-def shown_value(kind, value, names: dict[tuple[str, str], str]) -> str:
+def shown_value(kind, value, names: Mapping[tuple[str, str], str]) -> str:
     """One field of an event in a reader's words, by the kind its spec gives it."""
     if kind == "missed":
         return _missed(value)
@@ -57,7 +78,7 @@ def shown_value(kind, value, names: dict[tuple[str, str], str]) -> str:
     return str(value)
 
 
-def describe(event, names: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+def describe(event, names: Mapping[tuple[str, str], str]) -> list[tuple[str, str]]:
     """(label, value) pairs for the event's data, in a reader's words; `names` gives the name of each
     ("department" or "category", code)."""
     rows = []
