@@ -393,6 +393,24 @@ def test_event_of_a_submission_counts_evidence(world, client):
     assert count(Complaint) == 1
 
 
+@pytest.mark.parametrize(("fields", "lang", "first_step"), [
+    ({"complainant_phone": "13800138000"}, "zh",
+     r"投诉办公室将在 2\d{3}年\d{1,2}月\d{1,2}日 前处理您的投诉，并转交相关科室。"),
+    ({"complainant_phone": "13800138000"}, "en",
+     r"The complaints office will look at your complaint by \d{1,2} [A-Z][a-z]{2} 2\d{3} and send it to the "),
+    # Anonymous: nobody to acknowledge it to, so no acknowledgement date, and no empty gap where it would be.
+    ({"anonymous": "y"}, "zh", r"投诉办公室将处理您的投诉，并转交相关科室。"),
+    ({"anonymous": "y"}, "en", r"The complaints office will look at your complaint and send it to the department"),
+], ids=["named-zh", "named-en", "anonymous-zh", "anonymous-en"])
+def test_the_confirmation_says_when_the_office_will_look_at_it(world, client, fields, lang, first_step):
+    page = client.get(f"/complain?lang={lang}")
+    response = client.post("/complain", data={"csrf_token": token_of(page), "what_happened": "病房太吵。", **fields})
+    assert response.status_code == 302
+    steps = re.search(r'<ol class="steps">(.*?)</ol>', client.get("/complain/done").get_data(as_text=True), re.S)
+    first = re.sub(r"\s+", " ", re.search(r"<li>(.*?)</li>", steps.group(1), re.S).group(1)).strip()
+    assert re.fullmatch(first_step + r".*", first), first
+
+
 def test_forgetting_the_device_forgets_the_confirmation_and_its_code_too(world, client):
     """A shared ward computer: after "forget this device", /complain/done shows nothing of the last one."""
     page = client.get("/complain")
