@@ -191,6 +191,8 @@ def test_happy_path_from_public_form_to_closed(new_context, watch, world):
     expect(count_badge(head, "new")).to_have_text("0")
     expect(count_badge(head, "investigating")).to_have_text("1")
     assert_not_reloaded(head, marker)
+    # The bell refreshes too: let it finish before the link below leaves the page.
+    head.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     watch.check()
 
     # The head opens it and records the findings, in place.

@@ -230,6 +230,9 @@ def test_reception_links_a_duplicate_from_the_triage_page(new_context, watch, wo
     expect(page.locator("#complaint .badges .state-duplicate")).to_be_visible()
     expect(page.locator("#complaint .duplicate-of a")).to_have_text(original_ref)
     assert page.evaluate("() => window.__noReload") == 1, "the page was reloaded"
+    # The action's answer has the bell refresh itself: following the link while that request is on its way
+    # would abort it (and the watcher reports a failed request).
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
     page.locator("#complaint .duplicate-of a").click()
     expect(page).to_have_url(re.compile(f"/complaints/{original_ref}$"))
