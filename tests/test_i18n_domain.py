@@ -87,3 +87,25 @@ def test_a_templates_underscore_renders_as_jinjas_own_newstyle_gettext(app):
                 ours = app.jinja_env.overlay(autoescape=autoescape)
                 for source in sources:
                     assert outcome(ours, source) == outcome(jinjas, source), (source, autoescape)
+
+
+def test_a_lazy_label_read_through_text_is_what_str_gives(app):
+    """Labels (states, actions, choices) read the request's catalog directly: the same words as Flask-Babel's
+    own lookup, in each language, under force_locale, and for lazy strings it does not take the short way
+    (variables, another function), which it reads as before."""
+    from flask_babel import lazy_pgettext
+
+    from intranet.complaints.lifecycle import Action, State
+    from intranet.core.i18n import text
+
+    lazies = [lazy_gettext("Queues"), lazy_gettext("Escalated (level %(n)s)", n=2),
+              lazy_pgettext("button", "Search"), "plain"]
+    with app.test_request_context("/?lang=zh"):
+        assert text(lazies[0]) == "待办列表"
+        assert State.submitted.label == "已提交，待初步评估"
+        for lazy in lazies:
+            assert text(lazy) == str(lazy)
+        with force_locale("en"):
+            assert [text(lazy) for lazy in lazies] == [str(lazy) for lazy in lazies]
+            assert text(lazies[0]) == "Queues" and State.submitted.label == "Submitted, to triage"
+            assert Action.triage.label == str(Action.triage.spec.label)
