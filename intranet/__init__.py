@@ -219,8 +219,6 @@ def _register_template_helpers(app: Flask) -> None:
             "choices": models,
             "current_lang": str(get_locale() or "zh"),
             "unread_notifications": lambda: unread_count(current_user),
-            # What `{% from "complaints/_macros.html" import … %}` (without context) gives, made once.
-            "complaint_macros": app.jinja_env.get_template("complaints/_macros.html").module,
         }
 
     app.jinja_env.filters["date"] = show_date

@@ -141,21 +141,21 @@ def forget_hospital_days() -> None:
         g.pop("hospital_days", None)
 
 
-def is_working_day(day: date) -> bool:
-    own = hospital_days()
-    if day in own:
-        return own[day]
-    return national_working_day(day)
+def is_working_day(day: date, own: dict[date, bool] | None = None) -> bool:
+    """The hospital's own days first, then the national calendar; `own`: hospital_days(), when a count asks
+    for many days."""
+    own = hospital_days() if own is None else own
+    return own[day] if day in own else national_working_day(day)
 
 
 def add_working_days(start: date, days: int) -> date:
     """The date `days` working days after `start` (`start` itself never counts): every deadline is this."""
     if days <= 0:
         return start
-    own, current = hospital_days(), start  # as is_working_day, with the hospital's days found once
+    own, current = hospital_days(), start  # found once for the whole count
     while days > 0:
         current += timedelta(days=1)
-        if own[current] if current in own else national_working_day(current):
+        if is_working_day(current, own):
             days -= 1
     return current
 
@@ -168,7 +168,7 @@ def working_days_between(start: date, end: date) -> int:
     own, count, current = hospital_days(), 0, start
     while current < end:
         current += timedelta(days=1)
-        if own[current] if current in own else national_working_day(current):
+        if is_working_day(current, own):
             count += 1
     return count
 
