@@ -175,9 +175,11 @@ class Complaint(db.Model):
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_complaints_status_department", "status", "department_id"),
         # The work lists and their counts read the open complaints from this index alone (it holds what
-        # their filters and order ask about); the history lists walk the two below, newest first.
+        # their filters and order ask about, and the ids a page's rows are then read by: SQLite's indexes
+        # hold the row id anyway, PostgreSQL's only when told); the history lists walk the two below,
+        # newest first.
         Index("ix_complaints_open_work", *OPEN_WORK_COLUMNS, sqlite_where=text(OPEN_WORK),
-              postgresql_where=text(OPEN_WORK)),
+              postgresql_where=text(OPEN_WORK), postgresql_include=["id"]),
         Index("ix_complaints_received", "received_at", "id"),
         Index("ix_complaints_department_received", "department_id", "received_at", "id"),
     )
