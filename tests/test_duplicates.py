@@ -108,6 +108,16 @@ def test_the_triage_page_of_a_public_submission_lists_them_with_a_button_each(wo
     assert f'name="mark_duplicate-original" value="{earlier["phone"].reference}"' in panel
 
 
+def test_a_wave_of_complaints_shows_the_eight_with_most_in_common_then_the_newest(world, client):
+    """Ten earlier complaints from the caller's phone; two of them are also about the same patient."""
+    same = [complaint(world, f"第{n}次来电反映挂号收费问题。", complainant_phone="13800138000",
+                      patient_name="钱阿姨" if n in (2, 5) else None) for n in range(10)]
+    login(client, world.reception)
+    html = client.get("/complaints/new/similar", query_string={"complainant_phone": "13800138000",
+                                                                "patient_name": "钱阿姨"}).get_data(as_text=True)
+    assert listed(html) == [same[n].reference for n in (5, 2, 9, 8, 7, 6, 4, 3)]
+
+
 def test_once_triaged_and_assigned_the_panel_is_gone(world, client, earlier):
     assigned = complaint(world, "上周电话投诉过挂号收费。", State.assigned, complainant_phone="13800138000")
     for person in ("reception", "head"):

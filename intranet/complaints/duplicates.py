@@ -77,11 +77,13 @@ def likely_duplicates(user, *, phone: str | None = None, patient_record_number: 
                 reasons.setdefault(complaint_id, []).append("text")
     if not reasons:
         return []
+    # Ranked by their ids before anything is loaded: a wave of complaints about one matter can make
+    # thousands of candidates, and only the first few are shown.
+    ranked = sorted(reasons, key=lambda i: (-len(reasons[i]), -i))[:SHOWN]
     found = {c.id: c for c in db.session.scalars(
-        select(Complaint).where(Complaint.id.in_(list(reasons)), visible(user))
+        select(Complaint).where(Complaint.id.in_(ranked), visible(user))
         .options(joinedload(Complaint.department), joinedload(Complaint.category)))}
-    ranked = sorted(found, key=lambda i: (-len(reasons[i]), -i))[:SHOWN]
-    return [Candidate(found[i], tuple(reasons[i])) for i in ranked]
+    return [Candidate(found[i], tuple(reasons[i])) for i in ranked if i in found]
 
 
 def for_complaint(user, complaint: Complaint) -> list[Candidate]:
