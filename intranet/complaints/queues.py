@@ -91,11 +91,14 @@ def find_queue(user, name: str | None) -> Queue:
     return next((q for q in queues if q.name == name), queues[0])
 
 
+def _listed(user, queue: Queue):
+    # What the queue's clause lists, of what the user may see at all (permissions.visible: one rule for
+    # every list); of the open complaints only, for a work list.
+    return and_(visible(user), queue.where(user))
+
+
 def _in_queue(user, queue: Queue):
-    # What the queue lists, of what the user may see at all (permissions.visible: one rule for every list).
-    if queue.newest_first:
-        return and_(visible(user), queue.where(user))
-    return and_(visible(user), _is_open(), queue.where(user))
+    return _listed(user, queue) if queue.newest_first else and_(_is_open(), _listed(user, queue))
 
 
 def counts(user) -> dict[str, int]:
@@ -109,7 +112,7 @@ def counts(user) -> dict[str, int]:
             columns.append(select(func.count()).select_from(capped).scalar_subquery().label(q.name))
         else:
             # Of the open complaints this statement reads: the work list's own clause, without the states.
-            listed = and_(visible(user), q.where(user))
+            listed = _listed(user, q)
             columns.append((func.count() if isinstance(listed, True_) else func.count().filter(listed)).label(q.name))
     row = db.session.execute(select(*columns).select_from(Complaint).where(_is_open())).one()
     return dict(zip([q.name for q in queues], row, strict=True))
