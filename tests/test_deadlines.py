@@ -287,6 +287,32 @@ def test_due_soon_means_due_today_or_the_next_working_day(world):
         assert complaint.deadline_status() == "overdue"
 
 
+@pytest.mark.parametrize(("day", "row_class", "badge"), [
+    (5, "", None),                          # Thursday: due Monday, not the next working day yet
+    (6, "row-due_soon", "Due soon"),        # Friday: Monday is the next working day
+    (9, "row-due_soon", "Due today"),
+    (10, "row-overdue", "Response overdue"),
+])
+def test_the_queue_row_and_the_card_say_how_near_the_deadline_is(world, client, day, row_class, badge):
+    with clock_at(at(2026, 3, 2)):
+        complaint = factories.make_complaint(world, State.investigating)
+        operations.perform(world.reception, Action.acknowledge, complaint, {"acknowledged_via": "phone"},
+                           complaint.version)
+        db.session.commit()
+    assert complaint.response_due_on == date(2026, 3, 9)
+    login(client, world.head)
+    with clock_at(at(2026, 3, day)):
+        queue = client.get("/queue?q=investigating&lang=en").get_data(as_text=True)
+        card = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
+    row = queue[queue.index(f'<tr id="row-{complaint.reference}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'class="{row_class}"' in row
+    badges = card[card.index('<p class="badges">'):]
+    badges = badges[:badges.index("</p>")]
+    for said in ("Due soon", "Due today", "Response overdue", "Acknowledgement overdue", "Follow-up overdue"):
+        assert (said in row, said in badges) == ((said == badge),) * 2, said
+
+
 def test_due_soon_across_national_day(world):
     with clock_at(at(2026, 9, 21)):
         complaint = factories.make_complaint(world, State.investigating)
