@@ -93,11 +93,12 @@ def find_queue(user, name: str | None) -> Queue:
 
 def _listed(user, queue: Queue):
     # What the queue's clause lists, of what the user may see at all (permissions.visible: one rule for
-    # every list); of the open complaints only, for a work list.
+    # every list).
     return and_(visible(user), queue.where(user))
 
 
 def _in_queue(user, queue: Queue):
+    # A work list lists open complaints only; a history list (newest first) whatever its clause says.
     return _listed(user, queue) if queue.newest_first else and_(_is_open(), _listed(user, queue))
 
 
