@@ -360,6 +360,11 @@ class Server:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         return [int(pid) for pid in children]
 
+    def resident(self) -> list[int]:
+        """Each worker's resident memory now (VmRSS, kB): what it holds between requests, beside its peak."""
+        return [int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
+                for pid in self.worker_pids()]
+
     def _sample(self):
         while self._sampling:
             for pid in self.worker_pids():
@@ -572,6 +577,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
                 page_sql |= sql
             page_cpu = (server.cpu() - cpu) / max(len(page_times), 1)
             peak = sorted(server.peak.values(), reverse=True)
+            resident = sorted(server.resident(), reverse=True)
 
         def sql(values):
             return "/".join(str(v) for v in sorted(values))
@@ -598,6 +604,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             ("complaint page p50", f"{ms(statistics.median(page_times))} ({sql(page_sql)} SQL; {ms(page_cpu)} CPU)"),
             ("public form GET p50", f"{ms(statistics.median(form_times))} ({sql(form_sql)} SQL; {ms(form_cpu)} CPU)"),
             ("peak worker memory (VmHWM)", " / ".join(f"{kb / 1024:.0f} MiB" for kb in peak)),
+            ("worker memory at the end (VmRSS)", " / ".join(f"{kb / 1024:.0f} MiB" for kb in resident)),
         ]
         lost = acknowledged - stored + acknowledged - distinct
         print(f"\n| {kind}, N = {n:,} (load average {os.getloadavg()[0]:.1f} at the end) | Redress |\n|---|---|")
