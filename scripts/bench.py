@@ -350,11 +350,7 @@ class Server:
     def cpu(self) -> float:
         """CPU seconds the workers have used so far: unlike wall-clock times, not inflated when other
         processes share the cores (the database server's own CPU is not in it)."""
-        total = 0
-        for pid in self.worker_pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / os.sysconf("SC_CLK_TCK")
+        return sum(_process(Path(f"/proc/{pid}/stat"))[1] for pid in self.worker_pids())
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
@@ -362,8 +358,7 @@ class Server:
 
     def resident(self) -> list[int]:
         """Each worker's resident memory now (VmRSS, kB): what it holds between requests, beside its peak."""
-        return [int(re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
-                for pid in self.worker_pids()]
+        return [_status_kb(Path(f"/proc/{pid}/status").read_text(), "VmRSS") for pid in self.worker_pids()]
 
     def _sample(self):
         while self._sampling:
@@ -373,8 +368,7 @@ class Server:
                 except FileNotFoundError:
                     continue
                 # VmHWM: the most resident memory the worker ever had, so nothing between samples is missed.
-                hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
-                self.peak[pid] = max(self.peak.get(pid, 0), hwm)
+                self.peak[pid] = max(self.peak.get(pid, 0), _status_kb(status, "VmHWM"))
             time.sleep(0.2)
 
     def __exit__(self, *exc):
@@ -388,18 +382,29 @@ class Server:
         self.log.close()
 
 
+def _process(stat: Path) -> tuple[str, float]:
+    """A process's name and the CPU seconds it has used so far (utime + stime), from its /proc/<pid>/stat."""
+    name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+    fields = fields.split()
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _status_kb(status: str, field: str) -> int:
+    """One memory figure (kB) of a /proc/<pid>/status text: VmRSS, VmHWM."""
+    return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1))
+
+
 def services_cpu() -> float:
     """CPU seconds PostgreSQL's and Redis's processes have used so far (SQLite works inside the workers)."""
-    total = 0
+    total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
-        except (FileNotFoundError, ProcessLookupError):
+            name, seconds = _process(stat)
+        except (FileNotFoundError, ProcessLookupError):  # ended since the listing
             continue
         if name in ("postgres", "redis-server"):
-            fields = fields.split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            total += seconds
+    return total
 
 
 # --- the load client --------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ For each database it starts a fresh interpreter that loads what a worker loads, 
 REDRESS_SERVING=1 and gunicorn.conf.py's post_fork applied), and prints the resident memory (VmRSS) after each
 step. Then it checks one staff password as a login does and prints the peak (VmHWM) and what is resident
 afterwards: argon2id's 7 MiB are allocated and freed, so they show only in the peak, which `make bench`
-reports beside what each worker holds at the end. The libraries' share is the floor under any worker of this app; what
-comes after it is the app's own. A library's figure includes what it is the first to load (the standard
-library's modules it needs, shared libraries), so the order matters: it is the worker's.
+reports beside what each worker holds at the end. The libraries' share is the floor under any worker of this
+app; what comes after it is the app's own. A library's figure includes what it is the first to load (the
+standard library's modules it needs, shared libraries), so the order matters: it is the worker's.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ def measure(database: str) -> None:
     gunicorn_conf.post_fork(None, None)  # what gunicorn does in each worker it starts
     before = _memory("VmRSS")
     print(f"| the interpreter, after gunicorn.conf.py's post_fork | {before:.1f} | |")
-    libraries = before
     for label, modules in STEPS:
         if "PostgreSQL only" in label and database != "postgresql":
             continue
@@ -60,13 +59,13 @@ def measure(database: str) -> None:
             importlib.import_module(module)
         now = _memory("VmRSS")
         print(f"| {label} | {now:.1f} | +{now - before:.1f} |", flush=True)
-        before = libraries = now
+        before = now
     sys.path.insert(0, str(ROOT))
     from intranet import create_app
 
     create_app()
     now = _memory("VmRSS")
-    print(f"| **the libraries, before any of the app's code** | **{libraries:.1f}** | |")
+    print(f"| **the libraries, before any of the app's code** | **{before:.1f}** | |")
     print(f"| the app, created as a worker creates it | {now:.1f} | +{now - before:.1f} |")
     from intranet.core.users import check_unknown_password
 
