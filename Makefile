@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint assets test-assets translations messages clean-db bench bench-million faults
+.PHONY: install run test lint assets test-assets translations messages clean-db bench bench-peer bench-million faults
 
 # What the app needs to run (make run, make install) …
 $(STAMP): pyproject.toml
@@ -64,11 +64,16 @@ clean-db:
 bench: $(DEV_STAMP) translations
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
-# 1,000,000 complaints: seeding takes several minutes per database.
+# The same, and after each run the same phases against the peer, django-helpdesk 2.6.1 (scripts/bench_peer.py;
+# installed into build/peer-venv), with a table of the two side by side.
+bench-peer: $(DEV_STAMP) translations
+	$(PY) scripts/bench.py --peer $(BENCH_ARGS)
+
 # Faults under load (scripts/faults.py): a worker SIGKILLed, PostgreSQL stopped and started; needs
 # PostgreSQL's server binaries (it starts a throwaway cluster of its own) and Redis (db 9).
 faults: $(DEV_STAMP) translations
 	$(PY) scripts/faults.py $(FAULTS_ARGS)
 
+# 1,000,000 complaints: seeding takes several minutes per database.
 bench-million: $(DEV_STAMP) translations
 	$(PY) scripts/bench.py --n 1000000 $(BENCH_ARGS)

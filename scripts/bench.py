@@ -47,6 +47,10 @@ REFERENCE = re.compile(r"TS-\d{4}-\d{6}")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "demo-password"  # the demo hospital's logins
 STATEMENTS_HEADER = "X-SQL-Statements"
+SUBMITTED = ["{n}号诊室候诊两个多小时，没有人解释原因，问护士只说再等等。",  # what the load client's complainants write
+             "缴费窗口只开了一个，排队四十分钟，老人站不住。",
+             "医生看病不到两分钟就开了检查单，病情一句也没解释。",
+             "住院部卫生间连续三天没有热水，反映给护士站也没人来修。"]
 
 
 # --- the database ---------------------------------------------------------------------------------
@@ -316,8 +320,15 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, log: Path, workers: int = 2):
+    def __init__(self, env: dict, port: int, log: Path, workers: int = 2, command: list[str] | None = None,
+                 cwd: Path = ROOT, ready: str = "/complain"):
+        """Redress's gunicorn by default; `command` (and the directory it runs in, and a page that answers 200
+        once it is up) serve another WSGI app the same way: the peer (scripts/bench_peer.py)."""
         self.port, self.env, self.workers = port, env, workers
+        self.command = command or [
+            str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+            "--access-logfile", "-", "--log-level", "warning", "wsgi:app"]
+        self.cwd, self.ready = cwd, ready
         self.log_path = log
         self.log = log.open("w")  # a file, not a pipe nobody reads (a full pipe would stall the server)
         self.process = None
@@ -325,17 +336,15 @@ class Server:
         self._sampling = False
 
     def __enter__(self):
-        self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(self.workers), "-k", "sync",
-             "-b", f"127.0.0.1:{self.port}", "--access-logfile", "-", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self.log, text=True)
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=self.log, text=True)
         import requests
 
         for _ in range(300):
             if self.process.poll() is not None:
                 raise RuntimeError("gunicorn stopped:\n" + self.log_path.read_text())
             try:
-                if requests.get(f"http://127.0.0.1:{self.port}/complain", timeout=2).status_code == 200:
+                if requests.get(f"http://127.0.0.1:{self.port}{self.ready}", timeout=2).status_code == 200:
                     break
             except requests.RequestException:
                 pass
@@ -448,13 +457,11 @@ def login(base: str, username: str):
     return session
 
 
-def submissions(base: str, total: int, clients: int) -> dict:
+def submissions(total: int, clients: int, submit) -> dict:
+    """`total` submissions from `clients` threads, each with a session of its own. `submit(session, rng)` sends
+    one and says what came back: the reference acknowledged (None if none), the status, the POST's seconds."""
     import requests
 
-    texts = ["{n}号诊室候诊两个多小时，没有人解释原因，问护士只说再等等。",
-             "缴费窗口只开了一个，排队四十分钟，老人站不住。",
-             "医生看病不到两分钟就开了检查单，病情一句也没解释。",
-             "住院部卫生间连续三天没有热水，反映给护士站也没人来修。"]
     lock = threading.Lock()
     acknowledged, failures, latencies = [], [], []
     remaining = [total]
@@ -467,27 +474,36 @@ def submissions(base: str, total: int, clients: int) -> dict:
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
-            form = session.get(f"{base}/complain")
-            token = CSRF.search(form.text).group(1)
-            data = {"csrf_token": token, "what_happened": rng.choice(texts).replace("{n}", str(rng.randint(1, 30))),
-                    "complainant_relation": "patient", "complainant_name": "王女士",
-                    "complainant_phone": f"138{rng.randint(0, 99999999):08d}", "preferred_reply": "phone"}
-            started = time.perf_counter()
-            response = session.post(f"{base}/complain", data=data)
-            elapsed = time.perf_counter() - started
-            match = REFERENCE.search(response.text) if response.url.endswith("/complain/done") else None
+            reference, status, elapsed = submit(session, rng)
             with lock:
-                if response.status_code == 200 and match:
-                    acknowledged.append(match.group(0))
+                if reference:
+                    acknowledged.append(reference)
                     latencies.append(elapsed)
                 else:
-                    failures.append(response.status_code)
+                    failures.append(status)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
     wall = time.perf_counter() - started
     return dict(acknowledged=acknowledged, failures=failures, latencies=latencies, wall=wall)
+
+
+def submit_complaint(base: str):
+    """One public submission: the form, then its POST; success is the confirmation page with a reference."""
+    def submit(session, rng: random.Random):
+        form = session.get(f"{base}/complain")
+        token = CSRF.search(form.text).group(1)
+        data = {"csrf_token": token, "what_happened": rng.choice(SUBMITTED).replace("{n}", str(rng.randint(1, 30))),
+                "complainant_relation": "patient", "complainant_name": "王女士",
+                "complainant_phone": f"138{rng.randint(0, 99999999):08d}", "preferred_reply": "phone"}
+        started = time.perf_counter()
+        response = session.post(f"{base}/complain", data=data)
+        elapsed = time.perf_counter() - started
+        match = REFERENCE.search(response.text) if response.url.endswith("/complain/done") else None
+        return (match.group(0) if match and response.status_code == 200 else None), response.status_code, elapsed
+
+    return submit
 
 
 def stored_references(url: str, references: list[str]) -> tuple[int, int]:
@@ -547,7 +563,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
 
             total = 200 if args.quick else args.submissions
             cpu, client_cpu, services = server.cpu(), time.process_time(), services_cpu()
-            result = submissions(base, total, 8)
+            result = submissions(total, 8, submit_complaint(base))
             done = max(len(result["acknowledged"]), 1)
             submission_cpu = (server.cpu() - cpu) / done
             # The load client (this process's threads), the database and Redis share the cores with the workers:
@@ -642,6 +658,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument("--seed-only", action="store_true", help="seed, keep the database, measure nothing "
                         "(to profile against)")
+    parser.add_argument("--peer", action="store_true", help="after each run, the same phases against the peer, "
+                        "django-helpdesk (scripts/bench_peer.py), and a table of the two side by side")
     parser.add_argument("--port", type=int, default=8810)
     parser.add_argument("--pg-url", default=os.environ.get("PGURL", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"))
@@ -652,7 +670,27 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     for n in args.n or [10_000, 100_000]:
         for kind in kinds:
-            run(kind, n, args)
+            figures = run(kind, n, args)
+            if args.peer and figures:
+                import bench_peer
+
+                side_by_side(kind, n, figures, bench_peer.run(kind, n, args))
+
+
+# Redress's rows the peer's figures stand beside (the peer has no queues by role, no SQL count header).
+PEER_ROWS = {"public submissions per second": "public submissions per second", "submission p50": "submission p50",
+             "submissions acknowledged": "submissions acknowledged / failed / stored / distinct",
+             "reception's default queue": "staff list", "complaint page p50": "complaint page p50",
+             "public form GET p50": "public form GET p50", "peak worker memory": "peak worker memory (VmHWM)",
+             "worker memory at the end": "worker memory at the end (VmRSS)"}
+
+
+def side_by_side(kind: str, n: int, figures: list[tuple[str, str]], peer: dict[str, str]) -> None:
+    print(f"\n| {kind}, N = {n:,}, one after the other | the peer (django-helpdesk) | Redress |\n|---|---|---|")
+    for name, value in figures:
+        key = next((PEER_ROWS[prefix] for prefix in PEER_ROWS if name.startswith(prefix)), None)
+        if key:
+            print(f"| {name} | {peer.get(key, '—')} | {value} |")
 
 
 if __name__ == "__main__":
