@@ -41,6 +41,9 @@ from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Run as a script, this module is __main__: scripts/bench_peer.py's `import bench` gets this same module
+# rather than a second copy of it.
+sys.modules.setdefault("bench", sys.modules[__name__])
 
 BUILD = ROOT / "build" / "bench"
 REFERENCE = re.compile(r"TS-\d{4}-\d{6}")
