@@ -682,6 +682,7 @@ def main() -> None:
 
 # Redress's rows the peer's figures stand beside (the peer has no queues by role, no SQL count header).
 PEER_ROWS = {"public submissions per second": "public submissions per second", "submission p50": "submission p50",
+             "a submission's CPU": "a submission's CPU",
              "submissions acknowledged": "submissions acknowledged / failed / stored / distinct",
              "reception's default queue": "staff list", "complaint page p50": "complaint page p50",
              "public form GET p50": "public form GET p50", "peak worker memory": "peak worker memory (VmHWM)",

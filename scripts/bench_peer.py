@@ -32,7 +32,7 @@ import statistics
 import subprocess
 import time
 
-from bench import BUILD, ROOT, SUBMITTED, Server, ms, percentile, submissions, timed_gets
+from bench import BUILD, ROOT, SUBMITTED, Server, ms, percentile, services_cpu, submissions, timed_gets
 
 SITE = ROOT / "scripts" / "peer"
 VENV = ROOT / "build" / "peer-venv"
@@ -151,10 +151,13 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             form_times, _ = timed_gets(public, f"{base}/tickets/submit/", repeat * 2)
 
             total = 200 if args.quick else args.submissions
-            cpu = server.cpu()
+            cpu, client_cpu, services = server.cpu(), time.process_time(), services_cpu()
             result = submissions(total, 8, _submit(base))
             done = max(len(result["acknowledged"]), 1)
             submission_cpu = (server.cpu() - cpu) / done
+            client_cpu = (time.process_time() - client_cpu) / done
+            services = (services_cpu() - services) / done
+            ceiling = os.cpu_count() / (submission_cpu + client_cpu + services)
             ids = [int(ident) for ident in result["acknowledged"]]
             stored, distinct = _stored(database, ids), len(set(ids))
 
@@ -180,6 +183,8 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             "public submissions per second": f"{acknowledged / result['wall']:.0f}",
             "submission p50": (f"{ms(statistics.median(result['latencies']))} "
                                f"({ms(submission_cpu)} CPU a submission, its 3 requests)"),
+            "a submission's CPU": (f"{ms(submission_cpu)} + {ms(client_cpu)} + {ms(services)} "
+                                   f"({ceiling:.0f} a second)"),
             "submissions acknowledged / failed / stored / distinct":
                 f"{acknowledged} / {len(result['failures'])} / {stored} / {distinct}",
             "staff list": (f"{ms(list_p50 + rows_p50)} (the list page {ms(list_p50)}, its first 50 rows "
