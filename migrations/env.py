@@ -122,7 +122,11 @@ def run_migrations_online():
                         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                # The pragma cannot change inside the transaction the migrations leave open, so turning it
+                # back on here did nothing: the connection is closed instead (what it has not committed is
+                # rolled back, as it would be when it went back to the pool), and the next one opens with
+                # enforcement on, as every connection does.
+                connection.invalidate()
 
 
 if context.is_offline_mode():

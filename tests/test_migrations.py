@@ -107,6 +107,19 @@ def test_upgrade_is_a_no_op_at_head(app_ctx):
         connection.rollback()
 
 
+@pytest.mark.skipif(POSTGRES, reason="SQLite's foreign-key pragma")
+def test_after_migrating_every_connection_enforces_foreign_keys(app_ctx):
+    """SQLite migrates with enforcement off: the connection that did it must not go back to the pool so (a
+    process that migrates and then writes, as the benchmark's seed does, would write unchecked)."""
+    upgrade()
+    enforced = []
+    for _ in range(5):  # one after the other, through whichever connections the pool holds
+        with db.engine.connect() as connection:
+            enforced.append(connection.execute(text("PRAGMA foreign_keys")).scalar())
+            connection.rollback()
+    assert enforced == [1, 1, 1, 1, 1]
+
+
 @pytest.mark.skipif(not POSTGRES, reason="INCLUDE columns are PostgreSQL's")
 def test_indexes_include_what_the_models_say(app_ctx):
     """Autogenerate does not compare an index's INCLUDE columns, so they are compared here: the open-work
