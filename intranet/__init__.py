@@ -87,10 +87,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .core.database import configure_engine, count_statements
+    from .core.database import configure_engine, count_statements, serve_pages_that_only_read
 
     with app.app_context():
         configure_engine(db.engine)
+        serve_pages_that_only_read(app, db.engine)
         if app.config["COUNT_STATEMENTS"]:
             count_statements(app, db.engine)
 

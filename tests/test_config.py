@@ -121,3 +121,78 @@ def test_statements_are_counted_in_a_header_only_when_asked(tmp_path):
     assert STATEMENTS_HEADER not in quiet.test_client().get("/complain").headers
     assert counting.test_client().get("/complain").headers[STATEMENTS_HEADER] == "2"  # the departments, BEGIN
 
+
+
+# --- pages that only read -------------------------------------------------------------------------------
+
+# Whether a page's statements ran inside a transaction, on each database: on PostgreSQL a queue, a search or
+# the bell sends no BEGIN and no ROLLBACK (each statement reads its own snapshot at READ COMMITTED either way); SQLite
+# keeps its BEGIN (in-process, no round trip). A complaint page writes (the identity view), so it has one.
+IN_A_TRANSACTION = {
+    "/queue": {"sqlite": True, "postgresql": False},
+    "/queue?q=all": {"sqlite": True, "postgresql": False},
+    "/search?q=候诊": {"sqlite": True, "postgresql": False},
+    "/notifications/bell": {"sqlite": True, "postgresql": False},
+    "/notifications": {"sqlite": True, "postgresql": False},
+    "the complaint page": {"sqlite": True, "postgresql": True},
+}
+
+
+def _transaction_states(client, path) -> set[bool]:
+    from sqlalchemy import event
+
+    states = set()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        driver = conn.connection.driver_connection
+        if db.engine.dialect.name == "postgresql":
+            from psycopg.pq import TransactionStatus
+
+            states.add(driver.info.transaction_status != TransactionStatus.IDLE)
+        else:
+            states.add(driver.in_transaction)
+
+    event.listen(db.engine, "after_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "after_cursor_execute", record)
+    return states
+
+
+@pytest.mark.parametrize("page", list(IN_A_TRANSACTION))
+def test_a_page_that_only_reads_sends_no_transaction_on_postgresql(client, world, page):
+    from tests.conftest import login
+    from tests.factories import make_complaint
+
+    complaint = make_complaint(world)
+    login(client, world.reception)
+    path = f"/complaints/{complaint.reference}" if page == "the complaint page" else page
+    db.session.commit()  # the test's own reads end their transaction, as a request's session starts afresh
+    assert _transaction_states(client, path) == {IN_A_TRANSACTION[page][db.engine.dialect.name]}
+
+
+def test_a_page_that_only_reads_refuses_to_write(client, world, monkeypatch):
+    """A write slipped into a queue page fails on both databases, before it is sent; the same write on the
+    complaint page, which is not marked as only reading, goes through."""
+    from intranet.complaints import duplicates, queues
+    from intranet.core.database import PageWrote
+    from tests.conftest import login
+    from tests.factories import make_complaint
+
+    complaint = make_complaint(world)
+    login(client, world.reception)
+    db.session.commit()
+
+    def writing(real):
+        def wrapped(user, *args):
+            db.session.execute(text("UPDATE users SET display_name = display_name WHERE id = :id"), {"id": user.id})
+            return real(user, *args)
+        return wrapped
+
+    monkeypatch.setattr(queues, "counts", writing(queues.counts))
+    monkeypatch.setattr(duplicates, "earlier_from_same_phone", writing(duplicates.earlier_from_same_phone))
+    with pytest.raises(PageWrote, match="complaints.queue is marked @reads_only and sent: UPDATE users"):
+        client.get("/queue")
+    db.session.rollback()
+    assert client.get(f"/complaints/{complaint.reference}").status_code == 200

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
@@ -80,6 +81,7 @@ def _quick_actions(complaints) -> dict[str, list[Action]]:
 
 
 @bp.get("/queue")
+@reads_only
 def queue():
     if Role(current_user.role) == Role.public:
         abort(403)
@@ -103,6 +105,7 @@ def queue():
 
 
 @bp.get("/search")
+@reads_only
 def search():
     """Words and filters, from the URL: the page, or (htmx) its results block as the person types."""
     form = SearchForm(request.args)

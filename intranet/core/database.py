@@ -45,6 +45,52 @@ def configure_engine(engine: Engine) -> None:
         configure_sqlite(engine)
 
 
+# --- pages that only read ------------------------------------------------------------------------------
+
+READS = ("SELECT", "BEGIN")  # what a page that only reads may send (SQLite's BEGIN is configure_sqlite's)
+
+
+class PageWrote(RuntimeError):
+    """A page marked @reads_only sent a statement that writes: mark it no longer, or move the write."""
+
+
+def reads_only(view):
+    """Marks a page that reads and never writes (a queue, a search). On PostgreSQL its statements run in
+    autocommit, without a transaction around them: a BEGIN and a ROLLBACK fewer, two of the eight round trips
+    a queue page sends. It sees what it would have seen in a transaction: at PostgreSQL's READ COMMITTED every
+    statement reads its own snapshot either way. A statement that writes is refused on both databases, so
+    that a write added to such a page later fails in the tests rather than commits on its own."""
+    view.reads_only = True
+    return view
+
+
+def serve_pages_that_only_read(app, engine: Engine) -> None:
+    from .extensions import db
+
+    @app.before_request
+    def without_transaction():
+        # Before any other hook: the user is loaded (Flask-Login) on the connection chosen here. A session
+        # already in a transaction (a test's, sharing the request's) keeps it.
+        if request.method in ("GET", "HEAD") and getattr(app.view_functions.get(request.endpoint), "reads_only",
+                                                          False):
+            g.reads_only = True
+            if engine.dialect.name == "postgresql" and not db.session().in_transaction():
+                db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                g.autocommit = True
+
+    @app.teardown_request
+    def back_to_transactions(error=None):
+        # The connection goes back to the pool as it came (psycopg sends nothing to end a transaction that
+        # never began); ended here, not when the app context ends, for a session that outlives the request.
+        if g.pop("autocommit", False):
+            db.session.rollback()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def refuse_writes(conn, cursor, statement, parameters, context, executemany):
+        if has_request_context() and g.get("reads_only") and not statement.lstrip()[:6].upper().startswith(READS):
+            raise PageWrote(f"{request.endpoint} is marked @reads_only and sent: {statement[:80]}")
+
+
 STATEMENTS_HEADER = "X-SQL-Statements"
 
 

@@ -10,6 +10,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
+from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.pages import render_page
 from ..core.time import utcnow
@@ -70,6 +71,7 @@ def _query() -> dict:
 
 
 @bp.get("/notifications/bell")
+@reads_only
 def bell():
     if not current_user.is_authenticated:
         # Polling from a page whose session ended: 286 tells htmx to stop polling (and empties the bell).
@@ -78,6 +80,7 @@ def bell():
 
 
 @bp.get("/notifications")
+@reads_only
 @login_required
 def index():
     return render_template("notifications/index.html", **_context())
