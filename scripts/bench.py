@@ -59,26 +59,33 @@ SUBMITTED = ["{n}号诊室候诊两个多小时，没有人解释原因，问护
 # --- the database ---------------------------------------------------------------------------------
 
 
-def make_database(kind: str, n: int, pg_url: str) -> tuple[str, callable]:
-    """A fresh, empty database for one run: its URL and how to drop it afterwards."""
+def fresh_database(kind: str, file_name: str, pg_name: str, pg_url: str) -> tuple[str, callable]:
+    """A fresh, empty database, and how to drop it afterwards: a SQLite file under build/bench/ (its path), or a
+    PostgreSQL database (its postgresql:// URL). The peer's (scripts/bench_peer.py) are made the same way."""
     if kind == "sqlite":
         BUILD.mkdir(parents=True, exist_ok=True)
-        path = BUILD / f"redress-{n}.sqlite3"
-        for leftover in BUILD.glob(f"redress-{n}.sqlite3*"):
+        for leftover in BUILD.glob(f"{file_name}*"):
             leftover.unlink()
-        return f"sqlite:///{path}", lambda: [p.unlink() for p in BUILD.glob(f"redress-{n}.sqlite3*")]
+        return str(BUILD / file_name), lambda: [p.unlink() for p in BUILD.glob(f"{file_name}*")]
     import psycopg
 
-    name = f"bench_{n}"
     admin = psycopg.connect(f"{pg_url}/postgres", autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.execute(f"CREATE DATABASE {name}")
+    admin.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {pg_name}")
 
     def drop():
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
         admin.close()
 
-    return f"{pg_url.replace('postgresql://', 'postgresql+psycopg://')}/{name}", drop
+    return f"{pg_url}/{pg_name}", drop
+
+
+def make_database(kind: str, n: int, pg_url: str) -> tuple[str, callable]:
+    """Redress's database for one run: its SQLAlchemy URL and how to drop it afterwards."""
+    location, drop = fresh_database(kind, f"redress-{n}.sqlite3", f"bench_{n}", pg_url)
+    if kind == "sqlite":
+        return f"sqlite:///{location}", drop
+    return location.replace("postgresql://", "postgresql+psycopg://"), drop
 
 
 def server_environment(url: str, port: int, redis_url: str, instance: Path) -> dict[str, str]:

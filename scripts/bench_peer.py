@@ -32,7 +32,7 @@ import statistics
 import subprocess
 import time
 
-from bench import BUILD, ROOT, SUBMITTED, Server, ms, percentile, services_cpu, submissions, timed_gets
+from bench import BUILD, ROOT, SUBMITTED, Server, fresh_database, ms, percentile, services_cpu, submissions, timed_gets
 
 SITE = ROOT / "scripts" / "peer"
 VENV = ROOT / "build" / "peer-venv"
@@ -51,27 +51,6 @@ def install() -> None:
     subprocess.run([os.environ.get("PYTHON", "python3"), "-m", "venv", str(VENV)], check=True)
     subprocess.run([str(VENV / "bin" / "pip"), "install", "-qq", "-r", str(requirements)], check=True)
     stamp.write_text(requirements.read_text())
-
-
-def make_database(kind: str, n: int, pg_url: str) -> tuple[str, callable]:
-    if kind == "sqlite":
-        BUILD.mkdir(parents=True, exist_ok=True)
-        for leftover in BUILD.glob(f"peer-{n}.sqlite3*"):
-            leftover.unlink()
-        path = BUILD / f"peer-{n}.sqlite3"
-        return str(path), lambda: [p.unlink() for p in BUILD.glob(f"peer-{n}.sqlite3*")]
-    import psycopg
-
-    name = f"peer_{n}"
-    admin = psycopg.connect(f"{pg_url}/postgres", autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.execute(f"CREATE DATABASE {name}")
-
-    def drop():
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-    return f"{pg_url}/{name}", drop
 
 
 def _stored(database: str, ids: list[int]) -> int:
@@ -124,7 +103,7 @@ def run(kind: str, n: int, args) -> dict[str, str]:
     import requests
 
     install()
-    database, drop = make_database(kind, n, args.pg_url)
+    database, drop = fresh_database(kind, f"peer-{n}.sqlite3", f"peer_{n}", args.pg_url)
     instance = BUILD / f"peer-instance-{kind}-{n}"
     shutil.rmtree(instance, ignore_errors=True)
     (instance / "mail").mkdir(parents=True)
