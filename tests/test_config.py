@@ -161,7 +161,7 @@ def _transaction_states(client, path) -> set[bool]:
 
 
 @pytest.mark.parametrize("page", list(IN_A_TRANSACTION))
-def test_a_page_that_only_reads_sends_no_transaction_on_postgresql(client, world, page):
+def test_which_pages_run_in_a_transaction_on_each_database(client, world, page):
     from tests.conftest import login
     from tests.factories import make_complaint
 
