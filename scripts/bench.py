@@ -80,12 +80,15 @@ def fresh_database(kind: str, file_name: str, pg_name: str, pg_url: str) -> tupl
     return f"{pg_url}/{pg_name}", drop
 
 
+def sqlalchemy_url(kind: str, location: str) -> str:
+    """fresh_database()'s path or postgresql:// URL, as SQLAlchemy (with psycopg 3) names it."""
+    return f"sqlite:///{location}" if kind == "sqlite" else location.replace("postgresql://", "postgresql+psycopg://")
+
+
 def make_database(kind: str, n: int, pg_url: str) -> tuple[str, callable]:
     """Redress's database for one run: its SQLAlchemy URL and how to drop it afterwards."""
     location, drop = fresh_database(kind, f"redress-{n}.sqlite3", f"bench_{n}", pg_url)
-    if kind == "sqlite":
-        return f"sqlite:///{location}", drop
-    return location.replace("postgresql://", "postgresql+psycopg://"), drop
+    return sqlalchemy_url(kind, location), drop
 
 
 def server_environment(url: str, port: int, redis_url: str, instance: Path) -> dict[str, str]:
@@ -516,8 +519,9 @@ def submit_complaint(base: str):
     return submit
 
 
-def stored_references(url: str, references: list[str]) -> tuple[int, int]:
-    """How many of `references` are stored, and how many distinct ones there are."""
+def stored_references(url: str, references: list, table: str = "complaints", column: str = "reference"
+                      ) -> tuple[int, int]:
+    """How many of `references` are stored (in `table`.`column`), and how many distinct ones there are."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
@@ -525,7 +529,7 @@ def stored_references(url: str, references: list[str]) -> tuple[int, int]:
     with engine.connect() as conn:
         for start in range(0, len(references), 500):
             batch = references[start:start + 500]
-            found += conn.execute(text("SELECT count(*) FROM complaints WHERE reference IN :refs")
+            found += conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} IN :refs")
                                   .bindparams(db_bindparam("refs")), {"refs": batch}).scalar()
     engine.dispose()
     return found, len(set(references))

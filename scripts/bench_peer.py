@@ -32,7 +32,20 @@ import statistics
 import subprocess
 import time
 
-from bench import BUILD, ROOT, SUBMITTED, Server, fresh_database, ms, percentile, services_cpu, submissions, timed_gets
+from bench import (
+    BUILD,
+    ROOT,
+    SUBMITTED,
+    Server,
+    fresh_database,
+    ms,
+    percentile,
+    services_cpu,
+    sqlalchemy_url,
+    stored_references,
+    submissions,
+    timed_gets,
+)
 
 SITE = ROOT / "scripts" / "peer"
 VENV = ROOT / "build" / "peer-venv"
@@ -51,23 +64,6 @@ def install() -> None:
     subprocess.run([os.environ.get("PYTHON", "python3"), "-m", "venv", str(VENV)], check=True)
     subprocess.run([str(VENV / "bin" / "pip"), "install", "-qq", "-r", str(requirements)], check=True)
     stamp.write_text(requirements.read_text())
-
-
-def _stored(database: str, ids: list[int]) -> int:
-    if database.startswith("postgresql"):
-        import psycopg
-
-        with psycopg.connect(database) as conn:
-            return conn.execute("SELECT count(*) FROM helpdesk_ticket WHERE id = ANY(%s)", [ids]).fetchone()[0]
-    import sqlite3
-
-    with sqlite3.connect(database) as conn:
-        found = 0
-        for start in range(0, len(ids), 500):
-            batch = ids[start:start + 500]
-            found += conn.execute(f"SELECT count(*) FROM helpdesk_ticket WHERE id IN ({','.join('?' * len(batch))})",
-                                  batch).fetchone()[0]
-        return found
 
 
 def _submit(base: str):
@@ -138,7 +134,7 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             services = (services_cpu() - services) / done
             ceiling = os.cpu_count() / (submission_cpu + client_cpu + services)
             ids = [int(ident) for ident in result["acknowledged"]]
-            stored, distinct = _stored(database, ids), len(set(ids))
+            stored, distinct = stored_references(sqlalchemy_url(kind, database), ids, "helpdesk_ticket", "id")
 
             staff = _login(base)
             rows = f"{base}/datatables_ticket_list/" + re.search(
