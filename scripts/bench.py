@@ -18,6 +18,9 @@ Rate limits are raised through their environment knobs (the benchmark is one add
 submissions) and counted in Redis (REDIS_URL, default redis://127.0.0.1:6379/5, flushed before each run):
 gunicorn refuses several workers counting in memory. REDRESS_COUNT_STATEMENTS=1 makes each response say how
 many SQL statements it ran (a header that only this flag turns on).
+
+--peer runs the same phases after each run against the peer the targets are set against, django-helpdesk
+(scripts/bench_peer.py), and prints the two side by side: figures compare only within one run.
 """
 
 from __future__ import annotations
