@@ -473,10 +473,14 @@ def login(base: str, username: str):
     return session
 
 
-def submissions(total: int, clients: int, submit) -> dict:
+def submissions(total: int, clients: int, submit, server: Server) -> dict:
     """`total` submissions from `clients` threads, each with a session of its own. `submit(session, rng)` sends
-    one and says what came back: the reference acknowledged (None if none), the status, the POST's seconds."""
+    one and says what came back: the reference acknowledged (None if none), the status, the POST's seconds.
+    Also what a submission cost `server`'s workers, the load client (this process's threads) and PostgreSQL
+    and Redis: they share the cores, so that sum bounds the rate on this machine (`ceiling`)."""
     import requests
+
+    cpu, client_cpu, services = server.cpu(), time.process_time(), services_cpu()
 
     lock = threading.Lock()
     acknowledged, failures, latencies = [], [], []
@@ -502,7 +506,21 @@ def submissions(total: int, clients: int, submit) -> dict:
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
     wall = time.perf_counter() - started
-    return dict(acknowledged=acknowledged, failures=failures, latencies=latencies, wall=wall)
+    done = max(len(acknowledged), 1)
+    workers_cpu = (server.cpu() - cpu) / done
+    client_cpu = (time.process_time() - client_cpu) / done
+    services = (services_cpu() - services) / done
+    return dict(acknowledged=acknowledged, failures=failures, latencies=latencies, wall=wall, workers_cpu=workers_cpu,
+                client_cpu=client_cpu, services_cpu=services,
+                ceiling=os.cpu_count() / (workers_cpu + client_cpu + services))
+
+
+def submission_figures(result: dict) -> tuple[str, str]:
+    """The submission p50 with the workers' CPU for one, and what one cost workers + load client + services."""
+    latency = ms(statistics.median(result["latencies"])) if result["latencies"] else "—"
+    return (f"{latency} ({ms(result['workers_cpu'])} CPU a submission, its 3 requests)",
+            f"{ms(result['workers_cpu'])} + {ms(result['client_cpu'])} + {ms(result['services_cpu'])} "
+            f"({result['ceiling']:.0f} a second)")
 
 
 def submit_complaint(base: str):
@@ -579,15 +597,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             form_cpu = CPU[f"{base}/complain"]
 
             total = 200 if args.quick else args.submissions
-            cpu, client_cpu, services = server.cpu(), time.process_time(), services_cpu()
-            result = submissions(total, 8, submit_complaint(base))
-            done = max(len(result["acknowledged"]), 1)
-            submission_cpu = (server.cpu() - cpu) / done
-            # The load client (this process's threads), the database and Redis share the cores with the workers:
-            # what a submission costs them all together bounds the rate on this machine.
-            client_cpu = (time.process_time() - client_cpu) / done
-            services = (services_cpu() - services) / done
-            ceiling = os.cpu_count() / (submission_cpu + client_cpu + services)
+            result = submissions(total, 8, submit_complaint(base), server)
             stored, distinct = stored_references(url, result["acknowledged"])
             acknowledged = len(result["acknowledged"])
             rate = acknowledged / result["wall"]
@@ -624,12 +634,11 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             median, statements, cpu = queue_figures[role, name]
             return f"{ms(median)} ({sql(statements)} SQL; {ms(cpu)} CPU)"
 
+        latency, cost = submission_figures(result)
         figures += [
             (f"public submissions per second ({total:,} POSTs, 8 clients)", f"{rate:.0f}"),
-            ("submission p50 (POST → confirmation page)", (ms(statistics.median(result["latencies"]))
-             if result["latencies"] else "—") + f" ({ms(submission_cpu)} CPU a submission, its 3 requests)"),
-            ("a submission's CPU: workers + load client + PostgreSQL and Redis (the rate the cores allow)",
-             f"{ms(submission_cpu)} + {ms(client_cpu)} + {ms(services)} ({ceiling:.0f} a second)"),
+            ("submission p50 (POST → confirmation page)", latency),
+            ("a submission's CPU: workers + load client + PostgreSQL and Redis (the rate the cores allow)", cost),
             ("submissions acknowledged / failed / stored / distinct references",
              f"{acknowledged} / {len(result['failures'])} / {stored} / {distinct}"),
             ("reception's default queue, first page, p50", queue("reception", "(default)")),

@@ -40,9 +40,9 @@ from bench import (
     fresh_database,
     ms,
     percentile,
-    services_cpu,
     sqlalchemy_url,
     stored_references,
+    submission_figures,
     submissions,
     timed_gets,
 )
@@ -126,13 +126,7 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             form_times, _ = timed_gets(public, f"{base}/tickets/submit/", repeat * 2)
 
             total = 200 if args.quick else args.submissions
-            cpu, client_cpu, services = server.cpu(), time.process_time(), services_cpu()
-            result = submissions(total, 8, _submit(base))
-            done = max(len(result["acknowledged"]), 1)
-            submission_cpu = (server.cpu() - cpu) / done
-            client_cpu = (time.process_time() - client_cpu) / done
-            services = (services_cpu() - services) / done
-            ceiling = os.cpu_count() / (submission_cpu + client_cpu + services)
+            result = submissions(total, 8, _submit(base), server)
             ids = [int(ident) for ident in result["acknowledged"]]
             stored, distinct = stored_references(sqlalchemy_url(kind, database), ids, "helpdesk_ticket", "id")
 
@@ -154,12 +148,11 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             print(f"!! the peer: {len(result['failures'])} submissions failed, "
                   f"{acknowledged - stored} acknowledged but not stored", flush=True)
         list_p50, rows_p50 = statistics.median(list_times), statistics.median(row_times)
+        latency, cost = submission_figures(result)
         return {
             "public submissions per second": f"{acknowledged / result['wall']:.0f}",
-            "submission p50": (f"{ms(statistics.median(result['latencies']))} "
-                               f"({ms(submission_cpu)} CPU a submission, its 3 requests)"),
-            "a submission's CPU": (f"{ms(submission_cpu)} + {ms(client_cpu)} + {ms(services)} "
-                                   f"({ceiling:.0f} a second)"),
+            "submission p50": latency,
+            "a submission's CPU": cost,
             "submissions acknowledged / failed / stored / distinct":
                 f"{acknowledged} / {len(result['failures'])} / {stored} / {distinct}",
             "staff list": (f"{ms(list_p50 + rows_p50)} (the list page {ms(list_p50)}, its first 50 rows "
