@@ -17,11 +17,13 @@ from sqlalchemy import func, select
 
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
+from intranet.complaints.notices import DUE_TOMORROW
 from intranet.complaints.permissions import SYSTEM
 from intranet.core.extensions import db
 from intranet.core.time import clock_at, utcnow
-from intranet.notifications import notify, relay
+from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, StaffNotification
+from intranet.notifications.outbox import notify
 from tests import factories
 from tests.conftest import POSTGRES
 from tests.smtp import SMTPServer, free_port
@@ -76,8 +78,8 @@ def test_rolled_back_action_leaves_no_outbox_row(world):
 
 def test_same_key_twice_queues_once(world):
     complaint = factories.make_complaint(world, State.assigned)
-    assert notify("due_tomorrow", complaint.about(), key="due:1") == 1
-    assert notify("due_tomorrow", complaint.about(), key="due:1") == 0
+    assert notify(DUE_TOMORROW, complaint.about(), key="due:1") == 1
+    assert notify(DUE_TOMORROW, complaint.about(), key="due:1") == 0
     db.session.commit()
     assert len(rows(kind="due_tomorrow")) == 1
 
@@ -136,8 +138,8 @@ def test_leadership_hears_of_the_sweeps_escalations_with_the_deadlines_missed(wo
 def test_due_tomorrow_goes_to_whoever_holds_the_complaint(world):
     with_department = factories.make_complaint(world, State.investigating)
     with_reception = factories.make_complaint(world, State.registered)
-    notify("due_tomorrow", with_department.about(), key="t:1")
-    notify("due_tomorrow", with_reception.about(), key="t:2")
+    notify(DUE_TOMORROW, with_department.about(), key="t:1")
+    notify(DUE_TOMORROW, with_reception.about(), key="t:2")
     db.session.commit()
     assert {(r.complaint_id, r.recipient) for r in rows(kind="due_tomorrow")} == {
         (with_department.id, str(world.head.id)), (with_reception.id, str(world.reception.id))}

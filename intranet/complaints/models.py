@@ -33,7 +33,7 @@ from ..core.extensions import db
 from ..core.time import UTCDateTime, today, utcnow
 from ..core.users import User
 from ..deadlines.calendar import next_working_day
-from ..notifications import About, Complainant
+from ..notifications.kinds import About, Complainant
 from .states import OPEN, TERMINAL, WITH_DEPARTMENT, State
 
 _STATE_OF = {state.value: state for state in State}

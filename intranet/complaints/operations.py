@@ -28,7 +28,7 @@ from ..core.time import local, utcnow
 from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
-from ..notifications import notify
+from ..notifications.outbox import notify
 from . import audit, clocks, search
 from .evidence import Evidence
 from .lifecycle import SPECS, Action, Role, State
@@ -318,5 +318,6 @@ def _notify(spec, before: Before, complaint: Complaint, event: ComplaintEvent) -
     about = complaint.about()
     for notice in spec.notices:
         if notice.fires(before, complaint):
-            key = f"{notice.kind}:{complaint.id}" if notice.once_per_complaint else f"{notice.kind}:event:{event.id}"
+            name = notice.kind.name
+            key = f"{name}:{complaint.id}" if notice.once_per_complaint else f"{name}:event:{event.id}"
             notify(notice.kind, about, key=key, data=event.data)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from wtforms.fields.core import UnboundField
 
 from ..core.roles import Role
+from ..notifications.kinds import Kind
 from .states import State
 
 if TYPE_CHECKING:
@@ -74,21 +75,16 @@ class Before:
 
 @dataclass(frozen=True)
 class Notice:
-    """A notification kind the action sends, when `when(before, complaint)` holds (always, if None)."""
+    """A notification kind the action sends, when `when(before, complaint)` holds (always, if None). The
+    kinds and the notices several specs share are in `notices.py`."""
 
-    kind: str
+    kind: Kind
     when: Callable[[Before, Complaint], bool] | None = None
     # Sent once per complaint rather than once per event (leadership hears of a major complaint once).
     once_per_complaint: bool = False
 
     def fires(self, before: Before, complaint: Complaint) -> bool:
         return self.when is None or bool(self.when(before, complaint))
-
-
-BECAME_MAJOR = Notice("major", lambda b, c: c.is_major and not b.major, once_per_complaint=True)
-FIRST_ACKNOWLEDGED = Notice("acknowledged", lambda b, c: c.acknowledged_at is not None and not b.acknowledged)
-ESCALATED = Notice("escalated", lambda b, c: c.escalation_level > b.escalation_level)
-READY_TO_TELL = Notice("signed_off", lambda b, c: c.state == State.signed_off and b.state != State.signed_off)
 
 
 @dataclass(frozen=True)
@@ -101,6 +97,36 @@ class Shown:
 
 
 HIDDEN = None  # a field kept in the event for the record, not shown on the timeline
+
+
+@dataclass(frozen=True)
+class TrackEntry:
+    """One message on the complainant's tracking page: a heading, when it happened, what it says."""
+
+    name: str  # the action's: the page's class for it
+    heading: str
+    at: Any  # the event's time
+    text: str
+    # Replaces the status line (a complaint handled together with another one says with which).
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class PublicMessage:
+    """What the tracking page tells the complainant of an event of this action, in plain words: never a staff
+    name, a finding or an internal note. `text` and `status` read the whole event (its data and its time);
+    `text` may return None when the event has nothing to say to the complainant."""
+
+    heading: Any  # lazily translated
+    text: Callable[[Any], str | None]
+    status: Callable[[Any], str] | None = None
+
+    def entry(self, name: str, event) -> TrackEntry | None:
+        text = self.text(event)
+        if text is None:
+            return None
+        return TrackEntry(name, str(self.heading), event.at, text,
+                          self.status(event) if self.status is not None else None)
 
 
 @dataclass(frozen=True)
@@ -130,8 +156,8 @@ class ActionSpec:
     requires: tuple[Requirement, ...] = ()
     notices: tuple[Notice, ...] = ()
     timeline: Mapping[str, Shown | None] = field(default_factory=dict)
-    # What the tracking page tells the complainant of this action's event: (event data) -> text, or None.
-    public: Callable[[dict], dict | None] | None = None
+    # What the tracking page tells the complainant of this action's events (None: nothing).
+    public: PublicMessage | None = None
     # A valid example of the data, given the ids of a department and a category: used by the demo planner,
     # the test factories and the completeness test.
     example: Callable[[Example], dict] = lambda ex: {}

@@ -19,10 +19,11 @@ from ..core.extensions import db
 from ..core.time import today, utcnow
 from ..deadlines.calendar import next_working_day
 from ..deadlines.models import BreachClock, DeadlineBreach
-from ..notifications import notify
+from ..notifications.outbox import notify
 from . import operations
 from .lifecycle import OPEN, Action, State
 from .models import Complaint
+from .notices import DUE_TOMORROW
 from .permissions import SYSTEM
 
 
@@ -83,7 +84,7 @@ def sweep() -> SweepReport:
             if due < now and _record_breach(complaint, clock, due):
                 missed.append({"clock": clock.value, "due_on": due.isoformat()})
             elif due == tomorrow:
-                report.reminders += notify("due_tomorrow", complaint.about(),
+                report.reminders += notify(DUE_TOMORROW, complaint.about(),
                                            key=f"due_tomorrow:{complaint.id}:{clock}:{due}",
                                            data={"clock": clock.value, "due_on": due})
         if missed:

@@ -14,7 +14,7 @@ from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.pages import render_page
 from ..core.time import utcnow
-from . import KIND_LABELS
+from .kinds import staff_kind_labels
 from .models import StaffNotification
 
 bp = Blueprint("notifications", __name__)
@@ -43,7 +43,7 @@ def _filters() -> dict:
     """What the list shows: unread only or all, and one kind or every kind (from the query string)."""
     kind = request.args.get("kind")
     return {"show": "unread" if request.args.get("show") == "unread" else "all",
-            "kind": kind if kind in KIND_LABELS else None}
+            "kind": kind if kind in staff_kind_labels() else None}
 
 
 def _context() -> dict:
@@ -61,7 +61,7 @@ def _context() -> dict:
     kinds = db.session.scalars(select(StaffNotification.kind).where(StaffNotification.user_id == current_user.id)
                                .distinct()).all()
     return dict(items=items, unread=unread_count(current_user), filters=filters,
-                kinds=[(k, KIND_LABELS[k]) for k in KIND_LABELS if k in kinds],
+                kinds=[(k, label) for k, label in staff_kind_labels().items() if k in kinds],
                 query=_query())
 
 

@@ -1,7 +1,6 @@
 """The public side (SPEC §6): landing, the complaint form, confirmation and tracking."""
 
 import hashlib
-from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -164,43 +163,26 @@ def _tracked() -> Complaint | None:
 
 
 def _public_view(complaint: Complaint) -> dict:
-    """What the complainant may read: status in plain words, dates, extensions, messages meant for them."""
-    extensions, declined_told, duplicate_of = [], None, None
+    """What the complainant may read: status in plain words, dates, and the messages meant for them."""
+    messages, status_text = [], complaint.state.public_text
     for event in complaint.events:
-        # Each action's spec says what, if anything, its event tells the complainant.
+        # Each action's spec says what, if anything, its events tell the complainant.
         public = SPECS[Action(event.action)].public
-        message = public(event.data or {}) if public else None
-        if message is None:
-            continue
-        if message["kind"] == "extension":
-            extensions.append(message)
-        elif message["kind"] == "declined":
-            declined_told = message["told"]
-        elif message["kind"] == "duplicate":
-            duplicate_of = message["original"]
+        entry = public.entry(event.action, event) if public is not None else None
+        if entry is not None:
+            messages.append(entry)
+            status_text = entry.status or status_text
     expected = None
     if complaint.is_open and complaint.state not in (State.responded,):
         expected = complaint.response_due_on
     return dict(
         complaint=complaint,
-        status_text=(_("Handled together with complaint %(reference)s, about the same matter.", reference=duplicate_of)
-                     if duplicate_of else complaint.state.public_text),
-        duplicate_of=duplicate_of,
+        status_text=status_text,
         expected=expected,
-        extensions=extensions,
+        messages=messages,
         answer=complaint.told_text if complaint.responded_at else None,
-        declined_told=declined_told,
         can_answer=complaint.state == State.responded and can(None, Action.follow_up, complaint),
     )
-
-
-@bp.app_template_filter("isodate")
-def isodate(value):
-    """An ISO date kept in an event's data, as a date (for the |date filter)."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None
 
 
 @bp.route("/track", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...core.roles import Role
 from ..models import ContactMethod
-from ..spec import Notice, Shown
+from ..spec import Shown
 
 RECEPTION, HEAD, LEADERSHIP = Role.reception, Role.head, Role.leadership
 
@@ -14,7 +14,3 @@ REASON = Shown(_l("Reason"))
 COMMENT = Shown(_l("Comment"))
 COMPLAINANT_TOLD_VIA = Shown(_l("Complainant told via"), ContactMethod)
 RESPONSE = Shown(_l("Response"))
-
-# The complainant's answer (a response, or a resolution on the spot) also tells them it was received, so
-# the actions that answer send this and not "acknowledged".
-ANSWERED = Notice("responded")

@@ -13,9 +13,10 @@ from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import ActionForm, F, method_field, required
 from ..models import ContactMethod
-from ..spec import ESCALATED, ActionInvalid, ActionSpec, Decider, Shown
+from ..notices import ANSWERED, ESCALATED
+from ..spec import ActionInvalid, ActionSpec, Decider, Shown
 from ..states import State
-from ._shared import ANSWERED, COMMENT, HEAD, METHOD, RECEPTION, RESPONSE
+from ._shared import COMMENT, HEAD, METHOD, RECEPTION, RESPONSE
 
 S = State
 

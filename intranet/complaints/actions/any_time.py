@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField
 from wtforms.validators import InputRequired
 
 from ...core.roles import STAFF, Role
-from ...core.time import utcnow
+from ...core.time import show_date, utcnow
 from ..forms import ActionForm, method_field, reason_field
 from ..identity import DISCLOSABLE, hidden_from_department
 from ..models import ContactMethod
-from ..spec import ESCALATED, ActionInvalid, ActionSpec, Notice, Shown
+from ..notices import ESCALATED, EXTENDED
+from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
 
@@ -55,6 +57,12 @@ def _extend(c, user, data: dict) -> dict:
             "complainant_told_via": data["complainant_told_via"]}
 
 
+def _extension_told(event) -> str:
+    told = _("New date: %(date)s.", date=show_date(date.fromisoformat(event.data["to"])))
+    reason = event.data.get("reason")
+    return f"{told} {_('Reason: %(reason)s', reason=reason)}" if reason else told
+
+
 def _extend_example(ex) -> dict:
     data = {"reason": "Waiting for the ward's records.", "complainant_told_via": "phone"}
     if ex.complaint is not None:
@@ -65,10 +73,10 @@ def _extend_example(ex) -> dict:
 extend = ActionSpec(
     "extend", _l("Extend the deadline"), roles=frozenset({HEAD, LEADERSHIP}), sources=OPEN, target=None,
     records="new due date, reason, how the complainant was told",
-    form=ExtendForm, apply=_extend, notices=(Notice("extended"),),
+    form=ExtendForm, apply=_extend, notices=(Notice(EXTENDED),),
     timeline={"clock": None, "from": Shown(_l("Was due"), "date"), "to": Shown(_l("Now due"), "date"),
               "reason": REASON, "complainant_told_via": COMPLAINANT_TOLD_VIA},
-    public=lambda data: {"kind": "extension", "to": data.get("to"), "reason": data.get("reason")},
+    public=PublicMessage(_l("Changes to the date"), text=_extension_told),
     example=_extend_example,
 )
 

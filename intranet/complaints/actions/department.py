@@ -24,7 +24,8 @@ from ..forms import (
     required,
 )
 from ..models import Responsibility, Severity
-from ..spec import FIRST_ACKNOWLEDGED, READY_TO_TELL, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
+from ..notices import ASSIGNED, FIRST_ACKNOWLEDGED, READY_TO_TELL, SENT_BACK
+from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
 
@@ -77,7 +78,7 @@ assign = ActionSpec(
                        "response_due_on": c.response_due_on},
     # Once a department has it, assigning again is a transfer: offered, not suggested.
     done=lambda c: c.state != S.registered,
-    notices=(Notice("assigned"), FIRST_ACKNOWLEDGED),
+    notices=(Notice(ASSIGNED), FIRST_ACKNOWLEDGED),
     timeline={"department": DEPARTMENT, "previous_department": Shown(_l("Previous department"), "department"),
               "response_due_on": Shown(_l("Response due"), "date"), "note": Shown(_l("Note")),
               "acknowledged_via": ACKNOWLEDGED_VIA},
@@ -112,7 +113,7 @@ def _send_back(c, user, data: dict) -> dict:
 send_back = ActionSpec(
     "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}),
     target=S.registered, records="why it is not theirs",
-    form=SendBackForm, apply=_send_back, notices=(Notice("sent_back"),),
+    form=SendBackForm, apply=_send_back, notices=(Notice(SENT_BACK),),
     timeline={"reason": REASON, "department": DEPARTMENT},
     example=lambda ex: {"reason": "This is a nursing matter."},
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
@@ -27,9 +28,10 @@ from ..forms import (
     strip_upper,
 )
 from ..models import Channel, Complaint, Complexity, Severity
-from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionInvalid, ActionSpec, Shown
+from ..notices import ANSWERED, BECAME_MAJOR, FIRST_ACKNOWLEDGED
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, PublicMessage, Shown
 from ..states import OPEN, State
-from ._shared import ACKNOWLEDGED_VIA, ANSWERED, LEADERSHIP, METHOD, REASON, RECEPTION
+from ._shared import ACKNOWLEDGED_VIA, LEADERSHIP, METHOD, REASON, RECEPTION
 
 S = State
 INTAKE = frozenset({S.submitted, S.registered})
@@ -186,7 +188,7 @@ decline = ActionSpec(
     form=DeclineForm, apply=_decline,
     timeline={"reason": REASON, "complainant_told": Shown(_l("Complainant told")),
               "told_via": Shown(_l("Told via"), METHOD.kind)},
-    public=lambda data: {"kind": "declined", "told": data.get("complainant_told")},
+    public=PublicMessage(_l("Why it was not accepted"), text=lambda event: event.data.get("complainant_told")),
     example=lambda ex: {"reason": "Not about this hospital.", "complainant_told": "Referred to the right body.",
                         "told_via": "phone"},
 )
@@ -232,7 +234,13 @@ mark_duplicate = ActionSpec(
     target=S.duplicate, records="the earlier open complaint it repeats; noted on that one's timeline",
     form=MarkDuplicateForm, apply=_mark_duplicate, records_on=_noted_on_original,
     timeline={"original": Shown(_l("Duplicate of")), "complainant_told": Shown(_l("Complainant told"))},
-    public=lambda data: {"kind": "duplicate", "original": data.get("original")},
+    public=PublicMessage(
+        _l("Handled together with another complaint"),
+        text=lambda event: _("This is the same matter as complaint %(reference)s, which we are already handling. "
+                             "Follow it with that reference and the tracking code you were given for it.",
+                             reference=event.data["original"]),
+        status=lambda event: _("Handled together with complaint %(reference)s, about the same matter.",
+                               reference=event.data["original"])),
     example=lambda ex: {"original": _an_open_complaint(ex.complaint)},
 )
 

@@ -8,7 +8,8 @@ from wtforms.validators import Length
 
 from ...core.time import utcnow
 from ..forms import ActionForm, F, reason_field
-from ..spec import READY_TO_TELL, ActionSpec
+from ..notices import READY_TO_TELL
+from ..spec import ActionSpec
 from ..states import State
 from ._shared import COMMENT, LEADERSHIP
 

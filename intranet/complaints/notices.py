@@ -1,0 +1,116 @@
+"""Who hears what about a complaint: each notification kind declared once, and the notices the action specs
+send (a notice is a kind and the condition under which an action sends it).
+
+Staff kinds reach the bell (and are what the notifications page filters by); the complainant's go by email
+or SMS, in plain words, never with a staff name or a finding.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..core.time import show_date
+from ..deadlines.models import BreachClock
+from ..notifications.kinds import TO_ASSIGNEE, TO_COMPLAINANT, TO_HEADS, TO_LEADERSHIP, TO_RECEPTION, About, Kind
+from .spec import Notice
+from .states import State
+
+
+def _date(value) -> date | None:
+    # Event data holds dates as ISO strings (JSON); the sweep passes dates.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _clock_label(value) -> str:
+    try:
+        return BreachClock(value).label
+    except ValueError:
+        return str(value)
+
+
+def _missed(data: dict) -> str:
+    """The sweep escalates with the deadlines missed ({"clock", "due_on"} each) instead of a typed reason."""
+    missed = data.get("missed") or []
+    parts = [
+        _("%(clock)s, due %(date)s", clock=_clock_label(m.get("clock")), date=show_date(_date(m["due_on"])))
+        if isinstance(m, dict) and m.get("due_on") else str(m)
+        for m in (missed if isinstance(missed, list) else [missed])
+    ]
+    return _("overdue (%(missed)s)", missed="; ".join(parts)) if parts else _("overdue")
+
+
+# --- to staff -----------------------------------------------------------------------------------------------
+
+ASSIGNED = Kind(
+    "assigned", TO_HEADS, label=_l("New for the department"),
+    subject=_l("New complaint for your department: %(reference)s"),
+    body=_l("Complaint %(reference)s was assigned to %(department)s. The response is due by %(date)s. Accept it, "
+            "or send it back if it is not yours."))
+
+SENT_BACK = Kind(
+    "sent_back", TO_RECEPTION, label=_l("Sent back"),
+    subject=_l("Complaint %(reference)s was sent back"),
+    body=_l("The department sent complaint %(reference)s back: %(reason)s. Assign it again."))
+
+SIGNED_OFF = Kind(
+    "signed_off", TO_RECEPTION, label=_l("Signed off, to tell the complainant"),
+    subject=_l("Complaint %(reference)s is signed off: tell the complainant"),
+    body=_l("The response to complaint %(reference)s is signed off. Tell the complainant and record the "
+            "response; it is due by %(date)s."))
+
+MAJOR = Kind(
+    "major", TO_LEADERSHIP, label=_l("Major"),
+    subject=_l("Major complaint %(reference)s"),
+    body=_l("Complaint %(reference)s is major: leadership approves its response, which is due by %(date)s."))
+
+ESCALATED_KIND = Kind(
+    "escalated", TO_LEADERSHIP, label=_l("Escalated"),
+    subject=_l("Complaint %(reference)s escalated to level %(level)s"),
+    body=_l("Complaint %(reference)s was escalated: %(reason)s"),
+    values=lambda about, data: {"reason": data.get("reason") or _missed(data)})
+
+
+def _due(about: About, data: dict) -> dict:
+    return {"date": show_date(_date(data.get("due_on")) or about.due_on, "long")}
+
+
+# Sent by the SLA sweep the day before a due date, not by an action.
+DUE_TOMORROW = Kind(
+    "due_tomorrow", TO_ASSIGNEE, label=_l("Due tomorrow"),
+    subject=_l("Complaint %(reference)s is due tomorrow"),
+    body=_l("Complaint %(reference)s (%(state)s) is due on %(date)s."), values=_due)
+
+# --- to the complainant -------------------------------------------------------------------------------------
+
+ACKNOWLEDGED = Kind(
+    "acknowledged", TO_COMPLAINANT,
+    subject=_l("We have received your complaint %(reference)s"),
+    body=_l("Your complaint %(reference)s has been accepted and is being looked into. We will answer by "
+            "%(date)s."))
+
+EXTENDED = Kind(
+    "extended", TO_COMPLAINANT,
+    subject=_l("More time is needed for your complaint %(reference)s"),
+    body=_l("We need more time to answer your complaint %(reference)s properly: %(reason)s. The new date is "
+            "%(date)s."))
+
+RESPONDED = Kind(
+    "responded", TO_COMPLAINANT,
+    subject=_l("Our response to your complaint %(reference)s"),
+    body=_l("Our response to your complaint %(reference)s:\n\n%(response)s\n\nWe will contact you to ask "
+            "whether you are satisfied; you can also tell us on the tracking page."),
+    values=lambda about, data: {"response": about.response_text or ""})
+
+
+# --- the notices the specs send -----------------------------------------------------------------------------
+
+BECAME_MAJOR = Notice(MAJOR, lambda b, c: c.is_major and not b.major, once_per_complaint=True)
+FIRST_ACKNOWLEDGED = Notice(ACKNOWLEDGED, lambda b, c: c.acknowledged_at is not None and not b.acknowledged)
+ESCALATED = Notice(ESCALATED_KIND, lambda b, c: c.escalation_level > b.escalation_level)
+READY_TO_TELL = Notice(SIGNED_OFF, lambda b, c: c.state == State.signed_off and b.state != State.signed_off)
+# The complainant's answer (a response, or a resolution on the spot) also tells them it was received, so
+# the actions that answer send this and not "acknowledged".
+ANSWERED = Notice(RESPONDED)

@@ -1,0 +1,190 @@
+"""What can be announced: each notification kind is one declared `Kind` — its name, who receives it, and
+its subject and body (lazily translated, so each recipient reads them in their own language).
+
+This layer knows users and departments, never the complaint model: a message is about plain values
+(`About`). The kinds themselves are declared where their meaning lives (the complaint's kinds beside its
+notices, `complaints/notices.py`); declaring one registers it, and the bell's filter, the outbox and the
+tests read them from `KINDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..core.departments import Department
+from ..core.extensions import db
+from ..core.time import show_date
+from ..core.users import User
+from .models import Medium
+
+
+@dataclass(frozen=True)
+class Complainant:
+    """How to reach the complainant (None for an anonymous complaint: there is nobody to tell)."""
+
+    email: str | None
+    phone: str | None
+    wants_sms: bool
+    language: str
+
+
+@dataclass(frozen=True)
+class About:
+    """What a message says about a complaint, in plain values."""
+
+    complaint_id: int
+    reference: str
+    state_label: str  # lazily translated
+    due_on: date | None  # the next obligation's date
+    department: Department | None
+    # Whether the complaint is a department's work now (else reception's): who hears "due tomorrow".
+    with_department: bool
+    escalation_level: int
+    response_text: str | None
+    complainant: Complainant | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: Medium
+    address: str
+    language: str
+    user_id: int | None = None
+
+
+# --- who receives a kind ------------------------------------------------------------------------------
+
+
+def _staff(role: str, department_id: int | None = None) -> list[Recipient]:
+    query = select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    # Staff hear in-app, each in their account's language (or the hospital's staff language).
+    languages, default = current_app.config["LANGUAGES"], current_app.config["STAFF_LANGUAGE"]
+    return [Recipient(Medium.in_app, str(u.id), u.language if u.language in languages else default, u.id)
+            for u in db.session.scalars(query)]
+
+
+def _heads(about: About) -> list[Recipient]:
+    return _staff("head", about.department.id) if about.department else []
+
+
+def _assignee(about: About) -> list[Recipient]:
+    # A department's work goes to its head(s); what is before or after the department is reception's.
+    if about.department is not None and about.with_department:
+        return _staff("head", about.department.id)
+    return _staff("reception")
+
+
+def _complainant(about: About) -> list[Recipient]:
+    who = about.complainant
+    if who is None:
+        return []
+    language = who.language if who.language in current_app.config["LANGUAGES"] else "zh"
+    found = []
+    if who.email:
+        found.append(Recipient(Medium.email, who.email, language))
+    if who.wants_sms and who.phone:
+        found.append(Recipient(Medium.sms, who.phone, language))
+    return found
+
+
+def _complainant_footer(about: About) -> str:
+    """What every message to the complainant ends with: how to follow the complaint and whom to call."""
+    config = current_app.config
+    track = _("Follow your complaint with its reference and your tracking code at %(url)s.",
+              url=config["PUBLIC_BASE_URL"].rstrip("/") + "/track") if config["PUBLIC_BASE_URL"] else _(
+        "Follow your complaint on our website's tracking page with its reference and your tracking code.")
+    contact = _("Complaints office: %(phone)s (%(hours)s).", phone=config["COMPLAINTS_OFFICE_PHONE"],
+                hours=config["COMPLAINTS_OFFICE_HOURS"])
+    return "\n\n".join([track, contact])
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who receives a kind: staff (in-app, filtered on the notifications page) or the complainant (email
+    and SMS, in plain words, never a staff name or a finding, and always with how to follow the complaint)."""
+
+    name: str
+    find: Callable[[About], list[Recipient]]
+    footer: Callable[[About], str] | None = None
+
+    @property
+    def staff(self) -> bool:
+        return self.footer is None
+
+
+TO_HEADS = Audience("the heads of the complaint's department", _heads)
+TO_RECEPTION = Audience("reception", lambda about: _staff("reception"))
+TO_LEADERSHIP = Audience("leadership", lambda about: _staff("leadership"))
+# Whoever holds the complaint now: its department's heads while it is the department's work, else reception.
+TO_ASSIGNEE = Audience("whoever holds the complaint", _assignee)
+TO_COMPLAINANT = Audience("the complainant", _complainant, footer=_complainant_footer)
+
+
+# --- the kinds ---------------------------------------------------------------------------------------------
+
+KINDS: dict[str, Kind] = {}
+
+
+def standard_values(about: About, data: dict) -> dict[str, Any]:
+    """The placeholders every kind's subject and body may use."""
+    return {
+        "reference": about.reference,
+        "department": about.department.name if about.department else "",
+        "date": show_date(about.due_on, "long") if about.due_on else "",
+        "state": str(about.state_label),
+        "level": about.escalation_level,
+        "reason": data.get("reason") or "",
+    }
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of notification. `subject` and `body` are lazy strings with %(name)s placeholders: the
+    standard ones (`standard_values`) and whatever `values(about, data)` adds or overrides, `data` being the
+    event's (or the caller's) data."""
+
+    name: str
+    to: Audience
+    subject: Any
+    body: Any
+    # What staff filter their notifications by (staff kinds only).
+    label: Any = None
+    values: Callable[[About, dict], dict] | None = None
+
+    def __post_init__(self):
+        if self.name in KINDS:
+            raise RuntimeError(f"the notification kind {self.name!r} is declared twice")
+        if self.to.staff != (self.label is not None):
+            raise RuntimeError(f"{self.name!r}: a staff kind has a label to filter by, a complainant's has none")
+        KINDS[self.name] = self
+
+    def recipients(self, about: About) -> list[Recipient]:
+        return self.to.find(about)
+
+    def render(self, about: About, data: dict) -> tuple[str, str]:
+        """Subject and body in the current (forced) locale."""
+        values = standard_values(about, data)
+        if self.values is not None:
+            values.update(self.values(about, data))
+        body = str(self.body) % values
+        if self.to.footer is not None:
+            body = "\n\n".join([body, self.to.footer(about)])
+        return str(self.subject) % values, body
+
+
+def staff_kind_labels() -> dict[str, Any]:
+    """The kinds staff can filter their notifications by, in the order they were declared."""
+    return {name: kind.label for name, kind in KINDS.items() if kind.to.staff}
+
+
+__all__ = ["KINDS", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION", "About",
+           "Audience", "Complainant", "Kind", "Recipient", "staff_kind_labels", "standard_values"]

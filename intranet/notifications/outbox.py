@@ -1,0 +1,42 @@
+"""Queueing a notification: its rows go into the outbox in the caller's transaction (a rolled-back action
+leaves no row); `relay.send_pending()` (the `outbox send` command) delivers them later."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+
+from ..core.database import insert_or_ignore
+from ..core.extensions import db
+from ..core.time import utcnow
+from .kinds import About, Kind
+from .models import OutboxMessage, OutboxStatus
+
+
+def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> int:
+    """Queue the notifications of `kind` about a complaint in the current transaction, each rendered in its
+    recipient's language.
+
+    `key` is the idempotency key: the same key never queues twice (a rerun of the sweep, a retried
+    request adds nothing). Returns how many rows were queued.
+    """
+    data = data or {}
+    rows = []
+    for recipient in kind.recipients(about):
+        with force_locale(recipient.language):
+            subject, body = kind.render(about, data)
+        rows.append(dict(
+            key=f"{key}:{recipient.channel.value}:{recipient.address}"[:255],
+            kind=kind.name, channel=recipient.channel.value, recipient=recipient.address,
+            recipient_user_id=recipient.user_id, language=recipient.language, subject=subject[:255], body=body,
+            complaint_id=about.complaint_id, status=OutboxStatus.pending.value, attempts=0, next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        ))
+    if not rows:
+        return 0
+    table = OutboxMessage.__table__
+    # ON CONFLICT DO NOTHING: a second call with the same key (a retried request, a rerun sweep) is a no-op
+    # rather than an error that would roll back the caller's action.
+    result = db.session.execute(
+        insert_or_ignore(table, db.session, index_elements=[table.c.key]).values(rows).returning(table.c.id)
+    )
+    return len(result.all())
