@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from intranet import create_app
-from intranet.complaints import search
+from intranet.complaints import search, tracking_codes
 from intranet.core.extensions import db
 from tests import factories
 
@@ -33,14 +33,13 @@ def cheap_hashing():
     """argon2 at production cost makes each test user take ~50 ms; the flow is the same at low cost."""
     from argon2 import PasswordHasher
 
-    from intranet.complaints import operations
     from intranet.core import users as auth_models
 
     cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    saved = auth_models._hasher, operations._code_hasher
-    auth_models._hasher = operations._code_hasher = cheap
+    saved = auth_models._hasher, tracking_codes._code_hasher
+    auth_models._hasher = tracking_codes._code_hasher = cheap
     yield
-    auth_models._hasher, operations._code_hasher = saved
+    auth_models._hasher, tracking_codes._code_hasher = saved
 
 
 class FreshGlobalsClient(FlaskClient):

@@ -5,7 +5,7 @@ from datetime import date
 
 from wtforms import RadioField
 
-from intranet.complaints import lifecycle, operations
+from intranet.complaints import lifecycle, operations, registration
 from intranet.complaints.lifecycle import SPECS, Action, Role, State, Step
 from intranet.complaints.spec import Example
 from intranet.core.departments import Category, Department
@@ -133,7 +133,7 @@ def make_complaint(world: World, state: State = State.submitted, **data):
         data.setdefault("severity", "major")
     if any(SPECS[step.action].records_on is not None for step in planned(state)):
         make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
-    result = operations.create(None, public_complaint_data(**{k: v for k, v in data.items()
+    result = registration.create(None, public_complaint_data(**{k: v for k, v in data.items()
                                                                 if k != "severity"}))
     complaint = result.complaint
     db.session.commit()

@@ -16,7 +16,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from intranet.complaints.corrective import operations
+from intranet.complaints.corrective import records
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
 from intranet.core.extensions import db
@@ -152,7 +152,7 @@ def make_things():
     notice = PublicNotice(title="整改公告", body="已增设候诊广播。", language="zh", published_by_id=world.leadership.id)
     db.session.add_all([evidence, day, notice])
     db.session.commit()
-    corrective = operations.raise_action(world.reception, {
+    corrective = records.raise_action(world.reception, {
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
     db.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from intranet import create_app
-from intranet.complaints import audit, operations
+from intranet.complaints import audit, operations, registration
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.extensions import db
 from tests import factories
@@ -89,7 +89,7 @@ def test_the_app_runs_as_a_role_that_owns_nothing_and_only_appends_to_the_timeli
         as_role.config["SQLALCHEMY_ENGINE_OPTIONS"] = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
         with as_role.app_context():
             # The app's own work, as that role: a complaint submitted and triaged.
-            complaint = operations.create(None, factories.public_complaint_data()).complaint
+            complaint = registration.create(None, factories.public_complaint_data()).complaint
             db.session.commit()
             operations.perform(world.reception, Action.triage, complaint,
                                factories.action_data(Action.triage, world, complaint), complaint.version)

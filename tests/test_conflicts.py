@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from intranet.complaints import lifecycle, operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
+from intranet.complaints.recording import COMPLAINTS
 from intranet.core.extensions import db
 from tests import factories
 from tests.conftest import login
@@ -256,6 +257,6 @@ def test_events_since_counts_each_action_once(world):
                            complaint.version)
         db.session.commit()
     assert complaint.version == seen + 3
-    missed = operations.events_since(complaint, seen)
+    missed = COMPLAINTS.events_since(complaint, seen)
     assert [e.action for e in missed] == ["note", "escalate", "assign"]
     assert db.session.scalar(select(func.count()).select_from(ComplaintEvent)) == 5

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from intranet.complaints.corrective import operations as corrective
+from intranet.complaints import operations
+from intranet.complaints.corrective import records as corrective
 from intranet.complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent, Status
 from intranet.complaints.corrective.steps import STEPS, Step
 from intranet.complaints.lifecycle import State
@@ -49,7 +50,7 @@ def make_action(world, owner=None, due_on=None, complaints=()):
 
 
 def take(world, who, step, action, **data):
-    corrective.perform(who, step, action, {**STEPS[step].example(), **data}, action.version)
+    operations.perform(who, step, action, {**STEPS[step].example(), **data}, action.version)
     db.session.commit()
 
 

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from intranet.complaints import operations
-from intranet.complaints.lifecycle import Role, State
+from intranet.complaints import operations, tracking_codes
+from intranet.complaints.lifecycle import Action, Role, State
 from intranet.complaints.models import Channel, Complaint
 from intranet.complaints.queues import QUEUES
 from intranet.core.extensions import db
@@ -216,7 +216,7 @@ def test_staff_log_each_channel(world, client, channel):
     match = re.search(rf"Complaint {complaint.reference} logged\. Tracking code for the complainant: "
                       r"([A-Z0-9]{5}-[A-Z0-9]{5})", html)
     assert match, html
-    assert operations.check_tracking_code(complaint, match.group(1))
+    assert tracking_codes.check_tracking_code(complaint, match.group(1))
     assert [e.action for e in complaint.events] == ["log"]
     # ...and only once.
     assert match.group(1) not in client.get(response.location).get_data(as_text=True)
@@ -352,7 +352,7 @@ def test_public_complaint_and_confirmation(world, client):
     html = done.get_data(as_text=True)
     assert complaint.reference in html
     code = re.search(r'<strong class="reference">([A-Z0-9]{5}-[A-Z0-9]{5})</strong>', html).group(1)
-    assert operations.check_tracking_code(complaint, code)
+    assert tracking_codes.check_tracking_code(complaint, code)
     assert code not in (complaint.tracking_code_hash or "")
     assert [e.action for e in complaint.events] == ["submit"]
     # It is waiting for reception, in their first queue.
@@ -455,8 +455,8 @@ def test_track_finds_the_complaint(world, client, app_ctx):
 
 def test_track_shows_progress_but_nothing_internal(world, client, app_ctx):
     complaint = factories.make_complaint(world, State.investigating)
-    operations.perform(world.head, "note", complaint, {"text": "内部备注：护士长说病人很难缠。"}, complaint.version)
-    operations.perform(world.head, "record_findings", complaint,
+    operations.perform(world.head, Action.note, complaint, {"text": "内部备注：护士长说病人很难缠。"}, complaint.version)
+    operations.perform(world.head, Action.record_findings, complaint,
                        factories.action_data("record_findings", world), complaint.version)
     db.session.commit()
     html = track(client, complaint.reference, complaint.tracking_code).get_data(as_text=True)

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intranet.complaints import operations
+from intranet.complaints import operations, registration
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.extensions import db
 from intranet.core.time import clock_at
@@ -55,7 +55,7 @@ class Month:
 
     def receive(self, when: datetime, **data):
         with clock_at(when):
-            complaint = operations.create(None, factories.public_complaint_data(**data), received_at=when).complaint
+            complaint = registration.create(None, factories.public_complaint_data(**data), received_at=when).complaint
             db.session.commit()
         return complaint
 

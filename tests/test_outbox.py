@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from intranet.complaints import operations
+from intranet.complaints import operations, registration
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.notices import DUE_TOMORROW
-from intranet.complaints.permissions import SYSTEM
 from intranet.core.extensions import db
+from intranet.core.roles import SYSTEM
 from intranet.core.time import clock_at, utcnow
 from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, StaffNotification
@@ -102,7 +102,7 @@ def test_head_hears_of_assignment_reception_of_send_back_and_sign_off(world):
 
 
 def test_leadership_hears_of_major_complaints_at_once_and_after_approval_reception_does(world):
-    logged = operations.create(world.reception, {**factories.public_complaint_data(), "severity": "major",
+    logged = registration.create(world.reception, {**factories.public_complaint_data(), "severity": "major",
                                                  "category_id": world.category.id}).complaint
     db.session.commit()
     assert recipients_of("major") == {("in_app", str(world.leadership.id))}

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from intranet.complaints import operations
+from intranet.complaints import operations, tracking_codes
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
@@ -184,7 +184,7 @@ def test_a_new_receipt_ends_sessions_of_the_old_code(world, client, app_ctx):
     refused = staff.post(f"/complaints/{complaint.reference}/receipt", data={"csrf_token": token_of(page)})
     assert refused.status_code == 302 and refused.headers["Location"].startswith(f"/complaints/{complaint.reference}")
     db.session.expire_all()
-    assert operations.check_tracking_code(complaint, complaint.tracking_code)  # still works
+    assert tracking_codes.check_tracking_code(complaint, complaint.tracking_code)  # still works
     posted = staff.post(f"/complaints/{complaint.reference}/receipt",
                         data={"csrf_token": token_of(page), "replace_code": "y"})
     assert posted.status_code == 302  # post, redirect, get
@@ -193,8 +193,8 @@ def test_a_new_receipt_ends_sessions_of_the_old_code(world, client, app_ctx):
     assert new_code
     assert complaint.reference not in client.get("/track").get_data(as_text=True)
     db.session.expire_all()
-    assert not operations.check_tracking_code(complaint, complaint.tracking_code)
-    assert operations.check_tracking_code(complaint, new_code.group(1))
+    assert not tracking_codes.check_tracking_code(complaint, complaint.tracking_code)
+    assert tracking_codes.check_tracking_code(complaint, new_code.group(1))
     assert complaint.events[-1].action == "note" and complaint.events[-1].actor_id == world.reception.id
     assert track(new_client(app_ctx), complaint.reference, new_code.group(1)).status_code == 200
 
@@ -223,7 +223,7 @@ def test_receipt_is_for_reception_with_a_qr_code_to_tracking(world, app_ctx):
     again = staff.get(response.headers["Location"]).get_data(as_text=True)
     assert code not in again and "shown once" in again
     db.session.expire_all()
-    assert operations.check_tracking_code(complaint, code)
+    assert tracking_codes.check_tracking_code(complaint, code)
     # Without the CSRF token nothing happens.
     assert staff.post(f"/complaints/{complaint.reference}/receipt").status_code == 400
 

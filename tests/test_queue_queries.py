@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from intranet.complaints import operations
+from intranet.complaints import operations, registration
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.departments import Category, Department
 from intranet.core.extensions import db
@@ -52,7 +52,7 @@ def spread_complaints(world, n: int, start: int = 0):
         category = Category(code=f"C{i:03d}", name_zh=f"类别{i}", name_en=f"Category {i}")
         db.session.add_all([department, category])
         db.session.flush()
-        complaint = operations.create(None, factories.public_complaint_data(what_happened=f"Complaint {i}")).complaint
+        complaint = registration.create(None, factories.public_complaint_data(what_happened=f"Complaint {i}")).complaint
         db.session.commit()
         if i % 3 == 0:
             continue  # submitted: no category, no department

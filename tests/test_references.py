@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intranet.complaints import operations
+from intranet.complaints import registration
 from intranet.complaints.models import Complaint, ReferenceCounter
 from intranet.core.extensions import db
 from intranet.core.time import clock_at, local, utcnow
@@ -23,7 +23,7 @@ EACH = 10
 
 
 def submit(**overrides) -> Complaint:
-    complaint = operations.create(None, factories.public_complaint_data(**overrides)).complaint
+    complaint = registration.create(None, factories.public_complaint_data(**overrides)).complaint
     db.session.commit()
     return complaint
 
@@ -47,7 +47,7 @@ def test_reference_format_and_sequence(app_ctx):
 
 def test_staff_and_public_share_one_sequence(world):
     first = submit().reference
-    logged = operations.create(world.reception, {**factories.public_complaint_data(), "channel": "phone"})
+    logged = registration.create(world.reception, {**factories.public_complaint_data(), "channel": "phone"})
     db.session.commit()
     third = submit().reference
     assert [number(first), number(logged.complaint.reference), number(third)] == [1, 2, 3]
@@ -79,7 +79,7 @@ def test_year_is_the_hospitals_year(app_ctx):
 
 def test_nothing_is_consumed_by_a_rolled_back_submission(app_ctx):
     first = submit().reference
-    operations.create(None, factories.public_complaint_data())
+    registration.create(None, factories.public_complaint_data())
     db.session.rollback()  # the submission failed after taking a number
     assert number(submit().reference) == number(first) + 1
 
@@ -93,7 +93,7 @@ def concurrent_submissions(app, threads=THREADS, each=EACH) -> tuple[list[str], 
         with app.app_context():
             start.wait()
             for i in range(each):
-                result = operations.create(None, factories.public_complaint_data(
+                result = registration.create(None, factories.public_complaint_data(
                     what_happened=f"Worker {n}, complaint {i}"))
                 reference = result.complaint.reference
                 db.session.commit()

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-from intranet.complaints.corrective import operations as corrective
+from intranet.complaints import operations
+from intranet.complaints.corrective import records as corrective
 from intranet.complaints.corrective.steps import Step
 from intranet.core.extensions import db
 from intranet.core.time import clock_at
@@ -75,7 +76,7 @@ def test_no_horizontal_scrolling_at_360px(world, september, new_context, path): 
             "title": "门诊各诊区候诊超过三十分钟时由护士广播说明原因和预计等候时间",
             "owner_department_id": world.cardiology.id, "due_on": date(2026, 10, 30)}, complaints=[september["a"]])
         db.session.commit()
-        corrective.perform(world.head, Step.complete, action, {"evidence": "已执行。"}, action.version)
+        operations.perform(world.head, Step.complete, action, {"evidence": "已执行。"}, action.version)
         db.session.commit()
     username = world.leadership.username
     release()

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, Role, State
 from intranet.complaints.models import Complaint, ComplaintEvent
-from intranet.complaints.permissions import SYSTEM, can
+from intranet.complaints.permissions import can
 from intranet.complaints.sweep import sweep
 from intranet.core.extensions import db
+from intranet.core.roles import SYSTEM
 from intranet.core.time import clock_at
 from intranet.deadlines.models import DeadlineBreach
 from intranet.notifications.models import OutboxMessage

@@ -1,6 +1,6 @@
 """The timeline says what each action recorded, in the reader's words."""
 
-from intranet.complaints import operations
+from intranet.complaints import operations, tracking_codes
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.departments import Category
 from intranet.core.extensions import db
@@ -30,7 +30,7 @@ def test_what_the_system_records_is_read_in_the_readers_language(world, client):
     """A receipt's new tracking code, recorded by someone working in English, reads in Chinese to a Chinese
     reader (the fact is stored, not the sentence)."""
     complaint = factories.make_complaint(world, State.registered)
-    operations.reissue_tracking_code(world.reception, complaint, replace_held_code=True)
+    tracking_codes.reissue_tracking_code(world.reception, complaint, replace_held_code=True)
     db.session.commit()
     assert complaint.events[-1].data == {"system": "new_tracking_code"}
     login(client, world.reception)

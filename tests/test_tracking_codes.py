@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from intranet import config
-from intranet.complaints import operations
+from intranet.complaints import tracking_codes
 from intranet.complaints.lifecycle import State
 from intranet.complaints.models import Complaint
 from intranet.core.extensions import db
@@ -28,10 +28,10 @@ def test_a_new_code_is_stored_as_a_keyed_hash_and_checks(world):
     assert complaint.tracking_code_hash.startswith("hmac-sha256$")
     assert len(complaint.tracking_code_hash) == len("hmac-sha256$") + 64
     assert complaint.tracking_code not in complaint.tracking_code_hash
-    assert operations.check_tracking_code(complaint, complaint.tracking_code)
-    assert operations.check_tracking_code(complaint, complaint.tracking_code.lower().replace("-", " "))
-    assert not operations.check_tracking_code(complaint, "ABCDE-FGHJK")
-    assert not operations.check_tracking_code(None, complaint.tracking_code)
+    assert tracking_codes.check_tracking_code(complaint, complaint.tracking_code)
+    assert tracking_codes.check_tracking_code(complaint, complaint.tracking_code.lower().replace("-", " "))
+    assert not tracking_codes.check_tracking_code(complaint, "ABCDE-FGHJK")
+    assert not tracking_codes.check_tracking_code(None, complaint.tracking_code)
 
 
 def test_the_code_is_compared_in_constant_time_whether_right_wrong_or_unknown(world, monkeypatch):
@@ -44,19 +44,19 @@ def test_the_code_is_compared_in_constant_time_whether_right_wrong_or_unknown(wo
         compared.append((len(a), len(b)))
         return a == b
 
-    monkeypatch.setattr(operations.hmac, "compare_digest", compare_digest)
-    answers = [operations.check_tracking_code(complaint, complaint.tracking_code),
-               operations.check_tracking_code(complaint, "ABCDE-FGHJK"),
-               operations.check_tracking_code(None, complaint.tracking_code)]
+    monkeypatch.setattr(tracking_codes.hmac, "compare_digest", compare_digest)
+    answers = [tracking_codes.check_tracking_code(complaint, complaint.tracking_code),
+               tracking_codes.check_tracking_code(complaint, "ABCDE-FGHJK"),
+               tracking_codes.check_tracking_code(None, complaint.tracking_code)]
     assert answers == [True, False, False]
     assert compared == [(76, 76), (76, 76), (76, 76)]
 
 
 def test_the_hash_depends_on_the_key(app_ctx):
-    first = operations.hash_tracking_code("ABCDE-23456")
+    first = tracking_codes.hash_tracking_code("ABCDE-23456")
     app_ctx.config["TRACKING_KEY"] = "another key"
     try:
-        assert operations.hash_tracking_code("ABCDE-23456") != first
+        assert tracking_codes.hash_tracking_code("ABCDE-23456") != first
     finally:
         app_ctx.config["TRACKING_KEY"] = "testing-tracking-key"
 
@@ -65,8 +65,8 @@ def test_a_code_issued_before_keyed_hashes_still_works(world):
     complaint = factories.make_complaint(world, State.submitted)
     complaint.tracking_code_hash = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash("QRSTU-VWXYZ")
     db.session.commit()
-    assert operations.check_tracking_code(complaint, "qrstu vwxyz")
-    assert not operations.check_tracking_code(complaint, "QRSTU-VWXY2")
+    assert tracking_codes.check_tracking_code(complaint, "qrstu vwxyz")
+    assert not tracking_codes.check_tracking_code(complaint, "QRSTU-VWXY2")
 
 
 def test_the_key_is_generated_once_into_the_instance_folder_unless_given(tmp_path, monkeypatch):
@@ -110,7 +110,7 @@ def test_the_confirmation_page_shows_the_code_for_two_hours(world, client, later
     else:
         assert response.status_code == 302 and response.headers["Location"].endswith("/complain")
     # The code shown is the complaint's own.
-    assert operations.check_tracking_code(db.session.scalar(select(Complaint)), code)
+    assert tracking_codes.check_tracking_code(db.session.scalar(select(Complaint)), code)
 
 
 @pytest.mark.parametrize(("later", "shown"), [(timedelta(minutes=10), True), (timedelta(minutes=10, seconds=1), False)])
@@ -130,28 +130,28 @@ def test_a_receipt_shows_its_new_code_for_ten_minutes_and_once(world, app_ctx, l
     assert bool(found) == shown
     if shown:
         db.session.expire_all()
-        assert operations.check_tracking_code(complaint, found.group(1))
+        assert tracking_codes.check_tracking_code(complaint, found.group(1))
     with clock_at(issued + later):  # a reload shows it no more
         assert "class=\"reference\"" not in staff.get(posted.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_held_code_is_the_servers_for_its_purpose_alone(app_ctx, monkeypatch):
     with app_ctx.test_request_context("/"):
-        code, held = operations.held_tracking_code("confirmation page")
+        code, held = tracking_codes.held_tracking_code("confirmation page")
         assert CODE.fullmatch(code)
         assert set(held) == {"nonce", "at"} and code not in repr(held)
-        assert operations.shown_tracking_code(held, "confirmation page", 60) == code
-        assert operations.shown_tracking_code(held, "printed receipt", 60) != code
+        assert tracking_codes.shown_tracking_code(held, "confirmation page", 60) == code
+        assert tracking_codes.shown_tracking_code(held, "printed receipt", 60) != code
         for broken in (None, {}, {"nonce": held["nonce"]}, {"nonce": 7, "at": held["at"]},
                        {"nonce": held["nonce"], "at": str(held["at"])}, "text"):
-            assert operations.shown_tracking_code(broken, "confirmation page", 60) is None
+            assert tracking_codes.shown_tracking_code(broken, "confirmation page", 60) is None
         monkeypatch.setitem(app_ctx.config, "SECRET_KEY", "another server's key")
-        assert operations.shown_tracking_code(held, "confirmation page", 60) != code
+        assert tracking_codes.shown_tracking_code(held, "confirmation page", 60) != code
 
 
 def test_held_codes_are_new_each_time_and_use_every_letter(app_ctx):
     with app_ctx.test_request_context("/"):
-        codes = [operations.held_tracking_code("confirmation page")[0] for _ in range(2000)]
+        codes = [tracking_codes.held_tracking_code("confirmation page")[0] for _ in range(2000)]
     assert len(set(codes)) == 2000
     letters = "".join(codes).replace("-", "")
     assert set(letters) == set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")

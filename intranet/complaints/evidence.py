@@ -127,7 +127,7 @@ class EvidenceNotStored(Exception):
 
 
 def store(files: list[CleanFile]) -> list[dict]:
-    """Write the files under random names; returns the rows' data for operations.create(). All or none:
+    """Write the files under random names; returns the rows' data for registration.create(). All or none:
     if one cannot be written, those already written are removed (no orphaned file is left behind)."""
     rows = []
     try:

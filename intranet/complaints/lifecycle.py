@@ -10,10 +10,13 @@ from __future__ import annotations
 import enum
 import heapq
 from dataclasses import dataclass
+from functools import cache
 
 from ..core.i18n import text
 from ..core.roles import STAFF, USER_ROLES, Role  # noqa: F401  (re-exported: the lifecycle's vocabulary)
 from .actions import SPECS as _SPECS
+from .permissions import can
+from .recording import COMPLAINTS
 from .spec import ActionSpec, Decider
 from .states import ALL, OPEN, STATES, TERMINAL, WITH_DEPARTMENT, State  # noqa: F401  (re-exported)
 
@@ -22,6 +25,10 @@ class _ActionBase(enum.StrEnum):
     @property
     def spec(self) -> ActionSpec:
         return SPECS[self]
+
+    @property
+    def record_kind(self):
+        return COMPLAINTS
 
     @property
     def label(self) -> str:
@@ -35,11 +42,16 @@ SPECS: dict[Action, ActionSpec] = {Action(spec.name): spec for spec in _SPECS}
 
 # Actions done on an existing complaint, in the order the actions panel offers them.
 COMPLAINT_ACTIONS = tuple(a for a, spec in SPECS.items() if not spec.creates)
-CREATING_ACTIONS = tuple(a for a, spec in SPECS.items() if spec.creates)
 
 
-def actions_from(state: State) -> list[Action]:
-    return [a for a in COMPLAINT_ACTIONS if state in SPECS[a].sources]
+@cache
+def actions_from(state: State) -> tuple[Action, ...]:
+    return tuple(a for a in COMPLAINT_ACTIONS if state in SPECS[a].sources)
+
+
+def offered(user, complaint) -> list[Action]:
+    """The actions `can()` allows `user` on `complaint` now, in the actions panel's order."""
+    return [a for a in actions_from(complaint.state) if can(user, a, complaint)]
 
 
 def table() -> set[tuple[str, frozenset[str], frozenset[str] | None, frozenset[str]]]:
@@ -93,7 +105,7 @@ def path_to(target: State, start: State = State.submitted) -> list[Step]:
             for nxt in spec.possible_targets():
                 if nxt == state:
                     continue
-                steps = [Step(Action(req.action), _actor(SPECS[Action(req.action)]), {}) for req in spec.requires]
+                steps = [Step(Action(req.action), _actor(req.spec), {}) for req in spec.requires]
                 leads = spec.target.leads_to.get(nxt, {}) if isinstance(spec.target, Decider) else {}
                 steps.append(Step(action, _actor(spec), dict(leads)))
                 new_cost = cost + sum(1 if SPECS[s.action].primary else 10 for s in steps)

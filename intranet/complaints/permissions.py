@@ -14,15 +14,15 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import false, literal, not_, or_, select, true
 from werkzeug.local import LocalProxy
 
-from ..core.roles import Role
+from ..core.roles import Role, role_of
 from .corrective.models import CorrectiveAction, corrective_action_complaints
-from .corrective.steps import STEPS, Step
 from .identity import (
     ALL_FIELDS,
     COMPLAINANT_FIELDS,
@@ -31,12 +31,11 @@ from .identity import (
     PATIENT_FIELDS,
     hidden_from_department,
 )
-from .lifecycle import SPECS, Action, State, actions_from
 from .models import Complaint
 
 if TYPE_CHECKING:
     from ..core.users import User
-    from .spec import ActionSpec
+    from .spec import Spec
 
 # Abilities that are not lifecycle actions.
 VIEW = "view"  # open the complaint page and its fragments
@@ -51,34 +50,6 @@ READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports,
 READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
 
 
-
-
-class _System:
-    """The actor for what the hospital's scheduled jobs do on their own (the SLA sweep). It is no user:
-    it logs in nowhere, and it may do only the actions the lifecycle table gives Role.system."""
-
-    is_authenticated = False
-    id = None
-    role = Role.system.value
-    department_id = None
-    display_name = "system"
-
-    def __repr__(self) -> str:
-        return "<System>"
-
-
-SYSTEM = _System()
-_ROLE_OF = {role.value: role for role in Role}
-
-
-def role_of(user: User | None) -> Role:
-    if user is SYSTEM:
-        return Role.system
-    if user is None or not getattr(user, "is_authenticated", False):
-        return Role.public
-    # A dict lookup rather than the enum's call: asked for every button of every queue row.
-    role = _ROLE_OF.get(user.role)
-    return role if role is not None else Role(user.role)
 
 
 def _own_department(user: User, complaint: Complaint) -> bool:
@@ -181,93 +152,70 @@ def searchable_identity(user: User | None) -> list[tuple[str, object]]:
 # --- who may do what --------------------------------------------------------------------------------------
 
 
-def can(user: User | None, action: Action | str, complaint: Complaint | None = None) -> bool:
-    """May `user` do `action` (a lifecycle action, or an ability above) on `complaint` now?
+@dataclass(frozen=True)
+class RecordRule:
+    """How a kind of record with steps is seen, and which department answers for it (a head takes an
+    `owner_only` step only on a record their department answers for)."""
 
-    Decided by role, department and state only; the action specs supply roles and states.
+    may_view: Callable[[User | None, object], bool]
+    department_id: Callable[[object], int | None]
+
+
+RECORDS: dict[type, RecordRule] = {
+    Complaint: RecordRule(may_view, lambda complaint: complaint.department_id),
+    CorrectiveAction: RecordRule(_may_view_corrective, lambda action: action.owner_department_id),
+}
+
+# Abilities that are not steps of a record: (user, role, record) -> whether allowed.
+ABILITIES: dict[str, Callable[[User | None, Role, object], bool]] = {
+    ADMINISTER: lambda user, role, record: role == Role.admin,
+    VIEW: lambda user, role, record: record is not None and RECORDS[type(record)].may_view(user, record),
+    PUBLISH_NOTICES: lambda user, role, record: role == Role.leadership,
+    READ_REPORTS: lambda user, role, record: role in READS_REPORTS and (role != Role.head
+                                                                       or user.department_id is not None),
+    SEE_IDENTITY_VIEWS: lambda user, role, record: (role in (Role.leadership, Role.admin) and record is not None
+                                                    and may_view(user, record)),
+    SEE_IDENTITY: lambda user, role, record: (record is not None
+                                              and set(COMPLAINANT_FIELDS) <= identity_fields(user, record)),
+    # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
+    PRINT_RECEIPT: lambda user, role, record: role == Role.reception and record is not None and record.is_open,
+}
+
+
+def can(user: User | None, action, record=None) -> bool:
+    """May `user` do `action` on `record` now? `action` is one of the abilities above, or a step of a record
+    (a lifecycle `Action` on a complaint, a `Step` of a corrective action; None for a step that creates one).
+
+    A step is decided by its spec (roles, the states it starts from, its condition beyond the state) and
+    by who the user is to the record: a department head acts only on what they may see, and on an
+    `owner_only` step only where their department answers for the record.
     """
     # current_user is a proxy that looks the user up on every attribute; a page asks this hundreds of times.
     user = user._get_current_object() if isinstance(user, LocalProxy) else user
     role = role_of(user)
+    ability = ABILITIES.get(action)
+    if ability is not None:
+        return ability(user, role, record)
+    return _may_take(user, role, action.spec, record)
 
-    if action == ADMINISTER:
-        return role == Role.admin
 
-    if action == VIEW:
-        if complaint is not None and not isinstance(complaint, Complaint):
-            return _may_view_corrective(user, complaint)  # a corrective action
-        return complaint is not None and may_view(user, complaint)
-
-    if action == PUBLISH_NOTICES:
-        return role == Role.leadership
-
-    if action == READ_REPORTS:
-        return role in READS_REPORTS and (role != Role.head or user.department_id is not None)
-
-    if action == SEE_IDENTITY_VIEWS:
-        return role in (Role.leadership, Role.admin) and complaint is not None and may_view(user, complaint)
-
-    if action == SEE_IDENTITY:
-        return complaint is not None and set(COMPLAINANT_FIELDS) <= identity_fields(user, complaint)
-
-    if action == PRINT_RECEIPT:
-        # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
-        return role == Role.reception and complaint is not None and complaint.is_open
-
-    if isinstance(action, Step):
-        return _can_take_step(user, role, action, complaint)
-
-    spec = SPECS[Action(action)]
+def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     if role not in spec.roles:
         return False
     if spec.creates:
-        return complaint is None
-    if complaint is None or complaint.state not in spec.sources:
+        return record is None and (role != Role.head or user.department_id is not None)
+    if record is None or record.state not in spec.sources:
         return False
-    return _may_act(user, role, spec, complaint)
-
-
-def _may_act(user: User, role: Role, spec: ActionSpec, complaint: Complaint) -> bool:
-    """The rest of the rule for an action the role may do from the complaint's state."""
-    if spec.only_when is not None and not spec.only_when(complaint):
+    if spec.only_when is not None and not spec.only_when(record):
         return False
-    if role == Role.head and spec.own_department:
-        return _own_department(user, complaint)
-    return True
-
-
-def _can_take_step(user: User, role: Role, step: Step, action) -> bool:
-    """A corrective action's step (`action` None: raising a new one)."""
-    spec = STEPS[step]
-    if role not in spec.roles:
+    if role != Role.head:
+        return True
+    rule = RECORDS[type(record)]
+    if not rule.may_view(user, record):
         return False
-    if spec.sources is None:
-        return action is None and (role != Role.head or user.department_id is not None)
-    if action is None or action.state not in spec.sources or not _may_view_corrective(user, action):
-        return False
-    if role == Role.head and spec.owner_only:
-        return action.owner_department_id == user.department_id
-    return True
-
-
-def allowed_steps(user: User | None, action) -> list[Step]:
-    return [step for step, spec in STEPS.items() if spec.sources is not None and can(user, step, action)]
-
-
-@cache
-def _offered(role: Role, state: State) -> tuple[tuple[Action, ActionSpec], ...]:
-    """The actions `role` may do from `state` by the lifecycle table alone, in the panel's order."""
-    return tuple((a, SPECS[a]) for a in actions_from(state) if role in SPECS[a].roles)
-
-
-def allowed_actions(user: User | None, complaint: Complaint) -> list[Action]:
-    """What can(user, action, complaint) allows of the actions from the complaint's state, in order: the
-    same rule, with the roles and states worked out once (a queue page asks for every one of its rows)."""
-    user = user._get_current_object() if isinstance(user, LocalProxy) else user
-    role = role_of(user)
-    return [a for a, spec in _offered(role, complaint.state) if _may_act(user, role, spec, complaint)]
+    return not spec.owner_only or rule.department_id(record) == user.department_id
 
 
 __all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
-           "SYSTEM", "VIEW", "allowed_actions", "allowed_steps", "can", "corrective_visible", "department_scope",
-           "identity_fields", "role_of", "searchable_identity", "visible"]
+           "VIEW", "can", "corrective_visible", "department_scope", "identity_fields", "searchable_identity",
+           "visible"]

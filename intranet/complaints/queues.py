@@ -119,7 +119,7 @@ def counts(user) -> dict[str, int]:
     return dict(zip([q.name for q in queues], row, strict=True))
 
 
-# What a queue row (and a search result) shows and what decides its buttons (permissions.allowed_actions:
+# What a queue row (and a search result) shows and what decides its buttons (lifecycle.offered():
 # the states, the department, acknowledgement, confidentiality): a row reads these columns only, not the
 # complaint's whole record (its findings, response, follow-up...), which was about 40 % of reading fifty rows
 # on PostgreSQL. A column the row template or an action's condition comes to need must be added here, or

@@ -12,7 +12,7 @@ from wtforms import BooleanField
 
 from ..core.extensions import db
 from ..core.forms import PostForm
-from . import operations
+from . import operations, tracking_codes
 from .models import Complaint
 from .permissions import VIEW, can
 
@@ -71,8 +71,8 @@ def receipt(reference: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        code, held = operations.held_tracking_code(RECEIPT)
-        operations.reissue_tracking_code(current_user, complaint, replace_held_code=bool(form.replace_code.data),
+        code, held = tracking_codes.held_tracking_code(RECEIPT)
+        tracking_codes.reissue_tracking_code(current_user, complaint, replace_held_code=bool(form.replace_code.data),
                                          code=code)
         db.session.commit()
     except operations.ActionRefused:
@@ -92,7 +92,7 @@ def receipt(reference: str):
 def show_receipt(reference: str):
     complaint = _complaint(reference)
     held = session.pop("receipt", None)  # a reload shows no code: the printed one is the only copy
-    code = (operations.shown_tracking_code(held.get("code"), RECEIPT, max_age=RECEIPT_MINUTES * 60)
+    code = (tracking_codes.shown_tracking_code(held.get("code"), RECEIPT, max_age=RECEIPT_MINUTES * 60)
             if held and held.get("reference") == reference else None)
     if code is None:
         return render_template("complaints/receipt.html", complaint=complaint, sheets=None)

@@ -17,12 +17,12 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, local, today, utcnow
 from ..deadlines import calendar
-from . import duplicates, operations, privacy, queues
-from .corrective import operations as corrective
+from . import duplicates, operations, privacy, queues, registration
+from .corrective import records as corrective
 from .forms import LogComplaintForm, SearchForm
-from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role
+from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
 from .models import Complaint, ComplaintEvent
-from .permissions import SEE_IDENTITY_VIEWS, VIEW, allowed_actions, can
+from .permissions import SEE_IDENTITY_VIEWS, VIEW, can
 
 bp = Blueprint("complaints", __name__)
 
@@ -77,7 +77,7 @@ def _load(reference: str) -> Complaint:
 def _quick_actions(complaints) -> dict[str, list[Action]]:
     """For each row, the allowed actions that need nothing typed: a button each, right in the queue."""
     user = current_user._get_current_object()  # the proxy looks the user up at each use: once for every row
-    return {c.reference: [a for a in allowed_actions(user, c) if not SPECS[a].needs_input] for c in complaints}
+    return {c.reference: [a for a in offered(user, c) if not SPECS[a].needs_input] for c in complaints}
 
 
 @bp.get("/queue")
@@ -147,7 +147,7 @@ def new():
         if form.received_at.data:
             # A letter or suggestion-box slip logged later: its clocks run from the day it arrived.
             received_at = min(datetime.combine(form.received_at.data, time(9), tzinfo=hospital_tz()), utcnow())
-        result = operations.create(current_user, data, received_at=received_at)
+        result = registration.create(current_user, data, received_at=received_at)
         db.session.commit()
         flash(_("Complaint %(reference)s logged. Tracking code for the complainant: %(code)s",
                 reference=result.complaint.reference, code=result.tracking_code), "success")
@@ -195,7 +195,7 @@ def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
 
 
 def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = None, **extra) -> dict:
-    actions = allowed_actions(current_user, complaint)
+    actions = offered(current_user, complaint)
     forms = {a: form_for(a, complaint) for a in actions}
     if failed:
         forms[failed[0]] = failed[1]

@@ -17,7 +17,7 @@ in the hospital narrowed by department afterwards, and each identifying field's 
 complaints to apply the confidentiality rule row by row.
 
 The table is not in the models' metadata (FTS5 is a virtual table SQLite makes itself); the migration
-creates it, `reindex()` writes it from `operations.create()` and `perform()` in their own transaction,
+creates it, `reindex()` writes it from `registration.create()` and `perform()` in their own transaction,
 and `flask --app wsgi search rebuild` writes it again from the complaints.
 """
 

@@ -133,29 +133,95 @@ class PublicMessage:
 class Requirement:
     """Another action that must be done first; refused with `message` beside `field` otherwise."""
 
-    action: str
+    spec: ActionSpec
     field: str
     message: Any
 
+    @property
+    def action(self) -> str:
+        return self.spec.name
+
+    def done(self, complaint) -> bool:
+        return self.spec.done(complaint)
+
+
+class RecordKind:
+    """What one kind of record with steps (a complaint, a corrective action) adds to the engine's path in
+    `operations.perform()`: how its events are written and read back, what must be done first, and what
+    follows a step (the search index, notices). The defaults add nothing."""
+
+    def events_since(self, record, version: int) -> list:
+        """What happened after the person loaded the page (each step bumps the version once)."""
+        missed = max(record.version - version, 0)
+        return list(record.events[-missed:]) if missed else []
+
+    def happened(self, event) -> tuple[str | None, str]:
+        """Who did an event (None: the complainant, or nobody) and the label of what they did."""
+        raise NotImplementedError
+
+    def check_requirements(self, spec, record) -> None:
+        """Raise ActionInvalid if what the step requires done first is not done."""
+
+    def before(self, record):
+        """What the record was before the step, for what follows it to compare with."""
+
+    def changed(self, spec, record, data: dict, event_data: dict) -> None:
+        """What the step does beside its own `apply` and its target state (an escalation level)."""
+
+    def record_event(self, record, user, action, from_state, data: dict):
+        raise NotImplementedError
+
+    def followed_by(self, spec, record, user, event, before) -> None:
+        """In the same transaction, after the step is written (and flushed)."""
+
 
 @dataclass(frozen=True)
-class ActionSpec:
+class Spec:
+    """A step of a record with steps: who may take it, from which states, to which state, with what form,
+    what it does, and how its event reads. `ActionSpec` (a complaint's actions) and `StepSpec` (a corrective
+    action's steps) add what their records need; `operations.perform()` runs every one the same way."""
+
     name: str
     label: Any  # lazily translated
     roles: frozenset[Role]
-    sources: frozenset[State] | None  # None: the action creates the complaint
-    target: State | Decider | None  # None: the state stays
-    records: str  # the product brief's "records" column, for the reader of the code
-    # What it does to the complaint: (complaint, user, data) -> the event's data. None: creating actions,
-    # done by operations.create().
+    sources: frozenset | None  # None: the step creates the record
+    target: Any  # a state, a Decider, or None: the state stays
+    # What it does to the record: (record, user, data) -> the event's data. None: nothing beyond the state.
     apply: Callable[..., dict] | None = None
-    form: type | None = None  # an ActionForm; creating actions use the intake forms
+    form: type | None = None
+    timeline: Mapping[str, Shown | None] = field(default_factory=dict)
+    # A condition on the record beyond its state (acknowledge: not anonymous, not yet acknowledged).
+    only_when: Callable[[Any], bool] | None = None
+    # A department head takes it only for a record their department answers for (a corrective action's
+    # owner); otherwise seeing the record is enough (a head sees only their department's complaints).
+    owner_only: bool = False
+
+    @property
+    def creates(self) -> bool:
+        return self.sources is None
+
+    def possible_targets(self) -> frozenset:
+        if self.target is None:
+            return self.sources or frozenset()
+        if isinstance(self.target, Decider):
+            return self.target.outcomes
+        return frozenset({self.target})
+
+    def target_for(self, record, data: dict):
+        """The state after the step (None: unchanged). A decider's answer must be one it declared."""
+        if isinstance(self.target, Decider):
+            return self.target.answer(self.name, record, data)
+        return self.target
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionSpec(Spec):
+    records: str  # the product brief's "records" column, for the reader of the code
     prefill: Callable[[Complaint], dict] | None = None
     # Whether it has been done on this complaint: the page suggests the first primary action not done.
     done: Callable[[Complaint], bool] | None = None
     requires: tuple[Requirement, ...] = ()
     notices: tuple[Notice, ...] = ()
-    timeline: Mapping[str, Shown | None] = field(default_factory=dict)
     # What the tracking page tells the complainant of this action's events (None: nothing).
     public: PublicMessage | None = None
     # A valid example of the data, given the ids of a department and a category: used by the demo planner,
@@ -163,10 +229,6 @@ class ActionSpec:
     example: Callable[[Example], dict] = lambda ex: {}
     # What the complaint must be like for the example to apply (disclosure: a confidential complainant).
     example_complaint: Mapping[str, Any] = field(default_factory=dict)
-    # A condition on the complaint beyond its state (acknowledge: not anonymous, not yet acknowledged).
-    only_when: Callable[[Complaint], bool] | None = None
-    # Department heads may act only on their own department's complaints.
-    own_department: bool = True
     # Raises the escalation level by one: always, or when the callable says so for the submitted data.
     escalates: bool | Callable[[dict], bool] = False
     # The primary actions of each state are offered first and as prominent buttons.
@@ -174,23 +236,6 @@ class ActionSpec:
     # What the action records on the timeline of another complaint: (complaint, event data) -> the other
     # complaint and its event's data (a duplicate noted on the original), or None.
     records_on: Callable[[Complaint, dict], tuple[Complaint, dict] | None] | None = None
-
-    @property
-    def creates(self) -> bool:
-        return self.sources is None
-
-    def possible_targets(self) -> frozenset[State]:
-        if self.target is None:
-            return self.sources or frozenset()
-        if isinstance(self.target, Decider):
-            return self.target.outcomes
-        return frozenset({self.target})
-
-    def target_for(self, complaint: Complaint, data: dict) -> State | None:
-        """The state after the action (None: unchanged). A decider's answer must be one it declared."""
-        if isinstance(self.target, Decider):
-            return self.target.answer(self.name, complaint, data)
-        return self.target
 
     def escalates_with(self, data: dict) -> bool:
         return self.escalates(data) if callable(self.escalates) else self.escalates

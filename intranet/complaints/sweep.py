@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 
 from ..core.database import insert_or_ignore
 from ..core.extensions import db
+from ..core.roles import SYSTEM
 from ..core.time import today, utcnow
 from ..deadlines.calendar import next_working_day
 from ..deadlines.models import BreachClock, DeadlineBreach
@@ -24,7 +25,6 @@ from . import operations
 from .lifecycle import OPEN, Action, State
 from .models import Complaint
 from .notices import DUE_TOMORROW
-from .permissions import SYSTEM
 
 
 @dataclass

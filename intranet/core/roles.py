@@ -28,4 +28,30 @@ class Role(Labelled):
 
 
 STAFF = frozenset({Role.reception, Role.head, Role.leadership})
+
+
+class _System:
+    """The actor for what the hospital's scheduled jobs do on their own (the SLA sweep). It is no user:
+    it logs in nowhere, and it may do only the actions the lifecycle table gives Role.system."""
+
+    is_authenticated = False
+    id = None
+    role = Role.system.value
+    department_id = None
+    display_name = "system"
+
+    def __repr__(self) -> str:
+        return "<System>"
+
+
+SYSTEM = _System()
+
+
+def role_of(user) -> Role:
+    """The role someone acts in: the system, the public (nobody logged in), or their account's role."""
+    if user is SYSTEM:
+        return Role.system
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Role.public
+    return Role(user.role)
 USER_ROLES = (Role.reception, Role.head, Role.leadership, Role.admin)

@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 import click
 from sqlalchemy import func, select
 
-from ..complaints import operations
-from ..complaints.corrective import operations as corrective
+from ..complaints import operations, registration
 from ..complaints.corrective.models import CorrectiveAction
 from ..complaints.corrective.steps import Step
 from ..complaints.lifecycle import OPEN, Action, State
@@ -90,7 +89,7 @@ def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
     heads = {u.department_id: u for u in users.values() if u.role == "head"}
     with clock_at(plan.received_at):
         creator = None if plan.public else users["reception"]
-        complaint = operations.create(creator, plan.data, received_at=plan.received_at).complaint
+        complaint = registration.create(creator, plan.data, received_at=plan.received_at).complaint
         db.session.commit()
     for step, moment in zip(plan.steps, plan.times, strict=True):
         with clock_at(moment):
@@ -133,7 +132,7 @@ def _follow_through(users: dict[str, User], now: datetime) -> None:
         if done_at >= now:
             continue
         with clock_at(done_at):
-            corrective.perform(heads[action.owner_department_id], Step.complete, action,
+            operations.perform(heads[action.owner_department_id], Step.complete, action,
                                {"evidence": EVIDENCE, "check_due_on": today() + timedelta(days=30)}, action.version)
             db.session.commit()
         checked_at = done_at + timedelta(days=30)
@@ -141,7 +140,7 @@ def _follow_through(users: dict[str, User], now: datetime) -> None:
             continue
         effective = n % 3 != 2
         with clock_at(checked_at):
-            corrective.perform(users["leadership"], Step.check, action, {
+            operations.perform(users["leadership"], Step.check, action, {
                 "effective": effective, "check_note": CHECKED[effective],
                 "new_due_on": None if effective else today() + timedelta(days=14)}, action.version)
             db.session.commit()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..complaints import evidence, operations
+from ..complaints import evidence, operations, registration, tracking_codes
 from ..complaints.forms import department_choices
 from ..complaints.lifecycle import SPECS, Action, State
 from ..complaints.models import Channel, Complaint, ContactMethod
@@ -67,8 +67,8 @@ def complain():
                 "files (you can bring them to the complaints office), or try again later.")]
             return _complaint_page(form), 503
         try:
-            code, held = operations.held_tracking_code(CONFIRMATION)
-            result = operations.create(None, {**data, "evidence": stored}, tracking_code=code)
+            code, held = tracking_codes.held_tracking_code(CONFIRMATION)
+            result = registration.create(None, {**data, "evidence": stored}, tracking_code=code)
             # What the session keeps, read before the commit expires it: reading it after would start
             # another transaction (on SQLite one that waits for the write lock) only to reload the row.
             submitted = {"reference": result.complaint.reference, "code": held}
@@ -124,7 +124,7 @@ def confirmation():
     submitted = session.get("submitted")
     if not submitted:
         return redirect(url_for(".complain"))
-    code = operations.shown_tracking_code(submitted.get("code"), CONFIRMATION, max_age=CONFIRMATION_HOURS * 3600)
+    code = tracking_codes.shown_tracking_code(submitted.get("code"), CONFIRMATION, max_age=CONFIRMATION_HOURS * 3600)
     if code is None:  # too old (a shared device, a day later), or tampered with
         session.pop("submitted", None)
         return redirect(url_for(".complain"))
@@ -191,7 +191,7 @@ def track():
     form = TrackForm()
     if form.validate_on_submit():
         candidate = db.session.scalar(select(Complaint).where(Complaint.reference == form.reference.data.upper()))
-        if operations.check_tracking_code(candidate, form.code.data):
+        if tracking_codes.check_tracking_code(candidate, form.code.data):
             _remember(candidate)  # the follow-up pages work without typing the code again
             return render_template("public/track.html", form=form, answer_form=SatisfactionForm(),
                                    **_public_view(candidate))

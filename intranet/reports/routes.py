@@ -10,11 +10,11 @@ from sqlalchemy import select
 from ..complaints import audit
 from ..complaints.corrective.steps import Step
 from ..complaints.models import Channel, Severity
-from ..complaints.permissions import READ_REPORTS, can, role_of
+from ..complaints.permissions import READ_REPORTS, can
 from ..complaints.states import State
 from ..core.departments import Department
 from ..core.extensions import db
-from ..core.roles import Role
+from ..core.roles import Role, role_of
 from ..core.time import today, utcnow
 from . import analysis, charts, exports, kpis
 from .kpis import DIMENSIONS, TABLE_MEASURES, Scope

@@ -13,6 +13,7 @@ from ...core.departments import Department
 from ...core.extensions import db
 from ...core.time import show_date, today, utcnow
 from .. import clocks
+from ..corrective import records as corrective
 from ..forms import (
     ActionForm,
     F,
@@ -124,16 +125,9 @@ send_back = ActionSpec(
 FINDINGS = ("findings", "cause", "responsibility", "remedy")
 
 
-def _corrective():
-    # Imported when used: corrective actions' operations ask permissions, which collects these specs.
-    from ..corrective import operations
-
-    return operations
-
-
 def _open_corrective_actions():
     """The open corrective actions the head may see, to link this complaint to (a recurring problem)."""
-    return [SelectChoice(str(a.id), f"{a.number} · {a.title}") for a in _corrective().open_actions(current_user)]
+    return [SelectChoice(str(a.id), f"{a.number} · {a.title}") for a in corrective.open_actions(current_user)]
 
 
 class RecordFindingsForm(ActionForm):
@@ -171,14 +165,14 @@ def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
         if due is None or due < today():
             raise ActionInvalid({"corrective_due_on": str(_l("Give the corrective action a due date from today on."))})
         owner = data.get("corrective_department_id") or c.department_id
-        _corrective().raise_action(user, {"title": data["corrective_title"], "owner_department_id": owner,
+        corrective.raise_action(user, {"title": data["corrective_title"], "owner_department_id": owner,
                                        "due_on": due}, complaints=[c])
         recorded["corrective_raised"] = data["corrective_title"]
     if data.get("corrective_link_id"):
-        action = _corrective().open_action(user, data["corrective_link_id"])
+        action = corrective.open_action(user, data["corrective_link_id"])
         if action is None:
             raise ActionInvalid({"corrective_link_id": str(_l("Choose one of the open corrective actions."))})
-        _corrective().link(user, action, c)
+        corrective.link(user, action, c)
         recorded["corrective_linked"] = f"{action.number} · {action.title}"
 
 
@@ -224,7 +218,7 @@ sign_off = ActionSpec(
     records="the response to give; who signed and when", primary=True,
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},
-    requires=(Requirement("record_findings", "response_text",
+    requires=(Requirement(record_findings, "response_text",
                           _l("Record the findings and responsibility before signing off.")),),
     notices=(READY_TO_TELL,),
     timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},

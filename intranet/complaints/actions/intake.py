@@ -41,7 +41,7 @@ CREATED = {
     "evidence_files": Shown(_l("Evidence files")),
 }
 
-# Creating actions: operations.create() writes the complaint from the public form or the intake form.
+# Creating actions: registration.create() writes the complaint from the public form or the intake form.
 submit = ActionSpec(
     "submit", _l("Submit"), roles=frozenset({Role.public}), sources=None, target=S.submitted,
     records="complaint, tracking code", timeline=CREATED, notices=(BECAME_MAJOR,),

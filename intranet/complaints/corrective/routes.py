@@ -13,11 +13,12 @@ from ...core.departments import Department
 from ...core.extensions import db
 from ...core.forms import bounded_int
 from ...core.time import today
+from .. import operations
 from ..models import Complaint
-from ..permissions import VIEW, allowed_steps, can, corrective_visible
+from ..permissions import VIEW, can, corrective_visible
 from ..spec import ActionInvalid, ActionRefused, Conflict
 from ..timeline import shown_value
-from . import operations
+from . import records
 from .models import TO_DO, CorrectiveAction, Status
 from .steps import STEPS, CorrectiveActionForm, Step
 
@@ -81,7 +82,7 @@ def new():
         form.owner_department_id.data = (complaint.department_id if complaint else None) or current_user.department_id
     if form.validate_on_submit():
         try:
-            action = operations.raise_action(current_user, form.action_data(),
+            action = records.raise_action(current_user, form.action_data(),
                                              complaints=[complaint] if complaint else [], month=month)
             db.session.commit()
         except ActionInvalid as error:
@@ -97,7 +98,7 @@ def new():
 
 def _step_forms(action: CorrectiveAction, posted: Step | None = None, posted_form=None) -> dict:
     forms = {}
-    for step in allowed_steps(current_user, action):
+    for step in (s for s in Step if not s.spec.creates and can(current_user, s, action)):
         if step == posted and posted_form is not None:
             forms[step] = posted_form
         else:

@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
@@ -25,8 +24,9 @@ from ...core.forms import PostForm, VersionField
 from ...core.roles import Role
 from ...core.time import today, utcnow
 from ..forms import F, department_choices, int_or_none, required
-from ..spec import ActionInvalid, Decider, Shown
+from ..spec import ActionInvalid, Decider, Shown, Spec
 from .models import Status
+from .recording import CORRECTIVE_ACTIONS
 
 HEAD, RECEPTION, LEADERSHIP = Role.head, Role.reception, Role.leadership
 
@@ -37,30 +37,23 @@ class Step(Labelled):
     check = "check"
     note = "note"
 
+    @property
+    def spec(self) -> StepSpec:
+        return STEPS[self]
+
+    @property
+    def record_kind(self):
+        return CORRECTIVE_ACTIONS
+
     @staticmethod
     def LABELS():  # noqa: N802
         return {step: spec.label for step, spec in STEPS.items()}
 
 
-@dataclass(frozen=True)
-class StepSpec:
-    name: str
-    label: Any
-    roles: frozenset[Role]
-    sources: frozenset[Status] | None  # None: the step creates the action
-    target: Status | Decider | None  # None: the status stays
-    form: type | None = None
-    apply: Callable[..., dict] | None = None  # (corrective action, user, data) -> the event's data
-    timeline: dict[str, Shown] = field(default_factory=dict)
-    # A head takes it only for an action their department owns.
-    owner_only: bool = False
+@dataclass(frozen=True, kw_only=True)
+class StepSpec(Spec):
     # Valid data, for the tests and the demo.
     example: Callable[[], dict] = lambda: {}
-
-    def target_for(self, action, data: dict) -> Status | None:
-        if isinstance(self.target, Decider):
-            return self.target.answer(self.name, action, data)
-        return self.target
 
 
 def _not_past(form, date_field):

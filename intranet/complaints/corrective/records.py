@@ -1,8 +1,5 @@
-"""The one writer of a corrective action's status: raise it, then take its steps, each with its event.
-
-The checks run in the order the complaint's actions use: the version the person saw, then `can()`, then
-the step's own rules (`ActionInvalid`), then the change and its event, all in the caller's transaction.
-"""
+"""Corrective actions as records: raising one (its creating step), linking one to another complaint, and
+what the queues and the findings form list of them. Its later steps go through `operations.perform()`."""
 
 from __future__ import annotations
 
@@ -10,17 +7,16 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, true
-from sqlalchemy.orm.exc import StaleDataError
 
 from ...core.departments import Department
 from ...core.extensions import db
-from ...core.roles import Role
+from ...core.roles import Role, role_of
 from ...core.time import today, utcnow
-from ..operations import jsonable
-from ..permissions import VIEW, can, corrective_visible, role_of
-from ..spec import ActionInvalid, ActionRefused, Conflict
-from .models import TO_DO, CorrectiveAction, CorrectiveActionEvent, Status
-from .steps import STEPS, Step
+from ..permissions import VIEW, can, corrective_visible
+from ..spec import ActionInvalid, ActionRefused
+from .models import TO_DO, CorrectiveAction, Status
+from .recording import append_event
+from .steps import Step
 
 
 def raise_action(user, data: dict, complaints=(), month: str | None = None) -> CorrectiveAction:
@@ -39,7 +35,7 @@ def raise_action(user, data: dict, complaints=(), month: str | None = None) -> C
                               status=Status.open.value, raised_by_id=user.id, raised_in_month=month,
                               complaints=list(complaints))
     db.session.add(action)
-    _record(action, user, Step.raise_, None, {
+    append_event(action, user, Step.raise_, None, {
         "title": title, "owner": owner.code, "due_on": data["due_on"],
         "complaints": ", ".join(c.reference for c in complaints) or None, "month": month})
     return action
@@ -91,37 +87,4 @@ def link(user, action: CorrectiveAction, complaint) -> None:
     if complaint not in action.complaints:
         action.complaints.append(complaint)
         action.updated_at = utcnow()
-        _record(action, user, Step.note, action.state, {"linked": complaint.reference})
-
-
-def perform(user, step: Step | str, action: CorrectiveAction, data: dict, expected_version: int | None,
-            form_errors: dict | None = None):
-    """Check (the version, who may act, then the caller's form if its own checks failed), change, record."""
-    step = Step(step)
-    spec = STEPS[step]
-    if expected_version is not None and expected_version != action.version:
-        raise Conflict(action, list(action.events))
-    if not can(user, step, action):
-        raise ActionRefused(step)
-    if form_errors:
-        raise ActionInvalid(form_errors)
-    before = action.state
-    recorded = spec.apply(action, user, data) if spec.apply else {}
-    after = spec.target_for(action, data)
-    if after is not None:
-        action.status = after.value
-    action.updated_at = utcnow()
-    _record(action, user, step, before, recorded)
-    try:
-        db.session.flush()
-    except StaleDataError as error:  # someone else's step landed between our read and our write
-        db.session.rollback()
-        raise Conflict(action, []) from error
-    return action
-
-
-def _record(action, user, step: Step, before, data: dict) -> None:
-    action.events.append(CorrectiveActionEvent(
-        actor_id=user.id, step=step.value, from_status=before.value if before else None,
-        to_status=action.status,
-        data={k: jsonable(v) for k, v in data.items() if v is not None}))
+        append_event(action, user, Step.note, action.state, {"linked": complaint.reference})

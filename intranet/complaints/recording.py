@@ -1,0 +1,94 @@
+"""What an action adds around its spec on a complaint (the complaint's `RecordKind`): its event, chained
+to the one before it; what it requires done first; its escalation; the note it leaves on another
+complaint; the search index and the notices, all in the action's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..core.event_data import event_data
+from ..core.extensions import db
+from ..core.time import utcnow
+from ..notifications.outbox import notify
+from . import audit, search
+from .models import Complaint, ComplaintEvent
+from .spec import ActionInvalid, Before, RecordKind
+from .states import State
+
+
+def append_event(complaint: Complaint, user, action: str, from_state: State | None, data: dict) -> ComplaintEvent:
+    event = ComplaintEvent(
+        complaint=complaint,
+        actor_id=user.id if user is not None and user.is_authenticated else None,
+        at=utcnow(),
+        action=str(action),
+        from_state=from_state.value if from_state else None,
+        to_state=complaint.status,
+        data=event_data(data),
+    )
+    # Chained to the complaint's event before it (the optimistic lock makes appends to one complaint
+    # take turns, so two can never chain to the same one).
+    event.hash = audit.event_hash(audit.previous_hash(complaint), complaint.reference, event)
+    db.session.add(event)
+    return event
+
+
+def before(complaint: Complaint) -> Before:
+    return Before(complaint.state if complaint.status else None, complaint.is_major,
+                  complaint.acknowledged_at is not None, complaint.escalation_level or 0)
+
+
+def send_notices(spec, before: Before, complaint: Complaint, event: ComplaintEvent) -> None:
+    """Each spec names its notices. Keys come from the event, so a retried request cannot queue twice."""
+    about = complaint.about()
+    for notice in spec.notices:
+        if notice.fires(before, complaint):
+            name = notice.kind.name
+            key = f"{name}:{complaint.id}" if notice.once_per_complaint else f"{name}:event:{event.id}"
+            notify(notice.kind, about, key=key, data=event.data)
+
+
+class Complaints(RecordKind):
+    def step_of(self, event: ComplaintEvent) -> str:
+        return event.action
+
+    def events_since(self, complaint: Complaint, version: int) -> list[ComplaintEvent]:
+        events = db.session.scalars(
+            select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
+        ).all()
+        missed = max(complaint.version - version, 0)
+        return list(events[-missed:]) if missed else []
+
+    def check_requirements(self, spec, complaint: Complaint) -> None:
+        for requirement in spec.requires:
+            if not requirement.done(complaint):
+                raise ActionInvalid({requirement.field: str(requirement.message)})
+
+    def before(self, complaint: Complaint) -> Before:
+        return before(complaint)
+
+    def changed(self, spec, complaint: Complaint, data: dict, recorded: dict) -> None:
+        if spec.escalates_with(data):
+            complaint.escalation_level += 1
+            recorded["level"] = complaint.escalation_level
+
+    def record_event(self, spec, complaint: Complaint, user, action, from_state, data: dict) -> ComplaintEvent:
+        event = append_event(complaint, user, action, from_state, data)
+        other = spec.records_on(complaint, event.data) if spec.records_on else None
+        if other is not None:
+            # A note on the other complaint's timeline, in this transaction; its version goes up with it.
+            other_complaint, other_data = other
+            other_complaint.updated_at = utcnow()
+            append_event(other_complaint, user, "note", other_complaint.state, other_data)
+        return event
+
+    def followed_by(self, spec, complaint: Complaint, user, event: ComplaintEvent, before: Before) -> None:
+        search.reindex(complaint)
+        # records_on() names the same complaint again (it looks it up, it writes nothing).
+        other = spec.records_on(complaint, event.data) if spec.records_on else None
+        if other is not None:
+            search.reindex(other[0])
+        send_notices(spec, before, complaint, event)
+
+
+COMPLAINTS = Complaints()
