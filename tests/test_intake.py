@@ -455,7 +455,8 @@ def test_track_finds_the_complaint(world, client, app_ctx):
 
 def test_track_shows_progress_but_nothing_internal(world, client, app_ctx):
     complaint = factories.make_complaint(world, State.investigating)
-    operations.perform(world.head, Action.note, complaint, {"text": "内部备注：护士长说病人很难缠。"}, complaint.version)
+    operations.perform(world.head, Action.note, complaint, {"text": "内部备注：护士长说病人很难缠。"},
+                       complaint.version)
     operations.perform(world.head, Action.record_findings, complaint,
                        factories.action_data("record_findings", world), complaint.version)
     db.session.commit()
