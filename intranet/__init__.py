@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import config as config_module
-from .core import i18n, widgets
+from .core import widgets
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter
 from .core.pages import render_page
@@ -82,7 +82,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
-    i18n.install(babel, app)
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
