@@ -31,10 +31,15 @@ translations: $(STAMP)
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(VENV)/bin/pybabel compile -d translations; fi
 
-# Refresh the catalogues after changing user-facing strings; then translate the new entries.
+# Refresh the catalogues after changing user-facing strings; then translate the new entries. Sorted, with
+# file names but no line numbers and no dates, so that a change of strings changes only those entries and
+# running it again without one changes nothing: two branches that add strings then merge cleanly.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 -o translations/messages.pot .
-	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 --add-location=file --sort-output \
+		-o translations/messages.pot .
+	sed -i '/^"POT-Creation-Date: /d' translations/messages.pot
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-pot-creation-date
 
 install: $(STAMP) assets translations
 	$(FLASK) db upgrade

@@ -12,7 +12,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from . import config as config_module
-from .core import i18n, widgets
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter
 from .core.pages import render_page
@@ -51,7 +50,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         static_folder="../static",
     )
     app.url_map.converters["int"] = BoundedIntConverter
-    widgets.install()
     # Production is what runs on PostgreSQL unless told otherwise; the embedded SQLite default is for
     # trying it out and development.
     config_name = config_name or os.environ.get("REDRESS_ENV") or (
@@ -82,7 +80,6 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["REDRESS_TIMEZONE"])
-    i18n.install(babel, app)
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -12,7 +12,6 @@ import heapq
 from dataclasses import dataclass
 from functools import cache
 
-from ..core.i18n import text
 from ..core.roles import STAFF, USER_ROLES, Role  # noqa: F401  (re-exported: the lifecycle's vocabulary)
 from .actions import SPECS as _SPECS
 from .permissions import can
@@ -32,7 +31,7 @@ class _ActionBase(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return text(SPECS[self].label)
+        return str(SPECS[self].label)
 
 
 # The actions are the specs' names: declaring a spec is all it takes to add one.

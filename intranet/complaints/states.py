@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from ..core.choices import Labelled
-from ..core.i18n import text
 
 
 class State(Labelled):
@@ -39,11 +38,11 @@ class State(Labelled):
     @property
     def label(self) -> str:
         # Straight from the state's spec: a queue page asks for fifty of them.
-        return text(STATES[self].label)
+        return str(STATES[self].label)
 
     @property
     def public_text(self) -> str:
-        return text(STATES[self].public_text)
+        return str(STATES[self].public_text)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,6 @@ import enum
 
 from wtforms import SelectChoice
 
-from .i18n import text
-
 _TABLES: dict[type, dict] = {}
 
 
@@ -26,7 +24,7 @@ class Labelled(enum.StrEnum):
         table = _TABLES.get(cls)
         if table is None:
             table = _TABLES[cls] = cls.LABELS()
-        return text(table[self])
+        return str(table[self])
 
     @classmethod
     def choices(cls) -> list[SelectChoice]:

@@ -10,7 +10,7 @@ Three sources, most specific first:
    only known once the notice is published. Better than weekdays alone, so it covers what (2) does not, and
    admins are warned that the make-up days are missing. Read from a table made from the package
    (data/cn_holidays.json, `scripts/cn_holidays.py`): the package itself is 16 MiB in a worker, for a few
-   hundred dates; a test checks the table against the installed package.
+   hundred dates, so only the script and the test that checks the table against it need it (dev extras).
 
 A year neither library knows counts Monday to Friday plus the hospital days; admins are warned of that too.
 """
@@ -57,26 +57,6 @@ class _RuleBased:
 
     def is_working_day(self, day: date) -> bool:  # as holidays.HolidayBase.is_working_day
         return day in self.weekend_workdays if day.weekday() in self.weekend else day not in self.holidays
-
-
-def table_from_holidays() -> dict:
-    """The table data/cn_holidays.json holds, from the installed `holidays` package: for each year it knows
-    and chinese_calendar does not, the public holidays and the make-up working days ("MMDD")."""
-    import holidays  # only here: the script that writes the table, and the test that checks it
-
-    years, weekends = {}, set()
-    for year in range(holidays.CN.start_year, holidays.CN.end_year + 1):
-        if _chinese_calendar_knows(year):
-            continue
-        cn = holidays.country_holidays("CN", years=year)
-        weekends |= {frozenset(cn._get_weekend(date(year, month, 1))) for month in range(1, 13)}
-        years[str(year)] = {
-            "holidays": sorted(d.strftime("%m%d") for d in cn if d.year == year),
-            "workdays": sorted(d.strftime("%m%d") for d in cn.weekend_workdays if d.year == year),
-        }
-    if len(weekends) != 1:
-        raise RuntimeError(f"CN weekends differ between years ({weekends}): the table has one weekend")
-    return {"source": f"holidays {holidays.__version__}", "weekend": sorted(next(iter(weekends))), "years": years}
 
 
 @cache
