@@ -39,7 +39,7 @@ messages: $(STAMP)
 		-o translations/messages.pot .
 	sed -i '/^"POT-Creation-Date: /d' translations/messages.pot
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
-		--ignore-pot-creation-date
+		--ignore-pot-creation-date --ignore-obsolete
 
 install: $(STAMP) assets translations
 	$(FLASK) db upgrade

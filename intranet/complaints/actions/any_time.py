@@ -60,7 +60,7 @@ def _extend(c, user, data: dict) -> dict:
 def _extension_told(event) -> str:
     told = _("New date: %(date)s.", date=show_date(date.fromisoformat(event.data["to"])))
     reason = event.data.get("reason")
-    return f"{told} {_('Reason: %(reason)s', reason=reason)}" if reason else told
+    return told + " " + _("Reason: %(reason)s", reason=reason) if reason else told
 
 
 def _extend_example(ex) -> dict:
