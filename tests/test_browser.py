@@ -287,7 +287,7 @@ def test_version_conflict_is_swapped_in_place(new_context, watch, world):
     form.locator("#assign-department_id").select_option(str(nursing_id))
     submit_in_place(second, form, status=409, watch=watch)
     alert = second.locator("#complaint .notice-error[role=alert]")
-    expect(alert).to_contain_text("Someone else acted on this complaint first, so your change was not saved.")
+    expect(alert).to_contain_text("Someone else acted on this first, so your change was not saved.")
     expect(alert.locator("li")).to_have_count(1)
     expect(alert.locator("li")).to_contain_text("Assign to a department")
     # The card now shows the complaint as it is: assigned to Cardiology, not Nursing.

@@ -17,7 +17,7 @@ from tests import factories
 from tests.conftest import login
 
 HX = {"HX-Request": "true", "HX-Target": "complaint"}
-FIRST = "Someone else acted on this complaint first, so your change was not saved."
+FIRST = "Someone else acted on this first, so your change was not saved."
 
 
 

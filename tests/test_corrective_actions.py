@@ -169,7 +169,10 @@ def test_two_people_taking_a_step_at_once_the_second_is_told(world, client):
     response = _post(client, f"{page}/note", {"note-version": seen, "note-text": "Second, from a stale page."},
                      page + "?lang=en")
     assert response.status_code == 409
-    assert "Someone else took a step on this corrective action" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # The same words as on a complaint, then who did what.
+    assert "Someone else acted on this first, so your change was not saved." in html
+    assert "Head-Card: Add a note at" in html
     assert [e.data.get("text") for e in action.events if e.step == "note"] == ["First."]
 
 

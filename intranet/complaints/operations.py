@@ -12,15 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..core.extensions import db
 from ..core.roles import Role, role_of
-from ..core.time import utcnow
+from ..core.time import local, utcnow
 from .permissions import can
 from .spec import ActionInvalid, ActionRefused, Conflict
 
-__all__ = ["ActionInvalid", "ActionRefused", "Conflict", "Result", "perform"]
+__all__ = ["CONFLICT", "ActionInvalid", "ActionRefused", "Conflict", "Result", "happened", "perform"]
+
+# What the loser of a race is told, whatever the record: then what the others did (happened()), and the
+# record as it is now.
+CONFLICT = _l("Someone else acted on this first, so your change was not saved.")
 
 
 @dataclass
@@ -75,3 +81,11 @@ def perform(user, action, record, data: dict | None, expected_version: int | Non
         raise Conflict(fresh, kind.events_since(fresh, expected_version or 0)) from None
     kind.followed_by(spec, record, user, event, before)
     return Result(record, event)
+
+
+def happened(action, conflict: Conflict) -> list[str]:
+    """What the others did since the person loaded the page, one line each: who, what, when."""
+    kind, steps = action.record_kind, type(action)
+    return [_("%(who)s: %(action)s at %(time)s", who=event.actor.display_name if event.actor else _("the complainant"),
+              action=steps(kind.step_of(event)).label, time=local(event.at).strftime("%H:%M"))
+            for event in conflict.events]

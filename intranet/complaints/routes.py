@@ -15,7 +15,7 @@ from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
-from ..core.time import hospital_tz, local, today, utcnow
+from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
 from . import duplicates, operations, privacy, queues, registration
 from .corrective import records as corrective
@@ -279,7 +279,7 @@ def act(reference: str, action_name: str):
         db.session.commit()
     except operations.Conflict as conflict:
         db.session.rollback()
-        return _conflict(conflict)
+        return _conflict(action, conflict)
     except operations.ActionRefused:
         db.session.rollback()
         return _refused(reference, action)
@@ -326,7 +326,7 @@ def _invalid(reference: str, action: Action, form):
     return _answer(reference, 422, failed=(action, form), error=True)
 
 
-def _conflict(conflict: operations.Conflict):
+def _conflict(action: Action, conflict: operations.Conflict):
     """409: someone acted first. Say who did what, show the complaint as it is now, overwrite nothing."""
     complaint = conflict.complaint
     if not can(current_user, VIEW, complaint):
@@ -335,13 +335,9 @@ def _conflict(conflict: operations.Conflict):
             return _gone(complaint.reference, message, 409)
         flash(message, "error")
         return redirect(url_for(".queue"))
-    happened = [
-        _("%(who)s: %(action)s at %(time)s", who=e.actor.display_name if e.actor else _("the complainant"),
-          action=Action(e.action).label, time=local(e.at).strftime("%H:%M"))
-        for e in conflict.events
-    ]
-    message = _("Someone else acted on this complaint first, so your change was not saved.")
-    return _answer(complaint.reference, 409, conflict=message, happened=happened, message=message, error=True)
+    message = str(operations.CONFLICT)
+    return _answer(complaint.reference, 409, conflict=message, happened=operations.happened(action, conflict),
+                   message=message, error=True)
 
 
 def _refused(reference: str, action: Action):

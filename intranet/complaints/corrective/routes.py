@@ -159,10 +159,10 @@ def take_step(action_id: int, step_name: str):
         operations.perform(current_user, step, action, form.action_data() if valid else {}, form.version.data,
                            form_errors=None if valid else form.errors)
         db.session.commit()
-    except Conflict:
+    except Conflict as conflict:
         db.session.rollback()
-        action = _load(action_id)
-        return _page(action, 409, conflict=True)
+        return _page(_load(action_id), 409, conflict=str(operations.CONFLICT),
+                     happened=operations.happened(step, conflict))
     except ActionRefused:
         db.session.rollback()
         return _page(_load(action_id), 403, refused=step)
