@@ -105,7 +105,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .auth.routes import bp as auth_bp
     from .complaints.audit import register_cli as register_audit_cli
     from .complaints.corrective.routes import bp as corrective_bp
-    from .complaints.evidence import bp as evidence_bp
+    from .complaints.downloads import bp as evidence_bp
     from .complaints.receipts import bp as receipts_bp
     from .complaints.routes import bp as complaints_bp
     from .complaints.search import register_cli as register_search_cli

@@ -3,7 +3,7 @@
 Images are decoded and re-encoded with Pillow, which drops EXIF (GPS location, camera serials) and any
 bytes hidden after the image; PDFs are kept as sent. Files are stored under random names in
 EVIDENCE_FOLDER (instance/evidence by default) and served only to staff who may see the complaint, always
-as a download.
+as a download (`downloads.py`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from sqlalchemy import ForeignKey, Integer, String, select
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.extensions import db
 from ..core.time import UTCDateTime, utcnow
 from .models import Complaint
-from .permissions import VIEW, can
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -152,25 +150,3 @@ def discard(rows: list[dict]) -> None:
     for row in rows:
         with contextlib.suppress(OSError):
             os.remove(os.path.join(folder(), row["stored_name"]))
-
-
-bp = Blueprint("evidence", __name__)
-
-
-@bp.get("/complaints/<reference>/evidence/<int:evidence_id>")
-@login_required
-def download(reference: str, evidence_id: int):
-    item = db.session.scalar(
-        select(Evidence).join(Complaint).where(Evidence.id == evidence_id, Complaint.reference == reference))
-    # 404 whether it does not exist or the person may not see the complaint: nothing to learn either way.
-    if item is None or not can(current_user, VIEW, item.complaint):
-        abort(404)
-    path = os.path.join(folder(), item.stored_name)
-    if not os.path.exists(path):
-        abort(404)
-    # The extension of what we stored (a WebP photo is served as the JPEG we made of it).
-    name = os.path.splitext(item.original_name)[0] + os.path.splitext(item.stored_name)[1]
-    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=name,
-                         max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
