@@ -54,7 +54,7 @@ POLICIES = {
     ("public.confirmation", "GET"): Policy(EVERYONE),
     ("public.track", "GET"): Policy(EVERYONE),
     ("public.track", "POST"): Policy(EVERYONE),
-    ("public.answer", "POST"): Policy(EVERYONE),
+    ("public.act", "POST"): Policy(EVERYONE, lambda t: {"action_name": "follow_up"}),
     ("public.leave", "POST"): Policy(EVERYONE),
     ("static", "GET"): Policy(EVERYONE, lambda t: {"filename": "app.css"}),
     ("auth.login", "GET"): Policy(EVERYONE),

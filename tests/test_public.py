@@ -119,7 +119,7 @@ def test_signed_off_answer_is_not_shown_before_it_is_given(world, client):
 
 
 def answer(client, **data):
-    return client.post("/track/answer", data={"csrf_token": token_of(client.get("/track")), **data})
+    return client.post("/track/follow_up", data={"csrf_token": token_of(client.get("/track")), **data})
 
 
 def test_satisfied_online_closes(world, client):
@@ -168,7 +168,7 @@ def test_answering_needs_a_checked_code_in_this_session(world, client, app_ctx):
     complaint = factories.make_complaint(world, State.responded)
     stranger = new_client(app_ctx)
     page = stranger.get("/track")
-    response = stranger.post("/track/answer", data={"csrf_token": token_of(page), "satisfied": "yes"})
+    response = stranger.post("/track/follow_up", data={"csrf_token": token_of(page), "satisfied": "yes"})
     assert response.status_code == 302
     db.session.expire_all()
     assert complaint.state == State.responded

@@ -197,7 +197,7 @@ def test_chinese_photo_complaint_to_not_satisfied_reopens_and_escalates(audited,
     # Tracking: the same browser session holds the complaint.
     page.goto("/track")
     expect(page.locator(".facts")).to_contain_text(reference)
-    expect(page.locator(".satisfaction")).to_have_count(0)  # nothing to answer yet
+    expect(page.locator(".public-action.follow_up")).to_have_count(0)  # nothing to answer yet
 
     # Staff answer it (through the operations, as the staff pages do), with the world back in a session.
     world = factories.World(**{name: db.session.merge(getattr(world, name)) for name in world.__dataclass_fields__})
@@ -215,7 +215,7 @@ def test_chinese_photo_complaint_to_not_satisfied_reopens_and_escalates(audited,
     page.check("#satisfied-1")  # 不满意
     page.fill("#comment", "回答没有说明为什么没有人告诉我们。")
     with page.expect_navigation():
-        page.click("form.satisfaction button[type=submit]")
+        page.click("form.public-action.follow_up button[type=submit]")
     expect(page.locator(".notice-success")).to_be_visible()
     assert axe_violations(page) == []
 
@@ -233,7 +233,7 @@ def test_chinese_photo_complaint_to_not_satisfied_reopens_and_escalates(audited,
     other.fill("#code", code)
     with other.expect_navigation():
         other.click("main form button[type=submit]")
-    expect(other.locator(".satisfaction")).to_have_count(0)
+    expect(other.locator(".public-action.follow_up")).to_have_count(0)
     watch.check()
 
 

@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from wtforms.validators import ValidationError
 
 from ..core.extensions import db
 from ..core.time import UTCDateTime, utcnow
@@ -112,6 +113,28 @@ def clean(name: str, raw: bytes) -> CleanFile:
         image = image.convert("RGBA") if image.mode in ("P", "LA", "RGBA") else image.convert("RGB")
         image.save(out, "PNG")
     return CleanFile(_safe_name(name), content_type, extension, out.getvalue())
+
+
+ACCEPTED = "image/jpeg,image/png,image/webp,image/gif,application/pdf"  # what a file field offers to choose
+
+
+def checked_uploads(uploads) -> list[CleanFile]:
+    """The files a complainant sent (a file field's data), checked and cleaned; ValidationError with the
+    words to show otherwise. The same checks on every form that takes files from the public."""
+    files = [f for f in (uploads or []) if getattr(f, "filename", None)]
+    if len(files) > MAX_FILES:
+        raise ValidationError(_l("Select up to 5 files."))
+    raws = [(upload, upload.stream.read(MAX_FILE_BYTES + 1)) for upload in files]
+    # Before anything is decoded: the pictures' sizes from their headers.
+    if sum(pixels(raw) for _upload, raw in raws) > MAX_PIXELS_PER_REQUEST:
+        raise ValidationError(_l("These pictures are too large together: send fewer, or smaller ones."))
+    cleaned = []
+    for upload, raw in raws:
+        try:
+            cleaned.append(clean(upload.filename, raw))
+        except EvidenceRejected as rejected:
+            raise ValidationError(f"{_safe_name(upload.filename)}: {rejected}") from None
+    return cleaned
 
 
 def folder() -> str:

@@ -224,6 +224,10 @@ class ActionSpec(Spec):
     notices: tuple[Notice, ...] = ()
     # What the tracking page tells the complainant of this action's events (None: nothing).
     public: PublicMessage | None = None
+    # The form the complainant sends this action with on the tracking page (None: not theirs to send; the
+    # page offers it whenever can() allows the public this action), and what they read once it is done.
+    public_form: type | None = None
+    public_thanks: Callable[[dict], str] | None = None
     # A valid example of the data, given the ids of a department and a category: used by the demo planner,
     # the test factories and the completeness test.
     example: Callable[[Example], dict] = lambda ex: {}

@@ -1,8 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
-from wtforms.validators import ValidationError as WTFValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..complaints import evidence
 from ..complaints.forms import EMAIL, ComplaintDetailsForm
@@ -45,26 +44,13 @@ class PublicComplaintForm(ComplaintDetailsForm):
     confidential = BooleanField(_l("Keep my name and contact details from the department concerned"))
     anonymous = BooleanField(_l("I want to stay anonymous"))
     evidence = MultipleFileField(_l("Photos or documents (optional)"),
-                                 render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif,application/pdf"})
+                                 render_kw={"accept": evidence.ACCEPTED})
     # A honeypot: hidden from people by CSS (never by an inline style); a bot that fills every field is
     # refused without being told why.
     website = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
 
     def validate_evidence(self, field):
-        files = [f for f in (field.data or []) if getattr(f, "filename", None)]
-        if len(files) > evidence.MAX_FILES:
-            raise WTFValidationError(_l("Select up to 5 files."))
-        raws = [(upload, upload.stream.read(evidence.MAX_FILE_BYTES + 1)) for upload in files]
-        # Before anything is decoded: the pictures' sizes from their headers.
-        if sum(evidence.pixels(raw) for _upload, raw in raws) > evidence.MAX_PIXELS_PER_REQUEST:
-            raise WTFValidationError(_l("These pictures are too large together: send fewer, or smaller ones."))
-        cleaned = []
-        for upload, raw in raws:
-            try:
-                cleaned.append(evidence.clean(upload.filename, raw))
-            except evidence.EvidenceRejected as rejected:
-                raise WTFValidationError(f"{evidence._safe_name(upload.filename)}: {rejected}") from None
-        self.cleaned_evidence = cleaned
+        self.cleaned_evidence = evidence.checked_uploads(field.data)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -86,20 +72,3 @@ class TrackForm(PostForm):
                             validators=[DataRequired(message=_l("Enter your reference number.")), Length(max=20)])
     code = StringField(_l("Tracking code"), filters=[strip],
                        validators=[DataRequired(message=_l("Enter your tracking code.")), Length(max=20)])
-
-
-class SatisfactionForm(PostForm):
-    """The follow-up (回访), answered online by the complainant."""
-
-    satisfied = RadioField(_l("Are you satisfied with our answer?"),
-                           choices=[SelectChoice("yes", _l("Yes, I am satisfied")),
-                                    SelectChoice("no", _l("No, I am not satisfied"))],
-                           validators=[InputRequired(message=_l("Select whether you are satisfied with our "
-                                                                "answer."))])
-    comment = TextAreaField(_l("Tell us why (optional)"), filters=F,
-                            validators=[Length(max=5000, message=_l("Your comment must be 5,000 characters "
-                                                                    "or fewer."))])
-
-    def validate_comment(self, field):
-        if self.satisfied.data == "no" and not field.data:
-            raise WTFValidationError(_l("Tell us why you are not satisfied."))

@@ -2,7 +2,7 @@
 
 import hashlib
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -10,12 +10,11 @@ from sqlalchemy import select
 
 from ..complaints import evidence, operations, registration, tracking_codes
 from ..complaints.forms import department_choices
-from ..complaints.lifecycle import SPECS, Action, State
-from ..complaints.models import Channel, Complaint, ContactMethod
-from ..complaints.permissions import can
+from ..complaints.lifecycle import SPECS, Action, State, offered
+from ..complaints.models import Channel, Complaint
 from ..core.extensions import db, limiter
 from ..core.forms import PostForm
-from .forms import PublicComplaintForm, SatisfactionForm, TrackForm
+from .forms import PublicComplaintForm, TrackForm
 
 bp = Blueprint("public", __name__)
 
@@ -35,7 +34,7 @@ def _track_limit() -> str:
 def private_pages(response):
     # The confirmation (tracking code) and tracking (the answer) are for one person: keep them out of
     # shared caches and the back button of a shared phone or ward computer.
-    if request.endpoint in ("public.confirmation", "public.track", "public.answer"):
+    if request.endpoint in ("public.confirmation", "public.track", "public.act"):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -181,8 +180,20 @@ def _public_view(complaint: Complaint) -> dict:
         expected=expected,
         messages=messages,
         answer=complaint.told_text if complaint.responded_at else None,
-        can_answer=complaint.state == State.responded and can(None, Action.follow_up, complaint),
     )
+
+
+def _track_page(complaint: Complaint, form: TrackForm, failed: tuple | None = None) -> str:
+    """The complaint as its complainant may read it, with a form for each action they may send now (the
+    follow-up, an answer to a request for information); `failed`: (action, form) sent with errors."""
+    forms = []
+    for action in offered(None, complaint):
+        make = action.spec.public_form
+        if make is not None:
+            # formdata=None: a form not sent must not pick up the fields of the one that was.
+            forms.append((action, failed[1] if failed and failed[0] == action else make(formdata=None)))
+    return render_template("public/track.html", form=form, public_forms=forms, failed=failed and failed[1],
+                           **_public_view(complaint))
 
 
 @bp.route("/track", methods=["GET", "POST"])
@@ -193,8 +204,7 @@ def track():
         candidate = db.session.scalar(select(Complaint).where(Complaint.reference == form.reference.data.upper()))
         if tracking_codes.check_tracking_code(candidate, form.code.data):
             _remember(candidate)  # the follow-up pages work without typing the code again
-            return render_template("public/track.html", form=form, answer_form=SatisfactionForm(),
-                                   **_public_view(candidate))
+            return _track_page(candidate, form)
         # The same words for an unknown reference and a wrong code.
         form.code.errors = [_("We could not find a complaint with that reference and tracking code.")]
         return render_template("public/track.html", form=form), 422
@@ -205,35 +215,50 @@ def track():
         if request.args.get("reference"):
             form.reference.data = request.args["reference"][:20]  # from a receipt's QR code
         return render_template("public/track.html", form=form)
-    answer_form = SatisfactionForm()
-    return render_template("public/track.html", form=form, answer_form=answer_form, **_public_view(complaint))
+    return _track_page(complaint, form)
 
 
-@bp.post("/track/answer")
+@bp.post("/track/<action_name>")
 @limiter.limit(_track_limit)
-def answer():
-    """The follow-up, online: only for the complaint this browser session proved it holds the code of."""
+def act(action_name: str):
+    """What the complainant sends on the tracking page (every action whose spec has a public form): only
+    for the complaint this browser session proved it holds the code of. Files are checked as the public
+    form checks them, stored, and discarded again if the action is not saved."""
     complaint = _tracked()
     if complaint is None:
         return redirect(url_for(".track"))
-    form = SatisfactionForm()
-    if not form.validate_on_submit():
-        return render_template("public/track.html", form=TrackForm(), answer_form=form,
-                               **_public_view(complaint)), 422
-    data = {"method": ContactMethod.online.value, "satisfied": form.satisfied.data == "yes",
-            "comment": form.comment.data}
     try:
-        operations.perform(None, Action.follow_up, complaint, data, complaint.version)
+        action = Action(action_name)
+    except ValueError:
+        abort(404)
+    spec = action.spec
+    if spec.public_form is None:
+        abort(404)
+    form = spec.public_form()
+    if not form.validate_on_submit():
+        return _track_page(complaint, TrackForm(formdata=None), failed=(action, form)), 422
+    data = form.action_data()
+    try:
+        stored = evidence.store(getattr(form, "cleaned_evidence", []))
+    except evidence.EvidenceNotStored:
+        form.evidence.errors = [*form.evidence.errors, _(
+            "We could not store your files just now, so nothing was sent. Try again later, or bring them to "
+            "the complaints office.")]
+        return _track_page(complaint, TrackForm(formdata=None), failed=(action, form)), 503
+    try:
+        operations.perform(None, action, complaint, {**data, "evidence": stored} if stored else data,
+                           complaint.version)
         db.session.commit()
     except (operations.ActionRefused, operations.Conflict):
-        # Answered already (another tab), or the complaint moved on: show it as it is now.
+        # Sent already (another tab), or the complaint moved on: show it as it is now.
         db.session.rollback()
+        evidence.discard(stored)
         return redirect(url_for(".track"))
-    if data["satisfied"]:
-        flash(_("Thank you. Your complaint is now closed."), "success")
-    else:
-        flash(_("Thank you for telling us. Your complaint has been reopened and passed to the hospital's "
-                "leadership; we will contact you again."), "success")
+    except Exception:
+        db.session.rollback()
+        evidence.discard(stored)
+        raise
+    flash(spec.public_thanks(data), "success")
     return redirect(url_for(".track"))
 
 

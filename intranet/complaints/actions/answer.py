@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ...core.forms import PostForm
 from ...core.roles import Role
 from ...core.time import today, utcnow
 from ...deadlines import policy
@@ -71,6 +73,38 @@ respond = ActionSpec(
 # --- follow up (回访) ------------------------------------------------------------------------------------
 
 
+class SatisfactionForm(PostForm):
+    """The follow-up (回访), answered online by the complainant on the tracking page."""
+
+    submit_label = _l("Send my answer")
+    satisfied = RadioField(_l("Are you satisfied with our answer?"),
+                           choices=[SelectChoice("yes", _l("Yes, I am satisfied")),
+                                    SelectChoice("no", _l("No, I am not satisfied"))],
+                           validators=[InputRequired(message=_l("Select whether you are satisfied with our "
+                                                                "answer."))])
+    comment = TextAreaField(_l("Tell us why (optional)"), filters=F,
+                            description=_l("If you are not satisfied, tell us what is still wrong. Your complaint "
+                                           "will be looked at again by the department and the hospital's "
+                                           "leadership."),
+                            validators=[Length(max=5000, message=_l("Your comment must be 5,000 characters "
+                                                                    "or fewer."))])
+
+    def validate_comment(self, field):
+        if self.satisfied.data == "no" and not field.data:
+            raise ValidationError(_l("Tell us why you are not satisfied."))
+
+    def action_data(self) -> dict:
+        return {"method": ContactMethod.online.value, "satisfied": self.satisfied.data == "yes",
+                "comment": self.comment.data}
+
+
+def _thanks_for_the_follow_up(data: dict) -> str:
+    if data["satisfied"]:
+        return _("Thank you. Your complaint is now closed.")
+    return _("Thank you for telling us. Your complaint has been reopened and passed to the hospital's "
+             "leadership; we will contact you again.")
+
+
 class FollowUpForm(ActionForm):
     method = method_field(_l("How the follow-up was made"))
     satisfied = RadioField(_l("Is the complainant satisfied?"),
@@ -122,6 +156,7 @@ follow_up = ActionSpec(
     records="method, satisfaction, comment", primary=True,
     escalates=lambda data: not data.get("satisfied"),
     form=FollowUpForm, apply=_follow_up, notices=(ESCALATED,),
+    public_form=SatisfactionForm, public_thanks=_thanks_for_the_follow_up,
     timeline={"method": METHOD, "satisfied": Shown(_l("Satisfied"), "bool"), "comment": COMMENT,
               "response_due_on": Shown(_l("New response due"), "date")},
     example=lambda ex: {"method": "phone", "satisfied": True, "comment": "Thanks."},
