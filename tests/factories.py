@@ -83,7 +83,7 @@ def form_data(action: Action | str, world: World, complaint=None, **overrides) -
     """The action's example as a browser posts its form, unprefixed: dates in ISO, a ticked checkbox as "y"
     (an unticked one sends nothing), a yes/no radio as "yes" or "no"."""
     action = Action(action)
-    form = SPECS[action].form
+    form = SPECS[action].form or SPECS[action].public_form  # the complainant's own actions have only theirs
     fields = {}
     for name, value in {**action_data(action, world, complaint), **overrides}.items():
         if value is None:
@@ -120,9 +120,9 @@ def planned(state: State) -> list[Step]:
     return lifecycle.path_to(State(state))
 
 
-def actor(world: World, role: str) -> User:
-    """The person of `role` who acts: a department head is the head of cardiology."""
-    return world.user(role)
+def actor(world: World, role: str) -> User | None:
+    """The person of `role` who acts: a department head is the head of cardiology; None for the public."""
+    return None if role == Role.public else world.user(role)
 
 
 def make_complaint(world: World, state: State = State.submitted, **data):
@@ -163,7 +163,7 @@ def happy_path(action: Action) -> tuple[State, str]:
     """A state `action` starts from and a person who may do it there: the first of its sources the planner
     reaches most cheaply, and the first staff role its spec allows (a head acts on cardiology's)."""
     spec = SPECS[action]
-    role = next(r for r in (Role.reception, Role.head, Role.leadership) if r in spec.roles)
+    role = next(r for r in (Role.reception, Role.head, Role.leadership, Role.public) if r in spec.roles)
     sources = spec.sources
     if role == Role.head:  # a head acts on their department's complaints: a state that has one
         sources = (sources & lifecycle.WITH_DEPARTMENT) or sources

@@ -260,7 +260,7 @@ def act(reference: str, action_name: str):
         action = Action(action_name)
     except ValueError:
         abort(404)
-    if action not in COMPLAINT_ACTIONS:
+    if action not in COMPLAINT_ACTIONS or SPECS[action].form is None:  # None: the complainant's, on /track
         abort(404)
     complaint = _find(reference)
     if complaint is None:
