@@ -49,11 +49,13 @@ def action_form(action: Action, world, complaint) -> dict:
     return factories.form_data(action, world, complaint)
 
 
-SETUP = factories.HAPPY_PATH  # action: (state the complaint is in, who acts)
+# action: (state the complaint is in, who acts), for the staff endpoint (the complainant's own actions post to
+# /track/<action>, one route covered with the public pages).
+SETUP = {a: path for a, path in factories.HAPPY_PATH.items() if a.spec.form is not None}
 
 
 def test_setup_covers_every_action():
-    assert set(SETUP) == set(COMPLAINT_ACTIONS)
+    assert set(SETUP) == {a for a in COMPLAINT_ACTIONS if a.spec.form is not None}
 
 
 def prepared(world, action: Action):
@@ -148,7 +150,7 @@ def test_log_complaint_refused_without_right_token(world, client, app_ctx, kind)
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 @pytest.mark.parametrize("kind", WRONG_TOKENS)
-@pytest.mark.parametrize("action", COMPLAINT_ACTIONS, ids=str)
+@pytest.mark.parametrize("action", list(SETUP), ids=str)
 def test_action_refused_without_right_token(world, client, app_ctx, action, kind, htmx):
     complaint, user = prepared(world, action)
     before = snapshot(complaint.id)
@@ -224,7 +226,7 @@ def test_log_complaint_accepts_token(world, client, as_header):
     assert complaint_count() == 1
 
 
-@pytest.mark.parametrize("action", COMPLAINT_ACTIONS, ids=str)
+@pytest.mark.parametrize("action", list(SETUP), ids=str)
 def test_action_accepts_token_as_htmx_header(world, client, action):
     complaint, user = prepared(world, action)
     before = snapshot(complaint.id)
@@ -239,7 +241,7 @@ def test_action_accepts_token_as_htmx_header(world, client, action):
     assert snapshot(complaint.id)[3] == before[3] + 1  # the event was written
 
 
-@pytest.mark.parametrize("action", COMPLAINT_ACTIONS, ids=str)
+@pytest.mark.parametrize("action", list(SETUP), ids=str)
 def test_action_accepts_token_as_form_field(world, client, action):
     complaint, user = prepared(world, action)
     before = snapshot(complaint.id)

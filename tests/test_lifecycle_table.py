@@ -42,6 +42,9 @@ BRIEF = {
     # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
     "escalate": (STAFF | {"system"}, OPEN, SAME),
     "disclose_identity": (f("reception"), OPEN, SAME),
+    # 补充材料: the office asks, the complainant answers on the tracking page; the clocks run on.
+    "request_information": (f("reception"), OPEN, SAME),
+    "provide_information": (f("public"), OPEN, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
@@ -52,6 +55,10 @@ DECIDED = {"sign_off", "follow_up"}
 # Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
 # acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
 ONLY_WHEN = {
+    # Only while a request for more information waits for its answer.
+    "provide_information": lambda complaint: any(e.action == "request_information" for e in complaint.events) and (
+        [e.action for e in complaint.events if e.action in ("request_information", "provide_information")][-1]
+        == "request_information"),
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (

@@ -83,7 +83,22 @@ DUE_TOMORROW = Kind(
     subject=_l("Complaint %(reference)s is due tomorrow"),
     body=_l("Complaint %(reference)s (%(state)s) is due on %(date)s."), values=_due)
 
+# The complainant answered a request for more information: whoever holds the complaint reads it on the
+# timeline (the answer itself is not copied into the message: it may name the complainant).
+INFORMATION_RECEIVED = Kind(
+    "information_received", TO_ASSIGNEE, label=_l("More information from the complainant"),
+    subject=_l("The complainant of %(reference)s sent more information"),
+    body=_l("The complainant answered the request for more information on complaint %(reference)s. Read it "
+            "on the complaint's timeline."))
+
 # --- to the complainant -------------------------------------------------------------------------------------
+
+INFORMATION_REQUESTED = Kind(
+    "information_requested", TO_COMPLAINANT,
+    subject=_l("We need more information about your complaint %(reference)s"),
+    body=_l("To look into your complaint %(reference)s we need more from you:\n\n%(asked)s\n\nYou can answer "
+            "on the tracking page, with photos or documents if you have them."),
+    values=lambda about, data: {"asked": data.get("asked") or ""})
 
 ACKNOWLEDGED = Kind(
     "acknowledged", TO_COMPLAINANT,

@@ -6,16 +6,20 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField
-from wtforms.validators import InputRequired
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, DateField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
+from ...core.extensions import db
+from ...core.forms import PostForm
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
-from ..forms import ActionForm, method_field, reason_field
+from ..evidence import ACCEPTED, Evidence, checked_uploads
+from ..forms import ActionForm, F, method_field, reason_field, required
 from ..identity import DISCLOSABLE, hidden_from_department
 from ..models import ContactMethod
-from ..notices import ESCALATED, EXTENDED
-from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Shown
+from ..notices import ESCALATED, EXTENDED, INFORMATION_RECEIVED, INFORMATION_REQUESTED
+from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
 
@@ -140,6 +144,76 @@ disclose_identity = ActionSpec(
     example=lambda ex: {"disclosed_name": True, "disclosed_contact": True, "reason": "The head must call them.",
                         "consent_via": "phone", "consented": True},
     example_complaint={"confidential": True},
+)
+
+
+# --- request more information (补充材料) ------------------------------------------------------------------
+
+
+class RequestInformationForm(ActionForm):
+    asked = reason_field(_l("What we ask the complainant for"))
+    asked_via = method_field(_l("How the complainant was asked"))
+
+
+def _information_awaited(c) -> bool:
+    """Whether the office asked for more information and the complainant has not answered since."""
+    for event in reversed(c.events):
+        if event.action in ("request_information", "provide_information"):
+            return event.action == "request_information"
+    return False
+
+
+request_information = ActionSpec(
+    # The clocks run on: the complainant is asked, not waited for.
+    "request_information", _l("Ask the complainant for more information"), roles=frozenset({RECEPTION}),
+    sources=OPEN, target=None, records="what is asked of the complainant and how they were asked",
+    form=RequestInformationForm,
+    apply=lambda c, user, data: {"asked": data["asked"], "asked_via": data["asked_via"]},
+    done=_information_awaited, notices=(Notice(INFORMATION_REQUESTED),),
+    timeline={"asked": Shown(_l("Asked of the complainant")), "asked_via": Shown(_l("Asked via"), ContactMethod)},
+    public=PublicMessage(_l("We need more information from you"), text=lambda event: event.data["asked"]),
+    example=lambda ex: {"asked": "A copy of the bill, please.", "asked_via": "phone"},
+)
+
+
+class InformationForm(PostForm):
+    """The complainant's answer on the tracking page: words, and photos or documents."""
+
+    submit_label = _l("Send the information")
+    answer = TextAreaField(_l("Your answer"), filters=F,
+                           validators=[required(_l("Write your answer, or what the files show.")),
+                                       Length(max=10000)])
+    evidence = MultipleFileField(_l("Photos or documents (optional)"),
+                                 description=_l("Up to 5 files: photos (JPG, PNG) or PDF, each smaller than 5MB. "
+                                                "We remove location details from photos."),
+                                 render_kw={"accept": ACCEPTED})
+
+    def validate_evidence(self, field):
+        self.cleaned_evidence = checked_uploads(field.data)
+
+    def action_data(self) -> dict:
+        return {"answer": self.answer.data}
+
+
+def _provide_information(c, user, data: dict) -> dict:
+    # Files already checked and stored by the page (evidence.store): rows in this transaction.
+    files = [Evidence(complaint=c, **row) for row in data.get("evidence") or []]
+    db.session.add_all(files)
+    return {"answer": data["answer"], "evidence_files": len(files) or None}
+
+
+provide_information = ActionSpec(
+    "provide_information", _l("Send more information"), roles=frozenset({Role.public}), sources=OPEN,
+    target=None, records="the complainant's answer and files", apply=_provide_information,
+    # Offered on /track while a request waits for its answer; the requirement lets the planner ask first.
+    only_when=_information_awaited,
+    requires=(Requirement(request_information, "answer", _l("Nothing was asked of the complainant.")),),
+    public_form=InformationForm,
+    public_thanks=lambda data: _("Thank you. What you sent is with the people looking into your complaint."),
+    notices=(Notice(INFORMATION_RECEIVED),),
+    timeline={"answer": Shown(_l("The complainant's answer")), "evidence_files": Shown(_l("Files sent"))},
+    public=PublicMessage(_l("You sent us more information"), text=lambda event: event.data["answer"]),
+    example=lambda ex: {"answer": "The bill is attached: 20 yuan too much for the registration."},
 )
 
 
