@@ -137,3 +137,14 @@ def test_staff_cannot_answer_for_the_complainant(world, client):
     response = client.post(f"/complaints/{complaint.reference}/provide_information",
                            data={"csrf_token": csrf_token(client, "/queue"), "answer": "x"})
     assert response.status_code == 404
+
+
+def test_the_timeline_says_the_complainant_sent_it(world, client):
+    complaint = factories.make_complaint(world, State.investigating)
+    ask(world, complaint)
+    track(client, complaint.reference, complaint.tracking_code)
+    send(client, answer="The bill is in the post.")
+    login(client, world.reception)
+    page = client.get(f"/complaints/{complaint.reference}").get_data(as_text=True)
+    entry = page[page.index("Send more information"):][:300]
+    assert "Complainant (online)" in entry and "System" not in entry
