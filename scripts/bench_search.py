@@ -140,7 +140,7 @@ def measure(db, runs: int) -> None:
     """p50/p95 of each kind of query, for reception and for a head, as /search runs them."""
     from sqlalchemy import select
 
-    from intranet.complaints import queues
+    from intranet.complaints import search
     from intranet.core.users import User
 
     people = {name: db.session.scalar(select(User).where(User.username == f"bench-{name}"))
@@ -152,11 +152,11 @@ def measure(db, runs: int) -> None:
             for run in range(runs):
                 query = queries[run % len(queries)]
                 start = time.perf_counter()
-                _rows, total, _more = queues.search_page(user, query, {}, 50, 1)
+                _rows, total, _more = search.search_page(user, query, {}, 50, 1)
                 timings.append((time.perf_counter() - start) * 1000)
                 db.session.rollback()
                 hits = total if hits is None else hits
-            hits = f"{hits - 1}+" if hits > queues.COUNT_UP_TO else str(hits)
+            hits = f"{hits - 1}+" if hits > search.COUNT_UP_TO else str(hits)
             print(f"{kind:<16} {name:<10} {percentile(timings, 50):8.1f} {percentile(timings, 95):8.1f} "
                   f"{hits:>14}")
 

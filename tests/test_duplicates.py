@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import ComplaintEvent
-from intranet.complaints.queues import search as find
+from intranet.complaints.search import search as find
 from intranet.core.extensions import db
 from intranet.core.time import utcnow
 from tests import factories

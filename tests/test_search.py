@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from intranet.complaints import operations, search
 from intranet.complaints.lifecycle import Action, State
-from intranet.complaints.queues import search as find
-from intranet.complaints.queues import search_count
+from intranet.complaints.search import search as find
+from intranet.complaints.search import search_count
 from intranet.core.extensions import db
 from intranet.core.time import hospital_tz
 from tests import factories
@@ -349,10 +349,8 @@ def test_the_public_has_no_search(client):
 
 
 def test_a_common_word_is_counted_up_to_a_limit_and_paged_from_the_newest(world, client, app_ctx, monkeypatch):
-    from intranet.complaints import queues
-
     monkeypatch.setitem(app_ctx.config, "QUEUE_PAGE_SIZE", 2)
-    monkeypatch.setattr(queues, "COUNT_UP_TO", 3)
+    monkeypatch.setattr(search, "COUNT_UP_TO", 3)
     made = [complaint(world, f"收费问题{n}。") for n in range(5)]
     complaint(world, "别的问题。")
     login(client, world.reception)

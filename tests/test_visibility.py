@@ -8,7 +8,7 @@ from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint
 from intranet.complaints.permissions import VIEW, can, identity_fields, visible
-from intranet.complaints.queues import search
+from intranet.complaints.search import search
 from intranet.core.extensions import db
 from tests import factories
 

@@ -18,6 +18,7 @@ from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
 from . import duplicates, operations, privacy, queues, registration
+from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
 from .forms import LogComplaintForm, SearchForm
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
@@ -114,12 +115,13 @@ def search():
         abort(404)
     context = dict(form=form, page=page, complaints=[], quick={}, total=None, has_next=False,
                    searched=False, args=_search_args(form),
-                   count_up_to=queues.COUNT_UP_TO)
+                   count_up_to=complaint_search.COUNT_UP_TO)
     if form.validate():
         filters = form.filters()
         if form.q.data or filters:
             page_size = current_app.config["QUEUE_PAGE_SIZE"]
-            complaints, total, has_next = queues.search_page(current_user, form.q.data or "", filters, page_size, page)
+            complaints, total, has_next = complaint_search.search_page(current_user, form.q.data or "", filters,
+                                                                       page_size, page)
             context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=has_next, total=total,
                            searched=True)
         status = 200

@@ -27,14 +27,19 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import click
-from sqlalchemy import and_, bindparam, column, func, literal_column, or_, select, table, text, union_all
+from sqlalchemy import and_, bindparam, column, func, literal_column, or_, select, table, text, true, union_all
+from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
+from ..core.time import hospital_tz, today
 from .identity import hidden_from_department
 from .models import Complaint, ComplaintEvent, ReferenceCounter
-from .permissions import department_scope, searchable_identity, searches_as_department
+from .permissions import department_scope, searchable_identity, searches_as_department, visible
+from .rows import is_open, rows, status_in
+from .states import State
 
 TABLE = "complaint_search"
 CONTENT = "content"
@@ -406,3 +411,90 @@ def contents(where, limit: int) -> list[tuple[int, list[str]]]:
     rows = db.session.execute(select(Complaint.id, index.c[CONTENT]).join(index, index.c[key] == Complaint.id)
                               .where(where).order_by(Complaint.id.desc()).limit(limit))
     return [(complaint_id, (content or "").split()) for complaint_id, content in rows]
+
+
+# --- the search page: the words and the filters, of what the searcher may see -------------------------------
+
+
+def start_of(day: date) -> datetime:
+    """Midnight at the hospital: a received date range is in the hospital's days."""
+    return datetime.combine(day, time(0), tzinfo=hospital_tz())
+
+
+def _filtered(filters: dict):
+    """The SQL clause of the search filters (SearchForm.filters()), each one that is set."""
+    now = today()
+    clauses = []
+    for name in ("state", "department_id", "category_id", "channel", "severity"):
+        if name in filters:
+            clauses.append(getattr(Complaint, "status" if name == "state" else name) == filters[name])
+    if "received_from" in filters:
+        clauses.append(Complaint.received_at >= start_of(filters["received_from"]))
+    if "received_to" in filters:
+        clauses.append(Complaint.received_at < start_of(filters["received_to"] + timedelta(days=1)))
+    acknowledging = and_(is_open(), Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None))
+    clocks = {
+        "acknowledge": (acknowledging, Complaint.acknowledge_due_on),
+        "response": (and_(is_open(), ~status_in(State.responded)), Complaint.response_due_on),
+        "follow_up": (status_in(State.responded), Complaint.follow_up_due_on),
+    }
+    if "clock" in filters:
+        running, due = clocks[filters["clock"]]
+        clauses.append(and_(running, due < now) if filters.get("overdue") else running)
+    elif filters.get("overdue"):
+        clauses.append(Complaint.overdue_clause(now))
+    if filters.get("escalated"):
+        clauses.append(Complaint.escalation_level > 0)
+    return and_(true(), *clauses)
+
+
+def _searched(user, text: str, filters: dict, newest: int | None = None):
+    """What the searcher may see (permissions.visible), matching the words and the filters. `newest`: only
+    that many of the last logged are wanted (see search.matches)."""
+    sees = visible(user)
+    narrowed = bool(filters) or not isinstance(sees, True_)
+    where = [sees, _filtered(filters)]
+    words = matches(user, text, newest=None if narrowed else newest)
+    if words is not None:
+        where.append(words)
+    return and_(*where)
+
+
+# Beyond this many, search says "more than": counting every match of a common word would cost more than
+# the page itself, and nobody reads past a thousand results (they add a word or a filter).
+COUNT_UP_TO = 1000
+
+
+def search_count(user, text: str, filters: dict | None = None) -> int:
+    """How many match, up to COUNT_UP_TO + 1 (more than COUNT_UP_TO: "more than a thousand")."""
+    plain_plans()
+    found = select(Complaint.id).where(_searched(user, text, filters or {})).limit(COUNT_UP_TO + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(found))
+
+
+def search(user, text: str, limit: int, offset: int = 0, filters: dict | None = None) -> list[Complaint]:
+    """The words (search.matches) and the filters, of what the user may see; the last logged first.
+
+    By id, not by date received: the index hands back its matches in id order, so the newest page of a
+    common word is read without sorting all its matches (a letter logged late comes with its logging)."""
+    plain_plans()
+    stmt = (rows().where(_searched(user, text, filters or {}))
+            .order_by(Complaint.id.desc()).limit(limit).offset(offset))
+    return list(db.session.scalars(stmt))
+
+
+def search_page(user, text: str, filters: dict, page_size: int, page: int) -> tuple[list[Complaint], int, bool]:
+    """One page of search results, how many match (up to COUNT_UP_TO + 1), and whether a next page exists.
+
+    The matching ids are read once, in order, up to what the count and this page need; then the page's
+    complaints by id: a common word costs one pass over its matches, not one for the rows and one more
+    for the count."""
+    plain_plans()
+    offset = (page - 1) * page_size
+    wanted = max(COUNT_UP_TO + 1, offset + page_size + 1)
+    ids = db.session.scalars(select(Complaint.id).where(_searched(user, text, filters, newest=wanted))
+                             .order_by(Complaint.id.desc()).limit(wanted)).all()
+    wanted = ids[offset:offset + page_size]
+    loaded = {c.id: c for c in db.session.scalars(
+        rows().where(Complaint.id.in_(wanted)))} if wanted else {}
+    return [loaded[i] for i in wanted], min(len(ids), COUNT_UP_TO + 1), len(ids) > offset + page_size

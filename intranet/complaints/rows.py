@@ -1,0 +1,35 @@
+"""What a queue row and a search result read: the columns a row shows and its buttons depend on, loaded
+in one statement; and the clauses of a complaint's state the lists are written with."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, load_only
+
+from .models import Complaint
+from .states import State
+
+
+def status_in(*states: State):
+    return Complaint.status.in_([s.value for s in states])
+
+
+def is_open():
+    return Complaint.open_clause()
+
+
+# What a queue row (and a search result) shows and what decides its buttons (lifecycle.offered():
+# the states, the department, acknowledgement, confidentiality): a row reads these columns only, not the
+# complaint's whole record (its findings, response, follow-up...), which was about 40 % of reading fifty rows
+# on PostgreSQL. A column the row template or an action's condition comes to need must be added here, or
+# each row loads it with a query of its own (tests/test_queue_queries.py counts them).
+ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalation_level", "severity",
+               "response_due_on", "follow_up_due_on", "acknowledge_due_on", "acknowledged_at", "version",
+               "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
+               "disclosed_patient", "department_id", "category_id")
+
+
+def rows():
+    """The statement of whole rows as a queue or search page shows them: no query per row."""
+    return select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category),
+                                     load_only(*(getattr(Complaint, name) for name in ROW_COLUMNS)))
