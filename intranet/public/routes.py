@@ -10,12 +10,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..complaints import evidence, operations
-from ..complaints.forms import department_choices
 from ..complaints.lifecycle import SPECS, Action, State
 from ..complaints.models import Channel, Complaint, ContactMethod
 from ..complaints.permissions import can
 from ..core.extensions import db, limiter
-from ..core.forms import PostForm
+from ..core.forms import PostForm, department_choices
 from .forms import PublicComplaintForm, SatisfactionForm, TrackForm
 
 bp = Blueprint("public", __name__)

@@ -6,12 +6,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ...core.forms import STRIPPED, required
 from ...core.roles import Role
 from ...core.time import today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
 from .. import clocks
-from ..forms import ActionForm, F, method_field, required
+from ..forms import ActionForm, method_field
 from ..models import ContactMethod
 from ..spec import ESCALATED, ActionInvalid, ActionSpec, Decider, Shown
 from ..states import State
@@ -26,7 +27,7 @@ S = State
 class RespondForm(ActionForm):
     method = method_field(_l("How the complainant was told"))
     responded_on = DateField(_l("Date told"), validators=[Optional()])
-    told_text = TextAreaField(_l("What they were told"), filters=F, validators=[required(), Length(max=20000)])
+    told_text = TextAreaField(_l("What they were told"), filters=STRIPPED, validators=[required(), Length(max=20000)])
 
 
 def _respond(c, user, data: dict) -> dict:
@@ -75,7 +76,7 @@ class FollowUpForm(ActionForm):
     satisfied = RadioField(_l("Is the complainant satisfied?"),
                            choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
                            validators=[InputRequired(message=_l("Choose satisfied or not satisfied."))])
-    comment = TextAreaField(_l("What they said"), filters=F, validators=[Length(max=5000)])
+    comment = TextAreaField(_l("What they said"), filters=STRIPPED, validators=[Length(max=5000)])
 
     def action_data(self) -> dict:
         data = super().action_data()

@@ -11,18 +11,10 @@ from wtforms.validators import Length, Optional
 
 from ...core.departments import Department
 from ...core.extensions import db
+from ...core.forms import STRIPPED, department_choices, int_or_none, optional_choice, required
 from ...core.time import show_date, today, utcnow
 from .. import clocks
-from ..forms import (
-    ActionForm,
-    F,
-    acknowledged_via_field,
-    department_choices,
-    int_or_none,
-    optional_choice,
-    reason_field,
-    required,
-)
+from ..forms import ActionForm, acknowledged_via_field, reason_field
 from ..models import Responsibility, Severity
 from ..spec import FIRST_ACKNOWLEDGED, READY_TO_TELL, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
@@ -40,7 +32,7 @@ class AssignForm(ActionForm):
                                 validators=[required(_l("Choose a department."))])
     response_due_on = DateField(_l("Response due"), validators=[Optional()])
     acknowledged_via = acknowledged_via_field()
-    note = TextAreaField(_l("Note for the department"), filters=F, validators=[Length(max=5000)])
+    note = TextAreaField(_l("Note for the department"), filters=STRIPPED, validators=[Length(max=5000)])
 
 
 def _assign(c, user, data: dict) -> dict:
@@ -136,13 +128,13 @@ def _open_corrective_actions():
 
 
 class RecordFindingsForm(ActionForm):
-    findings = TextAreaField(_l("Findings"), filters=F, validators=[required(), Length(max=20000)])
-    cause = TextAreaField(_l("Cause"), filters=F, validators=[Length(max=10000)])
+    findings = TextAreaField(_l("Findings"), filters=STRIPPED, validators=[required(), Length(max=20000)])
+    cause = TextAreaField(_l("Cause"), filters=STRIPPED, validators=[Length(max=10000)])
     responsibility = SelectField(_l("Responsibility"), choices=optional_choice(Responsibility.choices),
                                  validators=[required(_l("Choose a responsibility finding."))])
-    remedy = TextAreaField(_l("Remedy for the complainant"), filters=F, validators=[Length(max=10000)])
+    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)])
     # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
-    corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=F,
+    corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=STRIPPED,
                                    validators=[Length(max=200)])
     corrective_department_id = SelectField(_l("Its owner department"), choices=department_choices,
                                            coerce=int_or_none, validators=[Optional()])
@@ -203,7 +195,7 @@ record_findings = ActionSpec(
 
 
 class SignOffForm(ActionForm):
-    response_text = TextAreaField(_l("The response to give the complainant"), filters=F,
+    response_text = TextAreaField(_l("The response to give the complainant"), filters=STRIPPED,
                                   validators=[required(), Length(max=20000)])
 
 

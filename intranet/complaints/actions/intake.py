@@ -11,21 +11,12 @@ from wtforms.validators import Length, Optional
 
 from ...core.departments import Category
 from ...core.extensions import db
+from ...core.forms import STRIPPED, category_choices, int_or_none, required
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from .. import clocks
-from ..forms import (
-    ActionForm,
-    F,
-    acknowledged_via_field,
-    category_choices,
-    int_or_none,
-    method_field,
-    reason_field,
-    required,
-    strip_upper,
-)
+from ..forms import ActionForm, acknowledged_via_field, method_field, reason_field, strip_upper
 from ..models import Channel, Complaint, Complexity, Severity
 from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionInvalid, ActionSpec, Shown
 from ..states import OPEN, State
@@ -105,7 +96,7 @@ triage = ActionSpec(
 class AcknowledgeForm(ActionForm):
     acknowledged_via = method_field(_l("How the complainant was told it was accepted"))
     acknowledged_on = DateField(_l("Date told"), validators=[Optional()])
-    note = TextAreaField(_l("What they were told (who handles it, how to reach them)"), filters=F,
+    note = TextAreaField(_l("What they were told (who handles it, how to reach them)"), filters=STRIPPED,
                          validators=[Length(max=5000)])
 
 
@@ -199,7 +190,8 @@ class MarkDuplicateForm(ActionForm):
     original = StringField(_l("Reference of the earlier complaint it repeats"), filters=[strip_upper],
                            validators=[required(_l("Enter the reference of the earlier complaint.")),
                                        Length(max=20)])
-    complainant_told = TextAreaField(_l("What the complainant was told"), filters=F, validators=[Length(max=5000)])
+    complainant_told = TextAreaField(_l("What the complainant was told"), filters=STRIPPED,
+                                     validators=[Length(max=5000)])
 
 
 def _open_original(c, reference: str):

@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from ...core.forms import STRIPPED
 from ...core.time import utcnow
-from ..forms import ActionForm, F, reason_field
+from ..forms import ActionForm, reason_field
 from ..spec import READY_TO_TELL, ActionSpec
 from ..states import State
 from ._shared import COMMENT, LEADERSHIP
@@ -16,7 +17,7 @@ S = State
 
 
 class ApproveForm(ActionForm):
-    comment = TextAreaField(_l("Comment"), filters=F, validators=[Length(max=5000)])
+    comment = TextAreaField(_l("Comment"), filters=STRIPPED, validators=[Length(max=5000)])
 
 
 def _approve(c, user, data: dict) -> dict:
