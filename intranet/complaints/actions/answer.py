@@ -18,9 +18,6 @@ from ..spec import ESCALATED, ActionInvalid, ActionSpec, Decider, Shown
 from ..states import State
 from ._shared import ANSWERED, COMMENT, HEAD, METHOD, RECEPTION, RESPONSE
 
-S = State
-
-
 # --- respond --------------------------------------------------------------------------------------------
 
 
@@ -58,7 +55,7 @@ def _respond_prefill(c) -> dict:
 
 respond = ActionSpec(
     "respond", _l("Record the response given"), roles=frozenset({RECEPTION, HEAD}),
-    sources=frozenset({S.signed_off}), target=S.responded, records="method, date, text", primary=True,
+    sources=frozenset({State.signed_off}), target=State.responded, records="method, date, text", primary=True,
     form=RespondForm, apply=_respond, prefill=_respond_prefill, notices=(ANSWERED,),
     timeline={"method": METHOD, "responded_on": Shown(_l("Date told"), "date"),
               "told_text": Shown(_l("What they were told")),
@@ -106,19 +103,19 @@ def _follow_up(c, user, data: dict) -> dict:
 
 def _after_follow_up(c, data: dict) -> State:
     if data.get("satisfied"):
-        return S.closed
+        return State.closed
     # Not satisfied: back to the department. A complaint resolved on the spot never had one, so it goes
     # back to reception to be assigned.
-    return S.investigating if c.department_id else S.registered
+    return State.investigating if c.department_id else State.registered
 
 
 follow_up = ActionSpec(
     # The public answers online on the tracking page, once it has checked the tracking code.
     "follow_up", _l("Record the follow-up"), roles=frozenset({RECEPTION, Role.public}),
-    sources=frozenset({S.responded}),
-    target=Decider(_after_follow_up, outcomes=frozenset({S.closed, S.investigating, S.registered}),
-                   leads_to={S.closed: {"satisfied": True}, S.investigating: {"satisfied": False},
-                             S.registered: {"satisfied": False}}),
+    sources=frozenset({State.responded}),
+    target=Decider(_after_follow_up, outcomes=frozenset({State.closed, State.investigating, State.registered}),
+                   leads_to={State.closed: {"satisfied": True}, State.investigating: {"satisfied": False},
+                             State.registered: {"satisfied": False}}),
     records="method, satisfaction, comment", primary=True,
     escalates=lambda data: not data.get("satisfied"),
     form=FollowUpForm, apply=_follow_up, notices=(ESCALATED,),

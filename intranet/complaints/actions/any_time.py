@@ -17,9 +17,6 @@ from ..spec import ESCALATED, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
 
-S = State
-
-
 # --- extend (延期) ---------------------------------------------------------------------------------------
 
 
@@ -30,7 +27,7 @@ class ExtendForm(ActionForm):
 
 
 def _running_clock(c) -> str:
-    return "follow_up_due_on" if c.state == S.responded else "response_due_on"
+    return "follow_up_due_on" if c.state == State.responded else "response_due_on"
 
 
 def _extend(c, user, data: dict) -> dict:
@@ -173,7 +170,7 @@ def _withdraw(c, user, data: dict) -> dict:
 
 withdraw = ActionSpec(
     "withdraw", _l("Withdraw (complainant's word)"), roles=frozenset({RECEPTION}), sources=OPEN,
-    target=S.withdrawn, records="reason",
+    target=State.withdrawn, records="reason",
     form=WithdrawForm, apply=_withdraw, timeline={"reason": REASON},
     example=lambda ex: {"reason": "Complainant says the matter is settled."},
 )

@@ -20,7 +20,6 @@ from ..spec import FIRST_ACKNOWLEDGED, READY_TO_TELL, ActionInvalid, ActionSpec,
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
 
-S = State
 DEPARTMENT = Shown(_l("Department"), "department")
 
 
@@ -49,7 +48,7 @@ def _assign(c, user, data: dict) -> dict:
                 date=show_date(c.response_due_on, "medium")))})
         if due < today():
             raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
-    transfer = c.department_id is not None and c.state != S.registered
+    transfer = c.department_id is not None and c.state != State.registered
     previous = c.department.code if c.department else None
     c.department_id = department.id
     c.assigned_at = utcnow()
@@ -62,13 +61,13 @@ def _assign(c, user, data: dict) -> dict:
 
 assign = ActionSpec(
     "assign", _l("Assign to a department"), roles=frozenset({RECEPTION, LEADERSHIP}),
-    sources=frozenset({S.registered, S.assigned, S.investigating}), target=S.assigned,
+    sources=frozenset({State.registered, State.assigned, State.investigating}), target=State.assigned,
     records="department, due date", primary=True,
     form=AssignForm, apply=_assign,
     prefill=lambda c: {"department_id": c.department_id or c.subject_department_id,
                        "response_due_on": c.response_due_on},
     # Once a department has it, assigning again is a transfer: offered, not suggested.
-    done=lambda c: c.state != S.registered,
+    done=lambda c: c.state != State.registered,
     notices=(Notice("assigned"), FIRST_ACKNOWLEDGED),
     timeline={"department": DEPARTMENT, "previous_department": Shown(_l("Previous department"), "department"),
               "response_due_on": Shown(_l("Response due"), "date"), "note": Shown(_l("Note")),
@@ -85,7 +84,7 @@ class AcceptForm(ActionForm):
 
 
 accept = ActionSpec(
-    "accept", _l("Accept"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}), target=S.investigating,
+    "accept", _l("Accept"), roles=frozenset({HEAD}), sources=frozenset({State.assigned}), target=State.investigating,
     records="—", primary=True, form=AcceptForm, apply=lambda c, user, data: {},
 )
 
@@ -102,8 +101,8 @@ def _send_back(c, user, data: dict) -> dict:
 
 
 send_back = ActionSpec(
-    "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}),
-    target=S.registered, records="why it is not theirs",
+    "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({State.assigned}),
+    target=State.registered, records="why it is not theirs",
     form=SendBackForm, apply=_send_back, notices=(Notice("sent_back"),),
     timeline={"reason": REASON, "department": DEPARTMENT},
     example=lambda ex: {"reason": "This is a nursing matter."},
@@ -174,7 +173,7 @@ def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
 
 
 record_findings = ActionSpec(
-    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
+    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
     target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
     primary=True, form=RecordFindingsForm, apply=_record_findings,
     prefill=lambda c: {k: getattr(c, k) for k in FINDINGS},
@@ -208,10 +207,10 @@ def _sign_off(c, user, data: dict) -> dict:
 
 
 sign_off = ActionSpec(
-    "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
+    "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
     # Major complaints need leadership's approval before anyone tells the complainant.
-    target=Decider(lambda c, data: S.awaiting_approval if c.severity == Severity.major else S.signed_off,
-                   outcomes=frozenset({S.signed_off, S.awaiting_approval})),
+    target=Decider(lambda c, data: State.awaiting_approval if c.severity == Severity.major else State.signed_off,
+                   outcomes=frozenset({State.signed_off, State.awaiting_approval})),
     records="the response to give; who signed and when", primary=True,
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},

@@ -22,8 +22,7 @@ from ..spec import BECAME_MAJOR, FIRST_ACKNOWLEDGED, HIDDEN, ActionInvalid, Acti
 from ..states import OPEN, State
 from ._shared import ACKNOWLEDGED_VIA, ANSWERED, LEADERSHIP, METHOD, REASON, RECEPTION
 
-S = State
-INTAKE = frozenset({S.submitted, S.registered})
+INTAKE = frozenset({State.submitted, State.registered})
 CREATED = {
     "channel": Shown(_l("Channel"), Channel),
     "acknowledged_via": ACKNOWLEDGED_VIA,
@@ -32,12 +31,12 @@ CREATED = {
 
 # Creating actions: operations.create() writes the complaint from the public form or the intake form.
 submit = ActionSpec(
-    "submit", _l("Submit"), roles=frozenset({Role.public}), sources=None, target=S.submitted,
+    "submit", _l("Submit"), roles=frozenset({Role.public}), sources=None, target=State.submitted,
     records="complaint, tracking code", timeline=CREATED, notices=(BECAME_MAJOR,),
 )
 
 log = ActionSpec(
-    "log", _l("Log a complaint"), roles=frozenset({RECEPTION}), sources=None, target=S.registered,
+    "log", _l("Log a complaint"), roles=frozenset({RECEPTION}), sources=None, target=State.registered,
     records="complaint from any channel", timeline=CREATED, notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
 )
 
@@ -72,7 +71,7 @@ def _triage(c, user, data: dict) -> dict:
 
 
 triage = ActionSpec(
-    "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=S.registered,
+    "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=State.registered,
     records="category, severity, complexity", primary=True,
     form=TriageForm, apply=_triage,
     prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity},
@@ -147,7 +146,7 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
 
 resolve_on_the_spot = ActionSpec(
     "resolve_on_the_spot", _l("Resolve on the spot"), roles=frozenset({RECEPTION}), sources=INTAKE,
-    target=S.responded, records="what was done",
+    target=State.responded, records="what was done",
     form=ResolveOnTheSpotForm, apply=_resolve_on_the_spot,
     notices=(ANSWERED,),
     timeline={"what_was_done": Shown(_l("What was done")), "method": METHOD},
@@ -173,7 +172,7 @@ def _decline(c, user, data: dict) -> dict:
 
 decline = ActionSpec(
     "decline", _l("Decline (not accepted)"), roles=frozenset({RECEPTION, LEADERSHIP}), sources=INTAKE,
-    target=S.not_accepted, records="reason and what the complainant was told",
+    target=State.not_accepted, records="reason and what the complainant was told",
     form=DeclineForm, apply=_decline,
     timeline={"reason": REASON, "complainant_told": Shown(_l("Complainant told")),
               "told_via": Shown(_l("Told via"), METHOD.kind)},
@@ -221,7 +220,7 @@ def _noted_on_original(c, event_data: dict):
 
 mark_duplicate = ActionSpec(
     "mark_duplicate", _l("Mark as a duplicate"), roles=frozenset({RECEPTION}), sources=INTAKE,
-    target=S.duplicate, records="the earlier open complaint it repeats; noted on that one's timeline",
+    target=State.duplicate, records="the earlier open complaint it repeats; noted on that one's timeline",
     form=MarkDuplicateForm, apply=_mark_duplicate, records_on=_noted_on_original,
     timeline={"original": Shown(_l("Duplicate of")), "complainant_told": Shown(_l("Complainant told"))},
     public=lambda data: {"kind": "duplicate", "original": data.get("original")},
