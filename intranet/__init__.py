@@ -248,7 +248,7 @@ def _template_names_of_the_request() -> dict:
 def _register_template_helpers(app: Flask) -> None:
     app.context_processor(_template_names_of_the_request)
     app.jinja_env.filters["date"] = show_date
-    app.jinja_env.filters["datetime"] = lambda d, fmt=None: show_datetime(d)
+    app.jinja_env.filters["datetime"] = show_datetime
 
 
 # --- every response ---------------------------------------------------------------------------------------
