@@ -165,7 +165,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
     from intranet.core.time import hospital_tz
     from intranet.deadlines import policy
     from intranet.deadlines.models import Clock
-    from intranet.demo import _reference_data, _users
+    from intranet.demo.load import _reference_data, _users
     from intranet.demo.story import HOSPITAL, SCENARIOS
 
     app = create_app("production", SECRET_KEY="bench", TRACKING_KEY="bench-tracking-key-not-for-production")

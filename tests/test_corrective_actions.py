@@ -22,13 +22,12 @@ from intranet.core.time import clock_at, today
 from tests import factories
 from tests.conftest import csrf_token, login
 
-S = Status
 # The steps, written out: who takes each, from which statuses, to which.
 STEP_TABLE = {
-    Step.raise_: ({Role.head, Role.reception, Role.leadership}, None, {S.open}),
-    Step.complete: ({Role.head, Role.leadership}, {S.open, S.reopened}, {S.done}),
-    Step.check: ({Role.reception, Role.leadership}, {S.done}, {S.effective, S.reopened}),
-    Step.note: ({Role.head, Role.reception, Role.leadership}, set(S), None),
+    Step.raise_: ({Role.head, Role.reception, Role.leadership}, None, {Status.open}),
+    Step.complete: ({Role.head, Role.leadership}, {Status.open, Status.reopened}, {Status.done}),
+    Step.check: ({Role.reception, Role.leadership}, {Status.done}, {Status.effective, Status.reopened}),
+    Step.note: ({Role.head, Role.reception, Role.leadership}, set(Status), None),
 }
 
 
@@ -56,18 +55,18 @@ def take(world, who, step, action, **data):
 
 def to_status(world, status: Status):
     action = make_action(world)
-    if status in (S.done, S.effective, S.reopened):
+    if status in (Status.done, Status.effective, Status.reopened):
         take(world, world.head, Step.complete, action)
-    if status == S.effective:
+    if status == Status.effective:
         take(world, world.leadership, Step.check, action)
-    if status == S.reopened:
+    if status == Status.reopened:
         take(world, world.leadership, Step.check, action, effective=False, new_due_on=today() + timedelta(days=7))
     assert action.state == status
     return action
 
 
 # (who, step) → allowed, for an action owned by cardiology in each status
-@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("status", list(Status))
 @pytest.mark.parametrize("who", ["reception", "leadership", "head", "other_head", "admin"])
 @pytest.mark.parametrize("step", [Step.complete, Step.check, Step.note])
 def test_who_may_take_each_step(world, status, who, step):
@@ -115,7 +114,7 @@ def test_raised_from_the_findings_then_done_checked_reopened_and_verified(world,
     assert response.status_code in (200, 302, 303)
     action = db.session.scalar(select(CorrectiveAction))
     assert (action.title, action.owner_department_id, action.due_on.isoformat(), action.state) == (
-        "延误超过30分钟广播说明原因", world.cardiology.id, due, S.open)
+        "延误超过30分钟广播说明原因", world.cardiology.id, due, Status.open)
     assert [c.reference for c in action.complaints] == [complaint.reference]
     assert "延误超过30分钟广播说明原因" in client.get(f"/complaints/{complaint.reference}").get_data(as_text=True)
     assert "Corrective actions to do: 1" in client.get("/queue?lang=en").get_data(as_text=True)
@@ -125,7 +124,7 @@ def test_raised_from_the_findings_then_done_checked_reopened_and_verified(world,
                                                    "complete-evidence": "广播制度已执行，记录附后。"}, page)
     assert response.status_code == 302
     db.session.expire_all()
-    assert action.state == S.done and action.check_due_on == today() + timedelta(days=30)
+    assert action.state == Status.done and action.check_due_on == today() + timedelta(days=30)
 
     login(client, world.reception)
     response = _post(client, f"{page}/check", {"check-version": action.version, "check-effective": "no",
@@ -134,13 +133,13 @@ def test_raised_from_the_findings_then_done_checked_reopened_and_verified(world,
     html = response.get_data(as_text=True)
     assert "Give a new due date" in html and "本月仍有同类投诉。" in html
     db.session.expire_all()
-    assert action.state == S.done
+    assert action.state == Status.done
 
     new_due = (today() + timedelta(days=10)).isoformat()
     _post(client, f"{page}/check", {"check-version": action.version, "check-effective": "no",
                                      "check-check_note": "本月仍有同类投诉。", "check-new_due_on": new_due}, page)
     db.session.expire_all()
-    assert (action.state, action.due_on.isoformat(), action.evidence) == (S.reopened, new_due, None)
+    assert (action.state, action.due_on.isoformat(), action.evidence) == (Status.reopened, new_due, None)
 
     take(world, world.head, Step.complete, action)
     take(world, world.leadership, Step.check, action)

@@ -13,6 +13,7 @@ from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.complaints.queues import QUEUES, counts
 from intranet.core.extensions import db
+from intranet.core.roles import Role
 from intranet.core.time import clock_at
 from intranet.deadlines import calendar, policy
 from intranet.deadlines.calendar import Coverage, add_working_days, next_working_day
@@ -344,7 +345,7 @@ def test_queues_show_overdue_without_the_sweep(world, client):
         page = client.get("/queue?q=overdue&lang=en").get_data(as_text=True)
         assert complaint.reference in page and "Overdue" in page
         assert counts(world.head)["overdue"] == 1
-        assert [q.name for q in QUEUES[world.leadership.role_enum]][2] == "overdue"
+        assert [q.name for q in QUEUES[Role(world.leadership.role)]][2] == "overdue"
         detail = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
         assert "badge-overdue" in detail
 

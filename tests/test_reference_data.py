@@ -6,11 +6,11 @@ renaming at once is told."""
 import pytest
 from sqlalchemy import select
 
-from intranet.complaints.forms import category_choices, department_choices
 from intranet.complaints.lifecycle import State
 from intranet.core.admin_events import AdminEvent
 from intranet.core.departments import Category, Department
 from intranet.core.extensions import db
+from intranet.core.forms import category_choices, department_choices
 from tests.conftest import csrf_token, login
 from tests.factories import make_complaint
 

@@ -17,6 +17,7 @@ import subprocess
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
@@ -101,45 +102,53 @@ def grant_statements(role: str) -> list[str]:
     return statements
 
 
+@click.group(cls=AppGroup)
+def backup():
+    """Back up and restore the database."""
+
+
+@backup.command("create")
+@click.argument("path", type=click.Path(dir_okay=False))
+def create_command(path):
+    """Write a consistent backup of the whole database to PATH (safe while the app runs)."""
+    create_backup(path)
+    click.echo(f"Backed up to {path}. Keep the tracking key (instance/tracking.key or REDRESS_TRACKING_KEY) "
+               "with it: without it no tracking code a complainant holds works.")
+
+
+@backup.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the database: everything in it now is lost.")
+def restore_command(path, yes):
+    """Replace the whole database by the backup at PATH (stop the app first)."""
+    if not yes:
+        raise click.UsageError("This replaces everything in the database by the backup. Add --yes.")
+    restore_backup(path)
+    click.echo(f"Restored from {path}. Run `flask --app wsgi audit verify` to check the timelines.")
+
+
+@click.group(cls=AppGroup)
+def grants():
+    """The PostgreSQL role the application runs as."""
+
+
+@grants.command("apply")
+@click.argument("role")
+@click.option("--print-only", is_flag=True, help="Print the statements instead of running them.")
+def apply_command(role, print_only):
+    """Let ROLE (which owns nothing) run the app: read and write, but only append to the timelines."""
+    if db.engine.dialect.name != "postgresql":
+        raise click.UsageError("Roles are PostgreSQL's: on SQLite the file's permissions are the access.")
+    statements = grant_statements(role)
+    if print_only:
+        click.echo(";\n".join(statements) + ";")
+        return
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    click.echo(f"{role} may now run the app; it owns nothing and only appends to {', '.join(APPEND_ONLY)}.")
+
+
 def register_cli(app: Flask) -> None:
-    @app.cli.group()
-    def backup():
-        """Back up and restore the database."""
-
-    @backup.command("create")
-    @click.argument("path", type=click.Path(dir_okay=False))
-    def create_command(path):
-        """Write a consistent backup of the whole database to PATH (safe while the app runs)."""
-        create_backup(path)
-        click.echo(f"Backed up to {path}. Keep the tracking key (instance/tracking.key or REDRESS_TRACKING_KEY) "
-                   "with it: without it no tracking code a complainant holds works.")
-
-    @backup.command("restore")
-    @click.argument("path", type=click.Path(dir_okay=False))
-    @click.option("--yes", is_flag=True, help="Replace the database: everything in it now is lost.")
-    def restore_command(path, yes):
-        """Replace the whole database by the backup at PATH (stop the app first)."""
-        if not yes:
-            raise click.UsageError("This replaces everything in the database by the backup. Add --yes.")
-        restore_backup(path)
-        click.echo(f"Restored from {path}. Run `flask --app wsgi audit verify` to check the timelines.")
-
-    @app.cli.group()
-    def grants():
-        """The PostgreSQL role the application runs as."""
-
-    @grants.command("apply")
-    @click.argument("role")
-    @click.option("--print-only", is_flag=True, help="Print the statements instead of running them.")
-    def apply_command(role, print_only):
-        """Let ROLE (which owns nothing) run the app: read and write, but only append to the timelines."""
-        if db.engine.dialect.name != "postgresql":
-            raise click.UsageError("Roles are PostgreSQL's: on SQLite the file's permissions are the access.")
-        statements = grant_statements(role)
-        if print_only:
-            click.echo(";\n".join(statements) + ";")
-            return
-        with db.engine.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-        click.echo(f"{role} may now run the app; it owns nothing and only appends to {', '.join(APPEND_ONLY)}.")
+    app.cli.add_command(backup)
+    app.cli.add_command(grants)

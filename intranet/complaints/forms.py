@@ -2,45 +2,31 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from ..core.choices import Labelled
-from ..core.departments import Category, Department, name_column
-from ..core.extensions import db
-from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.departments import Category, Department
+from ..core.forms import (
+    EMAIL,
+    STRIPPED,
+    PostForm,
+    VersionField,
+    active_choices,
+    category_choices,
+    department_choices,
+    int_or_none,
+    optional_choice,
+    required,
+)
 from ..core.time import today
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 from .states import State
-
-F = [strip]
 
 
 def strip_upper(value):
     """A reference as typed: ' ts-2026-000123 ' is TS-2026-000123."""
     return value.strip().upper() if isinstance(value, str) else value
-# Something@something.something, no spaces: WTForms' Email() needs the email_validator package, which is not
-# installed (any typed address crashed the form), and a complaint should not be refused over a fussy check.
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-
-
-def _active(model):
-    # Two columns of the table rather than whole rows: the choices are built on every form, and loading ORM
-    # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
-    # the ORM's compilation of the statement).
-    columns = model.__table__.c
-    rows = db.session.execute(select(columns.id, name_column(model)).where(columns.active)
-                              .order_by(columns.code)).all()
-    return [SelectChoice(str(ident), label) for ident, label in rows]
-
-
-department_choices = optional_choice(lambda: _active(Department))
-category_choices = optional_choice(lambda: _active(Category))
-
-
-def int_or_none(value):
-    return bounded_int(value)
 
 
 class ReferenceSelectField(SelectField):
@@ -58,23 +44,8 @@ class ReferenceSelectField(SelectField):
         super().pre_validate(form)
 
 
-class Required(DataRequired):
-    """GOV.UK: an error says what is missing ("Enter “Why it is not accepted”"), so that the error summary
-    can be read on its own; "This field is required", repeated, says nothing."""
-
-    def __call__(self, form, field):
-        if self.message is None:
-            field_message = _l("Enter “%(field)s”.", field=field.label.text)
-            return DataRequired(message=field_message)(form, field)
-        return super().__call__(form, field)
-
-
-def required(message=None):
-    return Required(message=message)
-
-
 def reason_field(label, max_length=5000):
-    return TextAreaField(label, filters=F, validators=[required(), Length(max=max_length)])
+    return TextAreaField(label, filters=STRIPPED, validators=[required(), Length(max=max_length)])
 
 
 def method_field(label, choices=ContactMethod.choices):
@@ -89,24 +60,24 @@ def acknowledged_via_field():
 class ComplaintDetailsForm(PostForm):
     """What both the public form and staff intake ask; the public side adds its own wording."""
 
-    what_happened = TextAreaField(_l("What happened"), filters=F,
+    what_happened = TextAreaField(_l("What happened"), filters=STRIPPED,
                                   validators=[required(_l("Tell us what happened.")), Length(max=20000)])
     incident_on = DateField(_l("When did it happen?"), validators=[Optional()])
     subject_department_id = ReferenceSelectField(_l("Department where it happened"), choices=department_choices,
                                                  validators=[Optional()])
-    subject_ward = StringField(_l("Ward, clinic or place"), filters=F, validators=[Length(max=120)])
-    desired_outcome = TextAreaField(_l("What would you like to happen?"), filters=F,
+    subject_ward = StringField(_l("Ward, clinic or place"), filters=STRIPPED, validators=[Length(max=120)])
+    desired_outcome = TextAreaField(_l("What would you like to happen?"), filters=STRIPPED,
                                     validators=[Length(max=5000)])
     complainant_relation = SelectField(_l("Who is complaining?"),
                                        choices=optional_choice(ComplainantRelation.choices),
                                        validators=[Optional()])
-    complainant_name = StringField(_l("Complainant's name"), filters=F, validators=[Length(max=120)])
-    complainant_phone = StringField(_l("Phone number"), filters=F, validators=[Length(max=40)])
-    complainant_email = StringField(_l("Email address"), filters=F,
+    complainant_name = StringField(_l("Complainant's name"), filters=STRIPPED, validators=[Length(max=120)])
+    complainant_phone = StringField(_l("Phone number"), filters=STRIPPED, validators=[Length(max=40)])
+    complainant_email = StringField(_l("Email address"), filters=STRIPPED,
                                     validators=[Optional(), Regexp(EMAIL, message=_l("Enter a valid email address.")),
                                                 Length(max=254)])
-    patient_name = StringField(_l("Patient's name"), filters=F, validators=[Length(max=120)])
-    patient_record_number = StringField(_l("Medical record or admission number"), filters=F,
+    patient_name = StringField(_l("Patient's name"), filters=STRIPPED, validators=[Length(max=120)])
+    patient_record_number = StringField(_l("Medical record or admission number"), filters=STRIPPED,
                                         validators=[Length(max=40)])
     preferred_reply = SelectField(_l("How should we answer?"), choices=optional_choice(ContactMethod.choices),
                                   validators=[Optional()])
@@ -138,7 +109,7 @@ class LogComplaintForm(ComplaintDetailsForm):
                           validators=[required(_l("Choose how the complaint arrived."))])
     received_at = DateField(_l("Date received"), validators=[Optional()])
     # The staff's words, not the complainant's (the public form asks "What would you like to happen?").
-    desired_outcome = TextAreaField(_l("What the complainant wants"), filters=F, validators=[Length(max=5000)])
+    desired_outcome = TextAreaField(_l("What the complainant wants"), filters=STRIPPED, validators=[Length(max=5000)])
     incident_on = DateField(_l("Date it happened"), validators=[Optional()])
     category_id = SelectField(_l("Category"), choices=category_choices, coerce=int_or_none,
                               validators=[Optional()])
@@ -190,11 +161,11 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Reference, name, phone or words"), filters=F, validators=[Length(max=200)])
+    q = StringField(_l("Reference, name, phone or words"), filters=STRIPPED, validators=[Length(max=200)])
     state = SelectField(_l("Status"), choices=_any(State.choices), validators=[Optional()])
-    department_id = SelectField(_l("Department"), choices=_any(lambda: _active(Department)), coerce=int_or_none,
+    department_id = SelectField(_l("Department"), choices=_any(lambda: active_choices(Department)), coerce=int_or_none,
                                 validators=[Optional()])
-    category_id = SelectField(_l("Category"), choices=_any(lambda: _active(Category)), coerce=int_or_none,
+    category_id = SelectField(_l("Category"), choices=_any(lambda: active_choices(Category)), coerce=int_or_none,
                               validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=_any(Channel.choices), validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=_any(Severity.choices), validators=[Optional()])

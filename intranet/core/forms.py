@@ -4,9 +4,13 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 from wtforms import HiddenField, SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, ValidationError
+
+from .departments import Category, Department, name_column
+from .extensions import db
 
 # The largest id or number a request may carry: a 4-byte integer, what the databases' INTEGER columns hold
 # (PostgreSQL refuses a larger one with an error, which must not become a 500).
@@ -46,6 +50,48 @@ def optional_choice(choices_fn):
 def strip(value):
     """Filter: surrounding whitespace is not content, so '   ' counts as empty."""
     return value.strip() if isinstance(value, str) else value
+
+
+# The filters of a field whose text is typed: stripped.
+STRIPPED = [strip]
+
+# Something@something.something, no spaces: WTForms' Email() needs the email_validator package, which is not
+# installed (any typed address crashed the form), and a complaint should not be refused over a fussy check.
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def int_or_none(value):
+    return bounded_int(value)
+
+
+class Required(DataRequired):
+    """GOV.UK: an error says what is missing ("Enter “Why it is not accepted”"), so that the error summary
+    can be read on its own; "This field is required", repeated, says nothing."""
+
+    def __call__(self, form, field):
+        if self.message is None:
+            field_message = _l("Enter “%(field)s”.", field=field.label.text)
+            return DataRequired(message=field_message)(form, field)
+        return super().__call__(form, field)
+
+
+def required(message=None):
+    return Required(message=message)
+
+
+def active_choices(model) -> list[SelectChoice]:
+    """The active departments or categories (`model`) to choose from, by code."""
+    # Two columns of the table rather than whole rows: the choices are built on every form, and loading ORM
+    # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
+    # the ORM's compilation of the statement).
+    columns = model.__table__.c
+    rows = db.session.execute(select(columns.id, name_column(model)).where(columns.active)
+                              .order_by(columns.code)).all()
+    return [SelectChoice(str(ident), label) for ident, label in rows]
+
+
+department_choices = optional_choice(lambda: active_choices(Department))
+category_choices = optional_choice(lambda: active_choices(Category))
 
 
 class VersionField(HiddenField):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .database import enum_column
 from .departments import Department
 from .extensions import db
-from .roles import USER_ROLES, Role
+from .roles import USER_ROLES
 from .time import UTCDateTime, utcnow
 
 # argon2id at m=7 MiB, t=5, p=1, one of OWASP's equivalent-strength settings (like its m=19 MiB, t=2, used
@@ -103,10 +103,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

@@ -2,220 +2,35 @@
 complaints in every state of the lifecycle, each built through the real operations as of a past moment.
 
 The hospital, the complaints' texts and the plan (how many end in each state, how old, the chances of each
-detour) are data files in `data/`; `story.py` plans each complaint's way through the lifecycle table.
+detour) are data files in `data/`; `story.py` plans each complaint's way through the lifecycle table, and
+`load.py` writes it all.
 Idempotent: departments, categories and users are looked up by code or username and created only when
 missing; the complaints are created only while the database holds none. Deterministic: every choice comes
 from random.Random(SEED) and is drawn before anything is written, so a fresh database gets the same
 complaints (their dates are relative to the day the demo is loaded).
 """
 
-from __future__ import annotations
-
-import random
-from collections import Counter
-from datetime import UTC, datetime, timedelta
-
 import click
-from sqlalchemy import func, select
+from flask import current_app
+from flask.cli import with_appcontext
 
-from ..complaints import operations, registration
-from ..complaints.corrective.models import CorrectiveAction
-from ..complaints.corrective.steps import Step
-from ..complaints.lifecycle import OPEN, Action, State
-from ..complaints.models import Complaint, ComplaintEvent
-from ..core.departments import Category, Department
-from ..core.extensions import db
-from ..core.time import clock_at, today
-from ..core.users import User
-from ..deadlines.calendar import add_working_days
-from ..public.notices import PublicNotice
-from .story import HOSPITAL, TARGETS, Plan, Planner
+from .load import DEPARTMENTS, PASSWORD, head_username, load_demo
 
-PASSWORD = "demo-password"
-EVIDENCE = "已落实：整改通知已下发并组织全科学习，检查记录附后。"
-CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
-SEED = 2026
-
-# code, 中文名, English name, kind, head's display name
-DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
-CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
-# username, role, display name (heads are added from DEPARTMENTS)
-STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+__all__ = ["DEPARTMENTS", "PASSWORD", "head_username", "load_demo", "register_cli"]
 
 
-def head_username(code: str) -> str:
-    return f"head-{code.lower()}"
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-
-def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[str]]:
-    created = []
-    departments = {d.code: d for d in db.session.scalars(select(Department))}
-    for code, name_zh, name_en, kind, _head in DEPARTMENTS:
-        if code not in departments:
-            departments[code] = Department(code=code, name_zh=name_zh, name_en=name_en, kind=kind)
-            db.session.add(departments[code])
-            created.append("department")
-    categories = {c.code: c for c in db.session.scalars(select(Category))}
-    for code, name_zh, name_en in CATEGORIES:
-        if code not in categories:
-            categories[code] = Category(code=code, name_zh=name_zh, name_en=name_en)
-            db.session.add(categories[code])
-            created.append("category")
-    db.session.flush()
-    return departments, categories, created
-
-
-def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
-    wanted = [(username, role, name, None) for username, role, name in STAFF]
-    wanted += [(head_username(code), "head", head, departments[code]) for code, *_rest, head in DEPARTMENTS]
-    existing = {u.username: u for u in db.session.scalars(select(User).where(
-        User.username.in_([w[0] for w in wanted])))}
-    created = []
-    for username, role, name, department in wanted:
-        if username not in existing:
-            user = User(username=username, display_name=name, role=role, department=department)
-            user.set_password(PASSWORD)  # a hash of its own each (its own salt), not one copied
-            db.session.add(user)
-            existing[username] = user
-            created.append("user")
-    db.session.flush()
-    return existing, created
-
-
-def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
-    heads = {u.department_id: u for u in users.values() if u.role == "head"}
-    with clock_at(plan.received_at):
-        creator = None if plan.public else users["reception"]
-        complaint = registration.create(creator, plan.data, received_at=plan.received_at).complaint
-        db.session.commit()
-    for step, moment in zip(plan.steps, plan.times, strict=True):
-        with clock_at(moment):
-            data = dict(step.data)
-            if step.action == Action.assign:
-                ack = data.pop("_ack")
-                if complaint.acknowledged_at is None and not complaint.anonymous:
-                    data["acknowledged_via"] = ack
-            elif step.action == Action.extend:
-                days = data.pop("_days")
-                current = complaint.follow_up_due_on if complaint.state == State.responded \
-                    else complaint.response_due_on
-                data["new_due_on"] = add_working_days(max(current, today()), days)
-            elif data.pop("_original", None):
-                # The open complaint it repeats: the latest one whose timeline is all before this moment
-                # (the link is noted on the original's timeline, which stays in order).
-                last = (select(ComplaintEvent.complaint_id, func.max(ComplaintEvent.at).label("at"))
-                        .group_by(ComplaintEvent.complaint_id).subquery())
-                data["original"] = db.session.scalar(
-                    select(Complaint.reference).join(last, last.c.complaint_id == Complaint.id)
-                    .where(Complaint.id != complaint.id, Complaint.status.in_([s.value for s in OPEN]),
-                           last.c.at <= moment)
-                    .order_by(last.c.at.desc()).limit(1))
-            elif "_corrective_days" in data:
-                data["corrective_due_on"] = today() + timedelta(days=data.pop("_corrective_days"))
-            # department_id, not the relationship: objects are not reloaded between steps.
-            actor = heads[complaint.department_id] if step.actor == "head" else users[step.actor]
-            operations.perform(actor, step.action, complaint, data, complaint.version)
-            db.session.commit()
-    return complaint
-
-
-def _follow_through(users: dict[str, User], now: datetime) -> None:
-    """The corrective actions raised by the story, taken as far as their dates allow: done ten days after
-    they were raised, and checked thirty days after that — every third one found not to have worked."""
-    heads = {u.department_id: u for u in users.values() if u.role == "head"}
-    actions = db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)).all()
-    for n, action in enumerate(actions):
-        done_at = action.raised_at + timedelta(days=10)
-        if done_at >= now:
-            continue
-        with clock_at(done_at):
-            operations.perform(heads[action.owner_department_id], Step.complete, action,
-                               {"evidence": EVIDENCE, "check_due_on": today() + timedelta(days=30)}, action.version)
-            db.session.commit()
-        checked_at = done_at + timedelta(days=30)
-        if checked_at >= now:
-            continue
-        effective = n % 3 != 2
-        with clock_at(checked_at):
-            operations.perform(users["leadership"], Step.check, action, {
-                "effective": effective, "check_note": CHECKED[effective],
-                "new_due_on": None if effective else today() + timedelta(days=14)}, action.version)
-            db.session.commit()
-
-
-def _notices(users: dict[str, User], now: datetime) -> None:
-    """The notices leadership published after recurring complaints (public, at /notices)."""
-    for notice in HOSPITAL["notices"]:
-        db.session.add(PublicNotice(title=notice["title"], body=notice["body"], language=notice["language"],
-                                    published_at=now - timedelta(days=notice["days_ago"]),
-                                    published_by_id=users["leadership"].id))
-    db.session.commit()
-
-
-def load_demo() -> list[str]:
-    """Create what is missing of the demo hospital; return lines to print (logins and counts)."""
-    departments, categories, created = _reference_data()
-    users, created_users = _users(departments)
-    created += created_users
-    db.session.commit()
-
-    complaints_created = 0
-    if db.session.scalar(select(func.count()).select_from(Complaint)) == 0:
-        rng = random.Random(SEED)
-        now = datetime.now(UTC).replace(microsecond=0)
-        planner = Planner(rng, now, departments, categories)
-        targets = [state for state, count in TARGETS.items() for _ in range(count)]
-        rng.shuffle(targets)
-        plans = [planner.plan(target) for target in targets]
-        # Each step commits, as a request would; only the demo writes meanwhile, so there is no need to reload
-        # every object after each commit.
-        session = db.session()
-        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-        try:
-            # References are numbered in order of arrival.
-            for plan in sorted(plans, key=lambda p: p.received_at):
-                complaint = _execute(plan, users)
-                if complaint.state != plan.target:  # pragma: no cover - a bug in the plan, not in the data
-                    raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
-                complaints_created += 1
-            _follow_through(users, now)
-            _notices(users, now)
-        finally:
-            session.expire_on_commit = expire_on_commit
-
-    lines = []
-    if created or complaints_created:
-        made = Counter(created)
-        lines.append(f"Demo hospital loaded: created {made['department']} departments, {made['category']} categories, "
-                     f"{made['user']} users and {complaints_created} complaints.")
-    else:
-        lines.append("Demo hospital already loaded: nothing new created.")
-    lines.append(f"Demo logins (password for all: {PASSWORD}):")
-    for username, role, _name in STAFF:
-        lines.append(f"  {username:<12} {role:<11}")
-    for code, name_zh, name_en, *_rest in DEPARTMENTS:
-        lines.append(f"  {head_username(code):<12} {'head':<11} {code} {name_zh} / {name_en}")
-    counts = dict(db.session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
-    lines.append(f"Complaints by state ({sum(counts.values())} in all):")
-    for state in State:
-        lines.append(f"  {state.value:<18} {counts.get(state.value, 0):>4}")
-    escalated = db.session.scalar(select(func.count()).where(Complaint.escalation_level > 0))
-    overdue = db.session.scalar(select(func.count()).where(Complaint.overdue_clause(today())))
-    lines.append(f"  ever escalated: {escalated}; overdue now: {overdue}")
-    return lines
+@click.command("demo")
+@click.option("--force", is_flag=True, help="Load it even under the production configuration.")
+@with_appcontext
+def demo(force):
+    """Load the demo hospital (idempotent) and print the demo logins."""
+    if current_app.config.get("ENV_NAME") == "production" and not force:
+        # Its accounts have a published password: never by accident on a real server.
+        raise click.UsageError("This is the production configuration, and the demo's accounts have a "
+                               "published password. Use --force to load it anyway.")
+    for line in load_demo():
+        click.echo(line)
 
 
 def register_cli(app) -> None:
-    @app.cli.command("demo")
-    @click.option("--force", is_flag=True, help="Load it even under the production configuration.")
-    def demo(force):
-        """Load the demo hospital (idempotent) and print the demo logins."""
-        if app.config.get("ENV_NAME") == "production" and not force:
-            # Its accounts have a published password: never by accident on a real server.
-            raise click.UsageError("This is the production configuration, and the demo's accounts have a "
-                                   "published password. Use --force to load it anyway.")
-        for line in load_demo():
-            click.echo(line)
+    app.cli.add_command(demo)

@@ -133,57 +133,61 @@ class Planner:
         return data
 
     def plan(self, target: State) -> Plan:
-        rng = self.rng
+        # Each piece draws its own numbers in turn: their order is the order of the draws, which keeps the
+        # demo the same from one fresh database to the next.
         declined = target == State.not_accepted
-        scenario = rng.choice(SCENARIOS["declines"] if declined else SCENARIOS["scenarios"])
-        lang = scenario["lang"]
-        texts = TEXTS[lang]
+        scenario = self.rng.choice(SCENARIOS["declines"] if declined else SCENARIOS["scenarios"])
+        texts = TEXTS[scenario["lang"]]
+        channel, spot = self._channel(target, scenario)
+        age, received_at = self._arrival(target, channel)
+        data, text = self._complaint(target, scenario, channel, received_at)
+        plan = Plan(target=target, public=channel == "online", received_at=received_at, data=data)
+        severity, complexity = self._severity_and_complexity(target, scenario)
+        self._triage_at_log(plan, scenario, channel, spot, severity, complexity)
+        self._story(plan, scenario, text, texts, severity, complexity, age, spot)
+        self._insert_notes(plan, texts)
+        self._schedule(plan)
+        return plan
 
-        # Channel: a public submission is the online form; anything not yet triaged must be one. What is
-        # resolved on the spot came by phone or in person.
-        channel = "online" if target == State.submitted else _pick(rng, CHANNELS[lang])
+    def _channel(self, target: State, scenario: dict) -> tuple[str, bool]:
+        """How it came, and whether it is resolved on the spot.
+
+        A public submission is the online form; anything not yet triaged must be one. What is resolved on
+        the spot came by phone or in person."""
+        rng = self.rng
+        channel = "online" if target == State.submitted else _pick(rng, CHANNELS[scenario["lang"]])
         spot = ("spot" in scenario and target in (State.responded, State.closed, State.registered)
                 and rng.random() < CHANCES["spot"])
         if spot:
             channel = rng.choice(["walk_in", "phone"])
         if scenario.get("anonymous"):
             channel = "suggestion_box"
-        public = channel == "online"
+        return channel, spot
 
-        # When it arrived.
+    def _arrival(self, target: State, channel: str) -> tuple[float, datetime]:
+        """How many days ago it arrived, and when (in office hours for what the office receives)."""
         low, high = AGE_DAYS[target]
-        age = rng.uniform(low, high)
-        minute = rng.randint(0, 599)
+        age = self.rng.uniform(low, high)
+        minute = self.rng.randint(0, 599)
         received_at = self.now - timedelta(days=age)
         if channel in OFFICE_CHANNELS:
             received_at = _at_office_hours(received_at, minute, self.now)
+        return age, received_at
 
-        # Who and what.
-        if "who" in scenario:
-            who = rng.choice(scenario["who"])
-            relation = "patient" if who.startswith("我") and len(who) == 1 else "family"
-        else:
-            who = ""
-            relation = scenario.get("rel") or rng.choice(["patient", "family"])
-        anonymous = bool(scenario.get("anonymous")) or (
-            channel == "suggestion_box" and target in (State.registered, State.assigned, State.investigating)
-            and rng.random() < 0.7
-        ) or (channel == "online" and target != State.withdrawn and scenario["cat"] in ("ENV", "WAIT", "ATT", "ACCESS")
-              and rng.random() < 0.15)
+    def _complaint(self, target: State, scenario: dict, channel: str, received_at: datetime) -> tuple[dict, dict]:
+        """The complaint's fields as it is made, and the scenario's texts in its own words."""
+        rng = self.rng
+        lang = scenario["lang"]
+        who, relation = self._who(scenario)
+        anonymous = self._anonymous(target, scenario, channel)
         confidential = not anonymous and rng.random() < scenario.get("confidential", 0.06)
         incident = local(received_at).date() - timedelta(days=rng.randint(0, 3 if channel != "letter" else 9))
         n = rng.randint(*scenario["n"]) if "n" in scenario else 0
         ward = rng.choice(scenario["wards"]) if "wards" in scenario else ""
         words = {"ward": ward, "date": _date_text(incident, lang), "who": who, "n": n}
         text = {k: v.format(**words) for k, v in scenario.items() if isinstance(v, str)}
-
-        prefix = ""
-        if channel == "referral":
-            prefix = rng.choice(texts["referral"])
-        elif channel in ("survey", "suggestion_box"):
-            prefix = texts[channel]
         data = {
-            "what_happened": prefix + text["what"],
+            "what_happened": self._prefix(channel, TEXTS[lang]) + text["what"],
             "desired_outcome": text.get("want"),
             "language": lang,
             "confidential": confidential,
@@ -195,6 +199,34 @@ class Planner:
         subject = scenario.get("subject", scenario.get("dept"))
         if subject:
             data["subject_department_id"] = self.departments[subject].id
+        self._record_and_reply(data, ward, anonymous, channel)
+        return data, text
+
+    def _who(self, scenario: dict) -> tuple[str, str]:
+        """Who the complaint is about in its text ("我", "我母亲"…), and their relation to the patient."""
+        if "who" in scenario:
+            who = self.rng.choice(scenario["who"])
+            return who, "patient" if who.startswith("我") and len(who) == 1 else "family"
+        return "", scenario.get("rel") or self.rng.choice(["patient", "family"])
+
+    def _anonymous(self, target: State, scenario: dict, channel: str) -> bool:
+        return bool(scenario.get("anonymous")) or (
+            channel == "suggestion_box" and target in (State.registered, State.assigned, State.investigating)
+            and self.rng.random() < 0.7
+        ) or (channel == "online" and target != State.withdrawn and scenario["cat"] in ("ENV", "WAIT", "ATT", "ACCESS")
+              and self.rng.random() < 0.15)
+
+    def _prefix(self, channel: str, texts: dict) -> str:
+        """What a referral, a survey or the suggestion box puts before the complainant's own words."""
+        if channel == "referral":
+            return self.rng.choice(texts["referral"])
+        if channel in ("survey", "suggestion_box"):
+            return texts[channel]
+        return ""
+
+    def _record_and_reply(self, data: dict, ward: str, anonymous: bool, channel: str) -> None:
+        """The patient's record number, how they want the reply, and the channel the office logged."""
+        rng = self.rng
         if not anonymous and rng.random() < 0.5:
             data["patient_record_number"] = ("ZY" if ("病区" in ward or "Ward" in ward) else "MZ") + str(
                 rng.randint(10_000_000, 99_999_999))
@@ -203,29 +235,32 @@ class Planner:
             data["preferred_reply"] = rng.choice(options)
         if channel == "letter" or data.get("preferred_reply") == "written":
             data["wants_written_reply"] = True
-        if not public:
+        if channel != "online":
             data["channel"] = channel
 
-        plan = Plan(target=target, public=public, received_at=received_at, data=data)
-        severity, complexity = "minor", "simple"
-        if not declined:
-            severity = "major" if target == State.awaiting_approval else rng.choices(
-                ["minor", "serious", "major"], weights=scenario["sev"])[0]
-            if target == State.submitted:
-                severity = "minor"
-            complexity = scenario.get("complexity") or (
-                "several_departments" if rng.random() < 0.08 else "simple")
-        # Reception logs what it receives and triages at once when it knows enough (always, on the spot).
+    def _severity_and_complexity(self, target: State, scenario: dict) -> tuple[str, str]:
+        if target == State.not_accepted:
+            return "minor", "simple"
+        severity = "major" if target == State.awaiting_approval else self.rng.choices(
+            ["minor", "serious", "major"], weights=scenario["sev"])[0]
+        if target == State.submitted:
+            severity = "minor"
+        complexity = scenario.get("complexity") or (
+            "several_departments" if self.rng.random() < 0.08 else "simple")
+        return severity, complexity
+
+    def _triage_at_log(self, plan: Plan, scenario: dict, channel: str, spot: bool, severity: str,
+                       complexity: str) -> None:
+        """Reception logs what it receives and triages at once when it knows enough (always, on the spot)."""
+        if plan.public or plan.target in (State.not_accepted, State.submitted):
+            return
         at_log = CHANCES["triaged_at_log_phone_or_walk_in" if channel in ("phone", "walk_in") else "triaged_at_log"]
-        if not public and not declined and target != State.submitted and (spot or rng.random() < at_log):
-            plan.data.update(category_id=self.categories[scenario["cat"]].id, severity=severity,
-                             complexity=complexity)
-            if rng.random() < CHANCES["acknowledged_at_log"] and not anonymous:
-                plan.data["acknowledged_via"] = self._ack_method(plan)
-        self._story(plan, scenario, text, texts, severity, complexity, age, spot)
-        self._insert_notes(plan, texts)
-        self._schedule(plan)
-        return plan
+        if not (spot or self.rng.random() < at_log):
+            return
+        plan.data.update(category_id=self.categories[scenario["cat"]].id, severity=severity,
+                         complexity=complexity)
+        if self.rng.random() < CHANCES["acknowledged_at_log"] and not plan.data["anonymous"]:
+            plan.data["acknowledged_via"] = self._ack_method(plan)
 
     def _triage_data(self, scenario, severity, complexity, ack) -> dict:
         data = {"category_id": self.categories[scenario["cat"]].id, "severity": severity, "complexity": complexity}
@@ -355,67 +390,104 @@ class Story:
         self.add(action, actor, data)
 
     def content(self, action: Action, **variant) -> tuple[str, dict]:
-        scenario, text, texts, pick = self.scenario, self.text, self.texts, self.pick
-        if action == Action.triage:
-            return "reception", self.planner._triage_data(scenario, self.severity, self.complexity,
-                                                          self.ack if self.chance("ack") else None)
-        if action == Action.assign:
-            code = variant.get("department") or scenario["dept"]
-            data = {"department_id": self.planner.departments[code].id, "_ack": self.ack}
-            if variant.get("note") and self.chance("assign_note"):
-                data["note"] = pick["assign_note"]
-            return ("leadership" if self.chance("leadership_assigns") else "reception"), data
-        if action == Action.accept:
-            return "head", {}
-        if action == Action.send_back:
-            right = self.planner.departments[scenario["dept"]]
-            return "head", {"reason": texts["send_back"].format(
-                right=right.name_zh if scenario["lang"] == "zh" else right.name_en)}
-        if action == Action.record_findings:
-            self.rounds += 1
-            again = "\n" + texts["reopen_findings"] if self.rounds > 1 and self.taken & {"reopen"} else ""
-            data = {"findings": text["findings"] + again, "cause": text["cause"],
-                    "responsibility": scenario["resp"], "remedy": text["remedy"]}
-            if self.rounds == 1 and scenario["resp"] in ("upheld", "partly_upheld"):
-                # A corrective action raised from the findings, due in so many days (dated when it is done).
-                data.update(corrective_title=_first_item(text["actions"]), _corrective_days=20)
-            return "head", data
-        if action == Action.sign_off:
-            return "head", {"response_text": self.reply}
-        if action == Action.approve:
-            return "leadership", {"comment": pick["approve"]}
-        if action == Action.return_for_rework:
-            self.reply = self.reply + "\n" + texts["rework_reply"].format(actions=text["actions"])
-            return "leadership", {"comment": pick["rework"]}
-        if action == Action.respond:
-            actor = "head" if self.chance("head_responds") else "reception"
-            return actor, {"method": self.reply_method, "told_text": self.reply}
-        if action == Action.follow_up:
-            satisfied = variant.get("satisfied", True)
-            comment = (self.pick2 if self.taken & {"reopen", "spot_reopen"} else pick)[
-                "satisfied" if satisfied else "unsatisfied"]
-            return "reception", {"method": self.follow_method, "satisfied": satisfied, "comment": comment}
-        if action == Action.resolve_on_the_spot:
-            return "reception", {"what_was_done": text["spot"], "method": self.spot_method}
-        if action == Action.extend:
-            reason = variant.get("reason", "extend")
-            text_of_reason = self.pick2["extend"] if reason == "second" else pick[reason]
-            return variant.get("actor", "head"), {"_days": self.extend_days, "reason": text_of_reason,
-                                                  "complainant_told_via": self.reply_method}
-        if action == Action.escalate:
-            return variant.get("actor", "reception"), {"reason": pick[variant["reason"]]}
-        if action == Action.withdraw:
-            return "reception", {"reason": pick["withdraw"]}
-        if action == Action.mark_duplicate:
-            # The original is an open complaint received before it, chosen when the step is done.
-            return "reception", {"_original": True, "complainant_told": texts["duplicate_told"]}
-        if action == Action.decline:
-            data = {"reason": scenario["reason"], "complainant_told": scenario["told"]}
-            if not self.anonymous:
-                data["told_via"] = "written" if self.plan.data.get("wants_written_reply") else self.rng.choice(
-                    ["phone", "phone", "sms"] + (["email"] if self.plan.data.get("complainant_email") else []))
-            return ("leadership" if self.chance("leadership_declines") else "reception"), data
-        raise ValueError(f"the demo has no story for {action}")
+        """Who does `action` in this story, and with what data."""
+        write = self.CONTENT.get(action)
+        if write is None:
+            raise ValueError(f"the demo has no story for {action}")
+        return write(self, **variant)
+
+    def _triage(self) -> tuple[str, dict]:
+        return "reception", self.planner._triage_data(self.scenario, self.severity, self.complexity,
+                                                      self.ack if self.chance("ack") else None)
+
+    def _assign(self, department: str | None = None, note: bool = False) -> tuple[str, dict]:
+        code = department or self.scenario["dept"]
+        data = {"department_id": self.planner.departments[code].id, "_ack": self.ack}
+        if note and self.chance("assign_note"):
+            data["note"] = self.pick["assign_note"]
+        return ("leadership" if self.chance("leadership_assigns") else "reception"), data
+
+    def _accept(self) -> tuple[str, dict]:
+        return "head", {}
+
+    def _send_back(self) -> tuple[str, dict]:
+        right = self.planner.departments[self.scenario["dept"]]
+        return "head", {"reason": self.texts["send_back"].format(
+            right=right.name_zh if self.scenario["lang"] == "zh" else right.name_en)}
+
+    def _record_findings(self) -> tuple[str, dict]:
+        scenario, text = self.scenario, self.text
+        self.rounds += 1
+        again = "\n" + self.texts["reopen_findings"] if self.rounds > 1 and self.taken & {"reopen"} else ""
+        data = {"findings": text["findings"] + again, "cause": text["cause"],
+                "responsibility": scenario["resp"], "remedy": text["remedy"]}
+        if self.rounds == 1 and scenario["resp"] in ("upheld", "partly_upheld"):
+            # A corrective action raised from the findings, due in so many days (dated when it is done).
+            data.update(corrective_title=_first_item(text["actions"]), _corrective_days=20)
+        return "head", data
+
+    def _sign_off(self) -> tuple[str, dict]:
+        return "head", {"response_text": self.reply}
+
+    def _approve(self) -> tuple[str, dict]:
+        return "leadership", {"comment": self.pick["approve"]}
+
+    def _return_for_rework(self) -> tuple[str, dict]:
+        self.reply = self.reply + "\n" + self.texts["rework_reply"].format(actions=self.text["actions"])
+        return "leadership", {"comment": self.pick["rework"]}
+
+    def _respond(self) -> tuple[str, dict]:
+        actor = "head" if self.chance("head_responds") else "reception"
+        return actor, {"method": self.reply_method, "told_text": self.reply}
+
+    def _follow_up(self, satisfied: bool = True) -> tuple[str, dict]:
+        comment = (self.pick2 if self.taken & {"reopen", "spot_reopen"} else self.pick)[
+            "satisfied" if satisfied else "unsatisfied"]
+        return "reception", {"method": self.follow_method, "satisfied": satisfied, "comment": comment}
+
+    def _resolve_on_the_spot(self) -> tuple[str, dict]:
+        return "reception", {"what_was_done": self.text["spot"], "method": self.spot_method}
+
+    def _extend(self, reason: str = "extend", actor: str = "head") -> tuple[str, dict]:
+        text_of_reason = self.pick2["extend"] if reason == "second" else self.pick[reason]
+        return actor, {"_days": self.extend_days, "reason": text_of_reason,
+                       "complainant_told_via": self.reply_method}
+
+    def _escalate(self, reason: str, actor: str = "reception") -> tuple[str, dict]:
+        return actor, {"reason": self.pick[reason]}
+
+    def _withdraw(self) -> tuple[str, dict]:
+        return "reception", {"reason": self.pick["withdraw"]}
+
+    def _mark_duplicate(self) -> tuple[str, dict]:
+        # The original is an open complaint received before it, chosen when the step is done.
+        return "reception", {"_original": True, "complainant_told": self.texts["duplicate_told"]}
+
+    def _decline(self) -> tuple[str, dict]:
+        data = {"reason": self.scenario["reason"], "complainant_told": self.scenario["told"]}
+        if not self.anonymous:
+            data["told_via"] = "written" if self.plan.data.get("wants_written_reply") else self.rng.choice(
+                ["phone", "phone", "sms"] + (["email"] if self.plan.data.get("complainant_email") else []))
+        return ("leadership" if self.chance("leadership_declines") else "reception"), data
+
+    CONTENT = {
+        Action.triage: _triage,
+        Action.assign: _assign,
+        Action.accept: _accept,
+        Action.send_back: _send_back,
+        Action.record_findings: _record_findings,
+        Action.sign_off: _sign_off,
+        Action.approve: _approve,
+        Action.return_for_rework: _return_for_rework,
+        Action.respond: _respond,
+        Action.follow_up: _follow_up,
+        Action.resolve_on_the_spot: _resolve_on_the_spot,
+        Action.extend: _extend,
+        Action.escalate: _escalate,
+        Action.withdraw: _withdraw,
+        Action.mark_duplicate: _mark_duplicate,
+        Action.decline: _decline,
+    }
 
     # --- detours and side actions: rows of the table a complaint may take on its way ------------------
 

@@ -7,6 +7,7 @@ import threading
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..core.extensions import db
@@ -14,68 +15,87 @@ from . import relay
 from .models import OutboxMessage, OutboxStatus
 
 
-def register_cli(app: Flask) -> None:
-    @app.cli.group()
-    def outbox():
-        """Notifications waiting to be sent."""
+@click.group(cls=AppGroup)
+def outbox():
+    """Notifications waiting to be sent."""
 
-    @outbox.command("send")
-    @click.option("--watch", is_flag=True, help="Keep running: poll for new rows until SIGTERM or Ctrl-C.")
-    @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls with --watch.")
-    @click.option("--batch", default=50, show_default=True, help="Rows claimed at a time.")
-    def send(watch, interval, batch):
-        """Send what is due now (once, e.g. from cron), or keep sending with --watch."""
-        if not watch:
-            result = relay.send_pending(batch)
-            _report(result)
-            return
-        stop = threading.Event()
 
-        def request_stop(signum, _frame):
-            # Finish the batch in hand, then leave: nothing claimed is left waiting for its lease to run out.
-            click.echo(f"Stopping on signal {signum}…", err=True)
-            stop.set()
+@outbox.command("send")
+@click.option("--watch", is_flag=True, help="Keep running: poll for new rows until SIGTERM or Ctrl-C.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls with --watch.")
+@click.option("--batch", default=50, show_default=True, help="Rows claimed at a time.")
+def send(watch, interval, batch):
+    """Send what is due now (once, e.g. from cron), or keep sending with --watch."""
+    if watch:
+        _watch(interval, batch)
+    else:
+        _report(relay.send_pending(batch))
 
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        click.echo(f"Watching the outbox every {interval:g} s.", err=True)
-        while not stop.is_set():
-            try:
-                result = relay.send_pending(batch, stop=stop)
-            except Exception as error:  # noqa: BLE001 - e.g. the database restarting: keep watching
-                db.session.rollback()
-                click.echo(f"Relay pass failed: {error}", err=True)
-                result = None
-            else:
-                if result.handled:
-                    _report(result)
-            db.session.remove()
-            if not (result and result.handled):
-                stop.wait(interval)
-        click.echo("Stopped.", err=True)
 
-    @outbox.command("status")
-    @click.option("--limit", default=20, show_default=True, help="Failed rows to list.")
-    def status(limit):
-        """Counts by status, and the rows that failed for good (with their last error)."""
-        for name, count in relay.counts().items():
-            click.echo(f"{name}: {count}")
-        failed = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed.value)
-            .order_by(OutboxMessage.id.desc()).limit(limit)
-        ).all()
-        for row in failed:
-            click.echo(f"failed #{row.id} {row.kind} {row.channel} to {row.recipient} after {row.attempts} "
-                       f"attempts: {row.last_error}")
+def _watch(interval: float, batch: int) -> None:
+    stop = _stop_on_signal()
+    click.echo(f"Watching the outbox every {interval:g} s.", err=True)
+    while not stop.is_set():
+        handled = _relay_pass(batch, stop)
+        db.session.remove()
+        if not handled:
+            stop.wait(interval)
+    click.echo("Stopped.", err=True)
 
-    @outbox.command("retry")
-    @click.argument("ids", nargs=-1, type=int)
-    def retry(ids):
-        """Requeue failed rows (all of them, or the given ids) once the cause is fixed."""
-        click.echo(f"Requeued {relay.retry_failed(list(ids) or None)} row(s).")
+
+def _stop_on_signal() -> threading.Event:
+    stop = threading.Event()
+
+    def request_stop(signum, _frame):
+        # Finish the batch in hand, then leave: nothing claimed is left waiting for its lease to run out.
+        click.echo(f"Stopping on signal {signum}…", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def _relay_pass(batch: int, stop: threading.Event) -> bool:
+    """One pass of the relay while watching; True if it handled any row."""
+    try:
+        result = relay.send_pending(batch, stop=stop)
+    except Exception as error:  # noqa: BLE001 - e.g. the database restarting: keep watching
+        db.session.rollback()
+        click.echo(f"Relay pass failed: {error}", err=True)
+        return False
+    if result.handled:
+        _report(result)
+    return bool(result.handled)
+
+
+@outbox.command("status")
+@click.option("--limit", default=20, show_default=True, help="Failed rows to list.")
+def status(limit):
+    """Counts by status, and the rows that failed for good (with their last error)."""
+    for name, count in relay.counts().items():
+        click.echo(f"{name}: {count}")
+    failed = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed.value)
+        .order_by(OutboxMessage.id.desc()).limit(limit)
+    ).all()
+    for row in failed:
+        click.echo(f"failed #{row.id} {row.kind} {row.channel} to {row.recipient} after {row.attempts} "
+                   f"attempts: {row.last_error}")
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def retry(ids):
+    """Requeue failed rows (all of them, or the given ids) once the cause is fixed."""
+    click.echo(f"Requeued {relay.retry_failed(list(ids) or None)} row(s).")
 
 
 def _report(result: relay.PassResult) -> None:
     click.echo(f"sent {result.sent}, retrying {result.retrying}, failed {result.failed}")
     for error in result.errors:
         click.echo(error, err=True)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(outbox)

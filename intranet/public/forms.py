@@ -4,11 +4,9 @@ from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..complaints import evidence
-from ..complaints.forms import EMAIL, ComplaintDetailsForm
+from ..complaints.forms import ComplaintDetailsForm
 from ..complaints.models import ComplainantRelation, ContactMethod
-from ..core.forms import PostForm, strip
-
-F = [strip]
+from ..core.forms import EMAIL, STRIPPED, PostForm
 
 # The ways a member of the public can be answered (staff record in-person answers; the public asks for these).
 PUBLIC_REPLY = (ContactMethod.phone, ContactMethod.sms, ContactMethod.email, ContactMethod.written,
@@ -18,25 +16,25 @@ PUBLIC_REPLY = (ContactMethod.phone, ContactMethod.sms, ContactMethod.email, Con
 class PublicComplaintForm(ComplaintDetailsForm):
     """The public form: the complainant's own words ("you"), answered in their language (GOV.UK patterns)."""
 
-    what_happened = TextAreaField(_l("What happened?"), filters=F,
+    what_happened = TextAreaField(_l("What happened?"), filters=STRIPPED,
                                   validators=[DataRequired(message=_l("Tell us what happened.")),
                                               Length(max=20000, message=_l("What happened must be 20,000 "
                                                                            "characters or fewer."))])
     complainant_relation = RadioField(_l("Who is complaining?"), choices=ComplainantRelation.choices,
                                       validators=[Optional()])
-    complainant_name = StringField(_l("Your name"), filters=F,
+    complainant_name = StringField(_l("Your name"), filters=STRIPPED,
                                    validators=[Length(max=120, message=_l("Your name must be 120 characters "
                                                                           "or fewer."))])
-    complainant_phone = StringField(_l("Your phone number"), filters=F,
+    complainant_phone = StringField(_l("Your phone number"), filters=STRIPPED,
                                     validators=[Length(max=40, message=_l("Enter a phone number of 40 "
                                                                           "characters or fewer."))])
-    complainant_email = StringField(_l("Your email address"), filters=F,
+    complainant_email = StringField(_l("Your email address"), filters=STRIPPED,
                                     validators=[Optional(),
                                                 Regexp(EMAIL, message=_l("Enter an email address in the correct "
                                                                          "format, like name@example.com.")),
                                                 Length(max=254, message=_l("Enter an email address of 254 "
                                                                            "characters or fewer."))])
-    patient_name = StringField(_l("The patient's name"), filters=F, validators=[Length(max=120)])
+    patient_name = StringField(_l("The patient's name"), filters=STRIPPED, validators=[Length(max=120)])
     preferred_reply = RadioField(_l("How would you like us to answer?"),
                                  choices=lambda: [SelectChoice(m.value, m.label) for m in PUBLIC_REPLY],
                                  validators=[Optional()])
@@ -68,7 +66,7 @@ class PublicComplaintForm(ComplaintDetailsForm):
 
 
 class TrackForm(PostForm):
-    reference = StringField(_l("Reference number"), filters=[strip],
+    reference = StringField(_l("Reference number"), filters=STRIPPED,
                             validators=[DataRequired(message=_l("Enter your reference number.")), Length(max=20)])
-    code = StringField(_l("Tracking code"), filters=[strip],
+    code = StringField(_l("Tracking code"), filters=STRIPPED,
                        validators=[DataRequired(message=_l("Enter your tracking code.")), Length(max=20)])

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from ..complaints.forms import F, required
 from ..complaints.permissions import PUBLISH_NOTICES, can
 from ..core.extensions import db
-from ..core.forms import PostForm
+from ..core.forms import STRIPPED, PostForm, required
 from ..core.time import UTCDateTime, utcnow
 from ..core.users import User
 
@@ -47,8 +46,8 @@ class PublicNotice(db.Model):
 class NoticeForm(PostForm):
     language = SelectField(_l("Written in"), choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
                            validators=[InputRequired(message=_l("Choose the language it is written in."))])
-    title = StringField(_l("Title"), filters=F, validators=[required(), Length(max=200)])
-    body = TextAreaField(_l("The measures taken"), filters=F, validators=[required(), Length(max=10000)])
+    title = StringField(_l("Title"), filters=STRIPPED, validators=[required(), Length(max=200)])
+    body = TextAreaField(_l("The measures taken"), filters=STRIPPED, validators=[required(), Length(max=10000)])
 
 
 bp = Blueprint("notices", __name__)

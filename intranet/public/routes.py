@@ -9,11 +9,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..complaints import evidence, operations, registration, tracking_codes
-from ..complaints.forms import department_choices
 from ..complaints.lifecycle import SPECS, Action, State, offered
 from ..complaints.models import Channel, Complaint
 from ..core.extensions import db, limiter
-from ..core.forms import PostForm
+from ..core.forms import PostForm, department_choices
 from .forms import PublicComplaintForm, TrackForm
 
 bp = Blueprint("public", __name__)

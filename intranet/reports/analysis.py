@@ -21,7 +21,6 @@ from ..core.time import today
 from .kpis import Scope, names_of
 from .periods import Period
 
-C = Complaint
 REPEAT_WINDOW = timedelta(days=90)  # earlier complaints of the same person that count as "repeat"
 LISTED = 20  # rows of a list on the printed analysis; the page says how many more there are
 
@@ -44,9 +43,9 @@ class Repeat:
 
 def themes(scope: Scope, period: Period) -> list[Theme]:
     """Category × department pairs received twice or more in the period, with the two months before."""
-    pair = (C.category_id, C.department_id)
+    pair = (Complaint.category_id, Complaint.department_id)
     current = dict(((cat, dep), n) for cat, dep, n in db.session.execute(
-        select(*pair, func.count()).where(*scope.where(period), C.category_id.isnot(None))
+        select(*pair, func.count()).where(*scope.where(period), Complaint.category_id.isnot(None))
         .group_by(*pair).having(func.count() >= 2).order_by(func.count().desc()).limit(LISTED)).all())
     if not current:
         return []
@@ -54,8 +53,8 @@ def themes(scope: Scope, period: Period) -> list[Theme]:
     start, _ = before_start.bounds()
     end, _ = period.bounds()
     earlier = dict(((cat, dep), n) for cat, dep, n in db.session.execute(
-        select(*pair, func.count()).where(*scope.where(), C.received_at >= start, C.received_at < end,
-                                          C.category_id.isnot(None))
+        select(*pair, func.count()).where(*scope.where(), Complaint.received_at >= start, Complaint.received_at < end,
+                                          Complaint.category_id.isnot(None))
         .group_by(*pair)).all())
     categories = names_of(Category, [cat for cat, _ in current])
     departments = names_of(Department, [dep for _, dep in current])
@@ -71,17 +70,18 @@ def repeat_complainants(scope: Scope, period: Period) -> list[Repeat]:
     if may is None:
         return []
     start, end = period.bounds()
-    window = and_(*scope.where(), may, C.complainant_phone.isnot(None), C.received_at >= end - REPEAT_WINDOW,
-                  C.received_at < end)
+    window = and_(*scope.where(), may, Complaint.complainant_phone.isnot(None),
+                  Complaint.received_at >= end - REPEAT_WINDOW, Complaint.received_at < end)
     groups = db.session.execute(
-        select(C.complainant_phone, func.count(), func.count(func.distinct(C.channel)))
-        .where(window).group_by(C.complainant_phone)
-        .having(and_(func.count() >= 2, func.max(C.received_at) >= start))
-        .order_by(func.count().desc(), C.complainant_phone).limit(LISTED)).all()
+        select(Complaint.complainant_phone, func.count(), func.count(func.distinct(Complaint.channel)))
+        .where(window).group_by(Complaint.complainant_phone)
+        .having(and_(func.count() >= 2, func.max(Complaint.received_at) >= start))
+        .order_by(func.count().desc(), Complaint.complainant_phone).limit(LISTED)).all()
     repeats = []
     for phone, count, _channels in groups:
-        rows = db.session.execute(select(C.reference, C.channel).where(window, C.complainant_phone == phone)
-                                  .order_by(C.received_at)).all()
+        rows = db.session.execute(select(Complaint.reference, Complaint.channel)
+                                  .where(window, Complaint.complainant_phone == phone)
+                                  .order_by(Complaint.received_at)).all()
         repeats.append(Repeat(_mask(phone), count, sorted({Channel(ch).label for _, ch in rows}),
                               [ref for ref, _ in rows]))
     return repeats
@@ -89,17 +89,18 @@ def repeat_complainants(scope: Scope, period: Period) -> list[Repeat]:
 
 def overdue(scope: Scope) -> tuple[list[Complaint], int]:
     """Open work past a due date today, whenever received: the oldest first, and how many in all."""
-    clause = and_(*scope.where(), C.overdue_clause(today()))
-    total = db.session.scalar(select(func.count()).select_from(C).where(clause))
-    rows = db.session.scalars(select(C).where(clause).order_by(C.due_on, C.id).limit(LISTED)).all()
+    clause = and_(*scope.where(), Complaint.overdue_clause(today()))
+    total = db.session.scalar(select(func.count()).select_from(Complaint).where(clause))
+    rows = db.session.scalars(select(Complaint).where(clause).order_by(Complaint.due_on, Complaint.id)
+                              .limit(LISTED)).all()
     return list(rows), total
 
 
 def malicious(scope: Scope, period: Period) -> list[Complaint]:
     """Complaints found malicious in the period, with why: recorded and kept, never deleted."""
     return list(db.session.scalars(
-        select(C).where(*scope.where(period), C.responsibility == Responsibility.malicious.value)
-        .order_by(C.received_at)).all())
+        select(Complaint).where(*scope.where(period), Complaint.responsibility == Responsibility.malicious.value)
+        .order_by(Complaint.received_at)).all())
 
 
 @dataclass
@@ -115,24 +116,25 @@ class Corrective:
 def corrective_actions(scope: Scope, period: Period) -> Corrective:
     """The corrective actions the reader may see (the owner department's, if the report is narrowed to
     one): raised, done and checked in the period, and what is overdue today."""
-    A = CorrectiveAction
     where = [corrective_visible(scope.user)]
     if "department_id" in scope.filters:
-        where.append(A.owner_department_id == scope.filters["department_id"])
+        where.append(CorrectiveAction.owner_department_id == scope.filters["department_id"])
     start, end = period.bounds()
 
     def within(column):
         return and_(column >= start, column < end)
 
-    raised = db.session.scalars(select(A).where(*where, within(A.raised_at)).order_by(A.id).limit(LISTED)).all()
+    raised = db.session.scalars(select(CorrectiveAction).where(*where, within(CorrectiveAction.raised_at))
+                                .order_by(CorrectiveAction.id).limit(LISTED)).all()
     checked = [e.data.get("effective") for e in db.session.scalars(
-        select(CorrectiveActionEvent).join(A).where(*where, CorrectiveActionEvent.step == Step.check.value,
-                                                    within(CorrectiveActionEvent.at)))]
-    done = db.session.scalar(select(func.count()).select_from(CorrectiveActionEvent).join(A).where(
+        select(CorrectiveActionEvent).join(CorrectiveAction).where(
+            *where, CorrectiveActionEvent.step == Step.check.value, within(CorrectiveActionEvent.at)))]
+    done = db.session.scalar(select(func.count()).select_from(CorrectiveActionEvent).join(CorrectiveAction).where(
         *where, CorrectiveActionEvent.step == Step.complete.value, within(CorrectiveActionEvent.at)))
-    late = and_(*where, A.overdue_clause(today()))
-    overdue = db.session.scalars(select(A).where(late).order_by(A.due_on, A.id).limit(LISTED)).all()
-    total = db.session.scalar(select(func.count()).select_from(A).where(late))
+    late = and_(*where, CorrectiveAction.overdue_clause(today()))
+    overdue = db.session.scalars(select(CorrectiveAction).where(late)
+                                 .order_by(CorrectiveAction.due_on, CorrectiveAction.id).limit(LISTED)).all()
+    total = db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(late))
     return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
 
 

@@ -32,7 +32,6 @@ from ..core.time import today
 from ..deadlines.calendar import working_days_between
 from .periods import Period
 
-C = Complaint
 _OPEN = [s.value for s in OPEN]
 # Ended without being the hospital's to answer: not accepted, withdrawn, a duplicate of another.
 _EXITS = [s.value for s in TERMINAL if s != State.closed]
@@ -44,34 +43,34 @@ def _count(condition):
 
 def _columns(on: date) -> dict[str, object]:
     """Every count the measures are made of, as SQL aggregates (`on`: today, for clocks still running)."""
-    open_ = C.status.in_(_OPEN)
-    handled = C.status.notin_(_EXITS)
-    extended = exists().where(ComplaintEvent.complaint_id == C.id, ComplaintEvent.action == "extend")
-    answered = or_(C.responded_at.isnot(None), C.reopened_count > 0)
+    open_ = Complaint.status.in_(_OPEN)
+    handled = Complaint.status.notin_(_EXITS)
+    extended = exists().where(ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.action == "extend")
+    answered = or_(Complaint.responded_at.isnot(None), Complaint.reopened_count > 0)
     columns = {
-        "received": func.count(C.id),
+        "received": func.count(Complaint.id),
         "handled": _count(handled),
-        "anonymous": _count(C.anonymous.is_(True)),
-        "acknowledged_on_time": _count(C.acknowledged_on_time.is_(True)),
-        "acknowledgement_due": _count(and_(C.acknowledge_due_on.isnot(None), or_(
-            C.acknowledged_at.isnot(None), and_(open_, C.acknowledge_due_on < on)))),
-        "responded_on_time": _count(C.responded_on_time.is_(True)),
-        "response_due": _count(or_(C.responded_on_time.isnot(None), and_(
-            open_, C.responded_at.is_(None), C.response_due_on < on))),
-        "closed": _count(C.status == State.closed.value),
-        "followed_up": _count(and_(C.anonymous.is_(False), C.followed_up_at.isnot(None))),
-        "follow_up_due": _count(and_(C.anonymous.is_(False), or_(C.followed_up_at.isnot(None), and_(
-            C.status == State.responded.value, C.follow_up_due_on < on)))),
-        "satisfied": _count(C.satisfied.is_(True)),
-        "asked_satisfaction": _count(C.satisfied.isnot(None)),
-        "found": _count(C.responsibility.isnot(None)),
-        "reopened": _count(C.reopened_count > 0),
+        "anonymous": _count(Complaint.anonymous.is_(True)),
+        "acknowledged_on_time": _count(Complaint.acknowledged_on_time.is_(True)),
+        "acknowledgement_due": _count(and_(Complaint.acknowledge_due_on.isnot(None), or_(
+            Complaint.acknowledged_at.isnot(None), and_(open_, Complaint.acknowledge_due_on < on)))),
+        "responded_on_time": _count(Complaint.responded_on_time.is_(True)),
+        "response_due": _count(or_(Complaint.responded_on_time.isnot(None), and_(
+            open_, Complaint.responded_at.is_(None), Complaint.response_due_on < on))),
+        "closed": _count(Complaint.status == State.closed.value),
+        "followed_up": _count(and_(Complaint.anonymous.is_(False), Complaint.followed_up_at.isnot(None))),
+        "follow_up_due": _count(and_(Complaint.anonymous.is_(False), or_(Complaint.followed_up_at.isnot(None), and_(
+            Complaint.status == State.responded.value, Complaint.follow_up_due_on < on)))),
+        "satisfied": _count(Complaint.satisfied.is_(True)),
+        "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
+        "found": _count(Complaint.responsibility.isnot(None)),
+        "reopened": _count(Complaint.reopened_count > 0),
         "answered": _count(answered),
         "extended": _count(and_(handled, extended)),
-        "overdue_now": _count(C.overdue_clause(on)),
+        "overdue_now": _count(Complaint.overdue_clause(on)),
     }
     for finding in Responsibility:
-        columns[f"finding_{finding.value}"] = _count(C.responsibility == finding.value)
+        columns[f"finding_{finding.value}"] = _count(Complaint.responsibility == finding.value)
     return columns
 
 
@@ -216,12 +215,12 @@ def _choices(choice):
 
 
 DIMENSIONS: dict[str, Dimension] = {
-    "department": Dimension("department", _l("By department"), _l("Department"), C.department_id,
+    "department": Dimension("department", _l("By department"), _l("Department"), Complaint.department_id,
                             _names(Department), _l("Not assigned to a department")),
-    "category": Dimension("category", _l("By category"), _l("Category"), C.category_id, _names(Category),
+    "category": Dimension("category", _l("By category"), _l("Category"), Complaint.category_id, _names(Category),
                           _l("Not triaged")),
-    "channel": Dimension("channel", _l("By channel"), _l("Channel"), C.channel, _choices(Channel)),
-    "severity": Dimension("severity", _l("By severity"), _l("Severity"), C.severity, _choices(Severity)),
+    "channel": Dimension("channel", _l("By channel"), _l("Channel"), Complaint.channel, _choices(Channel)),
+    "severity": Dimension("severity", _l("By severity"), _l("Severity"), Complaint.severity, _choices(Severity)),
 }
 
 
@@ -243,10 +242,10 @@ class Scope:
     def where(self, period: Period | None = None) -> list:
         clauses = [visible(self.user)]
         for name, value in self.filters.items():
-            clauses.append(getattr(C, name) == value)
+            clauses.append(getattr(Complaint, name) == value)
         if period is not None:
             start, end = period.bounds()
-            clauses += [C.received_at >= start, C.received_at < end]
+            clauses += [Complaint.received_at >= start, Complaint.received_at < end]
         return clauses
 
 
@@ -302,11 +301,11 @@ def _grouped(scope: Scope, period: Period, column) -> list[tuple[object, Figures
 
 def _medians(scope: Scope, period: Period, column) -> dict[object, float | None]:
     """Median working days from the day received to the day told, per group."""
-    received_day = local_date(C.received_at, current_app.config["REDRESS_TIMEZONE"])
+    received_day = local_date(Complaint.received_at, current_app.config["REDRESS_TIMEZONE"])
     selected = [column] if column is not None else []
-    query = (select(*selected, received_day, C.responded_on, func.count())
-             .where(*scope.where(period), C.responded_on.isnot(None))
-             .group_by(*selected, received_day, C.responded_on))
+    query = (select(*selected, received_day, Complaint.responded_on, func.count())
+             .where(*scope.where(period), Complaint.responded_on.isnot(None))
+             .group_by(*selected, received_day, Complaint.responded_on))
     spans: dict[object, list[tuple[int, int]]] = {}
     for row in db.session.execute(query).all():
         key = row[0] if column is not None else None

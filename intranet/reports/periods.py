@@ -97,9 +97,6 @@ class Period:
         last = self.month_periods()[-1]
         return [last.shifted(i - count + 1) for i in range(count)]
 
-    def is_future(self) -> bool:
-        return self.first_day > today()
-
     # --- words ---------------------------------------------------------------------------------------
 
     @property

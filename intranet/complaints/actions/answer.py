@@ -7,21 +7,18 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ...core.forms import PostForm
+from ...core.forms import STRIPPED, PostForm, required
 from ...core.roles import Role
 from ...core.time import today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
 from .. import clocks
-from ..forms import ActionForm, F, method_field, required
+from ..forms import ActionForm, method_field
 from ..models import ContactMethod
 from ..notices import ANSWERED, ESCALATED
 from ..spec import ActionInvalid, ActionSpec, Decider, Shown
 from ..states import State
 from ._shared import COMMENT, HEAD, METHOD, RECEPTION, RESPONSE
-
-S = State
-
 
 # --- respond --------------------------------------------------------------------------------------------
 
@@ -29,7 +26,7 @@ S = State
 class RespondForm(ActionForm):
     method = method_field(_l("How the complainant was told"))
     responded_on = DateField(_l("Date told"), validators=[Optional()])
-    told_text = TextAreaField(_l("What they were told"), filters=F, validators=[required(), Length(max=20000)])
+    told_text = TextAreaField(_l("What they were told"), filters=STRIPPED, validators=[required(), Length(max=20000)])
 
 
 def _respond(c, user, data: dict) -> dict:
@@ -60,7 +57,7 @@ def _respond_prefill(c) -> dict:
 
 respond = ActionSpec(
     "respond", _l("Record the response given"), roles=frozenset({RECEPTION, HEAD}),
-    sources=frozenset({S.signed_off}), target=S.responded, records="method, date, text", primary=True,
+    sources=frozenset({State.signed_off}), target=State.responded, records="method, date, text", primary=True,
     form=RespondForm, apply=_respond, prefill=_respond_prefill, notices=(ANSWERED,),
     timeline={"method": METHOD, "responded_on": Shown(_l("Date told"), "date"),
               "told_text": Shown(_l("What they were told")),
@@ -82,7 +79,7 @@ class SatisfactionForm(PostForm):
                                     SelectChoice("no", _l("No, I am not satisfied"))],
                            validators=[InputRequired(message=_l("Select whether you are satisfied with our "
                                                                 "answer."))])
-    comment = TextAreaField(_l("Tell us why (optional)"), filters=F,
+    comment = TextAreaField(_l("Tell us why (optional)"), filters=STRIPPED,
                             description=_l("If you are not satisfied, tell us what is still wrong. Your complaint "
                                            "will be looked at again by the department and the hospital's "
                                            "leadership."),
@@ -110,7 +107,7 @@ class FollowUpForm(ActionForm):
     satisfied = RadioField(_l("Is the complainant satisfied?"),
                            choices=[SelectChoice("yes", _l("Satisfied")), SelectChoice("no", _l("Not satisfied"))],
                            validators=[InputRequired(message=_l("Choose satisfied or not satisfied."))])
-    comment = TextAreaField(_l("What they said"), filters=F, validators=[Length(max=5000)])
+    comment = TextAreaField(_l("What they said"), filters=STRIPPED, validators=[Length(max=5000)])
 
     def action_data(self) -> dict:
         data = super().action_data()
@@ -140,19 +137,19 @@ def _follow_up(c, user, data: dict) -> dict:
 
 def _after_follow_up(c, data: dict) -> State:
     if data.get("satisfied"):
-        return S.closed
+        return State.closed
     # Not satisfied: back to the department. A complaint resolved on the spot never had one, so it goes
     # back to reception to be assigned.
-    return S.investigating if c.department_id else S.registered
+    return State.investigating if c.department_id else State.registered
 
 
 follow_up = ActionSpec(
     # The public answers online on the tracking page, once it has checked the tracking code.
     "follow_up", _l("Record the follow-up"), roles=frozenset({RECEPTION, Role.public}),
-    sources=frozenset({S.responded}),
-    target=Decider(_after_follow_up, outcomes=frozenset({S.closed, S.investigating, S.registered}),
-                   leads_to={S.closed: {"satisfied": True}, S.investigating: {"satisfied": False},
-                             S.registered: {"satisfied": False}}),
+    sources=frozenset({State.responded}),
+    target=Decider(_after_follow_up, outcomes=frozenset({State.closed, State.investigating, State.registered}),
+                   leads_to={State.closed: {"satisfied": True}, State.investigating: {"satisfied": False},
+                             State.registered: {"satisfied": False}}),
     records="method, satisfaction, comment", primary=True,
     escalates=lambda data: not data.get("satisfied"),
     form=FollowUpForm, apply=_follow_up, notices=(ESCALATED,),

@@ -11,20 +11,17 @@ from wtforms import BooleanField, DateField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ...core.extensions import db
-from ...core.forms import PostForm
+from ...core.forms import STRIPPED, PostForm, required
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
 from ..evidence import ACCEPTED, Evidence, checked_uploads
-from ..forms import ActionForm, F, method_field, reason_field, required
+from ..forms import ActionForm, method_field, reason_field
 from ..identity import DISCLOSABLE, hidden_from_department
 from ..models import ContactMethod
 from ..notices import ESCALATED, EXTENDED, INFORMATION_RECEIVED, INFORMATION_REQUESTED
 from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
-
-S = State
-
 
 # --- extend (延期) ---------------------------------------------------------------------------------------
 
@@ -36,7 +33,7 @@ class ExtendForm(ActionForm):
 
 
 def _running_clock(c) -> str:
-    return "follow_up_due_on" if c.state == S.responded else "response_due_on"
+    return "follow_up_due_on" if c.state == State.responded else "response_due_on"
 
 
 def _extend(c, user, data: dict) -> dict:
@@ -180,7 +177,7 @@ class InformationForm(PostForm):
     """The complainant's answer on the tracking page: words, and photos or documents."""
 
     submit_label = _l("Send the information")
-    answer = TextAreaField(_l("Your answer"), filters=F,
+    answer = TextAreaField(_l("Your answer"), filters=STRIPPED,
                            validators=[required(_l("Write your answer, or what the files show.")),
                                        Length(max=10000)])
     evidence = MultipleFileField(_l("Photos or documents (optional)"),
@@ -255,7 +252,7 @@ def _withdraw(c, user, data: dict) -> dict:
 
 withdraw = ActionSpec(
     "withdraw", _l("Withdraw (complainant's word)"), roles=frozenset({RECEPTION}), sources=OPEN,
-    target=S.withdrawn, records="reason",
+    target=State.withdrawn, records="reason",
     form=WithdrawForm, apply=_withdraw, timeline={"reason": REASON},
     example=lambda ex: {"reason": "Complainant says the matter is settled."},
 )

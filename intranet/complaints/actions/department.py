@@ -11,26 +11,17 @@ from wtforms.validators import Length, Optional
 
 from ...core.departments import Department
 from ...core.extensions import db
+from ...core.forms import STRIPPED, department_choices, int_or_none, optional_choice, required
 from ...core.time import show_date, today, utcnow
 from .. import clocks
 from ..corrective import records as corrective
-from ..forms import (
-    ActionForm,
-    F,
-    acknowledged_via_field,
-    department_choices,
-    int_or_none,
-    optional_choice,
-    reason_field,
-    required,
-)
+from ..forms import ActionForm, acknowledged_via_field, reason_field
 from ..models import Responsibility, Severity
 from ..notices import ASSIGNED, FIRST_ACKNOWLEDGED, READY_TO_TELL, SENT_BACK
 from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
 
-S = State
 DEPARTMENT = Shown(_l("Department"), "department")
 
 
@@ -42,7 +33,7 @@ class AssignForm(ActionForm):
                                 validators=[required(_l("Choose a department."))])
     response_due_on = DateField(_l("Response due"), validators=[Optional()])
     acknowledged_via = acknowledged_via_field()
-    note = TextAreaField(_l("Note for the department"), filters=F, validators=[Length(max=5000)])
+    note = TextAreaField(_l("Note for the department"), filters=STRIPPED, validators=[Length(max=5000)])
 
 
 def _assign(c, user, data: dict) -> dict:
@@ -59,7 +50,7 @@ def _assign(c, user, data: dict) -> dict:
                 date=show_date(c.response_due_on, "medium")))})
         if due < today():
             raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
-    transfer = c.department_id is not None and c.state != S.registered
+    transfer = c.department_id is not None and c.state != State.registered
     previous = c.department.code if c.department else None
     c.department_id = department.id
     c.assigned_at = utcnow()
@@ -72,13 +63,13 @@ def _assign(c, user, data: dict) -> dict:
 
 assign = ActionSpec(
     "assign", _l("Assign to a department"), roles=frozenset({RECEPTION, LEADERSHIP}),
-    sources=frozenset({S.registered, S.assigned, S.investigating}), target=S.assigned,
+    sources=frozenset({State.registered, State.assigned, State.investigating}), target=State.assigned,
     records="department, due date", primary=True,
     form=AssignForm, apply=_assign,
     prefill=lambda c: {"department_id": c.department_id or c.subject_department_id,
                        "response_due_on": c.response_due_on},
     # Once a department has it, assigning again is a transfer: offered, not suggested.
-    done=lambda c: c.state != S.registered,
+    done=lambda c: c.state != State.registered,
     notices=(Notice(ASSIGNED), FIRST_ACKNOWLEDGED),
     timeline={"department": DEPARTMENT, "previous_department": Shown(_l("Previous department"), "department"),
               "response_due_on": Shown(_l("Response due"), "date"), "note": Shown(_l("Note")),
@@ -95,7 +86,7 @@ class AcceptForm(ActionForm):
 
 
 accept = ActionSpec(
-    "accept", _l("Accept"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}), target=S.investigating,
+    "accept", _l("Accept"), roles=frozenset({HEAD}), sources=frozenset({State.assigned}), target=State.investigating,
     records="—", primary=True, form=AcceptForm, apply=lambda c, user, data: {},
 )
 
@@ -112,8 +103,8 @@ def _send_back(c, user, data: dict) -> dict:
 
 
 send_back = ActionSpec(
-    "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({S.assigned}),
-    target=S.registered, records="why it is not theirs",
+    "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({State.assigned}),
+    target=State.registered, records="why it is not theirs",
     form=SendBackForm, apply=_send_back, notices=(Notice(SENT_BACK),),
     timeline={"reason": REASON, "department": DEPARTMENT},
     example=lambda ex: {"reason": "This is a nursing matter."},
@@ -131,13 +122,13 @@ def _open_corrective_actions():
 
 
 class RecordFindingsForm(ActionForm):
-    findings = TextAreaField(_l("Findings"), filters=F, validators=[required(), Length(max=20000)])
-    cause = TextAreaField(_l("Cause"), filters=F, validators=[Length(max=10000)])
+    findings = TextAreaField(_l("Findings"), filters=STRIPPED, validators=[required(), Length(max=20000)])
+    cause = TextAreaField(_l("Cause"), filters=STRIPPED, validators=[Length(max=10000)])
     responsibility = SelectField(_l("Responsibility"), choices=optional_choice(Responsibility.choices),
                                  validators=[required(_l("Choose a responsibility finding."))])
-    remedy = TextAreaField(_l("Remedy for the complainant"), filters=F, validators=[Length(max=10000)])
+    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)])
     # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
-    corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=F,
+    corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=STRIPPED,
                                    validators=[Length(max=200)])
     corrective_department_id = SelectField(_l("Its owner department"), choices=department_choices,
                                            coerce=int_or_none, validators=[Optional()])
@@ -177,7 +168,7 @@ def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
 
 
 record_findings = ActionSpec(
-    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
+    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
     target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
     primary=True, form=RecordFindingsForm, apply=_record_findings,
     prefill=lambda c: {k: getattr(c, k) for k in FINDINGS},
@@ -198,7 +189,7 @@ record_findings = ActionSpec(
 
 
 class SignOffForm(ActionForm):
-    response_text = TextAreaField(_l("The response to give the complainant"), filters=F,
+    response_text = TextAreaField(_l("The response to give the complainant"), filters=STRIPPED,
                                   validators=[required(), Length(max=20000)])
 
 
@@ -211,10 +202,10 @@ def _sign_off(c, user, data: dict) -> dict:
 
 
 sign_off = ActionSpec(
-    "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({S.investigating}),
+    "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
     # Major complaints need leadership's approval before anyone tells the complainant.
-    target=Decider(lambda c, data: S.awaiting_approval if c.severity == Severity.major else S.signed_off,
-                   outcomes=frozenset({S.signed_off, S.awaiting_approval})),
+    target=Decider(lambda c, data: State.awaiting_approval if c.severity == Severity.major else State.signed_off,
+                   outcomes=frozenset({State.signed_off, State.awaiting_approval})),
     records="the response to give; who signed and when", primary=True,
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},

@@ -12,29 +12,19 @@ from wtforms.validators import Length, Optional
 
 from ...core.departments import Category
 from ...core.extensions import db
+from ...core.forms import STRIPPED, category_choices, int_or_none, required
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from .. import clocks
-from ..forms import (
-    ActionForm,
-    F,
-    acknowledged_via_field,
-    category_choices,
-    int_or_none,
-    method_field,
-    reason_field,
-    required,
-    strip_upper,
-)
+from ..forms import ActionForm, acknowledged_via_field, method_field, reason_field, strip_upper
 from ..models import Channel, Complaint, Complexity, Severity
 from ..notices import ANSWERED, BECAME_MAJOR, FIRST_ACKNOWLEDGED
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, PublicMessage, Shown
 from ..states import OPEN, State
 from ._shared import ACKNOWLEDGED_VIA, LEADERSHIP, METHOD, REASON, RECEPTION
 
-S = State
-INTAKE = frozenset({S.submitted, S.registered})
+INTAKE = frozenset({State.submitted, State.registered})
 CREATED = {
     "channel": Shown(_l("Channel"), Channel),
     "acknowledged_via": ACKNOWLEDGED_VIA,
@@ -43,12 +33,12 @@ CREATED = {
 
 # Creating actions: registration.create() writes the complaint from the public form or the intake form.
 submit = ActionSpec(
-    "submit", _l("Submit"), roles=frozenset({Role.public}), sources=None, target=S.submitted,
+    "submit", _l("Submit"), roles=frozenset({Role.public}), sources=None, target=State.submitted,
     records="complaint, tracking code", timeline=CREATED, notices=(BECAME_MAJOR,),
 )
 
 log = ActionSpec(
-    "log", _l("Log a complaint"), roles=frozenset({RECEPTION}), sources=None, target=S.registered,
+    "log", _l("Log a complaint"), roles=frozenset({RECEPTION}), sources=None, target=State.registered,
     records="complaint from any channel", timeline=CREATED, notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
 )
 
@@ -83,7 +73,7 @@ def _triage(c, user, data: dict) -> dict:
 
 
 triage = ActionSpec(
-    "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=S.registered,
+    "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=State.registered,
     records="category, severity, complexity", primary=True,
     form=TriageForm, apply=_triage,
     prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity},
@@ -107,7 +97,7 @@ triage = ActionSpec(
 class AcknowledgeForm(ActionForm):
     acknowledged_via = method_field(_l("How the complainant was told it was accepted"))
     acknowledged_on = DateField(_l("Date told"), validators=[Optional()])
-    note = TextAreaField(_l("What they were told (who handles it, how to reach them)"), filters=F,
+    note = TextAreaField(_l("What they were told (who handles it, how to reach them)"), filters=STRIPPED,
                          validators=[Length(max=5000)])
 
 
@@ -158,7 +148,7 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
 
 resolve_on_the_spot = ActionSpec(
     "resolve_on_the_spot", _l("Resolve on the spot"), roles=frozenset({RECEPTION}), sources=INTAKE,
-    target=S.responded, records="what was done",
+    target=State.responded, records="what was done",
     form=ResolveOnTheSpotForm, apply=_resolve_on_the_spot,
     notices=(ANSWERED,),
     timeline={"what_was_done": Shown(_l("What was done")), "method": METHOD},
@@ -184,7 +174,7 @@ def _decline(c, user, data: dict) -> dict:
 
 decline = ActionSpec(
     "decline", _l("Decline (not accepted)"), roles=frozenset({RECEPTION, LEADERSHIP}), sources=INTAKE,
-    target=S.not_accepted, records="reason and what the complainant was told",
+    target=State.not_accepted, records="reason and what the complainant was told",
     form=DeclineForm, apply=_decline,
     timeline={"reason": REASON, "complainant_told": Shown(_l("Complainant told")),
               "told_via": Shown(_l("Told via"), METHOD.kind)},
@@ -201,7 +191,8 @@ class MarkDuplicateForm(ActionForm):
     original = StringField(_l("Reference of the earlier complaint it repeats"), filters=[strip_upper],
                            validators=[required(_l("Enter the reference of the earlier complaint.")),
                                        Length(max=20)])
-    complainant_told = TextAreaField(_l("What the complainant was told"), filters=F, validators=[Length(max=5000)])
+    complainant_told = TextAreaField(_l("What the complainant was told"), filters=STRIPPED,
+                                     validators=[Length(max=5000)])
 
 
 def _open_original(c, reference: str):
@@ -231,7 +222,7 @@ def _noted_on_original(c, event_data: dict):
 
 mark_duplicate = ActionSpec(
     "mark_duplicate", _l("Mark as a duplicate"), roles=frozenset({RECEPTION}), sources=INTAKE,
-    target=S.duplicate, records="the earlier open complaint it repeats; noted on that one's timeline",
+    target=State.duplicate, records="the earlier open complaint it repeats; noted on that one's timeline",
     form=MarkDuplicateForm, apply=_mark_duplicate, records_on=_noted_on_original,
     timeline={"original": Shown(_l("Duplicate of")), "complainant_told": Shown(_l("Complainant told"))},
     public=PublicMessage(

@@ -6,18 +6,17 @@ from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from ...core.forms import STRIPPED
 from ...core.time import utcnow
-from ..forms import ActionForm, F, reason_field
+from ..forms import ActionForm, reason_field
 from ..notices import READY_TO_TELL
 from ..spec import ActionSpec
 from ..states import State
 from ._shared import COMMENT, LEADERSHIP
 
-S = State
-
 
 class ApproveForm(ActionForm):
-    comment = TextAreaField(_l("Comment"), filters=F, validators=[Length(max=5000)])
+    comment = TextAreaField(_l("Comment"), filters=STRIPPED, validators=[Length(max=5000)])
 
 
 def _approve(c, user, data: dict) -> dict:
@@ -28,7 +27,7 @@ def _approve(c, user, data: dict) -> dict:
 
 approve = ActionSpec(
     "approve", _l("Approve the response"), roles=frozenset({LEADERSHIP}),
-    sources=frozenset({S.awaiting_approval}), target=S.signed_off, records="comment", primary=True,
+    sources=frozenset({State.awaiting_approval}), target=State.signed_off, records="comment", primary=True,
     form=ApproveForm, apply=_approve, notices=(READY_TO_TELL,), timeline={"comment": COMMENT},
     example=lambda ex: {"comment": "Agreed."},
 )
@@ -45,7 +44,7 @@ def _return_for_rework(c, user, data: dict) -> dict:
 
 return_for_rework = ActionSpec(
     "return_for_rework", _l("Return to the department"), roles=frozenset({LEADERSHIP}),
-    sources=frozenset({S.awaiting_approval}), target=S.investigating, records="comment",
+    sources=frozenset({State.awaiting_approval}), target=State.investigating, records="comment",
     form=ReturnForReworkForm, apply=_return_for_rework, timeline={"comment": COMMENT},
     example=lambda ex: {"comment": "Say what changes."},
 )

@@ -20,10 +20,9 @@ from wtforms import DateField, RadioField, SelectChoice, SelectField, StringFiel
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ...core.choices import Labelled
-from ...core.forms import PostForm, VersionField
+from ...core.forms import STRIPPED, PostForm, VersionField, department_choices, int_or_none, required
 from ...core.roles import Role
 from ...core.time import today, utcnow
-from ..forms import F, department_choices, int_or_none, required
 from ..spec import ActionInvalid, Decider, Shown, Spec
 from .models import Status
 from .recording import CORRECTIVE_ACTIONS
@@ -65,8 +64,8 @@ def _not_past(form, date_field):
 
 
 class CorrectiveActionForm(PostForm):
-    title = StringField(_l("What is to be done"), filters=F, validators=[required(), Length(max=200)])
-    description = TextAreaField(_l("Details (how, by whom)"), filters=F, validators=[Length(max=10000)])
+    title = StringField(_l("What is to be done"), filters=STRIPPED, validators=[required(), Length(max=200)])
+    description = TextAreaField(_l("Details (how, by whom)"), filters=STRIPPED, validators=[Length(max=10000)])
     owner_department_id = SelectField(_l("Owner department"), choices=department_choices, coerce=int_or_none,
                                       validators=[InputRequired(message=_l("Choose the owner department."))])
     due_on = DateField(_l("Due date"), validators=[InputRequired(message=_l("Enter the due date.")), _not_past])
@@ -83,7 +82,7 @@ class StepForm(PostForm):
 
 
 class CompleteForm(StepForm):
-    evidence = TextAreaField(_l("Evidence it was done"), filters=F, validators=[required(), Length(max=10000)])
+    evidence = TextAreaField(_l("Evidence it was done"), filters=STRIPPED, validators=[required(), Length(max=10000)])
     check_due_on = DateField(_l("Check whether it worked on"), validators=[Optional(), _not_past])
 
 
@@ -91,7 +90,7 @@ class CheckForm(StepForm):
     effective = RadioField(_l("Did it work?"), choices=[SelectChoice("yes", _l("Yes, effective")),
                                                       SelectChoice("no", _l("No, not effective"))],
                            validators=[InputRequired(message=_l("Choose effective or not effective."))])
-    check_note = TextAreaField(_l("What the check found"), filters=F, validators=[required(), Length(max=10000)])
+    check_note = TextAreaField(_l("What the check found"), filters=STRIPPED, validators=[required(), Length(max=10000)])
     new_due_on = DateField(_l("New due date (if not effective)"), validators=[Optional(), _not_past])
 
     def action_data(self) -> dict:
@@ -101,7 +100,7 @@ class CheckForm(StepForm):
 
 
 class NoteForm(StepForm):
-    text = TextAreaField(_l("Note"), filters=F, validators=[required(), Length(max=5000)])
+    text = TextAreaField(_l("Note"), filters=STRIPPED, validators=[required(), Length(max=5000)])
 
 
 # --- what each step does -------------------------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""Loading the demo hospital: the reference data, the logins and the complaints, written through the real
+operations as of past moments (see the package's docstring for what is idempotent and deterministic)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..complaints import operations, registration
+from ..complaints.corrective.models import CorrectiveAction
+from ..complaints.corrective.steps import Step
+from ..complaints.lifecycle import OPEN, Action, State
+from ..complaints.models import Complaint, ComplaintEvent
+from ..core.departments import Category, Department
+from ..core.extensions import db
+from ..core.time import clock_at, today
+from ..core.users import User
+from ..deadlines.calendar import add_working_days
+from ..public.notices import PublicNotice
+from .story import HOSPITAL, TARGETS, Plan, Planner
+from .story import Step as PlannedStep
+
+PASSWORD = "demo-password"
+EVIDENCE = "已落实：整改通知已下发并组织全科学习，检查记录附后。"
+CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
+SEED = 2026
+
+# code, 中文名, English name, kind, head's display name
+DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
+CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
+# username, role, display name (heads are added from DEPARTMENTS)
+STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+
+
+def head_username(code: str) -> str:
+    return f"head-{code.lower()}"
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[str]]:
+    created = []
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    for code, name_zh, name_en, kind, _head in DEPARTMENTS:
+        if code not in departments:
+            departments[code] = Department(code=code, name_zh=name_zh, name_en=name_en, kind=kind)
+            db.session.add(departments[code])
+            created.append("department")
+    categories = {c.code: c for c in db.session.scalars(select(Category))}
+    for code, name_zh, name_en in CATEGORIES:
+        if code not in categories:
+            categories[code] = Category(code=code, name_zh=name_zh, name_en=name_en)
+            db.session.add(categories[code])
+            created.append("category")
+    db.session.flush()
+    return departments, categories, created
+
+
+def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
+    wanted = [(username, role, name, None) for username, role, name in STAFF]
+    wanted += [(head_username(code), "head", head, departments[code]) for code, *_rest, head in DEPARTMENTS]
+    existing = {u.username: u for u in db.session.scalars(select(User).where(
+        User.username.in_([w[0] for w in wanted])))}
+    created = []
+    for username, role, name, department in wanted:
+        if username not in existing:
+            user = User(username=username, display_name=name, role=role, department=department)
+            user.set_password(PASSWORD)  # a hash of its own each (its own salt), not one copied
+            db.session.add(user)
+            existing[username] = user
+            created.append("user")
+    db.session.flush()
+    return existing, created
+
+
+def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    with clock_at(plan.received_at):
+        creator = None if plan.public else users["reception"]
+        complaint = registration.create(creator, plan.data, received_at=plan.received_at).complaint
+        db.session.commit()
+    for step, moment in zip(plan.steps, plan.times, strict=True):
+        with clock_at(moment):
+            data = _step_data(step, complaint, moment)
+            # department_id, not the relationship: objects are not reloaded between steps.
+            actor = heads[complaint.department_id] if step.actor == "head" else users[step.actor]
+            operations.perform(actor, step.action, complaint, data, complaint.version)
+            db.session.commit()
+    return complaint
+
+
+def _step_data(step: PlannedStep, complaint: Complaint, moment: datetime) -> dict:
+    """The step's data as its form would send it: what the plan left open is decided by the complaint as it
+    is at that moment (its deadlines, the complaints open by then)."""
+    data = dict(step.data)
+    if step.action == Action.assign:
+        ack = data.pop("_ack")
+        if complaint.acknowledged_at is None and not complaint.anonymous:
+            data["acknowledged_via"] = ack
+    elif step.action == Action.extend:
+        days = data.pop("_days")
+        current = complaint.follow_up_due_on if complaint.state == State.responded \
+            else complaint.response_due_on
+        data["new_due_on"] = add_working_days(max(current, today()), days)
+    elif data.pop("_original", None):
+        data["original"] = _open_complaint_before(complaint, moment)
+    elif "_corrective_days" in data:
+        data["corrective_due_on"] = today() + timedelta(days=data.pop("_corrective_days"))
+    return data
+
+
+def _open_complaint_before(complaint: Complaint, moment: datetime) -> str | None:
+    """The open complaint a duplicate repeats: the latest one whose timeline is all before this moment (the
+    link is noted on the original's timeline, which stays in order)."""
+    last = (select(ComplaintEvent.complaint_id, func.max(ComplaintEvent.at).label("at"))
+            .group_by(ComplaintEvent.complaint_id).subquery())
+    return db.session.scalar(
+        select(Complaint.reference).join(last, last.c.complaint_id == Complaint.id)
+        .where(Complaint.id != complaint.id, Complaint.status.in_([s.value for s in OPEN]),
+               last.c.at <= moment)
+        .order_by(last.c.at.desc()).limit(1))
+
+
+def _follow_through(users: dict[str, User], now: datetime) -> None:
+    """The corrective actions raised by the story, taken as far as their dates allow: done ten days after
+    they were raised, and checked thirty days after that — every third one found not to have worked."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    actions = db.session.scalars(select(CorrectiveAction).order_by(CorrectiveAction.id)).all()
+    for n, action in enumerate(actions):
+        done_at = action.raised_at + timedelta(days=10)
+        if done_at >= now:
+            continue
+        with clock_at(done_at):
+            operations.perform(heads[action.owner_department_id], Step.complete, action,
+                               {"evidence": EVIDENCE, "check_due_on": today() + timedelta(days=30)}, action.version)
+            db.session.commit()
+        checked_at = done_at + timedelta(days=30)
+        if checked_at >= now:
+            continue
+        effective = n % 3 != 2
+        with clock_at(checked_at):
+            operations.perform(users["leadership"], Step.check, action, {
+                "effective": effective, "check_note": CHECKED[effective],
+                "new_due_on": None if effective else today() + timedelta(days=14)}, action.version)
+            db.session.commit()
+
+
+def _notices(users: dict[str, User], now: datetime) -> None:
+    """The notices leadership published after recurring complaints (public, at /notices)."""
+    for notice in HOSPITAL["notices"]:
+        db.session.add(PublicNotice(title=notice["title"], body=notice["body"], language=notice["language"],
+                                    published_at=now - timedelta(days=notice["days_ago"]),
+                                    published_by_id=users["leadership"].id))
+    db.session.commit()
+
+
+def load_demo() -> list[str]:
+    """Create what is missing of the demo hospital; return lines to print (logins and counts)."""
+    departments, categories, created = _reference_data()
+    users, created_users = _users(departments)
+    created += created_users
+    db.session.commit()
+    complaints_created = 0
+    if db.session.scalar(select(func.count()).select_from(Complaint)) == 0:
+        complaints_created = _tell_the_stories(departments, categories, users)
+    return [_what_was_created(Counter(created), complaints_created), *_logins(), *_complaints_by_state()]
+
+
+def _plans(departments: dict[str, Department], categories: dict[str, Category], now: datetime) -> list[Plan]:
+    """Every complaint's story, drawn before anything is written."""
+    rng = random.Random(SEED)
+    planner = Planner(rng, now, departments, categories)
+    targets = [state for state, count in TARGETS.items() for _ in range(count)]
+    rng.shuffle(targets)
+    return [planner.plan(target) for target in targets]
+
+
+@contextmanager
+def _objects_kept_across_commits():
+    # Each step commits, as a request would; only the demo writes meanwhile, so there is no need to reload
+    # every object after each commit.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+def _tell_the_stories(departments: dict[str, Department], categories: dict[str, Category],
+                      users: dict[str, User]) -> int:
+    """The complaints, their corrective actions and the notices; return how many complaints."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    plans = _plans(departments, categories, now)
+    with _objects_kept_across_commits():
+        # References are numbered in order of arrival.
+        for plan in sorted(plans, key=lambda p: p.received_at):
+            complaint = _execute(plan, users)
+            if complaint.state != plan.target:  # pragma: no cover - a bug in the plan, not in the data
+                raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
+        _follow_through(users, now)
+        _notices(users, now)
+    return len(plans)
+
+
+# --- what is printed -------------------------------------------------------------------------------
+
+
+def _what_was_created(made: Counter, complaints_created: int) -> str:
+    if not (made or complaints_created):
+        return "Demo hospital already loaded: nothing new created."
+    return (f"Demo hospital loaded: created {made['department']} departments, {made['category']} categories, "
+            f"{made['user']} users and {complaints_created} complaints.")
+
+
+def _logins() -> list[str]:
+    lines = [f"Demo logins (password for all: {PASSWORD}):"]
+    for username, role, _name in STAFF:
+        lines.append(f"  {username:<12} {role:<11}")
+    for code, name_zh, name_en, *_rest in DEPARTMENTS:
+        lines.append(f"  {head_username(code):<12} {'head':<11} {code} {name_zh} / {name_en}")
+    return lines
+
+
+def _complaints_by_state() -> list[str]:
+    counts = dict(db.session.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
+    lines = [f"Complaints by state ({sum(counts.values())} in all):"]
+    for state in State:
+        lines.append(f"  {state.value:<18} {counts.get(state.value, 0):>4}")
+    escalated = db.session.scalar(select(func.count()).where(Complaint.escalation_level > 0))
+    overdue = db.session.scalar(select(func.count()).where(Complaint.overdue_clause(today())))
+    lines.append(f"  ever escalated: {escalated}; overdue now: {overdue}")
+    return lines
