@@ -88,7 +88,8 @@ def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
         with clock_at(moment):
             data = _step_data(step, complaint, moment)
             # department_id, not the relationship: objects are not reloaded between steps.
-            actor = heads[complaint.department_id] if step.actor == "head" else users[step.actor]
+            actor = (None if step.actor == "public" else heads[complaint.department_id] if step.actor == "head"
+                     else users[step.actor])
             operations.perform(actor, step.action, complaint, data, complaint.version)
             db.session.commit()
     return complaint

@@ -470,6 +470,12 @@ class Story:
                 ["phone", "phone", "sms"] + (["email"] if self.plan.data.get("complainant_email") else []))
         return ("leadership" if self.chance("leadership_declines") else "reception"), data
 
+    def _request_information(self) -> tuple[str, dict]:
+        return "reception", {"asked": self.pick["ask_more"], "asked_via": "phone"}
+
+    def _provide_information(self) -> tuple[str, dict]:
+        return "public", {"answer": self.pick["more_information"]}  # on the tracking page
+
     CONTENT = {
         Action.triage: _triage,
         Action.assign: _assign,
@@ -487,6 +493,8 @@ class Story:
         Action.withdraw: _withdraw,
         Action.mark_duplicate: _mark_duplicate,
         Action.decline: _decline,
+        Action.request_information: _request_information,
+        Action.provide_information: _provide_information,
     }
 
     # --- detours and side actions: rows of the table a complaint may take on its way ------------------
@@ -533,6 +541,9 @@ class Story:
                 self.add(Action.note, "head", {"text": self.pick["head_note"]})
             if self.chance("extend"):
                 self.do(Action.extend)
+            if not self.anonymous and self.chance("ask_more"):
+                self.do(Action.request_information)
+                self.do(Action.provide_information)
             if self.chance("head_escalate"):
                 self.do(Action.escalate, actor="head", reason="escalate_dept")
             if target in (State.assigned, State.investigating) and self.age > 10 and self.chance("overdue_escalate"):
