@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
+from intranet.complaints.identity_views import IdentityView
 from intranet.complaints.lifecycle import State
-from intranet.complaints.privacy import IdentityView
 from intranet.core.extensions import db
 from tests import factories
 from tests.conftest import csrf_token, login

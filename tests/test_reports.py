@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from intranet.complaints.identity_views import IdentityView
 from intranet.complaints.lifecycle import State
-from intranet.complaints.privacy import IdentityView
 from intranet.core.extensions import db
 from intranet.core.time import clock_at
 from tests import factories

@@ -18,19 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import false, literal, not_, or_, select, true
+from sqlalchemy import false, or_, select, true
 from werkzeug.local import LocalProxy
 
-from ..core.roles import Role, role_of
+from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
+from .confidentiality import COMPLAINANT_FIELDS, fields_open_to
 from .corrective.models import CorrectiveAction, corrective_action_complaints
-from .identity import (
-    ALL_FIELDS,
-    COMPLAINANT_FIELDS,
-    CONTACT_FIELDS,
-    NAME_FIELDS,
-    PATIENT_FIELDS,
-    hidden_from_department,
-)
 from .models import Complaint
 
 if TYPE_CHECKING:
@@ -42,7 +35,7 @@ VIEW = "view"  # open the complaint page and its fragments
 SEE_IDENTITY = "see_identity"  # the complainant's name and contact details
 PRINT_RECEIPT = "print_receipt"  # issue a new tracking code on a printed receipt (walk-in, phone)
 ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox and other reference data
-SEE_IDENTITY_VIEWS = "see_identity_views"  # who was shown a complainant's identity (privacy.py)
+SEE_IDENTITY_VIEWS = "see_identity_views"  # who was shown a complainant's identity (identity_views.py)
 PUBLISH_NOTICES = "publish_notices"  # the public notices (公告) of measures taken
 READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports, of what the reader may see
 
@@ -58,7 +51,7 @@ def _own_department(user: User, complaint: Complaint) -> bool:
 
 # --- who may see what -------------------------------------------------------------------------------------
 
-SEES_EVERYTHING = frozenset({Role.reception, Role.leadership, Role.admin})
+SEES_EVERYTHING = SEES_EVERY_COMPLAINT
 
 
 def may_view(user: User | None, complaint: Complaint) -> bool:
@@ -114,39 +107,7 @@ def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
     """The identifying fields of `complaint` that `user` may read (empty if they may not see it at all)."""
     if not may_view(user, complaint):
         return frozenset()
-    if role_of(user) != Role.head:
-        return frozenset(ALL_FIELDS)
-    return frozenset(ALL_FIELDS) - hidden_from_department(complaint)
-
-
-def searches_as_department(user: User | None) -> bool:
-    """Whether `user` may search a complaint's identifying fields exactly where its own department may read
-    them (what `hidden_from_department()` leaves; `searchable_identity()` is the same rule in SQL): the
-    search index keeps those words of each complaint in a column of their own, for one lookup."""
-    return role_of(user) == Role.head
-
-
-# Those who see every complaint search every field everywhere: one list of conditions (they hold no data),
-# not one built at each call (the complaint page asks several times).
-_EVERY_FIELD_EVERYWHERE = tuple((name, literal(True)) for name in ALL_FIELDS)
-
-
-def searchable_identity(user: User | None) -> list[tuple[str, object]]:
-    """(field, SQL condition under which `user` may search by it) for each identifying field: a head
-    searches a complainant's name only where the complainant did not ask for confidentiality."""
-    role = role_of(user)
-    if role in SEES_EVERYTHING:
-        return list(_EVERY_FIELD_EVERYWHERE)
-    if role != Role.head:
-        return []
-    open_to_department = not_(Complaint.confidential)
-    patient_not_complainant = or_(Complaint.complainant_relation.is_(None), Complaint.complainant_relation != "patient")
-    allowed = {
-        NAME_FIELDS: or_(open_to_department, Complaint.disclosed_name),
-        CONTACT_FIELDS: or_(open_to_department, Complaint.disclosed_contact),
-        PATIENT_FIELDS: or_(open_to_department, patient_not_complainant, Complaint.disclosed_patient),
-    }
-    return [(name, condition) for group, condition in allowed.items() for name in group]
+    return fields_open_to(role_of(user), complaint)
 
 
 # --- who may do what --------------------------------------------------------------------------------------
@@ -217,5 +178,4 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
 
 
 __all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
-           "VIEW", "can", "corrective_visible", "department_scope", "identity_fields", "searchable_identity",
-           "visible"]
+           "VIEW", "can", "corrective_visible", "department_scope", "identity_fields", "visible"]

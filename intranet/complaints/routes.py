@@ -17,10 +17,11 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
-from . import duplicates, operations, privacy, queues, registration
+from . import duplicates, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
 from .forms import LogComplaintForm, SearchForm
+from .identity_views import record_view, views_of
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
 from .models import Complaint, ComplaintEvent
 from .permissions import SEE_IDENTITY_VIEWS, VIEW, can
@@ -214,7 +215,7 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
 
 def _showing(complaint: Complaint) -> Complaint:
     """The complaint card is about to be shown: note it if it shows the complainant's identity."""
-    privacy.record_view(current_user, complaint)
+    record_view(current_user, complaint)
     return complaint
 
 
@@ -235,7 +236,7 @@ def identity_views(reference: str):
     if not can(current_user, SEE_IDENTITY_VIEWS, complaint):
         abort(403)
     return render_template("complaints/identity_views.html", complaint=complaint,
-                           views=privacy.views_of(complaint))
+                           views=views_of(complaint))
 
 
 @bp.get("/complaints/<reference>/record")

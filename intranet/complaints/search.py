@@ -9,9 +9,9 @@ text. Nothing the person typed is ever passed on as query syntax: every token is
 
 The content of a complaint (what happened, the findings, the answer, the notes) is one column; each
 identifying field is a column of its own, so that a search by name or phone is made only where
-`permissions.searchable_identity()` lets the searcher search by that field. One more column holds what
+`confidentiality.searchable_identity()` lets the searcher search by that field. One more column holds what
 the complaint's own department may search — the content and the identifying fields
-`identity.hidden_from_department()` leaves open — each word marked with the department (`d12x态度`): a
+`confidentiality.hidden_from_department()` leaves open — each word marked with the department (`d12x态度`): a
 head's word is then one index lookup that reads only their department's matches, rather than every match
 in the hospital narrowed by department afterwards, and each identifying field's matches joined to the
 complaints to apply the confidentiality rule row by row.
@@ -35,9 +35,9 @@ from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
 from ..core.time import hospital_tz, today
-from .identity import hidden_from_department
+from .confidentiality import hidden_from_department, searchable_identity, searches_as_department
 from .models import Complaint, ComplaintEvent, ReferenceCounter
-from .permissions import department_scope, searchable_identity, searches_as_department, visible
+from .permissions import department_scope, visible
 from .rows import is_open, rows, status_in
 from .states import State
 

@@ -28,6 +28,8 @@ class Role(Labelled):
 
 
 STAFF = frozenset({Role.reception, Role.head, Role.leadership})
+# Those who see every complaint (a head sees only their department's).
+SEES_EVERY_COMPLAINT = frozenset({Role.reception, Role.leadership, Role.admin})
 
 
 class _System:

@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import and_, func, select
 
+from ..complaints.confidentiality import searchable_identity
 from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent
 from ..complaints.corrective.steps import Step
 from ..complaints.models import Channel, Complaint, Responsibility
-from ..complaints.permissions import corrective_visible, searchable_identity
+from ..complaints.permissions import corrective_visible
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.time import today

@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..complaints import privacy
-from ..complaints.identity import ALL_FIELDS
+from ..complaints import identity_views
+from ..complaints.confidentiality import ALL_FIELDS
 from ..complaints.models import Channel, Complaint, Responsibility, Severity
 from ..complaints.permissions import identity_fields
 from ..core.extensions import db
@@ -160,12 +160,12 @@ def complaint_rows(user, where: list) -> Iterator[list]:
     query = (select(Complaint).where(*where).order_by(Complaint.received_at, Complaint.id)
              .options(joinedload(Complaint.department), joinedload(Complaint.category))
              .execution_options(yield_per=500))
-    shown = []  # whose identity the export shows: logged like a page that shows it (privacy.py)
+    shown = []  # whose identity the export shows: logged like a page that shows it (identity_views.py)
     for complaint in db.session.scalars(query):
-        if privacy.shown_identity(user, complaint):
+        if identity_views.shown_identity(user, complaint):
             shown.append(complaint.id)
         yield _complaint_row(user, complaint)
-    privacy.record_views(user, shown)
+    identity_views.record_views(user, shown)
 
 
 def _complaint_row(user, c: Complaint) -> list:

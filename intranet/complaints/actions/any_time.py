@@ -14,9 +14,9 @@ from ...core.extensions import db
 from ...core.forms import STRIPPED, PostForm, required
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
+from ..confidentiality import DISCLOSABLE, hidden_from_department
 from ..evidence import ACCEPTED, Evidence, checked_uploads
 from ..forms import ActionForm, method_field, reason_field
-from ..identity import DISCLOSABLE, hidden_from_department
 from ..models import ContactMethod
 from ..notices import ESCALATED, EXTENDED, INFORMATION_RECEIVED, INFORMATION_REQUESTED
 from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown

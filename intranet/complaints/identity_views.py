@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.extensions import db
 from ..core.time import UTCDateTime, utcnow
 from ..core.users import User
-from .identity import COMPLAINANT_FIELDS
+from .confidentiality import COMPLAINANT_FIELDS
 from .models import Complaint
 from .permissions import identity_fields
 
