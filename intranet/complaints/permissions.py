@@ -1,15 +1,13 @@
 """Who may do what, and who may see what: the one module every view, template, query and test asks.
 
-- `can(user, action, complaint)`: a lifecycle action (roles and states from the action specs) or one of
-  the abilities below.
+- `can(user, action, record)`: a step of a record (a lifecycle action on a complaint, a step of a corrective
+  action: roles and states from its spec) or one of the abilities below.
 - `visible(user)`: the SQL clause of the complaints a user may see, for queues, counts, search and the
   reports and exports to come. It says in SQL what `can(user, VIEW, …)` says in Python; a test checks that
   they agree complaint by complaint.
-- `identity_fields(user, complaint)` and `searchable_identity(user)`: which of the complainant's
-  identifying fields a user may read and search by (保密原则: a confidential complainant is hidden from
-  the department).
-- Corrective actions: `can(user, step, corrective_action)` for their steps (from `corrective/steps.py`),
-  `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
+- `identity_fields(user, complaint)`: which of the complainant's identifying fields a user may read: what
+  confidentiality (`confidentiality.py`, 保密原则) opens to their role, of a complaint they may see.
+- Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
 """
 
 from __future__ import annotations
