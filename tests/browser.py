@@ -23,6 +23,8 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from intranet.core.extensions import db
+from intranet.core.time import clock_at
+from tests.conftest import PINNED
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,9 +55,17 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def at_the_pinned_clock(app):
+    """The server's threads do not share the test's clock, so they are pinned to the same moment."""
+    def wsgi(environ, start_response):
+        with clock_at(PINNED):
+            return app(environ, start_response)
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    server = make_server("127.0.0.1", 0, at_the_pinned_clock(app), threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

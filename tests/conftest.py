@@ -4,6 +4,8 @@ emptied after every test; factory fixtures for departments, staff and complaints
 import os
 import re
 import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from flask import g, has_app_context
@@ -13,7 +15,8 @@ from sqlalchemy import text
 
 from intranet import create_app
 from intranet.complaints import search, tracking_codes
-from intranet.core.extensions import db
+from intranet.core.extensions import db, limiter
+from intranet.core.time import clock_at
 from tests import factories
 
 POSTGRES = bool(os.environ.get("DATABASE_URL"))
@@ -100,10 +103,30 @@ def _empty_tables():
         raw.close()
 
 
+# A Wednesday of an ordinary week (no holiday, no 调休 near it), 10:00 at the hospital: what counts working
+# days or "today" answers the same whatever day the suite runs. A test of another moment nests clock_at().
+PINNED = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with clock_at(PINNED):
+        yield PINNED
+
+
+@contextmanager
+def module_data(app):
+    """An app context whose data outlives one test: for a module of requests that are refused, or that
+    leave the data as every other test in it expects. Emptied when the block ends."""
+    limiter.reset()
+    with app.app_context(), clock_at(PINNED):
+        yield
+        db.session.remove()
+        _empty_tables()
+
+
 @pytest.fixture
 def app_ctx(app):
-    from intranet.core.extensions import limiter
-
     limiter.reset()  # every test starts with fresh rate limits (all its requests come from 127.0.0.1)
     with app.app_context():
         yield app

@@ -9,7 +9,7 @@ violation or server error fails the test (see tests/browser.py).
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from intranet.complaints.lifecycle import State
 from tests import factories
 from tests.browser import release
+from tests.conftest import PINNED
 
 # The live server, chromium and the watched browser contexts (see tests/browser.py).
 pytest_plugins = ["tests.browser"]
@@ -206,7 +207,7 @@ def test_happy_path_from_public_form_to_closed(new_context, watch, world):
     form.locator("#record_findings-remedy").fill("当面致歉。")
     # The corrective action is raised from the findings, as a record of its own.
     form.locator("#record_findings-corrective_title").fill("延误超过30分钟广播说明原因")
-    form.locator("#record_findings-corrective_due_on").fill((date.today() + timedelta(days=20)).isoformat())
+    form.locator("#record_findings-corrective_due_on").fill((PINNED.date() + timedelta(days=20)).isoformat())
     submit_in_place(head, form, watch=watch)
     expect_state(head, State.investigating)
     expect(fact(head, "Findings")).to_have_text(FINDINGS)

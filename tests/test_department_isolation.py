@@ -2,7 +2,7 @@
 complainant's identity (保密原则); reception and leadership do."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, Role, State
 from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.complaints.queues import QUEUES
 from intranet.core.extensions import db
-from intranet.core.time import clock_at
+from intranet.core.time import clock_at, utcnow
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -45,7 +45,7 @@ def counts(html: str) -> dict[str, int]:
 
 def overdue_complaint(world, state=State.investigating):
     """Received three weeks ago and never answered: overdue now."""
-    with clock_at(datetime.now(UTC) - timedelta(days=21)):
+    with clock_at(utcnow() - timedelta(days=21)):
         return factories.make_complaint(world, state)
 
 

@@ -1,17 +1,20 @@
 """SPEC §3: one transition table decides which action, by which role, from which state, to which state.
 
-Every cell of state × action × role is tried through HTTP, the way a browser posts the action's form.
 The expected outcome is read from the table itself (the role is in the action's roles, the state is in its
 sources, and a department head acts only on their own department's complaints), never from can():
 
-- allowed: 302, the complaint is in the table's target state, one new event records action and from → to,
-  and the version went up by one;
-- refused: 403, or 404 when the person may not even see the complaint (a head, for a complaint that is not
-  their department's); and nothing changed: status, version, events and every column as they were.
+- can() agrees with the table in every cell of state × action × role × department × kind of complainant
+  (plain Python, no database);
+- in every cell someone may act in, the operation done by such a person puts the complaint in the table's
+  target state, raises the version by one and records one event of action and from → to;
+- over HTTP, the way a browser posts the action's form, each action once allowed (302, and all of the
+  above) and once refused: by a role the table does not name (403), by the head of another department
+  (404: they may not even know the complaint exists) and in a state the table does not allow (403), with
+  nothing changed: status, version, events and every column as they were.
 
 The people are reception, leadership, admin, the head of the complaint's department (cardiology, once it
-has one) and the head of another department (nursing). Beside the HTTP matrix, can() is checked against
-the table for every cell in plain Python, and the table itself for reachability and coverage.
+has one) and the head of another department (nursing). The table itself is checked for reachability and
+coverage.
 
 "The table" is the product brief's, written out literally in test_lifecycle_table.BRIEF: the expected
 answers never come from the code under test.
@@ -26,6 +29,7 @@ from intranet.complaints import operations
 from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, State
 from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.complaints.permissions import can
+from intranet.complaints.spec import ActionRefused
 from intranet.core.extensions import db
 from intranet.core.users import User
 from tests import factories
@@ -71,8 +75,13 @@ class Case:
 CASES = [Case(action) for action in COMPLAINT_ACTIONS if SPECS[action].form is not None]
 VARIANT_CASES = [Case(Action.sign_off, MAJOR), Case(Action.follow_up, NOT_SATISFIED)]
 
-# The matrix: one test per state × action, trying each person in turn (a subtest each, so every failing
-# cell is reported on its own). A refused cell changes nothing, so the next person gets the same complaint.
+CARDIOLOGY, NURSING = 1, 2  # department ids, for complaints that are never saved
+# Complaints the factories build in these states belong to cardiology (they went through assignment).
+_STATES_WITH_CARDIOLOGY = frozenset(state for state in State
+                                    if any(action == Action.assign for action, _ in factories.path_to(state))
+                                    and not any(action == Action.send_back for action, _ in factories.path_to(state)))
+
+# Every cell of the table: state × action (and each decided target's other branch where it applies).
 GROUPS = [
     pytest.param(state, case, id=f"{state.value}-{case}")
     for state in State
@@ -217,44 +226,121 @@ def act_as(browser: Browser, user, case: Case, world, complaint: Complaint):
     return browser.post(f"/complaints/{complaint.reference}/{case.action.value}", data=fields)
 
 
-# --- the matrix -----------------------------------------------------------------------------------------
+# --- every allowed cell leads where the table says ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("state", "case"), GROUPS)
-def test_action_through_http_does_what_the_table_says(app, world, subtests, state, case):
+def allows(case: Case, person: str, state: State) -> bool:
+    """The table's answer for one of PEOPLE and a complaint the factories built in `state`."""
+    department = CARDIOLOGY if state in _STATES_WITH_CARDIOLOGY else None
+    own = {"head": CARDIOLOGY, "other_head": NURSING}.get(person)
+    return table_allows(case.action, PEOPLE[person], state, own, department)
+
+
+def person_for(case: Case, state: State) -> str | None:
+    """The first of the people the table lets do `case` in `state`."""
+    return next((p for p in ("reception", "leadership", "head") if allows(case, p, state)), None)
+
+
+def data_for(case: Case, world, complaint: Complaint) -> dict:
+    data = factories.action_data(case.action, world, complaint)
+    return {**data, "satisfied": False} if case.variant == NOT_SATISFIED else data
+
+
+# The cells someone may act in, with the first such person; in the others the can() matrix below proves that
+# each person is refused.
+ALLOWED_CELLS = [pytest.param(*group.values, person_for(group.values[1], group.values[0]), id=group.id)
+                 for group in GROUPS if person_for(group.values[1], group.values[0])]
+
+
+@pytest.mark.parametrize(("state", "case", "person"), ALLOWED_CELLS)
+def test_each_cell_the_table_allows_leads_where_it_says(world, state, case, person):
+    """In plain Python (over HTTP each action is tried once below): the operation, done by one person the
+    table allows in the cell. can() is checked against the table for every person in every cell below."""
+    complaint = prepare(case, world, state)
+    user = world.user(person)
+    before, events_before = snapshot(complaint.id), len(events_of(complaint.id))
+
+    if not ONLY_WHEN.get(case.action.value, lambda c: True)(complaint):
+        with pytest.raises(ActionRefused):
+            operations.perform(user, case.action, complaint, data_for(case, world, complaint), complaint.version)
+        db.session.rollback()
+        assert snapshot(complaint.id) == before and len(events_of(complaint.id)) == events_before
+        return
+    target = table_target(case, complaint)
+    operations.perform(user, case.action, complaint, data_for(case, world, complaint), complaint.version)
+    db.session.commit()
+    assert_done(case, state, target, user, complaint.id, before, events_before)
+
+
+def assert_done(case: Case, state: State, target: State, user, complaint_id: int, before: dict,
+                events_before: int) -> None:
+    after, events = snapshot(complaint_id), events_of(complaint_id)
+    assert after["status"] == target.value
+    assert target in SPECS[case.action].possible_targets()
+    assert after["version"] == before["version"] + 1
+    assert after["escalation_level"] == before["escalation_level"] + (1 if table_escalates(case) else 0)
+    assert len(events) == events_before + 1
+    event = events[-1]
+    assert (event.action, event.from_state, event.to_state) == (case.action.value, state.value, target.value)
+    assert event.actor_id == user.id
+
+
+# --- over HTTP: each action once allowed, once refused ----------------------------------------------------
+
+
+def happy_state(case: Case) -> tuple[State, str]:
+    return factories.HAPPY_PATH[case.action]
+
+
+@pytest.mark.parametrize("case", CASES + VARIANT_CASES, ids=str)
+def test_an_allowed_action_through_http_does_what_the_table_says(app, world, case):
+    state, person = happy_state(case)
+    complaint = prepare(case, world, state)
+    user = world.user(person)
+    assert expected_status(user, case, complaint) == 302
+    target = table_target(case, complaint)
+    before, events_before = snapshot(complaint.id), len(events_of(complaint.id))
+
+    response = act_as(Browser(app), user, case, world, complaint)
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert_done(case, state, target, user, complaint.id, before, events_before)
+
+
+def refused_state(case: Case, person: str) -> State | None:
+    """The state the factories reach most cheaply in which the table refuses `person` the action (for a head,
+    on their own department's complaint: refused for the state, not unseen)."""
+    refused = [s for s in State if not allows(case, person, s)
+               and (person != "head" or s in _STATES_WITH_CARDIOLOGY)]
+    return min(refused, key=lambda s: (len(factories.path_to(s)), list(State).index(s)), default=None)
+
+
+def refused_cells(case: Case) -> list[tuple[str, State, int]]:
+    """(person, state, answer): someone whose role may not, where it may; the head of another department
+    (who may not know the complaint exists); the right person where the state does not allow it."""
+    state, person = happy_state(case)
+    cells = [(next(p for p in ("admin", "reception", "leadership", "head") if not allows(case, p, state)), state, 403),
+             ("other_head", state, 404)]
+    if refused_state(case, person) is not None:
+        cells.append((person, refused_state(case, person), 403))
+    return cells
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_refused_action_through_http_changes_nothing(app, world, subtests, case):
     browser = Browser(app)
-    complaint = None
-    for person in PEOPLE:
-        with subtests.test(person=PEOPLE_IDS[person]):
-            if complaint is None:
-                complaint = prepare(case, world, state)
+    for person, state, answer in refused_cells(case):
+        with subtests.test(person=PEOPLE_IDS[person], state=state.value):
+            complaint = prepare(case, world, state)
             user = world.user(person)
-            expected = expected_status(user, case, complaint)
-            target = table_target(case, complaint) if expected == 302 else None
-            before = snapshot(complaint.id)
-            events_before = len(events_of(complaint.id))
+            assert expected_status(user, case, complaint) == answer
+            before, events_before = snapshot(complaint.id), len(events_of(complaint.id))
 
             response = act_as(browser, user, case, world, complaint)
 
-            after = snapshot(complaint.id)
-            events = events_of(complaint.id)
-            if after != before or len(events) != events_before:
-                complaint = None  # the next person gets a complaint as the factories built it
-            assert response.status_code == expected, response.get_data(as_text=True)[:2000]
-            if expected != 302:
-                assert after == before, "a refused action changed the complaint"
-                assert len(events) == events_before, "a refused action wrote an event"
-                continue
-
-            assert after["status"] == target.value
-            assert target in SPECS[case.action].possible_targets()
-            assert after["version"] == before["version"] + 1
-            assert after["escalation_level"] == before["escalation_level"] + (1 if table_escalates(case) else 0)
-            assert len(events) == events_before + 1
-            event = events[-1]
-            assert (event.action, event.from_state, event.to_state) == (case.action.value, state.value,
-                                                                         target.value)
-            assert event.actor_id == user.id
+            assert response.status_code == answer, response.get_data(as_text=True)[:2000]
+            assert snapshot(complaint.id) == before, "a refused action changed the complaint"
+            assert len(events_of(complaint.id)) == events_before, "a refused action wrote an event"
 
 
 def test_follow_up_not_satisfied_without_a_department_goes_back_to_reception(app, world):
@@ -278,9 +364,6 @@ def test_follow_up_not_satisfied_without_a_department_goes_back_to_reception(app
 
 
 # --- can() is the table -------------------------------------------------------------------------------------
-
-CARDIOLOGY, NURSING = 1, 2
-
 
 @pytest.mark.parametrize("role", list(Role))
 def test_can_agrees_with_the_table_in_every_cell(role):
@@ -354,15 +437,12 @@ def test_every_allowed_cell_and_every_refusal_occurs():
         assert any(cells) and not all(cells), action
 
 
-# Complaints the factories build in these states belong to cardiology (they went through assignment).
-_STATES_WITH_CARDIOLOGY = frozenset(state for state in State
-                                    if any(action == Action.assign for action, _ in factories.path_to(state))
-                                    and not any(action == Action.send_back for action, _ in factories.path_to(state)))
-
-
-def test_factories_build_complaints_where_the_matrix_expects(world):
+def test_factories_reach_every_state_with_the_department_the_matrix_expects(world):
+    """The one test of the factories themselves: every other test builds its complaints with them."""
     for state in State:
         complaint = factories.make_complaint(world, state)
+        db.session.expire_all()
+        assert db.session.get(Complaint, complaint.id).state == state
         expected = world.cardiology.id if state in _STATES_WITH_CARDIOLOGY else None
         assert complaint.department_id == expected, state
     # One each, and the open original the duplicate was linked to.

@@ -16,9 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..core.database import touch
 from ..core.extensions import db
 from ..core.roles import Role, role_of
-from ..core.time import local, utcnow
+from ..core.time import local
 from .permissions import can
 from .spec import ActionInvalid, ActionRefused, Conflict
 
@@ -70,7 +71,7 @@ def perform(user, action, record, data: dict | None, expected_version: int | Non
     kind.changed(spec, record, data, recorded)
     # Every step updates the row, so the version goes up once per event even when nothing else on the record
     # changed (a note): events_since() and the optimistic lock count on it.
-    record.updated_at = utcnow()
+    touch(record)
     event = kind.record_event(spec, record, user, action, from_state, recorded)
     try:
         db.session.flush()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..core.database import touch
 from ..core.event_data import event_data
 from ..core.extensions import db
 from ..core.time import utcnow
@@ -78,7 +79,7 @@ class Complaints(RecordKind):
         if other is not None:
             # A note on the other complaint's timeline, in this transaction; its version goes up with it.
             other_complaint, other_data = other
-            other_complaint.updated_at = utcnow()
+            touch(other_complaint)
             append_event(other_complaint, user, "note", other_complaint.state, other_data)
         return event
 

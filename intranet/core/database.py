@@ -12,7 +12,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.functions import FunctionElement
+
+from .extensions import db
+from .time import utcnow
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -65,8 +69,6 @@ def reads_only(view):
 
 
 def serve_pages_that_only_read(app, engine: Engine) -> None:
-    from .extensions import db
-
     @app.before_request
     def without_transaction():
         # Before any other hook: the user is loaded (Flask-Login) on the connection chosen here. A session
@@ -168,3 +170,11 @@ def _hospital_date(stored: str | None, tz: str, form: str) -> str | None:
         return None
     moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
     return moment.astimezone(_zone(tz)).strftime(form)
+
+
+def touch(record) -> None:
+    """The record was acted on: its row is updated, so its version (SQLAlchemy's version_id_col) goes up by
+    one even when nothing else on it changed (a note) and even at the same instant as its last change (two
+    steps within the clock's resolution, or at one frozen moment): the optimistic lock counts on it."""
+    record.updated_at = utcnow()
+    flag_modified(record, "updated_at")

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, true
 
+from ...core.database import touch
 from ...core.departments import Department
 from ...core.extensions import db
 from ...core.roles import Role, role_of
-from ...core.time import today, utcnow
+from ...core.time import today
 from ..permissions import VIEW, can, corrective_visible
 from ..spec import ActionInvalid, ActionRefused
 from .models import TO_DO, CorrectiveAction, Status
@@ -86,5 +87,5 @@ def link(user, action: CorrectiveAction, complaint) -> None:
         raise ActionRefused(Step.note)
     if complaint not in action.complaints:
         action.complaints.append(complaint)
-        action.updated_at = utcnow()
+        touch(action)
         append_event(action, user, Step.note, action.state, {"linked": complaint.reference})
