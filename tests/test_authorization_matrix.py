@@ -1,16 +1,26 @@
 """Who may open what: every route of the URL map, for every kind of visitor, allowed or refused as this one
 table declares. A route missing from the table fails, so a new page can never be left without a policy.
 
-Refused is what the app answers today: a redirect to the login page for an anonymous visitor (or, for the
-bell's polling, 286 and nothing: htmx stops polling), 403 or 404 for staff (404 where even the existence of
-the complaint is not theirs to know). Allowed is anything else but a server error. URL parameters are real
-objects: a complaint of cardiology (department A, whose head is `head_a`), its evidence file, head A's
-notification, a hospital day, the reception account."""
+Allowed is a 2xx or 3xx answer to a request that is valid (every POST sends the data its form needs, with
+its CSRF token), so that the route really does its job, and none that flashes an error. Refused is what the
+app answers today: a redirect to the login page for an anonymous visitor (or, for the bell's polling, 286
+and nothing: htmx stops polling), 403 or 404 for staff (404 where even the existence of the complaint is not
+theirs to know). Anything else, a 400 or a 422 included, fails the test; so does a server error.
 
+URL parameters are real objects: a complaint of cardiology (department A, whose head is `head_a`), its
+evidence file, head A's notification, a hospital day, spare accounts and categories for the administrator
+to change. They are built once for the module (`make_things`), so each request is designed to answer as
+declared whatever ran before it: versions are read at request time, and a route whose request uses up its
+object (a notice withdrawn, a follow-up answered) is given a fresh one by its policy's `prepare`."""
+
+import itertools
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
@@ -19,13 +29,16 @@ from sqlalchemy import select
 from intranet.complaints.corrective import records
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
-from intranet.core.extensions import db
-from intranet.deadlines.models import HospitalDay
+from intranet.core.departments import Category
+from intranet.core.extensions import db, limiter
+from intranet.core.time import utcnow
+from intranet.deadlines import policy as deadline_policy
+from intranet.deadlines.models import MAX_DAYS, HospitalDay
 from intranet.notifications import relay
-from intranet.notifications.models import StaffNotification
+from intranet.notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from intranet.public.notices import PublicNotice
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import _empty_tables, csrf_token, login
 
 VISITORS = ("anonymous", "reception", "head_a", "head_b", "leadership", "admin")
 EVERYONE = frozenset(VISITORS)
@@ -38,31 +51,142 @@ READERS = frozenset({"reception", "head_a", "head_b", "leadership"})
 @dataclass(frozen=True)
 class Policy:
     allowed: frozenset[str]
-    values: object = None  # things -> the URL's values
-    data: object = None  # things -> what a POST sends besides its CSRF token
+    values: Callable | None = None  # things -> the URL's values (for a GET, its query string too)
+    data: Callable | None = None  # things -> what a POST sends besides its CSRF token
+    # (things, client, visitor) -> objects made for this one request, replacing those of `things` by name:
+    # for a request that uses its object up, or needs the visitor's session to hold something first.
+    prepare: Callable | None = None
+
+
+_serial = itertools.count(1)  # for names and dates nobody has used yet
+
+
+def fresh() -> int:
+    return next(_serial)
+
+
+def post(client, url: str, data: dict):
+    return client.post(url, data={"csrf_token": csrf_token(client, "/"), **data})
 
 
 def complaint(t):
     return {"reference": t.complaint.reference}
 
 
+# --- what some requests send, and what some need made first ----------------------------------------------
+
+PUBLIC_COMPLAINT = {"what_happened": "等了三个小时。 Waited three hours.", "complainant_phone": "13800138000"}
+STAFF_COMPLAINT = {"channel": "phone", "what_happened": "电话投诉：态度差。", "complainant_phone": "13800138000"}
+NEW_PASSWORD = "plum tree by the gate"
+
+
+def tracked(t):
+    return {"reference": t.tracked.reference, "code": t.tracking_code}
+
+
+def submitted(t, client, user):
+    """The visitor has just sent a complaint: the confirmation page has its code to show."""
+    assert post(client, "/complain", PUBLIC_COMPLAINT).status_code == 302
+    return {}
+
+
+def tracking(t, client, user):
+    """The visitor has opened their complaint on /track (with its reference and code)."""
+    assert post(client, "/track", tracked(t)).status_code == 200
+    return {}
+
+
+def answered_complaint(t, client, user):
+    """A complaint of this visitor's, answered: the tracking page asks whether they are satisfied."""
+    responded = factories.make_complaint(t.world, State.responded)
+    page = post(client, "/track", {"reference": responded.reference, "code": responded.tracking_code})
+    assert 'action="/track/follow_up"' in page.get_data(as_text=True)
+    return {}
+
+
+def known_password(t, client, user):
+    """The visitor's password is the factories' (the visitor may have chosen another before)."""
+    if user is not None:
+        user.set_password(factories.PASSWORD)
+        db.session.commit()
+    return {}
+
+
+def new_notice(t, client, user):
+    notice = PublicNotice(title="候诊广播", body="每三十分钟播报一次。", language="zh",
+                          published_by_id=t.world.leadership.id)
+    db.session.add(notice)
+    db.session.commit()
+    return {"notice": notice}
+
+
+def free_day() -> date:
+    return date(2030, 1, 1) + timedelta(days=fresh())
+
+
+def new_day(t, client, user):
+    day = HospitalDay(day=free_day(), kind="closed", reason="院庆")
+    db.session.add(day)
+    db.session.commit()
+    return {"day": day}
+
+
+def a_failed_message() -> OutboxMessage:
+    """An email the relay gave up on, for the administrator to try again."""
+    message = OutboxMessage(key=f"matrix-{fresh()}", kind="assigned", channel="email", recipient="li@example.cn",
+                            language="zh", subject="投诉", body="投诉已分派。", status=OutboxStatus.failed.value,
+                            attempts=5, last_error="connection refused")
+    db.session.add(message)
+    return message
+
+
+def failed_message(t, client, user):
+    message = a_failed_message()
+    db.session.commit()
+    return {"failed_message": message}
+
+
+def locked_spare(t, client, user):
+    t.spare.locked_at, t.spare.failed_logins = utcnow(), 10
+    db.session.commit()
+    return {}
+
+
+def new_category(t, client, user):
+    category = Category(code=f"SPARE{fresh()}", name_zh="其他", name_en="Other")
+    db.session.add(category)
+    db.session.commit()
+    return {"spare_category": category}
+
+
+def deadline_policy_changed(t):
+    """Every clock as it is, but one a working day longer (or shorter, at the maximum)."""
+    days = {clock.value: n for clock, n in deadline_policy.all_working_days().items()}
+    days["acknowledge"] += 1 if days["acknowledge"] < MAX_DAYS else -1
+    return days
+
+
 POLICIES = {
     # The public side and logging in: anyone.
     ("public.landing", "GET"): Policy(EVERYONE),
     ("public.complain", "GET"): Policy(EVERYONE),
-    ("public.complain", "POST"): Policy(EVERYONE),
-    ("public.confirmation", "GET"): Policy(EVERYONE),
+    ("public.complain", "POST"): Policy(EVERYONE, data=lambda t: PUBLIC_COMPLAINT),
+    ("public.confirmation", "GET"): Policy(EVERYONE, prepare=submitted),
     ("public.track", "GET"): Policy(EVERYONE),
-    ("public.track", "POST"): Policy(EVERYONE),
-    ("public.act", "POST"): Policy(EVERYONE, lambda t: {"action_name": "follow_up"}),
-    ("public.leave", "POST"): Policy(EVERYONE),
+    ("public.track", "POST"): Policy(EVERYONE, data=tracked),
+    ("public.act", "POST"): Policy(EVERYONE, lambda t: {"action_name": "follow_up"}, lambda t: {"satisfied": "yes"},
+                                   prepare=answered_complaint),
+    ("public.leave", "POST"): Policy(EVERYONE, prepare=tracking),
     ("static", "GET"): Policy(EVERYONE, lambda t: {"filename": "app.css"}),
     ("auth.login", "GET"): Policy(EVERYONE),
-    ("auth.login", "POST"): Policy(EVERYONE),
+    ("auth.login", "POST"): Policy(EVERYONE, data=lambda t: {"username": t.login_account.username,
+                                                             "password": factories.PASSWORD}),
     # Any member of staff, about themselves.
     ("auth.logout", "POST"): Policy(STAFF),
     ("auth.change_password", "GET"): Policy(STAFF),
-    ("auth.change_password", "POST"): Policy(STAFF),
+    ("auth.change_password", "POST"): Policy(STAFF, data=lambda t: {
+        "current_password": factories.PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        prepare=known_password),
     ("notifications.index", "GET"): Policy(STAFF),
     ("notifications.bell", "GET"): Policy(STAFF),
     ("notifications.mark_all_read", "POST"): Policy(STAFF),
@@ -70,18 +194,19 @@ POLICIES = {
                                                 lambda t: {"notification_id": t.notification.id}),
     # Complaints: queues and search for all staff, a complaint for those who see its department's.
     ("complaints.queue", "GET"): Policy(STAFF),
-    ("complaints.search", "GET"): Policy(STAFF),
+    ("complaints.search", "GET"): Policy(STAFF, lambda t: {"q": t.complaint.reference}),
     ("receipts.poster", "GET"): Policy(STAFF),
     ("complaints.new", "GET"): Policy(frozenset({"reception"})),
-    ("complaints.new", "POST"): Policy(frozenset({"reception"})),
-    ("complaints.similar", "GET"): Policy(frozenset({"reception"})),
+    ("complaints.new", "POST"): Policy(frozenset({"reception"}), data=lambda t: STAFF_COMPLAINT),
+    ("complaints.similar", "GET"): Policy(frozenset({"reception"}), lambda t: STAFF_COMPLAINT),
     ("complaints.detail", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("evidence.download", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {**complaint(t), "evidence_id": t.evidence.id}),
     ("receipts.show_receipt", "GET"): Policy(SEES_COMPLAINT_A, complaint),
-    ("receipts.receipt", "POST"): Policy(frozenset({"reception"}), complaint),
+    ("receipts.receipt", "POST"): Policy(frozenset({"reception"}), complaint, lambda t: {"replace_code": "y"}),
     # An internal note: the staff roles of the lifecycle, not the administrator.
     ("complaints.act", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
-                                       lambda t: {**complaint(t), "action_name": "note"}),
+                                       lambda t: {**complaint(t), "action_name": "note"},
+                                       lambda t: {"note-text": "已电话联系。", "note-version": t.complaint.version}),
     ("complaints.identity_views", "GET"): Policy(frozenset({"leadership", "admin"}), complaint),
     ("complaints.archive_record", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     # Reports: the complaints office, leadership, and each head for their own department.
@@ -93,41 +218,55 @@ POLICIES = {
     # Corrective actions: cardiology's, answering the cardiology complaint; steps by the lifecycle's staff.
     ("corrective.index", "GET"): Policy(STAFF),
     ("corrective.new", "GET"): Policy(READERS),
-    ("corrective.new", "POST"): Policy(READERS),
+    ("corrective.new", "POST"): Policy(READERS, data=lambda t: {
+        "title": "Announce delays", "owner_department_id": t.world.cardiology.id, "due_on": "2099-01-01"}),
     ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {"action_id": t.corrective.id}),
     ("corrective.take_step", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
                                              lambda t: {"action_id": t.corrective.id, "step_name": "note"},
-                                             lambda t: {"note-version": t.corrective.version}),
+                                             lambda t: {"note-text": "质控会已讨论。",
+                                                        "note-version": t.corrective.version}),
     # Public notices: read by anyone, published and withdrawn by leadership.
     ("notices.index", "GET"): Policy(EVERYONE),
     ("notices.show", "GET"): Policy(EVERYONE, lambda t: {"notice_id": t.notice.id}),
     ("notices.new", "GET"): Policy(frozenset({"leadership"})),
-    ("notices.new", "POST"): Policy(frozenset({"leadership"})),
-    ("notices.withdraw", "POST"): Policy(frozenset({"leadership"}), lambda t: {"notice_id": t.notice.id}),
-    # The administrator's pages.
+    ("notices.new", "POST"): Policy(frozenset({"leadership"}), data=lambda t: {
+        "language": "zh", "title": "整改公告", "body": "已增设候诊广播。"}),
+    ("notices.withdraw", "POST"): Policy(frozenset({"leadership"}), lambda t: {"notice_id": t.notice.id},
+                                         prepare=new_notice),
+    # The administrator's pages; what they change is a spare account or category, never one others use.
     ("admin.deadlines", "GET"): Policy(ADMIN),
-    ("admin.deadlines", "POST"): Policy(ADMIN),
+    ("admin.deadlines", "POST"): Policy(ADMIN, data=deadline_policy_changed),
     ("admin.calendar_page", "GET"): Policy(ADMIN),
-    ("admin.add_day", "POST"): Policy(ADMIN),
-    ("admin.remove_day", "POST"): Policy(ADMIN, lambda t: {"day_id": t.day.id}),
+    ("admin.add_day", "POST"): Policy(ADMIN, data=lambda t: {"day": free_day().isoformat(), "kind": "closed",
+                                                             "reason": "院庆"}),
+    ("admin.remove_day", "POST"): Policy(ADMIN, lambda t: {"day_id": t.day.id}, prepare=new_day),
     ("admin.outbox", "GET"): Policy(ADMIN),
-    ("admin.retry_outbox", "POST"): Policy(ADMIN),
+    ("admin.retry_outbox", "POST"): Policy(ADMIN, data=lambda t: {"id": t.failed_message.id},
+                                           prepare=failed_message),
     ("admin.accounts_list", "GET"): Policy(ADMIN),
     ("admin.new_account", "GET"): Policy(ADMIN),
-    ("admin.new_account", "POST"): Policy(ADMIN),
-    ("admin.account", "GET"): Policy(ADMIN, lambda t: {"user_id": t.world.reception.id}),
-    ("admin.account", "POST"): Policy(ADMIN, lambda t: {"user_id": t.world.reception.id}),
-    ("admin.reset_password", "POST"): Policy(ADMIN, lambda t: {"user_id": t.world.reception.id}),
-    ("admin.account_operation", "POST"): Policy(ADMIN, lambda t: {"user_id": t.world.reception.id,
-                                                                  "operation": "unlock"},
-                                                lambda t: {"version": t.world.reception.version}),
+    ("admin.new_account", "POST"): Policy(ADMIN, data=lambda t: {
+        "username": f"nurse-{fresh()}", "display_name": "New Nurse", "role": "reception",
+        "language": "", "password": "lantern over the river", "must_change_password": "y"}),
+    ("admin.account", "GET"): Policy(ADMIN, lambda t: {"user_id": t.spare.id}),
+    ("admin.account", "POST"): Policy(ADMIN, lambda t: {"user_id": t.spare.id}, lambda t: {
+        "display_name": f"Spare {fresh()}", "role": t.spare.role, "language": "", "version": t.spare.version}),
+    ("admin.reset_password", "POST"): Policy(ADMIN, lambda t: {"user_id": t.spare.id}, lambda t: {
+        "password": "temporary lantern 7", "version": t.spare.version}),
+    ("admin.account_operation", "POST"): Policy(ADMIN, lambda t: {"user_id": t.spare.id, "operation": "unlock"},
+                                                lambda t: {"version": t.spare.version}, prepare=locked_spare),
     ("admin.references", "GET"): Policy(ADMIN, lambda t: {"kind": "departments"}),
-    ("admin.references", "POST"): Policy(ADMIN, lambda t: {"kind": "categories"}),
+    ("admin.references", "POST"): Policy(ADMIN, lambda t: {"kind": "categories"}, lambda t: {
+        "code": f"NEW{fresh()}", "name_zh": "环境", "name_en": "Surroundings"}),
     ("admin.reference", "GET"): Policy(ADMIN, lambda t: {"kind": "departments", "row_id": t.world.nursing.id}),
-    ("admin.reference", "POST"): Policy(ADMIN, lambda t: {"kind": "categories", "row_id": t.world.category.id}),
-    ("admin.reference_operation", "POST"): Policy(ADMIN, lambda t: {"kind": "categories", "row_id": t.world.category.id,
+    ("admin.reference", "POST"): Policy(ADMIN, lambda t: {"kind": "categories", "row_id": t.spare_category.id},
+                                        lambda t: {"name_zh": f"其他{fresh()}", "name_en": "Other",
+                                                   "version": t.spare_category.version}),
+    ("admin.reference_operation", "POST"): Policy(ADMIN, lambda t: {"kind": "categories",
+                                                                    "row_id": t.spare_category.id,
                                                                     "operation": "deactivate"},
-                                                  lambda t: {"version": t.world.category.version}),
+                                                  lambda t: {"version": t.spare_category.version},
+                                                  prepare=new_category),
 }
 
 
@@ -144,13 +283,18 @@ def test_every_route_has_a_declared_policy(app):
 def make_things():
     world = factories.make_world()
     complaint = factories.make_complaint(world, State.investigating)  # assigned to cardiology
+    tracked = factories.make_complaint(world)  # its code is never replaced: for /track
     evidence = Evidence(complaint_id=complaint.id, stored_name="matrix-photo.jpg", original_name="photo.jpg",
                         content_type="image/jpeg", size=4)
     with open(os.path.join(folder(), evidence.stored_name), "wb") as file:
         file.write(b"\xff\xd8\xff\xd9")
     day = HospitalDay(day=date(2026, 3, 10), kind="closed", reason="院庆")
     notice = PublicNotice(title="整改公告", body="已增设候诊广播。", language="zh", published_by_id=world.leadership.id)
-    db.session.add_all([evidence, day, notice])
+    failed = a_failed_message()
+    spare_category = Category(code="SPARE", name_zh="其他", name_en="Other")
+    login_account = factories.make_user("matrix-login", "reception")  # logs in with the form; nobody changes it
+    spare = factories.make_user("spare", "reception")  # the administrator's to change
+    db.session.add_all([evidence, day, notice, spare_category])
     db.session.commit()
     corrective = records.raise_action(world.reception, {
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
@@ -161,7 +305,25 @@ def make_things():
                                       .where(StaffNotification.user_id == world.head.id)).first()
     assert notification is not None
     return SimpleNamespace(world=world, complaint=complaint, evidence=evidence, day=day, notification=notification,
-                           corrective=corrective, notice=notice)
+                           corrective=corrective, notice=notice, tracked=tracked, tracking_code=tracked.tracking_code,
+                           failed_message=failed, spare=spare, spare_category=spare_category,
+                           login_account=login_account)
+
+
+@pytest.fixture(scope="module")
+def things(app):
+    """The data every request of the module uses, built once; the tables emptied after the last."""
+    with app.app_context():
+        made = make_things()
+        yield made
+        db.session.remove()
+        _empty_tables()
+        os.remove(os.path.join(folder(), "matrix-photo.jpg"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    limiter.reset()  # every test's requests come from 127.0.0.1
 
 
 def visitor(world, name):
@@ -169,32 +331,57 @@ def visitor(world, name):
             "leadership": world.leadership, "admin": world.admin}.get(name)
 
 
-def refused(name: str, response) -> bool:
+def answer(name: str, response) -> str:
+    """The answer as "allowed" or "refused", or what else it was."""
+    status, location = response.status_code, urlsplit(response.headers.get("Location", ""))
+    to_login = 300 <= status < 400 and location.path == "/login"
     if name == "anonymous":
-        if response.status_code == 286:  # the bell polling after a session ended: stop, and show nothing
-            return response.get_data() == b""
-        return response.status_code == 302 and "/login" in response.headers["Location"]
-    return response.status_code in (403, 404)
+        if status == 286:  # the bell polling after a session ended: stop, and show nothing
+            return "refused" if response.get_data() == b"" else "allowed"
+        if to_login:
+            return "refused"
+    elif status in (403, 404):
+        return "refused"
+    elif to_login and "next=" in location.query:
+        return "sent to log in: the visitor's session did not hold"
+    return "allowed" if 200 <= status < 400 else f"answered {status}"
+
+
+def problems(response) -> list[str]:
+    """What an error summary or message on the page says (for a failing test's message)."""
+    html = response.get_data(as_text=True)
+    blocks = re.findall(r'class="(?:error-summary|[^"]*error-message[^"]*|notice notice-error)"[^>]*>(.*?)</(?:div|p)>',
+                        html, re.S)
+    texts = (" ".join(re.sub(r"<[^>]+>", " ", block).split()) for block in blocks)
+    return [text for text in texts if text]
+
+
+def flashed_errors(client) -> list[str]:
+    with client.session_transaction() as session:
+        return [message for category, message in session.get("_flashes", []) if category == "error"]
 
 
 @pytest.mark.parametrize("who", VISITORS)
 @pytest.mark.parametrize("endpoint, method", sorted(POLICIES))
-def test_each_visitor_is_allowed_or_refused_as_declared(app_ctx, endpoint, method, who):
+def test_each_visitor_is_allowed_or_refused_as_declared(app, things, endpoint, method, who):
     policy = POLICIES[(endpoint, method)]
-    things = make_things()
-    client = app_ctx.test_client()
+    db.session.rollback()  # a new transaction, every object read again as the requests before left it
+    client = app.test_client()
     user = visitor(things.world, who)
     if user is not None:
-        login(client, user)
-    token = csrf_token(client, "/")
-    with app_ctx.test_request_context():
-        url = url_for(endpoint, **(policy.values(things) if policy.values else {}))
+        login(client, user)  # with the session version as it is now (a logout or new password bumps it)
+    t = SimpleNamespace(**{**vars(things), **(policy.prepare(things, client, user) if policy.prepare else {})})
+    values = policy.values(t) if policy.values else {}
+    with app.test_request_context():
+        url = url_for(endpoint, **values)
     if method == "GET":
         response = client.get(url)
     else:
-        data = {"csrf_token": token, **(policy.data(things) if policy.data else {})}
-        response = client.post(url, data=data)
+        token = csrf_token(client, "/")
+        response = client.post(url, data={"csrf_token": token, **(policy.data(t) if policy.data else {})})
     assert response.status_code < 500, response.status_code
     expected = "allowed" if who in policy.allowed else "refused"
-    answered = "refused" if refused(who, response) else "allowed"
-    assert answered == expected, (response.status_code, response.headers.get("Location"))
+    answered = answer(who, response)
+    assert answered == expected, (response.status_code, response.headers.get("Location"), problems(response))
+    if answered == "allowed":
+        assert flashed_errors(client) == []
