@@ -38,7 +38,7 @@ from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from intranet.public.notices import PublicNotice
 from tests import factories
-from tests.conftest import _empty_tables, csrf_token, login
+from tests.conftest import csrf_token, login, module_data
 
 VISITORS = ("anonymous", "reception", "head_a", "head_b", "leadership", "admin")
 EVERYONE = frozenset(VISITORS)
@@ -313,11 +313,8 @@ def make_things():
 @pytest.fixture(scope="module")
 def things(app):
     """The data every request of the module uses, built once; the tables emptied after the last."""
-    with app.app_context():
-        made = make_things()
-        yield made
-        db.session.remove()
-        _empty_tables()
+    with module_data(app):
+        yield make_things()
         os.remove(os.path.join(folder(), "matrix-photo.jpg"))
 
 
