@@ -114,25 +114,33 @@ def test_leadership_hears_of_major_complaints_at_once_and_after_approval_recepti
     assert recipients_of("signed_off") == {("in_app", str(world.reception.id))}
 
 
-def test_leadership_hears_of_every_escalation(world):
-    complaint = factories.make_complaint(world, State.investigating)
-    act(world, "head", Action.escalate, complaint)
-    unhappy = factories.make_complaint(world, State.responded)
-    act(world, "reception", Action.follow_up, unhappy, satisfied=False)
-    escalations = rows(kind="escalated")
-    assert [(r.complaint_id, r.recipient) for r in escalations] == [
-        (complaint.id, str(world.leadership.id)), (unhappy.id, str(world.leadership.id))]
-    assert "Complainant contacted the press." in escalations[0].body
+# Each escalation tells leadership its own cause, in their language: a typed reason, the complainant not
+# satisfied (in the tracking page's follow-up too), or the deadlines the sweep found missed.
+ESCALATION_CAUSES = [
+    ("head", Action.escalate, State.investigating, {"reason": "Complainant contacted the press."},
+     "已升级：Complainant contacted the press."),
+    ("reception", Action.follow_up, State.responded, {"satisfied": False}, "已升级：投诉人对答复不满意"),
+    ("reception", Action.follow_up, State.responded, {"satisfied": False, "comment": "没人回电话。"},
+     "已升级：投诉人对答复不满意"),
+    ("public", Action.follow_up, State.responded, {"satisfied": False}, "已升级：投诉人对答复不满意"),
+    ("system", Action.escalate, State.investigating, "missed", "已升级：已超期（答复，期限 2026年11月25日）"),
+]
 
 
-def test_leadership_hears_of_the_sweeps_escalations_with_the_deadlines_missed(world):
-    complaint = factories.make_complaint(world, State.investigating)
-    missed = [{"clock": "respond_simple", "due_on": complaint.response_due_on.isoformat()}]
-    operations.perform(SYSTEM, Action.escalate, complaint, {"missed": missed}, complaint.version)
+@pytest.mark.parametrize("actor, action, state, data, says", ESCALATION_CAUSES)
+def test_leadership_hears_of_every_escalation_with_its_own_cause(world, actor, action, state, data, says):
+    complaint = factories.make_complaint(world, state)
+    if data == "missed":
+        data = {"missed": [{"clock": "response", "due_on": complaint.response_due_on.isoformat()}]}
+    user = {"system": SYSTEM, "public": None}[actor] if actor in ("system", "public") else world.user(actor)
+    typed = {} if actor == "system" else factories.action_data(action, world)
+    operations.perform(user, action, complaint, {**typed, **data}, complaint.version)
     db.session.commit()
     [row] = rows(kind="escalated")
-    assert row.recipient == str(world.leadership.id) and row.language == "zh"
-    assert "已超期" in row.body  # in Chinese, for staff
+    assert (row.complaint_id, row.recipient, row.language) == (complaint.id, str(world.leadership.id), "zh")
+    assert says in row.body
+    if action == Action.follow_up:
+        assert "超期" not in row.body
 
 
 def test_due_tomorrow_goes_to_whoever_holds_the_complaint(world):

@@ -42,6 +42,18 @@ def _missed(data: dict) -> str:
     return _("overdue (%(missed)s)", missed="; ".join(parts)) if parts else _("overdue")
 
 
+def _escalation_reason(data: dict) -> str:
+    """Why a complaint was escalated: the cause an action names (the complainant not satisfied), the reason
+    staff typed, or the deadlines the sweep found missed. Only the sweep's escalations say "overdue"."""
+    if data.get("cause") == "not_satisfied":
+        return _("the complainant is not satisfied with the response")
+    if data.get("reason"):
+        return data["reason"]
+    if data.get("missed"):
+        return _missed(data)
+    return _("no reason was given")
+
+
 # --- to staff -----------------------------------------------------------------------------------------------
 
 ASSIGNED = Kind(
@@ -70,7 +82,7 @@ ESCALATED_KIND = Kind(
     "escalated", TO_LEADERSHIP, label=_l("Escalated"),
     subject=_l("Complaint %(reference)s escalated to level %(level)s"),
     body=_l("Complaint %(reference)s was escalated: %(reason)s"),
-    values=lambda about, data: {"reason": data.get("reason") or _missed(data)})
+    values=lambda about, data: {"reason": _escalation_reason(data)})
 
 
 def _due(about: About, data: dict) -> dict:
@@ -125,6 +137,9 @@ RESPONDED = Kind(
 BECAME_MAJOR = Notice(MAJOR, lambda b, c: c.is_major and not b.major, once_per_complaint=True)
 FIRST_ACKNOWLEDGED = Notice(ACKNOWLEDGED, lambda b, c: c.acknowledged_at is not None and not b.acknowledged)
 ESCALATED = Notice(ESCALATED_KIND, lambda b, c: c.escalation_level > b.escalation_level)
+# A follow-up escalates because the complainant is not satisfied; it has no reason of its own to quote.
+ESCALATED_NOT_SATISFIED = Notice(ESCALATED_KIND, lambda b, c: c.escalation_level > b.escalation_level,
+                                 adds=(("cause", "not_satisfied"),))
 READY_TO_TELL = Notice(SIGNED_OFF, lambda b, c: c.state == State.signed_off and b.state != State.signed_off)
 # The complainant's answer (a response, or a resolution on the spot) also tells them it was received, so
 # the actions that answer send this and not "acknowledged".

@@ -46,7 +46,7 @@ def send_notices(spec, before: Before, complaint: Complaint, event: ComplaintEve
         if notice.fires(before, complaint):
             name = notice.kind.name
             key = f"{name}:{complaint.id}" if notice.once_per_complaint else f"{name}:event:{event.id}"
-            notify(notice.kind, about, key=key, data=event.data)
+            notify(notice.kind, about, key=key, data={**event.data, **dict(notice.adds)})
 
 
 class Complaints(RecordKind):

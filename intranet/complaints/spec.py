@@ -82,6 +82,8 @@ class Notice:
     when: Callable[[Before, Complaint], bool] | None = None
     # Sent once per complaint rather than once per event (leadership hears of a major complaint once).
     once_per_complaint: bool = False
+    # What the notice adds to the event's data for the message (why an action escalated, say).
+    adds: tuple[tuple[str, str], ...] = ()
 
     def fires(self, before: Before, complaint: Complaint) -> bool:
         return self.when is None or bool(self.when(before, complaint))
