@@ -94,7 +94,7 @@ def test_head_hears_of_assignment_reception_of_send_back_and_sign_off(world):
     assert recipients_of("assigned") == {("in_app", str(world.head.id))}
     act(world, "head", Action.send_back, complaint)
     assert recipients_of("sent_back") == {("in_app", str(world.reception.id))}
-    assert "This is a nursing matter." in rows(kind="sent_back")[0].body
+    assert "This is a nursing matter" in rows(kind="sent_back")[0].body
 
     other = factories.make_complaint(world, State.signed_off)
     assert recipients_of("signed_off") == {("in_app", str(world.reception.id))}
@@ -112,6 +112,38 @@ def test_leadership_hears_of_major_complaints_at_once_and_after_approval_recepti
     assert rows(kind="signed_off") == []  # waiting for leadership, not ready to tell the complainant
     act(world, "leadership", Action.approve, triaged)
     assert recipients_of("signed_off") == {("in_app", str(world.reception.id))}
+
+
+# A typed reason stands inside the message's sentence: whatever it ends with, the sentence ends once.
+SENT_BACK_REASONS = [
+    ("这是护理部的事", "科室退回了投诉 TS-2026-000001：这是护理部的事。请重新分派。"),
+    ("这是护理部的事。", "科室退回了投诉 TS-2026-000001：这是护理部的事。请重新分派。"),
+    ("这是护理部的事。。", "科室退回了投诉 TS-2026-000001：这是护理部的事。请重新分派。"),
+    ("这是护理部的事！", "科室退回了投诉 TS-2026-000001：这是护理部的事。请重新分派。"),
+    ("是护理部的事吗？", "科室退回了投诉 TS-2026-000001：是护理部的事吗。请重新分派。"),
+    ("这是护理部的事；", "科室退回了投诉 TS-2026-000001：这是护理部的事。请重新分派。"),
+    ("Nursing matter.", "科室退回了投诉 TS-2026-000001：Nursing matter。请重新分派。"),
+    ("Nursing matter!", "科室退回了投诉 TS-2026-000001：Nursing matter。请重新分派。"),
+    ("Nursing matter...", "科室退回了投诉 TS-2026-000001：Nursing matter。请重新分派。"),
+    ("Nursing matter. ", "科室退回了投诉 TS-2026-000001：Nursing matter。请重新分派。"),
+    ("v2.1 of the rota", "科室退回了投诉 TS-2026-000001：v2.1 of the rota。请重新分派。"),
+]
+
+
+@pytest.mark.parametrize("reason, body", SENT_BACK_REASONS)
+def test_a_typed_reason_ends_the_sentence_once(world, reason, body):
+    complaint = factories.make_complaint(world, State.assigned)
+    act(world, "head", Action.send_back, complaint, reason=reason)
+    assert rows(kind="sent_back")[0].body == body
+
+
+def test_a_typed_reason_ends_the_sentence_once_in_english_too(world):
+    complaint = factories.make_complaint(world, State.investigating, complainant_email="pat@example.org",
+                                         language="en")
+    act(world, "head", Action.extend, complaint, reason="Waiting for the ward's records.",
+        new_due_on=complaint.response_due_on + timedelta(days=7))
+    [email] = rows(kind="extended", channel="email")
+    assert "properly: Waiting for the ward's records. The new date is" in email.body
 
 
 # Each escalation tells leadership its own cause, in their language: a typed reason, the complainant not

@@ -134,6 +134,16 @@ TO_COMPLAINANT = Audience("the complainant", _complainant, footer=_complainant_f
 KINDS: dict[str, Kind] = {}
 
 
+# What a typed sentence may end with, in Chinese and Latin punctuation.
+SENTENCE_ENDS = "。．.！!？?；;，,、…"
+
+
+def clause(text: str) -> str:
+    """A typed reason as a clause of the message's own sentence, which ends it: "…的事。" would otherwise read
+    "…的事。。请重新分派。". A full stop inside ("v2.1") stays."""
+    return text.strip().rstrip(SENTENCE_ENDS + " \u3000").strip()
+
+
 def standard_values(about: About, data: dict) -> dict[str, Any]:
     """The placeholders every kind's subject and body may use."""
     return {
@@ -142,7 +152,7 @@ def standard_values(about: About, data: dict) -> dict[str, Any]:
         "date": show_date(about.due_on, "long") if about.due_on else "",
         "state": str(about.state_label),
         "level": about.escalation_level,
-        "reason": data.get("reason") or "",
+        "reason": clause(data.get("reason") or ""),
     }
 
 
@@ -187,4 +197,4 @@ def staff_kind_labels() -> dict[str, Any]:
 
 
 __all__ = ["KINDS", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION", "About",
-           "Audience", "Complainant", "Kind", "Recipient", "staff_kind_labels", "standard_values"]
+           "Audience", "Complainant", "Kind", "Recipient", "clause", "staff_kind_labels", "standard_values"]
