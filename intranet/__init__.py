@@ -12,6 +12,7 @@ from .admin import cli as admin_cli
 from .admin import maintenance
 from .admin.routes import bp as admin_bp
 from .auth.routes import bp as auth_bp
+from .auth.routes import not_logged_in
 from .complaints import audit, lifecycle, models, search, sweep
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
@@ -154,6 +155,7 @@ def _configure_engine(app: Flask) -> None:
 
 def _configure_login(app: Flask) -> None:
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(not_logged_in)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"

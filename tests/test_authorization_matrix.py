@@ -3,9 +3,9 @@ table declares. A route missing from the table fails, so a new page can never be
 
 Allowed is a 2xx or 3xx answer to a request that is valid (every POST sends the data its form needs, with
 its CSRF token), so that the route really does its job, and none that flashes an error. Refused is what the
-app answers today: a redirect to the login page for an anonymous visitor (or, for the bell's polling, 286
-and nothing: htmx stops polling), 403 or 404 for staff (404 where even the existence of the complaint is not
-theirs to know). Anything else, a 400 or a 422 included, fails the test; so does a server error.
+app answers today: a redirect to the login page for an anonymous visitor, 403 or 404 for staff (404 where
+even the existence of the complaint is not theirs to know). Anything else, a 400 or a 422 included, fails
+the test; so does a server error.
 
 URL parameters are real objects: a complaint of cardiology (department A, whose head is `head_a`), its
 evidence file, head A's notification, a hospital day, spare accounts and categories for the administrator
@@ -333,8 +333,6 @@ def answer(name: str, response) -> str:
     status, location = response.status_code, urlsplit(response.headers.get("Location", ""))
     to_login = 300 <= status < 400 and location.path == "/login"
     if name == "anonymous":
-        if status == 286:  # the bell polling after a session ended: stop, and show nothing
-            return "refused" if response.get_data() == b"" else "allowed"
         if to_login:
             return "refused"
     elif status in (403, 404):

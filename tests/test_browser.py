@@ -477,3 +477,25 @@ def test_the_queue_reads_at_a_glance_in_chinese(new_context, watch, world):
     for button in page.locator("table.queue button").all():
         assert button.evaluate(lines) == 1, button.inner_text()
     watch.check()
+
+
+@pytest.mark.parametrize("locale, says", [("zh-CN", "您的登录已过期，请重新登录。"),
+                                          ("en-US", "Your session has ended. Log in again.")])
+def test_an_ended_session_takes_the_whole_window_to_the_login_page(new_context, watch, world, locale, says):
+    """The queue's badges poll on their own: once the session has ended, the login page takes the window,
+    saying why, and nothing of the queue stays on screen."""
+    reference = factories.make_complaint(world, State.submitted).reference
+    release()
+    page = new_context(locale=locale).new_page()
+    log_in(page, "reception")
+    expect(page.get_by_text(reference)).to_be_visible()
+
+    page.context.clear_cookies()  # the session's cookie gone: as after a logout on another device
+    with page.expect_navigation(url=re.compile(r"/login\?next=/queue&session=ended$")):
+        # The badges' poll, as its timer fires it (the bell's alone would lead to the same page).
+        page.evaluate("""() => { const counts = document.getElementById('queue-counts');
+            htmx.ajax('GET', counts.getAttribute('hx-get'), {source: counts, target: counts, swap: 'outerHTML'}); }""")
+    expect(page.get_by_role("status").filter(has_text=says)).to_be_visible()
+    expect(page.locator("#password")).to_be_visible()
+    expect(page.get_by_text(reference)).to_have_count(0)
+    assert page.locator("#queue-counts, table.queue").count() == 0

@@ -144,6 +144,45 @@ def test_the_bell_polling_keeps_no_session_alive(world, client):
         assert session["seen"] == seen
 
 
+def end_session(client, how, user):
+    if how == "idle":
+        with client.session_transaction() as session:
+            session["seen"] = time.time() - 31 * 60
+    elif how == "cookie cleared":
+        client.delete_cookie("session")
+    else:  # logged out on another device
+        user.end_all_sessions()
+        db.session.commit()
+
+
+# An htmx request from a page whose session ended (a poll, an action, a search as one types) is answered
+# with the login page in the whole window, never swapped into the page, and back to that page after.
+HTMX_ON_AN_ENDED_SESSION = [
+    ("GET", "/notifications/bell", "/queue?queue=new", "/login?next=/queue?queue%3Dnew&session=ended"),
+    ("GET", "/queue", "/queue", "/login?next=/queue&session=ended"),
+    ("GET", "/search?q=x", "/search", "/login?next=/search&session=ended"),
+    ("POST", "/complaints/TS-2026-000001/note", "/complaints/TS-2026-000001",
+     "/login?next=/complaints/TS-2026-000001&session=ended"),
+    ("GET", "/queue", "https://evil.example/queue", "/login?session=ended"),  # only a page of this site
+    ("GET", "/queue", "/login", "/login?session=ended"),
+]
+
+
+@pytest.mark.parametrize("how", ["idle", "cookie cleared", "logged out elsewhere"])
+@pytest.mark.parametrize(("method", "url", "page", "redirect"), HTMX_ON_AN_ENDED_SESSION)
+def test_htmx_on_an_ended_session_goes_to_the_login_page_which_says_so(world, client, how, method, url, page,
+                                                                       redirect):
+    login(client, world.reception)
+    token = csrf_token(client, "/queue")
+    end_session(client, how, world.reception)
+    current = page if page.startswith("https:") else "http://localhost" + page
+    response = client.open(url, method=method, data={"csrf_token": token},
+                           headers={"HX-Request": "true", "HX-Current-URL": current, "HX-Target": "queue-counts"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == redirect
+    login_page = client.get(response.headers["HX-Redirect"]).get_data(as_text=True)
+    assert login_page.count("您的登录已过期，请重新登录。") == 1
+
+
 def test_logging_out_tells_the_browser_to_forget_the_staff_pages(world, client):
     login(client, world.reception)
     token = csrf_token(client, "/queue")

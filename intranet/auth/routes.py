@@ -2,6 +2,7 @@
 a time without activity, and after a working day whatever happens."""
 
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -46,6 +47,8 @@ def _fresh_session() -> None:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("complaints.queue"))
+    if request.method == "GET" and request.args.get("session") == "ended":
+        _say_the_session_ended()
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
@@ -75,6 +78,38 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def _say_the_session_ended() -> None:
+    # Once: end_stale_sessions() may have said it already in this request.
+    message = _("Your session has ended. Log in again.")
+    if message not in [m for _category, m in session.get("_flashes", [])]:
+        flash(message, "success")
+
+
+def _page_of_this_site(url: str | None) -> str | None:
+    """The path (and query) of an address on this site, to come back to; None for another site's."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.path == url_for("auth.login"):
+        return None
+    return safe_next(path)
+
+
+def not_logged_in():
+    """Flask-Login's answer to a staff page without a session. An htmx request comes from a page whose session
+    ended (the bell's poll, an action): the whole window goes to the login page, which says so, and back to
+    that page after; swapping the login page into a part of the old one would leave the rest on screen.
+    The login page's address says the session ended (not a message kept in the session): the bell and the
+    badges poll together, and both lead there."""
+    if request.headers.get("HX-Request"):
+        back = _page_of_this_site(request.headers.get("HX-Current-URL"))
+        return "", 204, {"HX-Redirect": url_for("auth.login", next=back, session="ended")}
+    return redirect(url_for("auth.login", next=_page_of_this_site(request.full_path.removesuffix("?"))))
+
+
 # Requests that keep nothing alive: the bell and the queue badges poll on their own.
 def _passive() -> bool:
     return request.endpoint == "notifications.bell" or request.headers.get("HX-Target") == "queue-counts"
@@ -92,7 +127,7 @@ def end_stale_sessions():
             or now - since > config["SESSION_MAX_HOURS"] * 3600):
         logout_user()
         _fresh_session()
-        flash(_("Your session has ended. Log in again."), "success")
+        _say_the_session_ended()
         return None  # the page decides: staff pages send the visitor to the login page
     if not _passive():
         session["seen"] = now

@@ -5,6 +5,7 @@ from contextlib import suppress
 from flask import Flask, current_app, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -21,10 +22,17 @@ def not_found(error):
     return error_page(404, _("This page does not exist."))
 
 
+def _logged_in() -> bool:
+    return bool(getattr(current_user, "is_authenticated", False))
+
+
 def csrf_failed(error):
     # Usually a form left open past a logout, or a page from another session: say so in plain words.
     message = _("This form has expired or did not come from this site, so nothing was saved. "
                 "Go back, reload the page and try again.")
+    if request.headers.get("HX-Request") and not _logged_in() and not (request.endpoint or "").startswith("public."):
+        # A staff page whose session ended (its cookie gone, and the form's token with it): to the login page.
+        return current_app.login_manager.unauthorized()
     if request.headers.get("HX-Request"):
         # In place of the card or row the person acted on: the error variant of the element targeted.
         target = request.headers.get("HX-Target") or ""

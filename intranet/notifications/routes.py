@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from sqlalchemy import bindparam, func, select, update
@@ -74,8 +74,8 @@ def _query() -> dict:
 @reads_only
 def bell():
     if not current_user.is_authenticated:
-        # Polling from a page whose session ended: 286 tells htmx to stop polling (and empties the bell).
-        return "", 286
+        # Polling from a page whose session ended: the whole window goes to the login page.
+        return current_app.login_manager.unauthorized()
     return render_block("base.html", "bell")
 
 
