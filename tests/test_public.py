@@ -115,6 +115,58 @@ def test_signed_off_answer_is_not_shown_before_it_is_given(world, client):
     assert "We are sorry. Delays are now announced." not in html
 
 
+def do(world, who, action, complaint, **overrides):
+    user = None if who == "public" else world.user(who)
+    data = {**factories.action_data(action, world, complaint), **overrides}
+    operations.perform(user, action, complaint, data, complaint.version)
+    db.session.commit()
+
+
+def shown(html: str) -> tuple[str, list[str]]:
+    """The status line and the messages' headings and texts, as the complainant reads them."""
+    main = html[html.index("<main"):html.index("</main>")]
+    status = re.search(r"<dt>Status</dt><dd>(.*?)</dd>", main).group(1)
+    expected = re.search(r"<dt>Expected answer by</dt><dd>(.*?)</dd>", main)
+    messages = [f"{h}: {re.sub(r'<[^>]+>', '', t).strip()}" for h, t in
+                re.findall(r'<section class="notice track-message[^"]*">\s*<h2>(.*?)</h2>\s*<p class="prose">(.*?)</p>',
+                           main, re.S)]
+    return status + (f" / by {expected.group(1)}" if expected else ""), messages
+
+
+EXTENDED = "Changes to the date: New date: 2 Dec 2026. Reason: Waiting for the ward&#39;s records."
+
+# The complaint's story so far, and what /track says of it: only what still holds. A new date stands until
+# the complaint is answered or reopened (its reopening has a date of its own), and nothing after it closes.
+TRACK_AFTER = [
+    ("extended", "Being looked into by the department concerned. / by 2 Dec 2026", [EXTENDED]),
+    ("answered", "We have answered. Tell us whether you are satisfied.", []),
+    ("reopened", "Being looked into by the department concerned. / by 25 Nov 2026", []),
+    ("reopened and extended again", "Being looked into by the department concerned. / by 30 Dec 2026",
+     ["Changes to the date: New date: 30 Dec 2026. Reason: Still waiting."]),
+    ("closed", "Closed.", []),
+]
+
+
+@pytest.mark.parametrize("story, status, messages", TRACK_AFTER)
+def test_tracking_shows_only_the_notices_that_still_hold(world, client, story, status, messages):
+    complaint = factories.make_complaint(world, State.investigating)
+    do(world, "head", Action.extend, complaint, new_due_on=complaint.response_due_on + timedelta(days=7))
+    steps = {
+        "answered": [("head", Action.record_findings), ("head", Action.sign_off), ("reception", Action.respond)],
+        "reopened": [("public", Action.follow_up, {"satisfied": False, "comment": "没解释清楚。"})],
+        "reopened and extended again": [("head", Action.extend, {"reason": "Still waiting.", "new_due_on":
+                                                                 complaint.response_due_on + timedelta(days=28)})],
+        "closed": [("head", Action.record_findings), ("head", Action.sign_off), ("reception", Action.respond),
+                   ("public", Action.follow_up, {"satisfied": True})],
+    }
+    order = [name for name, _status, _messages in TRACK_AFTER]
+    for name in order[1:order.index(story) + 1]:
+        for who, action, *overrides in steps[name]:
+            do(world, who, action, complaint, **(overrides[0] if overrides else {}))
+    html = track(client, complaint.reference, complaint.tracking_code).get_data(as_text=True)
+    assert shown(html) == (status, messages)
+
+
 # --- satisfaction online: the follow-up ----------------------------------------------------------------
 
 

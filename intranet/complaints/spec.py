@@ -122,6 +122,13 @@ class PublicMessage:
     heading: Any  # lazily translated
     text: Callable[[Any], str | None]
     status: Callable[[Any], str] | None = None
+    # A message that stops holding: once one of these actions came after it (a new date stands until the
+    # next one, the answer or a reopening), or once the complaint is closed (`while_open`).
+    holds_until: frozenset[str] = frozenset()
+    while_open: bool = False
+
+    def holds(self, later_actions: set[str], is_open: bool) -> bool:
+        return not (self.holds_until & later_actions) and (is_open or not self.while_open)
 
     def entry(self, name: str, event) -> TrackEntry | None:
         text = self.text(event)

@@ -163,13 +163,20 @@ def _tracked() -> Complaint | None:
 def _public_view(complaint: Complaint) -> dict:
     """What the complainant may read: status in plain words, dates, and the messages meant for them."""
     messages, status_text = [], complaint.state.public_text
-    for event in complaint.events:
-        # Each action's spec says what, if anything, its events tell the complainant.
+    events = complaint.events
+    for i, event in enumerate(events):
+        # Each action's spec says what, if anything, its events tell the complainant, and for how long: the
+        # latest state wins over an older message.
         public = SPECS[Action(event.action)].public
-        entry = public.entry(event.action, event) if public is not None else None
+        later = events[i + 1:]
+        if public is None or not public.holds({e.action for e in later}, complaint.is_open):
+            continue
+        entry = public.entry(event.action, event)
         if entry is not None:
             messages.append(entry)
-            status_text = entry.status or status_text
+            # Its status line only while nothing has changed the state since.
+            if entry.status and not any(e.to_state != e.from_state for e in later):
+                status_text = entry.status
     expected = None
     if complaint.is_open and complaint.state not in (State.responded,):
         expected = complaint.response_due_on

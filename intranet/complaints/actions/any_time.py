@@ -77,7 +77,9 @@ extend = ActionSpec(
     form=ExtendForm, apply=_extend, notices=(Notice(EXTENDED),),
     timeline={"clock": None, "from": Shown(_l("Was due"), "date"), "to": Shown(_l("Now due"), "date"),
               "reason": REASON, "complainant_told_via": COMPLAINANT_TOLD_VIA},
-    public=PublicMessage(_l("Changes to the date"), text=_extension_told),
+    # The new date holds until another, the answer (the next clock's), or a reopening (a date of its own).
+    public=PublicMessage(_l("Changes to the date"), text=_extension_told,
+                         holds_until=frozenset({"extend", "respond", "follow_up"}), while_open=True),
     example=_extend_example,
 )
 
