@@ -80,6 +80,38 @@ def test_a_phone_whatever_the_spacing_dashes_and_country_code(world, stored, que
     assert found(world.reception, query) == ["电话投诉。"]
 
 
+# A landline is found without its area code, and with it however written (the trunk 0 or +86 instead).
+@pytest.mark.parametrize("stored", ["(0571) 8765-4321", "0571-87654321", "057187654321", "+86 571 8765 4321",
+                                    "0571 8765 4321 转 802"])
+@pytest.mark.parametrize("query", ["87654321", "8765-4321", "8765 4321", "0571-8765-4321", "057187654321",
+                                   "(0571) 87654321", "+86 571 8765 4321", "+86-571-87654321"])
+def test_a_landline_with_or_without_its_area_code(world, stored, query):
+    complaint(world, "座机投诉。", complainant_phone=stored)
+    complaint(world, "另一部座机。", complainant_phone="(0571) 8765-4329")
+    complaint(world, "手机。", complainant_phone="13987654321")
+    assert found(world.reception, query) == ["座机投诉。"]
+
+
+@pytest.mark.parametrize(("stored", "query"), [
+    ("(010) 6552-8888", "65528888"), ("(010) 6552-8888", "6552-8888"), ("(010) 6552-8888", "010-6552-8888"),
+    ("(010) 6552-8888", "01065528888"), ("(010) 6552-8888", "+86 10 6552 8888"),
+    ("021-2012-3456", "2012-3456"),  # like a reference without its prefix, and a phone number too
+    ("021-2012-3456", "20123456"),
+])
+def test_a_landline_of_a_three_digit_area_code(world, stored, query):
+    complaint(world, "三位区号的座机。", complainant_phone=stored)
+    complaint(world, "手机。", complainant_phone="13965528888")  # the same last eight digits: no landline
+    assert found(world.reception, query) == ["三位区号的座机。"]
+
+
+@pytest.mark.parametrize("typed", ["12", "000012", "ts-2026-000012", "TS-2026-000012", "ts-2026-12",
+                                   "TS-2026-012", "Ts-2026-12", "2026-000012", "2026-12", "ts2026-12"])
+def test_a_reference_however_it_is_typed(world, typed):
+    for n in range(1, 13):
+        complaint(world, f"第{n}件。")
+    assert found(world.reception, typed) == ["第12件。"]
+
+
 def test_a_reference_by_its_number_alone(world):
     first = complaint(world, "第一件。")
     for n in range(2, 13):

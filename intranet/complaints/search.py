@@ -120,6 +120,29 @@ def phone_digits(value: str | None) -> list[str]:
     return found
 
 
+# Where an extension begins: "0571 8765 4321 转 802", "ext. 802", "x802", "#802".
+EXTENSION = re.compile(r"转|分机|ext\.?|x|#", re.IGNORECASE)
+# The local number of a Chinese landline: seven or eight digits after an area code (010 and 02x have three
+# digits with the trunk 0, the others four).
+LOCAL_NUMBER = re.compile(r"^0(?:(?:10|2\d)|[3-9]\d{2})([2-9]\d{6,7})$")
+
+
+def phone_words(value: str | None) -> list[str]:
+    """What the index holds of a phone: its digits, again without the country code, and for a landline its
+    local number (found without the area code) and its area code without the trunk 0 (+86 571 …)."""
+    main = EXTENSION.split(normalise(value or ""), maxsplit=1)[0]
+    found = phone_digits(main)
+    if not found:
+        return []
+    national = found[-1]
+    if not national.startswith("0") and len(found) > 1:
+        national = "0" + national  # +86 571 8765 4321: the area code written without its trunk 0
+    local = LOCAL_NUMBER.match(national)
+    if local:
+        found += [national, national[1:], local.group(1)]
+    return list(dict.fromkeys(found))
+
+
 def _joined(values: Iterable[str | None]) -> str:
     return "\n".join(v for v in values if v)
 
@@ -130,7 +153,7 @@ def document(complaint: Complaint, notes: Iterable[str] = ()) -> dict[str, str]:
     doc = {CONTENT: " ".join(tokens(content)), CONTENT_TEXT: normalise(content), DEPARTMENT: complaint.department_id}
     for field in IDENTITY:
         value = getattr(complaint, field)
-        doc[field] = " ".join(phone_digits(value) if field == "complainant_phone" else tokens(value or ""))
+        doc[field] = " ".join(phone_words(value) if field == "complainant_phone" else tokens(value or ""))
     hidden = hidden_from_department(complaint)
     open_words = [doc[CONTENT], *(doc[f] for f in IDENTITY if f not in hidden)]
     doc[DEPARTMENT_WORDS] = (" ".join(marked([t for words in open_words for t in words.split()],
@@ -221,7 +244,10 @@ def register_cli(app) -> None:
 
 # --- reading it ------------------------------------------------------------------------------------------
 
-REFERENCE = re.compile(r"^[a-z]{2}-(\d{4})-(\d{1,6})$")
+# A reference however it is typed: ts-2026-210, TS-2026-000210, 2026-000210, ts2026-210.
+# Without its prefix, only in a year of this century: "8765-4321" is a phone number.
+REFERENCE = re.compile(r"^(?:([a-z]{2})-?(\d{4})|(20\d{2}))-(\d{1,6})$")
+TYPED_REFERENCE = re.compile(r"(?<![\w-])(?:[a-z]{2}-?\d{4}|20\d{2})-\d{1,6}(?![\w-])", re.IGNORECASE)
 # A phone number however it is written: +86 138 0013 8000, 138-0013-8000, (0571) 8888 6666.
 PHONE = re.compile(r"(?:\+|(?<![\w-]))[\d(][\d\s\-()]{5,}\d(?![\w-])")
 MAX_TERMS = 8  # words beyond these are ignored: a pasted paragraph must not become a query of 500 subqueries
@@ -253,11 +279,22 @@ def parse(query: str) -> list[Term]:
         digits = re.sub(r"\D", "", match.group())
         return f" {digits} " if len(digits) >= 7 else match.group()
 
-    for word in PHONE.sub(phone, query).split():
+    # A reference first, before its digits and dash are taken for a phone number (2026-000210).
+    references = []
+
+    def reference(match: re.Match) -> str:
+        references.append(match.group())
+        return f" \x00{len(references) - 1} "
+
+    query = PHONE.sub(phone, TYPED_REFERENCE.sub(reference, query))
+    query = re.sub(r"\x00(\d+)", lambda m: references[int(m.group(1))], query)
+    for word in query.split():
         pieces = runs(word)
         toks = tuple(tokens(word))
         lonely = any(kind == "han" and len(piece) == 1 for kind, piece in pieces)
-        digits = tuple(phone_digits(word)) if word.isdigit() and len(word) >= 7 else ()
+        # A reference without its prefix may be a phone number too (2012-3456 in Shanghai).
+        number = word.replace("-", "") if re.fullmatch(r"\d[\d-]*", word) else ""
+        digits = tuple(phone_digits(number)) if len(number) >= 7 else ()
         # Phone digits with the country code are looked up without it (the index holds both forms).
         if lonely:
             # Only what the index holds narrows the scan: the words and pairs around the lone character.
@@ -326,11 +363,13 @@ def _complaints(*where):
 
 
 def _reference(term: Term):
-    """`TS-2026-000123` exactly, or `123` (`000123`) in any year that has complaints."""
-    typed = term.typed.lower()
+    """`TS-2026-000123` however it is typed (lower case, without the prefix or the zeros), or `123`
+    (`000123`) in any year that has complaints."""
+    typed = normalise(term.typed)
     match = REFERENCE.match(typed)
     if match:
-        return Complaint.reference == typed.upper()
+        prefix, year, bare_year, number = match.groups()
+        return Complaint.reference == f"{(prefix or 'ts').upper()}-{year or bare_year}-{int(number):06d}"
     if typed.isdigit() and len(typed) <= 6:
         years = db.session.scalars(select(ReferenceCounter.year)).all()
         return Complaint.reference.in_([f"TS-{year}-{int(typed):06d}" for year in years])
