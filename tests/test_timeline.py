@@ -1,11 +1,15 @@
 """The timeline says what each action recorded, in the reader's words."""
 
+import re
+
+import pytest
+
 from intranet.complaints import operations, tracking_codes
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.departments import Category
 from intranet.core.extensions import db
 from tests import factories
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 
 
 def test_a_change_of_category_at_triage_can_be_traced(world, client):
@@ -38,3 +42,38 @@ def test_what_the_system_records_is_read_in_the_readers_language(world, client):
     assert "A new tracking code was issued on a printed receipt" in english
     chinese = client.get(f"/complaints/{complaint.reference}?lang=zh").get_data(as_text=True)
     assert "A new tracking code" not in chinese and "新的查询码" in chinese
+
+
+def first_event(client, reference: str, lang: str) -> str:
+    page = client.get(f"/complaints/{reference}?lang={lang}").get_data(as_text=True)
+    events = re.findall(r'<li class="event event-[a-z_]+">(.*?)</li>', page, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", events[-1])).strip()  # the oldest is last
+
+
+# What reception chose on the log form is the first event's, with who chose it, in the reader's words.
+LOGGED_WITH_TRIAGE = [
+    ({"category": True, "severity": "major", "complexity": "several_departments"}, "en",
+     "Log a complaint · Reception · 18 Nov 2026 10:00 Channel Phone Category Communication and attitude "
+     "Severity Major Complexity Involves several departments"),
+    ({"category": True, "severity": "major", "complexity": "several_departments"}, "zh",
+     "登记投诉 · Reception · 2026/11/18 10:00 投诉渠道 电话 投诉类别 沟通与态度 严重程度 重大 复杂程度 涉及多个科室"),
+    ({"severity": "serious"}, "en",
+     "Log a complaint · Reception · 18 Nov 2026 10:00 Channel Phone Severity Serious "
+     "Complexity Simple (one department)"),
+    ({}, "en", "Log a complaint · Reception · 18 Nov 2026 10:00 Channel Phone Severity Minor "
+     "Complexity Simple (one department)"),  # what the form offers when nothing else is chosen
+]
+
+
+@pytest.mark.parametrize(("chosen", "lang", "reads"), LOGGED_WITH_TRIAGE)
+def test_what_was_chosen_when_logging_is_on_the_first_event(world, client, chosen, lang, reads):
+    login(client, world.reception)
+    token = csrf_token(client, "/complaints/new")
+    typed = {"channel": "phone", "what_happened": "电话投诉。", "complainant_phone": "13800138000",
+             **{k: v for k, v in chosen.items() if k != "category"}}
+    if chosen.get("category"):
+        typed["category_id"] = str(world.category.id)
+    response = client.post("/complaints/new", data={"csrf_token": token, **typed})
+    assert response.status_code == 302
+    reference = response.location.rsplit("/", 1)[-1]
+    assert first_event(client, reference, lang) == reads

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import update
 
 from ..core.database import insert_or_ignore
+from ..core.departments import Category
 from ..core.extensions import db
 from ..core.time import local, utcnow
 from ..core.users import User
@@ -17,7 +18,7 @@ from ..deadlines.models import Clock
 from . import clocks, search
 from .evidence import Evidence
 from .lifecycle import SPECS, Action
-from .models import Channel, Complaint, Complexity, ReferenceCounter
+from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
 from .operations import Result
 from .permissions import can
 from .recording import append_event, send_notices
@@ -51,6 +52,15 @@ CREATE_FIELDS = (
     "patient_record_number", "incident_on", "subject_department_id", "subject_ward", "what_happened",
     "desired_outcome", "category_id", "severity", "complexity",
 )
+
+
+def _triage_chosen(complaint: Complaint, complexity: Complexity) -> dict:
+    """What reception chose on the log form, for the first event (as triage records it later): the
+    category by its code, so that a later change of category can be traced."""
+    with db.session.no_autoflush:
+        category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
+    return {"category": category.code if category else None,
+            "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value}
 
 
 def create(user: User | None, data: dict, *, received_at: datetime | None = None,
@@ -93,6 +103,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     db.session.add_all(evidence)
     event = append_event(complaint, user, action, None, {
         "channel": channel.value,
+        **(_triage_chosen(complaint, complexity) if action == Action.log else {}),
         "acknowledged_via": complaint.acknowledged_via,
         "evidence_files": len(evidence) or None,
     })

@@ -39,7 +39,10 @@ submit = ActionSpec(
 
 log = ActionSpec(
     "log", _l("Log a complaint"), roles=frozenset({RECEPTION}), sources=None, target=State.registered,
-    records="complaint from any channel", timeline=CREATED, notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
+    records="complaint from any channel", notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
+    # What reception chose on the log form, as triage shows it.
+    timeline={**CREATED, "category": Shown(_l("Category"), "category"), "severity": Shown(_l("Severity"), Severity),
+              "complexity": Shown(_l("Complexity"), Complexity)},
 )
 
 
