@@ -58,10 +58,14 @@ def acknowledged_via_field():
 
 
 class ComplaintDetailsForm(PostForm):
-    """What both the public form and staff intake ask; the public side adds its own wording."""
+    """What both the public form and staff intake ask, in the staff's words: they speak of the complainant,
+    never to them. The public side adds its own wording, addressed to the patient."""
+
+    # Said when neither a phone nor an email is given (the public form says it to the complainant).
+    contact_needed = _l("Enter the complainant's phone number or email address, or choose anonymous.")
 
     what_happened = TextAreaField(_l("What happened"), filters=STRIPPED,
-                                  validators=[required(_l("Tell us what happened.")), Length(max=20000)])
+                                  validators=[required(_l("Enter what happened.")), Length(max=20000)])
     incident_on = DateField(_l("When did it happen?"), validators=[Optional()])
     subject_department_id = ReferenceSelectField(_l("Department where it happened"), choices=department_choices,
                                                  validators=[Optional()])
@@ -79,7 +83,8 @@ class ComplaintDetailsForm(PostForm):
     patient_name = StringField(_l("Patient's name"), filters=STRIPPED, validators=[Length(max=120)])
     patient_record_number = StringField(_l("Medical record or admission number"), filters=STRIPPED,
                                         validators=[Length(max=40)])
-    preferred_reply = SelectField(_l("How should we answer?"), choices=optional_choice(ContactMethod.choices),
+    preferred_reply = SelectField(_l("How the complainant wants the answer"),
+                                  choices=optional_choice(ContactMethod.choices),
                                   validators=[Optional()])
     wants_written_reply = BooleanField(_l("Wants a written reply"))
     confidential = BooleanField(_l("Keep the complainant's identity confidential from the department"))
@@ -88,9 +93,7 @@ class ComplaintDetailsForm(PostForm):
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         if not self.anonymous.data and not (self.complainant_phone.data or self.complainant_email.data):
-            self.complainant_phone.errors = list(self.complainant_phone.errors) + [
-                _l("Give a phone number or an email address, or choose to stay anonymous.")
-            ]
+            self.complainant_phone.errors = list(self.complainant_phone.errors) + [self.contact_needed]
             ok = False
         return ok
 

@@ -16,6 +16,8 @@ PUBLIC_REPLY = (ContactMethod.phone, ContactMethod.sms, ContactMethod.email, Con
 class PublicComplaintForm(ComplaintDetailsForm):
     """The public form: the complainant's own words ("you"), answered in their language (GOV.UK patterns)."""
 
+    contact_needed = _l("Give a phone number or an email address, or choose to stay anonymous.")
+
     what_happened = TextAreaField(_l("What happened?"), filters=STRIPPED,
                                   validators=[DataRequired(message=_l("Tell us what happened.")),
                                               Length(max=20000, message=_l("What happened must be 20,000 "
