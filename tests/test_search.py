@@ -427,3 +427,27 @@ def test_active_search_in_a_browser_replaces_the_results_and_keeps_the_url(new_c
         page.press("#header-q", "Enter")
     expect(page.locator(f"#row-{fee_ref}")).to_be_visible()
     watch.check()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_header_search_box_shows_its_whole_placeholder(new_context, watch, world, locale, width):
+    """Its placeholder typed into the box fits without scrolling: the box's own font and padding, and the
+    room the browser keeps for a search box's clear button, all counted."""
+    from tests.browser import release
+
+    release()
+    page = new_context(locale=locale, viewport={"width": width, "height": 800}).new_page()
+    page.goto("/login")
+    page.fill("#username", "reception")
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    box = page.locator("#header-q")
+    placeholder = box.get_attribute("placeholder")
+    assert placeholder
+    box.fill(placeholder)
+    assert box.evaluate("(el) => [el.scrollWidth, el.clientWidth]") == box.evaluate(
+        "(el) => [el.clientWidth, el.clientWidth]"), placeholder
+    watch.check()
