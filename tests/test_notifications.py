@@ -4,21 +4,41 @@ real form (CSRF, works without JavaScript), and nobody sees or marks anyone else
 
 import re
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, update
 
 from intranet.complaints.lifecycle import State
+from intranet.complaints.notices import ASSIGNED
 from intranet.core.extensions import db
+from intranet.core.time import utcnow
 from intranet.notifications import relay
 from intranet.notifications.models import StaffNotification
+from intranet.notifications.outbox import notify
 from tests import factories
 from tests.conftest import csrf_token, login
 
 
-def bell_count(html: str) -> int:
+def bell_shows(html: str) -> str:
+    """The count the bell shows, as written ("" for none)."""
     match = re.search(r'<a id="bell"[^>]*>.*?</a>', html, re.S)
     assert match, "no bell in the header"
-    count = re.search(r'class="count">(\d+)<', match.group(0))
-    return int(count.group(1)) if count else 0
+    count = re.search(r'class="count">([^<]+)<', match.group(0))
+    return count.group(1) if count else ""
+
+
+def bell_count(html: str) -> int:
+    return int(bell_shows(html) or 0)
+
+
+def notified(world, n: int) -> None:
+    """`n` unread notifications for the head of cardiology, delivered."""
+    about = factories.make_complaint(world, State.assigned).about()
+    relay.send_pending()
+    db.session.execute(update(StaffNotification).values(read_at=utcnow()))  # the assignment's own: read
+    for i in range(n):
+        notify(ASSIGNED, about, key=f"test:{i}")
+    db.session.commit()
+    relay.send_pending()
 
 
 def assigned_to_head(world, n=2):
@@ -152,3 +172,49 @@ def test_the_list_filters_by_unread_and_kind_and_marks_read_what_it_shows(client
     assert bell_count(client.get("/queue").get_data(as_text=True)) == 1
     client.post("/notifications/read-all?kind=assigned", data={"csrf_token": token})
     assert bell_count(client.get("/queue").get_data(as_text=True)) == 0
+
+
+# The bell never grows wider than three figures.
+@pytest.mark.parametrize(("unread", "shows"), [(0, ""), (1, "1"), (99, "99"), (100, "99+"), (130, "99+")])
+def test_the_bell_caps_its_count(client, world, unread, shows):
+    notified(world, unread)
+    login(client, world.head)
+    assert bell_shows(client.get("/queue").get_data(as_text=True)) == shows
+    assert bell_shows(client.get("/notifications/bell", headers={"HX-Request": "true"}).get_data(as_text=True)) == shows
+
+
+def listed(html: str) -> int:
+    return len(re.findall(r'<li class="notification[ "]', html))
+
+
+def test_the_list_is_paged_fifty_a_page_keeping_its_filters(client, world):
+    notified(world, 120)
+    login(client, world.head)
+    pages = [client.get(f"/notifications?show=unread&kind=assigned&page={n}&lang=en").get_data(as_text=True)
+             for n in (1, 2, 3)]
+    assert [listed(html) for html in pages] == [50, 50, 20]
+    assert 'href="/notifications?page=2&amp;show=unread&amp;kind=assigned">Next page' in pages[0]
+    assert "Previous page" not in pages[0]
+    assert 'href="/notifications?page=1&amp;show=unread&amp;kind=assigned">Previous page' in pages[1]
+    assert "Next page" not in pages[2]
+    # Newest first, and no notification on two pages.
+    ids = [re.findall(r'/notifications/(\d+)/read', html)[::2] for html in pages]
+    flat = [int(i) for page in ids for i in page]
+    assert flat == sorted(flat, reverse=True) and len(set(flat)) == 120
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "100001", "99999999999999999999"])
+def test_a_page_out_of_range_is_not_found(client, world, page):
+    login(client, world.head)
+    assert client.get(f"/notifications?page={page}").status_code == 404
+
+
+def test_mark_all_as_read_marks_every_page(client, world):
+    notified(world, 120)
+    login(client, world.head)
+    token = csrf_token(client, "/notifications?page=2")
+    response = client.post("/notifications/read-all?page=2", data={"csrf_token": token})
+    assert response.status_code == 302 and response.location == "/notifications?page=2"
+    assert bell_shows(client.get("/notifications").get_data(as_text=True)) == ""
+    assert db.session.scalar(select(func.count()).select_from(StaffNotification)
+                             .where(StaffNotification.read_at.is_(None))) == 0

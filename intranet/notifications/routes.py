@@ -21,22 +21,36 @@ bp = Blueprint("notifications", __name__)
 
 # Tells the bell to refresh after something was marked read.
 CHANGED = "notifications-changed"
-PAGE_SIZE = 100
+PAGE_SIZE = 50
+MAX_PAGE = 100_000  # a larger page would overflow the database's OFFSET
+# The bell counts up to this many unread and shows "99+" beyond: it never grows wider than three figures,
+# and nobody's thousand unread are counted on every page.
+BELL_CAP = 99
 
 
 @cache
 def _unread():
     # On every staff page (the bell): a Core statement on the table, which skips the ORM's compilation, built
     # once per worker (a statement keeps its cache key, so it is not worked out again at each page either).
+    # It counts no further than one past the cap.
     table = StaffNotification.__table__
-    return select(func.count()).select_from(table).where(table.c.user_id == bindparam("user_id"),
-                                                         table.c.read_at.is_(None))
+    unread = (select(table.c.id).where(table.c.user_id == bindparam("user_id"), table.c.read_at.is_(None))
+              .limit(BELL_CAP + 1).subquery())
+    return select(func.count()).select_from(unread)
 
 
 def unread_count(user) -> int:
+    """The unread notifications of `user`, counted up to BELL_CAP + 1 (the bell shows "99+" then)."""
     if not getattr(user, "is_authenticated", False):
         return 0
     return db.session.scalar(_unread(), {"user_id": user.id}) or 0
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= MAX_PAGE:
+        abort(404)
+    return page
 
 
 def _filters() -> dict:
@@ -53,21 +67,29 @@ def _context() -> dict:
         query = query.where(StaffNotification.read_at.is_(None))
     if filters["kind"]:
         query = query.where(StaffNotification.kind == filters["kind"])
+    page = _page()
     items = db.session.scalars(
         query.options(joinedload(StaffNotification.complaint))
         .order_by(StaffNotification.read_at.is_not(None), StaffNotification.created_at.desc(),
-                  StaffNotification.id.desc()).limit(PAGE_SIZE)
+                  StaffNotification.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
     kinds = db.session.scalars(select(StaffNotification.kind).where(StaffNotification.user_id == current_user.id)
                                .distinct()).all()
-    return dict(items=items, unread=unread_count(current_user), filters=filters,
+    return dict(items=items[:PAGE_SIZE], page=page, has_next=len(items) > PAGE_SIZE,
+                unread=unread_count(current_user), filters=filters,
                 kinds=[(k, label) for k, label in staff_kind_labels().items() if k in kinds],
-                query=_query())
+                filter_args=_filter_args(), query=_query())
+
+
+def _filter_args() -> dict:
+    """The filters as query arguments, for the pages' links."""
+    return {k: v for k, v in _filters().items() if v and v != "all"}
 
 
 def _query() -> dict:
-    """The filters as query arguments, to keep them across marking read."""
-    return {k: v for k, v in _filters().items() if v and v != "all"}
+    """The filters and the page as query arguments, to keep them across marking read."""
+    page = _page()
+    return {**_filter_args(), **({"page": page} if page > 1 else {})}
 
 
 @bp.get("/notifications/bell")
