@@ -25,6 +25,30 @@
     banner.hidden = false;
     banner.scrollIntoView({block: "nearest"});
   }
+  // A limited field's counter (see _forms.html): how much it holds as one types or pastes. Without
+  // JavaScript it says the limit, and the server refuses more.
+  function number(n) { return n.toLocaleString(document.documentElement.lang || undefined); }
+  function count(field) {
+    var counter = document.getElementById(field.id + "-count");
+    var limit = parseInt(field.dataset.limit, 10);
+    if (!counter || !limit) { return; }
+    var length = field.value.length;
+    var over = length > limit;
+    counter.textContent = (over ? counter.dataset.over : counter.dataset.counts)
+      .replace("{count}", number(length)).replace("{limit}", number(limit)).replace("{over}", number(length - limit));
+    counter.classList.toggle("char-count-over", over);
+    // A short field's counter shows only near its limit: a name or a phone rarely gets there.
+    if (field.tagName !== "TEXTAREA") { counter.classList.toggle("char-count-quiet", length < limit * 0.8); }
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.dataset && event.target.dataset.limit) { count(event.target); }
+  });
+  function countAll(root) {
+    (root || document).querySelectorAll("[data-limit]").forEach(count);
+  }
+  document.addEventListener("DOMContentLoaded", function () { countAll(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { countAll(event.detail.target); });
+
   document.addEventListener("htmx:responseError", function () { showError("server"); });
   document.addEventListener("htmx:sendError", function () { showError("network"); });
   document.addEventListener("htmx:timeout", function () { showError("network"); });

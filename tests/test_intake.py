@@ -554,3 +554,44 @@ def test_other_errors_are_the_hospitals_page_in_the_visitors_language(client, la
     assert response.status_code == 405
     html = response.get_data(as_text=True)
     assert words in html and "<html" in html and "Method Not Allowed" not in html
+
+
+# --- what a field holds -------------------------------------------------------------------------------------
+
+# A text longer than its field's limit (pasted, say) is never cut: the browser is given no maxlength, the
+# field says how much it holds, and the answer is refused beside the field, naming the limit, with all of
+# it kept to shorten.
+LIMITS = [
+    ("public", "what_happened", 20000, "What happened must be 20,000 characters or fewer."),
+    ("public", "desired_outcome", 5000, "Enter 5000 characters or fewer: this has 5001."),
+    ("public", "subject_ward", 120, "Enter 120 characters or fewer: this has 121."),
+    ("staff", "what_happened", 20000, "Enter 20000 characters or fewer: this has 20001."),
+    ("staff", "desired_outcome", 5000, "Enter 5000 characters or fewer: this has 5001."),
+    ("staff", "patient_record_number", 40, "Enter 40 characters or fewer: this has 41."),
+]
+
+
+@pytest.mark.parametrize(("form", "name", "limit", "error"), LIMITS)
+def test_a_text_over_its_limit_is_kept_whole_and_refused_naming_the_limit(world, client, form, name, limit, error):
+    if form == "staff":
+        login(client, world.reception)
+    send = log if form == "staff" else complain
+    base = {"channel": "phone", "what_happened": "候诊太久。", "complainant_phone": "13800138000"}
+    typed = "长" * (limit + 1)
+    response = send(client, {**base, name: typed})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    errors = re.search(rf'<p class="error-message" id="{name}-error">(.*?)</p>', html, re.S)
+    assert errors and error in errors.group(1)
+    assert form_state(html).values[name] == typed
+    assert complaints() == []
+
+    tag = re.search(rf'<(?:input|textarea)[^>]* id="{name}"[^>]*>', html).group(0)
+    assert "maxlength" not in tag and f'data-limit="{limit}"' in tag
+    assert f'{name}-count' in tag  # described by its counter
+    counter = re.search(rf'<p class="hint char-count char-count-over" id="{name}-count"[^>]*>(.*?)</p>', html, re.S)
+    assert counter and counter.group(1).strip() == f"{limit + 1:,} of {limit:,} characters: 1 too many"
+
+    # As much as the limit: no error for that field.
+    html = send(client, {**base, "channel": "", name: "长" * limit}).get_data(as_text=True)
+    assert f'id="{name}-error"' not in html

@@ -280,6 +280,23 @@ def test_form_with_errors_keeps_every_typed_value_and_focuses_the_summary(new_co
     watch.check()
 
 
+@pytest.mark.parametrize(("locale", "counts", "over"), [
+    ("en-US", "12 of 5,000 characters", "5,001 of 5,000 characters: 1 too many"),
+    ("zh-CN", "已填 12 字，最多 5,000 字", "已填 5,001 字，最多 5,000 字：超出 1 字"),
+])
+def test_a_pasted_text_over_the_limit_is_kept_and_counted(new_context, watch, app_ctx, locale, counts, over):
+    page = new_context(locale=locale, viewport={"width": 360, "height": 640}).new_page()
+    page.goto("/complain")
+    field, counter = page.locator("#desired_outcome"), page.locator("#desired_outcome-count")
+    field.fill("希望医院道歉并说明原因。")
+    expect(counter).to_have_text(counts)
+    field.fill("长" * 5001)  # as a paste puts it in: all at once
+    assert field.evaluate("(el) => el.value.length") == 5001  # nothing cut
+    expect(counter).to_have_text(over)
+    expect(counter).to_have_class(re.compile(r"char-count-over"))
+    watch.check()
+
+
 # --- phones and no JavaScript -----------------------------------------------------------------------------
 
 

@@ -3,11 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp
 
 from ..core.departments import Department
 from ..core.extensions import db
-from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, MAX_DAYS, Clock, DayKind
 

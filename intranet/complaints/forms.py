@@ -3,13 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms.validators import Optional, Regexp, ValidationError
 
 from ..core.choices import Labelled
 from ..core.departments import Category, Department
 from ..core.forms import (
     EMAIL,
     STRIPPED,
+    Length,
     PostForm,
     VersionField,
     active_choices,

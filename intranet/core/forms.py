@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
-from wtforms import HiddenField, SelectChoice
+from wtforms import HiddenField, SelectChoice, validators
 from wtforms.validators import DataRequired, ValidationError
 
 from .departments import Category, Department, name_column
@@ -62,6 +62,14 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 def int_or_none(value):
     return bounded_int(value)
+
+
+class Length(validators.Length):
+    """A limit on what may be typed, whose refusal names it. The page gives the browser no maxlength (it would
+    cut a pasted text silently, _forms.html): the field shows its counter, and the server refuses more."""
+
+    def __init__(self, min=-1, max=-1, message=None):  # noqa: A002 (WTForms' own names)
+        super().__init__(min, max, message or _l("Enter %(max)d characters or fewer: this has %(length)d."))
 
 
 class Required(DataRequired):

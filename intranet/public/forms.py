@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
 from ..complaints import evidence
 from ..complaints.forms import ComplaintDetailsForm
 from ..complaints.models import ComplainantRelation, ContactMethod
-from ..core.forms import EMAIL, STRIPPED, PostForm
+from ..core.forms import EMAIL, STRIPPED, Length, PostForm
 
 # The ways a member of the public can be answered (staff record in-person answers; the public asks for these).
 PUBLIC_REPLY = (ContactMethod.phone, ContactMethod.sms, ContactMethod.email, ContactMethod.written,

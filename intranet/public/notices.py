@@ -16,11 +16,11 @@ from flask_login import current_user
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from ..complaints.permissions import PUBLISH_NOTICES, can
 from ..core.extensions import db
-from ..core.forms import STRIPPED, PostForm, required
+from ..core.forms import STRIPPED, Length, PostForm, required
 from ..core.time import UTCDateTime, utcnow
 from ..core.users import User
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 
-from ...core.forms import STRIPPED, PostForm, required
+from ...core.forms import STRIPPED, Length, PostForm, required
 from ...core.roles import Role
 from ...core.time import today, utcnow
 from ...deadlines import policy

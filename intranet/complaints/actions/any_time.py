@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from ...core.extensions import db
-from ...core.forms import STRIPPED, PostForm, required
+from ...core.forms import STRIPPED, Length, PostForm, required
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
 from ..confidentiality import DISCLOSABLE, hidden_from_department

@@ -7,11 +7,11 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from ...core.departments import Department
 from ...core.extensions import db
-from ...core.forms import STRIPPED, department_choices, int_or_none, optional_choice, required
+from ...core.forms import STRIPPED, Length, department_choices, int_or_none, optional_choice, required
 from ...core.time import show_date, today, utcnow
 from .. import clocks
 from ..corrective import records as corrective

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from ...core.departments import Category
 from ...core.extensions import db
-from ...core.forms import STRIPPED, category_choices, int_or_none, required
+from ...core.forms import STRIPPED, Length, category_choices, int_or_none, required
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy

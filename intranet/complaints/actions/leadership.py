@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
-from wtforms.validators import Length
 
-from ...core.forms import STRIPPED
+from ...core.forms import STRIPPED, Length
 from ...core.time import utcnow
 from ..forms import ActionForm, reason_field
 from ..notices import READY_TO_TELL

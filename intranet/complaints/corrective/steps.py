@@ -17,10 +17,10 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from ...core.choices import Labelled
-from ...core.forms import STRIPPED, PostForm, VersionField, department_choices, int_or_none, required
+from ...core.forms import STRIPPED, Length, PostForm, VersionField, department_choices, int_or_none, required
 from ...core.roles import Role
 from ...core.time import today, utcnow
 from ..spec import ActionInvalid, Decider, Shown, Spec
