@@ -540,7 +540,8 @@ def test_every_page_has_csp_and_nothing_inline(world, client, app_ctx):
                    headers={"X-CSRFToken": token, **headers}, follow_redirects=True)
     # The staff intake form with errors, and after logging one.
     assert log(staff, {"channel": ""}).status_code == 422
-    assert log(staff, {"channel": "phone", "what_happened": "x", "complainant_phone": "1"},).status_code == 302
+    logged = log(staff, {"channel": "phone", "what_happened": "x", "complainant_phone": "13800138000"})
+    assert logged.status_code == 302
     staff.get(f"/complaints/{complaints()[-1].reference}")
     # Counting what was checked, roughly: no page escaped.
     # (One per state, the duplicate's original, and the two this test submits and logs.)
@@ -595,3 +596,103 @@ def test_a_text_over_its_limit_is_kept_whole_and_refused_naming_the_limit(world,
     # As much as the limit: no error for that field.
     html = send(client, {**base, "channel": "", name: "长" * limit}).get_data(as_text=True)
     assert f'id="{name}-error"' not in html
+
+
+# --- phone numbers, emails and dates ------------------------------------------------------------------------
+
+# What the complainant or the duty officer may type as a phone, and what is stored (full-width digits as
+# ordinary ones; the rest as typed).
+PHONES_ACCEPTED = [
+    ("13800138000", "13800138000"),
+    ("138 0013 8000", "138 0013 8000"),
+    ("138-0013-8000", "138-0013-8000"),
+    ("１３８００１３８０００", "13800138000"),  # full-width digits
+    ("+86 138 0013 8000", "+86 138 0013 8000"),
+    ("+8613800138000", "+8613800138000"),
+    ("0086 138 0013 8000", "0086 138 0013 8000"),
+    ("(0571) 8765-4321", "(0571) 8765-4321"),
+    ("0571-87654321", "0571-87654321"),
+    ("010-6552 8888", "010-6552 8888"),
+    ("0571-8765-4321 转 802", "0571-8765-4321 转 802"),  # with an extension
+    ("0571 8765 4321 ext. 802", "0571 8765 4321 ext. 802"),
+    ("+86 571 8765 4321", "+86 571 8765 4321"),
+    ("+44 20 7946 0958", "+44 20 7946 0958"),  # international
+    ("+1 (415) 555-0100", "+1 (415) 555-0100"),
+    ("＋８５２ ９１２３ ４５６７", "+852 9123 4567"),
+]
+PHONES_REFUSED = ["abc", "1", "++++", "1234567890123456789", "138001380001", "12345678", "138 0013 800",
+                  "0571-8765", "+86 12345", "138-0013-8000 转 abc", "138+0013", "+123456789012345678"]
+
+
+@pytest.mark.parametrize("form", ["public", "staff"])
+@pytest.mark.parametrize(("typed", "stored"), PHONES_ACCEPTED)
+def test_a_phone_number_in_any_usual_form_is_accepted(world, client, form, typed, stored):
+    if form == "staff":
+        login(client, world.reception)
+    send = log if form == "staff" else complain
+    response = send(client, {"channel": "phone", "what_happened": "候诊太久。", "complainant_phone": typed})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    [complaint] = complaints()
+    assert complaint.complainant_phone == stored
+
+
+@pytest.mark.parametrize(("form", "lang", "error"), [
+    ("public", "en", "Enter a phone number like 138 0013 8000, (0571) 8765 4321 or +44 20 7946 0958."),
+    ("public", "zh", "请填写正确的电话号码，例如 138 0013 8000、(0571) 8765 4321 或 +44 20 7946 0958。"),
+    ("staff", "en", "Enter a phone number like 138 0013 8000, (0571) 8765 4321 or +44 20 7946 0958."),
+])
+@pytest.mark.parametrize("typed", PHONES_REFUSED)
+def test_a_phone_number_that_cannot_be_called_is_refused_beside_the_field(world, client, form, lang, error, typed):
+    if form == "staff":
+        login(client, world.reception)
+    data = {"channel": "phone", "what_happened": "候诊太久。", "complainant_phone": typed,
+            "complainant_name": "王女士", "desired_outcome": "道歉。"}
+    page = client.get(f"/{'complaints/new' if form == 'staff' else 'complain'}?lang={lang}")
+    response = client.post("/complaints/new" if form == "staff" else "/complain",
+                           data={"csrf_token": token_of(page), **data})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    beside = re.search(r'<p class="error-message" id="complainant_phone-error">(.*?)</p>', html, re.S)
+    assert beside and error in beside.group(1)
+    state = form_state(html).values
+    assert [state[name] for name in data if name != "channel" or form == "staff"] == [
+        v for name, v in data.items() if name != "channel" or form == "staff"]
+    assert complaints() == []
+
+
+# The phone's keyboard for numbers and its own address book: the complainant's own details on the public
+# form; on the staff form they are someone else's, so the duty officer's own are never filled in.
+@pytest.mark.parametrize(("path", "phone_fill", "email_fill"), [
+    ("/complain", "tel", "email"),
+    ("/complaints/new", "off", "off"),
+])
+def test_phone_and_email_fields_say_what_keyboard_and_autofill_to_offer(world, client, path, phone_fill,
+                                                                         email_fill):
+    login(client, world.reception)
+    html = client.get(path).get_data(as_text=True)
+    phone = re.search(r'<input[^>]* id="complainant_phone"[^>]*>', html).group(0)
+    email = re.search(r'<input[^>]* id="complainant_email"[^>]*>', html).group(0)
+    for attribute in ('type="tel"', 'inputmode="tel"', f'autocomplete="{phone_fill}"'):
+        assert attribute in phone
+    for attribute in ('type="email"', 'inputmode="email"', f'autocomplete="{email_fill}"'):
+        assert attribute in email
+
+
+@pytest.mark.parametrize(("form", "error"), [
+    ("public", "The date it happened cannot be in the future."),
+    ("staff", "The date it happened cannot be in the future."),
+])
+@pytest.mark.parametrize(("day", "refused"), [("2026-03-06", False), ("2026-03-07", True), ("2027-01-01", True)])
+def test_the_incident_date_cannot_be_in_the_future(world, client, form, error, day, refused):
+    if form == "staff":
+        login(client, world.reception)
+    send = log if form == "staff" else complain
+    with clock_at(FRIDAY):  # 6 March 2026
+        response = send(client, {"channel": "phone", "what_happened": "候诊太久。",
+                                 "complainant_phone": "13800138000", "incident_on": day})
+    assert response.status_code == (422 if refused else 302)
+    if refused:
+        html = response.get_data(as_text=True)
+        beside = re.search(r'<p class="error-message" id="incident_on-error">(.*?)</p>', html, re.S)
+        assert beside and error in beside.group(1)
+        assert form_state(html).values["incident_on"] == day

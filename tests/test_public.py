@@ -370,7 +370,7 @@ def test_too_large_request_gets_a_friendly_page(world, client, app_ctx):
 
 
 def test_honeypot_stores_nothing(world, client):
-    response = complain(client, {"what_happened": "buy cheap pills", "complainant_phone": "1",
+    response = complain(client, {"what_happened": "buy cheap pills", "complainant_phone": "13800138000",
                                  "website": "http://spam.example"})
     assert response.status_code == 302
     assert complaints() == []

@@ -326,6 +326,37 @@ def test_confirmation_and_errors_at_360px(new_context, watch, app_ctx):
     watch.check()
 
 
+@pytest.mark.parametrize(("locale", "error"), [
+    ("zh-CN", "请填写正确的电话号码，例如 138 0013 8000、(0571) 8765 4321 或 +44 20 7946 0958。"),
+    ("en-US", "Enter a phone number like 138 0013 8000, (0571) 8765 4321 or +44 20 7946 0958."),
+])
+def test_a_phone_number_that_cannot_be_called_is_refused_beside_it_at_360px(new_context, watch, app_ctx, locale,
+                                                                           error):
+    page = new_context(locale=locale, viewport={"width": 360, "height": 640}).new_page()
+    page.goto("/complain")
+    page.fill("#what_happened", "候诊三个小时没有人解释。")
+    page.fill("#complainant_name", "王女士")
+    page.fill("#complainant_phone", "138 0013 800")  # a digit short
+    watch.allow(r"status of 422")
+    with page.expect_navigation():
+        page.click("form.public-form button[type=submit]")
+    expect(page.locator("#complainant_phone-error")).to_contain_text(error)
+    expect(page.locator("#complainant_phone-error")).to_be_visible()
+    expect(page.locator(".error-summary")).to_be_focused()
+    # Beside its field, which keeps what was typed, with the phone's number keyboard.
+    phone = page.locator("#complainant_phone")
+    expect(phone).to_have_value("138 0013 800")
+    expect(phone).to_have_attribute("type", "tel")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#what_happened")).to_have_value("候诊三个小时没有人解释。")
+    expect(page.locator("#complainant_name")).to_have_value("王女士")
+    message, field = page.locator("#complainant_phone-error").bounding_box(), phone.bounding_box()
+    assert 0 <= field["y"] - (message["y"] + message["height"]) < 40  # just above the field
+    assert field["x"] + field["width"] <= 360 and message["x"] + message["width"] <= 360
+    assert page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    watch.check()
+
+
 def test_submits_and_tracks_without_javascript(new_context, watch, world):
     release()
     page = new_context(locale="en-US", java_script_enabled=False).new_page()

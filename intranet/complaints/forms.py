@@ -2,15 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import Optional, Regexp, ValidationError
 
 from ..core.choices import Labelled
 from ..core.departments import Category, Department
 from ..core.forms import (
     EMAIL,
+    PHONE_FILTERS,
     STRIPPED,
     Length,
+    PhoneNumber,
     PostForm,
     VersionField,
     active_choices,
@@ -77,10 +79,13 @@ class ComplaintDetailsForm(PostForm):
                                        choices=optional_choice(ComplainantRelation.choices),
                                        validators=[Optional()])
     complainant_name = StringField(_l("Complainant's name"), filters=STRIPPED, validators=[Length(max=120)])
-    complainant_phone = StringField(_l("Phone number"), filters=STRIPPED, validators=[Length(max=40)])
-    complainant_email = StringField(_l("Email address"), filters=STRIPPED,
-                                    validators=[Optional(), Regexp(EMAIL, message=_l("Enter a valid email address.")),
-                                                Length(max=254)])
+    # The complainant's details, typed by someone else: the browser must not fill in the officer's own.
+    complainant_phone = TelField(_l("Phone number"), filters=PHONE_FILTERS, validators=[Length(max=40), PhoneNumber()],
+                                 render_kw={"inputmode": "tel", "autocomplete": "off"})
+    complainant_email = EmailField(_l("Email address"), filters=STRIPPED,
+                                   validators=[Optional(), Regexp(EMAIL, message=_l("Enter a valid email address.")),
+                                               Length(max=254)],
+                                   render_kw={"inputmode": "email", "autocomplete": "off"})
     patient_name = StringField(_l("Patient's name"), filters=STRIPPED, validators=[Length(max=120)])
     patient_record_number = StringField(_l("Medical record or admission number"), filters=STRIPPED,
                                         validators=[Length(max=40)])
@@ -90,6 +95,10 @@ class ComplaintDetailsForm(PostForm):
     wants_written_reply = BooleanField(_l("Wants a written reply"))
     confidential = BooleanField(_l("Keep the complainant's identity confidential from the department"))
     anonymous = BooleanField(_l("Anonymous (no name or contact: no follow-up is possible)"))
+
+    def validate_incident_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_l("The date it happened cannot be in the future."))
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)

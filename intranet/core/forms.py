@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from .departments import Category, Department, name_column
 from .extensions import db
+from .phones import is_phone_number, normalised
 
 # The largest id or number a request may carry: a 4-byte integer, what the databases' INTEGER columns hold
 # (PostgreSQL refuses a larger one with an error, which must not become a 500).
@@ -54,6 +55,8 @@ def strip(value):
 
 # The filters of a field whose text is typed: stripped.
 STRIPPED = [strip]
+# A phone number's: full-width digits as ordinary ones, stripped.
+PHONE_FILTERS = [normalised]
 
 # Something@something.something, no spaces: WTForms' Email() needs the email_validator package, which is not
 # installed (any typed address crashed the form), and a complaint should not be refused over a fussy check.
@@ -70,6 +73,18 @@ class Length(validators.Length):
 
     def __init__(self, min=-1, max=-1, message=None):  # noqa: A002 (WTForms' own names)
         super().__init__(min, max, message or _l("Enter %(max)d characters or fewer: this has %(length)d."))
+
+
+class PhoneNumber:
+    """A number that can be called (core.phones), refused with examples of what can be."""
+
+    def __init__(self, message=None):
+        self.message = message or _l("Enter a phone number like 138 0013 8000, (0571) 8765 4321 or "
+                                     "+44 20 7946 0958.")
+
+    def __call__(self, form, field):
+        if field.data and not is_phone_number(field.data):
+            raise ValidationError(self.message)
 
 
 class Required(DataRequired):

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Optional, Regexp
 
 from ..complaints import evidence
 from ..complaints.forms import ComplaintDetailsForm
 from ..complaints.models import ComplainantRelation, ContactMethod
-from ..core.forms import EMAIL, STRIPPED, Length, PostForm
+from ..core.forms import EMAIL, PHONE_FILTERS, STRIPPED, Length, PhoneNumber, PostForm
 
 # The ways a member of the public can be answered (staff record in-person answers; the public asks for these).
 PUBLIC_REPLY = (ContactMethod.phone, ContactMethod.sms, ContactMethod.email, ContactMethod.written,
@@ -27,15 +27,18 @@ class PublicComplaintForm(ComplaintDetailsForm):
     complainant_name = StringField(_l("Your name"), filters=STRIPPED,
                                    validators=[Length(max=120, message=_l("Your name must be 120 characters "
                                                                           "or fewer."))])
-    complainant_phone = StringField(_l("Your phone number"), filters=STRIPPED,
-                                    validators=[Length(max=40, message=_l("Enter a phone number of 40 "
-                                                                          "characters or fewer."))])
-    complainant_email = StringField(_l("Your email address"), filters=STRIPPED,
-                                    validators=[Optional(),
-                                                Regexp(EMAIL, message=_l("Enter an email address in the correct "
-                                                                         "format, like name@example.com.")),
-                                                Length(max=254, message=_l("Enter an email address of 254 "
-                                                                           "characters or fewer."))])
+    # The complainant's own details: the phone offers its number keyboard and its address book.
+    complainant_phone = TelField(_l("Your phone number"), filters=PHONE_FILTERS,
+                                 validators=[Length(max=40, message=_l("Enter a phone number of 40 "
+                                                                       "characters or fewer.")), PhoneNumber()],
+                                 render_kw={"inputmode": "tel", "autocomplete": "tel"})
+    complainant_email = EmailField(_l("Your email address"), filters=STRIPPED,
+                                   validators=[Optional(),
+                                               Regexp(EMAIL, message=_l("Enter an email address in the correct "
+                                                                        "format, like name@example.com.")),
+                                               Length(max=254, message=_l("Enter an email address of 254 "
+                                                                          "characters or fewer."))],
+                                   render_kw={"inputmode": "email", "autocomplete": "email"})
     patient_name = StringField(_l("The patient's name"), filters=STRIPPED, validators=[Length(max=120)])
     preferred_reply = RadioField(_l("How would you like us to answer?"),
                                  choices=lambda: [SelectChoice(m.value, m.label) for m in PUBLIC_REPLY],
