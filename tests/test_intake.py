@@ -435,6 +435,7 @@ def shown_on_confirmation(client) -> tuple[str, str]:
     """The reference and the tracking code, as the confirmation page shows them (the session holds the code
     only sealed)."""
     html = client.get("/complain/done").get_data(as_text=True)
+    html = html[html.index("<main"):]  # not the page's CSRF token, which may look like a code
     reference = re.search(r"TS-\d{4}-\d{6}", html).group(0)
     code = re.search(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", html).group(0)
     return reference, code

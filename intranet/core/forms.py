@@ -72,7 +72,7 @@ class Length(validators.Length):
     cut a pasted text silently, _forms.html): the field shows its counter, and the server refuses more."""
 
     def __init__(self, min=-1, max=-1, message=None):  # noqa: A002 (WTForms' own names)
-        super().__init__(min, max, message or _l("Enter %(max)d characters or fewer: this has %(length)d."))
+        super().__init__(min, max, message or _l("Enter %(max)s characters or fewer: this has %(length)s."))
 
 
 class PhoneNumber:
