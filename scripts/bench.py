@@ -294,7 +294,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
             steps += [(action, heads.get(department_id) if actor == "head" else reception, moment, {})
                       for (action, actor), moment in zip(path, times, strict=True)]
             # The first event vouches for every fact as the row holds it (the steps here record none).
-            facts = {name: fact_digest(name, row[name]) for name in FACTS}
+            facts = {name: fact_digest(name, row.get(name)) for name in FACTS}  # a column not written: NULL
             for action, actor_id, moment, data in steps:
                 to_state = STATE_AFTER.get(action, "submitted" if action == "submit" else "registered")
                 event = SimpleNamespace(actor_id=actor_id, at=moment, action=action, from_state=from_state,

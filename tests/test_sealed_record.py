@@ -141,6 +141,70 @@ def test_the_facts_recorded_with_an_event_are_hashed_with_it(app_ctx, world):
     assert "severity is not what" not in result.output
 
 
+def without_the_timeline_triggers(*statements: tuple[str, dict]) -> None:
+    """As the database owner would: every append-only trigger lifted, the statements run, the triggers back."""
+    db.session.commit()
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE complaint_events DISABLE TRIGGER complaint_events_append_only"))
+            for sql, params in statements:
+                connection.execute(text(sql), params)
+            connection.execute(text("ALTER TABLE complaint_events ENABLE TRIGGER complaint_events_append_only"))
+        else:
+            triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                               "AND tbl_name = 'complaint_events'")).all()
+            for name, _sql in triggers:
+                connection.execute(text(f"DROP TRIGGER {name}"))
+            for sql, params in statements:
+                connection.execute(text(sql), params)
+            for _name, sql in triggers:
+                connection.execute(text(sql))
+    db.session.expire_all()
+
+
+def _events_of(complaint) -> list[ComplaintEvent]:
+    return list(db.session.scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+                                   .order_by(ComplaintEvent.id)))
+
+
+def test_a_removed_event_is_named_by_the_one_after_it(app_ctx, world):
+    complaint = factories.make_complaint(world, State.signed_off)
+    events = _events_of(complaint)
+    removed, after = events[3], events[4]
+    without_the_timeline_triggers(("DELETE FROM complaint_events WHERE id = :id", {"id": removed.id}))
+    result = verify(app_ctx)
+    assert result.exit_code == 1
+    assert f"{complaint.reference}: event {after.id} ({after.action}" in result.output
+
+
+def test_events_put_in_another_order_are_named(app_ctx, world):
+    complaint = factories.make_complaint(world, State.signed_off)
+    first, second = _events_of(complaint)[2:4]
+    first_id, first_action, second_action = first.id, first.action, second.action  # assign, accept
+    columns = ("actor_id", "at", "action", "from_state", "to_state", "data", "hash", "facts")
+    swap = "UPDATE complaint_events SET " + ", ".join(
+        f"{c} = (SELECT {c} FROM complaint_events WHERE id = :other)" for c in columns) + " WHERE id = :id"
+    parked = 1_000_000  # the first row's content waits in a copy while the second's moves up
+    copy = (f"INSERT INTO complaint_events (id, complaint_id, {', '.join(columns)}) "
+            f"SELECT :parked, complaint_id, {', '.join(columns)} FROM complaint_events WHERE id = :id")
+    without_the_timeline_triggers((copy, {"parked": parked, "id": first.id}),
+                                  (swap, {"id": first.id, "other": second.id}),
+                                  (swap, {"id": second.id, "other": parked}),
+                                  ("DELETE FROM complaint_events WHERE id = :id", {"id": parked}))
+    assert [e.action for e in _events_of(complaint)][2:4] == [second_action, first_action]
+    result = verify(app_ctx)
+    assert result.exit_code == 1
+    assert f"{complaint.reference}: event {first_id} ({second_action}" in result.output
+
+
+def test_a_complaint_whose_every_event_was_removed_is_named(app_ctx, world):
+    complaint = factories.make_complaint(world, State.registered)
+    without_the_timeline_triggers(("DELETE FROM complaint_events WHERE complaint_id = :id", {"id": complaint.id}))
+    result = verify(app_ctx)
+    assert result.exit_code == 1
+    assert f"{complaint.reference}: the complaint has no timeline: its events were removed" in result.output
+
+
 # --- the complaint page tells leadership and the administrator -------------------------------------------
 
 WARNING = {"en": "This complaint's record does not verify", "zh": "本投诉的记录未通过校验"}
