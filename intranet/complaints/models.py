@@ -411,6 +411,8 @@ class ComplaintEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     # sha256 of the event and of the one before it on the same complaint (complaints/audit.py).
     hash: Mapped[str | None] = mapped_column(String(64))
+    # {column: digest} of the complaint's facts the event changed, hashed with it (audit.changed_facts).
+    facts: Mapped[dict | None] = mapped_column(JSON)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
