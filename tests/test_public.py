@@ -371,10 +371,13 @@ def test_rate_limits_use_redis_when_configured():
         pytest.skip("no Redis on 127.0.0.1:6379")
     program = """
 from intranet import create_app
-from intranet.core.extensions import limiter
+from intranet.core.extensions import db, limiter
 apps = [create_app("testing", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", RATELIMIT_TRACK="3 per minute",
                    SQLALCHEMY_DATABASE_URI="sqlite://", WTF_CSRF_ENABLED=False) for _ in range(2)]
 assert type(limiter.storage).__name__ == "RedisStorage", limiter.storage
+for app in apps:  # pages read the hospital's details
+    with app.app_context():
+        db.create_all()
 limiter.reset()
 statuses = [apps[i % 2].test_client().post("/track", data={}).status_code for i in range(4)]
 limiter.reset()

@@ -1,4 +1,5 @@
-"""Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories."""
+"""Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories,
+the hospital's own details."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, MAX_DAYS, Clock, DayKind
 
@@ -128,3 +130,26 @@ class NewReferenceForm(ReferenceForm):
 
 class EditReferenceForm(ReferenceForm):
     version = VersionField()
+
+
+# --- the hospital's own details -------------------------------------------------------------------------
+
+
+class HospitalForm(PostForm):
+    version = VersionField()
+    name_zh = StringField(_l("Hospital's name in Chinese"), filters=[strip], validators=[
+        DataRequired(message=_l("Enter the hospital's name.")), Length(max=120)])
+    name_en = StringField(_l("Hospital's name in English"), filters=[strip], validators=[Length(max=120)],
+                          description=_l("Left empty, English pages show the Chinese name."))
+    office_address_zh = StringField(_l("Complaints office: where it is, in Chinese"), filters=[strip],
+                                    validators=[Length(max=200)],
+                                    description=_l("Building, floor and room, as a patient would find it."))
+    office_address_en = StringField(_l("Complaints office: where it is, in English"), filters=[strip],
+                                    validators=[Length(max=200)])
+    office_phone = StringField(_l("Complaints office: phone"), filters=[strip], validators=[
+        DataRequired(message=_l("Enter the complaints office's phone number.")), Length(max=40)])
+    office_hours = StringField(_l("Complaints office: hours on working days"), filters=[strip], validators=[
+        DataRequired(message=_l("Enter the office's hours, e.g. 08:00–17:30.")), Length(max=40)])
+
+    def values(self) -> dict:
+        return {name: self[name].data for name in HOSPITAL_FIELDS}

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
+from .hospital import last_known
 from .pages import render_page
 
 
@@ -84,7 +85,7 @@ def database_unavailable(error):
         db.session.rollback()
     language = session.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
     with force_locale(language):
-        body = render_template("unavailable.html", language=language)
+        body = render_template("unavailable.html", language=language, hospital=last_known)
     return body, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
 

@@ -1,0 +1,97 @@
+"""The hospital's own details, which an administrator keeps on /admin/hospital: its name, and where and
+when its complaints office can be reached. Every page's header, the landing page, receipts, posters,
+notices and the record print them.
+
+One row (id 1, a constraint; the migration writes it). A name, phone or hours left empty is the
+environment's (REDRESS_HOSPITAL_NAME, REDRESS_OFFICE_PHONE, REDRESS_OFFICE_HOURS), so a new installation
+says something true from its first page. The row is read once a request; each process keeps the last one it
+read, for the one page that cannot read it: the 503 page shown while the database is away."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, g, has_request_context
+from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+from .i18n import english
+from .time import UTCDateTime, utcnow
+
+
+class HospitalRecord(db.Model):
+    __tablename__ = "hospital"
+    __table_args__ = (CheckConstraint("id = 1", name="one_hospital"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    name_zh: Mapped[str] = mapped_column(String(120), default="")
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    office_address_zh: Mapped[str] = mapped_column(String(200), default="")
+    office_address_en: Mapped[str] = mapped_column(String(200), default="")
+    office_phone: Mapped[str] = mapped_column(String(40), default="")
+    office_hours: Mapped[str] = mapped_column(String(40), default="")
+    # Bumped by every save: two administrators editing at once, the second is told.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+FIELDS = ("name_zh", "name_en", "office_address_zh", "office_address_en", "office_phone", "office_hours")
+
+
+@dataclass(frozen=True)
+class Hospital:
+    """What the pages print, in the reader's language (English falls back to Chinese where it is empty)."""
+
+    name_zh: str
+    name_en: str
+    office_address_zh: str
+    office_address_en: str
+    office_phone: str
+    office_hours: str
+    version: int = 0
+
+    @property
+    def name(self) -> str:
+        return (self.name_en or self.name_zh) if english() else (self.name_zh or self.name_en)
+
+    @property
+    def office_address(self) -> str:
+        if english():
+            return self.office_address_en or self.office_address_zh
+        return self.office_address_zh or self.office_address_en
+
+
+def _details(record: HospitalRecord | None) -> Hospital:
+    config = current_app.config
+    saved = {name: getattr(record, name) if record is not None else "" for name in FIELDS}
+    environment = {"name_zh": config["HOSPITAL_NAME"], "name_en": config["HOSPITAL_NAME"],
+                   "office_phone": config["COMPLAINTS_OFFICE_PHONE"], "office_hours": config["COMPLAINTS_OFFICE_HOURS"]}
+    return Hospital(**{name: saved[name] or environment.get(name, "") for name in FIELDS},
+                    version=record.version if record is not None else 0)
+
+
+_last_read: Hospital | None = None
+
+
+def hospital() -> Hospital:
+    """The hospital's details as saved, read once a request. Outside a request (the relay, the sweep: one
+    app context for the life of the process) each call reads them, so a change is seen without a restart."""
+    global _last_read
+    if has_request_context() and "hospital" in g:
+        return g.hospital
+    _last_read = details = _details(db.session.get(HospitalRecord, 1))
+    if has_request_context():
+        g.hospital = details
+    return details
+
+
+def last_known() -> Hospital:
+    """For the page shown while the database is away: what this process last read, or the environment's."""
+    return _last_read or _details(None)
+
+
+def forget() -> None:
+    """After a save: the rest of the request reads the new details."""
+    g.pop("hospital", None)
