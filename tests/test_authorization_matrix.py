@@ -164,7 +164,8 @@ def hospital_details_changed(t):
     """The hospital's details with a new phone, at the version saved now (the row may have been emptied)."""
     saved = db.session.get(HospitalRecord, 1)
     return {"name_zh": "示范医院", "name_en": "", "office_address_zh": "", "office_address_en": "",
-            "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "version": saved.version if saved else 0}
+            "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "unlimited_networks": "",
+            "version": saved.version if saved else 0}
 
 
 def deadline_policy_changed(t):

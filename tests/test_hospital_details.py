@@ -17,7 +17,7 @@ SAVED = {
     "name_zh": "示范市第一人民医院", "name_en": "Demo City First People's Hospital",
     "office_address_zh": "门诊楼一楼 患者服务中心",
     "office_address_en": "the Patient Service Centre, outpatient building",
-    "office_phone": "0571-8765 4321", "office_hours": "08:30–17:00",
+    "office_phone": "0571-8765 4321", "office_hours": "08:30–17:00", "unlimited_networks": "",
 }
 
 
@@ -88,6 +88,14 @@ def test_every_change_is_in_the_history_with_who_made_it(world, client):
     changes = [e.data for e in db.session.scalars(
         select(AdminEvent).where(AdminEvent.subject == "hospital").order_by(AdminEvent.id))]
     assert changes[1] == {"office_hours": ["08:30–17:00", "08:00–17:30"]}
-    assert sorted(changes[0]) == sorted(SAVED)
+    assert sorted(changes[0]) == sorted(name for name, value in SAVED.items() if value)  # "" was "" already
     page = client.get("/admin/hospital?lang=en").get_data(as_text=True)
     assert "Complaints office: hours on working days: 08:30–17:00 → 08:00–17:30" in page
+
+
+def test_a_wrong_address_in_the_unlimited_list_is_named_and_nothing_is_saved(world, client):
+    login(client, world.admin)
+    response = save(client, 1, unlimited_networks="10.20.0.0/16\nkiosk-3")
+    assert response.status_code == 422
+    assert "“kiosk-3” is not an address or a network (e.g. 10.20.0.0/16)." in response.get_data(as_text=True)
+    assert db.session.scalar(select(HospitalRecord.unlimited_networks)) == ""

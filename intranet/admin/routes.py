@@ -153,6 +153,7 @@ FIELD_LABELS = {
     "office_address_zh": _l("Complaints office: where it is, in Chinese"),
     "office_address_en": _l("Complaints office: where it is, in English"),
     "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
+    "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
 }
 
 

@@ -42,6 +42,8 @@ def too_large(error):
 
 
 def too_many_attempts(error):
+    if getattr(error, "response", None) is not None:  # the page's own answer (the complaint form, kept)
+        return error.response
     return error_page(429, _("Too many attempts from your connection. Wait a few minutes and try again, or "
                              "call the complaints office."))
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -32,12 +33,15 @@ class HospitalRecord(db.Model):
     office_address_en: Mapped[str] = mapped_column(String(200), default="")
     office_phone: Mapped[str] = mapped_column(String(40), default="")
     office_hours: Mapped[str] = mapped_column(String(40), default="")
+    # Addresses the public form's limit does not count (a kiosk, the hospital's Wi-Fi): one network a line.
+    unlimited_networks: Mapped[str] = mapped_column(Text, default="")
     # Bumped by every save: two administrators editing at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-FIELDS = ("name_zh", "name_en", "office_address_zh", "office_address_en", "office_phone", "office_hours")
+FIELDS = ("name_zh", "name_en", "office_address_zh", "office_address_en", "office_phone", "office_hours",
+          "unlimited_networks")
 
 
 @dataclass(frozen=True)
@@ -50,17 +54,37 @@ class Hospital:
     office_address_en: str
     office_phone: str
     office_hours: str
+    unlimited_networks: str = ""
     version: int = 0
 
     @property
     def name(self) -> str:
         return (self.name_en or self.name_zh) if english() else (self.name_zh or self.name_en)
 
+    def exempts(self, address: str | None) -> bool:
+        """Whether the public form's limit leaves this address alone."""
+        if not address or not self.unlimited_networks:
+            return False
+        try:
+            ip = ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks(self.unlimited_networks))
+
     @property
     def office_address(self) -> str:
         if english():
             return self.office_address_en or self.office_address_zh
         return self.office_address_zh or self.office_address_en
+
+
+def networks(text: str) -> list[IPv4Network | IPv6Network]:
+    """The networks of a list, one a line (`10.20.0.0/16`, `192.168.1.23`); ValueError names a wrong line."""
+    found = []
+    for line in text.splitlines():
+        if line := line.split("#", 1)[0].strip():
+            found.append(ip_network(line, strict=False))
+    return found
 
 
 def _details(record: HospitalRecord | None) -> Hospital:
