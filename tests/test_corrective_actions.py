@@ -3,6 +3,7 @@ done by the owner department with evidence, checked later by someone else, reope
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -159,20 +160,27 @@ def test_a_complaint_links_to_a_corrective_action_already_open(world):
     assert [c.reference for c in action.complaints] == [first.reference, second.reference]
 
 
-def test_two_people_taking_a_step_at_once_the_second_is_told(world, client):
+def test_two_people_taking_a_step_at_once_the_second_is_told_and_keeps_what_they_typed(world, client):
     action = make_action(world)
     login(client, world.head)
     page = f"/corrective/{action.id}"
     seen = action.version
-    _post(client, f"{page}/note", {"note-version": seen, "note-text": "First."}, page)
-    response = _post(client, f"{page}/note", {"note-version": seen, "note-text": "Second, from a stale page."},
+    assert _post(client, f"{page}/note", {"note-version": seen, "note-text": "First."}, page).status_code == 302
+    # A note never conflicts with another note: both are kept.
+    assert _post(client, f"{page}/note", {"note-version": seen, "note-text": "Second, beside the first."},
+                 page).status_code == 302
+    assert _post(client, f"{page}/complete", {"complete-version": seen + 2, "complete-evidence": "Done."},
+                 page).status_code == 302
+    response = _post(client, f"{page}/note", {"note-version": seen + 2, "note-text": "Third, from a stale page."},
                      page + "?lang=en")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    # The same words as on a complaint, then who did what.
+    # The same words as on a complaint, then who did what, and the note as typed, to send again.
     assert "Someone else acted on this first, so your change was not saved." in html
-    assert "Head-Card: Add a note at" in html
-    assert [e.data.get("text") for e in action.events if e.step == "note"] == ["First."]
+    assert "Head-Card: Record it as done at" in html
+    assert re.search(r'<textarea[^>]*name="note-text"[^>]*>\s*Third, from a stale page.</textarea>', html)
+    assert f'value="{seen + 3}"' in html
+    assert [e.data.get("text") for e in action.events if e.step == "note"] == ["First.", "Second, beside the first."]
 
 
 def test_the_raise_form_keeps_what_was_typed_and_says_what_is_wrong(world, client):

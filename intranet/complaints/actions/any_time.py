@@ -230,7 +230,7 @@ SYSTEM_NOTES = {
 
 note = ActionSpec(
     "note", _l("Add an internal note"), roles=STAFF, sources=ALL, target=None, records="internal note",
-    form=NoteForm,
+    form=NoteForm, commutes=True,
     apply=lambda c, user, data: {key: data[key] for key in ("text", "system") if data.get(key)},
     timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES),
               "duplicate": Shown(_l("Duplicate"))},

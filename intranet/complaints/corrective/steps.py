@@ -170,7 +170,7 @@ STEPS: dict[Step, StepSpec] = {
     ),
     Step.note: StepSpec(
         "note", _l("Add a note"), roles=frozenset({HEAD, RECEPTION, LEADERSHIP}), sources=frozenset(Status),
-        target=None, form=NoteForm, apply=lambda action, user, data: {"text": data["text"]},
+        target=None, form=NoteForm, apply=lambda action, user, data: {"text": data["text"]}, commutes=True,
         timeline={"text": Shown(_l("Note")), "linked": Shown(_l("Linked to complaint"))},
         example=lambda: {"text": "Discussed at the quality meeting."},
     ),
