@@ -29,8 +29,7 @@ def as_migrated(world):
         id=1, name_zh="", name_en="", office_address_zh="", office_address_en="", office_phone="",
         office_hours="", version=1))
     db.session.commit()
-    yield
-    hospital_module._last_read = None  # what this process last read: another test's data
+    hospital_module.forget()
 
 
 def save(client, version, **values):

@@ -386,7 +386,7 @@ def reference_operation(kind: str, row_id: int, operation: str):
 def _hospital_page(form=None, status: int = 200, problem: str | None = None):
     row = db.session.get(HospitalRecord, 1)
     shown = hospital()
-    form = form or HospitalForm(formdata=None, version=shown.version,
+    form = form or HospitalForm(formdata=None, version=row.version if row else 0,
                                 **{name: getattr(row, name) if row else "" for name in HOSPITAL_FIELDS})
     return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,
                            events=history(row) if row else [], event_labels=EVENT_LABELS,

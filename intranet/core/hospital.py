@@ -1,19 +1,19 @@
 """The hospital's own details, which an administrator keeps on /admin/hospital: its name, and where and
-when its complaints office can be reached. Every page's header, the landing page, receipts, posters,
-notices and the record print them.
+when its complaints office can be reached. The public pages' header, the landing page, receipts, posters,
+messages to complainants and the record print them.
 
 One row (id 1, a constraint; the migration writes it). A name, phone or hours left empty is the
 environment's (REDRESS_HOSPITAL_NAME, REDRESS_OFFICE_PHONE, REDRESS_OFFICE_HOURS), so a new installation
-says something true from its first page. The row is read once a request; each process keeps the last one it
-read, for the one page that cannot read it: the 503 page shown while the database is away."""
+says something true from its first page."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -96,26 +96,28 @@ def _details(record: HospitalRecord | None) -> Hospital:
                     version=record.version if record is not None else 0)
 
 
-_last_read: Hospital | None = None
+# Every public page prints them, and they change a few times a year: each process keeps what it read for
+# KEPT_FOR seconds rather than reading the row for every page. A save shows at once in the process that
+# made it, and within KEPT_FOR on every other worker and server.
+KEPT_FOR = 30.0
 
 
 def hospital() -> Hospital:
-    """The hospital's details as saved, read once a request. Outside a request (the relay, the sweep: one
-    app context for the life of the process) each call reads them, so a change is seen without a restart."""
-    global _last_read
-    if has_request_context() and "hospital" in g:
-        return g.hospital
-    _last_read = details = _details(db.session.get(HospitalRecord, 1))
-    if has_request_context():
-        g.hospital = details
+    """The hospital's details as saved, as this app's process read them at most KEPT_FOR seconds ago."""
+    kept = current_app.extensions.get("hospital")
+    if kept is not None and time.monotonic() - kept[0] < KEPT_FOR:
+        return kept[1]
+    details = _details(db.session.get(HospitalRecord, 1))
+    current_app.extensions["hospital"] = (time.monotonic(), details)
     return details
 
 
 def last_known() -> Hospital:
     """For the page shown while the database is away: what this process last read, or the environment's."""
-    return _last_read or _details(None)
+    kept = current_app.extensions.get("hospital")
+    return kept[1] if kept is not None else _details(None)
 
 
 def forget() -> None:
-    """After a save: the rest of the request reads the new details."""
-    g.pop("hospital", None)
+    """After a save (or a test emptying the tables): the next page reads the row again."""
+    current_app.extensions.pop("hospital", None)
