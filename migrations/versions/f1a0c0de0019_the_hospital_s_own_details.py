@@ -1,7 +1,7 @@
 """the hospital's own details
 
 Revision ID: f1a0c0de0019
-Revises: e7a0c0de0018
+Revises: f5ea1ed00019
 Create Date: 2026-12-07 13:00:00
 
 One row an administrator keeps: the hospital's name, its complaints office's address, phone and hours, and
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f1a0c0de0019"
-down_revision = "e7a0c0de0018"
+down_revision = "f5ea1ed00019"
 branch_labels = None
 depends_on = None
 
