@@ -290,7 +290,7 @@ def act(reference: str, action_name: str):
         db.session.commit()
     except operations.Conflict as conflict:
         db.session.rollback()
-        return _conflict(action, conflict)
+        return _conflict(action, conflict, form)
     except operations.ActionRefused:
         db.session.rollback()
         return _refused(reference, action)
@@ -337,8 +337,10 @@ def _invalid(reference: str, action: Action, form):
     return _answer(reference, 422, failed=(action, form), error=True)
 
 
-def _conflict(action: Action, conflict: operations.Conflict):
-    """409: someone acted first. Say who did what, show the complaint as it is now, overwrite nothing."""
+def _conflict(action: Action, conflict: operations.Conflict, form):
+    """409: someone acted first. Say who did what, show the complaint as it is now, overwrite nothing. What
+    the person typed comes back in its form, now at the complaint's version: they read what happened, then
+    send it again or not."""
     complaint = conflict.complaint
     if not can(current_user, VIEW, complaint):
         message = _("Someone else changed this complaint and it is no longer yours to see.")
@@ -347,8 +349,12 @@ def _conflict(action: Action, conflict: operations.Conflict):
         flash(message, "error")
         return redirect(url_for(".queue"))
     message = str(operations.CONFLICT)
+    kept = None
+    if SPECS[action].needs_input and can(current_user, action, complaint):
+        form.version.data, form.version.raw_data = complaint.version, [str(complaint.version)]
+        kept = (action, form)
     return _answer(complaint.reference, 409, conflict=message, happened=operations.happened(action, conflict),
-                   message=message, error=True)
+                   message=message, error=True, failed=kept)
 
 
 def _refused(reference: str, action: Action):

@@ -1,5 +1,6 @@
-"""What was changed about an account, a department or a category, by whom and when: one row per change,
-never updated or deleted, shown on the page of what was changed (admin/accounts.py writes them)."""
+"""What was changed about an account, a department, a category or the hospital's details, by whom and
+when: one row per change, never updated or deleted, shown on the page of what was changed
+(admin/accounts.py writes them)."""
 
 from __future__ import annotations
 
@@ -46,4 +47,4 @@ def history(subject, limit: int = 200) -> list[AdminEvent]:
     ))
 
 
-SUBJECTS = {"User": "user", "Department": "department", "Category": "category"}
+SUBJECTS = {"User": "user", "Department": "department", "Category": "category", "HospitalRecord": "hospital"}
