@@ -290,7 +290,9 @@ def test_evidence_is_cleaned_stored_privately_and_downloadable_by_staff_who_see_
     ([("empty.jpg", b"")], "The selected file is empty."),
     # Two blank 36-megapixel pictures: a few KB each, 72 MP to decode; refused before decoding.
     ([(f"blank{i}.png", BLANK_36MP) for i in range(2)], "These pictures are too large together"),
-], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty", "pixel-budget"])
+    # A call's recording is for staff intake: the public form takes pictures and PDFs.
+    ([("call.amr", b"#!AMR\n" + bytes(320))], "call.amr: The selected file must be a JPG, PNG or PDF."),
+], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty", "pixel-budget", "recording"])
 def test_evidence_refused_stores_nothing_and_keeps_what_was_typed(world, client, files, message):
     before = set(os.listdir(folder()))
     response = upload(client, files, complainant_name="王女士")

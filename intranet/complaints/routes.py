@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.validators import ValidationError
 
 from ..core.database import reads_only
 from ..core.extensions import db, htmx
@@ -17,7 +18,7 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
-from . import audit, duplicates, operations, queues, registration
+from . import audit, duplicates, evidence, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
 from .forms import LogComplaintForm, SearchForm
@@ -144,20 +145,43 @@ def new():
     if not can(current_user, Action.log):
         abort(403)
     form = LogComplaintForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    files = _checked_files(form) if form.is_submitted() else []
+    if valid and files is not None:
         data = form.complaint_data()
         received_at = None
         if form.received_at.data:
             # A letter or suggestion-box slip logged later: its clocks run from the day it arrived.
             received_at = min(datetime.combine(form.received_at.data, time(9), tzinfo=hospital_tz()), utcnow())
-        result = registration.create(current_user, data, received_at=received_at)
-        db.session.commit()
+        try:
+            stored = evidence.store(files)
+        except evidence.EvidenceNotStored:
+            form.evidence.errors = [_("The files could not be stored just now, so nothing was logged. Log it "
+                                      "without them (keep the papers in the complaint's file), or try again.")]
+            return render_template("complaints/new.html", form=form, similar=_similar(form)), 503
+        try:
+            result = registration.create(current_user, {**data, "evidence": stored}, received_at=received_at)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            evidence.discard(stored)
+            raise
         flash(_("Complaint %(reference)s logged. Tracking code for the complainant: %(code)s",
                 reference=result.complaint.reference, code=result.tracking_code), "success")
         return redirect(url_for(".detail", reference=result.complaint.reference))
     status = 422 if form.is_submitted() else 200
     similar_ones = _similar(form) if form.is_submitted() else None
     return render_template("complaints/new.html", form=form, similar=similar_ones), status
+
+
+def _checked_files(form) -> list | None:
+    """The intake's files, checked by content as the public form's are (and a call's recording besides);
+    None, with the error beside the field, when one is refused."""
+    try:
+        return evidence.checked_uploads(form.evidence.data, recordings=True)
+    except ValidationError as refused:
+        form.evidence.errors = [*form.evidence.errors, str(refused)]
+        return None
 
 
 @bp.get("/complaints/new/similar")
