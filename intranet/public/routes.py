@@ -241,7 +241,11 @@ def _track_page(complaint: Complaint, form: TrackForm, failed: tuple | None = No
         if make is not None:
             # formdata=None: a form not sent must not pick up the fields of the one that was.
             forms.append((action, failed[1] if failed and failed[0] == action else make(formdata=None)))
+    # A duplicate's complainant follows the complaint that handles theirs, with their own code: its progress
+    # and answer, never its complainant or its forms (the follow-up is its own complainant's to give).
+    original = complaint.duplicate_of if complaint.state == State.duplicate else None
     return render_template("public/track.html", form=form, public_forms=forms, failed=failed and failed[1],
+                           handled_with=_public_view(original) if original is not None else None,
                            **_public_view(complaint))
 
 
