@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -46,7 +47,7 @@ EVENT_LABELS = {
     "import_deactivate": _l("Marked inactive by an import (not in its file)"),
 }
 FIELD_LABELS = {"staff_number": _l("Staff number"), "name": _l("Name"), "department": _l("Department"),
-                "title": _l("Title or post"), "active": _l("Active")}
+                "title": _l("Title or post"), "active": _lp("staff directory", "Active")}
 OUTCOME_LABELS = {imports.NEW: _l("New"), imports.UPDATED: _l("Updated"), imports.UNCHANGED: _l("Unchanged"),
                   imports.ERROR: _l("Error")}
 

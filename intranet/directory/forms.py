@@ -1,6 +1,7 @@
 """The directory's forms: one person, the search of the list, and the two steps of an import."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField
@@ -32,7 +33,7 @@ def _any_department():
 
 
 def _states():
-    return [SelectChoice("active", _l("Active")), SelectChoice("inactive", _l("Inactive")),
+    return [SelectChoice("active", _lp("staff directory", "Active")), SelectChoice("inactive", _l("Inactive")),
             SelectChoice("all", _l("Active and inactive"))]
 
 
