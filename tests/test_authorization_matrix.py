@@ -168,7 +168,7 @@ STAFF_LIST = "工号,姓名,科室\n8001,李明,CARD\n".encode()
 def directory_upload(t, client, user):
     """A staff list this visitor uploaded, kept for its preview and confirmation (the administrator's only)."""
     if user is None or user.role != "admin":
-        return {"upload_token": "0" * 32}
+        return {}
     token = directory_imports.keep(STAFF_LIST, "staff.csv", user)
     return {"upload_token": token, "upload_digest": directory_imports.preview(STAFF_LIST, "staff.csv").digest}
 
@@ -297,7 +297,7 @@ POLICIES = {
     ("directory.upload", "POST"): Policy(ADMIN, data=lambda t: {"file": (io.BytesIO(STAFF_LIST), "staff.csv")}),
     ("directory.preview", "GET"): Policy(ADMIN, lambda t: {"token": t.upload_token}, prepare=directory_upload),
     ("directory.confirm", "POST"): Policy(ADMIN, lambda t: {"token": t.upload_token},
-                                          lambda t: {"digest": getattr(t, "upload_digest", "")},
+                                          lambda t: {"digest": t.upload_digest},
                                           prepare=directory_upload),
 }
 
@@ -334,13 +334,16 @@ def make_things():
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
     db.session.commit()
     relay.send_pending()  # head A's notification of the assignment, delivered
+    # A staff list the administrator uploaded (a request that confirms it is given a fresh one).
+    upload_token = directory_imports.keep(STAFF_LIST, "staff.csv", world.admin)
     notification = db.session.scalars(select(StaffNotification)
                                       .where(StaffNotification.user_id == world.head.id)).first()
     assert notification is not None
     return SimpleNamespace(world=world, complaint=complaint, evidence=evidence, day=day, notification=notification,
                            corrective=corrective, notice=notice, tracked=tracked, tracking_code=tracked.tracking_code,
                            failed_message=failed, spare=spare, spare_category=spare_category, spare_person=spare_person,
-                           login_account=login_account)
+                           login_account=login_account, upload_token=upload_token,
+                           upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest)
 
 
 @pytest.fixture(scope="module")

@@ -400,3 +400,46 @@ def test_an_account_is_linked_to_its_person_by_staff_number(world, app_ctx):
     assert save("").status_code == 302
     db.session.expire_all()
     assert db.session.get(User, head.id).staff_member_id is None
+
+
+def test_a_person_is_marked_inactive_and_active_again_never_deleted(world, app_ctx):
+    written(CLEAN, world.admin)
+    li = db.session.scalar(select(StaffMember).where(StaffMember.staff_number == "1001"))
+    client, token = admin_client(app_ctx, world)
+
+    def press(operation):
+        return client.post(f"/admin/directory/{li.id}/{operation}",
+                           data={"csrf_token": token, "version": str(db.session.get(StaffMember, li.id).version)})
+
+    assert press("deactivate").status_code == 302
+    assert people()[0][4] is False
+    refused = press("deactivate")
+    assert refused.status_code == 422
+    assert "Nothing to change: it is already so." in refused.get_data(as_text=True)
+    assert press("reactivate").status_code == 302
+    assert people()[0][4] is True
+    assert [e.action for e in db.session.scalars(select(AdminEvent).where(
+        AdminEvent.subject == "staff_member", AdminEvent.subject_id == li.id).order_by(AdminEvent.id))] == [
+        "import_create", "deactivate", "reactivate"]
+
+
+def test_the_list_comes_in_pages_of_fifty(world, app_ctx):
+    written(HEADER + "".join(f"{2000 + n},员工{n},CARD,,是\n" for n in range(51)), world.admin)
+    client, _ = admin_client(app_ctx, world)
+    first = client.get("/admin/directory?q=员工").get_data(as_text=True)
+    assert "People found: 51" in first
+    assert len(re.findall(r'data-label="Staff number">', first)) == 50
+    assert 'href="/admin/directory?page=2&amp;q=%E5%91%98%E5%B7%A5">Next page</a>' in first
+    second = client.get("/admin/directory?page=2&q=员工").get_data(as_text=True)
+    assert re.findall(r'data-label="Staff number">(\d+)<', second) == ["2050"]
+
+
+def test_a_long_files_unchanged_rows_are_counted_not_listed(world, app_ctx):
+    rows = [f"{3000 + n},员工{n},CARD,,是\n" for n in range(301)]
+    written(HEADER + "".join(rows), world.admin)
+    rows[7] = "3007,员工七,CARD,,是\n"
+    client, token = admin_client(app_ctx, world)
+    page = client.get(upload(client, token, HEADER + "".join(rows)).headers["Location"]).get_data(as_text=True)
+    assert "301 rows: 0 new, 1 updated, 300 unchanged, 0 with errors." in page
+    assert re.findall(r'data-label="Staff number">(\d+)<', page) == ["3007"]
+    assert "Unchanged rows, not listed: 300." in page

@@ -34,6 +34,7 @@ from .forms import VersionForm
 bp = Blueprint("directory", __name__, url_prefix="/admin/directory")
 
 PAGE_SIZE = 50
+LIST_EVERY_ROW_UP_TO = 300
 MAX_PAGE = 10_000
 
 # How a person's history names each change.
@@ -208,19 +209,24 @@ def upload():
     if file is None or not file.filename:
         form.file.errors = [_("Choose the file to import.")]
         return _import_page(form, 422)
+    name = file.filename.replace("\\", "/").rsplit("/", 1)[-1]  # some browsers send the whole path
     data = file.stream.read(imports.MAX_BYTES + 1)
     try:
-        imports.read(data, file.filename)
+        imports.read(data, name)
     except imports.Unreadable as unreadable:
         form.file.errors = [str(unreadable.message)]
         return _import_page(form, 422)
-    token = imports.keep(data, file.filename, current_user)
+    token = imports.keep(data, name, current_user)
     return redirect(url_for(".preview", token=token), 303)
 
 
 def _preview_page(token: str, plan: imports.Plan, form=None, status: int = 200, problem: str | None = None):
     form = form or ConfirmImportForm(formdata=None, digest=plan.digest)
+    # A long file's unchanged rows are counted, not listed: a monthly re-import is thousands of them.
+    shown = plan.rows if len(plan.rows) <= LIST_EVERY_ROW_UP_TO else [
+        row for row in plan.rows if row.outcome != imports.UNCHANGED]
     return render_template("admin/directory_preview.html", token=token, plan=plan, form=form, problem=problem,
+                           shown=shown,
                            outcome_labels=OUTCOME_LABELS, field_labels=FIELD_LABELS,
                            column_labels=imports.COLUMN_LABELS, counts={
                                outcome: plan.count(outcome) for outcome in OUTCOME_LABELS}), status
