@@ -36,6 +36,7 @@ from .core.departments import Category, Department, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter
+from .core.hospital import hospital
 from .core.time import show_date, show_datetime
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
@@ -232,6 +233,7 @@ TEMPLATE_NAMES = {
     "State": lifecycle.State,
     "Role": lifecycle.Role,
     "choices": models,
+    "hospital": hospital,
 }
 
 

@@ -32,6 +32,7 @@ from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
 from intranet.core.departments import Category
 from intranet.core.extensions import db, limiter
+from intranet.core.hospital import HospitalRecord
 from intranet.core.time import utcnow
 from intranet.deadlines import policy as deadline_policy
 from intranet.deadlines.models import MAX_DAYS, HospitalDay
@@ -173,6 +174,14 @@ def directory_upload(t, client, user):
     return {"upload_token": token, "upload_digest": directory_imports.preview(STAFF_LIST, "staff.csv").digest}
 
 
+def hospital_details_changed(t):
+    """The hospital's details with a new phone, at the version saved now (the row may have been emptied)."""
+    saved = db.session.get(HospitalRecord, 1)
+    return {"name_zh": "示范医院", "name_en": "", "office_address_zh": "", "office_address_en": "",
+            "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "unlimited_networks": "",
+            "version": saved.version if saved else 0}
+
+
 def deadline_policy_changed(t):
     """Every clock as it is, but one a working day longer (or shorter, at the maximum)."""
     days = {clock.value: n for clock, n in deadline_policy.all_working_days().items()}
@@ -248,6 +257,8 @@ POLICIES = {
     ("notices.withdraw", "POST"): Policy(frozenset({"leadership"}), lambda t: {"notice_id": t.notice.id},
                                          prepare=new_notice),
     # The administrator's pages; what they change is a spare account or category, never one others use.
+    ("admin.hospital_details", "GET"): Policy(ADMIN),
+    ("admin.hospital_details", "POST"): Policy(ADMIN, data=hospital_details_changed),
     ("admin.deadlines", "GET"): Policy(ADMIN),
     ("admin.deadlines", "POST"): Policy(ADMIN, data=deadline_policy_changed),
     ("admin.calendar_page", "GET"): Policy(ADMIN),

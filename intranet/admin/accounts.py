@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..core.admin_events import history, record
 from ..core.departments import Category, Department
 from ..core.extensions import db
+from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
 from ..core.roles import USER_ROLES, Role
 from ..core.users import User
@@ -214,3 +215,26 @@ def set_reference_active(actor: User | None, row, seen_version: int | None, acti
     claim(row, seen_version)
     row.active = active
     record(actor, row, "reactivate" if active else "deactivate")
+
+
+# --- the hospital's own details -------------------------------------------------------------------------
+
+
+def change_hospital(actor: User | None, seen_version: int | None, values: dict) -> bool:
+    """Save the hospital's details; False if nothing changed. Stale if someone saved since."""
+    row = db.session.get(HospitalRecord, 1)
+    if row is None:  # the migration writes it; only a database emptied by hand lacks it
+        row = HospitalRecord(id=1, version=0, **{name: "" for name in values})
+        db.session.add(row)
+        db.session.flush()
+    changed = {name: [getattr(row, name), value] for name, value in values.items() if getattr(row, name) != value}
+    if not changed:
+        if seen_version is not None and seen_version != row.version:
+            raise Stale(row, next(iter(history(row, limit=1)), None))
+        return False
+    claim(row, seen_version)
+    for name, value in values.items():
+        setattr(row, name, value)
+    record(actor, row, "change", **changed)
+    forget()
+    return True

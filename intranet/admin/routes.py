@@ -1,5 +1,6 @@
-"""Admin pages: the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar), the
-notification outbox (/admin/outbox), staff accounts (/admin/accounts), departments and categories."""
+"""Admin pages: the hospital's own details (/admin/hospital), the deadline policy (/admin/deadlines), the
+working-day calendar (/admin/calendar), the notification outbox (/admin/outbox), staff accounts
+(/admin/accounts), departments and categories."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from ..core.admin_events import history
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
+from ..core.hospital import FIELDS as HOSPITAL_FIELDS
+from ..core.hospital import HospitalRecord, hospital
 from ..core.roles import USER_ROLES
 from ..core.time import show_datetime, today
 from ..core.users import User
@@ -30,6 +33,7 @@ from .forms import (
     EditAccountForm,
     EditReferenceForm,
     HospitalDayForm,
+    HospitalForm,
     NewAccountForm,
     NewReferenceForm,
     ResetPasswordForm,
@@ -148,6 +152,10 @@ FIELD_LABELS = {
     "display_name": _l("Name"), "role": _l("Role"), "department": _l("Department"), "language": _l("Language"),
     "name_zh": _l("Name in Chinese"), "name_en": _l("Name in English"),
     "staff_number": _l("Person in the staff directory (staff number)"),
+    "office_address_zh": _l("Complaints office: where it is, in Chinese"),
+    "office_address_en": _l("Complaints office: where it is, in English"),
+    "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
+    "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
 }
 
 
@@ -375,3 +383,32 @@ def reference_operation(kind: str, row_id: int, operation: str):
     flash(_("Deactivated: no longer offered for new complaints; complaints that have it still show it.")
           if operation == "deactivate" else _("Reactivated: offered for new complaints again."), "success")
     return redirect(url_for(".reference", kind=kind, row_id=row_id))
+
+
+# --- the hospital's own details ---------------------------------------------------------------------------
+
+
+def _hospital_page(form=None, status: int = 200, problem: str | None = None):
+    row = db.session.get(HospitalRecord, 1)
+    shown = hospital()
+    form = form or HospitalForm(formdata=None, version=row.version if row else 0,
+                                **{name: getattr(row, name) if row else "" for name in HOSPITAL_FIELDS})
+    return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,
+                           events=history(row) if row else [], event_labels=EVENT_LABELS,
+                           field_labels=FIELD_LABELS), status
+
+
+@bp.route("/hospital", methods=["GET", "POST"])
+def hospital_details():
+    if request.method == "GET":
+        return _hospital_page()
+    form = HospitalForm()
+    if not form.validate_on_submit():
+        return _hospital_page(form, 422)
+    try:
+        changed = accounts.change_hospital(current_user, form.version.data, form.values())
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _hospital_page(status=409, problem=_stale_message(stale))
+    flash(_("Saved: every page shows the new details.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for(".hospital_details"))

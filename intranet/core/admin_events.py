@@ -1,6 +1,6 @@
-"""What was changed about an account, a department, a category or a person of the staff directory, by whom
-and when: one row per change, never updated or deleted, shown on the page of what was changed
-(admin/accounts.py and directory/changes.py write them)."""
+"""What was changed about an account, a department, a category, the hospital's details or a person of the
+staff directory, by whom and when: one row per change, never updated or deleted, shown on the page of what
+was changed (admin/accounts.py and directory/changes.py write them)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,6 @@ def history(subject, limit: int = 200) -> list[AdminEvent]:
     ))
 
 
-SUBJECTS = {"User": "user", "Department": "department", "Category": "category",
+SUBJECTS = {"User": "user", "Department": "department", "Category": "category", "HospitalRecord": "hospital",
             # the staff directory (directory/models.py), named here by class name only
             "StaffMember": "staff_member", "DirectoryImport": "directory_import"}

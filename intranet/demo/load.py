@@ -17,6 +17,7 @@ from ..complaints.lifecycle import OPEN, Action, State
 from ..complaints.models import Complaint, ComplaintEvent
 from ..core.departments import Category, Department
 from ..core.extensions import db
+from ..core.hospital import HospitalRecord
 from ..core.time import clock_at, today
 from ..core.users import User
 from ..deadlines.calendar import add_working_days
@@ -62,6 +63,17 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
             created.append("category")
     db.session.flush()
     return departments, categories, created
+
+
+def _hospital_details() -> list[str]:
+    """The demo hospital's name and office, unless an administrator has saved details of their own."""
+    row = db.session.get(HospitalRecord, 1) or HospitalRecord(id=1)
+    if row.name_zh:
+        return []
+    for name, value in HOSPITAL["hospital"].items():
+        setattr(row, name, value)
+    db.session.add(row)
+    return ["hospital details"]
 
 
 def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
@@ -189,6 +201,7 @@ def _notices(users: dict[str, User], now: datetime) -> None:
 def load_demo() -> list[str]:
     """Create what is missing of the demo hospital; return lines to print (logins and counts)."""
     departments, categories, created = _reference_data()
+    created += _hospital_details()
     users, created_users = _users(departments)
     created += created_users
     created += _directory(departments, users)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from ..core.departments import Department
 from ..core.extensions import db
+from ..core.hospital import hospital
 from ..core.time import show_date
 from ..core.users import User
 from .models import Medium
@@ -102,8 +103,8 @@ def _complainant_footer(about: About) -> str:
     track = _("Follow your complaint with its reference and your tracking code at %(url)s.",
               url=config["PUBLIC_BASE_URL"].rstrip("/") + "/track") if config["PUBLIC_BASE_URL"] else _(
         "Follow your complaint on our website's tracking page with its reference and your tracking code.")
-    contact = _("Complaints office: %(phone)s (%(hours)s).", phone=config["COMPLAINTS_OFFICE_PHONE"],
-                hours=config["COMPLAINTS_OFFICE_HOURS"])
+    office = hospital()
+    contact = _("Complaints office: %(phone)s (%(hours)s).", phone=office.office_phone, hours=office.office_hours)
     return "\n\n".join([track, contact])
 
 

@@ -1,7 +1,7 @@
 """the staff directory
 
-Revision ID: e8a0c0de0019
-Revises: e7a0c0de0018
+Revision ID: f2a0c0de0020
+Revises: f1a0c0de0019
 Create Date: 2026-12-07 12:30:00
 
 The hospital's staff, accounts or not, each under a unique staff number (the key of every import), in a
@@ -11,8 +11,8 @@ account per person).
 from alembic import op
 import sqlalchemy as sa
 
-revision = "e8a0c0de0019"
-down_revision = "e7a0c0de0018"
+revision = "f2a0c0de0020"
+down_revision = "f1a0c0de0019"
 branch_labels = None
 depends_on = None
 
