@@ -10,6 +10,7 @@ from sqlalchemy import literal, select, union_all
 from . import config as config_module
 from .admin import cli as admin_cli
 from .admin import maintenance
+from .admin.directory import bp as directory_bp
 from .admin.routes import bp as admin_bp
 from .auth.routes import bp as auth_bp
 from .complaints import audit, lifecycle, models, search, sweep
@@ -163,7 +164,7 @@ def _configure_login(app: Flask) -> None:
 # --- pages and commands -----------------------------------------------------------------------------------
 
 
-BLUEPRINTS = (public_bp, notices_bp, auth_bp, complaints_bp, admin_bp, evidence_bp, receipts_bp,
+BLUEPRINTS = (public_bp, notices_bp, auth_bp, complaints_bp, admin_bp, directory_bp, evidence_bp, receipts_bp,
               notifications_bp, reports_bp, corrective_bp)
 
 

@@ -60,7 +60,8 @@ class FreshGlobalsClient(FlaskClient):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
-                     EVIDENCE_FOLDER=str(tmp_path_factory.mktemp("evidence")))
+                     EVIDENCE_FOLDER=str(tmp_path_factory.mktemp("evidence")),
+                     DIRECTORY_IMPORT_FOLDER=str(tmp_path_factory.mktemp("directory-imports")))
     app.test_client_class = FreshGlobalsClient
     from intranet import config
 

@@ -110,6 +110,9 @@ class NewAccountForm(_AccountFields):
 
 class EditAccountForm(_AccountFields):
     version = VersionField()
+    # By staff number rather than from a list: a hospital's directory holds thousands of people.
+    staff_number = StringField(_l("Their staff number in the directory (工号, optional)"), filters=[strip],
+                               validators=[Length(max=32)])
 
 
 class ResetPasswordForm(PostForm):

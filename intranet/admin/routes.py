@@ -24,6 +24,7 @@ from ..core.time import show_datetime, today
 from ..core.users import User
 from ..deadlines import calendar, policy
 from ..deadlines.models import Clock, HospitalDay
+from ..directory.models import StaffMember
 from ..notifications import relay
 from ..notifications.models import OutboxMessage, OutboxStatus
 from . import accounts
@@ -150,6 +151,7 @@ EVENT_LABELS = {
 FIELD_LABELS = {
     "display_name": _l("Name"), "role": _l("Role"), "department": _l("Department"), "language": _l("Language"),
     "name_zh": _l("Name in Chinese"), "name_en": _l("Name in English"),
+    "staff_number": _l("Person in the staff directory (staff number)"),
     "office_address_zh": _l("Complaints office: where it is, in Chinese"),
     "office_address_en": _l("Complaints office: where it is, in English"),
     "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
@@ -213,11 +215,13 @@ def _put_errors(form, refused: accounts.Refused) -> None:
 
 
 def _account_page(user: User, edit=None, reset=None, status: int = 200, problem: str | None = None):
+    user_member = db.session.get(StaffMember, user.staff_member_id) if user.staff_member_id else None
     edit = edit or EditAccountForm(formdata=None, display_name=user.display_name, role=user.role,
                                    department=user.department_id, language=user.language or "",
+                                   staff_number=user_member.staff_number if user_member else "",
                                    version=user.version)
     reset = reset or ResetPasswordForm(formdata=None, version=user.version)
-    return render_template("admin/account.html", user=user, edit=edit, reset=reset,
+    return render_template("admin/account.html", user=user, member=user_member, edit=edit, reset=reset,
                            button=VersionForm(formdata=None, version=user.version), problem=problem,
                            events=history(user), event_labels=EVENT_LABELS, field_labels=FIELD_LABELS,
                            roles={r.value: r.label for r in USER_ROLES}), status
@@ -235,7 +239,8 @@ def account(user_id: int):
     try:
         changed = accounts.change_account(current_user, user, form.version.data,
                                           display_name=form.display_name.data, role=form.role.data,
-                                          department=department, language=form.language.data)
+                                          department=department, language=form.language.data,
+                                          staff_number=form.staff_number.data)
         db.session.commit()
     except accounts.Stale as stale:
         return _account_page(_account(user_id), status=409, problem=_stale_message(stale))

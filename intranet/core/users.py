@@ -65,6 +65,9 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Bumped by every administrator's change to the account: two admins editing it at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The person in the staff directory this account belongs to (directory/models.py), if an administrator
+    # linked one; one account per person.
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), unique=True)
 
     department: Mapped[Department | None] = relationship()
 
