@@ -34,7 +34,7 @@ from .core.database import configure_engine, count_statements, serve_pages_that_
 from .core.departments import Category, Department, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
-from .core.forms import BoundedIntConverter
+from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.time import show_date, show_datetime
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
@@ -252,13 +252,14 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _refuse_nul_bytes(app: Flask) -> None:
-    """A NUL byte is text no person types, and PostgreSQL refuses it with an error: a clear 400 instead."""
+    """A NUL byte is text no person types, and PostgreSQL refuses it with an error. In an address it is a
+    clear 400; in a posted form, a field error like any other (core/forms.py)."""
 
     @app.before_request
     def refuse():
-        values = [request.path, *request.args.values(), *request.form.values()]
-        if any("\x00" in value for value in values):
+        if any("\x00" in value for value in (request.path, *request.args.values())):
             abort(400)
+        take_out_nul_bytes()
 
 
 def _register_security_headers(app: Flask) -> None:
