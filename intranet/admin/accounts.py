@@ -70,8 +70,8 @@ def _department_for(role: str, department: Department | None, errors: dict) -> D
     return None  # only heads belong to a department
 
 
-def _check_password(password: str, username: str, errors: dict, field: str = "password") -> None:
-    problem = password_problem(password, username)
+def _check_password(password: str, username: str, name: str, errors: dict, field: str = "password") -> None:
+    problem = password_problem(password, username, name)
     if problem:
         errors[field] = problem
 
@@ -97,7 +97,7 @@ def create_account(actor: User | None, *, username: str, display_name: str, role
     if db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username.lower())):
         errors["username"] = _l("This username is taken: choose another.")
     department = _department_for(role, department, errors)
-    _check_password(password, username, errors)
+    _check_password(password, username, display_name, errors)
     if errors:
         raise Refused(errors)
     user = User(username=username, display_name=display_name or username, role=role, department=department,
@@ -167,7 +167,7 @@ def reactivate(actor: User | None, user: User, seen_version: int | None) -> None
 def reset_password(actor: User | None, user: User, seen_version: int | None, password: str) -> None:
     """A temporary password: the user must choose their own at next login. Open sessions end."""
     errors: dict = {}
-    _check_password(password, user.username, errors)
+    _check_password(password, user.username, user.display_name, errors)
     if errors:
         raise Refused(errors)
     claim(user, seen_version)

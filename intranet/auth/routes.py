@@ -128,7 +128,7 @@ def change_password():
             form.current_password.errors = [_("This is not your current password.")]
         elif form.new_password.data == form.current_password.data:
             form.new_password.errors = [_("Choose a password different from the current one.")]
-        elif problem := password_problem(form.new_password.data, user.username):
+        elif problem := password_problem(form.new_password.data, user.username, user.display_name):
             form.new_password.errors = [str(problem)]
         else:
             user.set_password(form.new_password.data)
