@@ -21,6 +21,12 @@ class Config:
     # Logins: per address, and per account whatever the address (with Redis, across workers).
     RATELIMIT_LOGIN = os.environ.get("REDRESS_RATELIMIT_LOGIN", "10 per minute;100 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("REDRESS_RATELIMIT_LOGIN_ACCOUNT", "5 per minute;30 per hour")
+    # Wrong passwords from devices an account has not logged in from lock it for such devices this long (its
+    # known devices, which carry a signed device cookie for DEVICE_COOKIE_DAYS, still log in).
+    LOCKOUT_MINUTES = int(os.environ.get("REDRESS_LOCKOUT_MINUTES", "15"))
+    DEVICE_COOKIE_DAYS = int(os.environ.get("REDRESS_DEVICE_COOKIE_DAYS", "180"))
+    # Whom a locked-out or deactivated user should call, e.g. "信息科，分机 8012" ("" says: the administrator).
+    ACCOUNTS_HELP = os.environ.get("REDRESS_ACCOUNTS_HELP", "")
     SESSION_COOKIE_SAMESITE = "Lax"
     COMPLAINTS_OFFICE_PHONE = os.environ.get("REDRESS_OFFICE_PHONE", "0571-8888 1234")
     COMPLAINTS_OFFICE_HOURS = os.environ.get("REDRESS_OFFICE_HOURS", "08:00–17:30")

@@ -1,7 +1,7 @@
 """Nobody gets in who should not: logins throttled per address and per account, accounts locked after many
-wrong passwords until an admin unlocks them, the same work for unknown usernames, a new session at login,
-sessions that end when idle and after a working day, no key in the source (passwords: test_passwords.py),
-and no request that gives a 500 for a number too large (a NUL byte: tests/test_nul_bytes.py)."""
+wrong passwords (for unknown devices: test_known_devices.py), the same work for unknown usernames, a new
+session at login, sessions that end when idle and after a working day, no key in the source (passwords:
+test_passwords.py), and no request that gives a 500 for a number too large (a NUL byte: test_nul_bytes.py)."""
 
 import time
 
@@ -54,13 +54,14 @@ def test_many_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(world, 
                               RATELIMIT_LOGIN_ACCOUNT="5 per minute;30 per hour")
 
 
-def test_a_locked_account_and_an_unknown_one_get_the_same_words(world, client):
+def test_a_locked_account_and_an_unknown_one_get_the_same_words_for_a_wrong_password(world, client):
     world.reception.locked_at = world.reception.created_at
     db.session.commit()
-    locked = post_login(client, "reception", PASSWORD).get_data(as_text=True)
-    unknown = post_login(client, "nobody-at-all", PASSWORD).get_data(as_text=True)
+    locked = post_login(client, "reception", "wrong password").get_data(as_text=True)
+    unknown = post_login(client, "nobody-at-all", "wrong password").get_data(as_text=True)
     message = "用户名或密码不正确。"  # in the hospital language: this client asks for no other
     assert message in locked and message in unknown
+    assert "锁定" not in locked  # "locked": only the right password is told (test_known_devices.py)
 
 
 class CountingHasher:

@@ -134,7 +134,7 @@ def reset_user_password(username, password):
 @users.command("unlock")
 @click.argument("username")
 def unlock_user(username):
-    """Let a user locked out by wrong passwords log in again."""
+    """Let a user locked out by wrong passwords log in again from any device (the lock also lifts by itself)."""
     _apply(accounts.unlock, _user(username), None)
     click.echo(f"Unlocked {username}")
 
