@@ -12,6 +12,7 @@ from .admin import cli as admin_cli
 from .admin import maintenance
 from .admin.routes import bp as admin_bp
 from .auth.routes import bp as auth_bp
+from .auth.second_factor import bp as second_factor_bp
 from .complaints import audit, lifecycle, models, search, sweep
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
@@ -162,7 +163,7 @@ def _configure_login(app: Flask) -> None:
 # --- pages and commands -----------------------------------------------------------------------------------
 
 
-BLUEPRINTS = (public_bp, notices_bp, auth_bp, complaints_bp, admin_bp, evidence_bp, receipts_bp,
+BLUEPRINTS = (public_bp, notices_bp, auth_bp, second_factor_bp, complaints_bp, admin_bp, evidence_bp, receipts_bp,
               notifications_bp, reports_bp, corrective_bp)
 
 

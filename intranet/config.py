@@ -25,6 +25,9 @@ class Config:
     # known devices, which carry a signed device cookie for DEVICE_COOKIE_DAYS, still log in).
     LOCKOUT_MINUTES = int(os.environ.get("REDRESS_LOCKOUT_MINUTES", "15"))
     DEVICE_COOKIE_DAYS = int(os.environ.get("REDRESS_DEVICE_COOKIE_DAYS", "180"))
+    # The roles that log in with a second factor (an authenticator app's code, or a recovery code), comma-separated.
+    SECOND_FACTOR_ROLES = [r.strip() for r in os.environ.get("REDRESS_SECOND_FACTOR_ROLES", "admin,leadership")
+                           .split(",") if r.strip()]
     # Whom a locked-out or deactivated user should call, e.g. "信息科，分机 8012" ("" says: the administrator).
     ACCOUNTS_HELP = os.environ.get("REDRESS_ACCOUNTS_HELP", "")
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -73,10 +76,14 @@ class DevelopmentConfig(Config):
     # survive restarts and no key is ever written in the source.
     # No mail server named: the relay writes emails to its log (senders.LogEmailSender).
     MAIL_LOG_ONLY = "MAIL_SERVER" not in os.environ
+    # The demo's accounts log in with their password alone, unless asked otherwise.
+    SECOND_FACTOR_ROLES = [r.strip() for r in os.environ.get("REDRESS_SECOND_FACTOR_ROLES", "").split(",")
+                           if r.strip()]
 
 
 class TestingConfig(Config):
     TESTING = True
+    SECOND_FACTOR_ROLES: list = []  # tests/test_second_factor.py turns it on
     SECRET_KEY = "testing"
     TRACKING_KEY = "testing-tracking-key"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from ..auth import second_factor
 from ..core.admin_events import AdminEvent, history, record
 from ..core.departments import Category, Department
 from ..core.extensions import db
@@ -175,6 +176,16 @@ def reset_password(actor: User | None, user: User, seen_version: int | None, pas
     user.must_change_password = True
     user.end_all_sessions()
     record(actor, user, "reset_password")
+
+
+def reset_second_factor(actor: User | None, user: User, seen_version: int | None) -> None:
+    """A lost phone: the user sets up the authenticator app again at their next login. Open sessions end."""
+    if user.totp_since is None:
+        raise Refused({"": _l("This account has no second factor set up.")})
+    claim(user, seen_version)
+    second_factor.forget(user)
+    user.end_all_sessions()
+    record(actor, user, "reset_second_factor")
 
 
 def unlock(actor: User | None, user: User, seen_version: int | None) -> None:

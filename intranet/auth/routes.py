@@ -16,9 +16,11 @@ from ..core.forms import PostForm, safe_next
 from ..core.passwords import password_problem
 from ..core.time import local, utcnow
 from ..core.users import User, check_unknown_password, end_this_session, session_record
-from . import devices
+from . import devices, second_factor
 from .forms import ChangePasswordForm, LoginForm
 from .lockout import count_wrong_password, whom_to_call
+from .sessions import fresh_session as _fresh_session
+from .sessions import log_in
 
 bp = Blueprint("auth", __name__)
 
@@ -43,14 +45,6 @@ def _password_account() -> str:
     return f"password-account:{current_user.id}"
 
 
-def _fresh_session() -> None:
-    """A new session at login: nothing of the visitor's carried over (CSRF token, tracking) but the language."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"])
 @limiter.limit(_account_limit, methods=["POST"], key_func=_account)
@@ -64,15 +58,10 @@ def login():
         if refusal is not None:
             form.password.errors = [refusal]
             return render_template("auth/login.html", form=form), 422
-        user.last_login_at = utcnow()
-        if not devices.known_device(user.username):
-            user.unlock()  # a login from an unknown device that was let in: its count starts again
-        db.session.commit()
         next_page = safe_next(request.args.get("next"))
-        _fresh_session()
-        user.start_session()
-        login_user(user)
-        session["since"] = session["seen"] = time.time()
+        if second_factor.required(user):
+            return second_factor.begin(user, next_page)
+        log_in(user)
         response = redirect(next_page or url_for("complaints.queue"))
         devices.remember_device(response, user.username)
         return response

@@ -70,6 +70,11 @@ class User(UserMixin, db.Model):
     # Set by an administrator's reset (or a one-time first password): every staff page leads to the
     # change-password page until the user has chosen their own.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The second factor (auth/second_factor.py): the authenticator app's secret (base32), since when it is
+    # confirmed, and the last time step a code was accepted for (a code is never taken twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_since = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     # Bumped by every administrator's change to the account: two admins editing it at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -165,6 +170,29 @@ def session_record(user: User) -> StaffSession:
 def end_this_session(user: User) -> None:
     """This device's session ends (logout): the user's other sessions go on."""
     session_record(user).ended_at = utcnow()
+
+
+class RecoveryCode(db.Model):
+    """One of the ten codes that stand in once each for the authenticator app; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at = mapped_column(UTCDateTime)
+
+
+def hash_secret(text: str) -> str:
+    """A secret the user holds (a recovery code), hashed as passwords are."""
+    return _hasher.hash(text)
+
+
+def secret_matches(hashed: str, text: str) -> bool:
+    try:
+        return _hasher.verify(hashed, text)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def load_user(user_id: str) -> User | None:
