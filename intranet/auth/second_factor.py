@@ -17,7 +17,6 @@ import secrets
 from datetime import datetime, timedelta
 
 import pyotp
-import segno
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -143,6 +142,8 @@ def code():
     user, pending = found
     enrolling = pending["secret"] is not None
     form = CodeForm()
+    if enrolling:
+        form.code.label.text = _("Six-digit code from the app")  # there are no recovery codes yet
     if form.validate_on_submit():
         typed = _digits(form.code.data)
         if enrolling:
@@ -171,6 +172,9 @@ def code():
                               "your recovery codes.")]
     context = {"form": form, "enrolling": enrolling}
     if enrolling:
+        # Loaded when a second factor is set up, which a worker seldom does (as when a receipt is printed).
+        import segno
+
         uri = pyotp.TOTP(pending["secret"]).provisioning_uri(
             name=user.username, issuer_name=current_app.config["HOSPITAL_NAME"] or ISSUER)
         context.update(qr=segno.make(uri, error="m").svg_data_uri(scale=5, border=2), secret=pending["secret"])
