@@ -157,6 +157,7 @@ def csrf_token(client, path="/login") -> str:
 
 def login(client, user) -> None:
     """Log in through the session cookie (the login page itself is tested in test_auth)."""
+    user.start_session()  # a session of its own, as the login page starts (logging out ends that one only)
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from flask import url_for
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from intranet.core.departments import Category
 from intranet.core.extensions import db, limiter
 from intranet.core.hospital import HospitalRecord
 from intranet.core.time import utcnow
+from intranet.core.users import User
 from intranet.deadlines import policy as deadline_policy
 from intranet.deadlines.models import MAX_DAYS, HospitalDay
 from intranet.directory import imports as directory_imports
@@ -114,6 +116,16 @@ def known_password(t, client, user):
         user.set_password(factories.PASSWORD)
         db.session.commit()
     return {}
+
+
+def halfway_through_a_login(t, client, user):
+    """The visitor has just given an administrator's right password: the second factor's page comes next
+    (set up at this login, with the code the app would show now)."""
+    admin, secret = db.session.get(User, t.world.admin.id), pyotp.random_base32()
+    with client.session_transaction() as session:
+        session["second_factor"] = {"id": admin.id, "v": admin.session_version, "at": utcnow().isoformat(),
+                                    "next": None, "secret": secret}
+    return {"totp_code": pyotp.TOTP(secret).at(utcnow())}
 
 
 def new_notice(t, client, user):
@@ -204,6 +216,10 @@ POLICIES = {
     ("auth.login", "GET"): Policy(EVERYONE),
     ("auth.login", "POST"): Policy(EVERYONE, data=lambda t: {"username": t.login_account.username,
                                                              "password": factories.PASSWORD}),
+    # The second factor's page: half-way through a login, or sent back to the login page.
+    ("second_factor.code", "GET"): Policy(EVERYONE, prepare=halfway_through_a_login),
+    ("second_factor.code", "POST"): Policy(EVERYONE, data=lambda t: {"code": getattr(t, "totp_code", "123456")},
+                                           prepare=halfway_through_a_login),
     # Any member of staff, about themselves.
     ("auth.logout", "POST"): Policy(STAFF),
     ("auth.change_password", "GET"): Policy(STAFF),

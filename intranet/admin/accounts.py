@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ..auth import second_factor
 from ..core.admin_events import history, record
 from ..core.departments import Category, Department
 from ..core.extensions import db
@@ -34,8 +35,8 @@ def _department_for(role: str, department: Department | None, errors: dict) -> D
     return None  # only heads belong to a department
 
 
-def _check_password(password: str, username: str, errors: dict, field: str = "password") -> None:
-    problem = password_problem(password, username)
+def _check_password(password: str, username: str, name: str, errors: dict, field: str = "password") -> None:
+    problem = password_problem(password, username, name)
     if problem:
         errors[field] = problem
 
@@ -61,7 +62,7 @@ def create_account(actor: User | None, *, username: str, display_name: str, role
     if db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username.lower())):
         errors["username"] = _l("This username is taken: choose another.")
     department = _department_for(role, department, errors)
-    _check_password(password, username, errors)
+    _check_password(password, username, display_name, errors)
     if errors:
         raise Refused(errors)
     user = User(username=username, display_name=display_name or username, role=role, department=department,
@@ -152,7 +153,7 @@ def reactivate(actor: User | None, user: User, seen_version: int | None) -> None
 def reset_password(actor: User | None, user: User, seen_version: int | None, password: str) -> None:
     """A temporary password: the user must choose their own at next login. Open sessions end."""
     errors: dict = {}
-    _check_password(password, user.username, errors)
+    _check_password(password, user.username, user.display_name, errors)
     if errors:
         raise Refused(errors)
     claim(user, seen_version)
@@ -160,6 +161,16 @@ def reset_password(actor: User | None, user: User, seen_version: int | None, pas
     user.must_change_password = True
     user.end_all_sessions()
     record(actor, user, "reset_password")
+
+
+def reset_second_factor(actor: User | None, user: User, seen_version: int | None) -> None:
+    """A lost phone: the user sets up the authenticator app again at their next login. Open sessions end."""
+    if user.totp_since is None:
+        raise Refused({"": _l("This account has no second factor set up.")})
+    claim(user, seen_version)
+    second_factor.forget(user)
+    user.end_all_sessions()
+    record(actor, user, "reset_second_factor")
 
 
 def unlock(actor: User | None, user: User, seen_version: int | None) -> None:

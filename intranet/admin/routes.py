@@ -146,6 +146,7 @@ EVENT_LABELS = {
     "reset_password": _l("Password reset (must choose a new one)"),
     "change_own_password": _l("Chose a new password"),
     "unlock": _l("Unlocked"),
+    "reset_second_factor": _l("Second factor reset (sets it up again)"),
     "rename": _l("Renamed"),
 }
 FIELD_LABELS = {

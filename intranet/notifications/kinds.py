@@ -128,6 +128,8 @@ TO_LEADERSHIP = Audience("leadership", lambda about: _staff("leadership"))
 # Whoever holds the complaint now: its department's heads while it is the department's work, else reception.
 TO_ASSIGNEE = Audience("whoever holds the complaint", _assignee)
 TO_COMPLAINANT = Audience("the complainant", _complainant, footer=_complainant_footer)
+# A staff member, about their own account rather than a complaint (outbox.notify_account_owner).
+TO_ACCOUNT_OWNER = Audience("the account's owner", lambda about: [])
 
 
 # --- the kinds ---------------------------------------------------------------------------------------------
@@ -187,5 +189,5 @@ def staff_kind_labels() -> dict[str, Any]:
     return {name: kind.label for name, kind in KINDS.items() if kind.to.staff}
 
 
-__all__ = ["KINDS", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION", "About",
-           "Audience", "Complainant", "Kind", "Recipient", "staff_kind_labels", "standard_values"]
+__all__ = ["KINDS", "TO_ACCOUNT_OWNER", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION",
+           "About", "Audience", "Complainant", "Kind", "Recipient", "staff_kind_labels", "standard_values"]
