@@ -10,9 +10,11 @@ from sqlalchemy import literal, select, union_all
 from . import config as config_module
 from .admin import cli as admin_cli
 from .admin import maintenance
+from .admin.directory import bp as directory_bp
 from .admin.routes import bp as admin_bp
 from .auth.routes import bp as auth_bp
 from .auth.routes import not_logged_in
+from .auth.second_factor import bp as second_factor_bp
 from .complaints import audit, lifecycle, models, search, sweep
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
@@ -35,7 +37,8 @@ from .core.database import configure_engine, count_statements, serve_pages_that_
 from .core.departments import Category, Department, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
-from .core.forms import BoundedIntConverter
+from .core.forms import BoundedIntConverter, take_out_nul_bytes
+from .core.hospital import hospital
 from .core.time import show_date, show_datetime
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
@@ -164,8 +167,8 @@ def _configure_login(app: Flask) -> None:
 # --- pages and commands -----------------------------------------------------------------------------------
 
 
-BLUEPRINTS = (public_bp, notices_bp, auth_bp, complaints_bp, admin_bp, evidence_bp, receipts_bp,
-              notifications_bp, reports_bp, corrective_bp)
+BLUEPRINTS = (public_bp, notices_bp, auth_bp, second_factor_bp, complaints_bp, admin_bp, directory_bp, evidence_bp,
+              receipts_bp, notifications_bp, reports_bp, corrective_bp)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -233,6 +236,7 @@ TEMPLATE_NAMES = {
     "State": lifecycle.State,
     "Role": lifecycle.Role,
     "choices": models,
+    "hospital": hospital,
 }
 
 
@@ -254,13 +258,14 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _refuse_nul_bytes(app: Flask) -> None:
-    """A NUL byte is text no person types, and PostgreSQL refuses it with an error: a clear 400 instead."""
+    """A NUL byte is text no person types, and PostgreSQL refuses it with an error. In an address it is a
+    clear 400; in a posted form, a field error like any other (core/forms.py)."""
 
     @app.before_request
     def refuse():
-        values = [request.path, *request.args.values(), *request.form.values()]
-        if any("\x00" in value for value in values):
+        if any("\x00" in value for value in (request.path, *request.args.values())):
             abort(400)
+        take_out_nul_bytes()
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -21,6 +21,15 @@ class Config:
     # Logins: per address, and per account whatever the address (with Redis, across workers).
     RATELIMIT_LOGIN = os.environ.get("REDRESS_RATELIMIT_LOGIN", "10 per minute;100 per hour")
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("REDRESS_RATELIMIT_LOGIN_ACCOUNT", "5 per minute;30 per hour")
+    # Wrong passwords from devices an account has not logged in from lock it for such devices this long (its
+    # known devices, which carry a signed device cookie for DEVICE_COOKIE_DAYS, still log in).
+    LOCKOUT_MINUTES = int(os.environ.get("REDRESS_LOCKOUT_MINUTES", "15"))
+    DEVICE_COOKIE_DAYS = int(os.environ.get("REDRESS_DEVICE_COOKIE_DAYS", "180"))
+    # The roles that log in with a second factor (an authenticator app's code, or a recovery code), comma-separated.
+    SECOND_FACTOR_ROLES = [r.strip() for r in os.environ.get("REDRESS_SECOND_FACTOR_ROLES", "admin,leadership")
+                           .split(",") if r.strip()]
+    # Whom a locked-out or deactivated user should call, e.g. "信息科，分机 8012" ("" says: the administrator).
+    ACCOUNTS_HELP = os.environ.get("REDRESS_ACCOUNTS_HELP", "")
     SESSION_COOKIE_SAMESITE = "Lax"
     COMPLAINTS_OFFICE_PHONE = os.environ.get("REDRESS_OFFICE_PHONE", "0571-8888 1234")
     COMPLAINTS_OFFICE_HOURS = os.environ.get("REDRESS_OFFICE_HOURS", "08:00–17:30")
@@ -67,10 +76,14 @@ class DevelopmentConfig(Config):
     # survive restarts and no key is ever written in the source.
     # No mail server named: the relay writes emails to its log (senders.LogEmailSender).
     MAIL_LOG_ONLY = "MAIL_SERVER" not in os.environ
+    # The demo's accounts log in with their password alone, unless asked otherwise.
+    SECOND_FACTOR_ROLES = [r.strip() for r in os.environ.get("REDRESS_SECOND_FACTOR_ROLES", "").split(",")
+                           if r.strip()]
 
 
 class TestingConfig(Config):
     TESTING = True
+    SECOND_FACTOR_ROLES: list = []  # tests/test_second_factor.py turns it on
     SECRET_KEY = "testing"
     TRACKING_KEY = "testing-tracking-key"
 

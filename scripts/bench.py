@@ -110,6 +110,7 @@ def server_environment(url: str, port: int, redis_url: str, instance: Path) -> d
         "REDRESS_RATELIMIT_TRACK": "1000000 per minute",
         "REDRESS_RATELIMIT_LOGIN": "1000000 per minute",
         "REDRESS_RATELIMIT_LOGIN_ACCOUNT": "1000000 per minute",
+        "REDRESS_SECOND_FACTOR_ROLES": "",  # leadership logs in with the password alone, as a script can
         "REDRESS_COUNT_STATEMENTS": "1",
     }
 
@@ -159,7 +160,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
     from sqlalchemy import insert, select
 
     from intranet import create_app
-    from intranet.complaints.audit import GENESIS, event_hash
+    from intranet.complaints.audit import FACTS, GENESIS, event_hash, fact_digest
     from intranet.complaints.models import Complaint, ComplaintEvent, ReferenceCounter
     from intranet.core.extensions import db
     from intranet.core.time import hospital_tz
@@ -293,14 +294,16 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
             steps = [("submit" if channel == "online" else "log", None, received_at, {"channel": channel})]
             steps += [(action, heads.get(department_id) if actor == "head" else reception, moment, {})
                       for (action, actor), moment in zip(path, times, strict=True)]
+            # The first event vouches for every fact as the row holds it (the steps here record none).
+            facts = {name: fact_digest(name, row.get(name)) for name in FACTS}  # a column not written: NULL
             for action, actor_id, moment, data in steps:
                 to_state = STATE_AFTER.get(action, "submitted" if action == "submit" else "registered")
                 event = SimpleNamespace(actor_id=actor_id, at=moment, action=action, from_state=from_state,
-                                        to_state=to_state, data=data)
+                                        to_state=to_state, data=data, facts=facts)
                 previous = event_hash(previous, reference, event)
                 events.append(dict(complaint_id=index, actor_id=actor_id, at=moment, action=action,
-                                   from_state=from_state, to_state=to_state, data=data, hash=previous))
-                from_state = to_state
+                                   from_state=from_state, to_state=to_state, data=data, hash=previous, facts=facts))
+                from_state, facts = to_state, None
             if len(complaints) >= chunk:
                 write(complaint_table, complaints)
                 write(event_table, events)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from intranet import create_app
 from intranet.complaints import search, tracking_codes
+from intranet.core import hospital
 from intranet.core.extensions import db, limiter
 from intranet.core.time import clock_at
 from tests import factories
@@ -59,7 +60,8 @@ class FreshGlobalsClient(FlaskClient):
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
-                     EVIDENCE_FOLDER=str(tmp_path_factory.mktemp("evidence")))
+                     EVIDENCE_FOLDER=str(tmp_path_factory.mktemp("evidence")),
+                     DIRECTORY_IMPORT_FOLDER=str(tmp_path_factory.mktemp("directory-imports")))
     app.test_client_class = FreshGlobalsClient
     from intranet import config
 
@@ -78,6 +80,7 @@ def app(database_url, tmp_path_factory):
 
 
 def _empty_tables():
+    hospital.forget()  # what this process kept of the row it empties
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     tables.insert(0, search.TABLE)  # the search index is not in the models' metadata
     if db.engine.dialect.name == "postgresql":
@@ -154,6 +157,7 @@ def csrf_token(client, path="/login") -> str:
 
 def login(client, user) -> None:
     """Log in through the session cookie (the login page itself is tested in test_auth)."""
+    user.start_session()  # a session of its own, as the login page starts (logging out ends that one only)
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True

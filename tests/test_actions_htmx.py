@@ -322,7 +322,7 @@ def counts(html: str) -> dict[str, int]:
 
 @pytest.mark.parametrize(("person", "state", "action", "changes"), [
     pytest.param("reception", State.submitted, Action.triage,
-                 {"new": (1, 0), "acknowledge": (0, 1), "open": (1, 1)}, id="reception-triage"),
+                 {"new": (1, 0), "acknowledge": (1, 1), "open": (1, 1)}, id="reception-triage"),
     pytest.param("head", State.assigned, Action.accept,
                  {"new": (1, 0), "investigating": (0, 1), "history": (1, 1)}, id="head-accept"),
     pytest.param("leadership", State.awaiting_approval, Action.approve,

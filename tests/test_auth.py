@@ -1,4 +1,5 @@
-"""Staff login and logout, sessions that die everywhere, safe redirects, and the users CLI."""
+"""Staff login and logout (this device's session), sessions that die everywhere when the account changes,
+safe redirects, and the users CLI."""
 
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -102,12 +103,16 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, world, app_
     assert not logged_in(client)
 
 
-def test_inactive_user_cannot_log_in_and_is_not_told_why(client, world):
+def test_an_inactive_user_is_told_why_only_with_the_right_password(client, world):
     world.reception.active = False
     db.session.commit()
-    response = log_in(client, "reception")
-    assert response.status_code == 422
-    assert WRONG in response.get_data(as_text=True)
+    wrong = log_in(client, "reception", "not the password")
+    assert wrong.status_code == 422 and WRONG in wrong.get_data(as_text=True)
+    right = log_in(client, "reception")
+    assert right.status_code == 422
+    html = right.get_data(as_text=True)
+    assert WRONG not in html
+    assert "This account is deactivated. If you need it again, call the system administrator." in html
     assert not logged_in(client)
 
 
@@ -130,22 +135,26 @@ def test_logout_is_a_post(client, world):
     assert not logged_in(client)
 
 
-def test_logout_ends_every_session_of_that_user(app_ctx, world):
+def test_logout_ends_this_devices_session_only(app_ctx, world):
     desk, phone, colleague = browser(app_ctx), browser(app_ctx), browser(app_ctx)
     assert log_in(desk, "reception").status_code == 302
     assert log_in(phone, "reception").status_code == 302
     assert log_in(colleague, "leadership").status_code == 302
     assert logged_in(desk) and logged_in(phone) and logged_in(colleague)
 
+    kept = desk.get_cookie("session").value
     log_out(desk)
     assert not logged_in(desk)
-    assert not logged_in(phone)  # the same user elsewhere: logged out too
-    assert logged_in(colleague)  # somebody else: untouched
-    assert refresh(world.reception).session_version == 2
+    assert logged_in(phone)  # the same user elsewhere: still logged in
+    assert logged_in(colleague)
+    assert refresh(world.reception).session_version == 1
 
-    # An old cookie kept aside does not come back to life either.
-    assert log_in(phone, "reception").status_code == 302
-    assert logged_in(phone) and not logged_in(desk)
+    # The ended session's cookie, kept aside, does not come back to life.
+    thief = browser(app_ctx)
+    thief.set_cookie("session", kept)
+    assert not logged_in(thief)
+    assert log_in(desk, "reception").status_code == 302
+    assert logged_in(desk) and logged_in(phone)
 
 
 def test_stolen_cookie_dies_at_logout(app_ctx, world):

@@ -13,6 +13,7 @@ to change. They are built once for the module (`make_things`), so each request i
 declared whatever ran before it: versions are read at request time, and a route whose request uses up its
 object (a notice withdrawn, a follow-up answered) is given a fresh one by its policy's `prepare`."""
 
+import io
 import itertools
 import os
 import re
@@ -22,6 +23,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from flask import url_for
 from sqlalchemy import select
@@ -31,9 +33,13 @@ from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
 from intranet.core.departments import Category
 from intranet.core.extensions import db, limiter
+from intranet.core.hospital import HospitalRecord
 from intranet.core.time import utcnow
+from intranet.core.users import User
 from intranet.deadlines import policy as deadline_policy
 from intranet.deadlines.models import MAX_DAYS, HospitalDay
+from intranet.directory import imports as directory_imports
+from intranet.directory.models import StaffMember
 from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from intranet.public.notices import PublicNotice
@@ -112,6 +118,16 @@ def known_password(t, client, user):
     return {}
 
 
+def halfway_through_a_login(t, client, user):
+    """The visitor has just given an administrator's right password: the second factor's page comes next
+    (set up at this login, with the code the app would show now)."""
+    admin, secret = db.session.get(User, t.world.admin.id), pyotp.random_base32()
+    with client.session_transaction() as session:
+        session["second_factor"] = {"id": admin.id, "v": admin.session_version, "at": utcnow().isoformat(),
+                                    "next": None, "secret": secret}
+    return {"totp_code": pyotp.TOTP(secret).at(utcnow())}
+
+
 def new_notice(t, client, user):
     notice = PublicNotice(title="候诊广播", body="每三十分钟播报一次。", language="zh",
                           published_by_id=t.world.leadership.id)
@@ -159,6 +175,25 @@ def new_category(t, client, user):
     return {"spare_category": category}
 
 
+STAFF_LIST = "工号,姓名,科室\n8001,李明,CARD\n".encode()
+
+
+def directory_upload(t, client, user):
+    """A staff list this visitor uploaded, kept for its preview and confirmation (the administrator's only)."""
+    if user is None or user.role != "admin":
+        return {}
+    token = directory_imports.keep(STAFF_LIST, "staff.csv", user)
+    return {"upload_token": token, "upload_digest": directory_imports.preview(STAFF_LIST, "staff.csv").digest}
+
+
+def hospital_details_changed(t):
+    """The hospital's details with a new phone, at the version saved now (the row may have been emptied)."""
+    saved = db.session.get(HospitalRecord, 1)
+    return {"name_zh": "示范医院", "name_en": "", "office_address_zh": "", "office_address_en": "",
+            "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "unlimited_networks": "",
+            "version": saved.version if saved else 0}
+
+
 def deadline_policy_changed(t):
     """Every clock as it is, but one a working day longer (or shorter, at the maximum)."""
     days = {clock.value: n for clock, n in deadline_policy.all_working_days().items()}
@@ -181,6 +216,10 @@ POLICIES = {
     ("auth.login", "GET"): Policy(EVERYONE),
     ("auth.login", "POST"): Policy(EVERYONE, data=lambda t: {"username": t.login_account.username,
                                                              "password": factories.PASSWORD}),
+    # The second factor's page: half-way through a login, or sent back to the login page.
+    ("second_factor.code", "GET"): Policy(EVERYONE, prepare=halfway_through_a_login),
+    ("second_factor.code", "POST"): Policy(EVERYONE, data=lambda t: {"code": getattr(t, "totp_code", "123456")},
+                                           prepare=halfway_through_a_login),
     # Any member of staff, about themselves.
     ("auth.logout", "POST"): Policy(STAFF),
     ("auth.change_password", "GET"): Policy(STAFF),
@@ -234,6 +273,8 @@ POLICIES = {
     ("notices.withdraw", "POST"): Policy(frozenset({"leadership"}), lambda t: {"notice_id": t.notice.id},
                                          prepare=new_notice),
     # The administrator's pages; what they change is a spare account or category, never one others use.
+    ("admin.hospital_details", "GET"): Policy(ADMIN),
+    ("admin.hospital_details", "POST"): Policy(ADMIN, data=hospital_details_changed),
     ("admin.deadlines", "GET"): Policy(ADMIN),
     ("admin.deadlines", "POST"): Policy(ADMIN, data=deadline_policy_changed),
     ("admin.calendar_page", "GET"): Policy(ADMIN),
@@ -267,6 +308,24 @@ POLICIES = {
                                                                     "operation": "deactivate"},
                                                   lambda t: {"version": t.spare_category.version},
                                                   prepare=new_category),
+    # The staff directory; what is changed is a spare person nobody else uses.
+    ("directory.index", "GET"): Policy(ADMIN, lambda t: {"q": "李"}),
+    ("directory.new", "GET"): Policy(ADMIN),
+    ("directory.new", "POST"): Policy(ADMIN, data=lambda t: {
+        "staff_number": f"N{fresh()}", "name": "新同事", "department": t.world.nursing.id}),
+    ("directory.person", "GET"): Policy(ADMIN, lambda t: {"member_id": t.spare_person.id}),
+    ("directory.person", "POST"): Policy(ADMIN, lambda t: {"member_id": t.spare_person.id}, lambda t: {
+        "staff_number": t.spare_person.staff_number, "name": f"备用{fresh()}", "department": t.world.cardiology.id,
+        "title": "", "version": t.spare_person.version}),
+    ("directory.person_operation", "POST"): Policy(ADMIN, lambda t: {
+        "member_id": t.spare_person.id, "operation": "deactivate" if t.spare_person.active else "reactivate"},
+        lambda t: {"version": t.spare_person.version}),
+    ("directory.import_page", "GET"): Policy(ADMIN),
+    ("directory.upload", "POST"): Policy(ADMIN, data=lambda t: {"file": (io.BytesIO(STAFF_LIST), "staff.csv")}),
+    ("directory.preview", "GET"): Policy(ADMIN, lambda t: {"token": t.upload_token}, prepare=directory_upload),
+    ("directory.confirm", "POST"): Policy(ADMIN, lambda t: {"token": t.upload_token},
+                                          lambda t: {"digest": t.upload_digest},
+                                          prepare=directory_upload),
 }
 
 
@@ -294,20 +353,24 @@ def make_things():
     spare_category = Category(code="SPARE", name_zh="其他", name_en="Other")
     login_account = factories.make_user("matrix-login", "reception")  # logs in with the form; nobody changes it
     spare = factories.make_user("spare", "reception")  # the administrator's to change
-    db.session.add_all([evidence, day, notice, spare_category])
+    spare_person = StaffMember(staff_number="SPARE", name="备用", department=world.cardiology)
+    db.session.add_all([evidence, day, notice, spare_category, spare_person])
     db.session.commit()
     corrective = records.raise_action(world.reception, {
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
     db.session.commit()
     relay.send_pending()  # head A's notification of the assignment, delivered
+    # A staff list the administrator uploaded (a request that confirms it is given a fresh one).
+    upload_token = directory_imports.keep(STAFF_LIST, "staff.csv", world.admin)
     notification = db.session.scalars(select(StaffNotification)
                                       .where(StaffNotification.user_id == world.head.id)).first()
     assert notification is not None
     return SimpleNamespace(world=world, complaint=complaint, evidence=evidence, day=day, notification=notification,
                            corrective=corrective, notice=notice, tracked=tracked, tracking_code=tracked.tracking_code,
-                           failed_message=failed, spare=spare, spare_category=spare_category,
-                           login_account=login_account)
+                           failed_message=failed, spare=spare, spare_category=spare_category, spare_person=spare_person,
+                           login_account=login_account, upload_token=upload_token,
+                           upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest)
 
 
 @pytest.fixture(scope="module")

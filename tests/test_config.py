@@ -93,8 +93,9 @@ def test_a_server_process_loads_no_command_line_tools(tmp_path):
 def test_a_server_process_loads_no_library_it_seldom_needs(tmp_path):
     """Deadlines set late in the year fall in a year chinese-calendar does not know: the working days come
     from the table made from `holidays` (16 MiB a worker), never from the package itself. zxcvbn loads when a
-    password is set, segno when a receipt is printed. cryptography is not used at all (8 MiB a worker): a code
-shown on the next page is derived from a nonce with the server's key, not sealed in the cookie."""
+    password is set, segno when a receipt is printed or a second factor set up. cryptography is not used at
+    all (8 MiB a worker): a code shown on the next page is derived from a nonce with the server's key, not
+    sealed in the cookie."""
     import subprocess
     import sys
     from pathlib import Path
@@ -119,7 +120,9 @@ def test_statements_are_counted_in_a_header_only_when_asked(tmp_path):
         with app.app_context():
             db.create_all()
     assert STATEMENTS_HEADER not in quiet.test_client().get("/complain").headers
-    assert counting.test_client().get("/complain").headers[STATEMENTS_HEADER] == "2"  # the departments, BEGIN
+    client = counting.test_client()
+    assert client.get("/complain").headers[STATEMENTS_HEADER] == "3"  # the hospital's details, the departments, BEGIN
+    assert client.get("/complain").headers[STATEMENTS_HEADER] == "2"  # the details, kept a while by the process
 
 
 

@@ -163,13 +163,45 @@ def test_a_stale_form_is_refused_even_when_the_action_is_still_allowed(world, ap
     assert state_of(complaint.id) == before
 
 
+def test_a_note_never_conflicts_with_another_note(world, app_ctx):
+    """Two people writing notes at once both keep theirs: a note only adds to the record."""
+    complaint = factories.make_complaint(world, State.investigating)
+    first = Person(app_ctx, world.head, complaint.reference)
+    second = Person(app_ctx, world.reception, complaint.reference)
+    assert first.post(Action.note, {"text": "Spoke to the ward sister."}).status_code == 302
+    assert second.post(Action.note, {"text": "Complainant rang again."}).status_code == 302
+    texts = db.session.scalars(select(ComplaintEvent.data).where(
+        ComplaintEvent.complaint_id == complaint.id, ComplaintEvent.action == "note").order_by(ComplaintEvent.id))
+    assert [data["text"] for data in texts] == ["Spoke to the ward sister.", "Complainant rang again."]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_refused_note_comes_back_with_its_text_at_the_version_to_send_it_again(world, app_ctx, htmx):
+    complaint = factories.make_complaint(world, State.investigating)
+    first = Person(app_ctx, world.head, complaint.reference)
+    second = Person(app_ctx, world.reception, complaint.reference)
+    assert first.post(Action.record_findings, {"findings": "Late clinic.", "responsibility": "upheld"}).status_code \
+        == 302
+    before = state_of(complaint.id)
+    lost = second.post(Action.note, {"text": "患者家属下午三点再来电。"}, htmx=htmx)
+    assert lost.status_code == 409
+    html = lost.get_data(as_text=True)
+    assert_conflict_message(html, "Head-Card", "Record findings")
+    assert re.search(r'<textarea[^>]*name="note-text"[^>]*>\s*患者家属下午三点再来电。</textarea>', html), html
+    assert f'name="note-version" type="hidden" value="{before["version"]}"' in html \
+        or f'name="note-version" value="{before["version"]}"' in html
+    assert state_of(complaint.id) == before
+    second.version = before["version"]  # sent again, having read what happened
+    assert second.post(Action.note, {"text": "患者家属下午三点再来电。"}).status_code == 302
+
+
 def test_conflict_answers_in_the_language_of_the_page(world, app_ctx):
     complaint = factories.make_complaint(world, State.registered)
     first = Person(app_ctx, world.reception, complaint.reference)
     second = Person(app_ctx, world.leadership, complaint.reference)
     second.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     first.post(Action.note, {"text": "x"})
-    lost = second.post(Action.note, {"text": "y"})
+    lost = second.post(Action.escalate, {"reason": "y"})
     assert lost.status_code == 409
     with app_ctx.test_request_context(headers={"Accept-Language": "zh-CN"}):
         expected = gettext(FIRST)  # the English source itself when the catalogue is not compiled

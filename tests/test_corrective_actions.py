@@ -3,6 +3,7 @@ done by the owner department with evidence, checked later by someone else, reope
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -159,20 +160,27 @@ def test_a_complaint_links_to_a_corrective_action_already_open(world):
     assert [c.reference for c in action.complaints] == [first.reference, second.reference]
 
 
-def test_two_people_taking_a_step_at_once_the_second_is_told(world, client):
+def test_two_people_taking_a_step_at_once_the_second_is_told_and_keeps_what_they_typed(world, client):
     action = make_action(world)
     login(client, world.head)
     page = f"/corrective/{action.id}"
     seen = action.version
-    _post(client, f"{page}/note", {"note-version": seen, "note-text": "First."}, page)
-    response = _post(client, f"{page}/note", {"note-version": seen, "note-text": "Second, from a stale page."},
+    assert _post(client, f"{page}/note", {"note-version": seen, "note-text": "First."}, page).status_code == 302
+    # A note never conflicts with another note: both are kept.
+    assert _post(client, f"{page}/note", {"note-version": seen, "note-text": "Second, beside the first."},
+                 page).status_code == 302
+    assert _post(client, f"{page}/complete", {"complete-version": seen + 2, "complete-evidence": "Done."},
+                 page).status_code == 302
+    response = _post(client, f"{page}/note", {"note-version": seen + 2, "note-text": "Third, from a stale page."},
                      page + "?lang=en")
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    # The same words as on a complaint, then who did what.
+    # The same words as on a complaint, then who did what, and the note as typed, to send again.
     assert "Someone else acted on this first, so your change was not saved." in html
-    assert "Head-Card: Add a note at" in html
-    assert [e.data.get("text") for e in action.events if e.step == "note"] == ["First."]
+    assert "Head-Card: Record it as done at" in html
+    assert re.search(r'<textarea[^>]*name="note-text"[^>]*>\s*Third, from a stale page.</textarea>', html)
+    assert f'value="{seen + 3}"' in html
+    assert [e.data.get("text") for e in action.events if e.step == "note"] == ["First.", "Second, beside the first."]
 
 
 def test_the_raise_form_keeps_what_was_typed_and_says_what_is_wrong(world, client):
@@ -226,3 +234,45 @@ def test_the_database_refuses_a_done_action_without_evidence_and_a_rewritten_ste
         db.session.execute(text("UPDATE corrective_action_events SET step = 'check'"))
         db.session.flush()
     db.session.rollback()
+
+
+def test_verified_effective_before_its_check_date_only_with_a_reason_the_record_shows(world, client):
+    beijing = ZoneInfo("Asia/Shanghai")
+    with clock_at(datetime(2026, 11, 2, 10, tzinfo=beijing)):
+        action = make_action(world)
+        take(world, world.head, Step.complete, action, check_due_on=date(2026, 11, 30))
+    page = f"/corrective/{action.id}"
+    login(client, world.reception)
+    typed = {"check-effective": "yes", "check-check_note": "两周内无同类投诉。"}
+    response = _post(client, f"{page}/check", {"check-version": action.version, **typed}, page + "?lang=en")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "It is to be checked on 30 Nov 2026: to verify it effective before then, say why." in html
+    assert "两周内无同类投诉。" in html
+    db.session.expire_all()
+    assert action.state == Status.done
+
+    response = _post(client, f"{page}/check", {"check-version": action.version, **typed,
+                                                "check-early_reason": "患者满意度调查提前完成。"}, page)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert action.state == Status.effective
+    assert "患者满意度调查提前完成。" in client.get(page + "?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("checked_on", "effective", "status"), [
+    (date(2026, 11, 30), "yes", Status.effective),  # on its date: no reason asked
+    (date(2026, 12, 1), "yes", Status.effective),  # after it
+    (date(2026, 11, 20), "no", Status.reopened),  # found not working early: nothing to justify
+])
+def test_no_reason_is_asked_on_or_after_the_date_or_to_find_it_not_working(world, checked_on, effective, status):
+    beijing = ZoneInfo("Asia/Shanghai")
+    with clock_at(datetime(2026, 11, 2, 10, tzinfo=beijing)):
+        action = make_action(world)
+        take(world, world.head, Step.complete, action, check_due_on=date(2026, 11, 30))
+    with clock_at(datetime(checked_on.year, checked_on.month, checked_on.day, 10, tzinfo=beijing)):
+        data = {"effective": effective == "yes", "check_note": "checked", "early_reason": ""}
+        if effective == "no":
+            data["new_due_on"] = checked_on + timedelta(days=7)
+        take(world, world.reception, Step.check, action, **data)
+    assert action.state == status

@@ -320,6 +320,23 @@ def test_the_queue_row_and_the_card_say_how_near_the_deadline_is(world, client, 
         assert (said in row, said in badges) == ((said == badge),) * 2, said
 
 
+@pytest.mark.parametrize(("day", "badge"), [(2, "Acknowledge soon"), (3, "Acknowledge today"),
+                                           (4, "Acknowledgement overdue")])
+def test_reception_sees_the_acknowledgement_when_it_falls_first(world, client, day, badge):
+    """A new submission's first obligation is telling the complainant it was received: its row shows that
+    date and how near it is, not the response's, in the new list and the acknowledgement list alike."""
+    with clock_at(at(2026, 3, 2)):
+        complaint = factories.make_complaint(world, State.submitted)
+    assert (complaint.acknowledge_due_on, complaint.response_due_on) == (date(2026, 3, 3), date(2026, 3, 9))
+    login(client, world.reception)
+    with clock_at(at(2026, 3, day)):
+        for queue in ("new", "acknowledge"):
+            page = client.get(f"/queue?q={queue}&lang=en").get_data(as_text=True)
+            row = page[page.index(f'<tr id="row-{complaint.reference}"'):]
+            row = row[:row.index("</tr>")]
+            assert "Acknowledge by 3 Mar 2026" in row and badge in row, queue
+
+
 def test_due_soon_across_national_day(world):
     with clock_at(at(2026, 9, 21)):
         complaint = factories.make_complaint(world, State.investigating)

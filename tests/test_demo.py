@@ -8,6 +8,7 @@ from intranet.complaints.models import Complaint, Severity
 from intranet.core.extensions import db
 from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
+from intranet.directory.models import StaffMember
 
 LOGINS = ["reception", "leadership", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
 
@@ -36,6 +37,13 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     for code, *_rest in DEPARTMENTS:
         head = db.session.scalar(select(User).where(User.username == head_username(code)))
         assert head.role == "head" and head.department.code == code
+
+    # The staff directory: 60 people, each head's own entry linked to their login.
+    assert db.session.scalar(select(func.count()).select_from(StaffMember)) == 60
+    heads = db.session.scalars(select(User).where(User.role == "head").order_by(User.username)).all()
+    assert {(h.username, db.session.get(StaffMember, h.staff_member_id).department.code) for h in heads} == {
+        (head_username(code), code) for code, *_rest in DEPARTMENTS}
+    assert db.session.get(StaffMember, heads[0].staff_member_id).name == "刘志强"  # head-card, 刘志强（心血管内科主任）
 
     complaints = db.session.scalars(select(Complaint)).all()
     for complaint in complaints:

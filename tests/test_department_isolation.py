@@ -195,12 +195,13 @@ def test_head_action_answers_do_not_reveal_identity(world, client):
     invalid = client.post(url, data={"note-version": seen + 1, "note-text": ""}, headers=headers)
     assert invalid.status_code == 422
     assert_identity_hidden(invalid.get_data(as_text=True))
-    # 409: someone acted first
-    stale = client.post(url, data={"note-version": seen, "note-text": "Again."}, headers=headers)
+    # 409: someone acted first (a note does not conflict with a note: an escalation does)
+    escalate = f"/complaints/{complaint.reference}/escalate"
+    stale = client.post(escalate, data={"escalate-version": seen, "escalate-reason": "Again."}, headers=headers)
     assert stale.status_code == 409
     assert_identity_hidden(stale.get_data(as_text=True))
     # the same, without JavaScript
-    plain = client.post(url, data={"note-version": seen, "note-text": "Again."},
+    plain = client.post(escalate, data={"escalate-version": seen, "escalate-reason": "Again."},
                         headers={"X-CSRFToken": token})
     assert plain.status_code == 409
     assert_identity_hidden(plain.get_data(as_text=True))

@@ -160,16 +160,24 @@ def test_marking_a_duplicate_closes_it_links_it_and_notes_it_on_the_original(wor
         [original.reference, duplicate.reference])
 
 
-def test_the_tracking_page_of_the_duplicate_points_to_the_original(world, client):
-    original = complaint(world, "挂号收费多收了二十元。")
-    duplicate = complaint(world, "挂号多收费二十元，再次投诉。", State.submitted)
+def test_the_duplicates_complainant_follows_the_original_with_their_own_code(world, client):
+    """Its progress and answer, never its complainant, and no follow-up: that is its own complainant's."""
+    original = complaint(world, "挂号收费多收了二十元。", State.responded, complainant_name="王女士",
+                         complainant_phone="13900001111")
+    duplicate = complaint(world, "挂号多收费二十元，再次投诉。", State.submitted, complainant_name="李先生")
     code = duplicate.tracking_code
     mark(world, duplicate, original.reference)
     token = csrf_token(client, "/track?lang=en")
     html = client.post("/track?lang=en", data={"csrf_token": token, "reference": duplicate.reference, "code": code},
                        follow_redirects=True).get_data(as_text=True)
     assert f"Handled together with complaint {original.reference}, about the same matter." in html
-    assert f"This is the same matter as complaint {original.reference}" in html
+    assert (f"This is the same matter as complaint {original.reference}, which we are already handling: its "
+            "progress and our answer are shown here.") in html
+    handled = html[html.index('<section class="handled-with"'):]
+    assert f"Complaint {original.reference}, which handles yours" in handled
+    assert original.told_text and original.told_text in handled
+    assert "王女士" not in html and "13900001111" not in html
+    assert 'class="narrow public-action follow_up"' not in html  # the original's follow-up is not theirs
 
 
 @pytest.mark.parametrize(("original_state", "message"), [

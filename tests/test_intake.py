@@ -1,6 +1,7 @@
 """Intake: staff log complaints from any channel, the public complain online and track them. Forms keep what
 was typed on errors; every page carries a strict Content-Security-Policy and no inline script or style."""
 
+import io
 import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -220,6 +221,42 @@ def test_staff_log_each_channel(world, client, channel):
     assert [e.action for e in complaint.events] == ["log"]
     # ...and only once.
     assert match.group(1) not in client.get(response.location).get_data(as_text=True)
+
+
+SCANNED_LETTER = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+CALL_RECORDING = b"#!AMR\n" + bytes(320)  # AMR narrow-band, as phones in China record calls
+
+
+def log_with_files(client, files, **data):
+    page = client.get("/complaints/new")
+    return client.post("/complaints/new", content_type="multipart/form-data", data={
+        "csrf_token": token_of(page), "channel": "phone", "what_happened": "电话投诉：候诊三小时无人解释。",
+        "complainant_phone": "13800138000", **data,
+        "evidence": [(io.BytesIO(raw), name) for name, raw in files]})
+
+
+def test_staff_intake_takes_a_scanned_letter_and_the_calls_recording(world, client):
+    login(client, world.reception)
+    response = log_with_files(client, [("来信扫描.pdf", SCANNED_LETTER), ("通话录音.amr", CALL_RECORDING)])
+    assert response.status_code == 302
+    [complaint] = complaints()
+    assert [(e.original_name, e.content_type, e.size) for e in complaint.evidence] == [
+        ("来信扫描.pdf", "application/pdf", len(SCANNED_LETTER)), ("通话录音.amr", "audio/amr", len(CALL_RECORDING))]
+    assert complaint.events[0].data["evidence_files"] == 2
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ([("letter.pdf", b"<html>not a letter</html>")],
+     "letter.pdf: The selected file must be a JPG, PNG or PDF, or a call recording (AMR, MP3, M4A or WAV)."),
+    ([(f"scan{i}.pdf", SCANNED_LETTER) for i in range(6)], "Select up to 5 files."),
+])
+def test_a_refused_file_keeps_everything_typed_and_logs_nothing(world, client, files, message):
+    login(client, world.reception)
+    response = log_with_files(client, files, complainant_name="张先生", lang="en")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and "电话投诉：候诊三小时无人解释。" in html and 'value="张先生"' in html
+    assert complaints() == []
 
 
 def test_letter_always_gets_a_written_reply(world, client):

@@ -175,6 +175,46 @@ def test_leadership_hears_of_every_escalation_with_its_own_cause(world, actor, a
         assert "超期" not in row.body
 
 
+# What the department's heads and leadership hear of what others did to a complaint (their bell), written
+# out: (state, severity, who acts, action, its data) → the staff kinds queued, and for whom.
+WHO_HEARS = [
+    (State.responded, "minor", "reception", Action.follow_up, {"satisfied": False},
+     {("escalated", "leadership"), ("reopened", "head"), ("escalated_department", "head")}),
+    (State.awaiting_approval, "major", "leadership", Action.approve, {},
+     {("signed_off", "reception"), ("approved", "head")}),
+    (State.awaiting_approval, "major", "leadership", Action.return_for_rework, {"comment": "再核实一次。"},
+     {("returned_for_rework", "head")}),
+    (State.investigating, "minor", "reception", Action.escalate, {"reason": "Press."},
+     {("escalated", "leadership"), ("escalated_department", "head")}),
+    (State.registered, "minor", "reception", Action.escalate, {"reason": "Press."},  # no department yet
+     {("escalated", "leadership")}),
+    (State.investigating, "major", "head", Action.sign_off, {},
+     {("awaiting_approval", "leadership")}),
+    (State.investigating, "minor", "head", Action.sign_off, {},
+     {("signed_off", "reception")}),
+]
+
+
+@pytest.mark.parametrize(("state", "severity", "who", "action", "data", "heard"), WHO_HEARS,
+                         ids=[f"{row[3].value}-from-{row[0].value}-{row[1]}" for row in WHO_HEARS])
+def test_the_department_and_leadership_hear_what_others_did(world, state, severity, who, action, data, heard):
+    complaint = factories.make_complaint(world, state, severity=severity)
+    if action == Action.sign_off:
+        act(world, "head", Action.record_findings, complaint)
+    before = max([r.id for r in rows()], default=0)
+    act(world, who, action, complaint, **data)
+    users = {str(world.user(key).id): key for key in ("reception", "leadership", "head", "other_head")}
+    queued = {(r.kind, users.get(r.recipient, r.recipient)) for r in rows() if r.id > before and r.channel == "in_app"}
+    assert queued == heard
+
+
+def test_heads_read_why_leadership_returned_their_response(world):
+    complaint = factories.make_complaint(world, State.awaiting_approval)
+    act(world, "leadership", Action.return_for_rework, complaint, comment="Say what the ward changes.")
+    [row] = rows(kind="returned_for_rework")
+    assert row.language == "zh" and "Say what the ward changes." in row.body
+
+
 def test_due_tomorrow_goes_to_whoever_holds_the_complaint(world):
     with_department = factories.make_complaint(world, State.investigating)
     with_reception = factories.make_complaint(world, State.registered)

@@ -15,6 +15,7 @@ from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.core.extensions import db
+from intranet.core.hospital import HospitalRecord
 from tests import factories
 from tests.conftest import login
 from tests.test_intake import complain, complaints, form_state, new_client, token_of, track
@@ -341,7 +342,9 @@ def test_evidence_is_cleaned_stored_privately_and_downloadable_by_staff_who_see_
     ([("empty.jpg", b"")], "The selected file is empty."),
     # Two blank 36-megapixel pictures: a few KB each, 72 MP to decode; refused before decoding.
     ([(f"blank{i}.png", BLANK_36MP) for i in range(2)], "These pictures are too large together"),
-], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty", "pixel-budget"])
+    # A call's recording is for staff intake: the public form takes pictures and PDFs.
+    ([("call.amr", b"#!AMR\n" + bytes(320))], "call.amr: The selected file must be a JPG, PNG or PDF."),
+], ids=["html-named-jpg", "broken-gif", "too-big", "too-many", "empty", "pixel-budget", "recording"])
 def test_evidence_refused_stores_nothing_and_keeps_what_was_typed(world, client, files, message):
     before = set(os.listdir(folder()))
     response = upload(client, files, complainant_name="王女士")
@@ -369,11 +372,18 @@ def test_too_large_request_gets_a_friendly_page(world, client, app_ctx):
 # --- abuse -------------------------------------------------------------------------------------------------
 
 
-def test_honeypot_stores_nothing(world, client):
-    response = complain(client, {"what_happened": "buy cheap pills", "complainant_phone": "13800138000",
-                                 "website": "http://spam.example"})
-    assert response.status_code == 302
+def test_a_filled_trap_field_stores_nothing_and_says_what_to_do(world, client, caplog):
+    """Autofill can fill the hidden field for a person too: the form comes back, never a silent drop."""
+    response = complain(client, {"what_happened": "候诊三个小时没有人解释。", "complainant_phone": "13800138000",
+                                 "website": "http://spam.example", "lang": "en"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert ("We could not send this form as it was. Check it and send it again, or call the complaints office "
+            "on 0571-8888 1234.") in html
+    state = form_state(html)
+    assert state.values["what_happened"] == "候诊三个小时没有人解释。" and state.values["website"] == ""
     assert complaints() == []
+    assert "the hidden field was filled (from 127.0.0.1)" in caplog.text
 
 
 def test_honeypot_is_hidden_from_people(client, app_ctx):
@@ -409,6 +419,37 @@ def test_submissions_are_rate_limited(world, client):
     assert client.get("/complain").status_code == 200  # reading the form is never limited
 
 
+def test_forms_refused_for_a_missing_answer_do_not_count_toward_the_limit(world, client):
+    refused = [complain(client, {"complainant_phone": "13800138000"}).status_code for _ in range(8)]
+    sent = [complain(client, {"what_happened": f"第{i}次", "complainant_phone": "13800138000"}).status_code
+            for i in range(5)]
+    assert (refused, sent) == ([422] * 8, [302] * 5)
+
+
+def test_at_the_limit_the_form_comes_back_with_everything_typed_and_when_to_send_it(world, client):
+    for i in range(5):
+        complain(client, {"what_happened": f"第{i}次", "complainant_phone": "13800138000"})
+    response = complain(client, {"what_happened": "第六次：还是没有人回电话。", "complainant_phone": "13800138000",
+                                 "lang": "en"})
+    assert response.status_code == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
+    html = response.get_data(as_text=True)
+    assert re.search(r"so this one has not been sent yet\. Everything you typed is still here \(choose any files "
+                     r"again\): send it after \d+ \w+ \d{4} \d\d:\d\d, or call the complaints office on "
+                     r"0571-8888 1234\.", html)
+    assert form_state(html).values["what_happened"] == "第六次：还是没有人回电话。"
+    assert len(complaints()) == 5
+
+
+def test_an_address_the_administrator_listed_is_not_limited(world, client):
+    row = db.session.get(HospitalRecord, 1) or HospitalRecord(id=1, version=1)
+    row.unlimited_networks = "10.20.0.0/16\n127.0.0.0/8  # the hall's kiosk"
+    db.session.add(row)
+    db.session.commit()
+    statuses = [complain(client, {"what_happened": f"第{i}次", "complainant_phone": "13800138000"}).status_code
+                for i in range(8)]
+    assert statuses == [302] * 8
+
+
 def test_rate_limits_use_redis_when_configured():
     """Several workers share one count only through a shared store: RATELIMIT_STORAGE_URI selects it.
     Run in a child process: the limiter is one object per process, and this suite's app keeps memory."""
@@ -423,10 +464,13 @@ def test_rate_limits_use_redis_when_configured():
         pytest.skip("no Redis on 127.0.0.1:6379")
     program = """
 from intranet import create_app
-from intranet.core.extensions import limiter
+from intranet.core.extensions import db, limiter
 apps = [create_app("testing", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", RATELIMIT_TRACK="3 per minute",
                    SQLALCHEMY_DATABASE_URI="sqlite://", WTF_CSRF_ENABLED=False) for _ in range(2)]
 assert type(limiter.storage).__name__ == "RedisStorage", limiter.storage
+for app in apps:  # pages read the hospital's details
+    with app.app_context():
+        db.create_all()
 limiter.reset()
 statuses = [apps[i % 2].test_client().post("/track", data={}).status_code for i in range(4)]
 limiter.reset()

@@ -31,7 +31,7 @@ COMPLAINTS = {
 QUEUES = {
     "reception": {
         "new": "A",
-        "acknowledge": "C",
+        "acknowledge": "AC",  # triaged or not: A is still to be acknowledged too
         "sent_back": "B",
         "to_tell": "F",
         "follow_up": "G",

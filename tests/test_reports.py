@@ -109,18 +109,58 @@ def test_the_csv_keeps_chinese_for_a_spreadsheet(world, client, september):  # n
     assert factories.public_complaint_data()["what_happened"] in rows[1]
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+86 138 0013 8000", "-1+1", "@SUM(A1)"])
-def test_what_a_spreadsheet_would_run_is_written_as_text(world, client, text):
-    factories.make_complaint(world, State.registered, what_happened=text, complainant_name=text)
+# What was typed, and what the cell holds: anything a spreadsheet could run gets an apostrophe in front,
+# whatever whitespace or invisible characters come before its first visible character (a third value: what
+# the XLSX reads back, when it differs).
+FORMULA_CELLS = [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ("+86 138 0013 8000", "'+86 138 0013 8000"),
+    ("-1+1", "'-1+1"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("  =1+1", "'  =1+1"),  # LibreOffice's "Trim spaces" would make this a formula
+    ("\u3000=1+1", "'\u3000=1+1"),  # the ideographic space
+    ("\u00a0+1", "'\u00a0+1"),  # a no-break space
+    ("\u200b=1+1", "'\u200b=1+1"),  # zero-width space
+    ("\ufeff@SUM(A1)", "'\ufeff@SUM(A1)"),  # byte-order mark
+    ("\u2060\u200d-1", "'\u2060\u200d-1"),  # word joiner, zero-width joiner
+    ("\uff1d1+1", "'\uff1d1+1"),  # ＝
+    ("\uff0b1", "'\uff0b1"),  # ＋
+    ("\uff0d1", "'\uff0d1"),  # －
+    ("\uff20SUM(A1)", "'\uff20SUM(A1)"),  # ＠
+    (" \u3000\u200b\uff1d1", "' \u3000\u200b\uff1d1"),
+    ("\tSUM(A1)", "'\tSUM(A1)"),
+    ("\rSUM(A1)", "'\rSUM(A1)", "'\nSUM(A1)"),  # XML reads a carriage return back as a line feed
+    # Left alone: nothing to run.
+    ("心脏科医生态度差", "心脏科医生态度差"),
+    ("  候诊三小时", "  候诊三小时"),
+    ("1+1=2", "1+1=2"),
+    ("a-b", "a-b"),
+    ("\u200b", "\u200b"),
+]
+
+
+@pytest.mark.parametrize("case", FORMULA_CELLS, ids=repr)
+def test_what_a_spreadsheet_would_run_is_written_as_text(world, client, case):
+    text, cell, xlsx_cell = (*case, case[1])[:3]
+    factories.make_complaint(world, State.registered, what_happened="候诊时间过长", desired_outcome=text)
     login(client, world.leadership)
-    rows = list(csv.reader(io.StringIO(client.get("/reports/complaints.csv?lang=en").data.decode("utf-8-sig"))))
+    response = client.get("/reports/complaints.csv?lang=en")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
     header = rows[0]
-    assert rows[1][header.index("What happened")] == "'" + text
-    assert rows[1][header.index("Complainant")] == "'" + text
+    assert rows[1][header.index("Desired outcome")] == cell
     sheet = _xlsx(client, "/reports/complaints.xlsx?lang=en").active
     headers = [c.value for c in sheet[1]]
-    cell = sheet.cell(row=2, column=headers.index("What happened") + 1)
-    assert cell.value == "'" + text and cell.data_type == "s"
+    written = sheet.cell(row=2, column=headers.index("Desired outcome") + 1)
+    assert written.value == xlsx_cell and written.data_type == "s"
+
+
+def test_numbers_stay_numbers(world, client):
+    factories.make_complaint(world, State.registered)
+    login(client, world.leadership)
+    sheet = _xlsx(client, "/reports/complaints.xlsx?lang=en").active
+    headers = [c.value for c in sheet[1]]
+    reopened = sheet.cell(row=2, column=headers.index("Times reopened") + 1)
+    assert reopened.value == 0 and reopened.data_type == "n"
 
 
 @pytest.mark.parametrize(("role", "sees_identity"), [("reception", True), ("leadership", True), ("head", False)])

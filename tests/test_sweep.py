@@ -1,7 +1,13 @@
 """`flask --app wsgi sla sweep`: escalates each breach once, reminds of what is due next working
 day, and a second run changes nothing. Frozen time throughout."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -149,3 +155,46 @@ def test_the_cli(world, app_ctx):
         assert f"escalated {complaint.reference}" in result.output
         result = runner.invoke(args=["sla", "sweep"])
         assert result.exit_code == 0 and "0 new breaches, 0 complaints escalated, 0 reminders" in result.output
+
+
+def _escalated(complaint) -> bool:
+    level = db.session.scalar(select(Complaint.escalation_level).where(Complaint.id == complaint.id))
+    db.session.rollback()  # hold no lock while waiting: the sweep needs it
+    return bool(level)
+
+
+def _wait_until(condition, process) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the sweep did not get to it in 30 s"
+        time.sleep(0.1)
+
+
+def test_every_keeps_sweeping_until_sigterm(world, database_url):
+    """`make run` keeps the sweep running beside the server, as production's timer runs it: a complaint
+    that falls overdue while it runs is escalated by a later pass, and a pass that finds nothing says
+    nothing. (The process runs on the real clock, weeks after these complaints fell due.)"""
+    first = factories.make_complaint(world, State.investigating)
+    db.session.commit()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDRESS_ENV": "testing"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "sla", "sweep", "--every", "0.2"],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_until(lambda: _escalated(first), process)
+        second = factories.make_complaint(world, State.investigating)
+        db.session.commit()
+        _wait_until(lambda: _escalated(second), process)
+        time.sleep(0.5)  # passes that find nothing
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Stopped." in err
+    assert [line for line in out.splitlines() if line.startswith("escalated")] == [
+        f"escalated {first.reference}", f"escalated {second.reference}"]
+    assert "0 new breaches" not in out

@@ -9,53 +9,18 @@ given another role: nobody could manage accounts any more.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from ..core.admin_events import AdminEvent, history, record
+from ..auth import second_factor
+from ..core.admin_events import history, record
 from ..core.departments import Category, Department
 from ..core.extensions import db
+from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
 from ..core.roles import USER_ROLES, Role
 from ..core.users import User
-
-
-class Refused(Exception):
-    """The change may not be made; `errors` maps a form field (or "" for the whole form) to the reason."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
-
-    @property
-    def message(self) -> str:
-        return " ".join(str(m) for m in self.errors.values())
-
-
-class Stale(Exception):
-    """Someone changed the record since the administrator opened it."""
-
-    def __init__(self, subject, last: AdminEvent | None):
-        super().__init__(subject)
-        self.subject, self.last = subject, last
-
-
-def claim(subject, seen_version: int | None) -> None:
-    """Take the record at the version the administrator saw, or raise Stale: one conditional UPDATE, so two
-    administrators saving at once cannot both win."""
-    model = type(subject)
-    if seen_version is not None:
-        done = db.session.execute(
-            update(model).where(model.id == subject.id, model.version == seen_version)
-            .values(version=model.version + 1).execution_options(synchronize_session=False)
-        ).rowcount
-        if done != 1:
-            db.session.rollback()
-            raise Stale(subject, next(iter(history(subject, limit=1)), None))
-    else:  # the command line: whatever the record is now
-        db.session.execute(update(model).where(model.id == subject.id).values(version=model.version + 1)
-                           .execution_options(synchronize_session=False))
-    db.session.expire(subject, ["version"])
-
+from ..core.versioned import Refused, Stale, claim
+from ..directory.models import StaffMember
 
 # --- accounts ---------------------------------------------------------------------------------------------
 
@@ -70,8 +35,8 @@ def _department_for(role: str, department: Department | None, errors: dict) -> D
     return None  # only heads belong to a department
 
 
-def _check_password(password: str, username: str, errors: dict, field: str = "password") -> None:
-    problem = password_problem(password, username)
+def _check_password(password: str, username: str, name: str, errors: dict, field: str = "password") -> None:
+    problem = password_problem(password, username, name)
     if problem:
         errors[field] = problem
 
@@ -97,7 +62,7 @@ def create_account(actor: User | None, *, username: str, display_name: str, role
     if db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username.lower())):
         errors["username"] = _l("This username is taken: choose another.")
     department = _department_for(role, department, errors)
-    _check_password(password, username, errors)
+    _check_password(password, username, display_name, errors)
     if errors:
         raise Refused(errors)
     user = User(username=username, display_name=display_name or username, role=role, department=department,
@@ -110,11 +75,30 @@ def create_account(actor: User | None, *, username: str, display_name: str, role
     return user
 
 
+# change_account(staff_number=KEEP): the link to the directory is left as it is (the command line).
+KEEP = object()
+
+
+def _staff_member_for(user: User, staff_number: str | None, errors: dict) -> StaffMember | None:
+    """The directory's person with this staff number, for the account; none for an empty one."""
+    if not staff_number:
+        return None
+    member = db.session.scalar(select(StaffMember).where(StaffMember.staff_number == staff_number))
+    if member is None:
+        errors["staff_number"] = _l("Nobody in the staff directory has this staff number.")
+    elif member.account is not None and member.account.id != user.id:
+        errors["staff_number"] = _l("This person is already linked to the account %(username)s.",
+                                    username=member.account.username)
+    return member
+
+
 def change_account(actor: User | None, user: User, seen_version: int | None, *, display_name: str, role: str,
-                   department: Department | None, language: str | None) -> list[str]:
-    """Name, role, department and language; returns the names of what changed (nothing changed: nothing
-    logged)."""
+                   department: Department | None, language: str | None, staff_number=KEEP) -> list[str]:
+    """Name, role, department, language and the person in the directory (by staff number, empty for none);
+    returns the names of what changed (nothing changed: nothing logged)."""
     errors: dict = {}
+    current = db.session.get(StaffMember, user.staff_member_id) if user.staff_member_id else None
+    member = current if staff_number is KEEP else _staff_member_for(user, staff_number, errors)
     if role not in {r.value for r in USER_ROLES}:
         errors["role"] = _l("Choose a role.")
     department = _department_for(role, department, errors)
@@ -124,9 +108,10 @@ def change_account(actor: User | None, user: User, seen_version: int | None, *, 
     if errors:
         raise Refused(errors)
     before = {"display_name": user.display_name, "role": user.role,
-              "department": user.department.code if user.department else None, "language": user.language}
+              "department": user.department.code if user.department else None, "language": user.language,
+              "staff_number": current.staff_number if current else None}
     after = {"display_name": display_name, "role": role, "department": department.code if department else None,
-             "language": language or None}
+             "language": language or None, "staff_number": member.staff_number if member else None}
     changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changed:
         if seen_version is not None and seen_version != user.version:
@@ -135,6 +120,7 @@ def change_account(actor: User | None, user: User, seen_version: int | None, *, 
     claim(user, seen_version)
     user.display_name, user.role, user.department, user.language = (
         display_name, role, department, language or None)
+    user.staff_member_id = member.id if member else None
     record(actor, user, "change", **changed)
     return list(changed)
 
@@ -167,7 +153,7 @@ def reactivate(actor: User | None, user: User, seen_version: int | None) -> None
 def reset_password(actor: User | None, user: User, seen_version: int | None, password: str) -> None:
     """A temporary password: the user must choose their own at next login. Open sessions end."""
     errors: dict = {}
-    _check_password(password, user.username, errors)
+    _check_password(password, user.username, user.display_name, errors)
     if errors:
         raise Refused(errors)
     claim(user, seen_version)
@@ -175,6 +161,16 @@ def reset_password(actor: User | None, user: User, seen_version: int | None, pas
     user.must_change_password = True
     user.end_all_sessions()
     record(actor, user, "reset_password")
+
+
+def reset_second_factor(actor: User | None, user: User, seen_version: int | None) -> None:
+    """A lost phone: the user sets up the authenticator app again at their next login. Open sessions end."""
+    if user.totp_since is None:
+        raise Refused({"": _l("This account has no second factor set up.")})
+    claim(user, seen_version)
+    second_factor.forget(user)
+    user.end_all_sessions()
+    record(actor, user, "reset_second_factor")
 
 
 def unlock(actor: User | None, user: User, seen_version: int | None) -> None:
@@ -230,3 +226,26 @@ def set_reference_active(actor: User | None, row, seen_version: int | None, acti
     claim(row, seen_version)
     row.active = active
     record(actor, row, "reactivate" if active else "deactivate")
+
+
+# --- the hospital's own details -------------------------------------------------------------------------
+
+
+def change_hospital(actor: User | None, seen_version: int | None, values: dict) -> bool:
+    """Save the hospital's details; False if nothing changed. Stale if someone saved since."""
+    row = db.session.get(HospitalRecord, 1)
+    if row is None:  # the migration writes it; only a database emptied by hand lacks it
+        row = HospitalRecord(id=1, version=0, **{name: "" for name in values})
+        db.session.add(row)
+        db.session.flush()
+    changed = {name: [getattr(row, name), value] for name, value in values.items() if getattr(row, name) != value}
+    if not changed:
+        if seen_version is not None and seen_version != row.version:
+            raise Stale(row, next(iter(history(row, limit=1)), None))
+        return False
+    claim(row, seen_version)
+    for name, value in values.items():
+        setattr(row, name, value)
+    record(actor, row, "change", **changed)
+    forget()
+    return True

@@ -131,10 +131,18 @@ def reset_user_password(username, password):
     click.echo(f"Reset the password of {username}: they must choose a new one at next login")
 
 
+@users.command("reset-second-factor")
+@click.argument("username")
+def reset_user_second_factor(username):
+    """A lost phone: the user sets up their authenticator app again at their next login."""
+    _apply(accounts.reset_second_factor, _user(username), None)
+    click.echo(f"Reset the second factor of {username}: they set it up again at next login")
+
+
 @users.command("unlock")
 @click.argument("username")
 def unlock_user(username):
-    """Let a user locked out by wrong passwords log in again."""
+    """Let a user locked out by wrong passwords log in again from any device (the lock also lifts by itself)."""
     _apply(accounts.unlock, _user(username), None)
     click.echo(f"Unlocked {username}")
 

@@ -1,13 +1,25 @@
-"""Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories."""
+"""Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories,
+the hospital's own details."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp, ValidationError
 
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
+from ..core.hospital import FIELDS as HOSPITAL_FIELDS
+from ..core.hospital import networks
 from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, MAX_DAYS, Clock, DayKind
 
@@ -98,6 +110,9 @@ class NewAccountForm(_AccountFields):
 
 class EditAccountForm(_AccountFields):
     version = VersionField()
+    # By staff number rather than from a list: a hospital's directory holds thousands of people.
+    staff_number = StringField(_l("Their staff number in the directory (工号, optional)"), filters=[strip],
+                               validators=[Length(max=32)])
 
 
 class ResetPasswordForm(PostForm):
@@ -128,3 +143,39 @@ class NewReferenceForm(ReferenceForm):
 
 class EditReferenceForm(ReferenceForm):
     version = VersionField()
+
+
+# --- the hospital's own details -------------------------------------------------------------------------
+
+
+class HospitalForm(PostForm):
+    version = VersionField()
+    name_zh = StringField(_l("Hospital's name in Chinese"), filters=[strip], validators=[
+        DataRequired(message=_l("Enter the hospital's name.")), Length(max=120)])
+    name_en = StringField(_l("Hospital's name in English"), filters=[strip], validators=[Length(max=120)],
+                          description=_l("Left empty, English pages show the Chinese name."))
+    office_address_zh = StringField(_l("Complaints office: where it is, in Chinese"), filters=[strip],
+                                    validators=[Length(max=200)],
+                                    description=_l("Building, floor and room, as a patient would find it."))
+    office_address_en = StringField(_l("Complaints office: where it is, in English"), filters=[strip],
+                                    validators=[Length(max=200)])
+    office_phone = StringField(_l("Complaints office: phone"), filters=[strip], validators=[
+        DataRequired(message=_l("Enter the complaints office's phone number.")), Length(max=40)])
+    office_hours = StringField(_l("Complaints office: hours on working days"), filters=[strip], validators=[
+        DataRequired(message=_l("Enter the office's hours, e.g. 08:00–17:30.")), Length(max=40)])
+
+    unlimited_networks = TextAreaField(
+        _l("Addresses the public form's limit leaves alone"), filters=[strip], validators=[Length(max=4000)],
+        description=_l("A kiosk in the hall or the hospital's patient Wi-Fi: many people behind one address. One "
+                       "address or network a line, e.g. 10.20.0.0/16 or 192.168.1.23."))
+
+    def validate_unlimited_networks(self, field):
+        for line in (field.data or "").splitlines():
+            try:
+                networks(line)
+            except ValueError:
+                raise ValidationError(_l("“%(line)s” is not an address or a network (e.g. 10.20.0.0/16).",
+                                         line=line.strip())) from None
+
+    def values(self) -> dict:
+        return {name: self[name].data for name in HOSPITAL_FIELDS}

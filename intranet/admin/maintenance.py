@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from ..core.extensions import db
 
 # Appended to, never changed: the application's role may only read them and add rows.
-APPEND_ONLY = ("complaint_events", "corrective_action_events", "admin_events", "identity_views")
+APPEND_ONLY = ("complaint_events", "corrective_action_events", "admin_events", "identity_views", "directory_imports")
 READ_ONLY = ("alembic_version",)  # the schema's version: only the owner's migrations move it
 
 

@@ -1,5 +1,6 @@
-"""Admin pages: the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar), the
-notification outbox (/admin/outbox), staff accounts (/admin/accounts), departments and categories."""
+"""Admin pages: the hospital's own details (/admin/hospital), the deadline policy (/admin/deadlines), the
+working-day calendar (/admin/calendar), the notification outbox (/admin/outbox), staff accounts
+(/admin/accounts), departments and categories."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from ..core.admin_events import history
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
+from ..core.hospital import FIELDS as HOSPITAL_FIELDS
+from ..core.hospital import HospitalRecord, hospital
 from ..core.roles import USER_ROLES
 from ..core.time import show_datetime, today
 from ..core.users import User
 from ..deadlines import calendar, policy
 from ..deadlines.models import Clock, HospitalDay
+from ..directory.models import StaffMember
 from ..notifications import relay
 from ..notifications.models import OutboxMessage, OutboxStatus
 from . import accounts
@@ -29,6 +33,7 @@ from .forms import (
     EditAccountForm,
     EditReferenceForm,
     HospitalDayForm,
+    HospitalForm,
     NewAccountForm,
     NewReferenceForm,
     ResetPasswordForm,
@@ -141,11 +146,17 @@ EVENT_LABELS = {
     "reset_password": _l("Password reset (must choose a new one)"),
     "change_own_password": _l("Chose a new password"),
     "unlock": _l("Unlocked"),
+    "reset_second_factor": _l("Second factor reset (sets it up again)"),
     "rename": _l("Renamed"),
 }
 FIELD_LABELS = {
     "display_name": _l("Name"), "role": _l("Role"), "department": _l("Department"), "language": _l("Language"),
     "name_zh": _l("Name in Chinese"), "name_en": _l("Name in English"),
+    "staff_number": _l("Person in the staff directory (staff number)"),
+    "office_address_zh": _l("Complaints office: where it is, in Chinese"),
+    "office_address_en": _l("Complaints office: where it is, in English"),
+    "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
+    "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
 }
 
 
@@ -205,11 +216,13 @@ def _put_errors(form, refused: accounts.Refused) -> None:
 
 
 def _account_page(user: User, edit=None, reset=None, status: int = 200, problem: str | None = None):
+    user_member = db.session.get(StaffMember, user.staff_member_id) if user.staff_member_id else None
     edit = edit or EditAccountForm(formdata=None, display_name=user.display_name, role=user.role,
                                    department=user.department_id, language=user.language or "",
+                                   staff_number=user_member.staff_number if user_member else "",
                                    version=user.version)
     reset = reset or ResetPasswordForm(formdata=None, version=user.version)
-    return render_template("admin/account.html", user=user, edit=edit, reset=reset,
+    return render_template("admin/account.html", user=user, member=user_member, edit=edit, reset=reset,
                            button=VersionForm(formdata=None, version=user.version), problem=problem,
                            events=history(user), event_labels=EVENT_LABELS, field_labels=FIELD_LABELS,
                            roles={r.value: r.label for r in USER_ROLES}), status
@@ -227,7 +240,8 @@ def account(user_id: int):
     try:
         changed = accounts.change_account(current_user, user, form.version.data,
                                           display_name=form.display_name.data, role=form.role.data,
-                                          department=department, language=form.language.data)
+                                          department=department, language=form.language.data,
+                                          staff_number=form.staff_number.data)
         db.session.commit()
     except accounts.Stale as stale:
         return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
@@ -370,3 +384,32 @@ def reference_operation(kind: str, row_id: int, operation: str):
     flash(_("Deactivated: no longer offered for new complaints; complaints that have it still show it.")
           if operation == "deactivate" else _("Reactivated: offered for new complaints again."), "success")
     return redirect(url_for(".reference", kind=kind, row_id=row_id))
+
+
+# --- the hospital's own details ---------------------------------------------------------------------------
+
+
+def _hospital_page(form=None, status: int = 200, problem: str | None = None):
+    row = db.session.get(HospitalRecord, 1)
+    shown = hospital()
+    form = form or HospitalForm(formdata=None, version=row.version if row else 0,
+                                **{name: getattr(row, name) if row else "" for name in HOSPITAL_FIELDS})
+    return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,
+                           events=history(row) if row else [], event_labels=EVENT_LABELS,
+                           field_labels=FIELD_LABELS), status
+
+
+@bp.route("/hospital", methods=["GET", "POST"])
+def hospital_details():
+    if request.method == "GET":
+        return _hospital_page()
+    form = HospitalForm()
+    if not form.validate_on_submit():
+        return _hospital_page(form, 422)
+    try:
+        changed = accounts.change_hospital(current_user, form.version.data, form.values())
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _hospital_page(status=409, problem=_stale_message(stale))
+    flash(_("Saved: every page shows the new details.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for(".hospital_details"))

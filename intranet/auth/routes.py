@@ -1,10 +1,12 @@
-"""Log in and out. Sessions die on logout everywhere (the cookie carries the user's session version), after
-a time without activity, and after a working day whatever happens."""
+"""Log in and out. A session ends at logout (that device's only: the cookie carries its session key), after a
+time without activity, and after a working day whatever happens; a new password or a deactivation ends
+every session of the user (the cookie carries their session version). Wrong passwords count as
+lockout.py says, by whether the device is known (devices.py)."""
 
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -13,9 +15,13 @@ from ..core.admin_events import record
 from ..core.extensions import db, limiter
 from ..core.forms import PostForm, safe_next
 from ..core.passwords import password_problem
-from ..core.time import utcnow
-from ..core.users import User, check_unknown_password
+from ..core.time import local, utcnow
+from ..core.users import User, check_unknown_password, end_this_session, session_record
+from . import devices, second_factor
 from .forms import ChangePasswordForm, LoginForm
+from .lockout import count_wrong_password, whom_to_call
+from .sessions import fresh_session as _fresh_session
+from .sessions import log_in
 
 bp = Blueprint("auth", __name__)
 
@@ -29,16 +35,15 @@ def _account_limit() -> str:
 
 
 def _account() -> str:
-    # Per username tried, whatever the address: many addresses guessing one account are slowed too.
-    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+    # Per username tried, whatever the address: many addresses guessing one account are slowed too. A device
+    # the account has logged in from has a bucket of its own, so the guessers' do not slow its owner.
+    username = (request.form.get("username") or "").strip().lower()[:64]
+    known = devices.known_device(username)
+    return f"login-device:{known}" if known else "login-account:" + username
 
 
-def _fresh_session() -> None:
-    """A new session at login: nothing of the visitor's carried over (CSRF token, tracking) but the language."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+def _password_account() -> str:
+    return f"password-account:{current_user.id}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -52,28 +57,17 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
-        if user is None:
-            check_unknown_password(form.password.data)  # the same work as for a real user
-            ok = False
-        else:
-            ok = user.check_password(form.password.data) and user.active and not user.locked
-            if not ok and user.active and not user.locked:
-                user.record_failed_login()
-                db.session.commit()
-        if not ok:
-            # One message for an unknown user, a wrong password and a locked account: none of them tells
-            # whether the username exists.
-            form.password.errors = [_("The username or password is not right. After many wrong passwords "
-                                      "an account is locked; an administrator can unlock it.")]
+        refusal = _refused(user, form.password.data)
+        if refusal is not None:
+            form.password.errors = [refusal]
             return render_template("auth/login.html", form=form), 422
-        user.last_login_at = utcnow()
-        user.failed_logins = 0
-        db.session.commit()
         next_page = safe_next(request.args.get("next"))
-        _fresh_session()
-        login_user(user)
-        session["since"] = session["seen"] = time.time()
-        return redirect(next_page or url_for("complaints.queue"))
+        if second_factor.required(user):
+            return second_factor.begin(user, next_page)
+        log_in(user)
+        response = redirect(next_page or url_for("complaints.queue"))
+        devices.remember_device(response, user.username)
+        return response
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -108,6 +102,33 @@ def not_logged_in():
         back = _page_of_this_site(request.headers.get("HX-Current-URL"))
         return "", 204, {"HX-Redirect": url_for("auth.login", next=back, session="ended")}
     return redirect(url_for("auth.login", next=_page_of_this_site(request.full_path.removesuffix("?"))))
+
+
+def _refused(user: User | None, password: str) -> str | None:
+    """Why this login is refused, or None. Only someone who gave the right password is told that the account
+    is locked or deactivated; everyone else hears the same words, which never tell whether the username
+    exists."""
+    wrong = _("The username or password is not right. After many wrong passwords, logging in from devices "
+              "not used before is paused for a while.")
+    if user is None:
+        check_unknown_password(password)  # the same work as for a real user
+        return wrong
+    known = devices.known_device(user.username) is not None
+    right = user.check_password(password)
+    if not user.active:
+        return _("This account is deactivated. If you need it again, call %(whom)s.",
+                 whom=whom_to_call()) if right else wrong
+    if user.locked and not known:
+        if not right:
+            return wrong
+        return _("After many wrong passwords, this account is locked on devices it has not logged in from, "
+                 "until %(time)s. Log in from a device you have used before, wait, or call %(whom)s to unlock "
+                 "it now.", time=local(user.locked_until).strftime("%H:%M"), whom=whom_to_call())
+    if not right:
+        count_wrong_password(user, known_device=known)
+        db.session.commit()
+        return wrong
+    return None
 
 
 # Requests that keep nothing alive: the bell and the queue badges poll on their own.
@@ -152,18 +173,55 @@ def choose_a_password_first():
     return redirect(target)
 
 
+@bp.before_app_request
+def say_why_a_deactivated_user_was_logged_out():
+    """A deactivated user's session ends at their next request (load_user); the login page says why."""
+    if (request.endpoint or "static").startswith(("static", "public.")):
+        return None
+    if "_user_id" in session:
+        current_user._get_current_object()  # loaded now, if no check before this one needed it
+    if g.pop("deactivated_session", False):
+        _fresh_session()
+        flash(_("Your account has been deactivated, so you were logged out. If you need it again, call "
+                "%(whom)s.", whom=whom_to_call()), "error")
+    return None
+
+
+# Wrong current passwords in one session that end it: with a stolen session, the form is a way to guess.
+WRONG_PASSWORDS_PER_SESSION = 10
+
+
+def _wrong_current_password(user: User):
+    """Counted as a wrong login is, and per session: the tenth ends this session."""
+    count_wrong_password(user, known_device=devices.known_device(user.username) is not None)
+    record_ = session_record(user)
+    record_.wrong_passwords += 1
+    if record_.wrong_passwords < WRONG_PASSWORDS_PER_SESSION:
+        db.session.commit()
+        return None
+    record_.ended_at = utcnow()
+    db.session.commit()
+    logout_user()
+    _fresh_session()
+    flash(_("Too many wrong passwords: you are logged out. Log in again."), "error")
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_address_limit, methods=["POST"])  # the current password is guessable here too
+@limiter.limit(_address_limit, methods=["POST"])  # the current password is guessable here too,
+@limiter.limit(_account_limit, methods=["POST"], key_func=_password_account)  # from any address
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not user.check_password(form.current_password.data):
+            if (ended := _wrong_current_password(user)) is not None:
+                return ended
             form.current_password.errors = [_("This is not your current password.")]
         elif form.new_password.data == form.current_password.data:
             form.new_password.errors = [_("Choose a password different from the current one.")]
-        elif problem := password_problem(form.new_password.data, user.username):
+        elif problem := password_problem(form.new_password.data, user.username, user.display_name):
             form.new_password.errors = [str(problem)]
         else:
             user.set_password(form.new_password.data)
@@ -171,6 +229,7 @@ def change_password():
             user.end_all_sessions()  # other devices: logged out; this one carries on with the new version
             record(user, user, "change_own_password")
             db.session.commit()
+            user.start_session()
             login_user(user)
             flash(_("Your new password is saved. You are logged out everywhere else."), "success")
             return redirect(url_for("complaints.queue"))
@@ -182,7 +241,7 @@ def change_password():
 @login_required
 def logout():
     if PostForm().validate_on_submit():
-        current_user.end_all_sessions()
+        end_this_session(current_user._get_current_object())  # this device only: the others go on
         db.session.commit()
         logout_user()
         _fresh_session()

@@ -1,5 +1,9 @@
-"""The timeline is tamper-evident: each event carries a hash of itself and of the event before it on the
-same complaint, so an event changed, removed or slipped in afterwards breaks the chain from there on.
+"""The record is tamper-evident: each event carries a hash of itself and of the event before it on the
+same complaint, so an event changed, removed or slipped in afterwards breaks the chain from there on; and
+each event carries, inside what is hashed, a digest of every fact of the complaint that it changed (the
+complaint's columns: finding, severity, department, the signed answer…). The facts the page, the reports
+and the archive record show are then checked against their chain: a column changed in the database without
+an event disagrees with the last digest the chain holds for it.
 
 The database triggers already refuse UPDATE and DELETE; this catches what they cannot, someone with the
 database owner's rights who disables them. `flask --app wsgi audit verify` names the first broken link;
@@ -10,13 +14,16 @@ that recomputes every hash is found.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date, datetime
 
 import click
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, inspect, select
 
 from ..core.extensions import db
 from ..core.time import utcnow
@@ -24,10 +31,65 @@ from .models import Complaint, ComplaintEvent
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
 
+# The facts of a complaint its chain vouches for: every column of the complaint (a new column is covered
+# without anyone remembering to) but the lock's bookkeeping and the tracking code's keyed hash (a credential,
+# not a fact; a receipt that replaces it leaves a note). Only an event writes them, through perform().
+UNCHAINED = frozenset({"id", "version", "updated_at", "tracking_code_hash"})
+FACTS = tuple(column.name for column in Complaint.__table__.columns if column.name not in UNCHAINED)
+
+
+# How the page names the facts a reader relies on; any other column is named as a recorded detail.
+FACT_LABELS = {
+    "status": _l("State"), "severity": _l("Severity"), "complexity": _l("Complexity"), "category_id": _l("Category"),
+    "department_id": _l("Department"), "what_happened": _l("What happened"), "findings": _l("Findings"),
+    "cause": _l("Cause"), "responsibility": _l("Responsibility"), "remedy": _l("Remedy"),
+    "corrective_actions": _l("Corrective actions"), "response_text": _l("Signed-off response"),
+    "signed_off_by_id": _l("Signed off"), "approved_by_id": _l("Approved"),
+    "told_text": _l("What the complainant was told"), "satisfied": _l("Satisfied"),
+    "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
+    "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
+}
+
+
+def _canonical(value) -> str:
+    """A fact's value as the same text whether it was just assigned or read back from either database, its
+    kind first so that no two values read alike (a page checks some sixty facts: no JSON encoder here)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):  # before int: a bool is an int
+        return "b1" if value else "b0"
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, str):
+        return "s" + value
+    if isinstance(value, int):
+        return f"i{value}"
+    if isinstance(value, datetime):
+        return "t" + value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return "d" + value.isoformat()
+    raise TypeError(f"a fact of type {type(value).__name__} has no canonical form")
+
+
+def fact_digest(name: str, value) -> str:
+    return hashlib.sha256(f"{name}\n{_canonical(value)}".encode()).hexdigest()[:32]
+
+
+def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] | None:
+    """The digests an event about to be written records: of the facts this transaction changed on the
+    complaint (every fact for the event that creates it). What was changed in the database behind the app's
+    back is not changed here, so no later event makes it look recorded."""
+    state = inspect(complaint)
+    names = FACTS if every else [name for name in FACTS if state.attrs[name].history.has_changes()]
+    return {name: fact_digest(name, getattr(complaint, name)) for name in names} or None
+
 
 def event_hash(previous: str, reference: str, event: ComplaintEvent) -> str:
     fields = [previous, reference, event.actor_id, event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
               event.action, event.from_state, event.to_state, event.data or {}]
+    facts = getattr(event, "facts", None)
+    if facts is not None:  # events written before facts were chained keep the hash they were given
+        fields.append(facts)
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -43,6 +105,7 @@ def previous_hash(complaint: Complaint) -> str:
 
 @dataclass
 class Break:
+    kind = "break"
     reference: str
     event_id: int
     action: str
@@ -53,35 +116,100 @@ class Break:
                 f"the timeline was changed after it was written, from this event on")
 
 
-def chains():
-    """(reference, [(event, its stored hash, the hash it should have)]) for every complaint, in order."""
-    events = db.session.execute(  # streamed: the whole log never sits in memory at once
-        select(Complaint.reference, ComplaintEvent).join(ComplaintEvent, ComplaintEvent.complaint_id == Complaint.id)
-        .order_by(Complaint.id, ComplaintEvent.id).execution_options(yield_per=1000))
-    current, previous, chain = None, GENESIS, []
-    for reference, event in events:
-        if reference != current:
-            if current is not None:
-                yield current, chain
-            current, previous, chain = reference, GENESIS, []
-        expected = event_hash(previous, reference, event)
-        chain.append((event, event.hash, expected))
-        previous = event.hash or expected
-    if current is not None:
-        yield current, chain
+@dataclass
+class Disagrees:
+    """A fact of the complaint that is not what its timeline last recorded."""
+
+    kind = "fact"
+    reference: str
+    fact: str  # the column's name
+
+    @property
+    def label(self) -> str:
+        label = FACT_LABELS.get(self.fact)
+        return str(label) if label else str(_l("A recorded detail (%(name)s)", name=self.fact))
+
+    def __str__(self) -> str:
+        return (f"{self.reference}: {self.fact} is not what its timeline recorded: it was changed in the "
+                f"database without an event")
 
 
-def verify() -> tuple[list[Break], dict[str, set[str]], dict[str, str]]:
-    """The first broken link of each complaint, every complaint's hashes, and each one's latest."""
-    breaks, hashes, heads = [], {}, {}
-    for reference, chain in chains():
-        hashes[reference] = {stored for _event, stored, _expected in chain}
-        heads[reference] = chain[-1][1]
-        for event, stored, expected in chain:
-            if stored != expected:
-                breaks.append(Break(reference, event.id, event.action, event.at.isoformat()))
-                break
-    return breaks, hashes, heads
+@dataclass
+class NoTimeline:
+    kind = "gone"
+    reference: str
+
+    def __str__(self) -> str:
+        return f"{self.reference}: the complaint has no timeline: its events were removed"
+
+
+@dataclass
+class Rewritten:
+    kind = "rewritten"
+    reference: str
+    recorded_at: str
+
+    def __str__(self) -> str:
+        return (f"{self.reference}: the hash recorded at {self.recorded_at} is no longer in its chain: its "
+                f"timeline was rewritten")
+
+
+def check_record(reference: str, events: Iterable, facts: Mapping) -> list[Break | Disagrees | NoTimeline]:
+    """What is wrong with one complaint's record: its first broken link, and each of its facts (`facts`: the
+    complaint's columns as stored) that disagrees with the digest its timeline last recorded for it. Reads
+    nothing: the complaint page checks the events it shows."""
+    problems, previous, recorded, last = [], GENESIS, {}, None
+    for event in events:
+        if previous is not None and event_hash(previous, reference, event) != event.hash:
+            problems.append(Break(reference, event.id, event.action, event.at.isoformat()))
+            previous = None  # the first broken link is named; the facts are still checked
+        elif previous is not None:
+            previous = event.hash
+        recorded.update(event.facts or {})
+        last = event
+    if last is None:
+        return [NoTimeline(reference)]
+    if "status" not in recorded:  # recorded before facts were chained: each event still says the state
+        recorded["status"] = fact_digest("status", last.to_state)
+    problems += [Disagrees(reference, name) for name in FACTS
+                 if name in recorded and fact_digest(name, facts[name]) != recorded[name]]
+    return problems
+
+
+def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline]:
+    """check_record() of a complaint as loaded, with its events (the complaint page's)."""
+    return check_record(complaint.reference, complaint.events, {name: getattr(complaint, name) for name in FACTS})
+
+
+def _records():
+    """(complaint row, [its event rows]) for every complaint, in order: two streams read side by side, so the
+    whole log never sits in memory at once."""
+    complaints = db.session.execute(select(Complaint.__table__).order_by(Complaint.id)
+                                    .execution_options(yield_per=500))
+    events = db.session.execute(select(ComplaintEvent.__table__)
+                                .order_by(ComplaintEvent.complaint_id, ComplaintEvent.id)
+                                .execution_options(yield_per=1000))
+    pending = next(events, None)
+    for complaint in complaints:
+        while pending is not None and pending.complaint_id < complaint.id:  # of no complaint: cannot be
+            pending = next(events, None)
+        chain = []
+        while pending is not None and pending.complaint_id == complaint.id:
+            chain.append(pending)
+            pending = next(events, None)
+        yield complaint, chain
+
+
+def verify() -> tuple[list, dict[str, set[str]], dict[str, str]]:
+    """Every complaint's problems (check_record()), every complaint's hashes, and each one's latest."""
+    problems, hashes, heads = [], {}, {}
+    for complaint, chain in _records():
+        reference = complaint.reference
+        problems += check_record(reference, chain, complaint._mapping)
+        if chain:
+            hashes[reference] = {event.hash for event in chain}
+            heads[reference] = chain[-1].hash
+    return problems, hashes, heads
 
 
 @dataclass
@@ -116,15 +244,35 @@ def seal(upto: int | None = None) -> Seal:
     return Seal(upto, count, digest.hexdigest())
 
 
+def _report(problems) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+def _checked(problems, hashes) -> str:
+    complaints = len(hashes) + sum(isinstance(problem, NoTimeline) for problem in problems)
+    broken = len({problem.reference for problem in problems})
+    return f"{complaints} complaints checked, {broken} broken"
+
+
 def register_cli(app) -> None:
     @app.cli.group()
     def audit():
-        """The timeline's hash chain."""
+        """The timeline's hash chain and the facts it vouches for."""
 
     @audit.command("seal")
     @click.option("--upto", type=int, help="The last event the seal covers (printed beside it); default: all.")
     def seal_command(upto):
-        """Print the digest of every complaint's chain head, to compare with a printed one."""
+        """Verify every record, then print the digest of every complaint's chain head, to compare with a
+        printed one. Refuses (exit 1) when any record does not verify: a seal of a broken record would look
+        like the paper's."""
+        problems, hashes, _heads = verify()
+        if problems:
+            _report(problems)
+            click.echo(_checked(problems, hashes), err=True)
+            click.echo("No seal: the record does not verify (see above). Find out what changed before sealing; "
+                       "`audit verify` names each broken record.", err=True)
+            raise SystemExit(1)
         found = seal(upto)
         click.echo(f"events up to {found.upto}, {found.complaints} complaints: {found.digest}")
 
@@ -134,21 +282,19 @@ def register_cli(app) -> None:
     @click.option("--against", "against", type=click.Path(exists=True, dir_okay=False),
                   help="Check that every hash recorded in this file is still in its complaint's chain.")
     def verify_command(record, against):
-        """Check every complaint's chain; exit 1 naming the first broken link."""
-        breaks, hashes, heads = verify()
+        """Check every complaint's chain and its facts; exit 1 naming each broken record."""
+        problems, hashes, heads = verify()
         if against:
             with open(against, encoding="utf-8") as f:
                 for line in f:
                     parts = line.split()
                     if len(parts) == 3 and parts[2] not in hashes.get(parts[1], set()):
-                        breaks.append(f"{parts[1]}: the hash recorded at {parts[0]} is no longer in its chain: "
-                                      "its timeline was rewritten")
-        for problem in breaks:
-            click.echo(str(problem), err=True)
-        if record and not breaks:
+                        problems.append(Rewritten(parts[1], parts[0]))
+        _report(problems)
+        if record and not problems:
             stamp = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
             with open(record, "a", encoding="utf-8") as f:
                 f.writelines(f"{stamp} {reference} {head}\n" for reference, head in heads.items())
-        click.echo(f"{len(heads)} complaints checked, {len(breaks)} broken")
-        if breaks:
+        click.echo(_checked(problems, hashes))
+        if problems:
             raise SystemExit(1)

@@ -1,9 +1,10 @@
-"""Evidence files sent with a public complaint: checked by content, cleaned, stored outside static/.
+"""Evidence files sent with a complaint: checked by content, cleaned, stored outside static/.
 
 Images are decoded and re-encoded with Pillow, which drops EXIF (GPS location, camera serials) and any
-bytes hidden after the image; PDFs are kept as sent. Files are stored under random names in
-EVIDENCE_FOLDER (instance/evidence by default) and served only to staff who may see the complaint, always
-as a download (`downloads.py`).
+bytes hidden after the image; PDFs are kept as sent. Staff logging a phone complaint may add the call's
+recording (AMR, MP3, M4A, WAV, recognised by their first bytes), kept as sent; the public may not. Files
+are stored under random names in EVIDENCE_FOLDER (instance/evidence by default) and served only to staff
+who may see the complaint, always as a download (`downloads.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from wtforms.validators import ValidationError
 
 from ..core.extensions import db
 from ..core.time import UTCDateTime, utcnow
+from .forms import EVIDENCE_ACCEPTED
 from .models import Complaint
 
 MAX_FILES = 5
@@ -35,6 +37,21 @@ MAX_PIXELS_PER_REQUEST = 60_000_000
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/jpeg", ".jpg"),
                  "GIF": ("image/png", ".png")}
 PDF = ("application/pdf", ".pdf")
+# A phone call of ten minutes is about 1 MB as AMR (what phones in China record calls as), 10 MB as MP3.
+MAX_RECORDING_BYTES = 20 * 1024 * 1024
+
+
+def recording(raw: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a call recording, by its first bytes; None for anything else."""
+    if raw.startswith(b"#!AMR"):
+        return "audio/amr", ".amr"
+    if raw.startswith(b"ID3") or (len(raw) > 1 and raw[0] == 0xFF and raw[1] & 0xE0 == 0xE0):
+        return "audio/mpeg", ".mp3"
+    if raw[4:8] == b"ftyp" and raw[8:12] in (b"M4A ", b"M4B "):
+        return "audio/mp4", ".m4a"
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WAVE":
+        return "audio/wav", ".wav"
+    return None
 
 
 class Evidence(db.Model):
@@ -81,8 +98,18 @@ def pixels(raw: bytes) -> int:
         return 0
 
 
-def clean(name: str, raw: bytes) -> CleanFile:
+def _wrong_kind(recordings: bool):
+    if recordings:
+        return _l("The selected file must be a JPG, PNG or PDF, or a call recording (AMR, MP3, M4A or WAV).")
+    return _l("The selected file must be a JPG, PNG or PDF.")
+
+
+def clean(name: str, raw: bytes, recordings: bool = False) -> CleanFile:
     """Check the file by its content (never its name or declared type) and return what to store."""
+    if recordings and (kind := recording(raw)):
+        if len(raw) > MAX_RECORDING_BYTES:
+            raise EvidenceRejected(_l("A call recording must be smaller than 20MB."))
+        return CleanFile(_safe_name(name), kind[0], kind[1], raw)
     if len(raw) > MAX_FILE_BYTES:
         raise EvidenceRejected(_l("The selected file must be smaller than 5MB."))
     if not raw:
@@ -96,7 +123,7 @@ def clean(name: str, raw: bytes) -> CleanFile:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw))
             if image.format not in IMAGE_FORMATS or image.width * image.height > MAX_PIXELS:
-                raise EvidenceRejected(_l("The selected file must be a JPG, PNG or PDF."))
+                raise EvidenceRejected(_wrong_kind(recordings))
             image.load()
             kind = image.format
             # Turn the picture upright first: the orientation lives in the EXIF we are about to drop.
@@ -104,7 +131,7 @@ def clean(name: str, raw: bytes) -> CleanFile:
     except EvidenceRejected:
         raise
     except Exception:  # Pillow raises many kinds for a broken or hostile file: all mean "not an image"
-        raise EvidenceRejected(_l("The selected file must be a JPG, PNG or PDF.")) from None
+        raise EvidenceRejected(_wrong_kind(recordings)) from None
     content_type, extension = IMAGE_FORMATS[kind]
     out = io.BytesIO()
     if content_type == "image/jpeg":
@@ -115,23 +142,25 @@ def clean(name: str, raw: bytes) -> CleanFile:
     return CleanFile(_safe_name(name), content_type, extension, out.getvalue())
 
 
-ACCEPTED = "image/jpeg,image/png,image/webp,image/gif,application/pdf"  # what a file field offers to choose
+ACCEPTED = EVIDENCE_ACCEPTED  # what a file field offers to choose
 
 
-def checked_uploads(uploads) -> list[CleanFile]:
-    """The files a complainant sent (a file field's data), checked and cleaned; ValidationError with the
-    words to show otherwise. The same checks on every form that takes files from the public."""
+def checked_uploads(uploads, recordings: bool = False) -> list[CleanFile]:
+    """The files sent with a form (a file field's data), checked and cleaned; ValidationError with the
+    words to show otherwise. The same checks on every form that takes files; `recordings`: staff intake,
+    which may add a call's recording too."""
     files = [f for f in (uploads or []) if getattr(f, "filename", None)]
     if len(files) > MAX_FILES:
         raise ValidationError(_l("Select up to 5 files."))
-    raws = [(upload, upload.stream.read(MAX_FILE_BYTES + 1)) for upload in files]
+    limit = MAX_RECORDING_BYTES if recordings else MAX_FILE_BYTES
+    raws = [(upload, upload.stream.read(limit + 1)) for upload in files]
     # Before anything is decoded: the pictures' sizes from their headers.
     if sum(pixels(raw) for _upload, raw in raws) > MAX_PIXELS_PER_REQUEST:
         raise ValidationError(_l("These pictures are too large together: send fewer, or smaller ones."))
     cleaned = []
     for upload, raw in raws:
         try:
-            cleaned.append(clean(upload.filename, raw))
+            cleaned.append(clean(upload.filename, raw, recordings))
         except EvidenceRejected as rejected:
             raise ValidationError(f"{_safe_name(upload.filename)}: {rejected}") from None
     return cleaned

@@ -2,7 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    MultipleFileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import Optional, Regexp, ValidationError
 
 from ..core.choices import Labelled
@@ -115,6 +125,11 @@ class ComplaintDetailsForm(PostForm):
         return {name: getattr(self, name).data for name in names}
 
 
+# What a file field offers: pictures, PDFs and (staff intake) call recordings.
+EVIDENCE_ACCEPTED = "image/jpeg,image/png,image/webp,image/gif,application/pdf"
+WITH_RECORDINGS = EVIDENCE_ACCEPTED + ",audio/amr,.amr,audio/mpeg,.mp3,audio/mp4,.m4a,audio/wav,.wav"
+
+
 class LogComplaintForm(ComplaintDetailsForm):
     """Staff intake (登记): any channel, with triage done at once when the officer knows enough."""
 
@@ -129,6 +144,10 @@ class LogComplaintForm(ComplaintDetailsForm):
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
     acknowledged_via = acknowledged_via_field()
+    # Checked by content in the page's route (complaints/evidence.py, above these forms): what a file field
+    # offers to choose is only a hint to the browser.
+    evidence = MultipleFileField(_l("Files: a scanned letter, a referral form, the call's recording"),
+                                 render_kw={"accept": WITH_RECORDINGS})
 
     def validate_received_at(self, field):
         if field.data and field.data > today():

@@ -354,6 +354,19 @@ class Complaint(db.Model):
             return "follow_up" if self.state == State.responded else "response"
         return None
 
+    def next_clock(self) -> tuple[str, date] | None:
+        """The running clock due first and its date: ("acknowledge", …) while the complainant is not yet told
+        their complaint was received and that falls first, else ("response" or "follow_up", due_on)."""
+        if not self.is_open:
+            return None
+        due = self.due_on
+        acknowledge = self.acknowledge_due_on if self.acknowledged_at is None else None
+        if acknowledge is not None and (due is None or acknowledge <= due):
+            return "acknowledge", acknowledge
+        if due is None:
+            return None
+        return ("follow_up" if self.state == State.responded else "response"), due
+
     def complainant_holds_code(self) -> bool:
         """Whether the complainant was given a tracking code already: on the online form's confirmation,
         or on an earlier printed receipt (a receipt replaces it)."""
@@ -368,16 +381,18 @@ class Complaint(db.Model):
 
     def deadline(self) -> tuple[str | None, str | None]:
         """deadline_status() with what its badge says, worked out at once (a queue page asks for fifty rows):
-        ("overdue", the late clock), ("due_soon", "today" or "soon"), or (None, None)."""
+        ("overdue", the late clock), ("due_soon", "today" or "soon", or "acknowledge_today" or
+        "acknowledge_soon" when the acknowledgement falls first), or (None, None)."""
         if not self.is_open:
             return None, None
         now = today()
         late = self.late_clock(now)
         if late:
             return "overdue", late
-        due_on = self.due_on
-        if due_on and due_on <= next_working_day(now):
-            return "due_soon", "today" if due_on == now else "soon"
+        first = self.next_clock()
+        if first is not None and first[1] <= next_working_day(now):
+            when = "today" if first[1] == now else "soon"
+            return "due_soon", f"acknowledge_{when}" if first[0] == "acknowledge" else when
         return None, None
 
     def about(self) -> About:
@@ -411,6 +426,8 @@ class ComplaintEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     # sha256 of the event and of the one before it on the same complaint (complaints/audit.py).
     hash: Mapped[str | None] = mapped_column(String(64))
+    # {column: digest} of the complaint's facts the event changed, hashed with it (audit.changed_facts).
+    facts: Mapped[dict | None] = mapped_column(JSON)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

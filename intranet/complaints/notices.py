@@ -103,6 +103,38 @@ INFORMATION_RECEIVED = Kind(
     body=_l("The complainant answered the request for more information on complaint %(reference)s. Read it "
             "on the complaint's timeline."))
 
+# What leadership and the complainant did to a department's complaint: its heads hear of it in their bell,
+# not only when they next open the complaint.
+REOPENED_FOR_THE_DEPARTMENT = Kind(
+    "reopened", TO_HEADS, label=_l("Reopened"),
+    subject=_l("Complaint %(reference)s is reopened"),
+    body=_l("The complainant of %(reference)s is not satisfied with the response, so the complaint is back with "
+            "%(department)s. A new response is due by %(date)s."))
+
+RETURNED_FOR_REWORK = Kind(
+    "returned_for_rework", TO_HEADS, label=_l("Returned by leadership"),
+    subject=_l("Leadership returned complaint %(reference)s"),
+    body=_l("Leadership did not approve the response to complaint %(reference)s: %(comment)s. Change it and sign "
+            "it off again; it is due by %(date)s."),
+    values=lambda about, data: {"comment": data.get("comment") or ""})
+
+APPROVED = Kind(
+    "approved", TO_HEADS, label=_l("Approved by leadership"),
+    subject=_l("Leadership approved the response to %(reference)s"),
+    body=_l("Leadership approved the response to complaint %(reference)s. Reception now tells the complainant."))
+
+ESCALATED_FOR_THE_DEPARTMENT = Kind(
+    "escalated_department", TO_HEADS, label=_l("Escalated to leadership"),
+    subject=_l("Complaint %(reference)s of your department was escalated"),
+    body=_l("Complaint %(reference)s was escalated to leadership (level %(level)s): %(reason)s"),
+    values=lambda about, data: ESCALATED_KIND.values(about, data))
+
+AWAITING_APPROVAL = Kind(
+    "awaiting_approval", TO_LEADERSHIP, label=_l("Awaiting approval"),
+    subject=_l("Major complaint %(reference)s awaits your approval"),
+    body=_l("%(department)s signed off the response to major complaint %(reference)s. Approve it or return it; "
+            "the response is due by %(date)s."))
+
 # --- to the complainant -------------------------------------------------------------------------------------
 
 INFORMATION_REQUESTED = Kind(
@@ -144,3 +176,13 @@ READY_TO_TELL = Notice(SIGNED_OFF, lambda b, c: c.state == State.signed_off and 
 # The complainant's answer (a response, or a resolution on the spot) also tells them it was received, so
 # the actions that answer send this and not "acknowledged".
 ANSWERED = Notice(RESPONDED)
+# A department's heads hear what happened to their complaint elsewhere (when it has a department).
+HEADS_HEAR_OF_REOPENING = Notice(REOPENED_FOR_THE_DEPARTMENT,
+                                 lambda b, c: c.state == State.investigating and b.state == State.responded)
+HEADS_HEAR_OF_ESCALATION = Notice(ESCALATED_FOR_THE_DEPARTMENT,
+                                  lambda b, c: c.escalation_level > b.escalation_level and c.department_id)
+HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED = Notice(
+    ESCALATED_FOR_THE_DEPARTMENT, lambda b, c: c.escalation_level > b.escalation_level and c.department_id,
+    adds=(("cause", "not_satisfied"),))
+WAITS_FOR_APPROVAL = Notice(AWAITING_APPROVAL,
+                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval)

@@ -54,7 +54,9 @@ def perform(user, action, record, data: dict | None, expected_version: int | Non
     """
     spec, kind = action.spec, action.record_kind
     if expected_version is not None and expected_version != record.version:
-        raise Conflict(record, kind.events_since(record, expected_version))
+        since = kind.events_since(record, expected_version)
+        if not (spec.commutes and all(_commutes(type(action), kind.step_of(event)) for event in since)):
+            raise Conflict(record, since)
     if not can(user, action, record):
         raise ActionRefused(action)
     if form_errors is not None:
@@ -82,6 +84,13 @@ def perform(user, action, record, data: dict | None, expected_version: int | Non
         raise Conflict(fresh, kind.events_since(fresh, expected_version or 0)) from None
     kind.followed_by(spec, record, user, event, before)
     return Result(record, event)
+
+
+def _commutes(steps, name: str) -> bool:
+    try:
+        return steps(name).spec.commutes
+    except ValueError:  # an event of no step of this kind's: nothing to assume
+        return False
 
 
 def happened(action, conflict: Conflict) -> list[str]:

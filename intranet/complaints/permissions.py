@@ -36,6 +36,7 @@ ADMINISTER = "administer"  # deadline policy, working-day calendar, the outbox a
 SEE_IDENTITY_VIEWS = "see_identity_views"  # who was shown a complainant's identity (identity_views.py)
 PUBLISH_NOTICES = "publish_notices"  # the public notices (公告) of measures taken
 READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports, of what the reader may see
+SEE_RECORD_CHECK = "see_record_check"  # told on the complaint page that its record does not verify (audit.py)
 
 # The complaints office keeps the figures, leadership reads them, a head reads their department's.
 READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
@@ -134,6 +135,9 @@ ABILITIES: dict[str, Callable[[User | None, Role, object], bool]] = {
                                                                        or user.department_id is not None),
     SEE_IDENTITY_VIEWS: lambda user, role, record: (role in (Role.leadership, Role.admin) and record is not None
                                                     and may_view(user, record)),
+    # Those who answer for the record's integrity (and can have it investigated) are told; nobody else is.
+    SEE_RECORD_CHECK: lambda user, role, record: (role in (Role.leadership, Role.admin) and record is not None
+                                                  and may_view(user, record)),
     SEE_IDENTITY: lambda user, role, record: (record is not None
                                               and set(COMPLAINANT_FIELDS) <= identity_fields(user, record)),
     # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
@@ -176,4 +180,4 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
 
 
 __all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
-           "VIEW", "can", "corrective_visible", "department_scope", "identity_fields", "visible"]
+           "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible", "department_scope", "identity_fields", "visible"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, select, true
+from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
@@ -32,6 +32,13 @@ class Queue:
     # History lists (closed complaints too) are newest first and counted up to COUNT_CAP; work lists put
     # the most urgent first.
     newest_first: bool = False
+    # The date a work list is sorted by: the next response or follow-up, or (reception's lists of what is
+    # still to acknowledge) the acknowledgement, which falls first.
+    due: Callable = lambda: Complaint.due_on
+
+
+def _acknowledge_first():
+    return func.coalesce(case((Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on)), Complaint.due_on)
 
 
 def _mine(user):
@@ -40,10 +47,11 @@ def _mine(user):
 
 QUEUES: dict[Role, list[Queue]] = {
     Role.reception: [
-        Queue("new", _l("New, to triage"), lambda u: status_in(State.submitted)),
+        Queue("new", _l("New, to triage"), lambda u: status_in(State.submitted), due=_acknowledge_first),
+        # Every complaint whose complainant is still to be told it was received, triaged or not.
         Queue("acknowledge", _l("Awaiting acknowledgement"),
-              lambda u: and_(Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None),
-                             ~status_in(State.submitted))),
+              lambda u: and_(Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None)),
+              due=_acknowledge_first),
         Queue("sent_back", _l("Sent back by departments"),
               lambda u: and_(status_in(State.registered), Complaint.sent_back_at.is_not(None))),
         Queue("to_tell", _l("Signed off, to tell the complainant"), lambda u: status_in(State.signed_off)),
@@ -120,7 +128,8 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
         # The most urgent first is a sort of the whole list. Sorted as ids with their due dates (what the
         # open-work index holds), then only the page's rows are read whole, rather than sorting every open
         # complaint's full row to keep fifty: one statement still.
-        order = [Complaint.due_on.is_(None), Complaint.due_on, Complaint.received_at, Complaint.id]
+        due = queue.due()
+        order = [due.is_(None), due, Complaint.received_at, Complaint.id]
         page = select(Complaint.id).where(_in_queue(user, queue)).order_by(*order).limit(limit).offset(offset)
         page = page.subquery("page")
         stmt = statement.join(page, Complaint.id == page.c.id).order_by(*order)

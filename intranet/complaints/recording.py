@@ -17,7 +17,10 @@ from .spec import ActionInvalid, Before, RecordKind
 from .states import State
 
 
-def append_event(complaint: Complaint, user, action: str, from_state: State | None, data: dict) -> ComplaintEvent:
+def append_event(complaint: Complaint, user, action: str, from_state: State | None, data: dict,
+                 creates: bool = False) -> ComplaintEvent:
+    """The event, chained, with the digests of the facts it changed (`creates`: the first event, which
+    records every fact of the complaint just written)."""
     event = ComplaintEvent(
         complaint=complaint,
         actor_id=user.id if user is not None and user.is_authenticated else None,
@@ -26,6 +29,7 @@ def append_event(complaint: Complaint, user, action: str, from_state: State | No
         from_state=from_state.value if from_state else None,
         to_state=complaint.status,
         data=event_data(data),
+        facts=audit.changed_facts(complaint, every=creates),
     )
     # Chained to the complaint's event before it (the optimistic lock makes appends to one complaint
     # take turns, so two can never chain to the same one).

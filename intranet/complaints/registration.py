@@ -101,12 +101,14 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     # Evidence files, already checked and stored by the caller (evidence.store): rows in this transaction.
     evidence = [Evidence(complaint=complaint, **row) for row in data.get("evidence") or []]
     db.session.add_all(evidence)
+    # Written before its first event, which records every fact as stored (the columns' defaults included).
+    db.session.flush()
     event = append_event(complaint, user, action, None, {
         "channel": channel.value,
         **(_triage_chosen(complaint, complexity) if action == Action.log else {}),
         "acknowledged_via": complaint.acknowledged_via,
         "evidence_files": len(evidence) or None,
-    })
+    }, creates=True)
     db.session.flush()
     search.reindex(complaint, new=True)  # in the same transaction: a complaint is findable from its commit on
     send_notices(SPECS[action], Before(None, False, False, 0), complaint, event)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.validators import ValidationError
 
 from ..core.database import reads_only
 from ..core.extensions import db, htmx
@@ -17,14 +18,14 @@ from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
-from . import duplicates, operations, queues, registration
+from . import audit, duplicates, evidence, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
 from .forms import LogComplaintForm, SearchForm
 from .identity_views import record_view, views_of
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
 from .models import Complaint, ComplaintEvent
-from .permissions import SEE_IDENTITY_VIEWS, VIEW, can
+from .permissions import SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
 
 bp = Blueprint("complaints", __name__)
 
@@ -144,20 +145,43 @@ def new():
     if not can(current_user, Action.log):
         abort(403)
     form = LogComplaintForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    files = _checked_files(form) if form.is_submitted() else []
+    if valid and files is not None:
         data = form.complaint_data()
         received_at = None
         if form.received_at.data:
             # A letter or suggestion-box slip logged later: its clocks run from the day it arrived.
             received_at = min(datetime.combine(form.received_at.data, time(9), tzinfo=hospital_tz()), utcnow())
-        result = registration.create(current_user, data, received_at=received_at)
-        db.session.commit()
+        try:
+            stored = evidence.store(files)
+        except evidence.EvidenceNotStored:
+            form.evidence.errors = [_("The files could not be stored just now, so nothing was logged. Log it "
+                                      "without them (keep the papers in the complaint's file), or try again.")]
+            return render_template("complaints/new.html", form=form, similar=_similar(form)), 503
+        try:
+            result = registration.create(current_user, {**data, "evidence": stored}, received_at=received_at)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            evidence.discard(stored)
+            raise
         flash(_("Complaint %(reference)s logged. Tracking code for the complainant: %(code)s",
                 reference=result.complaint.reference, code=result.tracking_code), "success")
         return redirect(url_for(".detail", reference=result.complaint.reference))
     status = 422 if form.is_submitted() else 200
     similar_ones = _similar(form) if form.is_submitted() else None
     return render_template("complaints/new.html", form=form, similar=similar_ones), status
+
+
+def _checked_files(form) -> list | None:
+    """The intake's files, checked by content as the public form's are (and a call's recording besides);
+    None, with the error beside the field, when one is refused."""
+    try:
+        return evidence.checked_uploads(form.evidence.data, recordings=True)
+    except ValidationError as refused:
+        form.evidence.errors = [*form.evidence.errors, str(refused)]
+        return None
 
 
 @bp.get("/complaints/new/similar")
@@ -197,6 +221,12 @@ def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
                 None)
 
 
+def _record_problems(complaint: Complaint) -> list:
+    """What of the record does not verify, for those told (its chain and facts, from the events the page
+    shows: nothing more is read)."""
+    return audit.record_problems(complaint) if can(current_user, SEE_RECORD_CHECK, complaint) else []
+
+
 def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = None, **extra) -> dict:
     actions = offered(current_user, complaint)
     forms = {a: form_for(a, complaint) for a in actions}
@@ -208,6 +238,7 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
                              if Action.mark_duplicate in actions else [])
     context["repeat"] = duplicates.earlier_from_same_phone(current_user, complaint)
+    context["record_problems"] = _record_problems(complaint)
     # The queue's row block, for an action done from a row, names the complaint `c` and its buttons `quick`.
     context.update(c=complaint, quick=_quick_actions([complaint]))
     return context
@@ -247,7 +278,8 @@ def archive_record(reference: str):
     # Who did each step, by name and time (internal notes are no step of the handling).
     signatures = [e for e in complaint.events if e.actor is not None and e.action != Action.note]
     return render_template("complaints/record.html", complaint=complaint, signatures=signatures,
-                           printed_at=utcnow(), chain_head=complaint.events[-1].hash if complaint.events else None)
+                           printed_at=utcnow(), chain_head=complaint.events[-1].hash if complaint.events else None,
+                           record_problems=_record_problems(complaint))
 
 
 @bp.post("/complaints/<reference>/<action_name>")
@@ -282,7 +314,7 @@ def act(reference: str, action_name: str):
         db.session.commit()
     except operations.Conflict as conflict:
         db.session.rollback()
-        return _conflict(action, conflict)
+        return _conflict(action, conflict, form)
     except operations.ActionRefused:
         db.session.rollback()
         return _refused(reference, action)
@@ -329,8 +361,10 @@ def _invalid(reference: str, action: Action, form):
     return _answer(reference, 422, failed=(action, form), error=True)
 
 
-def _conflict(action: Action, conflict: operations.Conflict):
-    """409: someone acted first. Say who did what, show the complaint as it is now, overwrite nothing."""
+def _conflict(action: Action, conflict: operations.Conflict, form):
+    """409: someone acted first. Say who did what, show the complaint as it is now, overwrite nothing. What
+    the person typed comes back in its form, now at the complaint's version: they read what happened, then
+    send it again or not."""
     complaint = conflict.complaint
     if not can(current_user, VIEW, complaint):
         message = _("Someone else changed this complaint and it is no longer yours to see.")
@@ -339,8 +373,12 @@ def _conflict(action: Action, conflict: operations.Conflict):
         flash(message, "error")
         return redirect(url_for(".queue"))
     message = str(operations.CONFLICT)
+    kept = None
+    if SPECS[action].needs_input and can(current_user, action, complaint):
+        form.version.data, form.version.raw_data = complaint.version, [str(complaint.version)]
+        kept = (action, form)
     return _answer(complaint.reference, 409, conflict=message, happened=operations.happened(action, conflict),
-                   message=message, error=True)
+                   message=message, error=True, failed=kept)
 
 
 def _refused(reference: str, action: Action):

@@ -204,6 +204,9 @@ class Spec:
     # A department head takes it only for a record their department answers for (a corrective action's
     # owner); otherwise seeing the record is enough (a head sees only their department's complaints).
     owner_only: bool = False
+    # It only adds to the record (a note): what happened since the person loaded the page is no reason to
+    # refuse it when that too was only added (another note). Anything else that happened still is.
+    commutes: bool = False
 
     @property
     def creates(self) -> bool:

@@ -1,4 +1,4 @@
-"""The SLA sweep (`flask --app wsgi sla sweep`, run by cron or a systemd timer).
+"""The SLA sweep (`flask --app wsgi sla sweep`, run by cron or a systemd timer, or kept running with `--every`).
 
 Idempotent: every breach (complaint, clock, due date) is recorded once, and only a newly recorded breach
 escalates, so a second run adds no event, escalation, breach or notification. An extension gives a new due
@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 
 from ..core.database import insert_or_ignore
 from ..core.extensions import db
+from ..core.jobs import repeat
 from ..core.roles import SYSTEM
 from ..core.time import today, utcnow
 from ..deadlines.calendar import next_working_day
@@ -106,13 +107,30 @@ def register_cli(app) -> None:
         """Deadline enforcement."""
 
     @sla.command("sweep")
-    def sweep_command():
+    @click.option("--every", type=click.FloatRange(min=0.1), metavar="SECONDS",
+                  help="Keep running: sweep again every SECONDS until SIGTERM or Ctrl-C (`make run` does this "
+                       "for the demo; production uses a timer).")
+    def sweep_command(every):
         """Escalate newly overdue complaints (once per missed due date); remind of what is due next working
         day. Safe to run as often as you like."""
-        report = sweep()
-        click.echo(f"{report.breaches} new breaches, {len(report.escalated)} complaints escalated, "
-                   f"{report.reminders} reminders queued")
-        for reference in report.escalated:
-            click.echo(f"escalated {reference}")
-        for reference in report.skipped:
-            click.echo(f"skipped {reference} (changed meanwhile; the next run retries)", err=True)
+        if every is None:
+            _report(sweep(), quiet=False)
+            return
+
+        def one_pass(_stop) -> bool:
+            _report(sweep(), quiet=True)
+            return False  # nothing waits in a queue: the next pass is due only after the interval
+
+        repeat(one_pass, every, "Sweeping deadlines")
+
+
+def _report(report: SweepReport, *, quiet: bool) -> None:
+    """What a sweep did; a repeated sweep says nothing of a pass that found nothing."""
+    if quiet and not (report.breaches or report.reminders or report.skipped):
+        return
+    click.echo(f"{report.breaches} new breaches, {len(report.escalated)} complaints escalated, "
+               f"{report.reminders} reminders queued")
+    for reference in report.escalated:
+        click.echo(f"escalated {reference}")
+    for reference in report.skipped:
+        click.echo(f"skipped {reference} (changed meanwhile; the next run retries)", err=True)

@@ -1,5 +1,6 @@
-"""What was changed about an account, a department or a category, by whom and when: one row per change,
-never updated or deleted, shown on the page of what was changed (admin/accounts.py writes them)."""
+"""What was changed about an account, a department, a category, the hospital's details or a person of the
+staff directory, by whom and when: one row per change, never updated or deleted, shown on the page of what
+was changed (admin/accounts.py and directory/changes.py write them)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class AdminEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # None: a command run on the server (`flask --app wsgi users …`), by whoever could run it.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    subject: Mapped[str] = mapped_column(String(16))  # "user", "department" or "category"
+    subject: Mapped[str] = mapped_column(String(16))  # a value of SUBJECTS
     subject_id: Mapped[int] = mapped_column(Integer)
     # create, role, deactivate, reactivate, reset_password, unlock, rename, … (admin/accounts.py)
     action: Mapped[str] = mapped_column(String(32))
@@ -31,7 +32,7 @@ class AdminEvent(db.Model):
 
 
 def record(actor: User | None, subject, action: str, **data) -> AdminEvent:
-    """Log a change to `subject` (a User, Department or Category); committed with the change itself."""
+    """Log a change to `subject` (one of SUBJECTS); committed with the change itself."""
     event = AdminEvent(actor_id=actor.id if actor is not None else None, subject=SUBJECTS[type(subject).__name__],
                        subject_id=subject.id, action=action, data=data)
     db.session.add(event)
@@ -46,4 +47,6 @@ def history(subject, limit: int = 200) -> list[AdminEvent]:
     ))
 
 
-SUBJECTS = {"User": "user", "Department": "department", "Category": "category"}
+SUBJECTS = {"User": "user", "Department": "department", "Category": "category", "HospitalRecord": "hospital",
+            # the staff directory (directory/models.py), named here by class name only
+            "StaffMember": "staff_member", "DirectoryImport": "directory_import"}

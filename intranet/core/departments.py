@@ -4,6 +4,7 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .i18n import english
 
 
 class Department(db.Model):
@@ -22,8 +23,6 @@ class Department(db.Model):
 
     @property
     def name(self) -> str:
-        from .i18n import english
-
         return self.name_en if english() else self.name_zh
 
     def __repr__(self) -> str:
@@ -46,7 +45,5 @@ class Category(db.Model):
 def name_column(model):
     """The column of a department's or category's name in the reader's language, for a statement that reads
     names as plain columns rather than as rows."""
-    from .i18n import english
-
     columns = model.__table__.c
     return columns.name_en if english() else columns.name_zh

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
+from .hospital import last_known
 from .pages import render_page
 
 
@@ -49,6 +50,8 @@ def too_large(error):
 
 
 def too_many_attempts(error):
+    if getattr(error, "response", None) is not None:  # the page's own answer (the complaint form, kept)
+        return error.response
     return error_page(429, _("Too many attempts from your connection. Wait a few minutes and try again, or "
                              "call the complaints office."))
 
@@ -92,7 +95,7 @@ def database_unavailable(error):
         db.session.rollback()
     language = session.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
     with force_locale(language):
-        body = render_template("unavailable.html", language=language)
+        body = render_template("unavailable.html", language=language, hospital=last_known)
     return body, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
 

@@ -2,9 +2,11 @@
 
 from urllib.parse import urlsplit
 
+from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 from wtforms import HiddenField, SelectChoice, validators
 from wtforms.validators import DataRequired, ValidationError
@@ -35,8 +37,37 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+NUL = "\x00"
+NUL_MESSAGE = _l("This held a character that cannot be saved (a NUL byte). It has been taken out: check the "
+                 "text and send it again.")
+
+
+def take_out_nul_bytes() -> None:
+    """Before every request: a NUL byte in a posted value is taken out, and the fields that held one are
+    remembered, so that the form comes back with what was typed and the field named (PostForm.validate).
+    No person types one, and PostgreSQL cannot store one."""
+    posted = request.form
+    if not any(NUL in value for value in posted.values()):
+        return
+    g.nul_fields = {key for key, value in posted.items(multi=True) if NUL in value}
+    request.form = ImmutableMultiDict([(key, value.replace(NUL, "")) for key, value in posted.items(multi=True)])
+
+
+def held_a_nul_byte(name: str) -> bool:
+    return any(key == name or key.startswith(name + "-") for key in g.get("nul_fields", ()))
+
+
 class PostForm(FlaskForm):
-    """A CSRF-only form, for POST buttons that send nothing else (log out, accept)."""
+    """Every posted form: CSRF, and the one rule for a NUL byte (a field error, like any other). On its own,
+    the form for POST buttons that send nothing else (log out, accept)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if held_a_nul_byte(field.name):
+                field.errors = [*field.errors, NUL_MESSAGE]
+                valid = False
+        return valid
 
 
 def optional_choice(choices_fn):

@@ -1,11 +1,15 @@
-"""Staff accounts. The public never logs in: they hold a reference and a tracking code."""
+"""Staff accounts, and what the server knows of their login sessions. The public never logs in: they hold a
+reference and a tracking code."""
 
 import contextlib
+import secrets
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, g, session
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, delete, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import enum_column
@@ -21,7 +25,8 @@ from .time import UTCDateTime, utcnow
 # the next login (check_password).
 PASSWORD_TIME_COST, PASSWORD_MEMORY_KIB, PASSWORD_LANES = 5, 7 * 1024, 1
 _hasher = PasswordHasher(time_cost=PASSWORD_TIME_COST, memory_cost=PASSWORD_MEMORY_KIB, parallelism=PASSWORD_LANES)
-# Wrong passwords in a row that lock an account (until `flask --app wsgi users unlock`).
+# Wrong passwords from devices the account has not logged in from, in a row, that lock the account for such
+# devices (for LOCKOUT_MINUTES, or until `flask --app wsgi users unlock`). Its own known devices still log in.
 LOCK_AFTER = 10
 _dummy_hash: str | None = None
 
@@ -58,13 +63,23 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     last_login_at = mapped_column(UTCDateTime)
+    # Wrong passwords from unknown devices since the last login from one (or the last lock), and when they
+    # locked the account for unknown devices.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at = mapped_column(UTCDateTime)
     # Set by an administrator's reset (or a one-time first password): every staff page leads to the
     # change-password page until the user has chosen their own.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The second factor (auth/second_factor.py): the authenticator app's secret (base32), since when it is
+    # confirmed, and the last time step a code was accepted for (a code is never taken twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_since = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     # Bumped by every administrator's change to the account: two admins editing it at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The person in the staff directory this account belongs to (directory/models.py), if an administrator
+    # linked one; one account per person.
+    staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), unique=True)
 
     department: Mapped[Department | None] = relationship()
 
@@ -81,13 +96,26 @@ class User(UserMixin, db.Model):
         return True
 
     @property
-    def locked(self) -> bool:
-        return self.locked_at is not None
+    def locked_until(self) -> datetime | None:
+        """When the lock for unknown devices lifts by itself; None when it is not locked (or has lifted)."""
+        if self.locked_at is None:
+            return None
+        until = self.locked_at + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+        return until if utcnow() < until else None
 
-    def record_failed_login(self) -> None:
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+    def record_failed_login(self) -> bool:
+        """A wrong password from an unknown device. True when it is the one that locks the account."""
+        if self.locked_at is not None and not self.locked:  # a lock that has lifted: counting starts again
+            self.unlock()
         self.failed_logins = (self.failed_logins or 0) + 1
         if self.failed_logins >= LOCK_AFTER and self.locked_at is None:
             self.locked_at = utcnow()
+            return True
+        return False
 
     def unlock(self) -> None:
         self.failed_logins = 0
@@ -96,9 +124,16 @@ class User(UserMixin, db.Model):
     def end_all_sessions(self) -> None:
         self.session_version += 1
 
+    def start_session(self) -> None:
+        """A new login session: its key goes into the cookie with the session version (get_id), so that it
+        can be ended alone (logout) and all together (end_all_sessions)."""
+        self.session_key = secrets.token_urlsafe(24)
+
     # Flask-Login
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if getattr(self, "session_key", None) is None:
+            self.start_session()
+        return f"{self.id}:{self.session_version}:{self.session_key}"
 
     @property
     def is_active(self) -> bool:
@@ -108,12 +143,78 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
+class StaffSession(db.Model):
+    """What the server knows of one login session, by its key: written only when something happens to it
+    (it is ended alone, or a wrong current password is typed in it), so an ordinary session costs no row."""
+
+    __tablename__ = "staff_sessions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    ended_at = mapped_column(UTCDateTime)
+    # Wrong current passwords typed on the change-password form in this session.
+    wrong_passwords: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+def session_record(user: User) -> StaffSession:
+    """The record of `user`'s current session, made when first needed. A record older than a session can
+    live is of no use: those of the user go when a new one is made."""
+    found = db.session.get(StaffSession, user.session_key)
+    if found is None:
+        too_old = utcnow() - timedelta(hours=current_app.config["SESSION_MAX_HOURS"] + 1)
+        db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id,
+                                                      StaffSession.created_at < too_old))
+        found = StaffSession(key=user.session_key, user_id=user.id, wrong_passwords=0)
+        db.session.add(found)
+    return found
+
+
+def end_this_session(user: User) -> None:
+    """This device's session ends (logout): the user's other sessions go on."""
+    session_record(user).ended_at = utcnow()
+
+
+class RecoveryCode(db.Model):
+    """One of the ten codes that stand in once each for the authenticator app; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at = mapped_column(UTCDateTime)
+
+
+def hash_secret(text: str) -> str:
+    """A secret the user holds (a recovery code), hashed as passwords are."""
+    return _hasher.hash(text)
+
+
+def secret_matches(hashed: str, text: str) -> bool:
+    try:
+        return _hasher.verify(hashed, text)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def load_user(user_id: str) -> User | None:
     try:
-        ident, version = (int(part) for part in user_id.split(":"))
+        ident, version, key = user_id.split(":")
+        ident, version = int(ident), int(version)
     except ValueError:
         return None
-    user = db.session.get(User, ident)
-    if user is None or not user.active or user.session_version != version:
+    ended = select(StaffSession.key).where(StaffSession.key == key, StaffSession.ended_at.is_not(None)).exists()
+    row = db.session.execute(select(User, ended).where(User.id == ident)).first()
+    if row is None:
         return None
+    user, session_ended = row
+    if not user.active:
+        # Deactivated while logged in: the login page says so (the cookie shows this was their session).
+        g.deactivated_session = True
+        session.pop("_user_id", None)
+        return None
+    if user.session_version != version or session_ended:
+        return None
+    user.session_key = key
     return user

@@ -1,13 +1,14 @@
-"""The demo hospital (`flask --app wsgi demo`): departments, categories, one login per role and ~200
-complaints in every state of the lifecycle, each built through the real operations as of a past moment.
+"""The demo hospital (`flask --app wsgi demo`): departments, categories, one login per role, 60 people in
+the staff directory (each head's entry linked to their login) and ~200 complaints in every state of the
+lifecycle, each built through the real operations as of a past moment.
 
 The hospital, the complaints' texts and the plan (how many end in each state, how old, the chances of each
 detour) are data files in `data/`; `story.py` plans each complaint's way through the lifecycle table, and
 `load.py` writes it all.
-Idempotent: departments, categories and users are looked up by code or username and created only when
-missing; the complaints are created only while the database holds none. Deterministic: every choice comes
-from random.Random(SEED) and is drawn before anything is written, so a fresh database gets the same
-complaints (their dates are relative to the day the demo is loaded).
+Idempotent: departments, categories, users and people are looked up by code, username or staff number and
+created only when missing; the complaints are created only while the database holds none. Deterministic:
+every choice comes from random.Random(SEED) and is drawn before anything is written, so a fresh database
+gets the same complaints (their dates are relative to the day the demo is loaded).
 """
 
 import click

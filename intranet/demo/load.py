@@ -17,9 +17,11 @@ from ..complaints.lifecycle import OPEN, Action, State
 from ..complaints.models import Complaint, ComplaintEvent
 from ..core.departments import Category, Department
 from ..core.extensions import db
+from ..core.hospital import HospitalRecord
 from ..core.time import clock_at, today
 from ..core.users import User
 from ..deadlines.calendar import add_working_days
+from ..directory.models import StaffMember
 from ..public.notices import PublicNotice
 from .story import HOSPITAL, TARGETS, Plan, Planner
 from .story import Step as PlannedStep
@@ -34,6 +36,8 @@ DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
 CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
 # username, role, display name (heads are added from DEPARTMENTS)
 STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+# staff number, name, department code, title, active: the heads first, in the order of DEPARTMENTS
+DIRECTORY = [tuple(row) for row in HOSPITAL["directory"]]
 
 
 def head_username(code: str) -> str:
@@ -61,6 +65,17 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
     return departments, categories, created
 
 
+def _hospital_details() -> list[str]:
+    """The demo hospital's name and office, unless an administrator has saved details of their own."""
+    row = db.session.get(HospitalRecord, 1) or HospitalRecord(id=1)
+    if row.name_zh:
+        return []
+    for name, value in HOSPITAL["hospital"].items():
+        setattr(row, name, value)
+    db.session.add(row)
+    return ["hospital details"]
+
+
 def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
     wanted = [(username, role, name, None) for username, role, name in STAFF]
     wanted += [(head_username(code), "head", head, departments[code]) for code, *_rest, head in DEPARTMENTS]
@@ -76,6 +91,29 @@ def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[st
             created.append("user")
     db.session.flush()
     return existing, created
+
+
+def _directory(departments: dict[str, Department], users: dict[str, User]) -> list[str]:
+    """The staff directory, by staff number; each head's entry (and the duty officer's) linked to their
+    login, unless the login is already linked to someone."""
+    existing = {m.staff_number: m for m in db.session.scalars(select(StaffMember))}
+    created = []
+    for staff_number, name, code, title, active in DIRECTORY:
+        if staff_number not in existing:
+            existing[staff_number] = StaffMember(staff_number=staff_number, name=name, department=departments[code],
+                                                 title=title, active=active)
+            db.session.add(existing[staff_number])
+            created.append("person")
+    db.session.flush()
+    links = {head_username(code): staff_number for (code, *_rest), (staff_number, *_person)
+             in zip(DEPARTMENTS, DIRECTORY, strict=False)}
+    links.update(HOSPITAL["directory_accounts"])
+    for username, staff_number in links.items():
+        user = users[username]
+        if user.staff_member_id is None:
+            user.staff_member_id = existing[staff_number].id
+    db.session.flush()
+    return created
 
 
 def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
@@ -163,8 +201,10 @@ def _notices(users: dict[str, User], now: datetime) -> None:
 def load_demo() -> list[str]:
     """Create what is missing of the demo hospital; return lines to print (logins and counts)."""
     departments, categories, created = _reference_data()
+    created += _hospital_details()
     users, created_users = _users(departments)
     created += created_users
+    created += _directory(departments, users)
     db.session.commit()
     complaints_created = 0
     if db.session.scalar(select(func.count()).select_from(Complaint)) == 0:
@@ -216,7 +256,8 @@ def _what_was_created(made: Counter, complaints_created: int) -> str:
     if not (made or complaints_created):
         return "Demo hospital already loaded: nothing new created."
     return (f"Demo hospital loaded: created {made['department']} departments, {made['category']} categories, "
-            f"{made['user']} users and {complaints_created} complaints.")
+            f"{made['user']} users, {made['person']} people in the staff directory and {complaints_created} "
+            "complaints.")
 
 
 def _logins() -> list[str]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..core.extensions import db
+from ..core.jobs import repeat
 from . import relay
 from .models import OutboxMessage, OutboxStatus
 
@@ -33,40 +31,13 @@ def send(watch, interval, batch):
 
 
 def _watch(interval: float, batch: int) -> None:
-    stop = _stop_on_signal()
-    click.echo(f"Watching the outbox every {interval:g} s.", err=True)
-    while not stop.is_set():
-        handled = _relay_pass(batch, stop)
-        db.session.remove()
-        if not handled:
-            stop.wait(interval)
-    click.echo("Stopped.", err=True)
-
-
-def _stop_on_signal() -> threading.Event:
-    stop = threading.Event()
-
-    def request_stop(signum, _frame):
-        # Finish the batch in hand, then leave: nothing claimed is left waiting for its lease to run out.
-        click.echo(f"Stopping on signal {signum}…", err=True)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    return stop
-
-
-def _relay_pass(batch: int, stop: threading.Event) -> bool:
-    """One pass of the relay while watching; True if it handled any row."""
-    try:
+    def one_pass(stop) -> bool:
         result = relay.send_pending(batch, stop=stop)
-    except Exception as error:  # noqa: BLE001 - e.g. the database restarting: keep watching
-        db.session.rollback()
-        click.echo(f"Relay pass failed: {error}", err=True)
-        return False
-    if result.handled:
-        _report(result)
-    return bool(result.handled)
+        if result.handled:
+            _report(result)
+        return bool(result.handled)
+
+    repeat(one_pass, interval, "Watching the outbox")
 
 
 @outbox.command("status")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from ..core.departments import Department
 from ..core.extensions import db
+from ..core.hospital import hospital
 from ..core.time import show_date
 from ..core.users import User
 from .models import Medium
@@ -102,8 +103,8 @@ def _complainant_footer(about: About) -> str:
     track = _("Follow your complaint with its reference and your tracking code at %(url)s.",
               url=config["PUBLIC_BASE_URL"].rstrip("/") + "/track") if config["PUBLIC_BASE_URL"] else _(
         "Follow your complaint on our website's tracking page with its reference and your tracking code.")
-    contact = _("Complaints office: %(phone)s (%(hours)s).", phone=config["COMPLAINTS_OFFICE_PHONE"],
-                hours=config["COMPLAINTS_OFFICE_HOURS"])
+    office = hospital()
+    contact = _("Complaints office: %(phone)s (%(hours)s).", phone=office.office_phone, hours=office.office_hours)
     return "\n\n".join([track, contact])
 
 
@@ -127,6 +128,8 @@ TO_LEADERSHIP = Audience("leadership", lambda about: _staff("leadership"))
 # Whoever holds the complaint now: its department's heads while it is the department's work, else reception.
 TO_ASSIGNEE = Audience("whoever holds the complaint", _assignee)
 TO_COMPLAINANT = Audience("the complainant", _complainant, footer=_complainant_footer)
+# A staff member, about their own account rather than a complaint (outbox.notify_account_owner).
+TO_ACCOUNT_OWNER = Audience("the account's owner", lambda about: [])
 
 
 # --- the kinds ---------------------------------------------------------------------------------------------
@@ -196,5 +199,5 @@ def staff_kind_labels() -> dict[str, Any]:
     return {name: kind.label for name, kind in KINDS.items() if kind.to.staff}
 
 
-__all__ = ["KINDS", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION", "About",
-           "Audience", "Complainant", "Kind", "Recipient", "clause", "staff_kind_labels", "standard_values"]
+__all__ = ["KINDS", "TO_ACCOUNT_OWNER", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION",
+           "About", "Audience", "Complainant", "Kind", "Recipient", "clause", "staff_kind_labels", "standard_values"]

@@ -3,13 +3,15 @@ leaves no row); `relay.send_pending()` (the `outbox send` command) delivers them
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import force_locale
 
 from ..core.database import insert_or_ignore
 from ..core.extensions import db
 from ..core.time import utcnow
+from ..core.users import User
 from .kinds import About, Kind
-from .models import OutboxMessage, OutboxStatus
+from .models import Medium, OutboxMessage, OutboxStatus
 
 
 def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> int:
@@ -38,5 +40,23 @@ def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> i
     # rather than an error that would roll back the caller's action.
     result = db.session.execute(
         insert_or_ignore(table, db.session, index_elements=[table.c.key]).values(rows).returning(table.c.id)
+    )
+    return len(result.all())
+
+
+def notify_account_owner(kind: Kind, user: User, *, key: str, data: dict) -> int:
+    """Queue an in-app notification to `user` about their own account (no complaint), in their language;
+    `kind`'s subject and body take their placeholders from `data`. The same key never queues twice."""
+    languages, default = current_app.config["LANGUAGES"], current_app.config["STAFF_LANGUAGE"]
+    language = user.language if user.language in languages else default
+    with force_locale(language):
+        subject, body = str(kind.subject) % data, str(kind.body) % data
+    table = OutboxMessage.__table__
+    row = dict(key=f"{key}:{Medium.in_app.value}:{user.id}"[:255], kind=kind.name, channel=Medium.in_app.value,
+               recipient=str(user.id), recipient_user_id=user.id, language=language, subject=subject[:255],
+               body=body, complaint_id=None, status=OutboxStatus.pending.value, attempts=0,
+               next_attempt_at=utcnow(), created_at=utcnow())
+    result = db.session.execute(
+        insert_or_ignore(table, db.session, index_elements=[table.c.key]).values([row]).returning(table.c.id)
     )
     return len(result.all())

@@ -55,16 +55,6 @@ class PublicComplaintForm(ComplaintDetailsForm):
     def validate_evidence(self, field):
         self.cleaned_evidence = evidence.checked_uploads(field.data)
 
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
-        # A NUL cannot be stored in PostgreSQL text, and nobody types one: refuse it instead of failing later.
-        for f in self:
-            if isinstance(f.data, str) and "\x00" in f.data:
-                f.errors = list(f.errors) + [_l("This answer contains a character we cannot store. Remove it "
-                                                "and try again.")]
-                ok = False
-        return ok
-
     @property
     def is_bot(self) -> bool:
         return bool((self.website.data or "").strip())

@@ -1,10 +1,25 @@
 """The public side (SPEC §6): landing, the complaint form, confirmation and tracking."""
 
 import hashlib
+import time
+from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -13,6 +28,8 @@ from ..complaints.lifecycle import SPECS, Action, State, offered
 from ..complaints.models import Channel, Complaint
 from ..core.extensions import db, limiter
 from ..core.forms import PostForm, department_choices
+from ..core.hospital import hospital
+from ..core.time import show_datetime
 from .forms import PublicComplaintForm, TrackForm
 
 bp = Blueprint("public", __name__)
@@ -43,15 +60,48 @@ def landing():
     return render_template("public/landing.html")
 
 
+def _sent(response) -> bool:
+    # Only a complaint sent counts toward the limit: a form refused for a missing answer is not another
+    # complaint, and an upset person correcting it three times must not be locked out.
+    return response.status_code in (302, 303)
+
+
+def _exempt_address() -> bool:
+    """A kiosk in the hall or the hospital's own Wi-Fi, which an administrator listed: many people, one
+    address."""
+    return hospital().exempts(request.remote_addr)
+
+
+def _limit_reached(limit: RequestLimit) -> Response:
+    """The form again with everything typed, and when it can be sent: never a bare error page."""
+    form = PublicComplaintForm()
+    form.website.data = ""
+    again = show_datetime(datetime.fromtimestamp(limit.reset_at, UTC))
+    office = hospital()
+    problem = _("Several complaints were sent from this connection in a short time, so this one has not been "
+                "sent yet. Everything you typed is still here (choose any files again): send it after "
+                "%(time)s, or call the complaints office on %(phone)s.", time=again, phone=office.office_phone)
+    response = make_response(_complaint_page(form, problem), 429)
+    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+    return response
+
+
 @bp.route("/complain", methods=["GET", "POST"])
-@limiter.limit(_submit_limit, methods=["POST"])
+@limiter.limit(_submit_limit, methods=["POST"], deduct_when=_sent, exempt_when=_exempt_address,
+               on_breach=_limit_reached)
 def complain():
     if request.method != "POST":
         return _blank_complaint_page()
     form = PublicComplaintForm()
     if form.is_bot:
-        # Answer as if it worked, store nothing: the bot learns nothing to adapt to.
-        return redirect(url_for(".landing"))
+        # Autofill can fill the hidden field for a person too: nothing is stored, but the form comes back
+        # with what was typed and what to do, and the attempt is in the log.
+        current_app.logger.warning("complaint form refused: the hidden field was filled (from %s)",
+                                   request.remote_addr)
+        form.website.data = ""
+        problem = _("We could not send this form as it was. Check it and send it again, or call the complaints "
+                    "office on %(phone)s.", phone=hospital().office_phone)
+        return _complaint_page(form, problem), 422
     if form.validate_on_submit():
         data = form.complaint_data()
         data.update(channel=Channel.online.value, language=str(get_locale() or "zh"))
@@ -108,9 +158,9 @@ def _blank_complaint_page() -> str:
     return render_template("public/complain.html", form=PostForm(), fields=fields)
 
 
-def _complaint_page(form: PublicComplaintForm) -> str:
+def _complaint_page(form: PublicComplaintForm, problem: str | None = None) -> str:
     """The form again with what was typed, and its errors: rendered for this request only."""
-    return render_template("public/complain.html", form=form, fields=_fields(form))
+    return render_template("public/complain.html", form=form, fields=_fields(form), problem=problem)
 
 
 def _fields(form: PublicComplaintForm) -> Markup:
@@ -198,7 +248,11 @@ def _track_page(complaint: Complaint, form: TrackForm, failed: tuple | None = No
         if make is not None:
             # formdata=None: a form not sent must not pick up the fields of the one that was.
             forms.append((action, failed[1] if failed and failed[0] == action else make(formdata=None)))
+    # A duplicate's complainant follows the complaint that handles theirs, with their own code: its progress
+    # and answer, never its complainant or its forms (the follow-up is its own complainant's to give).
+    original = complaint.duplicate_of if complaint.state == State.duplicate else None
     return render_template("public/track.html", form=form, public_forms=forms, failed=failed and failed[1],
+                           handled_with=_public_view(original) if original is not None else None,
                            **_public_view(complaint))
 
 

@@ -3,7 +3,10 @@
 - CSV is UTF-8 with a byte-order mark, so a spreadsheet opening it reads Chinese as Chinese.
 - A cell that begins with `=`, `+`, `-`, `@` (or a tab or carriage return) would be run as a formula by the
   spreadsheet; such text gets a leading apostrophe (the usual defence against CSV injection), in both
-  formats. Numbers stay numbers.
+  formats. Numbers stay numbers. What comes before the first visible character does not hide it: a
+  spreadsheet that trims spaces on import (LibreOffice's "Trim spaces") turns `  =1+1` into a formula, and
+  some read the full-width `＝＋－＠` as the ASCII ones. So leading whitespace of every kind (the ideographic
+  space too) and zero-width characters are looked past.
 - Identity is masked exactly as on the pages: `identity_fields()` of the reader for each complaint.
 """
 
@@ -27,14 +30,22 @@ from ..core.extensions import db
 from ..core.time import local
 from .kpis import BY_KEY, MEASURES, Figures, Rate, Row
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms ＝＋－＠
+# Characters that show nothing: not whitespace to Python, but a spreadsheet's trim may drop them too.
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 HIDDEN = _l("(confidential)")
 
 
 def neutralise(value):
     """A value as it may go into a spreadsheet cell."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "\t\r":
         return "'" + value
+    for character in value:
+        if character.isspace() or character in ZERO_WIDTH:
+            continue
+        return "'" + value if character in FORMULA_STARTS else value
     return value
 
 

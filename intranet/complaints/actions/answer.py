@@ -15,7 +15,12 @@ from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import ActionForm, method_field
 from ..models import ContactMethod
-from ..notices import ANSWERED, ESCALATED_NOT_SATISFIED
+from ..notices import (
+    ANSWERED,
+    ESCALATED_NOT_SATISFIED,
+    HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED,
+    HEADS_HEAR_OF_REOPENING,
+)
 from ..spec import ActionInvalid, ActionSpec, Decider, Shown
 from ..states import State
 from ._shared import COMMENT, HEAD, METHOD, RECEPTION, RESPONSE
@@ -152,7 +157,8 @@ follow_up = ActionSpec(
                              State.registered: {"satisfied": False}}),
     records="method, satisfaction, comment", primary=True,
     escalates=lambda data: not data.get("satisfied"),
-    form=FollowUpForm, apply=_follow_up, notices=(ESCALATED_NOT_SATISFIED,),
+    form=FollowUpForm, apply=_follow_up,
+    notices=(ESCALATED_NOT_SATISFIED, HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED, HEADS_HEAR_OF_REOPENING),
     public_form=SatisfactionForm, public_thanks=_thanks_for_the_follow_up,
     timeline={"method": METHOD, "satisfied": Shown(_l("Satisfied"), "bool"), "comment": COMMENT,
               "response_due_on": Shown(_l("New response due"), "date")},

@@ -18,7 +18,13 @@ from ..confidentiality import DISCLOSABLE, hidden_from_department
 from ..evidence import ACCEPTED, Evidence, checked_uploads
 from ..forms import ActionForm, method_field, reason_field
 from ..models import ContactMethod
-from ..notices import ESCALATED, EXTENDED, INFORMATION_RECEIVED, INFORMATION_REQUESTED
+from ..notices import (
+    ESCALATED,
+    EXTENDED,
+    HEADS_HEAR_OF_ESCALATION,
+    INFORMATION_RECEIVED,
+    INFORMATION_REQUESTED,
+)
 from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
@@ -98,7 +104,7 @@ escalate = ActionSpec(
     form=EscalateForm,
     # Staff give a reason; the SLA sweep gives the deadlines that were missed.
     apply=lambda c, user, data: {"reason": data.get("reason"), "missed": data.get("missed")},
-    notices=(ESCALATED,),
+    notices=(ESCALATED, HEADS_HEAR_OF_ESCALATION),
     timeline={"reason": REASON, "missed": Shown(_l("Missed deadlines"), "missed")},
     example=lambda ex: {"reason": "Complainant contacted the press."},
 )
@@ -232,7 +238,7 @@ SYSTEM_NOTES = {
 
 note = ActionSpec(
     "note", _l("Add an internal note"), roles=STAFF, sources=ALL, target=None, records="internal note",
-    form=NoteForm,
+    form=NoteForm, commutes=True,
     apply=lambda c, user, data: {key: data[key] for key in ("text", "system") if data.get(key)},
     timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES),
               "duplicate": Shown(_l("Duplicate"))},

@@ -17,7 +17,7 @@ from .. import clocks
 from ..corrective import records as corrective
 from ..forms import ActionForm, acknowledged_via_field, reason_field
 from ..models import Responsibility, Severity
-from ..notices import ASSIGNED, FIRST_ACKNOWLEDGED, READY_TO_TELL, SENT_BACK
+from ..notices import ASSIGNED, FIRST_ACKNOWLEDGED, READY_TO_TELL, SENT_BACK, WAITS_FOR_APPROVAL
 from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
@@ -211,7 +211,7 @@ sign_off = ActionSpec(
     prefill=lambda c: {"response_text": c.response_text},
     requires=(Requirement(record_findings, "response_text",
                           _l("Record the findings and responsibility before signing off.")),),
-    notices=(READY_TO_TELL,),
+    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
     timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
 )

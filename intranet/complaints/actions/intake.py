@@ -230,9 +230,8 @@ mark_duplicate = ActionSpec(
     timeline={"original": Shown(_l("Duplicate of")), "complainant_told": Shown(_l("Complainant told"))},
     public=PublicMessage(
         _l("Handled together with another complaint"),
-        text=lambda event: _("This is the same matter as complaint %(reference)s, which we are already handling. "
-                             "Follow it with that reference and the tracking code you were given for it.",
-                             reference=event.data["original"]),
+        text=lambda event: _("This is the same matter as complaint %(reference)s, which we are already handling: "
+                             "its progress and our answer are shown here.", reference=event.data["original"]),
         status=lambda event: _("Handled together with complaint %(reference)s, about the same matter.",
                                reference=event.data["original"])),
     example=lambda ex: {"original": _an_open_complaint(ex.complaint)},

@@ -8,8 +8,8 @@ from wtforms import TextAreaField
 from ...core.forms import STRIPPED, Length
 from ...core.time import utcnow
 from ..forms import ActionForm, reason_field
-from ..notices import READY_TO_TELL
-from ..spec import ActionSpec
+from ..notices import APPROVED, READY_TO_TELL, RETURNED_FOR_REWORK
+from ..spec import ActionSpec, Notice
 from ..states import State
 from ._shared import COMMENT, LEADERSHIP
 
@@ -27,7 +27,7 @@ def _approve(c, user, data: dict) -> dict:
 approve = ActionSpec(
     "approve", _l("Approve the response"), roles=frozenset({LEADERSHIP}),
     sources=frozenset({State.awaiting_approval}), target=State.signed_off, records="comment", primary=True,
-    form=ApproveForm, apply=_approve, notices=(READY_TO_TELL,), timeline={"comment": COMMENT},
+    form=ApproveForm, apply=_approve, notices=(READY_TO_TELL, Notice(APPROVED)), timeline={"comment": COMMENT},
     example=lambda ex: {"comment": "Agreed."},
 )
 
@@ -44,6 +44,7 @@ def _return_for_rework(c, user, data: dict) -> dict:
 return_for_rework = ActionSpec(
     "return_for_rework", _l("Return to the department"), roles=frozenset({LEADERSHIP}),
     sources=frozenset({State.awaiting_approval}), target=State.investigating, records="comment",
-    form=ReturnForReworkForm, apply=_return_for_rework, timeline={"comment": COMMENT},
+    form=ReturnForReworkForm, apply=_return_for_rework, notices=(Notice(RETURNED_FOR_REWORK),),
+    timeline={"comment": COMMENT},
     example=lambda ex: {"comment": "Say what changes."},
 )

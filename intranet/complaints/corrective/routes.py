@@ -161,8 +161,13 @@ def take_step(action_id: int, step_name: str):
         db.session.commit()
     except Conflict as conflict:
         db.session.rollback()
-        return _page(_load(action_id), 409, conflict=str(operations.CONFLICT),
-                     happened=operations.happened(step, conflict))
+        fresh = _load(action_id)
+        kept = {}
+        if can(current_user, step, fresh):  # what was typed comes back, at the version it can be sent again at
+            form.version.data, form.version.raw_data = fresh.version, [str(fresh.version)]
+            kept = {"forms": _step_forms(fresh, step, form), "failed": step}
+        return _page(fresh, 409, conflict=str(operations.CONFLICT), happened=operations.happened(step, conflict),
+                     **kept)
     except ActionRefused:
         db.session.rollback()
         return _page(_load(action_id), 403, refused=step)

@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from ...core.choices import Labelled
 from ...core.forms import STRIPPED, Length, PostForm, VersionField, department_choices, int_or_none, required
 from ...core.roles import Role
-from ...core.time import today, utcnow
+from ...core.time import show_date, today, utcnow
 from ..spec import ActionInvalid, Decider, Shown, Spec
 from .models import Status
 from .recording import CORRECTIVE_ACTIONS
@@ -92,6 +92,10 @@ class CheckForm(StepForm):
                            validators=[InputRequired(message=_l("Choose effective or not effective."))])
     check_note = TextAreaField(_l("What the check found"), filters=STRIPPED, validators=[required(), Length(max=10000)])
     new_due_on = DateField(_l("New due date (if not effective)"), validators=[Optional(), _not_past])
+    early_reason = TextAreaField(_l("Why verify it before its check date"), filters=STRIPPED,
+                                 validators=[Length(max=2000)],
+                                 description=_l("Needed only to verify it effective before the date it was to be "
+                                                "checked on: the record shows the reason."))
 
     def action_data(self) -> dict:
         data = super().action_data()
@@ -121,7 +125,13 @@ def _check(action, user, data: dict) -> dict:
     action.checked_by_id = user.id
     action.check_note = data["check_note"]
     if data["effective"]:
-        return {"effective": True, "check_note": data["check_note"]}
+        # Whether an action worked shows only after a while; verifying it sooner is a choice the record keeps.
+        early_reason = data.get("early_reason") or None
+        if action.check_due_on is not None and today() < action.check_due_on and not early_reason:
+            raise ActionInvalid({"early_reason": str(_l(
+                "It is to be checked on %(date)s: to verify it effective before then, say why.",
+                date=show_date(action.check_due_on)))})
+        return {"effective": True, "check_note": data["check_note"], "early_reason": early_reason}
     new_due = data.get("new_due_on")
     if new_due is None:
         raise ActionInvalid({"new_due_on": str(_l("Give a new due date: the action is to be done again."))})
@@ -153,12 +163,14 @@ STEPS: dict[Step, StepSpec] = {
                        outcomes=frozenset({Status.effective, Status.reopened})),
         form=CheckForm, apply=_check,
         timeline={"effective": Shown(_l("Effective"), "bool"), "check_note": Shown(_l("What the check found")),
+                  "early_reason": Shown(_l("Verified before its check date because")),
                   "new_due_on": Shown(_l("New due date"), "date")},
-        example=lambda: {"effective": True, "check_note": "No waiting-time complaint from the clinic since."},
+        example=lambda: {"effective": True, "check_note": "No waiting-time complaint from the clinic since.",
+                         "early_reason": "The clinic's patient survey came in early."},
     ),
     Step.note: StepSpec(
         "note", _l("Add a note"), roles=frozenset({HEAD, RECEPTION, LEADERSHIP}), sources=frozenset(Status),
-        target=None, form=NoteForm, apply=lambda action, user, data: {"text": data["text"]},
+        target=None, form=NoteForm, apply=lambda action, user, data: {"text": data["text"]}, commutes=True,
         timeline={"text": Shown(_l("Note")), "linked": Shown(_l("Linked to complaint"))},
         example=lambda: {"text": "Discussed at the quality meeting."},
     ),

@@ -1,0 +1,123 @@
+"""The hospital's own details, which an administrator keeps on /admin/hospital: its name, and where and
+when its complaints office can be reached. The public pages' header, the landing page, receipts, posters,
+messages to complainants and the record print them.
+
+One row (id 1, a constraint; the migration writes it). A name, phone or hours left empty is the
+environment's (REDRESS_HOSPITAL_NAME, REDRESS_OFFICE_PHONE, REDRESS_OFFICE_HOURS), so a new installation
+says something true from its first page."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
+from flask import current_app
+from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+from .i18n import english
+from .time import UTCDateTime, utcnow
+
+
+class HospitalRecord(db.Model):
+    __tablename__ = "hospital"
+    __table_args__ = (CheckConstraint("id = 1", name="one_hospital"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    name_zh: Mapped[str] = mapped_column(String(120), default="")
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    office_address_zh: Mapped[str] = mapped_column(String(200), default="")
+    office_address_en: Mapped[str] = mapped_column(String(200), default="")
+    office_phone: Mapped[str] = mapped_column(String(40), default="")
+    office_hours: Mapped[str] = mapped_column(String(40), default="")
+    # Addresses the public form's limit does not count (a kiosk, the hospital's Wi-Fi): one network a line.
+    unlimited_networks: Mapped[str] = mapped_column(Text, default="")
+    # Bumped by every save: two administrators editing at once, the second is told.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+FIELDS = ("name_zh", "name_en", "office_address_zh", "office_address_en", "office_phone", "office_hours",
+          "unlimited_networks")
+
+
+@dataclass(frozen=True)
+class Hospital:
+    """What the pages print, in the reader's language (English falls back to Chinese where it is empty)."""
+
+    name_zh: str
+    name_en: str
+    office_address_zh: str
+    office_address_en: str
+    office_phone: str
+    office_hours: str
+    unlimited_networks: str = ""
+    version: int = 0
+
+    @property
+    def name(self) -> str:
+        return (self.name_en or self.name_zh) if english() else (self.name_zh or self.name_en)
+
+    def exempts(self, address: str | None) -> bool:
+        """Whether the public form's limit leaves this address alone."""
+        if not address or not self.unlimited_networks:
+            return False
+        try:
+            ip = ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks(self.unlimited_networks))
+
+    @property
+    def office_address(self) -> str:
+        if english():
+            return self.office_address_en or self.office_address_zh
+        return self.office_address_zh or self.office_address_en
+
+
+def networks(text: str) -> list[IPv4Network | IPv6Network]:
+    """The networks of a list, one a line (`10.20.0.0/16`, `192.168.1.23`); ValueError names a wrong line."""
+    found = []
+    for line in text.splitlines():
+        if line := line.split("#", 1)[0].strip():
+            found.append(ip_network(line, strict=False))
+    return found
+
+
+def _details(record: HospitalRecord | None) -> Hospital:
+    config = current_app.config
+    saved = {name: getattr(record, name) if record is not None else "" for name in FIELDS}
+    environment = {"name_zh": config["HOSPITAL_NAME"], "name_en": config["HOSPITAL_NAME"],
+                   "office_phone": config["COMPLAINTS_OFFICE_PHONE"], "office_hours": config["COMPLAINTS_OFFICE_HOURS"]}
+    return Hospital(**{name: saved[name] or environment.get(name, "") for name in FIELDS},
+                    version=record.version if record is not None else 0)
+
+
+# Every public page prints them, and they change a few times a year: each process keeps what it read for
+# KEPT_FOR seconds rather than reading the row for every page. A save shows at once in the process that
+# made it, and within KEPT_FOR on every other worker and server.
+KEPT_FOR = 30.0
+
+
+def hospital() -> Hospital:
+    """The hospital's details as saved, as this app's process read them at most KEPT_FOR seconds ago."""
+    kept = current_app.extensions.get("hospital")
+    if kept is not None and time.monotonic() - kept[0] < KEPT_FOR:
+        return kept[1]
+    details = _details(db.session.get(HospitalRecord, 1))
+    current_app.extensions["hospital"] = (time.monotonic(), details)
+    return details
+
+
+def last_known() -> Hospital:
+    """For the page shown while the database is away: what this process last read, or the environment's."""
+    kept = current_app.extensions.get("hospital")
+    return kept[1] if kept is not None else _details(None)
+
+
+def forget() -> None:
+    """After a save (or a test emptying the tables): the next page reads the row again."""
+    current_app.extensions.pop("hospital", None)

@@ -1,0 +1,52 @@
+"""How an administrator's change to a record is checked and refused, for every domain's admin pages: the
+change names the version of the record the administrator saw; if someone changed it since, nothing is saved
+and `Stale` says what happened first (the record's last AdminEvent)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from .admin_events import AdminEvent, history
+from .extensions import db
+
+
+class Refused(Exception):
+    """The change may not be made; `errors` maps a form field (or "" for the whole form) to the reason."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return " ".join(str(m) for m in self.errors.values())
+
+
+class Stale(Exception):
+    """Someone changed the record since the administrator opened it."""
+
+    def __init__(self, subject, last: AdminEvent | None):
+        super().__init__(subject)
+        self.subject, self.last = subject, last
+
+
+def stale(subject) -> Stale:
+    return Stale(subject, next(iter(history(subject, limit=1)), None))
+
+
+def claim(subject, seen_version: int | None) -> None:
+    """Take the record at the version the administrator saw, or raise Stale: one conditional UPDATE, so two
+    administrators saving at once cannot both win."""
+    model = type(subject)
+    if seen_version is not None:
+        done = db.session.execute(
+            update(model).where(model.id == subject.id, model.version == seen_version)
+            .values(version=model.version + 1).execution_options(synchronize_session=False)
+        ).rowcount
+        if done != 1:
+            db.session.rollback()
+            raise stale(subject)
+    else:  # the command line: whatever the record is now
+        db.session.execute(update(model).where(model.id == subject.id).values(version=model.version + 1)
+                           .execution_options(synchronize_session=False))
+    db.session.expire(subject, ["version"])
