@@ -18,7 +18,6 @@ from ..core.departments import Department
 from ..core.errors import error_page
 from ..core.extensions import db
 from ..core.pages import render_page
-from ..core.time import show_datetime
 from ..core.versioned import Refused, Stale
 from ..directory import changes, imports
 from ..directory.forms import (
@@ -58,17 +57,6 @@ OUTCOME_LABELS = {imports.NEW: _l("New"), imports.UPDATED: _l("Updated"), import
 def admins_only():
     if not can(current_user, ADMINISTER):
         abort(403)
-
-
-def _stale_message(stale: Stale) -> str:
-    last = stale.last
-    if last is None:
-        return _("Someone else changed this since you opened the page, so your change was not saved. "
-                 "This is how it is now: check it before you try again.")
-    return _("%(who)s changed this at %(time)s (%(what)s), so your change was not saved. This is how it is "
-             "now: check it before you try again.",
-             who=last.actor.display_name if last.actor else _("a command on the server"),
-             time=show_datetime(last.at), what=EVENT_LABELS.get(last.action, last.action))
 
 
 def _put_errors(form, refused: Refused) -> None:
@@ -158,7 +146,7 @@ def person(member_id: int):
                                  name=form.name.data, department=_department(form), title=form.title.data)
         db.session.commit()
     except Stale as stale:
-        return _person_page(_member(member_id), status=409, problem=_stale_message(stale))
+        return _person_page(_member(member_id), status=409, problem=stale.message(EVENT_LABELS))
     except Refused as refused:
         db.session.rollback()
         _put_errors(form, refused)
@@ -177,7 +165,7 @@ def person_operation(member_id: int, operation: str):
         changes.set_active(current_user, member, form.version.data, active=operation == "reactivate")
         db.session.commit()
     except Stale as stale:
-        return _person_page(_member(member_id), status=409, problem=_stale_message(stale))
+        return _person_page(_member(member_id), status=409, problem=stale.message(EVENT_LABELS))
     except Refused as refused:
         db.session.rollback()
         return _person_page(_member(member_id), status=422, problem=refused.message)

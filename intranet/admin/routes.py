@@ -20,7 +20,7 @@ from ..core.forms import PostForm, bounded_int
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, hospital
 from ..core.roles import USER_ROLES
-from ..core.time import show_datetime, today
+from ..core.time import today
 from ..core.users import User
 from ..deadlines import calendar, policy
 from ..deadlines.models import Clock, HospitalDay
@@ -160,17 +160,6 @@ FIELD_LABELS = {
 }
 
 
-def _stale_message(stale: accounts.Stale) -> str:
-    last = stale.last
-    if last is None:
-        return _("Someone else changed this since you opened the page, so your change was not saved. "
-                 "This is how it is now: check it before you try again.")
-    return _("%(who)s changed this at %(time)s (%(what)s), so your change was not saved. This is how it is "
-             "now: check it before you try again.",
-             who=last.actor.display_name if last.actor else _("a command on the server"),
-             time=show_datetime(last.at), what=EVENT_LABELS.get(last.action, last.action))
-
-
 def _account(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -244,7 +233,7 @@ def account(user_id: int):
                                           staff_number=form.staff_number.data)
         db.session.commit()
     except accounts.Stale as stale:
-        return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
+        return _account_page(_account(user_id), status=409, problem=stale.message(EVENT_LABELS))
     except accounts.Refused as refused:
         db.session.rollback()
         _put_errors(form, refused)
@@ -263,7 +252,7 @@ def reset_password(user_id: int):
         accounts.reset_password(current_user, user, form.version.data, form.password.data)
         db.session.commit()
     except accounts.Stale as stale:
-        return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
+        return _account_page(_account(user_id), status=409, problem=stale.message(EVENT_LABELS))
     except accounts.Refused as refused:
         db.session.rollback()
         _put_errors(form, refused)
@@ -292,7 +281,7 @@ def account_operation(user_id: int, operation: str):
         work(current_user, user, form.version.data)
         db.session.commit()
     except accounts.Stale as stale:
-        return _account_page(_account(user_id), status=409, problem=_stale_message(stale))
+        return _account_page(_account(user_id), status=409, problem=stale.message(EVENT_LABELS))
     except accounts.Refused as refused:
         db.session.rollback()
         return _account_page(_account(user_id), status=422, problem=refused.message)
@@ -361,7 +350,7 @@ def reference(kind: str, row_id: int):
                                             name_en=form.name_en.data)
         db.session.commit()
     except accounts.Stale as stale:
-        return _reference_page(kind, _reference(kind, row_id), status=409, problem=_stale_message(stale))
+        return _reference_page(kind, _reference(kind, row_id), status=409, problem=stale.message(EVENT_LABELS))
     flash(_("Saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".reference", kind=kind, row_id=row_id))
 
@@ -377,7 +366,7 @@ def reference_operation(kind: str, row_id: int, operation: str):
         accounts.set_reference_active(current_user, row, form.version.data, active=operation == "reactivate")
         db.session.commit()
     except accounts.Stale as stale:
-        return _reference_page(kind, _reference(kind, row_id), status=409, problem=_stale_message(stale))
+        return _reference_page(kind, _reference(kind, row_id), status=409, problem=stale.message(EVENT_LABELS))
     except accounts.Refused as refused:
         db.session.rollback()
         return _reference_page(kind, _reference(kind, row_id), status=422, problem=refused.message)
@@ -410,6 +399,6 @@ def hospital_details():
         changed = accounts.change_hospital(current_user, form.version.data, form.values())
         db.session.commit()
     except accounts.Stale as stale:
-        return _hospital_page(status=409, problem=_stale_message(stale))
+        return _hospital_page(status=409, problem=stale.message(EVENT_LABELS))
     flash(_("Saved: every page shows the new details.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".hospital_details"))

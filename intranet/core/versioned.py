@@ -4,10 +4,12 @@ and `Stale` says what happened first (the record's last AdminEvent)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from .admin_events import AdminEvent, history
 from .extensions import db
+from .time import show_datetime
 
 
 class Refused(Exception):
@@ -28,6 +30,18 @@ class Stale(Exception):
     def __init__(self, subject, last: AdminEvent | None):
         super().__init__(subject)
         self.subject, self.last = subject, last
+
+
+    def message(self, event_labels: dict) -> str:
+        """What the administrator is told: who changed the record, when, and what they did."""
+        last = self.last
+        if last is None:
+            return _("Someone else changed this since you opened the page, so your change was not saved. "
+                     "This is how it is now: check it before you try again.")
+        return _("%(who)s changed this at %(time)s (%(what)s), so your change was not saved. This is how it is "
+                 "now: check it before you try again.",
+                 who=last.actor.display_name if last.actor else _("a command on the server"),
+                 time=show_datetime(last.at), what=event_labels.get(last.action, last.action))
 
 
 def stale(subject) -> Stale:
