@@ -479,6 +479,27 @@ def test_the_queue_reads_at_a_glance_in_chinese(new_context, watch, world):
     watch.check()
 
 
+@pytest.mark.parametrize("username", ["reception", "head-card", "admin"])  # admin: the most links
+@pytest.mark.parametrize("locale, labels", [("zh-CN", ("收到时间", "科室", "期限")),
+                                            ("en-GB", ("Received", "Department", "Due"))])
+def test_on_a_phone_the_header_leaves_the_screen_to_the_work_and_cards_say_what_each_date_is(
+        new_context, watch, world, username, locale, labels):
+    factories.make_complaint(world, State.assigned)
+    factories.make_complaint(world, State.submitted)
+    release()
+    page = new_context(locale=locale, viewport={"width": 360, "height": 740}).new_page()
+    log_in(page, username)
+    header = page.locator("header.site-header").bounding_box()
+    assert header["height"] < 740 / 3, header
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    if username != "admin":  # an administrator's queue lists no open work in this hospital
+        card = page.locator("table.queue tbody tr").first
+        shown = card.evaluate("""(row) => [...row.cells].map(td => getComputedStyle(td, '::before').content)
+                                           .filter(c => c !== 'none')""")
+        assert shown == [f'"{label}: "' for label in labels]
+    watch.check()
+
+
 @pytest.mark.parametrize("locale, says", [("zh-CN", "您的登录已过期，请重新登录。"),
                                           ("en-US", "Your session has ended. Log in again.")])
 def test_an_ended_session_takes_the_whole_window_to_the_login_page(new_context, watch, world, locale, says):
