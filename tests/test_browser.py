@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 WHAT_HAPPENED = "我母亲在心内科门诊候诊三个多小时，没有任何人解释原因，护士态度也很冷淡。"
 FINDINGS = "门诊当天两名医生临时被调往急诊，候诊时间延长，但没有人向候诊患者说明。"
+WHAT_HAPPENED_SHORT = "候诊三个小时"  # of the factories' complaint
 RESPONSE = "非常抱歉让您久等。我们已经规定门诊延误超过三十分钟必须广播说明原因。"
 
 
@@ -497,6 +498,20 @@ def test_on_a_phone_the_header_leaves_the_screen_to_the_work_and_cards_say_what_
         shown = card.evaluate("""(row) => [...row.cells].map(td => getComputedStyle(td, '::before').content)
                                            .filter(c => c !== 'none')""")
         assert shown == [f'"{label}: "' for label in labels]
+    watch.check()
+
+
+def test_the_english_record_prints_its_chinese_in_the_chinese_font(new_context, watch, world):
+    """What the complainant wrote stays Chinese in an English print: in Noto Sans CJK SC (which .ci/run
+    installs), not a Japanese face or empty boxes."""
+    reference = factories.make_complaint(world, State.investigating).reference
+    release()
+    page = new_context(locale="en-GB").new_page()
+    log_in(page, "reception")
+    page.goto(f"/complaints/{reference}/record?lang=en")
+    expect(page.locator("table.record")).to_contain_text(WHAT_HAPPENED_SHORT)
+    fonts = {name.decode() for name in re.findall(rb"/FontName\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", page.pdf())}
+    assert "NotoSansCJKsc-Regular" in fonts, fonts
     watch.check()
 
 
