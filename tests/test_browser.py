@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 WHAT_HAPPENED = "我母亲在心内科门诊候诊三个多小时，没有任何人解释原因，护士态度也很冷淡。"
 FINDINGS = "门诊当天两名医生临时被调往急诊，候诊时间延长，但没有人向候诊患者说明。"
+WHAT_HAPPENED_SHORT = "候诊三个小时"  # of the factories' complaint
 RESPONSE = "非常抱歉让您久等。我们已经规定门诊延误超过三十分钟必须广播说明原因。"
 
 
@@ -476,6 +477,41 @@ def test_the_queue_reads_at_a_glance_in_chinese(new_context, watch, world):
         assert box["height"] <= 2 * line + 1
     for button in page.locator("table.queue button").all():
         assert button.evaluate(lines) == 1, button.inner_text()
+    watch.check()
+
+
+@pytest.mark.parametrize("username", ["reception", "head-card", "admin"])  # admin: the most links
+@pytest.mark.parametrize("locale, labels", [("zh-CN", ("收到时间", "科室", "期限")),
+                                            ("en-GB", ("Received", "Department", "Due"))])
+def test_on_a_phone_the_header_leaves_the_screen_to_the_work_and_cards_say_what_each_date_is(
+        new_context, watch, world, username, locale, labels):
+    factories.make_complaint(world, State.assigned)
+    factories.make_complaint(world, State.submitted)
+    release()
+    page = new_context(locale=locale, viewport={"width": 360, "height": 740}).new_page()
+    log_in(page, username)
+    header = page.locator("header.site-header").bounding_box()
+    assert header["height"] < 740 / 3, header
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    if username != "admin":  # an administrator's queue lists no open work in this hospital
+        card = page.locator("table.queue tbody tr").first
+        shown = card.evaluate("""(row) => [...row.cells].map(td => getComputedStyle(td, '::before').content)
+                                           .filter(c => c !== 'none')""")
+        assert shown == [f'"{label}: "' for label in labels]
+    watch.check()
+
+
+def test_the_english_record_prints_its_chinese_in_the_chinese_font(new_context, watch, world):
+    """What the complainant wrote stays Chinese in an English print: in Noto Sans CJK SC (which .ci/run
+    installs), not a Japanese face or empty boxes."""
+    reference = factories.make_complaint(world, State.investigating).reference
+    release()
+    page = new_context(locale="en-GB").new_page()
+    log_in(page, "reception")
+    page.goto(f"/complaints/{reference}/record?lang=en")
+    expect(page.locator("table.record").first).to_contain_text(WHAT_HAPPENED_SHORT)
+    fonts = {name.decode() for name in re.findall(rb"/FontName\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", page.pdf())}
+    assert "NotoSansCJKsc-Regular" in fonts, fonts
     watch.check()
 
 
