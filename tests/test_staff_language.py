@@ -1,5 +1,6 @@
-"""Each staff account has a language: their pages open in it and their notifications are written in it;
-an account without one follows the browser (pages) and the hospital's staff language (notifications)."""
+"""Each staff account has a language: their pages open in it and their notifications are written in it when
+read (a language changed since reads them in the new one); an account without one follows the browser for
+pages, and its notifications' stored text is in the hospital's staff language."""
 
 from datetime import date
 
