@@ -129,7 +129,7 @@ def halfway_through_a_login(t, client, user):
 
 
 def new_notice(t, client, user):
-    notice = PublicNotice(title="候诊广播", body="每三十分钟播报一次。", language="zh",
+    notice = PublicNotice(title_zh="候诊广播", body_zh="每三十分钟播报一次。",
                           published_by_id=t.world.leadership.id)
     db.session.add(notice)
     db.session.commit()
@@ -269,7 +269,7 @@ POLICIES = {
     ("notices.show", "GET"): Policy(EVERYONE, lambda t: {"notice_id": t.notice.id}),
     ("notices.new", "GET"): Policy(frozenset({"leadership"})),
     ("notices.new", "POST"): Policy(frozenset({"leadership"}), data=lambda t: {
-        "language": "zh", "title": "整改公告", "body": "已增设候诊广播。"}),
+        "title_zh": "整改公告", "body_zh": "已增设候诊广播。"}),
     ("notices.withdraw", "POST"): Policy(frozenset({"leadership"}), lambda t: {"notice_id": t.notice.id},
                                          prepare=new_notice),
     # The administrator's pages; what they change is a spare account or category, never one others use.
@@ -348,7 +348,7 @@ def make_things():
     with open(os.path.join(folder(), evidence.stored_name), "wb") as file:
         file.write(b"\xff\xd8\xff\xd9")
     day = HospitalDay(day=date(2026, 3, 10), kind="closed", reason="院庆")
-    notice = PublicNotice(title="整改公告", body="已增设候诊广播。", language="zh", published_by_id=world.leadership.id)
+    notice = PublicNotice(title_zh="整改公告", body_zh="已增设候诊广播。", published_by_id=world.leadership.id)
     failed = a_failed_message()
     spare_category = Category(code="SPARE", name_zh="其他", name_en="Other")
     login_account = factories.make_user("matrix-login", "reception")  # logs in with the form; nobody changes it

@@ -131,3 +131,27 @@ def test_indexes_include_what_the_models_say(app_ctx):
                 for table in db.metadata.tables.values() for index in table.indexes}
     assert {key: stored[key] for key in declared} == declared
     assert declared["complaints", "ix_complaints_open_work"] == ["id"]
+
+
+def test_notices_written_in_one_language_become_that_version_and_back(app_ctx):
+    db.session.remove()
+    downgrade(revision="e8b0c0de0020")  # notices had one language then
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO public_notices (title, body, language, published_at) VALUES "
+                                "('候诊广播', '每三十分钟播报一次。', 'zh', '2026-11-01 02:00:00+00:00'), "
+                                "('Visiting hours', 'From 16:00.', 'en', '2026-11-02 02:00:00+00:00')"))
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT title_zh, body_zh, title_en, body_en FROM public_notices "
+                                       "ORDER BY id")).all()
+        connection.rollback()
+    assert [tuple(r) for r in rows] == [("候诊广播", "每三十分钟播报一次。", None, None),
+                                        (None, None, "Visiting hours", "From 16:00.")]
+
+    downgrade(revision="e8b0c0de0020")
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT title, body, language FROM public_notices ORDER BY id")).all()
+        connection.rollback()
+    assert [tuple(r) for r in rows] == [("候诊广播", "每三十分钟播报一次。", "zh"),
+                                        ("Visiting hours", "From 16:00.", "en")]
+    upgrade()

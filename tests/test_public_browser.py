@@ -106,8 +106,8 @@ def audit(page, pages: Pages, name: str, html: str) -> None:
 def test_public_pages_pass_axe_and_the_nu_checker(audited, watch, world, tmp_path, lang):
     complaint = factories.make_complaint(world, State.investigating)
     reference, code = complaint.reference, complaint.tracking_code
-    notice = PublicNotice(title="关于门诊候诊时间的整改公告", body="自11月起，候诊超过30分钟即广播说明原因。",
-                          language="zh", published_by_id=world.leadership.id)
+    notice = PublicNotice(title_zh="关于门诊候诊时间的整改公告", body_zh="自11月起，候诊超过30分钟即广播说明原因。",
+                          published_by_id=world.leadership.id)
     db.session.add(notice)
     db.session.commit()
     notice_id = notice.id

@@ -405,7 +405,8 @@ class Complaint(db.Model):
             # By id: the relationship is not refreshed when an action has just changed department_id.
             department=db.session.get(Department, self.department_id) if self.department_id else None,
             with_department=self.state in WITH_DEPARTMENT,
-            escalation_level=self.escalation_level, response_text=self.told_text, complainant=complainant)
+            escalation_level=self.escalation_level, response_text=self.told_text, complainant=complainant,
+            state=self.state.value)
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"

@@ -14,7 +14,16 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.time import show_date
 from ..deadlines.models import BreachClock
-from ..notifications.kinds import TO_ASSIGNEE, TO_COMPLAINANT, TO_HEADS, TO_LEADERSHIP, TO_RECEPTION, About, Kind
+from ..notifications.kinds import (
+    STATE_LABELS,
+    TO_ASSIGNEE,
+    TO_COMPLAINANT,
+    TO_HEADS,
+    TO_LEADERSHIP,
+    TO_RECEPTION,
+    About,
+    Kind,
+)
 from .spec import Notice
 from .states import State
 
@@ -53,6 +62,9 @@ def _escalation_reason(data: dict) -> str:
         return _missed(data)
     return _("no reason was given")
 
+
+# A stored staff notification names its complaint's state in the language it is read in.
+STATE_LABELS.update({state.value: state.spec.label for state in State})
 
 # --- to staff -----------------------------------------------------------------------------------------------
 

@@ -192,7 +192,9 @@ def _follow_through(users: dict[str, User], now: datetime) -> None:
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
-        db.session.add(PublicNotice(title=notice["title"], body=notice["body"], language=notice["language"],
+        english = notice.get("en") or {}
+        db.session.add(PublicNotice(title_zh=notice["zh"]["title"], body_zh=notice["zh"]["body"],
+                                    title_en=english.get("title"), body_en=english.get("body"),
                                     published_at=now - timedelta(days=notice["days_ago"]),
                                     published_by_id=users["leadership"].id))
     db.session.commit()

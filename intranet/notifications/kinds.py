@@ -50,6 +50,39 @@ class About:
     escalation_level: int
     response_text: str | None
     complainant: Complainant | None
+    # The state's own name, so that a staff notification can name it again in its reader's language.
+    state: str = ""
+
+    def facts(self) -> dict:
+        """What a staff notification keeps of this, as JSON, to be written out again when it is read, in the
+        reader's language then: plain values and both names of the department, never the complainant's
+        details or the response (staff kinds say neither)."""
+        department = self.department
+        return {
+            "complaint_id": self.complaint_id, "reference": self.reference, "state": self.state,
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "department": None if department is None else {
+                "id": department.id, "zh": department.name_zh, "en": department.name_en},
+            "with_department": self.with_department, "escalation_level": self.escalation_level,
+        }
+
+    @classmethod
+    def from_facts(cls, facts: dict) -> About:
+        department = facts.get("department")
+        return cls(
+            complaint_id=facts["complaint_id"], reference=facts["reference"],
+            state_label=STATE_LABELS.get(facts.get("state") or "", facts.get("state") or ""),
+            due_on=date.fromisoformat(facts["due_on"]) if facts.get("due_on") else None,
+            # Not added to the session: it only lends its names (a department renamed since reads as it was).
+            department=None if department is None else Department(
+                id=department["id"], name_zh=department["zh"], name_en=department["en"]),
+            with_department=bool(facts.get("with_department")), escalation_level=facts.get("escalation_level", 0),
+            response_text=None, complainant=None, state=facts.get("state") or "")
+
+
+# The states' labels by name (lazily translated), registered by the layer that knows the states: a stored
+# notification names its complaint's state in its reader's language.
+STATE_LABELS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -183,6 +216,14 @@ class Kind:
     def recipients(self, about: About) -> list[Recipient]:
         return self.to.find(about)
 
+    def render_stored(self, facts: dict) -> tuple[str, str]:
+        """Subject and body of a stored staff notification, written out now in the current locale from what
+        it kept (`stored_facts`): a notification about a complaint, or about its reader's own account."""
+        data = facts.get("data") or {}
+        if facts.get("about") is None:
+            return str(self.subject) % data, str(self.body) % data
+        return self.render(About.from_facts(facts["about"]), data)
+
     def render(self, about: About, data: dict) -> tuple[str, str]:
         """Subject and body in the current (forced) locale."""
         values = standard_values(about, data)
@@ -194,10 +235,39 @@ class Kind:
         return str(self.subject) % values, body
 
 
+def _json_ready(value):
+    # The sweep passes dates in its data; JSON keeps them as ISO strings (as event data does).
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def stored_facts(about: About | None, data: dict) -> dict:
+    """What an in-app notification keeps to be rendered when read (`Kind.render_stored`)."""
+    return {"about": about.facts() if about is not None else None, "data": _json_ready(data)}
+
+
+def render_notification(kind_name: str, facts: dict | None, subject: str, body: str) -> tuple[str, str]:
+    """A staff notification's subject and body in the current locale; what was written when it was sent for
+    a notification that kept no facts (sent before they were kept), or whose kind is no longer declared."""
+    kind = KINDS.get(kind_name)
+    if kind is None or not facts:
+        return subject, body
+    try:
+        return kind.render_stored(facts)
+    except (KeyError, TypeError, ValueError):  # facts a changed kind no longer reads: the text as sent
+        return subject, body
+
+
 def staff_kind_labels() -> dict[str, Any]:
     """The kinds staff can filter their notifications by, in the order they were declared."""
     return {name: kind.label for name, kind in KINDS.items() if kind.to.staff}
 
 
-__all__ = ["KINDS", "TO_ACCOUNT_OWNER", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP", "TO_RECEPTION",
-           "About", "Audience", "Complainant", "Kind", "Recipient", "clause", "staff_kind_labels", "standard_values"]
+__all__ = ["KINDS", "STATE_LABELS", "TO_ACCOUNT_OWNER", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP",
+           "TO_RECEPTION", "About", "Audience", "Complainant", "Kind", "Recipient", "clause", "render_notification",
+           "staff_kind_labels", "standard_values", "stored_facts"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.database import enum_column
@@ -31,7 +31,8 @@ class OutboxStatus(enum.StrEnum):
 class OutboxMessage(db.Model):
     """Written in the transaction of the action that causes it, so it exists if and only if the action
     does; the relay sends it later. Subject and body are rendered when queued, in the recipient's language,
-    so what is sent is what was true at the time."""
+    so what is sent is what was true at the time. An in-app row also keeps the facts they were written from,
+    for its notification to be written again in whatever language its reader reads then."""
 
     __tablename__ = "notification_outbox"
     __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
@@ -46,6 +47,7 @@ class OutboxMessage(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict | None] = mapped_column(JSON)  # in-app rows: kinds.stored_facts()
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     status: Mapped[str] = mapped_column(enum_column(OutboxStatus, "outbox_status", length=16),
                                         default=OutboxStatus.pending.value)
@@ -57,7 +59,11 @@ class OutboxMessage(db.Model):
 
 
 class StaffNotification(db.Model):
-    """What the bell shows a member of staff; delivered by the relay from an in-app outbox row."""
+    """What the bell shows a member of staff; delivered by the relay from an in-app outbox row.
+
+    Shown in the reader's language at the time of reading: written out again from its kind and `facts`
+    (`kinds.render_notification`); `subject` and `body` are the text as sent, shown for a notification that
+    kept no facts (one delivered before they were kept)."""
 
     __tablename__ = "staff_notifications"
     __table_args__ = (Index("ix_staff_notifications_user_read", "user_id", "read_at"),)
@@ -70,6 +76,7 @@ class StaffNotification(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

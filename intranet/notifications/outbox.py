@@ -10,7 +10,7 @@ from ..core.database import insert_or_ignore
 from ..core.extensions import db
 from ..core.time import utcnow
 from ..core.users import User
-from .kinds import About, Kind
+from .kinds import About, Kind, stored_facts
 from .models import Medium, OutboxMessage, OutboxStatus
 
 
@@ -22,6 +22,7 @@ def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> i
     request adds nothing). Returns how many rows were queued.
     """
     data = data or {}
+    facts = stored_facts(about, data)
     rows = []
     for recipient in kind.recipients(about):
         with force_locale(recipient.language):
@@ -30,6 +31,8 @@ def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> i
             key=f"{key}:{recipient.channel.value}:{recipient.address}"[:255],
             kind=kind.name, channel=recipient.channel.value, recipient=recipient.address,
             recipient_user_id=recipient.user_id, language=recipient.language, subject=subject[:255], body=body,
+            # Staff read theirs in the language they read then; the complainant's message is final when sent.
+            facts=facts if recipient.channel == Medium.in_app else None,
             complaint_id=about.complaint_id, status=OutboxStatus.pending.value, attempts=0, next_attempt_at=utcnow(),
             created_at=utcnow(),
         ))
@@ -54,7 +57,8 @@ def notify_account_owner(kind: Kind, user: User, *, key: str, data: dict) -> int
     table = OutboxMessage.__table__
     row = dict(key=f"{key}:{Medium.in_app.value}:{user.id}"[:255], kind=kind.name, channel=Medium.in_app.value,
                recipient=str(user.id), recipient_user_id=user.id, language=language, subject=subject[:255],
-               body=body, complaint_id=None, status=OutboxStatus.pending.value, attempts=0,
+               body=body, facts=stored_facts(None, data), complaint_id=None,
+               status=OutboxStatus.pending.value, attempts=0,
                next_attempt_at=utcnow(), created_at=utcnow())
     result = db.session.execute(
         insert_or_ignore(table, db.session, index_elements=[table.c.key]).values([row]).returning(table.c.id)

@@ -36,6 +36,7 @@ class Claimed:
     language: str
     subject: str
     body: str
+    facts: dict | None
     attempts: int
     created_at: datetime  # when what it tells of happened (queued in that action's transaction)
 
@@ -76,7 +77,7 @@ def claim(limit: int) -> list[Claimed]:
         row.attempts += 1
         row.next_attempt_at = lease
         claimed.append(Claimed(row.id, row.key, row.kind, row.channel, row.recipient, row.recipient_user_id,
-                               row.complaint_id, row.language, row.subject, row.body, row.attempts,
+                               row.complaint_id, row.language, row.subject, row.body, row.facts, row.attempts,
                                row.created_at))
     db.session.commit()
     return claimed
@@ -96,7 +97,7 @@ def _deliver_in_app(messages: list[Claimed]) -> None:
     # tells of, not the relay's.
     db.session.execute(insert_or_ignore(StaffNotification.__table__, db.session, index_elements=["outbox_id"]), [
         dict(outbox_id=m.id, user_id=m.recipient_user_id, complaint_id=m.complaint_id, kind=m.kind,
-             subject=m.subject, body=m.body, created_at=m.created_at, read_at=None)
+             subject=m.subject, body=m.body, facts=m.facts, created_at=m.created_at, read_at=None)
         for m in messages
     ])
 

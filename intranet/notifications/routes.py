@@ -14,7 +14,7 @@ from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.pages import render_page
 from ..core.time import utcnow
-from .kinds import staff_kind_labels
+from .kinds import render_notification, staff_kind_labels
 from .models import StaffNotification
 
 bp = Blueprint("notifications", __name__)
@@ -75,7 +75,10 @@ def _context() -> dict:
     ).all()
     kinds = db.session.scalars(select(StaffNotification.kind).where(StaffNotification.user_id == current_user.id)
                                .distinct()).all()
-    return dict(items=items[:PAGE_SIZE], page=page, has_next=len(items) > PAGE_SIZE,
+    has_next, items = len(items) > PAGE_SIZE, items[:PAGE_SIZE]
+    # In the reader's language now, from what each kept (no query: the facts are on the row).
+    written = {n.id: render_notification(n.kind, n.facts, n.subject, n.body) for n in items}
+    return dict(items=items, written=written, page=page, has_next=has_next,
                 unread=unread_count(current_user), filters=filters,
                 kinds=[(k, label) for k, label in staff_kind_labels().items() if k in kinds],
                 filter_args=_filter_args(), query=_query())
