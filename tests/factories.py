@@ -154,8 +154,24 @@ def prepare_for(world: World, action: Action, state: State, **data):
     spec = SPECS[Action(action)]
     if spec.records_on is not None:
         make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
-    complaint = make_complaint(world, state, **{**spec.example_complaint, **data})
+    setup = {**spec.example_complaint, **data}
+    proposed = setup.pop("malicious_proposed", False)
+    complaint = make_complaint(world, state, **setup)
     do_requirements(world, action, complaint)
+    if proposed and complaint.state == State.investigating:
+        propose_malicious(world, complaint)
+    return complaint
+
+
+MALICIOUS_CAUSE = "The same claim, already shown false twice, made again."
+
+
+def propose_malicious(world: World, complaint, cause: str = MALICIOUS_CAUSE):
+    """The head of cardiology finds `complaint` (investigating, theirs) malicious: a proposal for leadership."""
+    operations.perform(world.head, Action.record_findings, complaint,
+                       {"findings": "Nothing of what is claimed happened.", "responsibility": "malicious",
+                        "cause": cause}, complaint.version)
+    db.session.commit()
     return complaint
 
 

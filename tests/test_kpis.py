@@ -61,7 +61,8 @@ class Month:
 
     def act(self, complaint, action: Action, when: datetime, **data):
         who = {Action.accept: self.world.head, Action.record_findings: self.world.head,
-               Action.sign_off: self.world.head, Action.extend: self.world.head}.get(action, self.world.reception)
+               Action.sign_off: self.world.head, Action.extend: self.world.head,
+               Action.confirm_malicious: self.world.leadership}.get(action, self.world.reception)
         with clock_at(when):
             payload = {**factories.action_data(action, self.world, complaint), **data}
             operations.perform(who, action, complaint, payload, complaint.version)
@@ -76,6 +77,8 @@ class Month:
 
     def answer(self, complaint, finding: str, signed: datetime, told: datetime, **findings):
         self.act(complaint, Action.record_findings, signed, responsibility=finding, **findings)
+        if finding == "malicious":  # the head's finding stands once leadership confirms it
+            self.act(complaint, Action.confirm_malicious, signed)
         self.act(complaint, Action.sign_off, signed)
         self.act(complaint, Action.respond, told, method="phone", responded_on=told.date(),
                  told_text="We looked into it.")

@@ -368,16 +368,18 @@ def test_follow_up_not_satisfied_without_a_department_goes_back_to_reception(app
 @pytest.mark.parametrize("role", list(Role))
 def test_can_agrees_with_the_table_in_every_cell(role):
     """Pure python: every action × state × role × (no department, own department, another department) ×
-    (named, anonymous or confidential complainant)."""
+    (named, anonymous or confidential complainant; a finding of malicious proposed, confirmed or neither)."""
     user = None if role == Role.public else User(role=role.value, active=True,
                                                  department_id=CARDIOLOGY if role == Role.head else None)
     disagreements = []
     for state in State:
         for department_id in (None, CARDIOLOGY, NURSING):
-            for anonymous, confidential in ((False, False), (True, False), (False, True)):
+            for anonymous, confidential, responsibility in ((False, False, None), (True, False, None),
+                                                            (False, True, None), (False, False, "malicious"),
+                                                            (False, False, "malicious_proposed")):
                 complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous,
                                       confidential=confidential, disclosed_name=False, disclosed_contact=False,
-                                      disclosed_patient=False)
+                                      disclosed_patient=False, responsibility=responsibility)
                 allowed = []
                 for action in COMPLAINT_ACTIONS:
                     condition = ONLY_WHEN.get(action.value, lambda c: True)
@@ -385,7 +387,7 @@ def test_can_agrees_with_the_table_in_every_cell(role):
                                             department_id) and condition(complaint)
                     if can(user, action, complaint) != expected:
                         disagreements.append((action.value, state.value, department_id, anonymous, confidential,
-                                              expected))
+                                              responsibility, expected))
                     if expected:
                         allowed.append(action)
     assert disagreements == []

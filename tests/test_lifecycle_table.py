@@ -35,6 +35,9 @@ BRIEF = {
     "sign_off": (f("head"), f("investigating"), f("signed_off", "awaiting_approval")),
     "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
     "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
+    # A head's finding that the complaint is malicious stands only once leadership confirms it.
+    "confirm_malicious": (f("leadership"), f("investigating"), SAME),
+    "reject_malicious": (f("leadership"), f("investigating"), SAME),
     "respond": (f("reception", "head"), f("signed_off"), f("responded")),
     # Closed if satisfied; if not, reopened: investigating, or registered if it never had a department.
     "follow_up": (f("reception", "public"), f("responded"), f("closed", "investigating", "registered")),
@@ -59,6 +62,9 @@ ONLY_WHEN = {
     "provide_information": lambda complaint: any(e.action == "request_information" for e in complaint.events) and (
         [e.action for e in complaint.events if e.action in ("request_information", "provide_information")][-1]
         == "request_information"),
+    # Only while a head's finding of malicious waits for leadership's decision.
+    "confirm_malicious": lambda complaint: complaint.responsibility == "malicious_proposed",
+    "reject_malicious": lambda complaint: complaint.responsibility == "malicious_proposed",
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (

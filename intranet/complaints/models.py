@@ -92,6 +92,9 @@ class Responsibility(Labelled):
     partly_upheld = "partly_upheld"
     not_upheld = "not_upheld"
     malicious = "malicious"
+    # A head's finding of malicious stands only once leadership confirms it: until then it is proposed, and
+    # nothing (reports, KPIs, exports) counts the complainant as malicious.
+    malicious_proposed = "malicious_proposed"
 
     @staticmethod
     def LABELS():  # noqa: N802
@@ -100,7 +103,13 @@ class Responsibility(Labelled):
             Responsibility.partly_upheld: _l("Partly upheld"),
             Responsibility.not_upheld: _l("Not upheld"),
             Responsibility.malicious: _l("Malicious complaint"),
+            Responsibility.malicious_proposed: _l("Malicious complaint (proposed, awaiting leadership's confirmation)"),
         }
+
+    @classmethod
+    def findings(cls) -> list[Responsibility]:
+        """The findings that stand (what the head chooses from, and what the figures count)."""
+        return [m for m in cls if m != cls.malicious_proposed]
 
 
 class ContactMethod(Labelled):

@@ -147,6 +147,36 @@ AWAITING_APPROVAL = Kind(
     body=_l("%(department)s signed off the response to major complaint %(reference)s. Approve it or return it; "
             "the response is due by %(date)s."))
 
+# A head's finding that a complaint is malicious stands only once leadership confirms it.
+MALICIOUS_PROPOSED = Kind(
+    "malicious_proposed", TO_LEADERSHIP, label=_l("Malicious finding to confirm"),
+    subject=_l("Confirm or reject: complaint %(reference)s found malicious"),
+    body=_l("%(department)s found complaint %(reference)s malicious: %(reason)s. It stands only once you confirm "
+            "it; confirm or reject it on the complaint's page."),
+    values=lambda about, data: {"reason": data.get("cause") or ""})
+
+MALICIOUS_CONFIRMED = Kind(
+    "malicious_confirmed", TO_HEADS, label=_l("Malicious finding confirmed"),
+    subject=_l("Leadership confirmed complaint %(reference)s is malicious"),
+    body=_l("Leadership confirmed the finding that complaint %(reference)s is malicious. Sign off the response; "
+            "it is due by %(date)s."))
+
+MALICIOUS_REJECTED = Kind(
+    "malicious_rejected", TO_HEADS, label=_l("Malicious finding rejected"),
+    subject=_l("Leadership rejected the malicious finding on %(reference)s"),
+    body=_l("Leadership did not confirm that complaint %(reference)s is malicious: %(comment)s. Record the "
+            "responsibility again; the response is due by %(date)s."),
+    values=lambda about, data: {"comment": data.get("comment") or ""})
+
+# The head who extends a confidential complaint's deadline cannot see how to reach the complainant.
+TELL_OF_NEW_DATE = Kind(
+    "tell_of_new_date", TO_RECEPTION, label=_l("Tell the complainant of a new date"),
+    subject=_l("Tell the complainant of %(reference)s of the new date"),
+    body=_l("%(department)s extended complaint %(reference)s to %(new_date)s: %(reason)s. The department cannot "
+            "see the complainant's contact details: tell the complainant of the new date."),
+    values=lambda about, data: {"new_date": show_date(_date(data.get("to")), "long") if data.get("to") else "",
+                                "reason": data.get("reason") or ""})
+
 # --- to the complainant -------------------------------------------------------------------------------------
 
 INFORMATION_REQUESTED = Kind(

@@ -47,7 +47,7 @@ def send_notices(spec, before: Before, complaint: Complaint, event: ComplaintEve
     """Each spec names its notices. Keys come from the event, so a retried request cannot queue twice."""
     about = complaint.about()
     for notice in spec.notices:
-        if notice.fires(before, complaint):
+        if notice.fires(before, complaint, event.data):
             name = notice.kind.name
             key = f"{name}:{complaint.id}" if notice.once_per_complaint else f"{name}:event:{event.id}"
             notify(notice.kind, about, key=key, data={**event.data, **dict(notice.adds)})

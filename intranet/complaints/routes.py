@@ -212,7 +212,10 @@ def form_for(action: Action, complaint: Complaint, formdata=None):
     spec = SPECS[action]
     prefill = {"version": complaint.version, **(spec.prefill(complaint) if spec.prefill else {})}
     # A distinct prefix per action keeps field ids unique when several forms share the page.
-    return spec.form(formdata=formdata, prefix=action.value, **prefill)
+    form = spec.form(formdata=formdata, prefix=action.value, **prefill)
+    if spec.fit_form:
+        spec.fit_form(form, complaint, current_user)
+    return form
 
 
 def _suggested(complaint: Complaint, actions: list[Action]) -> Action | None:
@@ -305,6 +308,8 @@ def act(reference: str, action_name: str):
         message = _("This complaint is not in your work any more (it may have been moved to another department).")
         return _gone(reference, message, 404)
     form = SPECS[action].form(formdata=request.form, prefix=action.value)
+    if SPECS[action].fit_form:
+        SPECS[action].fit_form(form, complaint, current_user)
     try:
         valid = form.validate()
         data = form.action_data() if valid else None

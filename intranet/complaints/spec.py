@@ -84,8 +84,12 @@ class Notice:
     once_per_complaint: bool = False
     # What the notice adds to the event's data for the message (why an action escalated, say).
     adds: tuple[tuple[str, str], ...] = ()
+    # Sent only when the event records this (an extension reception is to tell the complainant of).
+    recorded: str | None = None
 
-    def fires(self, before: Before, complaint: Complaint) -> bool:
+    def fires(self, before: Before, complaint: Complaint, data: Mapping[str, Any] | None = None) -> bool:
+        if self.recorded is not None and not (data or {}).get(self.recorded):
+            return False
         return self.when is None or bool(self.when(before, complaint))
 
 
@@ -234,6 +238,9 @@ class ActionSpec(Spec):
     done: Callable[[Complaint], bool] | None = None
     requires: tuple[Requirement, ...] = ()
     notices: tuple[Notice, ...] = ()
+    # What of the form this person is asked on this complaint: (form, complaint, user), changing the form in
+    # place (a head who cannot see the complainant's contact is not asked how they told them).
+    fit_form: Callable[[Any, Complaint, Any], None] | None = None
     # What the tracking page tells the complainant of this action's events (None: nothing).
     public: PublicMessage | None = None
     # The form the complainant sends this action with on the tracking page (None: not theirs to send; the
@@ -243,7 +250,8 @@ class ActionSpec(Spec):
     # A valid example of the data, given the ids of a department and a category: used by the demo planner,
     # the test factories and the completeness test.
     example: Callable[[Example], dict] = lambda ex: {}
-    # What the complaint must be like for the example to apply (disclosure: a confidential complainant).
+    # What the complaint must be like for the example to apply (disclosure: a confidential complainant;
+    # "malicious_proposed": a head found it malicious, for leadership to decide).
     example_complaint: Mapping[str, Any] = field(default_factory=dict)
     # Raises the escalation level by one: always, or when the callable says so for the submitted data.
     escalates: bool | Callable[[dict], bool] = False

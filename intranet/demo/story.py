@@ -388,6 +388,9 @@ class Story:
         """The step `action`, with the data and the person this complaint's story gives it."""
         actor, data = self.content(action, **variant)
         self.add(action, actor, data)
+        if action == Action.record_findings and data.get("responsibility") == "malicious":
+            # A head's malicious finding is a proposal: it stands once leadership confirms it.
+            self.add(Action.confirm_malicious, "leadership", {})
 
     def content(self, action: Action, **variant) -> tuple[str, dict]:
         """Who does `action` in this story, and with what data."""

@@ -63,13 +63,14 @@ def _columns(on: date) -> dict[str, object]:
             Complaint.status == State.responded.value, Complaint.follow_up_due_on < on)))),
         "satisfied": _count(Complaint.satisfied.is_(True)),
         "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
-        "found": _count(Complaint.responsibility.isnot(None)),
+        # A proposed malicious finding is not a finding yet: it counts once leadership confirms it.
+        "found": _count(Complaint.responsibility.in_([f.value for f in Responsibility.findings()])),
         "reopened": _count(Complaint.reopened_count > 0),
         "answered": _count(answered),
         "extended": _count(and_(handled, extended)),
         "overdue_now": _count(Complaint.overdue_clause(on)),
     }
-    for finding in Responsibility:
+    for finding in Responsibility.findings():
         columns[f"finding_{finding.value}"] = _count(Complaint.responsibility == finding.value)
     return columns
 
@@ -120,7 +121,7 @@ MEASURES: tuple[Measure, ...] = (
         short=_lp("measure", "Median working days")),
     *(Measure(f"finding_{finding.value}", Responsibility.LABELS()[finding], _l(
         "Complaints with this finding, out of those whose findings are recorded."),
-        numerator=f"finding_{finding.value}", denominator="found") for finding in Responsibility),
+        numerator=f"finding_{finding.value}", denominator="found") for finding in Responsibility.findings()),
     Measure("reopened", _lp("measure", "Reopened"), _l(
         "Answered complaints reopened because the complainant was not satisfied, out of those answered."),
         numerator="reopened", denominator="answered"),

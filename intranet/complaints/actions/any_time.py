@@ -14,7 +14,7 @@ from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, PostForm, required
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
-from ..confidentiality import DISCLOSABLE, hidden_from_department
+from ..confidentiality import CONTACT_FIELDS, DISCLOSABLE, hidden_from_department
 from ..evidence import ACCEPTED, Evidence, checked_uploads
 from ..forms import ActionForm, method_field, reason_field
 from ..models import ContactMethod
@@ -24,7 +24,9 @@ from ..notices import (
     HEADS_HEAR_OF_ESCALATION,
     INFORMATION_RECEIVED,
     INFORMATION_REQUESTED,
+    TELL_OF_NEW_DATE,
 )
+from ..permissions import identity_fields
 from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
@@ -36,6 +38,21 @@ class ExtendForm(ActionForm):
     new_due_on = DateField(_l("New due date"), validators=[InputRequired(message=_l("Enter the new due date."))])
     reason = reason_field(_l("Reason for the extension"))
     complainant_told_via = method_field(_l("How the complainant was told"))
+
+
+RECEPTION_TELLS = _l("Reception tells the complainant: you cannot see their contact details.")
+
+
+def _reception_tells(c, user) -> bool:
+    """Whether this person cannot reach the complainant (a head on a confidential complaint whose contact is
+    not disclosed): then reception tells them of the new date, and nobody asks the head how they did."""
+    return not set(CONTACT_FIELDS) <= identity_fields(user, c)
+
+
+def _fit_extend_form(form, c, user) -> None:
+    if _reception_tells(c, user):
+        del form.complainant_told_via
+        form.form_hint = RECEPTION_TELLS
 
 
 def _running_clock(c) -> str:
@@ -53,15 +70,17 @@ def _extend(c, user, data: dict) -> dict:
         errors["new_due_on"] = str(_l("Enter the new due date."))
     if not (data.get("reason") or "").strip():
         errors["reason"] = str(_l("Give the reason for the extension."))
-    if not data.get("complainant_told_via"):
+    reception_tells = _reception_tells(c, user)
+    if not reception_tells and not data.get("complainant_told_via"):
         errors["complainant_told_via"] = str(_l("Record how the complainant was told."))
     if errors:
         raise ActionInvalid(errors)
     if old is not None and new <= old:
         raise ActionInvalid({"new_due_on": str(_l("The new due date must be later than the current one."))})
     setattr(c, field_name, new)
-    return {"clock": field_name, "from": old, "to": new, "reason": data["reason"],
-            "complainant_told_via": data["complainant_told_via"]}
+    told = ({"complainant_told_by": "reception"} if reception_tells
+            else {"complainant_told_via": data["complainant_told_via"]})
+    return {"clock": field_name, "from": old, "to": new, "reason": data["reason"], **told}
 
 
 def _extension_told(event) -> str:
@@ -80,9 +99,12 @@ def _extend_example(ex) -> dict:
 extend = ActionSpec(
     "extend", _l("Extend the deadline"), roles=frozenset({HEAD, LEADERSHIP}), sources=OPEN, target=None,
     records="new due date, reason, how the complainant was told",
-    form=ExtendForm, apply=_extend, notices=(Notice(EXTENDED),),
+    form=ExtendForm, fit_form=_fit_extend_form, apply=_extend,
+    notices=(Notice(EXTENDED), Notice(TELL_OF_NEW_DATE, recorded="complainant_told_by")),
     timeline={"clock": None, "from": Shown(_l("Was due"), "date"), "to": Shown(_l("Now due"), "date"),
-              "reason": REASON, "complainant_told_via": COMPLAINANT_TOLD_VIA},
+              "reason": REASON, "complainant_told_via": COMPLAINANT_TOLD_VIA,
+              "complainant_told_by": Shown(_l("Complainant told by"), {
+                  "reception": _l("Reception, who is to tell them of the new date")})},
     # The new date holds until another, the answer (the next clock's), or a reopening (a date of its own).
     public=PublicMessage(_l("Changes to the date"), text=_extension_told,
                          holds_until=frozenset({"extend", "respond", "follow_up"}), while_open=True),

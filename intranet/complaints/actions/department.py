@@ -17,7 +17,14 @@ from .. import clocks
 from ..corrective import records as corrective
 from ..forms import ActionForm, acknowledged_via_field, reason_field
 from ..models import Responsibility, Severity
-from ..notices import ASSIGNED, FIRST_ACKNOWLEDGED, READY_TO_TELL, SENT_BACK, WAITS_FOR_APPROVAL
+from ..notices import (
+    ASSIGNED,
+    FIRST_ACKNOWLEDGED,
+    MALICIOUS_PROPOSED,
+    READY_TO_TELL,
+    SENT_BACK,
+    WAITS_FOR_APPROVAL,
+)
 from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
@@ -114,6 +121,12 @@ send_back = ActionSpec(
 # --- record findings ------------------------------------------------------------------------------------
 
 FINDINGS = ("findings", "cause", "responsibility", "remedy")
+# Why a complaint is malicious is written out, not waved through: leadership reads it before confirming.
+MALICIOUS_REASON_LENGTH = 20
+
+
+def _finding_choices():
+    return [SelectChoice(f.value, f.label) for f in Responsibility.findings()]
 
 
 def _open_corrective_actions():
@@ -123,9 +136,12 @@ def _open_corrective_actions():
 
 class RecordFindingsForm(ActionForm):
     findings = TextAreaField(_l("Findings"), filters=STRIPPED, validators=[required(), Length(max=20000)])
-    cause = TextAreaField(_l("Cause"), filters=STRIPPED, validators=[Length(max=10000)])
-    responsibility = SelectField(_l("Responsibility"), choices=optional_choice(Responsibility.choices),
-                                 validators=[required(_l("Choose a responsibility finding."))])
+    cause = TextAreaField(_l("Cause"), filters=STRIPPED, validators=[Length(max=10000)],
+                          description=_l("For a malicious complaint, say why in at least %(count)s characters.",
+                                         count=MALICIOUS_REASON_LENGTH))
+    responsibility = SelectField(_l("Responsibility"), choices=optional_choice(_finding_choices),
+                                 validators=[required(_l("Choose a responsibility finding."))],
+                                 description=_l("A malicious finding stands only once leadership confirms it."))
     remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)])
     # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
     corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=STRIPPED,
@@ -140,6 +156,13 @@ class RecordFindingsForm(ActionForm):
 
 def _record_findings(c, user, data: dict) -> dict:
     recorded = {k: data.get(k) or None for k in FINDINGS}
+    if recorded["responsibility"] in (Responsibility.malicious, Responsibility.malicious_proposed):
+        if len(recorded["cause"] or "") < MALICIOUS_REASON_LENGTH:
+            raise ActionInvalid({"cause": str(_l(
+                "Say why the complaint is malicious, in at least %(count)s characters.",
+                count=MALICIOUS_REASON_LENGTH))})
+        # A head proposes; leadership confirms or rejects (confirm_malicious, reject_malicious).
+        recorded["responsibility"] = Responsibility.malicious_proposed.value
     for key, value in recorded.items():
         setattr(c, key, value)
     c.findings_recorded_at = utcnow()
@@ -171,8 +194,13 @@ record_findings = ActionSpec(
     "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
     target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
     primary=True, form=RecordFindingsForm, apply=_record_findings,
-    prefill=lambda c: {k: getattr(c, k) for k in FINDINGS},
+    prefill=lambda c: {**{k: getattr(c, k) for k in FINDINGS},
+                       # A proposal shows as what the head chose.
+                       **({"responsibility": Responsibility.malicious.value}
+                          if c.responsibility == Responsibility.malicious_proposed else {})},
     done=lambda c: bool(c.findings and c.responsibility),
+    notices=(Notice(MALICIOUS_PROPOSED,
+                    lambda b, c: c.responsibility == Responsibility.malicious_proposed.value),),
     timeline={"findings": Shown(_l("Findings")), "cause": Shown(_l("Cause")),
               "responsibility": Shown(_l("Responsibility"), Responsibility), "remedy": Shown(_l("Remedy")),
               "corrective_raised": Shown(_l("Corrective action raised")),
@@ -194,6 +222,10 @@ class SignOffForm(ActionForm):
 
 
 def _sign_off(c, user, data: dict) -> dict:
+    if c.responsibility == Responsibility.malicious_proposed:
+        # The response must not rest on a finding that does not stand yet.
+        raise ActionInvalid({"response_text": str(_l(
+            "Leadership must first confirm or reject the finding that the complaint is malicious."))})
     c.response_text = data["response_text"]
     c.signed_off_by_id = user.id
     c.signed_off_at = utcnow()
@@ -210,7 +242,8 @@ sign_off = ActionSpec(
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},
     requires=(Requirement(record_findings, "response_text",
-                          _l("Record the findings and responsibility before signing off.")),),
+                          _l("Record the findings and responsibility before signing off.")),
+),
     notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
     timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
