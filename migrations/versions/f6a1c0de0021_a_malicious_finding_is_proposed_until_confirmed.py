@@ -1,7 +1,7 @@
 """a malicious finding is proposed until leadership confirms it
 
 Revision ID: f6a1c0de0021
-Revises: e8b0c0de0020
+Revises: e9a0c0de0021
 Create Date: 2026-12-07 13:30:00
 
 `malicious_proposed` joins the responsibility findings: a head's finding that a complaint is malicious
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f6a1c0de0021"
-down_revision = "e8b0c0de0020"
+down_revision = "e9a0c0de0021"
 branch_labels = None
 depends_on = None
 
