@@ -7,7 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import g, has_request_context, request
-from sqlalchemy import Enum, String, Table, event
+from sqlalchemy import Enum, String, Table, event, literal
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -139,8 +139,6 @@ class local_date(FunctionElement):  # noqa: N801 (an SQL function, named like on
     name = "local_date"
 
     def __init__(self, column, tz: str, form: str = "%Y-%m-%d"):
-        from sqlalchemy import literal
-
         super().__init__(column, literal(tz), literal(form))
 
 
