@@ -17,10 +17,17 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("identity_views") as batch:
-        batch.add_column(sa.Column("reason", sa.Text(), nullable=True))
+    # A nullable column is added in place on both databases: SQLite keeps the append-only trigger.
+    op.add_column("identity_views", sa.Column("reason", sa.Text(), nullable=True))
 
 
 def downgrade():
+    # SQLite drops a column by rebuilding the table; its trigger goes with it and is made again.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("DROP TRIGGER identity_views_no_update")
     with op.batch_alter_table("identity_views") as batch:
         batch.drop_column("reason")
+    if sqlite:
+        op.execute("CREATE TRIGGER identity_views_no_update BEFORE UPDATE ON identity_views "
+                   "BEGIN SELECT RAISE(ABORT, 'identity_views is append-only'); END")
