@@ -35,6 +35,8 @@ class Config:
     COMPLAINTS_OFFICE_HOURS = os.environ.get("REDRESS_OFFICE_HOURS", "08:00–17:30")
     HOSPITAL_NAME = os.environ.get("REDRESS_HOSPITAL_NAME", "")
     QUEUE_PAGE_SIZE = 50
+    # How long an administrator's break-glass opening of one complaint lasts (permissions.may_view).
+    BREAK_GLASS_MINUTES = int(os.environ.get("REDRESS_BREAK_GLASS_MINUTES", "60"))
     # Set by gunicorn.conf.py: a server process loads no command-line tools (Flask-Migrate and alembic, the
     # demo hospital's data), which only `flask …` commands use; each worker is that much smaller.
     SERVING = os.environ.get("REDRESS_SERVING", "0") == "1"

@@ -167,6 +167,19 @@ class ActionForm(PostForm):
         return {name: f.data for name, f in self._fields.items() if name not in ("version", "csrf_token")}
 
 
+# A reason leadership can judge the opening by: more than a word or two.
+BREAK_GLASS_REASON_MIN = 15
+
+
+class BreakGlassForm(PostForm):
+    """The administrator's reason to read one complaint (permissions.BREAK_GLASS)."""
+
+    reason = TextAreaField(_l("Why you need to read this complaint"), filters=STRIPPED, validators=[
+        required(_l("Give the reason you need to read this complaint.")),
+        Length(min=BREAK_GLASS_REASON_MIN, max=1000,
+               message=_l("Give the reason in %(min)s to %(max)s characters: this has %(length)s."))])
+
+
 class RunningClock(Labelled):
     """The clock a complaint is on: reception's acknowledgement, the response, or the follow-up."""
 

@@ -1,30 +1,19 @@
 """Who looked at a complainant's identity: one row each time a staff page showed it (who, when, which
-complaint), never updated or deleted. Leadership and admin see the list on the complaint's page."""
+complaint), never updated or deleted; an administrator's break-glass opening is such a row with its reason.
+Leadership sees the list on the complaint's page, and the administrator while the complaint is open to them."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import ForeignKey, Integer, insert, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import insert, select
 
 from ..core.extensions import db
-from ..core.time import UTCDateTime, utcnow
-from ..core.users import User
+from ..core.time import utcnow
+from ..notifications.outbox import notify
 from .confidentiality import COMPLAINANT_FIELDS
+from .identity_log import IdentityView, forget_openings, opening_lasts
 from .models import Complaint
+from .notices import BROKE_THE_GLASS
 from .permissions import identity_fields
-
-
-class IdentityView(db.Model):
-    __tablename__ = "identity_views"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    user: Mapped[User] = relationship()
 
 
 def shown_identity(user, complaint: Complaint) -> frozenset[str]:
@@ -76,3 +65,15 @@ def views_of(complaint: Complaint, limit: int = 500) -> list[IdentityView]:
         select(IdentityView).where(IdentityView.complaint_id == complaint.id)
         .order_by(IdentityView.id.desc()).limit(limit)
     ))
+
+
+def break_glass(user, complaint: Complaint, reason: str) -> None:
+    """Open `complaint` to the administrator `user` for the time configured: the opening is a row of this
+    log with its reason, and leadership is told in the same transaction (neither without the other)."""
+    now = utcnow()
+    minutes = int(opening_lasts().total_seconds() // 60)
+    db.session.add(IdentityView(complaint_id=complaint.id, user_id=user.id, at=now, reason=reason))
+    notify(BROKE_THE_GLASS, complaint.about(), key=f"break_glass:{complaint.id}:{user.id}:{now.isoformat()}",
+           data={"who": user.display_name, "minutes": minutes, "reason": reason})
+    db.session.commit()
+    forget_openings()

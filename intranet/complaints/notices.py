@@ -177,6 +177,15 @@ TELL_OF_NEW_DATE = Kind(
     values=lambda about, data: {"new_date": show_date(_date(data.get("to")), "long") if data.get("to") else "",
                                 "reason": data.get("reason") or ""})
 
+# The administrator opened a complaint to read it (permissions.BREAK_GLASS): leadership judges the reason.
+BROKE_THE_GLASS = Kind(
+    "break_glass", TO_LEADERSHIP, label=_l("Administrator opened a complaint"),
+    subject=_l("The administrator opened complaint %(reference)s"),
+    body=_l("%(who)s opened complaint %(reference)s, its complainant's identity included, for %(minutes)s "
+            "minutes: %(reason)s"),
+    values=lambda about, data: {"who": data.get("who") or "", "minutes": data.get("minutes") or "",
+                                "reason": data.get("reason") or ""})
+
 # --- to the complainant -------------------------------------------------------------------------------------
 
 INFORMATION_REQUESTED = Kind(

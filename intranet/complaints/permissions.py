@@ -8,6 +8,9 @@
 - `identity_fields(user, complaint)`: which of the complainant's identifying fields a user may read: what
   confidentiality (`confidentiality.py`, 保密原则) opens to their role, of a complaint they may see.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
+- The administrator sees no complaint and no corrective action, except one complaint for the time a
+  break-glass opening of it lasts (`BREAK_GLASS`: a reason given, written to the identity-view log,
+  leadership told); every page, fragment, search and export follows from `may_view()` and `visible()`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from werkzeug.local import LocalProxy
 from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
 from .confidentiality import COMPLAINANT_FIELDS, fields_open_to
 from .corrective.models import CorrectiveAction, corrective_action_complaints
+from .identity_log import is_open_to, openings_clause
 from .models import Complaint
 
 if TYPE_CHECKING:
@@ -37,6 +41,7 @@ SEE_IDENTITY_VIEWS = "see_identity_views"  # who was shown a complainant's ident
 PUBLISH_NOTICES = "publish_notices"  # the public notices (公告) of measures taken
 READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports, of what the reader may see
 SEE_RECORD_CHECK = "see_record_check"  # told on the complaint page that its record does not verify (audit.py)
+BREAK_GLASS = "break_glass"  # open one complaint to the administrator for a while, with a reason
 
 # The complaints office keeps the figures, leadership reads them, a head reads their department's.
 READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
@@ -57,6 +62,8 @@ def may_view(user: User | None, complaint: Complaint) -> bool:
     role = role_of(user)
     if role in SEES_EVERYTHING:
         return True
+    if role == Role.admin:
+        return complaint.id is not None and is_open_to(user.id, complaint.id)
     return role == Role.head and _own_department(user, complaint)
 
 
@@ -65,6 +72,8 @@ def visible(user: User | None):
     role = role_of(user)
     if role in SEES_EVERYTHING:
         return true()
+    if role == Role.admin:
+        return Complaint.id.in_(openings_clause(user.id))
     if role == Role.head and user.department_id is not None:
         return Complaint.department_id == user.department_id
     return false()
@@ -138,6 +147,8 @@ ABILITIES: dict[str, Callable[[User | None, Role, object], bool]] = {
     # Those who answer for the record's integrity (and can have it investigated) are told; nobody else is.
     SEE_RECORD_CHECK: lambda user, role, record: (role in (Role.leadership, Role.admin) and record is not None
                                                   and may_view(user, record)),
+    # Only a complaint not open to them already: a second opening would tell leadership nothing new.
+    BREAK_GLASS: lambda user, role, record: role == Role.admin and record is not None and not may_view(user, record),
     SEE_IDENTITY: lambda user, role, record: (record is not None
                                               and set(COMPLAINANT_FIELDS) <= identity_fields(user, record)),
     # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
@@ -179,5 +190,6 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
 
-__all__ = ["ADMINISTER", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
-           "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible", "department_scope", "identity_fields", "visible"]
+__all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY",
+           "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible", "department_scope",
+           "identity_fields", "visible"]

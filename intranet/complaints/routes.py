@@ -21,11 +21,12 @@ from ..deadlines import calendar
 from . import audit, duplicates, evidence, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
-from .forms import LogComplaintForm, SearchForm
+from .forms import BreakGlassForm, LogComplaintForm, SearchForm
+from .identity_views import break_glass as open_to_administrator
 from .identity_views import record_view, views_of
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
 from .models import Complaint, ComplaintEvent
-from .permissions import SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
+from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
 
 bp = Blueprint("complaints", __name__)
 
@@ -72,6 +73,19 @@ def _load(reference: str) -> Complaint:
     if complaint is None:
         abort(404)
     return complaint
+
+
+def _to_break_glass(reference: str) -> Complaint | None:
+    """The complaint the administrator may open by breaking the glass, if that is what this reference is:
+    it exists, and it is not open to them now."""
+    complaint = db.session.scalars(select(Complaint).where(Complaint.reference == reference)).one_or_none()
+    return complaint if complaint is not None and can(current_user, BREAK_GLASS, complaint) else None
+
+
+def _break_glass_page(complaint: Complaint, form: BreakGlassForm, status: int):
+    """Refused, with the one way in: the reference only, and the form that records why."""
+    return render_template("complaints/break_glass.html", reference=complaint.reference, form=form,
+                           minutes=current_app.config["BREAK_GLASS_MINUTES"]), status
 
 
 # --- queues ---------------------------------------------------------------------------------------
@@ -126,6 +140,9 @@ def search():
                                                                        page_size, page)
             context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=has_next, total=total,
                            searched=True)
+        if Role(current_user.role) == Role.admin and form.q.data:
+            # The administrator finds a complaint by its exact reference only, and learns only that it exists.
+            context["break_glass"] = _to_break_glass(form.q.data.strip().upper())
         status = 200
     else:
         status = 422
@@ -255,12 +272,29 @@ def _showing(complaint: Complaint) -> Complaint:
 
 @bp.get("/complaints/<reference>")
 def detail(reference: str):
+    closed = _to_break_glass(reference)
+    if closed is not None:
+        return _break_glass_page(closed, BreakGlassForm(), 403)
     complaint = _load(reference)
     # Rendered before the view is noted, so that the page reads everything in one transaction and the note
     # is the only one after it; a page that fails to render was shown to nobody.
     page = render_page("complaints/detail.html", **_page_context(complaint))
     _showing(complaint)
     return page
+
+
+@bp.post("/complaints/<reference>/break-glass")
+def break_glass(reference: str):
+    """The administrator reads one complaint: the reason is logged, leadership told, and the complaint
+    open to them for the time configured."""
+    complaint = _to_break_glass(reference)
+    if complaint is None:
+        abort(403 if _find(reference) is not None else 404)
+    form = BreakGlassForm()
+    if not form.validate():
+        return _break_glass_page(complaint, form, 422)
+    open_to_administrator(current_user, complaint, form.reason.data)
+    return redirect(url_for("complaints.detail", reference=reference), 303)
 
 
 @bp.get("/complaints/<reference>/identity-views")
