@@ -112,7 +112,14 @@ class Watch:
         page.on("pageerror", lambda error: self._add(f"uncaught: {error}"))
         page.on("response", lambda r: self._add(f"HTTP {r.status} {r.request.method} {r.url}")
                 if r.status >= 500 else None)
-        page.on("requestfailed", lambda r: self._add(f"request failed: {r.method} {r.url}: {r.failure}"))
+        page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request) -> None:
+        # net::ERR_ABORTED is the browser cancelling a request because the page went elsewhere (a click before
+        # a script finished loading, a poll when the window leaves): nothing the server did. Every other
+        # failure (refused, reset, timed out) is a problem.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self._add(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def check(self) -> None:
         problems, self.problems = self.problems, []

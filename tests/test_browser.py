@@ -522,8 +522,6 @@ def test_an_ended_session_takes_the_whole_window_to_the_login_page(new_context, 
     saying why, and nothing of the queue stays on screen."""
     reference = factories.make_complaint(world, State.submitted).reference
     release()
-    # The window leaving for the login page cancels whatever poll was still on its way: by design.
-    watch.allow(r"request failed: GET \S+: net::ERR_ABORTED")
     page = new_context(locale=locale).new_page()
     log_in(page, "reception")
     expect(page.get_by_text(reference)).to_be_visible()
