@@ -59,15 +59,6 @@ def admins_only():
         abort(403)
 
 
-def _put_errors(form, refused: Refused) -> None:
-    for name, message in refused.errors.items():
-        field = form[name] if name and name in form else None
-        if field is not None:
-            field.errors = list(field.errors) + [str(message)]
-        else:
-            form.form_errors.append(str(message))
-
-
 # --- the list -----------------------------------------------------------------------------------------
 
 
@@ -116,7 +107,7 @@ def new():
             db.session.commit()
         except Refused as refused:
             db.session.rollback()
-            _put_errors(form, refused)
+            refused.put_on(form)
         else:
             flash(_("%(name)s added to the directory.", name=member.name), "success")
             return redirect(url_for(".person", member_id=member.id))
@@ -149,7 +140,7 @@ def person(member_id: int):
         return _person_page(_member(member_id), status=409, problem=stale.message(EVENT_LABELS))
     except Refused as refused:
         db.session.rollback()
-        _put_errors(form, refused)
+        refused.put_on(form)
         return _person_page(_member(member_id), form, 422)
     flash(_("Saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".person", member_id=member_id))

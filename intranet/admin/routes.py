@@ -187,21 +187,12 @@ def new_account():
             db.session.commit()
         except accounts.Refused as refused:
             db.session.rollback()
-            _put_errors(form, refused)
+            refused.put_on(form)
         else:
             flash(_("Account %(username)s created.", username=user.username), "success")
             return redirect(url_for(".account", user_id=user.id))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/account_new.html", form=form), status
-
-
-def _put_errors(form, refused: accounts.Refused) -> None:
-    for name, message in refused.errors.items():
-        field = form[name] if name and name in form else None
-        if field is not None:
-            field.errors = list(field.errors) + [str(message)]
-        else:
-            form.form_errors.append(str(message))
 
 
 def _account_page(user: User, edit=None, reset=None, status: int = 200, problem: str | None = None):
@@ -236,7 +227,7 @@ def account(user_id: int):
         return _account_page(_account(user_id), status=409, problem=stale.message(EVENT_LABELS))
     except accounts.Refused as refused:
         db.session.rollback()
-        _put_errors(form, refused)
+        refused.put_on(form)
         return _account_page(_account(user_id), edit=form, status=422)
     flash(_("Account saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".account", user_id=user_id))
@@ -255,7 +246,7 @@ def reset_password(user_id: int):
         return _account_page(_account(user_id), status=409, problem=stale.message(EVENT_LABELS))
     except accounts.Refused as refused:
         db.session.rollback()
-        _put_errors(form, refused)
+        refused.put_on(form)
         return _account_page(_account(user_id), reset=form, status=422)
     flash(_("Password reset. Give %(name)s the temporary password in person: they must choose their own "
             "when they log in. Their open sessions have ended.", name=user.display_name), "success")
@@ -321,7 +312,7 @@ def references(kind: str):
         db.session.commit()
     except accounts.Refused as refused:
         db.session.rollback()
-        _put_errors(form, refused)
+        refused.put_on(form)
         return _references_page(kind, form, 422)
     flash(_("%(name)s added.", name=row.name), "success")
     return redirect(url_for(".references", kind=kind))

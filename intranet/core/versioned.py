@@ -23,6 +23,15 @@ class Refused(Exception):
     def message(self) -> str:
         return " ".join(str(m) for m in self.errors.values())
 
+    def put_on(self, form) -> None:
+        """Each reason beside its field, and what concerns the whole form above it."""
+        for name, message in self.errors.items():
+            field = form[name] if name and name in form else None
+            if field is not None:
+                field.errors = list(field.errors) + [str(message)]
+            else:
+                form.form_errors.append(str(message))
+
 
 class Stale(Exception):
     """Someone changed the record since the administrator opened it."""
