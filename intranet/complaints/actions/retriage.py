@@ -173,7 +173,7 @@ def due_dates_hint(c, severity: str) -> str | None:
     if c.reopened_count or _extended(c):
         return _("The response stays due on %(date)s: a re-triage does not move a date the complainant was "
                  "told.", date=show_date(c.response_due_on, "medium"))
-    options = "; ".join(
+    options = _("; ").join(
         _("%(complexity)s: due %(date)s", complexity=option.label,
           date=show_date(new_response_due(c, severity, option.value) or c.response_due_on, "medium"))
         for option in Complexity)
@@ -277,12 +277,12 @@ def proposal_hint(c) -> str | None:
                        was=show_date(date.fromisoformat(data["response_due_was"]), "medium"),
                        now=show_date(date.fromisoformat(data["response_due_on"]), "medium")))
     return _("%(who)s proposes: %(changes)s. Why: %(reason)s",
-             who=event.actor.display_name if event.actor else "", changes="; ".join(parts),
+             who=event.actor.display_name if event.actor else "", changes=_("; ").join(parts),
              reason=data.get("reason") or "")
 
 
 def _fit_decision_form(form, c, user) -> None:
-    form.form_hint = proposal_hint(c)
+    form.comment.description = proposal_hint(c)  # read before the comment is written
 
 
 class AcceptRetriageForm(ActionForm):
