@@ -84,6 +84,8 @@ ONLY_WHEN = {
     "accept_retriage": lambda complaint: _retriage_proposed(complaint),
     "reject_retriage": lambda complaint: _retriage_proposed(complaint),
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
+    # A major complaint's answer needs leadership's approval: never given at the desk.
+    "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
         complaint.disclosed_name and complaint.disclosed_contact

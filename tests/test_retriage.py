@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
+from intranet.complaints.permissions import can
 from intranet.complaints.spec import ActionInvalid
 from intranet.core.extensions import db
 from intranet.notifications.models import OutboxMessage
@@ -72,6 +73,15 @@ def test_a_minor_complaint_raised_to_major_while_investigating_needs_approval_be
     # The head's sign-off goes to leadership, not out to the complainant.
     assert complaint.state == State.awaiting_approval
     assert notices()[before:] == [("awaiting_approval", str(world.leadership.id))]
+
+
+def test_a_complaint_raised_to_major_at_the_desk_is_no_longer_resolved_on_the_spot(world):
+    complaint = factories.make_complaint(world, State.registered)
+    assert can(world.reception, Action.resolve_on_the_spot, complaint)
+
+    retriage(world, complaint, severity="major")
+
+    assert not can(world.reception, Action.resolve_on_the_spot, complaint)
 
 
 def test_a_response_signed_off_before_the_complaint_was_found_major_goes_to_leadership(world):
