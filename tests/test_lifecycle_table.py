@@ -48,6 +48,8 @@ BRIEF = {
     # 补充材料: the office asks, the complainant answers on the tracking page; the clocks run on.
     "request_information": (f("reception"), OPEN, SAME),
     "provide_information": (f("public"), OPEN, SAME),
+    # Whether an evidence file may identify the complainant (withheld from the department while it is hidden).
+    "mark_file": (f("reception", "leadership"), ANY, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
