@@ -6,6 +6,7 @@ until the disclosure opens the complainant's name (and, for a patient complainan
 record number) to it. Those who see identities see every file with its mark."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from intranet.complaints import evidence, operations, registration
@@ -13,7 +14,11 @@ from intranet.complaints.evidence import CleanFile, Evidence
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.extensions import db
 from tests import factories
+from tests.browser import release
 from tests.conftest import csrf_token, login
+from tests.test_browser import log_in, submit_in_place
+
+pytest_plugins = ["tests.browser"]
 
 NAME = "钱保密"
 RECORD_NUMBER = "ZY55443322"
@@ -223,3 +228,26 @@ def test_the_mark_is_a_step_on_the_timeline_without_javascript_and_in_place(worl
                         headers={"HX-Request": "true", "HX-Target": "complaint", "X-CSRFToken": token})
     assert again.status_code == 422
     assert "The file is already marked so." in again.get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_reception_clears_a_mark_in_place_and_the_head_then_sees_the_file(new_context, watch, world):
+    complaint = complaint_with_a_bill(world)
+    reference = complaint.reference
+    release()
+
+    reception = new_context().new_page()
+    log_in(reception, "reception")
+    reception.goto(f"/complaints/{reference}?lang=en")
+    files = reception.locator("#complaint ol.evidence")
+    expect(files).to_contain_text("May identify the complainant")
+    submit_in_place(reception, files.locator("form.file-mark"), watch=watch)
+    expect(reception.locator("#complaint ol.evidence")).not_to_contain_text("May identify the complainant")
+    expect(reception.locator("#complaint .timeline .event-mark_file")).to_have_count(1)
+
+    head = new_context().new_page()
+    log_in(head, "head-card")
+    head.goto(f"/complaints/{reference}?lang=en")
+    expect(head.locator("#complaint ol.evidence")).to_contain_text(BILL.original_name)
+    expect(head.locator("#complaint")).not_to_contain_text("withheld: it may identify")
+    watch.check()
