@@ -24,7 +24,7 @@ from .corrective import records as corrective
 from .forms import BreakGlassForm, LogComplaintForm, SearchForm
 from .identity_views import break_glass as open_to_administrator
 from .identity_views import record_view, views_of
-from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
+from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, actions_from, offered
 from .models import Complaint, ComplaintEvent
 from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
 
@@ -94,7 +94,10 @@ def _break_glass_page(complaint: Complaint, form: BreakGlassForm, status: int):
 def _quick_actions(complaints) -> dict[str, list[Action]]:
     """For each row, the allowed actions that need nothing typed: a button each, right in the queue."""
     user = current_user._get_current_object()  # the proxy looks the user up at each use: once for every row
-    return {c.reference: [a for a in offered(user, c) if not SPECS[a].needs_input] for c in complaints}
+    # Asked of the actions without fields only: another's condition may read what a row does not load (the
+    # timeline, for a re-triage proposal waiting for its decision).
+    return {c.reference: [a for a in actions_from(c.state) if not SPECS[a].needs_input and can(user, a, c)]
+            for c in complaints}
 
 
 @bp.get("/queue")
