@@ -154,7 +154,9 @@ def prepare_for(world: World, action: Action, state: State, **data):
     spec = SPECS[Action(action)]
     if spec.records_on is not None:
         make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
-    setup = {**spec.example_complaint, **data}
+    # A value the example builds anew for each complaint (an evidence file's row, whose stored name is unique).
+    setup = {**{key: value() if callable(value) else value for key, value in spec.example_complaint.items()},
+             **data}
     proposed = setup.pop("malicious_proposed", False)
     retriage = setup.pop("retriage_proposed", False)
     complaint = make_complaint(world, state, **setup)

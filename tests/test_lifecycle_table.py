@@ -55,6 +55,8 @@ BRIEF = {
     "accept_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"},
                         SAME | {"awaiting_approval"}),
     "reject_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"}, SAME),
+    # Whether an evidence file may identify the complainant (withheld from the department while it is hidden).
+    "mark_file": (f("reception", "leadership"), ANY, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }

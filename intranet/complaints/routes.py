@@ -255,8 +255,10 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     forms = {a: form_for(a, complaint) for a in actions}
     if failed:
         forms[failed[0]] = failed[1]
-    context = dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
-                   suggested=_suggested(complaint, actions), **extra)
+    # The panel offers the steps of the whole complaint; a file's mark is offered beside the file.
+    panel = [a for a in actions if SPECS[a].in_panel]
+    context = dict(complaint=complaint, actions=panel, forms=forms, failed=failed[0] if failed else None,
+                   suggested=_suggested(complaint, panel), marks_files=Action.mark_file in actions, **extra)
     # Reception, about to triage: earlier complaints that look like the same matter, to link it to one.
     context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
                              if Action.mark_duplicate in actions else [])

@@ -267,6 +267,8 @@ class ActionSpec(Spec):
     escalates: bool | Callable[[dict], bool] = False
     # The primary actions of each state are offered first and as prominent buttons.
     primary: bool = False
+    # Offered in the actions panel; False: beside what it is about on the page (a file's mark, by the file).
+    in_panel: bool = True
     # What the action records on the timeline of another complaint: (complaint, event data) -> the other
     # complaint and its event's data (a duplicate noted on the original), or None.
     records_on: Callable[[Complaint, dict], tuple[Complaint, dict] | None] | None = None
