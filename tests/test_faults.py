@@ -1,21 +1,30 @@
 """When the database goes away, people get the hospital's page, not a bare 500: a 503 with the office's
 phone number and a Retry-After, the real cause in the log, and recovery on its own."""
 
+import contextlib
 import logging
 import re
+import socket
+import threading
 import time
 
 import flask
 import pytest
 from flask_wtf.csrf import generate_csrf
+from playwright.sync_api import expect
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from intranet import create_app
 from intranet.complaints.lifecycle import State
 from intranet.complaints.models import ComplaintEvent
 from intranet.core.extensions import db
 from tests import factories
+from tests.browser import TIMEOUT_MS, QuietHandler, at_the_pinned_clock, release
 from tests.conftest import POSTGRES, login
+
+pytest_plugins = ["tests.browser"]  # chromium (the browser test at the end)
 
 DEAD = {
     "sqlite": "sqlite:////nonexistent-folder/redress.sqlite3",
@@ -166,3 +175,94 @@ def test_people_acting_at_once_are_tried_again_once_then_told_it_is_a_conflict(a
     assert (htmx.status_code, htmx.get_data(as_text=True)) == (409, said)
     assert htmx.headers["HX-Retarget"] == "#htmx-error"
     assert stored == []
+
+
+class Forwarder:
+    """A TCP relay to PostgreSQL for one app: `cut()` drops its connections and refuses new ones (the
+    database gone, for that app only), `mend()` lets them through again."""
+
+    def __init__(self, host: str, port: int):
+        self.target, self.open, self.sockets = (host, port), threading.Event(), []
+        self.open.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open.is_set():
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self):
+        self.open.clear()
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        self.sockets.clear()
+
+    def mend(self):
+        self.open.set()
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not POSTGRES, reason="the database cut for one app only: a relay to PostgreSQL")
+def test_in_the_browser_the_bell_and_the_counts_say_so_in_place_and_recover(app, world, browser):
+    username = world.reception.username
+    release()
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    relay = Forwarder(url.host or "127.0.0.1", url.port or 5432)
+    through = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    served = create_app("testing", SQLALCHEMY_DATABASE_URI=through, PROPAGATE_EXCEPTIONS=False)
+    server = make_server("127.0.0.1", 0, at_the_pinned_clock(served), threaded=True, request_handler=QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}", locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", factories.PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/queue")
+        counts = page.locator("#queue-counts").inner_html()
+        relay.cut()
+        page.evaluate("htmx.trigger(document.body, 'complaint-changed')")  # what the bell and counts poll on
+        banner = page.locator("#htmx-error")
+        expect(banner).to_have_text("The complaints service is not available just now: nothing was saved. It tries "
+                                    "again on its own; if it is urgent, call the complaints office on 0571-8888 1234.")
+        assert page.locator("#queue-counts").inner_html() == counts  # the counts stay as they were
+        assert page.locator("h1").count() == 1  # no page pasted into the page
+        relay.mend()
+        page.evaluate("htmx.trigger(document.body, 'complaint-changed')")
+        expect(banner).to_be_hidden()
+        relay.cut()
+        page.goto("/search?q=wait")
+        expect(page.locator("h1")).to_have_text("The complaints service is not available just now")
+    finally:
+        context.close()
+        server.shutdown()
+        relay.close()
+        with served.app_context():
+            db.engine.dispose()
