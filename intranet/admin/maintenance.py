@@ -125,6 +125,8 @@ def create_backup(path: str) -> dict:
     and is never removed once that row is, so every file the database's copy names is in the folder by
     then (files of later submissions come too, unnamed, and do no harm)."""
     kind = db.engine.dialect.name
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise click.ClickException(f"No folder {os.path.dirname(os.path.abspath(path))} to write the backup into.")
     with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as work:
         database = os.path.join(work, DATABASE_FILES[kind])
         with progress_bar("Copying the database", length=1) as bar:
