@@ -35,6 +35,7 @@ from .complaints.permissions import (
 from .complaints.receipts import bp as receipts_bp
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
+from .core import jobs
 from .core.database import configure_engine, count_statements, serve_pages_that_only_read
 from .core.departments import Category, Department, name_column
 from .core.errors import register_error_pages
@@ -198,7 +199,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search):
+    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search, jobs):
         domain.register_cli(app)
     if not app.config["SERVING"]:
         from . import demo  # its data files are for `flask demo` only
