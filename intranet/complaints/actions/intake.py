@@ -16,6 +16,7 @@ from ...core.forms import STRIPPED, Length, category_choices, int_or_none, requi
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
+from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import ActionForm, acknowledged_via_field, method_field, reason_field, strip_upper
 from ..models import Channel, Complaint, Complexity, Severity
@@ -63,6 +64,9 @@ def _triage(c, user, data: dict) -> dict:
         # The response clock depends on complexity and severity; set it again while nobody has been given it
         # yet (from receipt, as it started).
         c.set_due("response", policy.due(policy.respond_clock(complexity), data["severity"], complexity, c.received_at))
+    if data["severity"] != c.severity and c.acknowledged_at is None and c.acknowledge_due_on is not None:
+        # So does acknowledgement, while nobody has been told yet: a major complaint may have a shorter one.
+        c.set_due("acknowledge", policy.due(Clock.acknowledge, data["severity"], complexity, c.received_at))
     c.category_id = data["category_id"]
     c.severity = data["severity"]
     c.complexity = complexity.value
