@@ -17,6 +17,9 @@ from intranet.core.extensions import db
 from intranet.core.time import clock_at, today
 from intranet.deadlines import policy
 from intranet.deadlines.models import SEVERITIES, Clock, DeadlineBreach, DeadlinePolicy, Unit
+from intranet.reports import kpis
+from intranet.reports.kpis import Scope
+from intranet.reports.periods import Period
 from tests import factories
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -226,3 +229,20 @@ def test_the_migration_carries_each_clock_over_to_every_severity(app_ctx):
         ("respond_simple", "major", 7, "working_days"), ("respond_simple", "minor", 7, "working_days"),
         ("respond_simple", "serious", 7, "working_days"),
     ]
+
+
+def test_the_reports_count_an_hours_clock_due_from_its_moment(world):
+    """A response due Friday 10:00 and still not given: in the response denominator (late) from 10:01 on
+    the due day, not from the next day as a working-day clock would be."""
+    rule(Clock.respond_simple, "major", 48, Unit.hours)
+    with clock_at(at(2026, 3, 4)):
+        complaint = factories.make_complaint(world, State.investigating, severity="major")
+    assert complaint.response_due_at == at(2026, 3, 6)
+    complaint.acknowledged_at = at(2026, 3, 4, 11)
+    db.session.commit()
+    march = Period.parse("2026-03")
+    for moment, due, overdue in ((at(2026, 3, 6, 9, 59), 0, 0), (at(2026, 3, 6, 10, 1), 1, 1)):
+        with clock_at(moment):
+            figures = kpis.figures(Scope(world.leadership), march)
+        assert (figures.counts["response_due"], figures.counts["responded_on_time"],
+                figures.counts["overdue_now"]) == (due, 0, overdue), moment
