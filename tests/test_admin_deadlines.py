@@ -96,7 +96,7 @@ def test_a_bad_policy_answers_422_keeps_what_was_typed_and_saves_nothing(world, 
         token, acknowledge__major__amount=amount, acknowledge__major__unit=unit, follow_up__minor__amount="4"))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "There is a problem" in html and message in html
+    assert "There is a problem" in html and f"Acknowledge, from receipt, Major: {message}" in html
     assert f'name="acknowledge__major__amount" required type="number" value="{amount}"' in html
     assert ('<option selected value="hours">hours</option>' in html) == (unit == "hours")
     assert 'name="follow_up__minor__amount" required type="number" value="4"' in html

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp, ValidationError
 
+from ..complaints.models import Severity
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
@@ -54,14 +55,17 @@ class DeadlinePolicyForm(PostForm):
         for clock in Clock:
             for severity in SEVERITIES:
                 amount, unit, _version = self.cells(clock, severity)
-                if amount.errors or unit.errors or amount.data is None:
-                    continue
-                most = max_amount(unit.data)
-                if amount.data > most:
-                    amount.errors = list(amount.errors) + [str(
-                        _l("At most %(max)s working days.", max=most) if unit.data == Unit.working_days.value
-                        else _l("At most %(max)s hours.", max=most))]
-                    valid = False
+                if not (amount.errors or unit.errors or amount.data is None):
+                    most = max_amount(unit.data)
+                    if amount.data > most:
+                        amount.errors = list(amount.errors) + [str(
+                            _l("At most %(max)s working days.", max=most) if unit.data == Unit.working_days.value
+                            else _l("At most %(max)s hours.", max=most))]
+                        valid = False
+                # Fifteen cells alike: the summary above the form says which one each message is about.
+                for f in (amount, unit):
+                    f.errors = [str(_l("%(clock)s, %(severity)s: %(error)s", clock=CLOCK_LABELS[clock],
+                                       severity=Severity(severity).label, error=e)) for e in f.errors]
         return valid
 
 
