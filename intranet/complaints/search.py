@@ -479,13 +479,13 @@ def _filtered(filters: dict):
         clauses.append(Complaint.received_at < start_of(filters["received_to"] + timedelta(days=1)))
     acknowledging = and_(is_open(), Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on.is_not(None))
     clocks = {
-        "acknowledge": (acknowledging, Complaint.acknowledge_due_on),
-        "response": (and_(is_open(), ~status_in(State.responded)), Complaint.response_due_on),
-        "follow_up": (status_in(State.responded), Complaint.follow_up_due_on),
+        "acknowledge": (acknowledging, "acknowledge"),
+        "response": (and_(is_open(), ~status_in(State.responded)), "response"),
+        "follow_up": (status_in(State.responded), "follow_up"),
     }
     if "clock" in filters:
-        running, due = clocks[filters["clock"]]
-        clauses.append(and_(running, due < now) if filters.get("overdue") else running)
+        running, clock = clocks[filters["clock"]]
+        clauses.append(and_(running, Complaint.clock_late(clock, now)) if filters.get("overdue") else running)
     elif filters.get("overdue"):
         clauses.append(Complaint.overdue_clause(now))
     if filters.get("escalated"):

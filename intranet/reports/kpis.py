@@ -2,9 +2,10 @@
 
 A complaint counts in the period it was *received* in (at the hospital, see periods.py), and every rate is
 worked out from what its stored clocks recorded when they were met: `acknowledged_on_time`,
-`responded_on_time` and `followed_up_on_time` compare the day the clock was met with its stored due date,
-so a policy change or a later extension of another complaint never rewrites a month already reported. A
-clock still running and not yet due is in no denominator: it can neither be on time nor late yet.
+`responded_on_time` and `followed_up_on_time` compare the day the clock was met with its stored due date
+(the moment, for a clock counted in hours), so a policy change or a later extension of another complaint
+never rewrites a month already reported. A clock still running and not yet due (by its moment, likewise)
+is in no denominator: it can neither be on time nor late yet.
 
 One query gives every figure for a period (one row), or for each department, category, channel or
 severity (one row each); the median needs a second query that groups by (day received, day responded),
@@ -53,14 +54,14 @@ def _columns(on: date) -> dict[str, object]:
         "anonymous": _count(Complaint.anonymous.is_(True)),
         "acknowledged_on_time": _count(Complaint.acknowledged_on_time.is_(True)),
         "acknowledgement_due": _count(and_(Complaint.acknowledge_due_on.isnot(None), or_(
-            Complaint.acknowledged_at.isnot(None), and_(open_, Complaint.acknowledge_due_on < on)))),
+            Complaint.acknowledged_at.isnot(None), and_(open_, Complaint.clock_late("acknowledge", on))))),
         "responded_on_time": _count(Complaint.responded_on_time.is_(True)),
         "response_due": _count(or_(Complaint.responded_on_time.isnot(None), and_(
-            open_, Complaint.responded_at.is_(None), Complaint.response_due_on < on))),
+            open_, Complaint.responded_at.is_(None), Complaint.clock_late("response", on)))),
         "closed": _count(Complaint.status == State.closed.value),
         "followed_up": _count(and_(Complaint.anonymous.is_(False), Complaint.followed_up_at.isnot(None))),
         "follow_up_due": _count(and_(Complaint.anonymous.is_(False), or_(Complaint.followed_up_at.isnot(None), and_(
-            Complaint.status == State.responded.value, Complaint.follow_up_due_on < on)))),
+            Complaint.status == State.responded.value, Complaint.clock_late("follow_up", on))))),
         "satisfied": _count(Complaint.satisfied.is_(True)),
         "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
         # A proposed malicious finding is not a finding yet: it counts once leadership confirms it.

@@ -79,7 +79,8 @@ def _extend(c, user, data: dict) -> dict:
         raise ActionInvalid(errors)
     if old is not None and new <= old:
         raise ActionInvalid({"new_due_on": str(_l("The new due date must be later than the current one."))})
-    setattr(c, field_name, new)
+    # A date alone: due by the end of that day, even if the clock was counted in hours.
+    c.set_due("follow_up" if field_name == "follow_up_due_on" else "response", new)
     told = ({"complainant_told_by": "reception"} if reception_tells
             else {"complainant_told_via": data["complainant_told_via"]})
     return {"clock": field_name, "from": old, "to": new, "reason": data["reason"], **told}

@@ -11,7 +11,7 @@ another clock moves its due date, recorded with the old and the new date.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from wtforms import SelectField, TextAreaField
 from ...core.departments import Category
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, category_choices, int_or_none, required
-from ...core.time import local, show_date, today
+from ...core.time import show_date, today, utcnow
 from ...deadlines import policy
 from ..forms import ActionForm, reason_field
 from ..models import Complexity, Severity
@@ -48,28 +48,29 @@ REASON_LENGTH = 10
 TRIAGE = ("severity", "complexity", "category_id")
 
 
-def response_due_for(severity: str, complexity: str, start: date) -> date:
-    """The response's due date for a triage, the clock starting on `start`: the one call into the policy."""
-    return policy.due_on(policy.respond_clock(complexity), start)
+def response_due_for(severity: str, complexity: str, start: datetime) -> policy.Due:
+    """When the response is due for a triage, its clock started at `start`: the one call into the policy."""
+    return policy.due(policy.respond_clock(complexity), severity, complexity, start)
 
 
 def _extended(c) -> bool:
     return any(e.action == "extend" and (e.data or {}).get("clock") == "response_due_on" for e in c.events)
 
 
-def new_response_due(c, severity: str, complexity: str) -> date | None:
+def new_response_due(c, severity: str, complexity: str) -> policy.Due | None:
     """The response's new due date under this triage, or None when it stays. It moves only while the response
     is to be given on its first clock (a reopening has a clock of its own), when the policy gives the new
     triage another date than the old one, and not once an extension told the complainant a date; never to
     a day already past."""
     if c.state not in RESPONSE_RUNNING or c.reopened_count or _extended(c):
         return None
-    start = local(c.received_at).date()
-    old, new = response_due_for(c.severity, c.complexity, start), response_due_for(severity, complexity, start)
+    old, new = (response_due_for(c.severity, c.complexity, c.received_at),
+                response_due_for(severity, complexity, c.received_at))
     if new == old:
         return None
-    new = max(new, today())
-    return new if new != c.response_due_on else None
+    if new.on < today() or (new.at is not None and new.at < utcnow()):
+        new = policy.Due(today())
+    return new if (new.on, new.at) != (c.response_due_on, c.response_due_at) else None
 
 
 def _category_code(category_id) -> str | None:
@@ -101,7 +102,7 @@ def _checked(c, wanted: dict, reason: str | None) -> dict:
     return changes
 
 
-def _recorded(c, changes: dict, due: date | None) -> dict:
+def _recorded(c, changes: dict, due: policy.Due | None) -> dict:
     """The event's data: each changed field as it was and as it is now, and the due date if it moves."""
     data = {}
     for name, (was, now) in changes.items():
@@ -110,7 +111,7 @@ def _recorded(c, changes: dict, due: date | None) -> dict:
         else:
             data.update({f"{name}_was": was, name: now})
     if due is not None:
-        data.update(response_due_was=c.response_due_on, response_due_on=due)
+        data.update(response_due_was=c.response_due_on, response_due_on=due.on)
     return data
 
 
@@ -121,7 +122,7 @@ def _change(c, wanted: dict, reason: str) -> dict:
     for name, (_was, now) in changes.items():
         setattr(c, name, now)
     if due is not None:
-        c.response_due_on = due
+        c.set_due("response", due)
     return recorded
 
 
@@ -173,9 +174,12 @@ def due_dates_hint(c, severity: str) -> str | None:
     if c.reopened_count or _extended(c):
         return _("The response stays due on %(date)s: a re-triage does not move a date the complainant was "
                  "told.", date=show_date(c.response_due_on, "medium"))
+    def due_with(complexity: str) -> date:
+        moved = new_response_due(c, severity, complexity)
+        return moved.on if moved is not None else c.response_due_on
+
     options = _("; ").join(
-        _("%(complexity)s: due %(date)s", complexity=option.label,
-          date=show_date(new_response_due(c, severity, option.value) or c.response_due_on, "medium"))
+        _("%(complexity)s: due %(date)s", complexity=option.label, date=show_date(due_with(option.value), "medium"))
         for option in Complexity)
     return _("The response is due on %(date)s. With this triage: %(options)s.",
              date=show_date(c.response_due_on, "medium"), options=options)
