@@ -11,7 +11,8 @@ from sqlalchemy import select
 from ..core.extensions import db
 from .evidence import Evidence, folder
 from .models import Complaint
-from .permissions import VIEW, can
+from .people import ComplaintPerson, PersonFile
+from .permissions import VIEW, can, may_see_person
 
 bp = Blueprint("evidence", __name__)
 
@@ -24,6 +25,22 @@ def download(reference: str, evidence_id: int):
     # 404 whether it does not exist or the person may not see the complaint: nothing to learn either way.
     if item is None or not can(current_user, VIEW, item.complaint):
         abort(404)
+    return _send(item)
+
+
+@bp.get("/complaints/<reference>/people/<int:person_id>/files/<int:file_id>")
+@login_required
+def statement_file(reference: str, person_id: int, file_id: int):
+    """A file given with a person's statement: only to those who may see who that person is."""
+    item = db.session.scalar(
+        select(PersonFile).join(ComplaintPerson).join(Complaint)
+        .where(PersonFile.id == file_id, ComplaintPerson.id == person_id, Complaint.reference == reference))
+    if item is None or not may_see_person(current_user, item.person.complaint, item.person):
+        abort(404)
+    return _send(item)
+
+
+def _send(item):
     path = os.path.join(folder(), item.stored_name)
     if not os.path.exists(path):
         abort(404)

@@ -7,6 +7,8 @@
   they agree complaint by complaint.
 - `identity_fields(user, complaint)`: which of the complainant's identifying fields a user may read: what
   confidentiality (`confidentiality.py`, 保密原则) opens to their role, of a complaint they may see.
+- `may_see_person(user, complaint, person)`: whether a user may read who one of the people a complaint is
+  about is (people.py), their statement and the finding for them.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
 - The administrator sees no complaint and no corrective action, except one complaint for the time a
   break-glass opening of it lasts (`BREAK_GLASS`: a reason given, written to the identity-view log,
@@ -27,6 +29,7 @@ from .confidentiality import COMPLAINANT_FIELDS, fields_open_to
 from .corrective.models import CorrectiveAction, corrective_action_complaints
 from .identity_log import is_open_to, openings_clause
 from .models import Complaint
+from .people import ComplaintPerson
 
 if TYPE_CHECKING:
     from ..core.users import User
@@ -118,6 +121,27 @@ def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
     return fields_open_to(role_of(user), complaint)
 
 
+# Reception reads the names it recorded, and the complainant's own words; who the department then names,
+# and what they said, is the department's and leadership's.
+NAMED_AT_RECEPTION = frozenset({Role.reception, Role.public})
+
+
+def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPerson) -> bool:
+    """Whether `user` may read who `person` is (and their side, and the finding for them): leadership; the
+    head handling the complaint, and the head of the person's own department; reception, the people named at
+    reception (by reception or in the complainant's words). The administrator only through a break-glass
+    opening, as for the rest of the complaint."""
+    if not may_view(user, complaint):
+        return False
+    role = role_of(user)
+    if role in (Role.leadership, Role.admin):
+        return True
+    if role == Role.head:
+        member = person.staff_member
+        return _own_department(user, complaint) or (member is not None and member.department_id == user.department_id)
+    return role == Role.reception and Role(person.named_by_role) in NAMED_AT_RECEPTION
+
+
 # --- who may do what --------------------------------------------------------------------------------------
 
 
@@ -192,4 +216,4 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
 
 __all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY",
            "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible", "department_scope",
-           "identity_fields", "visible"]
+           "identity_fields", "may_see_person", "visible"]
