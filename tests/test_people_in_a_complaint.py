@@ -129,7 +129,7 @@ def test_later_naming_matching_and_removing_are_on_the_timeline(world, staff):
     with pytest.raises(ActionInvalid) as refused:
         operations.perform(world.head, Action.name_people, complaint, {"people": [staff["xia"].id]},
                            complaint.version)
-    assert refused.value.errors == {"people": "夏磊 is already named on this complaint."}
+    assert refused.value.errors == {"people": "夏磊 已是本投诉的当事人。"}
     db.session.rollback()
 
 
@@ -233,5 +233,5 @@ def test_reception_reads_that_someone_was_named_but_not_who(world, staff, app_ct
     login(client, world.reception)
     html = client.get(f"/complaints/{complaint.reference}").get_data(as_text=True)
     assert "叶文杰" not in html
-    assert "1 more person, named by the department, is not shown to you." in html
+    assert "People named by the department and not shown to you: 1" in html
     assert "Who it names is not shown to you." in html
