@@ -203,7 +203,7 @@ class LogComplaintForm(ComplaintDetailsForm):
     evidence = MultipleFileField(_l("Files: a scanned letter, a referral form, the call's recording"),
                                  render_kw={"accept": WITH_RECORDINGS})
     # 被投诉人: whom the complaint is about, from the directory; or they cannot be identified.
-    people = PeoplePickerField(_l("The people it is about"),
+    people = PeoplePickerField(_l("People from the staff directory"),
                                description=_l("Find them by name or staff number. Leave empty if you do not know."))
     people_not_identified = BooleanField(_l("The people it is about cannot be identified"))
 
