@@ -235,3 +235,16 @@ def test_reception_reads_that_someone_was_named_but_not_who(world, staff, app_ct
     assert "叶文杰" not in html
     assert "People named by the department and not shown to you: 1" in html
     assert "Who it names is not shown to you." in html
+
+
+def test_the_archive_record_shows_the_people_their_side_and_findings(world, staff, app_ctx):
+    complaint = factories.make_complaint(world, State.investigating)
+    do(world, world.head, Action.name_people, complaint, people=[staff["ye"].id])
+    person = complaint.people[0]
+    do(world, world.head, Action.record_statement, complaint, person_id=person.id,
+       told_on=complaint.received_at.date(), told_via="phone", statement="我尽快回应了。")
+    do(world, world.head, Action.record_person_finding, complaint, person_id=person.id, finding="not_upheld")
+    client = new_client(app_ctx)
+    login(client, world.leadership)
+    html = client.get(f"/complaints/{complaint.reference}/record").get_data(as_text=True)
+    assert "叶文杰 · 10014" in html and "Not upheld" in html and "我尽快回应了。" in html
