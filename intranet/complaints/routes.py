@@ -180,7 +180,8 @@ def new():
         except evidence.EvidenceNotStored:
             form.evidence.errors = [_("The files could not be stored just now, so nothing was logged. Log it "
                                       "without them (keep the papers in the complaint's file), or try again.")]
-            return render_template("complaints/new.html", form=form, similar=_similar(form)), 503
+            return render_template("complaints/new.html", form=form, similar=_similar(form),
+                                   caution=_caution(form)), 503
         try:
             result = registration.create(current_user, {**data, "evidence": stored}, received_at=received_at)
             db.session.commit()
@@ -193,7 +194,8 @@ def new():
         return redirect(url_for(".detail", reference=result.complaint.reference))
     status = 422 if form.is_submitted() else 200
     similar_ones = _similar(form) if form.is_submitted() else None
-    return render_template("complaints/new.html", form=form, similar=similar_ones), status
+    caution = _caution(form) if form.is_submitted() else None
+    return render_template("complaints/new.html", form=form, similar=similar_ones, caution=caution), status
 
 
 def _checked_files(form) -> list | None:
@@ -229,7 +231,12 @@ def similar():
     if not can(current_user, Action.log):
         abort(403)
     form = LogComplaintForm(request.args, meta={"csrf": False})
-    return render_page("complaints/new.html", form=form, similar=_similar(form))
+    return render_page("complaints/new.html", form=form, similar=_similar(form), caution=_caution(form))
+
+
+def _caution(form) -> int | None:
+    phone = form.complainant_phone.data
+    return duplicates.malicious_caution(current_user, phone.strip()[:40] if isinstance(phone, str) else None)
 
 
 def _similar(form) -> list:
@@ -280,6 +287,9 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
                              if Action.mark_duplicate in actions else [])
     context["repeat"] = duplicates.earlier_from_same_phone(current_user, complaint)
+    # Reception, about to triage: a complainant found malicious before (a caution, never a refusal).
+    context["caution"] = (duplicates.malicious_caution(current_user, complaint.complainant_phone, complaint.id)
+                          if Action.triage in actions else None)
     context["record_problems"] = _record_problems(complaint)
     # The queue's row block, for an action done from a row, names the complaint `c` and its buttons `quick`.
     context.update(c=complaint, quick=_quick_actions([complaint]))
