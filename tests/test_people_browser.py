@@ -14,6 +14,7 @@ from intranet.directory.models import StaffMember
 from tests import factories
 from tests.browser import release
 from tests.test_accounts_browser import log_in
+from tests.test_public_browser import Pages, audit, audited  # noqa: F401 (audited: a fixture)
 
 pytest_plugins = ["tests.browser"]
 pytestmark = pytest.mark.browser
@@ -76,3 +77,35 @@ def test_the_head_records_a_persons_statement_with_a_file(app_ctx, new_context, 
     expect(page.locator("li.event-record_statement")).to_contain_text("排班表.pdf")
     db.session.expire_all()
     assert [f.original_name for f in db.session.scalars(db.select(ComplaintPerson)).one().files] == ["排班表.pdf"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_people_pages_pass_axe(audited, watch, app_ctx, tmp_path, lang):  # noqa: F811
+    # Axe only: the Nu checker knows no htmx attributes, which every staff page's forms carry.
+    world = factories.make_world()
+    directory(world)
+    complaint = factories.make_complaint(world, State.investigating, people_described="5B病房夜班护士")
+    from intranet.complaints import operations
+    member = db.session.scalars(db.select(StaffMember).where(StaffMember.staff_number == "10039")).one()
+    operations.perform(world.head, Action.name_people, complaint, {"people": [member.id]}, complaint.version)
+    db.session.commit()
+    person = complaint.people[1]
+    operations.perform(world.head, Action.record_statement, complaint, {
+        "person_id": person.id, "told_on": complaint.received_at.date(), "told_via": "phone",
+        "statement": "我尽快回应了。"}, complaint.version)
+    db.session.commit()
+    reference = complaint.reference
+    release()
+    pages = Pages(tmp_path)
+    page = audited(locale="zh-CN" if lang == "zh" else "en-US").new_page()
+    log_in(page, "head-card")
+    response = page.goto(f"/complaints/{reference}")
+    for summary in page.locator("details.action summary").all():
+        summary.click()  # every form open, for axe to read
+    audit(page, pages, "complaint-people", response.text())
+    page = audited(locale="zh-CN" if lang == "zh" else "en-US").new_page()
+    log_in(page, "reception")
+    page.goto("/complaints/new")
+    page.fill("#people-find", "夏")
+    expect(page.locator("#people-found input[type=checkbox]")).to_have_count(1)
+    audit(page, pages, "intake-picker", page.content())
