@@ -142,6 +142,12 @@ def test_not_identified(world, staff):
     assert complaint.people_not_identified is False  # someone was found after all
 
 
+def test_not_identified_at_intake_and_someone_named_is_identified(world, staff):
+    assert logged(world, people_not_identified=True).people_not_identified is True
+    both = logged(world, people_not_identified=True, people=[staff["ye"].id])
+    assert (both.people_not_identified, people_of(both)) == (False, [("叶文杰", None, False, "reception")])
+
+
 def test_nothing_chosen_is_refused(world):
     complaint = factories.make_complaint(world, State.registered)
     with pytest.raises(ActionInvalid) as refused:

@@ -77,6 +77,8 @@ def _people_named(complaint: Complaint, user: User | None, action: Action, data:
     if described:
         people.append(ComplaintPerson(described=described, named_by_role=role, named_at=now))
     complaint.people.extend(people)
+    if people:  # someone named is someone identified, whatever box was also ticked
+        complaint.people_not_identified = False
     recorded = {}
     if people:
         recorded["people"] = [p.recorded_name() for p in people if p.staff_member_id] or None
