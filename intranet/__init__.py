@@ -20,6 +20,7 @@ from .complaints import audit, lifecycle, models, search, sweep
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
 from .complaints.downloads import bp as evidence_bp
+from .complaints.people import PersonFinding, person_of
 from .complaints.permissions import (
     ADMINISTER,
     PRINT_RECEIPT,
@@ -31,6 +32,7 @@ from .complaints.permissions import (
     VIEW,
     can,
     identity_fields,
+    may_see_person,
 )
 from .complaints.receipts import bp as receipts_bp
 from .complaints.routes import bp as complaints_bp
@@ -234,6 +236,16 @@ def _reference_names() -> dict[tuple[str, str], str]:
     return {(kind, code): label for kind, code, label in db.session.execute(both).all()}
 
 
+def person_hidden(event, complaint) -> bool:
+    """Whether an event names people the reader may not see (permissions.may_see_person): the timeline then
+    says so instead of showing who."""
+    refs = (event.data or {}).get("person_refs")
+    if not refs:
+        return False
+    return not all((person := person_of(complaint, ref)) is not None and may_see_person(current_user, complaint, person)
+                   for ref in refs)
+
+
 def _describe_event(event):
     if "reference_names" not in g:
         # Read when an event first names a department or category: many timelines name none.
@@ -246,6 +258,9 @@ TEMPLATE_NAMES = {
     "describe_event": _describe_event,
     "can": can,
     "identity_fields": identity_fields,
+    "may_see_person": may_see_person,
+    "person_hidden": person_hidden,
+    "PersonFinding": PersonFinding,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
     "SEE_FILE": SEE_FILE,

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from intranet.complaints.corrective import records
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
+from intranet.complaints.people import ComplaintPerson, PersonFile
 from intranet.core.departments import Category
 from intranet.core.extensions import db, limiter
 from intranet.core.hospital import HospitalRecord
@@ -254,6 +255,11 @@ POLICIES = {
     ("complaints.similar", "GET"): Policy(frozenset({"reception"}), lambda t: STAFF_COMPLAINT),
     ("complaints.detail", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("evidence.download", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {**complaint(t), "evidence_id": t.evidence.id}),
+    # A file of a person's statement: those who may see who the person is (named by cardiology's head).
+    ("evidence.statement_file", "GET"): Policy(frozenset({"head_a", "leadership"}), lambda t: {
+        **complaint(t), "person_id": t.statement_file.person_id, "file_id": t.statement_file.id}),
+    # The people picker's matches: staff who name people.
+    ("complaints.people_found", "GET"): Policy(READERS, lambda t: {"field": "people", "people-find": "备用"}),
     ("receipts.show_receipt", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("receipts.receipt", "POST"): Policy(frozenset({"reception"}), complaint, lambda t: {"replace_code": "y"}),
     # An internal note: the staff roles of the lifecycle, not the administrator.
@@ -373,6 +379,16 @@ def make_things():
     spare_person = StaffMember(staff_number="SPARE", name="备用", department=world.cardiology)
     db.session.add_all([evidence, day, notice, spare_category, spare_person])
     db.session.commit()
+    person = ComplaintPerson(complaint_id=complaint.id, staff_member_id=spare_person.id, named_by_id=world.head.id,
+                             named_by_role="head", named_at=complaint.received_at)
+    db.session.add(person)
+    db.session.flush()
+    statement_file = PersonFile(person_id=person.id, stored_name="matrix-statement.pdf", original_name="s.pdf",
+                                content_type="application/pdf", size=4)
+    with open(os.path.join(folder(), statement_file.stored_name), "wb") as file:
+        file.write(b"%PDF")
+    db.session.add(statement_file)
+    db.session.commit()
     corrective = records.raise_action(world.reception, {
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
@@ -385,7 +401,8 @@ def make_things():
     assert notification is not None
     return SimpleNamespace(world=world, complaint=complaint, evidence=evidence, day=day, notification=notification,
                            corrective=corrective, notice=notice, tracked=tracked, tracking_code=tracked.tracking_code,
-                           failed_message=failed, spare=spare, spare_category=spare_category, spare_person=spare_person,
+                           failed_message=failed, statement_file=statement_file,
+                           spare=spare, spare_category=spare_category, spare_person=spare_person,
                            login_account=login_account, upload_token=upload_token,
                            upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest)
 

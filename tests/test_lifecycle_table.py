@@ -33,6 +33,12 @@ BRIEF = {
     "send_back": (f("head"), f("assigned"), f("registered")),
     "record_findings": (f("head"), f("investigating"), SAME),
     "sign_off": (f("head"), f("investigating"), f("signed_off", "awaiting_approval")),
+    # The people it is about (被投诉人): named or removed by reception or the handling head; their side and
+    # the finding for each, by the head.
+    "name_people": (f("reception", "head"), OPEN, SAME),
+    "remove_person": (f("reception", "head"), OPEN, SAME),
+    "record_statement": (f("head"), f("investigating"), SAME),
+    "record_person_finding": (f("head"), f("investigating"), SAME),
     "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
     "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
     # A head's finding that the complaint is malicious stands only once leadership confirms it.
@@ -85,6 +91,10 @@ ONLY_WHEN = {
     "propose_retriage": lambda complaint: _retriage_proposed(complaint) is False,
     "accept_retriage": lambda complaint: _retriage_proposed(complaint),
     "reject_retriage": lambda complaint: _retriage_proposed(complaint),
+    # Only once someone is named.
+    "remove_person": lambda complaint: any(p.removed_at is None for p in complaint.people),
+    "record_statement": lambda complaint: any(p.removed_at is None for p in complaint.people),
+    "record_person_finding": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # A major complaint's answer needs leadership's approval: never given at the desk.
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",

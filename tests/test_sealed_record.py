@@ -248,13 +248,14 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events it has loaded to show them: no statement, and so no other complaint."""
+    """The page checks the events and the people it has loaded to show them: no statement, and so no other
+    complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
     db.session.expire_all()
     loaded = db.session.scalars(select(Complaint).where(Complaint.id == complaint.id)
-                                .options(selectinload(Complaint.events))).one()
+                                .options(selectinload(Complaint.events), selectinload(Complaint.people))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -289,4 +290,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
     assert result.output == ("events up to 8, 1 complaints: "
-                             "c9c0cc6c0aef27bfeccc066d73df40dbee1ca059dfe5626b9deecc1b9b5ab77d\n")
+                             "6fc63e16b13a3bd59ddc8ca665645648b990b0461de283e61299cb2db0c19928\n")

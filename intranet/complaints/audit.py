@@ -28,6 +28,7 @@ from sqlalchemy import func, inspect, select
 from ..core.extensions import db
 from ..core.time import utcnow
 from .models import Complaint, ComplaintEvent
+from .people import ComplaintPerson
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
 
@@ -36,6 +37,10 @@ GENESIS = "0" * 64  # what the first event of a complaint chains to
 # not a fact; a receipt that replaces it leaves a note). Only an event writes them, through perform().
 UNCHAINED = frozenset({"id", "version", "updated_at", "tracking_code_hash"})
 FACTS = tuple(column.name for column in Complaint.__table__.columns if column.name not in UNCHAINED)
+# The people the complaint is about, their statements and findings (people.py): rows of their own, vouched
+# for as one fact of the complaint, a digest of them all.
+PEOPLE = "people"
+CHAINED = (*FACTS, PEOPLE)
 
 
 # How the page names the facts a reader relies on; any other column is named as a recorded detail.
@@ -48,6 +53,7 @@ FACT_LABELS = {
     "told_text": _l("What the complainant was told"), "satisfied": _l("Satisfied"),
     "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
+    PEOPLE: _l("The people it is about"),
 }
 
 
@@ -75,13 +81,35 @@ def fact_digest(name: str, value) -> str:
     return hashlib.sha256(f"{name}\n{_canonical(value)}".encode()).hexdigest()[:32]
 
 
+# Not the row's id: an event is written before the rows it adds are (perform() flushes once, after it).
+PERSON_COLUMNS = ("staff_member_id", "described", "removed_at", "told_on", "told_via", "statement", "finding")
+
+
+def people_text(rows: Iterable) -> str:
+    """The complaint's people as one text (rows as loaded, or as read by verify()), in one order whatever
+    order they were read in (a person is named once: the directory entry, else the words, tell them apart)."""
+    lines = sorted("|".join(_canonical(row[c] if isinstance(row, Mapping) else getattr(row, c))
+                            for c in PERSON_COLUMNS) for row in rows)
+    return "\n".join(lines)
+
+
+def _people_changed(complaint: Complaint) -> bool:
+    session = db.session
+    return any(isinstance(row, ComplaintPerson) and (row.complaint is complaint or row.complaint_id == complaint.id)
+               for row in (*session.new, *session.dirty))
+
+
 def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] | None:
     """The digests an event about to be written records: of the facts this transaction changed on the
-    complaint (every fact for the event that creates it). What was changed in the database behind the app's
-    back is not changed here, so no later event makes it look recorded."""
+    complaint (every fact for the event that creates it), the people it is about among them. What was changed
+    in the database behind the app's back is not changed here, so no later event makes it look recorded."""
     state = inspect(complaint)
     names = FACTS if every else [name for name in FACTS if state.attrs[name].history.has_changes()]
-    return {name: fact_digest(name, getattr(complaint, name)) for name in names} or None
+    facts = {name: fact_digest(name, getattr(complaint, name)) for name in names}
+    if every or _people_changed(complaint):
+        with db.session.no_autoflush:  # perform() writes the complaint once, after this
+            facts[PEOPLE] = fact_digest(PEOPLE, people_text(complaint.people))
+    return facts or None
 
 
 def event_hash(previous: str, reference: str, event: ComplaintEvent) -> str:
@@ -171,14 +199,15 @@ def check_record(reference: str, events: Iterable, facts: Mapping) -> list[Break
         return [NoTimeline(reference)]
     if "status" not in recorded:  # recorded before facts were chained: each event still says the state
         recorded["status"] = fact_digest("status", last.to_state)
-    problems += [Disagrees(reference, name) for name in FACTS
+    problems += [Disagrees(reference, name) for name in CHAINED
                  if name in recorded and fact_digest(name, facts[name]) != recorded[name]]
     return problems
 
 
 def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline]:
     """check_record() of a complaint as loaded, with its events (the complaint page's)."""
-    return check_record(complaint.reference, complaint.events, {name: getattr(complaint, name) for name in FACTS})
+    return check_record(complaint.reference, complaint.events, {**{name: getattr(complaint, name) for name in FACTS},
+                                                                PEOPLE: people_text(complaint.people)})
 
 
 def _records():
@@ -203,9 +232,13 @@ def _records():
 def verify() -> tuple[list, dict[str, set[str]], dict[str, str]]:
     """Every complaint's problems (check_record()), every complaint's hashes, and each one's latest."""
     problems, hashes, heads = [], {}, {}
+    people: dict[int, list] = {}
+    for row in db.session.execute(select(ComplaintPerson.__table__)).mappings():
+        people.setdefault(row["complaint_id"], []).append(row)
     for complaint, chain in _records():
         reference = complaint.reference
-        problems += check_record(reference, chain, complaint._mapping)
+        facts = {**complaint._mapping, PEOPLE: people_text(people.get(complaint.id, []))}
+        problems += check_record(reference, chain, facts)
         if chain:
             hashes[reference] = {event.hash for event in chain}
             heads[reference] = chain[-1].hash

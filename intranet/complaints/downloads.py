@@ -12,7 +12,8 @@ from sqlalchemy import select
 from ..core.extensions import db
 from .evidence import Evidence, folder
 from .models import Complaint
-from .permissions import SEE_FILE, VIEW, can
+from .people import ComplaintPerson, PersonFile
+from .permissions import SEE_FILE, VIEW, can, may_see_person
 
 bp = Blueprint("evidence", __name__)
 
@@ -28,6 +29,22 @@ def download(reference: str, evidence_id: int):
     # The page says the file is there and withheld: refused, as the page says, not "not found".
     if not can(current_user, SEE_FILE, item):
         abort(403)
+    return _send(item)
+
+
+@bp.get("/complaints/<reference>/people/<int:person_id>/files/<int:file_id>")
+@login_required
+def statement_file(reference: str, person_id: int, file_id: int):
+    """A file given with a person's statement: only to those who may see who that person is."""
+    item = db.session.scalar(
+        select(PersonFile).join(ComplaintPerson).join(Complaint)
+        .where(PersonFile.id == file_id, ComplaintPerson.id == person_id, Complaint.reference == reference))
+    if item is None or not may_see_person(current_user, item.person.complaint, item.person):
+        abort(404)
+    return _send(item)
+
+
+def _send(item):
     path = os.path.join(folder(), item.stored_name)
     if not os.path.exists(path):
         abort(404)

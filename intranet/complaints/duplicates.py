@@ -16,9 +16,10 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import joinedload
 
 from ..core.extensions import db
+from ..core.roles import Role, role_of
 from ..core.time import utcnow
 from . import search
-from .models import Complaint
+from .models import Complaint, Responsibility
 from .permissions import identity_fields, visible
 
 WINDOW = timedelta(days=90)
@@ -104,3 +105,22 @@ def earlier_from_same_phone(user, complaint: Complaint) -> tuple[int, str] | Non
     count = db.session.scalar(select(func.count()).select_from(Complaint)
                               .where(visible(user), clause, Complaint.id < complaint.id))
     return (count, search.phone_digits(complaint.complainant_phone)[-1]) if count else None
+
+
+# A complainant whose complaints leadership confirmed malicious this many times is a caution to reception.
+MALICIOUS_CAUTION = 2
+
+
+def malicious_caution(user, phone: str | None, exclude_id: int | None = None) -> int | None:
+    """How many earlier complaints from `phone` stand as malicious (confirmed by leadership: a proposal is
+    not counted), when they are MALICIOUS_CAUTION or more, for reception at intake and triage. A caution,
+    never a refusal: the complaint is registered and handled like any other."""
+    if role_of(user) != Role.reception or not phone:
+        return None
+    clause = search.in_field(user, "complainant_phone", phone)
+    if clause is None:
+        return None
+    count = db.session.scalar(select(func.count()).select_from(Complaint).where(
+        visible(user), clause, Complaint.responsibility == Responsibility.malicious.value,
+        Complaint.id != exclude_id if exclude_id is not None else true()))
+    return count if count >= MALICIOUS_CAUTION else None

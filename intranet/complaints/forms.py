@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     MultipleFileField,
     SelectChoice,
     SelectField,
@@ -33,6 +34,7 @@ from ..core.forms import (
     required,
 )
 from ..core.time import today
+from ..directory import lookup
 from .models import Channel, ComplainantRelation, Complexity, ContactMethod, Severity
 from .states import State
 
@@ -130,6 +132,58 @@ EVIDENCE_ACCEPTED = "image/jpeg,image/png,image/webp,image/gif,application/pdf"
 WITH_RECORDINGS = EVIDENCE_ACCEPTED + ",audio/amr,.amr,audio/mpeg,.mp3,audio/mp4,.m4a,audio/wav,.wav"
 
 
+class PeoplePickerField(Field):
+    """People of the staff directory, chosen as one types (htmx finds them and offers them as boxes to
+    tick), or, without JavaScript, typed: a staff number, or a name only one person in post has, is taken as
+    that person; a name several people have comes back with them to tick. `data`: the ids chosen."""
+
+    widget = None  # rendered by the people_picker macro of _forms.html
+    type = "PeoplePickerField"
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.find_text, self.matches, self.people = "", [], []
+
+    @property
+    def find_name(self) -> str:
+        return self.name + "-find"
+
+    def process(self, formdata, data=None, extra_filters=None):
+        self.process_errors = []
+        self.data = []
+        self.find_text = ""
+        if formdata is not None:
+            self.find_text = (formdata.get(self.find_name) or "").strip()[:120]
+            for raw in formdata.getlist(self.name):
+                if str(raw).isdigit() and int(raw) not in self.data and len(self.data) < 50:
+                    self.data.append(int(raw))
+        self.raw_data = [str(i) for i in self.data]
+
+    def pre_validate(self, form):
+        self.people = lookup.people(self.data)
+        if len(self.people) != len(self.data):
+            raise ValidationError(_l("Choose people from the directory."))
+        if not self.find_text:
+            return
+        found = lookup.find(self.find_text)
+        if {m.id for m in found} & set(self.data):
+            return  # the person was ticked from what the search found: the words were only the search
+        member = lookup.exact(self.find_text)
+        if member is not None:
+            if member.id not in self.data:
+                self.data.append(member.id)
+                self.people.append(member)
+            self.find_text = ""
+            return
+        self.matches = found
+        if found:
+            raise ValidationError(_l("Several people match “%(text)s”: tick the one you mean.", text=self.find_text))
+        raise ValidationError(_l("Nobody in post in the directory matches “%(text)s”.", text=self.find_text))
+
+    def _value(self):
+        return self.find_text
+
+
 class LogComplaintForm(ComplaintDetailsForm):
     """Staff intake (登记): any channel, with triage done at once when the officer knows enough."""
 
@@ -148,6 +202,10 @@ class LogComplaintForm(ComplaintDetailsForm):
     # offers to choose is only a hint to the browser.
     evidence = MultipleFileField(_l("Files: a scanned letter, a referral form, the call's recording"),
                                  render_kw={"accept": WITH_RECORDINGS})
+    # 被投诉人: whom the complaint is about, from the directory; or they cannot be identified.
+    people = PeoplePickerField(_l("People from the staff directory"),
+                               description=_l("Find them by name or staff number. Leave empty if you do not know."))
+    people_not_identified = BooleanField(_l("The people it is about cannot be identified"))
 
     def validate_received_at(self, field):
         if field.data and field.data > today():
@@ -156,7 +214,8 @@ class LogComplaintForm(ComplaintDetailsForm):
     def complaint_data(self) -> dict:
         data = super().complaint_data()
         data.update(channel=self.channel.data, category_id=self.category_id.data, severity=self.severity.data,
-                    complexity=self.complexity.data, acknowledged_via=self.acknowledged_via.data or None)
+                    complexity=self.complexity.data, acknowledged_via=self.acknowledged_via.data or None,
+                    people=list(self.people.data), people_not_identified=self.people_not_identified.data)
         return data
 
 

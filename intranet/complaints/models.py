@@ -243,6 +243,9 @@ class Complaint(db.Model):
     disclosed_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disclosed_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disclosed_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Reception or the head found that the people the complaint is about cannot be identified (被投诉人不明);
+    # the people named are rows of complaint_people (people.py).
+    people_not_identified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # What happened
     incident_on: Mapped[date | None] = mapped_column(Date)

@@ -9,6 +9,8 @@
   confidentiality (`confidentiality.py`, 保密原则) opens to their role, of a complaint they may see.
 - Evidence files: `can(user, SEE_FILE, file)`: listed and downloadable for those who see its complaint, unless
   it may identify a complainant whose identity is hidden from them.
+- `may_see_person(user, complaint, person)`: whether a user may read who one of the people a complaint is
+  about is (people.py), their statement and the finding for them.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
 - The administrator sees no complaint and no corrective action, except one complaint for the time a
   break-glass opening of it lasts (`BREAK_GLASS`: a reason given, written to the identity-view log,
@@ -29,6 +31,7 @@ from .confidentiality import COMPLAINANT_FIELDS, NAME_FIELDS, PATIENT_FIELDS, fi
 from .corrective.models import CorrectiveAction, corrective_action_complaints
 from .identity_log import is_open_to, openings_clause
 from .models import Complaint
+from .people import ComplaintPerson
 
 if TYPE_CHECKING:
     from ..core.users import User
@@ -138,6 +141,27 @@ def _may_see_file(user: User | None, item) -> bool:
     return not item.may_identify or identity_fields(user, complaint) >= FILE_IDENTIFIES
 
 
+# Reception reads the names it recorded, and the complainant's own words; who the department then names,
+# and what they said, is the department's and leadership's.
+NAMED_AT_RECEPTION = frozenset({Role.reception, Role.public})
+
+
+def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPerson) -> bool:
+    """Whether `user` may read who `person` is (and their side, and the finding for them): leadership; the
+    head handling the complaint, and the head of the person's own department; reception, the people named at
+    reception (by reception or in the complainant's words). The administrator only through a break-glass
+    opening, as for the rest of the complaint."""
+    if not may_view(user, complaint):
+        return False
+    role = role_of(user)
+    if role in (Role.leadership, Role.admin):
+        return True
+    if role == Role.head:
+        member = person.staff_member
+        return _own_department(user, complaint) or (member is not None and member.department_id == user.department_id)
+    return role == Role.reception and Role(person.named_by_role) in NAMED_AT_RECEPTION
+
+
 # --- who may do what --------------------------------------------------------------------------------------
 
 
@@ -213,4 +237,4 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
 
 __all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_FILE",
            "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible",
-           "department_scope", "identity_fields", "visible"]
+           "department_scope", "identity_fields", "may_see_person", "visible"]

@@ -15,11 +15,13 @@ from ..core.time import local, utcnow
 from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
+from ..directory import lookup
 from . import clocks, search
 from .evidence import rows_for
 from .lifecycle import SPECS, Action
 from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
 from .operations import Result
+from .people import ComplaintPerson
 from .permissions import can
 from .recording import append_event, send_notices
 from .spec import ActionRefused, Before
@@ -50,7 +52,7 @@ CREATE_FIELDS = (
     "anonymous", "confidential", "complainant_name", "complainant_relation", "complainant_phone",
     "complainant_email", "preferred_reply", "wants_written_reply", "language", "patient_name",
     "patient_record_number", "incident_on", "subject_department_id", "subject_ward", "what_happened",
-    "desired_outcome", "category_id", "severity", "complexity",
+    "desired_outcome", "category_id", "severity", "complexity", "people_not_identified",
 )
 
 
@@ -61,6 +63,29 @@ def _triage_chosen(complaint: Complaint, complexity: Complexity) -> dict:
         category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
     return {"category": category.code if category else None,
             "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value}
+
+
+def _people_named(complaint: Complaint, user: User | None, action: Action, data: dict) -> dict:
+    """The people it is about, as the intake form chose them from the directory or the public form gave
+    them in the complainant's words: rows of this transaction, and what the first event records of them."""
+    role = "reception" if action == Action.log else "public"
+    now = utcnow()
+    by = user.id if action == Action.log else None
+    people = [ComplaintPerson(staff_member_id=member.id, staff_member=member, named_by_id=by, named_by_role=role,
+                              named_at=now) for member in lookup.people(list(dict.fromkeys(data.get("people") or [])))]
+    described = (data.get("people_described") or "").strip()
+    if described:
+        people.append(ComplaintPerson(described=described, named_by_role=role, named_at=now))
+    complaint.people.extend(people)
+    if people:  # someone named is someone identified, whatever box was also ticked
+        complaint.people_not_identified = False
+    recorded = {}
+    if people:
+        recorded["people"] = [p.recorded_name() for p in people if p.staff_member_id] or None
+        recorded["described"] = described or None
+    if complaint.people_not_identified:
+        recorded["people_not_identified"] = True
+    return {k: v for k, v in recorded.items() if v}
 
 
 def create(user: User | None, data: dict, *, received_at: datetime | None = None,
@@ -102,6 +127,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     # each marked "may identify" if the complainant asked for confidentiality.
     evidence = rows_for(complaint, data.get("evidence"))
     db.session.add_all(evidence)
+    named = _people_named(complaint, user, action, data)
     # Written before its first event, which records every fact as stored (the columns' defaults included).
     db.session.flush()
     event = append_event(complaint, user, action, None, {
@@ -109,6 +135,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         **(_triage_chosen(complaint, complexity) if action == Action.log else {}),
         "acknowledged_via": complaint.acknowledged_via,
         "evidence_files": len(evidence) or None,
+        **named,
     }, creates=True)
     db.session.flush()
     search.reindex(complaint, new=True)  # in the same transaction: a complaint is findable from its commit on

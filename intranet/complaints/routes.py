@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from functools import cache
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms.validators import ValidationError
 
 from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
+from ..core.roles import STAFF, role_of
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
+from ..directory import lookup
 from . import audit, duplicates, evidence, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
@@ -178,7 +183,8 @@ def new():
         except evidence.EvidenceNotStored:
             form.evidence.errors = [_("The files could not be stored just now, so nothing was logged. Log it "
                                       "without them (keep the papers in the complaint's file), or try again.")]
-            return render_template("complaints/new.html", form=form, similar=_similar(form)), 503
+            return render_template("complaints/new.html", form=form, similar=_similar(form),
+                                   caution=_caution(form)), 503
         try:
             result = registration.create(current_user, {**data, "evidence": stored}, received_at=received_at)
             db.session.commit()
@@ -191,7 +197,8 @@ def new():
         return redirect(url_for(".detail", reference=result.complaint.reference))
     status = 422 if form.is_submitted() else 200
     similar_ones = _similar(form) if form.is_submitted() else None
-    return render_template("complaints/new.html", form=form, similar=similar_ones), status
+    caution = _caution(form) if form.is_submitted() else None
+    return render_template("complaints/new.html", form=form, similar=similar_ones, caution=caution), status
 
 
 def _checked_files(form) -> list | None:
@@ -204,13 +211,35 @@ def _checked_files(form) -> list | None:
         return None
 
 
+PICKER_FIELD = re.compile(r"[a-z_]{1,40}(-[a-z_]{1,40})?")
+
+
+@bp.get("/complaints/people-found")
+def people_found():
+    """The people picker's matches for what has been typed (htmx, as the person types): boxes to tick, of the
+    field named in `field` (the intake form's, or an action form's)."""
+    if role_of(current_user) not in STAFF:
+        abort(403)
+    name = request.args.get("field", "")
+    if not PICKER_FIELD.fullmatch(name):
+        abort(404)
+    text = (request.args.get(name + "-find") or "").strip()[:120]
+    return render_block("complaints/new.html", "people_found", name=name, field_id=name, text=text,
+                        matches=lookup.find(text))
+
+
 @bp.get("/complaints/new/similar")
 def similar():
     """The intake form's panel of likely duplicates, for what has been typed so far (htmx, as fields change)."""
     if not can(current_user, Action.log):
         abort(403)
     form = LogComplaintForm(request.args, meta={"csrf": False})
-    return render_page("complaints/new.html", form=form, similar=_similar(form))
+    return render_page("complaints/new.html", form=form, similar=_similar(form), caution=_caution(form))
+
+
+def _caution(form) -> int | None:
+    phone = form.complainant_phone.data
+    return duplicates.malicious_caution(current_user, phone.strip()[:40] if isinstance(phone, str) else None)
 
 
 def _similar(form) -> list:
@@ -263,6 +292,9 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
                              if Action.mark_duplicate in actions else [])
     context["repeat"] = duplicates.earlier_from_same_phone(current_user, complaint)
+    # Reception, about to triage: a complainant found malicious before (a caution, never a refusal).
+    context["caution"] = (duplicates.malicious_caution(current_user, complaint.complainant_phone, complaint.id)
+                          if Action.triage in actions else None)
     context["record_problems"] = _record_problems(complaint)
     # The queue's row block, for an action done from a row, names the complaint `c` and its buttons `quick`.
     context.update(c=complaint, quick=_quick_actions([complaint]))
@@ -346,9 +378,12 @@ def act(reference: str, action_name: str):
         # In place of the row or card the person acted on (e.g. it was moved to another department).
         message = _("This complaint is not in your work any more (it may have been moved to another department).")
         return _gone(reference, message, 404)
-    form = SPECS[action].form(formdata=request.form, prefix=action.value)
+    # A statement comes with its files: the form reads them beside the fields.
+    formdata = CombinedMultiDict((request.files, request.form)) if request.files else request.form
+    form = SPECS[action].form(formdata=formdata, prefix=action.value)
     if SPECS[action].fit_form:
         SPECS[action].fit_form(form, complaint, current_user)
+    data = None
     try:
         valid = form.validate()
         data = form.action_data() if valid else None
@@ -356,18 +391,27 @@ def act(reference: str, action_name: str):
         result = operations.perform(current_user, action, complaint, data, form.version.data,
                                     form_errors=None if valid else {})
         db.session.commit()
-    except operations.Conflict as conflict:
+    except Exception as refused:
         db.session.rollback()
-        return _conflict(action, conflict, form)
-    except operations.ActionRefused:
-        db.session.rollback()
-        return _refused(reference, action)
-    except operations.ActionInvalid as invalid:
-        db.session.rollback()
-        for name, message in invalid.errors.items():
-            getattr(form, name).errors = list(getattr(form, name).errors) + [message]
-        return _invalid(reference, action, form)
+        # Files the step had stored, of a step not saved: nothing of it is kept.
+        evidence.discard((data or {}).get("stored") or [])
+        if not isinstance(refused, operations.Conflict | operations.ActionRefused | operations.ActionInvalid):
+            raise
+        return _refused_step(reference, action, form, refused)
+    return _done(reference, action, result)
 
+
+def _refused_step(reference: str, action: Action, form, refused: Exception):
+    if isinstance(refused, operations.Conflict):
+        return _conflict(action, refused, form)
+    if isinstance(refused, operations.ActionRefused):
+        return _refused(reference, action)
+    for name, message in refused.errors.items():
+        getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+    return _invalid(reference, action, form)
+
+
+def _done(reference: str, action: Action, result):
     complaint = result.complaint
     message = _("%(action)s: done. Now: %(state)s.", action=action.label, state=complaint.state.label)
     if not can(current_user, VIEW, complaint):

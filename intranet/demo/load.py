@@ -28,6 +28,12 @@ from .story import Step as PlannedStep
 
 PASSWORD = "demo-password"
 EVIDENCE = "已落实：整改通知已下发并组织全科学习，检查记录附后。"
+# The people some complaints are about (被投诉人): their side, as a head records it, and the head's finding.
+STATEMENTS = [
+    ("当晚病区两位新入院病人，呼叫时我正在处置，未及时回应，已向患者家属致歉。", "partly_upheld"),
+    ("当时按流程要求患者先缴费再取药，解释不够耐心，今后注意沟通方式。", "upheld"),
+    ("我按医嘱执行，检查记录完整；患者所述与监控记录不符。", "not_upheld"),
+]
 CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
 SEED = 2026
 
@@ -189,6 +195,43 @@ def _follow_through(users: dict[str, User], now: datetime) -> None:
             db.session.commit()
 
 
+def _people_named(users: dict[str, User], now: datetime) -> None:
+    """Complaints being looked into name the people they are about, from the department's own staff: the
+    head names one (a second for some), records what the first said when told, and the finding for them.
+    Reception names someone on a few complaints it has not sent on yet."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    staff = {}
+    for member in db.session.scalars(select(StaffMember).where(StaffMember.active).order_by(StaffMember.staff_number)):
+        staff.setdefault(member.department_id, []).append(member)
+    open_ones = db.session.scalars(select(Complaint).where(Complaint.status.in_(
+        [State.investigating.value, State.registered.value])).order_by(Complaint.id)).all()
+    named = 0
+    for complaint in open_ones:
+        by = heads.get(complaint.department_id) if complaint.state == State.investigating else users["reception"]
+        department = complaint.department_id or complaint.subject_department_id
+        # Not the head themself: the people of their department after them.
+        people = [m for m in staff.get(department, []) if by is None or m.id != by.staff_member_id][:2]
+        if by is None or not people or named >= 12:
+            continue
+        at = min(complaint.events[-1].at + timedelta(hours=2), now)
+        with clock_at(at):
+            chosen = people[:2] if named % 3 == 0 else people[:1]
+            operations.perform(by, Action.name_people, complaint, {"people": [m.id for m in chosen]},
+                               complaint.version)
+            db.session.commit()
+            if complaint.state == State.investigating:
+                statement, finding = STATEMENTS[named % len(STATEMENTS)]
+                person = complaint.people[0]
+                operations.perform(by, Action.record_statement, complaint, {
+                    "person_id": person.id, "told_on": today(), "told_via": "in_person", "statement": statement},
+                    complaint.version)
+                db.session.commit()
+                operations.perform(by, Action.record_person_finding, complaint,
+                                   {"person_id": person.id, "finding": finding}, complaint.version)
+                db.session.commit()
+        named += 1
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -247,6 +290,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
             if complaint.state != plan.target:  # pragma: no cover - a bug in the plan, not in the data
                 raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
         _follow_through(users, now)
+        _people_named(users, now)
         _notices(users, now)
     return len(plans)
 

@@ -48,12 +48,18 @@ class PublicComplaintForm(ComplaintDetailsForm):
     anonymous = BooleanField(_l("I want to stay anonymous"))
     evidence = MultipleFileField(_l("Photos or documents (optional)"),
                                  render_kw={"accept": evidence.ACCEPTED})
+    # Kept in the complainant's words until reception matches them to the staff directory; never shown back.
+    people_described = StringField(_l("The member of staff, if you know (name, role, ward)"), filters=STRIPPED,
+                                   validators=[Length(max=300)])
     # A honeypot: hidden from people by CSS (never by an inline style); a bot that fills every field is
     # refused without being told why.
     website = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
 
     def validate_evidence(self, field):
         self.cleaned_evidence = evidence.checked_uploads(field.data)
+
+    def complaint_data(self) -> dict:
+        return {**super().complaint_data(), "people_described": self.people_described.data or None}
 
     @property
     def is_bot(self) -> bool:

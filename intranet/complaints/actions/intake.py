@@ -30,6 +30,10 @@ CREATED = {
     "channel": Shown(_l("Channel"), Channel),
     "acknowledged_via": ACKNOWLEDGED_VIA,
     "evidence_files": Shown(_l("Evidence files")),
+    # The people it is about, as named at intake: by reception, or in the complainant's words.
+    "people": Shown(_l("People it is about")),
+    "described": Shown(_l("The member of staff, in the complainant's words")),
+    "people_not_identified": Shown(_l("The people it is about cannot be identified"), "bool"),
 }
 
 # Creating actions: registration.create() writes the complaint from the public form or the intake form.
