@@ -70,6 +70,11 @@ def acknowledged_via_field():
                        choices=optional_choice(ContactMethod.choices), validators=[Optional()])
 
 
+def integrity_field():
+    return BooleanField(_l("An integrity complaint (a red envelope, a kickback, misconduct): the discipline "
+                           "office handles it, and the department it accuses never sees it"))
+
+
 class ComplaintDetailsForm(PostForm):
     """What both the public form and staff intake ask, in the staff's words: they speak of the complainant,
     never to them. The public side adds its own wording, addressed to the patient."""
@@ -143,6 +148,7 @@ class LogComplaintForm(ComplaintDetailsForm):
                               validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
+    integrity = integrity_field()
     acknowledged_via = acknowledged_via_field()
     # Checked by content in the page's route (complaints/evidence.py, above these forms): what a file field
     # offers to choose is only a hint to the browser.
@@ -156,7 +162,8 @@ class LogComplaintForm(ComplaintDetailsForm):
     def complaint_data(self) -> dict:
         data = super().complaint_data()
         data.update(channel=self.channel.data, category_id=self.category_id.data, severity=self.severity.data,
-                    complexity=self.complexity.data, acknowledged_via=self.acknowledged_via.data or None)
+                    complexity=self.complexity.data, integrity=self.integrity.data,
+                    acknowledged_via=self.acknowledged_via.data or None)
         return data
 
 

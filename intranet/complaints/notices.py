@@ -177,6 +177,13 @@ TELL_OF_NEW_DATE = Kind(
     values=lambda about, data: {"new_date": show_date(_date(data.get("to")), "long") if data.get("to") else "",
                                 "reason": data.get("reason") or ""})
 
+# A complaint marked an integrity one once its department had it: the discipline office takes it over.
+INTEGRITY_MARKED = Kind(
+    "integrity_marked", TO_HEADS, label=_l("An integrity complaint for the office"),
+    subject=_l("Integrity complaint %(reference)s is the office's"),
+    body=_l("Complaint %(reference)s was marked an integrity complaint: %(reason)s. The discipline office handles "
+            "it in place of the head of %(department)s, who no longer sees it; it is due by %(date)s."))
+
 # The administrator opened a complaint to read it (permissions.BREAK_GLASS): leadership judges the reason.
 BROKE_THE_GLASS = Kind(
     "break_glass", TO_LEADERSHIP, label=_l("Administrator opened a complaint"),

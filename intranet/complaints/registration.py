@@ -16,6 +16,7 @@ from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from . import clocks, search
+from .actions.intake import is_integrity
 from .evidence import Evidence
 from .lifecycle import SPECS, Action
 from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
@@ -50,7 +51,7 @@ CREATE_FIELDS = (
     "anonymous", "confidential", "complainant_name", "complainant_relation", "complainant_phone",
     "complainant_email", "preferred_reply", "wants_written_reply", "language", "patient_name",
     "patient_record_number", "incident_on", "subject_department_id", "subject_ward", "what_happened",
-    "desired_outcome", "category_id", "severity", "complexity",
+    "desired_outcome", "category_id", "severity", "complexity", "integrity",
 )
 
 
@@ -60,7 +61,8 @@ def _triage_chosen(complaint: Complaint, complexity: Complexity) -> dict:
     with db.session.no_autoflush:
         category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
     return {"category": category.code if category else None,
-            "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value}
+            "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value,
+            "integrity": complaint.integrity or None}
 
 
 def create(user: User | None, data: dict, *, received_at: datetime | None = None,
@@ -94,6 +96,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         complaint.complainant_name = complaint.complainant_phone = complaint.complainant_email = None
     if action == Action.log:
         clocks.acknowledge(complaint, data.get("acknowledged_via"))
+        complaint.integrity = is_integrity(complaint, data.get("integrity"))
     # The reference last, just before the writes: its counter row stays locked until the commit, and
     # concurrent submissions wait on it, so nothing else is done while it is held.
     complaint.reference = next_reference(local(utcnow()).year)

@@ -17,12 +17,12 @@ from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from .. import clocks
-from ..forms import ActionForm, acknowledged_via_field, method_field, reason_field, strip_upper
+from ..forms import ActionForm, acknowledged_via_field, integrity_field, method_field, reason_field, strip_upper
 from ..models import Channel, Complaint, Complexity, Severity
 from ..notices import ANSWERED, BECAME_MAJOR, FIRST_ACKNOWLEDGED
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, PublicMessage, Shown
 from ..states import OPEN, State
-from ._shared import ACKNOWLEDGED_VIA, LEADERSHIP, METHOD, REASON, RECEPTION
+from ._shared import ACKNOWLEDGED_VIA, INTEGRITY, LEADERSHIP, METHOD, REASON, RECEPTION
 
 INTAKE = frozenset({State.submitted, State.registered})
 CREATED = {
@@ -42,11 +42,19 @@ log = ActionSpec(
     records="complaint from any channel", notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
     # What reception chose on the log form, as triage shows it.
     timeline={**CREATED, "category": Shown(_l("Category"), "category"), "severity": Shown(_l("Severity"), Severity),
-              "complexity": Shown(_l("Complexity"), Complexity)},
+              "complexity": Shown(_l("Complexity"), Complexity), "integrity": INTEGRITY},
 )
 
 
 # --- triage ---------------------------------------------------------------------------------------------
+
+
+def is_integrity(complaint: Complaint, marked: bool | None) -> bool:
+    """Whether the complaint is an integrity one: reception marked it so, or its category is (one of 医德医风:
+    red envelopes, kickbacks, misconduct). Once so, it stays so: the department has lost sight of it."""
+    with db.session.no_autoflush:  # the complaint is written once, by perform()
+        category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
+    return bool(complaint.integrity or marked or (category is not None and category.integrity))
 
 
 class TriageForm(ActionForm):
@@ -54,6 +62,7 @@ class TriageForm(ActionForm):
                               validators=[required(_l("Choose a category."))])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
+    integrity = integrity_field()
     acknowledged_via = acknowledged_via_field()
 
 
@@ -65,6 +74,8 @@ def _triage(c, user, data: dict) -> dict:
     c.category_id = data["category_id"]
     c.severity = data["severity"]
     c.complexity = complexity.value
+    was_integrity = bool(c.integrity)
+    c.integrity = is_integrity(c, data.get("integrity"))
     c.triaged_at = utcnow()
     clocks.acknowledge(c, data.get("acknowledged_via"))
     with db.session.no_autoflush:  # the complaint is written once, by perform(): each write bumps its version
@@ -72,6 +83,7 @@ def _triage(c, user, data: dict) -> dict:
     # The category by its code too: a later change of category can be traced on the timeline.
     return {"category_id": c.category_id, "category": category.code if category else None, "severity": c.severity,
             "complexity": c.complexity, "response_due_on": c.response_due_on,
+            "integrity": True if c.integrity and not was_integrity else None,
             "acknowledged_via": data.get("acknowledged_via")}
 
 
@@ -79,7 +91,8 @@ triage = ActionSpec(
     "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=State.registered,
     records="category, severity, complexity", primary=True,
     form=TriageForm, apply=_triage,
-    prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity},
+    prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity,
+                       "integrity": c.integrity},
     done=lambda c: c.triaged_at is not None,
     notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
     timeline={
@@ -88,6 +101,7 @@ triage = ActionSpec(
         "severity": Shown(_l("Severity"), Severity),
         "complexity": Shown(_l("Complexity"), Complexity),
         "response_due_on": Shown(_l("Response due"), "date"),
+        "integrity": INTEGRITY,
         "acknowledged_via": ACKNOWLEDGED_VIA,
     },
     example=lambda ex: {"category_id": ex.category_id, "severity": "minor", "complexity": "simple"},
