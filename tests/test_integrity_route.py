@@ -408,3 +408,39 @@ def test_its_events_name_the_office(world):
     actors = {e.action: e.actor_id for e in db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id))}
     assert actors["accept"] == actors["sign_off"] == world.supervision.id
+
+
+# --- the administrator's categories page ------------------------------------------------------------------
+
+
+def test_the_administrator_makes_a_category_an_integrity_one_and_back(world, client):
+    login(client, world.admin)
+    page = client.get("/admin/categories").get_data(as_text=True)
+    assert "Integrity category" in page
+    token = csrf_token(client, f"/admin/categories/{world.category.id}")
+    url = f"/admin/categories/{world.category.id}/integrity"
+    assert client.post(url, data={"csrf_token": token, "version": world.category.version}).status_code == 302
+    db.session.expire_all()
+    category = db.session.get(Category, world.category.id)
+    assert category.integrity is True
+    shown = client.get(f"/admin/categories/{category.id}").get_data(as_text=True)
+    assert "To the discipline office" in shown and "Made an integrity category" in shown
+    # A second administrator who saw the page before is told, and nothing changes.
+    stale = client.post(f"/admin/categories/{category.id}/not_integrity",
+                        data={"csrf_token": token, "version": category.version - 1})
+    assert stale.status_code == 409
+    assert client.post(f"/admin/categories/{category.id}/not_integrity",
+                       data={"csrf_token": token, "version": category.version}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Category, category.id).integrity is False
+
+
+def test_a_new_category_may_be_an_integrity_one(world, client):
+    login(client, world.admin)
+    token = csrf_token(client, "/admin/categories")
+    response = client.post("/admin/categories", data={"csrf_token": token, "code": "KICK", "name_zh": "回扣",
+                                                      "name_en": "Kickbacks", "integrity": "y"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Category.integrity).where(Category.code == "KICK")) is True
+    # Departments have no such box.
+    assert 'name="integrity"' not in client.get("/admin/departments").get_data(as_text=True)
