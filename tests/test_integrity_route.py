@@ -444,3 +444,41 @@ def test_a_new_category_may_be_an_integrity_one(world, client):
     assert db.session.scalar(select(Category.integrity).where(Category.code == "KICK")) is True
     # Departments have no such box.
     assert 'name="integrity"' not in client.get("/admin/departments").get_data(as_text=True)
+
+
+# --- a complaint about the head of the department (a conflict of interest) ---------------------------------
+
+
+def test_a_complaint_about_the_head_goes_to_the_office_and_its_page_says_why(world, client):
+    login(client, world.reception)
+    token = csrf_token(client, "/complaints/new")
+    client.post("/complaints/new", data={"csrf_token": token, "channel": "phone", "what_happened": "主任态度恶劣。",
+                                         "complainant_phone": "13800138000", "about_head": "y"})
+    complaint = db.session.scalars(select(Complaint).order_by(Complaint.id.desc())).first()
+    assert (complaint.integrity, complaint.about_head) == (True, True)
+    assert complaint.events[0].data["about_head"] is True
+    operations.perform(world.reception, Action.assign, complaint, factories.action_data(Action.assign, world),
+                       complaint.version)
+    db.session.commit()
+    login(client, world.head)
+    assert client.get(f"/complaints/{complaint.reference}").status_code == 404
+    login(client, world.supervision)
+    page = client.get(f"/complaints/{complaint.reference}").get_data(as_text=True)
+    assert "a head may not investigate or sign off a complaint about themselves" in page
+    assert f'action="/complaints/{complaint.reference}/accept"' in page
+
+
+def test_triage_marks_a_complaint_about_the_head(world):
+    complaint = factories.make_complaint(world, State.submitted)
+    data = {**factories.action_data(Action.triage, world), "about_head": True}
+    operations.perform(world.reception, Action.triage, complaint, data, complaint.version)
+    db.session.commit()
+    assert (complaint.integrity, complaint.about_head) == (True, True)
+
+
+def test_the_database_refuses_a_complaint_about_the_head_off_the_integrity_route(world):
+    complaint = factories.make_complaint(world)
+    with pytest.raises(IntegrityError):
+        db.session.execute(update(Complaint).where(Complaint.id == complaint.id).values(about_head=True))
+        db.session.flush()
+    db.session.rollback()

@@ -289,4 +289,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
     assert result.output == ("events up to 8, 1 complaints: "
-                             "c9c0cc6c0aef27bfeccc066d73df40dbee1ca059dfe5626b9deecc1b9b5ab77d\n")
+                             "899aab7157da1ed6f1ca8694cefa8369ae088227611877ecf3035f13f05afe43\n")

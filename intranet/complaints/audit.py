@@ -48,7 +48,7 @@ FACT_LABELS = {
     "told_text": _l("What the complainant was told"), "satisfied": _l("Satisfied"),
     "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
-    "integrity": _l("Integrity complaint"),
+    "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
 }
 
 

@@ -51,7 +51,7 @@ CREATE_FIELDS = (
     "anonymous", "confidential", "complainant_name", "complainant_relation", "complainant_phone",
     "complainant_email", "preferred_reply", "wants_written_reply", "language", "patient_name",
     "patient_record_number", "incident_on", "subject_department_id", "subject_ward", "what_happened",
-    "desired_outcome", "category_id", "severity", "complexity", "integrity",
+    "desired_outcome", "category_id", "severity", "complexity", "integrity", "about_head",
 )
 
 
@@ -62,7 +62,7 @@ def _triage_chosen(complaint: Complaint, complexity: Complexity) -> dict:
         category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
     return {"category": category.code if category else None,
             "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value,
-            "integrity": complaint.integrity or None}
+            "integrity": complaint.integrity or None, "about_head": complaint.about_head or None}
 
 
 def create(user: User | None, data: dict, *, received_at: datetime | None = None,

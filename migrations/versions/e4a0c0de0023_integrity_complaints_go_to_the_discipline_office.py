@@ -6,8 +6,8 @@ Create Date: 2026-12-07 15:30:00
 
 The discipline office (纪检监察室, role `supervision`) joins the staff roles. A category may be an integrity
 one (医德医风: red envelopes, kickbacks, misconduct), and a complaint records whether it is an integrity
-complaint: the office handles it, and the department it accuses never sees it. Every complaint and category
-so far is not one.
+complaint: the office handles it, and the department it accuses never sees it. A complaint about the head
+of its department (a conflict of interest) is one too. Every complaint and category so far is neither.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -42,6 +42,27 @@ def upgrade():
     # NOT NULL columns with a default are added in place on both databases: SQLite keeps its triggers.
     op.add_column("categories", sa.Column("integrity", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column("complaints", sa.Column("integrity", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("complaints", sa.Column("about_head", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A CHECK constraint is added on PostgreSQL in place; SQLite rebuilds the table, its triggers kept aside.
+    triggers = _drop_triggers()
+    with op.batch_alter_table("complaints") as batch:
+        batch.create_check_constraint(op.f("ck_complaints_about_head_goes_the_integrity_route"),
+                                      "integrity OR NOT about_head")
+    _restore(triggers)
+
+
+def _drop_triggers():
+    if op.get_bind().dialect.name != "sqlite":
+        return []
+    triggers = op.get_bind().exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+    for name, _sql in triggers:
+        op.execute(f"DROP TRIGGER {name}")
+    return triggers
+
+
+def _restore(triggers):
+    for _name, sql in triggers:
+        op.execute(sql)
 
 
 def downgrade():
@@ -49,16 +70,12 @@ def downgrade():
     # it is deactivated (its sessions ended): it opens nothing until an administrator gives it another.
     op.execute("UPDATE users SET role = 'reception', active = false, session_version = session_version + 1 "
                "WHERE role = 'supervision'")
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    triggers = []
-    if sqlite:
-        triggers = op.get_bind().exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
-        for name, _sql in triggers:
-            op.execute(f"DROP TRIGGER {name}")
+    triggers = _drop_triggers()
     with op.batch_alter_table("complaints") as batch:
+        batch.drop_constraint(op.f("ck_complaints_about_head_goes_the_integrity_route"), type_="check")
+        batch.drop_column("about_head")
         batch.drop_column("integrity")
+    _restore(triggers)
     with op.batch_alter_table("categories") as batch:
         batch.drop_column("integrity")
-    for _name, sql in triggers:
-        op.execute(sql)
     _roles(AFTER, BEFORE)

@@ -19,7 +19,7 @@ from ...core.users import User
 from ...notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from ..confidentiality import CONTACT_FIELDS, DISCLOSABLE, hidden_from_department
 from ..evidence import ACCEPTED, Evidence, checked_uploads
-from ..forms import ActionForm, method_field, reason_field
+from ..forms import ActionForm, about_head_field, method_field, reason_field
 from ..models import ContactMethod
 from ..notices import (
     ESCALATED,
@@ -33,7 +33,7 @@ from ..notices import (
 from ..permissions import identity_fields
 from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
-from ._shared import COMPLAINANT_TOLD_VIA, HEAD, INTEGRITY, LEADERSHIP, REASON, RECEPTION
+from ._shared import ABOUT_HEAD, COMPLAINANT_TOLD_VIA, HEAD, INTEGRITY, LEADERSHIP, REASON, RECEPTION
 
 # --- extend (延期) ---------------------------------------------------------------------------------------
 
@@ -183,14 +183,16 @@ disclose_identity = ActionSpec(
 
 class MarkIntegrityForm(ActionForm):
     reason = reason_field(_l("Why it is an integrity complaint"))
+    about_head = about_head_field()
 
 
 def _mark_integrity(c, user, data: dict) -> dict:
     c.integrity = True
+    c.about_head = bool(c.about_head or data.get("about_head"))
     if c.department_id is not None:
         with db.session.no_autoflush:  # the complaint is written once, by perform()
             _forget_for_the_department(c)
-    return {"reason": data["reason"], "integrity": True}
+    return {"reason": data["reason"], "integrity": True, "about_head": c.about_head or None}
 
 
 def _forget_for_the_department(c) -> None:
@@ -211,7 +213,7 @@ mark_integrity = ActionSpec(
     # Once marked it stays so (triage and the log form mark it too).
     only_when=lambda c: not c.integrity,
     form=MarkIntegrityForm, apply=_mark_integrity, notices=(Notice(INTEGRITY_MARKED, lambda b, c: c.department_id),),
-    timeline={"reason": REASON, "integrity": INTEGRITY},
+    timeline={"reason": REASON, "integrity": INTEGRITY, "about_head": ABOUT_HEAD},
     example=lambda ex: {"reason": "The patient says the surgeon asked for a red envelope."},
 )
 
