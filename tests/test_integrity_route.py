@@ -19,6 +19,7 @@ from intranet.complaints.models import Complaint, ComplaintEvent
 from intranet.core.departments import Category
 from intranet.core.extensions import db
 from intranet.core.time import today
+from intranet.core.users import User
 from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, StaffNotification
 from intranet.reports.periods import Period
@@ -482,3 +483,29 @@ def test_the_database_refuses_a_complaint_about_the_head_off_the_integrity_route
         db.session.execute(update(Complaint).where(Complaint.id == complaint.id).values(about_head=True))
         db.session.flush()
     db.session.rollback()
+
+
+# --- the office's accounts --------------------------------------------------------------------------------
+
+
+def test_the_administrator_creates_an_office_account_on_the_page_and_on_the_command_line(world, client, app_ctx):
+    login(client, world.admin)
+    token = csrf_token(client, "/admin/accounts/new")
+    assert 'value="supervision"' in client.get("/admin/accounts/new").get_data(as_text=True)
+    response = client.post("/admin/accounts/new", data={
+        "csrf_token": token, "username": "jijian", "display_name": "纪检员", "role": "supervision",
+        "department": "", "language": "zh", "password": "lantern over the river", "must_change_password": "y"})
+    assert response.status_code == 302
+    result = app_ctx.test_cli_runner().invoke(args=["users", "create", "jijian2", "--role", "supervision",
+                                                    "--password", "lantern over the river"])
+    assert result.exit_code == 0, result.output
+    roles = dict(db.session.execute(
+        select(User.username, User.role).where(User.username.in_(["jijian", "jijian2"]))).all())
+    assert roles == {"jijian": "supervision", "jijian2": "supervision"}
+    # Tied to no department: the office's part is the whole hospital's integrity complaints.
+    refused = client.post("/admin/accounts/new", data={
+        "csrf_token": token, "username": "jijian3", "display_name": "纪检员", "role": "supervision",
+        "department": str(world.cardiology.id), "language": "", "password": "lantern over the river"})
+    db.session.expire_all()
+    assert refused.status_code in (302, 422)
+    assert db.session.scalar(select(User.department_id).where(User.username == "jijian3")) is None
