@@ -509,3 +509,28 @@ def test_the_administrator_creates_an_office_account_on_the_page_and_on_the_comm
     db.session.expire_all()
     assert refused.status_code in (302, 422)
     assert db.session.scalar(select(User.department_id).where(User.username == "jijian3")) is None
+
+
+def test_leadership_reads_that_the_office_signed_off_not_the_department(world):
+    complaint = integrity_complaint(world, State.investigating, severity="major")
+    operations.perform(world.supervision, Action.record_findings, complaint,
+                       factories.action_data(Action.record_findings, world), complaint.version)
+    db.session.commit()
+    operations.perform(world.supervision, Action.sign_off, complaint, factories.action_data(Action.sign_off, world),
+                       complaint.version)
+    db.session.commit()
+    [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "awaiting_approval"))
+    assert "纪检监察室" in row.body and "心血管内科" not in row.body
+    relay.send_pending()
+    [shown] = db.session.scalars(select(StaffNotification).where(StaffNotification.kind == "awaiting_approval"))
+    from intranet.notifications.kinds import render_notification
+
+    with client_language("en"):
+        _subject, body = render_notification(shown.kind, shown.facts, shown.subject, shown.body)
+    assert body.startswith("Discipline office signed off")
+
+
+def client_language(lang: str):
+    from flask_babel import force_locale
+
+    return force_locale(lang)
