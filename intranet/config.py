@@ -26,8 +26,9 @@ class Config:
     LOCKOUT_MINUTES = int(os.environ.get("REDRESS_LOCKOUT_MINUTES", "15"))
     DEVICE_COOKIE_DAYS = int(os.environ.get("REDRESS_DEVICE_COOKIE_DAYS", "180"))
     # The roles that log in with a second factor (an authenticator app's code, or a recovery code), comma-separated.
-    SECOND_FACTOR_ROLES = [r.strip() for r in os.environ.get("REDRESS_SECOND_FACTOR_ROLES", "admin,leadership")
-                           .split(",") if r.strip()]
+    # The discipline office too: it reads accusations against named staff.
+    SECOND_FACTOR_ROLES = [r.strip() for r in os.environ.get("REDRESS_SECOND_FACTOR_ROLES",
+                                                             "admin,leadership,supervision").split(",") if r.strip()]
     # Whom a locked-out or deactivated user should call, e.g. "信息科，分机 8012" ("" says: the administrator).
     ACCOUNTS_HELP = os.environ.get("REDRESS_ACCOUNTS_HELP", "")
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -47,10 +47,11 @@ from intranet.public.notices import PublicNotice
 from tests import factories
 from tests.conftest import csrf_token, login, module_data
 
-VISITORS = ("anonymous", "reception", "head_a", "head_b", "leadership", "admin")
+VISITORS = ("anonymous", "reception", "head_a", "head_b", "leadership", "supervision", "admin")
 EVERYONE = frozenset(VISITORS)
 STAFF = EVERYONE - {"anonymous"}
-# A cardiology complaint: not the head of nursing, nor the administrator before a break-glass opening.
+# A cardiology complaint: not the head of nursing, nor the administrator before a break-glass opening, nor
+# the discipline office (it sees integrity complaints only: test_integrity_route.py).
 SEES_COMPLAINT_A = frozenset({"reception", "head_a", "leadership"})
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"reception", "head_a", "head_b", "leadership"})
@@ -326,6 +327,10 @@ POLICIES = {
     ("admin.reference", "POST"): Policy(ADMIN, lambda t: {"kind": "categories", "row_id": t.spare_category.id},
                                         lambda t: {"name_zh": f"其他{fresh()}", "name_en": "Other",
                                                    "version": t.spare_category.version}),
+    ("admin.category_integrity", "POST"): Policy(ADMIN, lambda t: {"row_id": t.spare_category.id,
+                                                                   "operation": "integrity"},
+                                                 lambda t: {"version": t.spare_category.version},
+                                                 prepare=new_category),
     ("admin.reference_operation", "POST"): Policy(ADMIN, lambda t: {"kind": "categories",
                                                                     "row_id": t.spare_category.id,
                                                                     "operation": "deactivate"},
@@ -422,7 +427,7 @@ def fresh_rate_limits():
 
 def visitor(world, name):
     return {"reception": world.reception, "head_a": world.head, "head_b": world.other_head,
-            "leadership": world.leadership, "admin": world.admin}.get(name)
+            "leadership": world.leadership, "supervision": world.supervision, "admin": world.admin}.get(name)
 
 
 def answer(name: str, response) -> str:

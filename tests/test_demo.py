@@ -10,7 +10,7 @@ from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
 from intranet.directory.models import StaffMember
 
-LOGINS = ["reception", "leadership", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
+LOGINS = ["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
 
 
 def _row_counts() -> dict[str, int]:
@@ -56,6 +56,14 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert any(c.reopened_count for c in complaints)
     assert any(c.escalation_level for c in complaints)
     assert any(c.confidential for c in complaints) and any(c.anonymous for c in complaints)
+    # Two integrity complaints, the discipline office's: one to investigate, one with findings to sign off.
+    integrity = [c for c in complaints if c.integrity]
+    assert [(c.state, bool(c.findings)) for c in sorted(integrity, key=lambda c: c.received_at)] == [
+        (State.investigating, True), (State.investigating, False)]
+    office = db.session.scalar(select(User).where(User.username == "discipline"))
+    assert office.role == "supervision"
+    assert all(e.actor_id == office.id for c in integrity for e in c.events
+               if e.action in ("accept", "record_findings"))
 
     before = _row_counts()
     again = load_demo()

@@ -34,7 +34,7 @@ from intranet.core.extensions import db
 from intranet.core.users import User
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.test_lifecycle_table import BRIEF, DECIDED, ONLY_WHEN, SAME
+from tests.test_lifecycle_table import BRIEF, DECIDED, ONLY_WHEN, SAME, SUPERVISION_STANDS_IN_FOR
 
 # The people tried on every cell: keys of factories.World, with the role each one has.
 PEOPLE = {
@@ -105,8 +105,13 @@ def owns(role: Role, user_department_id, complaint_department_id) -> bool:
 
 
 def table_allows(action: Action, role: Role, state: State, user_department_id=None,
-                 complaint_department_id=None) -> bool:
+                 complaint_department_id=None, integrity: bool = False) -> bool:
     roles, sources, _targets = BRIEF[Action(action).value]
+    if integrity and role == Role.head:
+        return False  # the department an integrity complaint accuses never sees it
+    if integrity and role == Role.supervision:
+        # The discipline office takes the head's part, on every integrity complaint whatever its department.
+        return SUPERVISION_STANDS_IN_FOR in roles and sources is not None and state.value in sources
     if role.value not in roles:
         return False
     if sources is None:  # creates a complaint: never done to an existing one
@@ -150,6 +155,8 @@ def expected_status(user: User, case: Case, complaint: Complaint) -> int:
         return 404  # a head learns nothing of another department's complaints, not even that they exist
     if role == Role.admin:
         return 404  # nor the administrator, before a break-glass opening (test_break_glass.py)
+    if role == Role.supervision and not complaint.integrity:
+        return 404  # the discipline office sees integrity complaints only
     condition = ONLY_WHEN.get(case.action.value, lambda c: True)
     if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id) \
             and condition(complaint):
@@ -391,20 +398,21 @@ def test_can_agrees_with_the_table_in_every_cell(role):
     disagreements = []
     for state in State:
         for department_id in (None, CARDIOLOGY, NURSING):
-            for anonymous, confidential, responsibility in ((False, False, None), (True, False, None),
-                                                            (False, True, None), (False, False, "malicious"),
-                                                            (False, False, "malicious_proposed")):
+            for anonymous, confidential, responsibility, integrity in (
+                    (False, False, None, False), (True, False, None, False), (False, True, None, False),
+                    (False, False, "malicious", False), (False, False, "malicious_proposed", False),
+                    (False, False, None, True), (False, False, "malicious_proposed", True)):
                 complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous,
                                       confidential=confidential, disclosed_name=False, disclosed_contact=False,
-                                      disclosed_patient=False, responsibility=responsibility)
+                                      disclosed_patient=False, responsibility=responsibility, integrity=integrity)
                 allowed = []
                 for action in COMPLAINT_ACTIONS:
                     condition = ONLY_WHEN.get(action.value, lambda c: True)
                     expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
-                                            department_id) and condition(complaint)
+                                            department_id, integrity) and condition(complaint)
                     if can(user, action, complaint) != expected:
                         disagreements.append((action.value, state.value, department_id, anonymous, confidential,
-                                              responsibility, expected))
+                                              responsibility, integrity, expected))
                     if expected:
                         allowed.append(action)
     assert disagreements == []

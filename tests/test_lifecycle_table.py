@@ -51,6 +51,8 @@ BRIEF = {
     # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
     "escalate": (STAFF | {"system"}, OPEN, SAME),
     "disclose_identity": (f("reception"), OPEN, SAME),
+    # 医德医风: from then on the discipline office's, hidden from the department it accuses.
+    "mark_integrity": (f("reception", "leadership"), OPEN, SAME),
     # 补充材料: the office asks, the complainant answers on the tracking page; the clocks run on.
     "request_information": (f("reception"), OPEN, SAME),
     "provide_information": (f("public"), OPEN, SAME),
@@ -98,11 +100,30 @@ ONLY_WHEN = {
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # A major complaint's answer needs leadership's approval: never given at the desk.
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
+    # Once marked, it stays so.
+    "mark_integrity": lambda complaint: not complaint.integrity,
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
         complaint.disclosed_name and complaint.disclosed_contact
         and (complaint.complainant_relation != "patient" or complaint.disclosed_patient)),
 }
+
+
+# On an integrity complaint the discipline office takes the department head's part: every action the table
+# gives "head" (and no other), and the head none (the complaint is hidden from the department it accuses).
+SUPERVISION_STANDS_IN_FOR = "head"
+HEAD_ACTIONS = {"accept", "send_back", "record_findings", "sign_off", "respond", "extend", "escalate", "note",
+                "name_people", "remove_person", "record_statement", "record_person_finding", "propose_retriage"}
+
+
+def test_the_discipline_office_stands_in_for_the_head_only():
+    from intranet.complaints.permissions import STANDS_IN
+    from intranet.core.roles import Role
+
+    assert {role.value: stands_for.value for role, (stands_for, _when) in STANDS_IN.items()} == {
+        "supervision": SUPERVISION_STANDS_IN_FOR}
+    assert {a for a, (roles, _s, _t) in BRIEF.items() if SUPERVISION_STANDS_IN_FOR in roles} == HEAD_ACTIONS
+    assert not any(Role.supervision in spec.roles for spec in lifecycle.SPECS.values())
 
 
 def test_the_specs_declare_the_brief_table():

@@ -290,4 +290,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
     assert result.output == ("events up to 8, 1 complaints: "
-                             "6fc63e16b13a3bd59ddc8ca665645648b990b0461de283e61299cb2db0c19928\n")
+                             "8347df8e9cf0d12601e20a4be0763e73623dd1b64aaa0d16bd3ddfd34778ee11\n")

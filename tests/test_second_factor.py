@@ -19,7 +19,7 @@ from tests.factories import PASSWORD
 
 @pytest.fixture(autouse=True)
 def second_factor_roles(app_ctx, monkeypatch):
-    monkeypatch.setitem(app_ctx.config, "SECOND_FACTOR_ROLES", ["admin", "leadership"])
+    monkeypatch.setitem(app_ctx.config, "SECOND_FACTOR_ROLES", ["admin", "leadership", "supervision"])
 
 
 def browser(app):
@@ -56,7 +56,8 @@ def enrol(client, username) -> tuple[str, list[str]]:
 
 
 @pytest.mark.parametrize(("role_key", "needs_code"), [("reception", False), ("head", False),
-                                                       ("leadership", True), ("admin", True)])
+                                                       ("leadership", True), ("supervision", True),
+                                                       ("admin", True)])
 def test_who_needs_a_second_factor(app_ctx, world, role_key, needs_code):
     client = browser(app_ctx)
     answer = password_step(client, world.user(role_key).username)

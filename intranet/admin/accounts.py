@@ -187,15 +187,18 @@ MODELS = {"departments": Department, "categories": Category}
 
 
 def create_reference(actor: User | None, model, *, code: str, name_zh: str, name_en: str,
-                     kind: str | None = None):
+                     kind: str | None = None, integrity: bool = False):
     if db.session.scalar(select(func.count()).select_from(model).where(func.lower(model.code) == code.lower())):
         raise Refused({"code": _l("This code is taken: choose another.")})
     row = model(code=code, name_zh=name_zh, name_en=name_en)
     if kind and model is Department:
         row.kind = kind
+    if model is Category:
+        row.integrity = bool(integrity)
     db.session.add(row)
     db.session.flush()
-    record(actor, row, "create", code=code, name_zh=name_zh, name_en=name_en)
+    record(actor, row, "create", code=code, name_zh=name_zh, name_en=name_en,
+           **({"integrity": True} if model is Category and integrity else {}))
     return row
 
 
@@ -226,6 +229,16 @@ def set_reference_active(actor: User | None, row, seen_version: int | None, acti
     claim(row, seen_version)
     row.active = active
     record(actor, row, "reactivate" if active else "deactivate")
+
+
+def set_category_integrity(actor: User | None, row: Category, seen_version: int | None, integrity: bool) -> None:
+    """An integrity category (医德医风) or not. Complaints of it from now on go to the discipline office; a
+    complaint already marked stays so (complaints.models: once marked, the department has lost sight of it)."""
+    if row.integrity == integrity:
+        raise Refused({"": _l("Nothing to change: it is already so.")})
+    claim(row, seen_version)
+    row.integrity = integrity
+    record(actor, row, "integrity" if integrity else "not_integrity")
 
 
 # --- the hospital's own details -------------------------------------------------------------------------

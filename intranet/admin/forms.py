@@ -181,6 +181,11 @@ class NewReferenceForm(ReferenceForm):
                                        "Use capital letters, digits, hyphens and underscores only."))])
 
 
+class NewCategoryForm(NewReferenceForm):
+    integrity = BooleanField(_l("An integrity category (red envelopes, kickbacks, misconduct): its "
+                                "complaints go to the discipline office, never to the department they accuse"))
+
+
 class EditReferenceForm(ReferenceForm):
     version = VersionField()
 

@@ -36,6 +36,7 @@ from .forms import (
     HospitalDayForm,
     HospitalForm,
     NewAccountForm,
+    NewCategoryForm,
     NewReferenceForm,
     ResetPasswordForm,
     VersionForm,
@@ -175,10 +176,12 @@ EVENT_LABELS = {
     "reset_second_factor": _l("Second factor reset (sets it up again)"),
     "rename": _l("Renamed"),
     "change_deadline": _l("Deadline policy changed"),
+    "integrity": _l("Made an integrity category (to the discipline office)"),
+    "not_integrity": _l("No longer an integrity category"),
 }
 FIELD_LABELS = {
     "display_name": _l("Name"), "role": _l("Role"), "department": _l("Department"), "language": _l("Language"),
-    "name_zh": _l("Name in Chinese"), "name_en": _l("Name in English"),
+    "name_zh": _l("Name in Chinese"), "name_en": _l("Name in English"), "integrity": _l("Integrity category"),
     "staff_number": _l("Person in the staff directory (staff number)"),
     "office_address_zh": _l("Complaints office: where it is, in Chinese"),
     "office_address_en": _l("Complaints office: where it is, in English"),
@@ -310,6 +313,7 @@ def account_operation(user_id: int, operation: str):
 # --- departments and categories ---------------------------------------------------------------------------
 
 REFERENCE_TITLES = {"departments": _l("Departments"), "categories": _l("Complaint categories")}
+NEW_FORMS = {"departments": NewReferenceForm, "categories": NewCategoryForm}
 
 
 def _reference(kind: str, row_id: int):
@@ -323,19 +327,20 @@ def _references_page(kind: str, form=None, status: int = 200):
     model = accounts.MODELS[kind]
     rows = db.session.scalars(select(model).order_by(model.active.desc(), model.code)).all()
     return render_template("admin/references.html", kind=kind, title=REFERENCE_TITLES[kind], rows=rows,
-                           form=form or NewReferenceForm(formdata=None)), status
+                           form=form or NEW_FORMS[kind](formdata=None)), status
 
 
 @bp.route("/<any(departments, categories):kind>", methods=["GET", "POST"])
 def references(kind: str):
     if request.method == "GET":
         return _references_page(kind)
-    form = NewReferenceForm()
+    form = NEW_FORMS[kind]()
     if not form.validate_on_submit():
         return _references_page(kind, form, 422)
     try:
         row = accounts.create_reference(current_user, accounts.MODELS[kind], code=form.code.data,
-                                        name_zh=form.name_zh.data, name_en=form.name_en.data)
+                                        name_zh=form.name_zh.data, name_en=form.name_en.data,
+                                        integrity=bool(getattr(form, "integrity", None) and form.integrity.data))
         db.session.commit()
     except accounts.Refused as refused:
         db.session.rollback()
@@ -371,6 +376,28 @@ def reference(kind: str, row_id: int):
         return _reference_page(kind, _reference(kind, row_id), status=409, problem=stale.message(EVENT_LABELS))
     flash(_("Saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".reference", kind=kind, row_id=row_id))
+
+
+@bp.post("/categories/<int:row_id>/<any(integrity, not_integrity):operation>")
+def category_integrity(row_id: int, operation: str):
+    """Mark a category integrity (医德医风) or not: its complaints from then on go to the discipline office."""
+    row = _reference("categories", row_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _reference_page("categories", row, status=422,
+                               problem=_("The form is out of date: reload the page and try again."))
+    try:
+        accounts.set_category_integrity(current_user, row, form.version.data, integrity=operation == "integrity")
+        db.session.commit()
+    except accounts.Stale as stale:
+        return _reference_page("categories", _reference("categories", row_id), status=409,
+                               problem=stale.message(EVENT_LABELS))
+    except accounts.Refused as refused:
+        db.session.rollback()
+        return _reference_page("categories", _reference("categories", row_id), status=422, problem=refused.message)
+    flash(_("An integrity category: its new complaints go to the discipline office.") if operation == "integrity"
+          else _("No longer an integrity category: its new complaints go to their departments."), "success")
+    return redirect(url_for(".reference", kind="categories", row_id=row_id))
 
 
 @bp.post("/<any(departments, categories):kind>/<int:row_id>/<any(deactivate, reactivate):operation>")

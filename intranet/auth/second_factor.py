@@ -1,8 +1,8 @@
-"""The second factor, for the roles that need one (SECOND_FACTOR_ROLES: administrators and leadership): after
-the right password, a six-digit code from an authenticator app (TOTP, RFC 6238) or one of ten recovery
-codes. At the first login the page shows the app's QR code (and the secret, to type in), and the login
-finishes once a code from the app is right; then the ten recovery codes are shown, once, and only their
-hashes are kept.
+"""The second factor, for the roles that need one (SECOND_FACTOR_ROLES: administrators, leadership and the
+discipline office): after the right password, a six-digit code from an authenticator app (TOTP, RFC 6238)
+or one of ten recovery codes. At the first login the page shows the app's QR code (and the secret, to type
+in), and the login finishes once a code from the app is right; then the ten recovery codes are shown, once,
+and only their hashes are kept.
 
 Between the password and the code, the session holds only who is half-way and since when (five minutes);
 nothing is reachable with it. A code is taken once (the time step is remembered), wrong codes count as

@@ -54,6 +54,7 @@ FACT_LABELS = {
     "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
     PEOPLE: _l("The people it is about"),
+    "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
 }
 
 

@@ -72,6 +72,16 @@ def acknowledged_via_field():
                        choices=optional_choice(ContactMethod.choices), validators=[Optional()])
 
 
+def integrity_field():
+    return BooleanField(_l("An integrity complaint (a red envelope, a kickback, misconduct): the discipline "
+                           "office handles it, and the department it accuses never sees it"))
+
+
+def about_head_field():
+    return BooleanField(_l("About the head of the department itself: a conflict of interest, so that head may "
+                           "neither investigate it nor sign it off (the discipline office does)"))
+
+
 class ComplaintDetailsForm(PostForm):
     """What both the public form and staff intake ask, in the staff's words: they speak of the complainant,
     never to them. The public side adds its own wording, addressed to the patient."""
@@ -197,6 +207,8 @@ class LogComplaintForm(ComplaintDetailsForm):
                               validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
+    integrity = integrity_field()
+    about_head = about_head_field()
     acknowledged_via = acknowledged_via_field()
     # Checked by content in the page's route (complaints/evidence.py, above these forms): what a file field
     # offers to choose is only a hint to the browser.
@@ -214,7 +226,9 @@ class LogComplaintForm(ComplaintDetailsForm):
     def complaint_data(self) -> dict:
         data = super().complaint_data()
         data.update(channel=self.channel.data, category_id=self.category_id.data, severity=self.severity.data,
-                    complexity=self.complexity.data, acknowledged_via=self.acknowledged_via.data or None,
+                    complexity=self.complexity.data, integrity=self.integrity.data,
+                    about_head=self.about_head.data,
+                    acknowledged_via=self.acknowledged_via.data or None,
                     people=list(self.people.data), people_not_identified=self.people_not_identified.data)
         return data
 

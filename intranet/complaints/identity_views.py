@@ -27,8 +27,9 @@ def shown_identity(user, complaint: Complaint) -> frozenset[str]:
 
 def record_view(user, complaint: Complaint) -> None:
     """Note that `user` is being shown the complainant's identity, and commit it. What the request loaded
-    stays loaded: nothing of it changed."""
-    if not shown_identity(user, complaint):
+    stays loaded: nothing of it changed. Every view of an integrity complaint is noted, its complainant's
+    identity shown or not: who read an accusation is itself a record the hospital keeps."""
+    if not shown_identity(user, complaint) and not complaint.integrity:
         return
     session = db.session()
     keep, session.expire_on_commit = session.expire_on_commit, False

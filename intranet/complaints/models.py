@@ -203,6 +203,7 @@ class Complaint(db.Model):
         CheckConstraint("channel <> 'letter' OR wants_written_reply", name="letter_answered_in_writing"),
         CheckConstraint("escalation_level >= 0", name="escalation_level_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("integrity OR NOT about_head", name="about_head_goes_the_integrity_route"),
         Index("ix_complaints_status_department", "status", "department_id"),
         # The work lists and their counts read the open complaints from this index alone (it holds what
         # their filters and order ask about, and the ids a page's rows are then read by: SQLite's indexes
@@ -259,6 +260,13 @@ class Complaint(db.Model):
     severity: Mapped[str] = mapped_column(enum_column(Severity, "complaint_severity"), default=Severity.minor.value)
     complexity: Mapped[str] = mapped_column(enum_column(Complexity, "complaint_complexity"),
                                             default=Complexity.simple.value)
+    # An integrity complaint (医德医风: a red envelope, a kickback, misconduct), marked by reception or by its
+    # category: the discipline office handles it in place of the department's head, and the department it
+    # accuses never sees it (permissions.py). Once marked it stays so: the department has lost sight of it.
+    integrity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # About the head of the department that would handle it (a conflict of interest): that head may neither
+    # investigate it nor sign it off, so it goes the integrity route, to the discipline office.
+    about_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     triaged_at = mapped_column(UTCDateTime)
     acknowledged_at = mapped_column(UTCDateTime)
     acknowledged_via: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "acknowledged_via"))
@@ -480,7 +488,7 @@ class Complaint(db.Model):
             department=db.session.get(Department, self.department_id) if self.department_id else None,
             with_department=self.state in WITH_DEPARTMENT,
             escalation_level=self.escalation_level, response_text=self.told_text, complainant=complainant,
-            state=self.state.value)
+            state=self.state.value, integrity=bool(self.integrity))
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"

@@ -12,6 +12,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..core.roles import Role
 from ..core.time import show_date
 from ..deadlines.models import BreachClock
 from ..notifications.kinds import (
@@ -141,11 +142,16 @@ ESCALATED_FOR_THE_DEPARTMENT = Kind(
     body=_l("Complaint %(reference)s was escalated to leadership (level %(level)s): %(reason)s"),
     values=lambda about, data: ESCALATED_KIND.values(about, data))
 
+def _who_answers(about: About, data: dict) -> dict:
+    """Who signed off or found: the department, or for an integrity complaint the discipline office."""
+    return {"department": str(Role.supervision.label)} if about.integrity else {}
+
+
 AWAITING_APPROVAL = Kind(
     "awaiting_approval", TO_LEADERSHIP, label=_l("Awaiting approval"),
     subject=_l("Major complaint %(reference)s awaits your approval"),
     body=_l("%(department)s signed off the response to major complaint %(reference)s. Approve it or return it; "
-            "the response is due by %(date)s."))
+            "the response is due by %(date)s."), values=_who_answers)
 
 # A head's finding that a complaint is malicious stands only once leadership confirms it.
 MALICIOUS_PROPOSED = Kind(
@@ -153,7 +159,7 @@ MALICIOUS_PROPOSED = Kind(
     subject=_l("Confirm or reject: complaint %(reference)s found malicious"),
     body=_l("%(department)s found complaint %(reference)s malicious: %(reason)s. It stands only once you confirm "
             "it; confirm or reject it on the complaint's page."),
-    values=lambda about, data: {"reason": data.get("cause") or ""})
+    values=lambda about, data: {"reason": data.get("cause") or "", **_who_answers(about, data)})
 
 MALICIOUS_CONFIRMED = Kind(
     "malicious_confirmed", TO_HEADS, label=_l("Malicious finding confirmed"),
@@ -211,6 +217,13 @@ TELL_OF_NEW_DATE = Kind(
             "see the complainant's contact details: tell the complainant of the new date."),
     values=lambda about, data: {"new_date": show_date(_date(data.get("to")), "long") if data.get("to") else "",
                                 "reason": data.get("reason") or ""})
+
+# A complaint marked an integrity one once its department had it: the discipline office takes it over.
+INTEGRITY_MARKED = Kind(
+    "integrity_marked", TO_HEADS, label=_l("An integrity complaint for the office"),
+    subject=_l("Integrity complaint %(reference)s is the office's"),
+    body=_l("Complaint %(reference)s was marked an integrity complaint: %(reason)s. The discipline office handles "
+            "it in place of the head of %(department)s, who no longer sees it; it is due by %(date)s."))
 
 # The administrator opened a complaint to read it (permissions.BREAK_GLASS): leadership judges the reason.
 BROKE_THE_GLASS = Kind(

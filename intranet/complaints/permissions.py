@@ -12,6 +12,9 @@
 - `may_see_person(user, complaint, person)`: whether a user may read who one of the people a complaint is
   about is (people.py), their statement and the finding for them.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
+- Integrity complaints (医德医风, `Complaint.integrity`): the discipline office (`Role.supervision`) sees them
+  and takes the head's part in them (`STANDS_IN`); the department they accuse never sees them: one clause
+  in may_view() and visible(), which every page, count, search, report and export goes through.
 - The administrator sees no complaint and no corrective action, except one complaint for the time a
   break-glass opening of it lasts (`BREAK_GLASS`: a reason given, written to the identity-view log,
   leadership told); every page, fragment, search and export follows from `may_view()` and `visible()`.
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 from werkzeug.local import LocalProxy
 
 from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
@@ -70,7 +73,10 @@ def may_view(user: User | None, complaint: Complaint) -> bool:
         return True
     if role == Role.admin:
         return complaint.id is not None and is_open_to(user.id, complaint.id)
-    return role == Role.head and _own_department(user, complaint)
+    if role == Role.supervision:
+        return bool(complaint.integrity)
+    # The department an integrity complaint accuses never sees it.
+    return role == Role.head and _own_department(user, complaint) and not complaint.integrity
 
 
 def visible(user: User | None):
@@ -80,8 +86,10 @@ def visible(user: User | None):
         return true()
     if role == Role.admin:
         return Complaint.id.in_(openings_clause(user.id))
+    if role == Role.supervision:
+        return Complaint.integrity.is_(True)
     if role == Role.head and user.department_id is not None:
-        return Complaint.department_id == user.department_id
+        return and_(Complaint.department_id == user.department_id, Complaint.integrity.is_(False))
     return false()
 
 
@@ -104,7 +112,7 @@ def corrective_visible(user: User | None):
     answers_ours = CorrectiveAction.id.in_(
         select(corrective_action_complaints.c.corrective_action_id)
         .join(Complaint, Complaint.id == corrective_action_complaints.c.complaint_id)
-        .where(Complaint.department_id == user.department_id))
+        .where(Complaint.department_id == user.department_id, Complaint.integrity.is_(False)))
     return or_(CorrectiveAction.owner_department_id == user.department_id, answers_ours)
 
 
@@ -114,7 +122,7 @@ def _may_view_corrective(user: User | None, action) -> bool:
         return True
     return role == Role.head and user.department_id is not None and (
         action.owner_department_id == user.department_id
-        or any(c.department_id == user.department_id for c in action.complaints))
+        or any(c.department_id == user.department_id and not c.integrity for c in action.complaints))
 
 
 def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
@@ -147,14 +155,15 @@ NAMED_AT_RECEPTION = frozenset({Role.reception, Role.public})
 
 
 def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPerson) -> bool:
-    """Whether `user` may read who `person` is (and their side, and the finding for them): leadership; the
-    head handling the complaint, and the head of the person's own department; reception, the people named at
-    reception (by reception or in the complainant's words). The administrator only through a break-glass
-    opening, as for the rest of the complaint."""
+    """Whether `user` may read who `person` is (and their side, and the finding for them): leadership, and the
+    discipline office (which sees integrity complaints only, and investigates them); the head handling the
+    complaint, and the head of the person's own department; reception, the people named at reception (by
+    reception or in the complainant's words). The administrator only through a break-glass opening, as for
+    the rest of the complaint."""
     if not may_view(user, complaint):
         return False
     role = role_of(user)
-    if role in (Role.leadership, Role.admin):
+    if role in (Role.leadership, Role.admin, Role.supervision):
         return True
     if role == Role.head:
         member = person.staff_member
@@ -218,7 +227,26 @@ def can(user: User | None, action, record=None) -> bool:
     return _may_take(user, role, action.spec, record)
 
 
+# Who takes another role's part, on which records: the discipline office does on an integrity complaint
+# what a department head does on their department's (accept, findings, the people it is about and their
+# statements, sign-off, the response, extend, escalate, notes, proposing a re-triage). Leadership's approval
+# and escalation rules stay as for any complaint.
+STANDS_IN: dict[Role, tuple[Role, Callable[[object], bool]]] = {
+    Role.supervision: (Role.head, lambda record: isinstance(record, Complaint) and bool(record.integrity)),
+}
+
+
+def acting_role(role: Role, record) -> Role:
+    """The role whose part `role` takes on `record` (its own, unless it stands in for another there)."""
+    stand_in = STANDS_IN.get(role)
+    if stand_in is not None and record is not None and stand_in[1](record):
+        return stand_in[0]
+    return role
+
+
 def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
+    stands_in = acting_role(role, record) != role
+    role = acting_role(role, record)
     if role not in spec.roles:
         return False
     if spec.creates:
@@ -230,11 +258,13 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     if role != Role.head:
         return True
     rule = RECORDS[type(record)]
+    if stands_in:  # the office's part is the whole hospital's integrity complaints, not one department's
+        return rule.may_view(user, record)
     if not rule.may_view(user, record):
         return False
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
 
 __all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_FILE",
-           "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible",
-           "department_scope", "identity_fields", "may_see_person", "visible"]
+           "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "acting_role", "can",
+           "corrective_visible", "department_scope", "identity_fields", "may_see_person", "visible"]

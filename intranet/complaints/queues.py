@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal, select, true
@@ -19,6 +20,8 @@ from .rows import is_open, rows, status_in
 # A history list's badge counts this far and then says "10,000+": counting further would read every
 # complaint ever received, on every page and every 30 s refresh.
 COUNT_CAP = 10_000
+# The discipline office's "due soon": what falls due within this many days (or is already late).
+DUE_SOON_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,19 @@ QUEUES: dict[Role, list[Queue]] = {
         Queue("overdue", _l("Overdue hospital-wide"), lambda u: Complaint.late_clause(today())),
         Queue("major", _l("Major"), lambda u: Complaint.severity == Severity.major.value),
         Queue("all", _l("All"), lambda u: literal(True), newest_first=True),
+    ],
+    # The discipline office: the hospital's integrity complaints (visible() keeps its lists to those), in
+    # the head's steps: to accept and investigate, findings to sign off, what falls due soon.
+    Role.supervision: [
+        Queue("investigate", _l("To investigate"),
+              lambda u: and_(status_in(State.assigned, State.investigating), Complaint.findings_recorded_at.is_(None))),
+        Queue("sign_off", _l("Findings recorded, awaiting sign-off"),
+              lambda u: and_(status_in(State.investigating), Complaint.findings_recorded_at.is_not(None))),
+        Queue("due_soon", _l("Due within %(days)s days", days=DUE_SOON_DAYS),
+              lambda u: and_(status_in(State.assigned, State.investigating),
+                             Complaint.response_due_on <= today() + timedelta(days=DUE_SOON_DAYS))),
+        Queue("approval", _l("With leadership for approval"), lambda u: status_in(State.awaiting_approval)),
+        Queue("history", _l("All integrity complaints"), lambda u: literal(True), newest_first=True),
     ],
     Role.admin: [
         Queue("open", _l("All open"), lambda u: true()),

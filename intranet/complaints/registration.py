@@ -17,6 +17,7 @@ from ..deadlines import policy
 from ..deadlines.models import Clock
 from ..directory import lookup
 from . import clocks, search
+from .actions.intake import is_integrity
 from .evidence import rows_for
 from .lifecycle import SPECS, Action
 from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
@@ -52,7 +53,7 @@ CREATE_FIELDS = (
     "anonymous", "confidential", "complainant_name", "complainant_relation", "complainant_phone",
     "complainant_email", "preferred_reply", "wants_written_reply", "language", "patient_name",
     "patient_record_number", "incident_on", "subject_department_id", "subject_ward", "what_happened",
-    "desired_outcome", "category_id", "severity", "complexity", "people_not_identified",
+    "desired_outcome", "category_id", "severity", "complexity", "people_not_identified", "integrity", "about_head",
 )
 
 
@@ -62,7 +63,8 @@ def _triage_chosen(complaint: Complaint, complexity: Complexity) -> dict:
     with db.session.no_autoflush:
         category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
     return {"category": category.code if category else None,
-            "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value}
+            "severity": complaint.severity or Severity.minor.value, "complexity": complexity.value,
+            "integrity": complaint.integrity or None, "about_head": complaint.about_head or None}
 
 
 def _people_named(complaint: Complaint, user: User | None, action: Action, data: dict) -> dict:
@@ -119,6 +121,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         complaint.complainant_name = complaint.complainant_phone = complaint.complainant_email = None
     if action == Action.log:
         clocks.acknowledge(complaint, data.get("acknowledged_via"))
+        complaint.integrity = is_integrity(complaint, data.get("integrity"))
     # The reference last, just before the writes: its counter row stays locked until the commit, and
     # concurrent submissions wait on it, so nothing else is done while it is held.
     complaint.reference = next_reference(local(utcnow()).year)

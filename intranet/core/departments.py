@@ -1,6 +1,6 @@
 """Reference data maintained by the administrator: departments and complaint categories."""
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -37,6 +37,9 @@ class Category(db.Model):
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An integrity category (医德医风: 红包, 回扣, misconduct): its complaints go to the discipline office,
+    # never to the department they accuse.
+    integrity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     name = Department.name

@@ -13,6 +13,9 @@ class Role(Labelled):
     reception = "reception"
     head = "head"
     leadership = "leadership"
+    # The discipline office (纪检监察室): investigates integrity complaints (红包, 回扣, misconduct) in place
+    # of the accused department's head, and sees no other complaint.
+    supervision = "supervision"
     admin = "admin"
 
     @staticmethod
@@ -23,6 +26,7 @@ class Role(Labelled):
             Role.reception: _l("Reception / duty officer"),
             Role.head: _l("Department head"),
             Role.leadership: _l("Leadership"),
+            Role.supervision: _l("Discipline office"),
             Role.admin: _l("Administrator"),
         }
 
@@ -57,4 +61,4 @@ def role_of(user) -> Role:
     if user is None or not getattr(user, "is_authenticated", False):
         return Role.public
     return Role(user.role)
-USER_ROLES = (Role.reception, Role.head, Role.leadership, Role.admin)
+USER_ROLES = (Role.reception, Role.head, Role.leadership, Role.supervision, Role.admin)

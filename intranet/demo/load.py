@@ -42,6 +42,8 @@ DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
 CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
 # username, role, display name (heads are added from DEPARTMENTS)
 STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+# The integrity category (医德医风) and the discipline office's two complaints.
+INTEGRITY = HOSPITAL["integrity"]
 # staff number, name, department code, title, active: the heads first, in the order of DEPARTMENTS
 DIRECTORY = [tuple(row) for row in HOSPITAL["directory"]]
 
@@ -62,9 +64,11 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
             db.session.add(departments[code])
             created.append("department")
     categories = {c.code: c for c in db.session.scalars(select(Category))}
-    for code, name_zh, name_en in CATEGORIES:
+    integrity_code = INTEGRITY["category"][0]
+    for code, name_zh, name_en in [*CATEGORIES, INTEGRITY["category"]]:
         if code not in categories:
-            categories[code] = Category(code=code, name_zh=name_zh, name_en=name_en)
+            categories[code] = Category(code=code, name_zh=name_zh, name_en=name_en,
+                                        integrity=code == integrity_code)
             db.session.add(categories[code])
             created.append("category")
     db.session.flush()
@@ -124,6 +128,7 @@ def _directory(departments: dict[str, Department], users: dict[str, User]) -> li
 
 def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
     heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    office = next(u for u in users.values() if u.role == "supervision")
     with clock_at(plan.received_at):
         creator = None if plan.public else users["reception"]
         complaint = registration.create(creator, plan.data, received_at=plan.received_at).complaint
@@ -132,8 +137,9 @@ def _execute(plan: Plan, users: dict[str, User]) -> Complaint:
         with clock_at(moment):
             data = _step_data(step, complaint, moment)
             # department_id, not the relationship: objects are not reloaded between steps.
-            actor = (None if step.actor == "public" else heads[complaint.department_id] if step.actor == "head"
-                     else users[step.actor])
+            # The head's part of an integrity complaint is the discipline office's.
+            head = office if complaint.integrity else heads.get(complaint.department_id)
+            actor = None if step.actor == "public" else head if step.actor == "head" else users[step.actor]
             operations.perform(actor, step.action, complaint, data, complaint.version)
             db.session.commit()
     return complaint
@@ -200,6 +206,8 @@ def _people_named(users: dict[str, User], now: datetime) -> None:
     head names one (a second for some), records what the first said when told, and the finding for them.
     Reception names someone on a few complaints it has not sent on yet."""
     heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    # An integrity complaint is investigated by the discipline office, in the head's place.
+    office = next((u for u in users.values() if u.role == "supervision"), None)
     staff = {}
     for member in db.session.scalars(select(StaffMember).where(StaffMember.active).order_by(StaffMember.staff_number)):
         staff.setdefault(member.department_id, []).append(member)
@@ -207,7 +215,8 @@ def _people_named(users: dict[str, User], now: datetime) -> None:
         [State.investigating.value, State.registered.value])).order_by(Complaint.id)).all()
     named = 0
     for complaint in open_ones:
-        by = heads.get(complaint.department_id) if complaint.state == State.investigating else users["reception"]
+        investigator = office if complaint.integrity else heads.get(complaint.department_id)
+        by = investigator if complaint.state == State.investigating else users["reception"]
         department = complaint.department_id or complaint.subject_department_id
         # Not the head themself: the people of their department after them.
         people = [m for m in staff.get(department, []) if by is None or m.id != by.staff_member_id][:2]
@@ -263,7 +272,35 @@ def _plans(departments: dict[str, Department], categories: dict[str, Category], 
     planner = Planner(rng, now, departments, categories)
     targets = [state for state, count in TARGETS.items() for _ in range(count)]
     rng.shuffle(targets)
-    return [planner.plan(target) for target in targets]
+    return [planner.plan(target) for target in targets] + _integrity_plans(departments, categories, now)
+
+
+def _integrity_plans(departments: dict[str, Department], categories: dict[str, Category], now: datetime) -> list[Plan]:
+    """The discipline office's two integrity complaints, written out: logged by phone in the integrity
+    category, assigned to the department they accuse (which never sees them), accepted by the office; the
+    second has its findings recorded, waiting for the office's sign-off."""
+    category = categories[INTEGRITY["category"][0]]
+    plans = []
+    for story in INTEGRITY["complaints"]:
+        received = now - timedelta(days=story["days_ago"])
+        department = departments[story["dept"]]
+        steps = [PlannedStep(Action.assign, "reception", {"department_id": department.id, "_ack": "phone"}, (2, 2)),
+                 PlannedStep(Action.accept, "head", {}, (3, 3))]
+        if story.get("findings"):
+            steps.append(PlannedStep(Action.record_findings, "head", {
+                "findings": story["findings"], "cause": story["cause"], "responsibility": "partly_upheld",
+                "remedy": story["remedy"]}, (72, 72)))
+        times, at = [], received
+        for step in steps:
+            at += timedelta(hours=step.gap[0])
+            times.append(at)
+        plans.append(Plan(target=State.investigating, public=False, received_at=received, steps=steps, times=times,
+                          data={"channel": "phone", "what_happened": story["what"], "desired_outcome": story["want"],
+                                "complainant_name": story["name"], "complainant_phone": story["phone"],
+                                "complainant_relation": story["relation"], "subject_ward": story["ward"],
+                                "subject_department_id": department.id, "category_id": category.id,
+                                "severity": "serious", "complexity": "simple", "acknowledged_via": "phone"}))
+    return plans
 
 
 @contextmanager

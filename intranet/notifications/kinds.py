@@ -52,6 +52,9 @@ class About:
     complainant: Complainant | None
     # The state's own name, so that a staff notification can name it again in its reader's language.
     state: str = ""
+    # An integrity complaint: the discipline office hears what the department's heads would, and they hear
+    # nothing of it (the department it accuses never learns of it).
+    integrity: bool = False
 
     def facts(self) -> dict:
         """What a staff notification keeps of this, as JSON, to be written out again when it is read, in the
@@ -64,6 +67,7 @@ class About:
             "department": None if department is None else {
                 "id": department.id, "zh": department.name_zh, "en": department.name_en},
             "with_department": self.with_department, "escalation_level": self.escalation_level,
+            "integrity": self.integrity,
         }
 
     @classmethod
@@ -77,7 +81,8 @@ class About:
             department=None if department is None else Department(
                 id=department["id"], name_zh=department["zh"], name_en=department["en"]),
             with_department=bool(facts.get("with_department")), escalation_level=facts.get("escalation_level", 0),
-            response_text=None, complainant=None, state=facts.get("state") or "")
+            response_text=None, complainant=None, state=facts.get("state") or "",
+            integrity=bool(facts.get("integrity")))
 
 
 # The states' labels by name (lazily translated), registered by the layer that knows the states: a stored
@@ -107,13 +112,16 @@ def _staff(role: str, department_id: int | None = None) -> list[Recipient]:
 
 
 def _heads(about: About) -> list[Recipient]:
+    if about.integrity:  # the discipline office stands in for the accused department's heads
+        return _staff("supervision") if about.department else []
     return _staff("head", about.department.id) if about.department else []
 
 
 def _assignee(about: About) -> list[Recipient]:
-    # A department's work goes to its head(s); what is before or after the department is reception's.
+    # A department's work goes to its head(s) (an integrity complaint's to the discipline office); what is
+    # before or after the department is reception's.
     if about.department is not None and about.with_department:
-        return _staff("head", about.department.id)
+        return _heads(about)
     return _staff("reception")
 
 
@@ -155,7 +163,8 @@ class Audience:
         return self.footer is None
 
 
-TO_HEADS = Audience("the heads of the complaint's department", _heads)
+TO_HEADS = Audience("the heads of the complaint's department (of an integrity complaint, the discipline office)",
+                    _heads)
 TO_RECEPTION = Audience("reception", lambda about: _staff("reception"))
 TO_LEADERSHIP = Audience("leadership", lambda about: _staff("leadership"))
 # Whoever holds the complaint now: its department's heads while it is the department's work, else reception.

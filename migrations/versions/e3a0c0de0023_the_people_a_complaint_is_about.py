@@ -19,7 +19,7 @@ def _enum(name, *values, length=32):
 
 
 MESSAGE = "complaint events are append-only"  # as the trigger of b2f1c0de0001 says it
-ROLES = ("public", "system", "reception", "head", "leadership", "admin")
+ROLES = ("public", "system", "reception", "head", "leadership", "supervision", "admin")
 
 
 def upgrade():

@@ -14,3 +14,7 @@ REASON = Shown(_l("Reason"))
 COMMENT = Shown(_l("Comment"))
 COMPLAINANT_TOLD_VIA = Shown(_l("Complainant told via"), ContactMethod)
 RESPONSE = Shown(_l("Response"))
+# Marked an integrity complaint (医德医风): from then on the discipline office's, and hidden from the department.
+INTEGRITY = Shown(_l("Integrity complaint"), "bool")
+# About the head of the department itself (a conflict of interest): the integrity route too.
+ABOUT_HEAD = Shown(_l("About the head of the department"), "bool")

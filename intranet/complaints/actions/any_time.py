@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
+from sqlalchemy import delete, select
 from wtforms import BooleanField, DateField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -16,9 +17,11 @@ from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, PostForm, bounded_int, required
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
+from ...core.users import User
+from ...notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from ..confidentiality import CONTACT_FIELDS, DISCLOSABLE, hidden_from_department
 from ..evidence import ACCEPTED, checked_uploads, rows_for
-from ..forms import ActionForm, method_field, reason_field
+from ..forms import ActionForm, about_head_field, method_field, reason_field
 from ..models import ContactMethod
 from ..notices import (
     ESCALATED,
@@ -26,12 +29,13 @@ from ..notices import (
     HEADS_HEAR_OF_ESCALATION,
     INFORMATION_RECEIVED,
     INFORMATION_REQUESTED,
+    INTEGRITY_MARKED,
     TELL_OF_NEW_DATE,
 )
 from ..permissions import identity_fields
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
-from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
+from ._shared import ABOUT_HEAD, COMPLAINANT_TOLD_VIA, HEAD, INTEGRITY, LEADERSHIP, REASON, RECEPTION
 
 # --- extend (延期) ---------------------------------------------------------------------------------------
 
@@ -174,6 +178,46 @@ disclose_identity = ActionSpec(
     example=lambda ex: {"disclosed_name": True, "disclosed_contact": True, "reason": "The head must call them.",
                         "consent_via": "phone", "consented": True},
     example_complaint={"confidential": True},
+)
+
+
+# --- mark as an integrity complaint (医德医风) -------------------------------------------------------------
+
+
+class MarkIntegrityForm(ActionForm):
+    reason = reason_field(_l("Why it is an integrity complaint"))
+    about_head = about_head_field()
+
+
+def _mark_integrity(c, user, data: dict) -> dict:
+    c.integrity = True
+    c.about_head = bool(c.about_head or data.get("about_head"))
+    if c.department_id is not None:
+        with db.session.no_autoflush:  # the complaint is written once, by perform()
+            _forget_for_the_department(c)
+    return {"reason": data["reason"], "integrity": True, "about_head": c.about_head or None}
+
+
+def _forget_for_the_department(c) -> None:
+    """What the accused department's heads were told of the complaint before it was marked: gone from their
+    bell, and what was still to be delivered to them never is. From now on the office hears instead."""
+    heads = select(User.id).where(User.role == Role.head.value, User.department_id == c.department_id)
+    db.session.execute(delete(StaffNotification).where(StaffNotification.complaint_id == c.id,
+                                                       StaffNotification.user_id.in_(heads)))
+    db.session.execute(delete(OutboxMessage).where(
+        OutboxMessage.complaint_id == c.id, OutboxMessage.recipient_user_id.in_(heads),
+        OutboxMessage.status.in_([OutboxStatus.pending.value, OutboxStatus.failed.value])))
+
+
+mark_integrity = ActionSpec(
+    "mark_integrity", _l("Mark as an integrity complaint"), roles=frozenset({RECEPTION, LEADERSHIP}),
+    sources=OPEN, target=None,
+    records="why it is an integrity complaint; from then on the discipline office's, hidden from the department",
+    # Once marked it stays so (triage and the log form mark it too).
+    only_when=lambda c: not c.integrity,
+    form=MarkIntegrityForm, apply=_mark_integrity, notices=(Notice(INTEGRITY_MARKED, lambda b, c: c.department_id),),
+    timeline={"reason": REASON, "integrity": INTEGRITY, "about_head": ABOUT_HEAD},
+    example=lambda ex: {"reason": "The patient says the surgeon asked for a red envelope."},
 )
 
 

@@ -15,6 +15,7 @@ from ...core.forms import STRIPPED, Length, department_choices, int_or_none, opt
 from ...core.time import show_date, today, utcnow
 from .. import clocks
 from ..corrective import records as corrective
+from ..corrective.steps import Step
 from ..forms import ActionForm, acknowledged_via_field, reason_field
 from ..models import Responsibility, Severity
 from ..notices import (
@@ -25,6 +26,7 @@ from ..notices import (
     SENT_BACK,
     WAITS_FOR_APPROVAL,
 )
+from ..permissions import can
 from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
@@ -155,6 +157,17 @@ class RecordFindingsForm(ActionForm):
                                      validators=[Optional()])
 
 
+CORRECTIVE_FIELDS = ("corrective_title", "corrective_department_id", "corrective_due_on", "corrective_link_id")
+
+
+def _fit_findings_form(form, c, user) -> None:
+    # Who may not raise corrective actions (the discipline office: they are the departments' own work) is
+    # not asked to raise or link one.
+    if not can(user, Step.raise_):
+        for name in CORRECTIVE_FIELDS:
+            delattr(form, name)
+
+
 def _record_findings(c, user, data: dict) -> dict:
     recorded = {k: data.get(k) or None for k in FINDINGS}
     if recorded["responsibility"] in (Responsibility.malicious, Responsibility.malicious_proposed):
@@ -170,7 +183,9 @@ def _record_findings(c, user, data: dict) -> dict:
     # The complaint is written once, by perform(): looking things up here must not flush it early (that
     # would count a second version).
     with db.session.no_autoflush:
-        _raise_or_link(c, user, data, recorded)
+        # Not offered to one who may not raise corrective actions (_fit_findings_form): not theirs to send.
+        if can(user, Step.raise_):
+            _raise_or_link(c, user, data, recorded)
     return recorded
 
 
@@ -194,7 +209,7 @@ def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
 record_findings = ActionSpec(
     "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
     target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
-    primary=True, form=RecordFindingsForm, apply=_record_findings,
+    primary=True, form=RecordFindingsForm, apply=_record_findings, fit_form=_fit_findings_form,
     prefill=lambda c: {**{k: getattr(c, k) for k in FINDINGS},
                        # A proposal shows as what the head chose.
                        **({"responsibility": Responsibility.malicious.value}

@@ -18,12 +18,20 @@ from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
 from .. import clocks
-from ..forms import ActionForm, acknowledged_via_field, method_field, reason_field, strip_upper
+from ..forms import (
+    ActionForm,
+    about_head_field,
+    acknowledged_via_field,
+    integrity_field,
+    method_field,
+    reason_field,
+    strip_upper,
+)
 from ..models import Channel, Complaint, Complexity, Severity
 from ..notices import ANSWERED, BECAME_MAJOR, FIRST_ACKNOWLEDGED
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, PublicMessage, Shown
 from ..states import OPEN, State
-from ._shared import ACKNOWLEDGED_VIA, LEADERSHIP, METHOD, REASON, RECEPTION
+from ._shared import ABOUT_HEAD, ACKNOWLEDGED_VIA, INTEGRITY, LEADERSHIP, METHOD, REASON, RECEPTION
 
 INTAKE = frozenset({State.submitted, State.registered})
 CREATED = {
@@ -47,11 +55,21 @@ log = ActionSpec(
     records="complaint from any channel", notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
     # What reception chose on the log form, as triage shows it.
     timeline={**CREATED, "category": Shown(_l("Category"), "category"), "severity": Shown(_l("Severity"), Severity),
-              "complexity": Shown(_l("Complexity"), Complexity)},
+              "complexity": Shown(_l("Complexity"), Complexity), "integrity": INTEGRITY, "about_head": ABOUT_HEAD},
 )
 
 
 # --- triage ---------------------------------------------------------------------------------------------
+
+
+def is_integrity(complaint: Complaint, marked: bool | None) -> bool:
+    """Whether the complaint is an integrity one: reception marked it so, or its category is (one of 医德医风:
+    red envelopes, kickbacks, misconduct). Once so, it stays so: the department has lost sight of it."""
+    with db.session.no_autoflush:  # the complaint is written once, by perform()
+        category = db.session.get(Category, complaint.category_id) if complaint.category_id else None
+    # About the department's own head, it cannot be theirs to investigate: it goes the integrity route too.
+    return bool(complaint.integrity or marked or complaint.about_head
+                or (category is not None and category.integrity))
 
 
 class TriageForm(ActionForm):
@@ -59,6 +77,8 @@ class TriageForm(ActionForm):
                               validators=[required(_l("Choose a category."))])
     severity = SelectField(_l("Severity"), choices=Severity.choices, default=Severity.minor.value)
     complexity = SelectField(_l("Complexity"), choices=Complexity.choices, default=Complexity.simple.value)
+    integrity = integrity_field()
+    about_head = about_head_field()
     acknowledged_via = acknowledged_via_field()
 
 
@@ -74,6 +94,9 @@ def _triage(c, user, data: dict) -> dict:
     c.category_id = data["category_id"]
     c.severity = data["severity"]
     c.complexity = complexity.value
+    was_integrity, was_about_head = bool(c.integrity), bool(c.about_head)
+    c.about_head = bool(c.about_head or data.get("about_head"))
+    c.integrity = is_integrity(c, data.get("integrity"))
     c.triaged_at = utcnow()
     clocks.acknowledge(c, data.get("acknowledged_via"))
     with db.session.no_autoflush:  # the complaint is written once, by perform(): each write bumps its version
@@ -81,6 +104,8 @@ def _triage(c, user, data: dict) -> dict:
     # The category by its code too: a later change of category can be traced on the timeline.
     return {"category_id": c.category_id, "category": category.code if category else None, "severity": c.severity,
             "complexity": c.complexity, "response_due_on": c.response_due_on,
+            "integrity": True if c.integrity and not was_integrity else None,
+            "about_head": True if c.about_head and not was_about_head else None,
             "acknowledged_via": data.get("acknowledged_via")}
 
 
@@ -88,7 +113,8 @@ triage = ActionSpec(
     "triage", _l("Triage"), roles=frozenset({RECEPTION}), sources=INTAKE, target=State.registered,
     records="category, severity, complexity", primary=True,
     form=TriageForm, apply=_triage,
-    prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity},
+    prefill=lambda c: {"category_id": c.category_id, "severity": c.severity, "complexity": c.complexity,
+                       "integrity": c.integrity, "about_head": c.about_head},
     done=lambda c: c.triaged_at is not None,
     notices=(BECAME_MAJOR, FIRST_ACKNOWLEDGED),
     timeline={
@@ -97,6 +123,8 @@ triage = ActionSpec(
         "severity": Shown(_l("Severity"), Severity),
         "complexity": Shown(_l("Complexity"), Complexity),
         "response_due_on": Shown(_l("Response due"), "date"),
+        "integrity": INTEGRITY,
+        "about_head": ABOUT_HEAD,
         "acknowledged_via": ACKNOWLEDGED_VIA,
     },
     example=lambda ex: {"category_id": ex.category_id, "severity": "minor", "complexity": "simple"},

@@ -115,14 +115,31 @@ class Entry:
     fields: list[tuple[str, str]]
 
 
+# The event fields that name the complaints an action answers, by reference ("TS-…, TS-…").
+NAMING_COMPLAINTS = ("complaints", "linked")
+
+
+def _unseen_left_out(name: str, value, unseen: set[str]):
+    """A field naming complaints, without those the reader may not see (an integrity complaint, to the
+    department it accuses); None when nothing is left to show."""
+    if name not in NAMING_COMPLAINTS or not unseen or not isinstance(value, str):
+        return value
+    left = [reference for reference in value.split(", ") if reference not in unseen]
+    return ", ".join(left) or None
+
+
 def _timeline(action: CorrectiveAction) -> list[Entry]:
     """Newest first, each field of an event as its step's spec says it reads."""
     names = {("department", d.code): d.name for d in db.session.scalars(select(Department))}
+    unseen = {c.reference for c in action.complaints if not can(current_user, VIEW, c)}
     entries = []
     for event in reversed(action.events):
         spec = STEPS[Step(event.step)]
+        data = {name: _unseen_left_out(name, value, unseen) for name, value in (event.data or {}).items()
+                if name in spec.timeline}
         fields = [(str(spec.timeline[name].label), shown_value(spec.timeline[name].kind, value, names))
-                  for name, value in (event.data or {}).items() if name in spec.timeline]
+                  for name, value in data.items()
+                  if value is not None or (event.data or {}).get(name) is None]
         change = None
         if event.from_status != event.to_status:
             change = Status(event.to_status).label
