@@ -141,12 +141,17 @@ def new_notice(t, client, user):
     return {"notice": notice}
 
 
-def closed_year(t, client, user):
-    """A year leadership has just closed (the reopening form needs one)."""
-    year = Period.parse(str(2000 + fresh()))
+def closed_month(t, client, user):
+    """A month leadership has just closed (the reopening form needs one)."""
+    month = ended_month()
     with current_app.test_request_context():
-        closing.close(t.world.leadership, year)
-    return {"closed_year": year.slug}
+        closing.close(t.world.leadership, month)
+    return {"closed_month": month.slug}
+
+
+def ended_month() -> Period:
+    """A month long ended that nobody has closed yet."""
+    return Period.parse("2026-10").shifted(-fresh())
 
 
 def free_day() -> date:
@@ -276,12 +281,12 @@ POLICIES = {
     ("reports.kpi_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
     ("reports.complaint_export", "GET"): Policy(READERS, lambda t: {"kind": "csv"}),
     ("reports.analysis_of", "GET"): Policy(READERS, lambda t: {"period": "2026-Q3"}),
-    # Closing and reopening a period, and the quality meeting: leadership; a year nobody closed yet each time.
-    ("reports.close_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": str(2000 + fresh())}),
-    ("reports.reopen_period", "GET"): Policy(LEADERSHIP, lambda t: {"period": t.closed_year},
-                                             prepare=closed_year),
-    ("reports.reopen_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": t.closed_year},
-                                              lambda t: {"reason": "补录迟报投诉后重新统计。"}, prepare=closed_year),
+    # Closing and reopening a period, and the quality meeting: leadership; a month nobody closed yet each time.
+    ("reports.close_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": ended_month().slug}),
+    ("reports.reopen_period", "GET"): Policy(LEADERSHIP, lambda t: {"period": t.closed_month},
+                                             prepare=closed_month),
+    ("reports.reopen_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": t.closed_month},
+                                              lambda t: {"reason": "补录迟报投诉后重新统计。"}, prepare=closed_month),
     ("reports.new_meeting", "GET"): Policy(LEADERSHIP, lambda t: {"period": "2026-10"}),
     ("reports.new_meeting", "POST"): Policy(LEADERSHIP, lambda t: {"period": "2026-10"}, lambda t: {
         "held_on": "2026-11-05", "attendees_text": "质控科 王主任", "decisions": "候诊超时须广播告知。",
