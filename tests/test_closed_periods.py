@@ -184,6 +184,7 @@ def test_a_head_reads_their_departments_figures_of_a_closed_month_as_of_now(worl
     with clock_at(READ_AGAIN):
         page = client.get("/reports/monthly/2026-09?lang=en").get_data(as_text=True)
     assert "As of 22 Oct 2026 09:00." in page and "The period was closed on 20 Oct 2026 10:00 by" in page
+    assert 'id="changes-since-closing"' not in page  # what changed since is in these figures already
 
 
 def test_the_history_is_never_rewritten(world, client):

@@ -133,7 +133,9 @@ def _analysis_page(period: Period, reopen_form: ReopenForm | None = None, refusa
                   for key, style in (("acknowledged_on_time", "solid"), ("closed", "dashed"),
                                      ("followed_up", "dotted"))]
     closed = context["standing"].closed
-    changes, changes_total = closing.changes_since(closed, period, current_user) if closed else ([], 0)
+    # Listed beneath frozen figures only: under figures worked out now, every change is already counted.
+    frozen = context["frozen"]
+    changes, changes_total = closing.changes_since(closed, period, current_user) if frozen else ([], 0)
     context.update(
         trend_figure=charts.TrendChart.of(_("Complaints received and the three rates, 12 months"),
                                          [(m.short_label, f.counts["received"]) for m, f in trend], rate_lines),
