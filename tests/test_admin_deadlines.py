@@ -1,5 +1,6 @@
 """The admin pages for the deadline policy and the working-day calendar, and the `deadlines` CLI."""
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -195,3 +196,23 @@ def test_the_deadlines_cli(app_ctx):
     assert runner.invoke(args=["deadlines", "set", "follow_up", "61"]).exit_code != 0
     assert runner.invoke(args=["deadlines", "set", "lunch", "3"]).exit_code != 0
     assert rule(Clock.follow_up, "minor") == (4, "working_days")
+
+
+def _listed(page: str, element_id: str) -> str:
+    start = page.index(f'id="{element_id}"')
+    return " ".join(re.sub(r"<[^>]+>", "", page[page.index(">", start) + 1:page.index("</p>", start)]).split())
+
+
+def test_the_calendar_page_lists_the_years_days_off_and_make_up_days(world, client):
+    """2026 from the published notice (its make-up Sundays and Saturdays included); 2027 by rule only."""
+    login(client, world.admin)  # the clock is pinned in November 2026: this year and next
+    page = client.get("/admin/calendar?lang=en").get_data(as_text=True)
+    assert _listed(page, "make-up-days-2026") == (
+        "Weekend days made working days (6): 4 Jan 2026, 14 Feb 2026, 28 Feb 2026, 9 May 2026, 20 Sep 2026, "
+        "10 Oct 2026")
+    assert _listed(page, "days-off-2026") == (
+        "Weekdays off (19): 1 Jan 2026, 2 Jan 2026, 16 Feb 2026, 17 Feb 2026, 18 Feb 2026, 19 Feb 2026, "
+        "20 Feb 2026, 23 Feb 2026, 6 Apr 2026, 1 May 2026, 4 May 2026, 5 May 2026, 19 Jun 2026, 25 Sep 2026, "
+        "1 Oct 2026, 2 Oct 2026, 5 Oct 2026, 6 Oct 2026, 7 Oct 2026")
+    assert "Public holidays by rule only; make-up working days not known." in page
+    assert _listed(page, "make-up-days-2027") == "Weekend days made working days (0): none known"

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from intranet.complaints.corrective import records
@@ -44,6 +44,9 @@ from intranet.directory.models import StaffMember
 from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from intranet.public.notices import PublicNotice
+from intranet.reports import closing
+from intranet.reports.models import QualityMeeting
+from intranet.reports.periods import Period
 from tests import factories
 from tests.conftest import csrf_token, login, module_data
 
@@ -55,6 +58,7 @@ STAFF = EVERYONE - {"anonymous"}
 SEES_COMPLAINT_A = frozenset({"reception", "head_a", "leadership"})
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"reception", "head_a", "head_b", "leadership"})
+LEADERSHIP = frozenset({"leadership"})
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,19 @@ def new_notice(t, client, user):
     db.session.add(notice)
     db.session.commit()
     return {"notice": notice}
+
+
+def closed_month(t, client, user):
+    """A month leadership has just closed (the reopening form needs one)."""
+    month = ended_month()
+    with current_app.test_request_context():
+        closing.close(t.world.leadership, month)
+    return {"closed_month": month.slug}
+
+
+def ended_month() -> Period:
+    """A month long ended that nobody has closed yet."""
+    return Period.parse("2026-10").shifted(-fresh())
 
 
 def free_day() -> date:
@@ -278,6 +295,20 @@ POLICIES = {
     ("reports.monthly", "GET"): Policy(READERS, lambda t: {"month": "2026-11"}),
     ("reports.kpi_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
     ("reports.complaint_export", "GET"): Policy(READERS, lambda t: {"kind": "csv"}),
+    ("reports.analysis_of", "GET"): Policy(READERS, lambda t: {"period": "2026-Q3"}),
+    # Closing and reopening a period, and the quality meeting: leadership; a month nobody closed yet each time.
+    ("reports.close_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": ended_month().slug}),
+    ("reports.reopen_period", "GET"): Policy(LEADERSHIP, lambda t: {"period": t.closed_month},
+                                             prepare=closed_month),
+    # (Without its preparation, as the CSRF test posts it, any ended month: the token is refused first.)
+    ("reports.reopen_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": getattr(t, "closed_month",
+                                                                                      ended_month().slug)},
+                                              lambda t: {"reason": "补录迟报投诉后重新统计。"}, prepare=closed_month),
+    ("reports.new_meeting", "GET"): Policy(LEADERSHIP, lambda t: {"period": "2026-10"}),
+    ("reports.new_meeting", "POST"): Policy(LEADERSHIP, lambda t: {"period": "2026-10"}, lambda t: {
+        "held_on": "2026-11-05", "attendees_text": "质控科 王主任", "decisions": "候诊超时须广播告知。",
+        "complaints": t.complaint.reference}),
+    ("reports.meeting", "GET"): Policy(READERS, lambda t: {"meeting_id": t.meeting.id}),
     # Corrective actions: cardiology's, answering the cardiology complaint; steps by the lifecycle's staff.
     ("corrective.index", "GET"): Policy(STAFF),
     ("corrective.new", "GET"): Policy(READERS),
@@ -393,6 +424,10 @@ def make_things():
     with open(os.path.join(folder(), statement_file.stored_name), "wb") as file:
         file.write(b"%PDF")
     db.session.add(statement_file)
+    meeting = QualityMeeting(held_on=date(2026, 11, 5), period_kind="month", period_start=date(2026, 10, 1),
+                             decisions="候诊超时须广播告知。", recorded_by_id=world.leadership.id,
+                             complaints=[complaint])
+    db.session.add(meeting)
     db.session.commit()
     corrective = records.raise_action(world.reception, {
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
@@ -409,7 +444,8 @@ def make_things():
                            failed_message=failed, statement_file=statement_file,
                            spare=spare, spare_category=spare_category, spare_person=spare_person,
                            login_account=login_account, upload_token=upload_token,
-                           upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest)
+                           upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest,
+                           meeting=meeting)
 
 
 @pytest.fixture(scope="module")

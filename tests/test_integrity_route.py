@@ -149,6 +149,7 @@ def test_the_database_refuses_a_complaint_without_the_mark(world):
 def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict]]]:
     ref = c.reference
     last_month = Period.month_of(today()).previous().slug
+    quarter, year = f"{today().year}-Q{(today().month - 1) // 3 + 1}", str(today().year)
     return {
         "public.landing": [("/", {})],
         "public.complain": [("/complain", {})],
@@ -181,6 +182,8 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "reports.index": [("/reports", {}), (f"/reports?period={month}", {})],
         "reports.monthly_latest": [],  # a redirect to last month's, below
         "reports.monthly": [(f"/reports/monthly/{month}", {}), (f"/reports/monthly/{last_month}", {})],
+        "reports.analysis_of": [(f"/reports/analysis/{quarter}", {}), (f"/reports/analysis/{year}", {})],
+        "reports.meeting": [],  # a quality meeting that reviewed it: tried below
         "reports.kpi_export": [(f"/reports/kpis.csv?period={month}", {}), (f"/reports/kpis.xlsx?period={month}", {})],
         "reports.complaint_export": [("/reports/complaints.csv", {}), (f"/reports/complaints.csv?period={month}", {}),
                                      ("/reports/complaints.xlsx", {})],
@@ -231,6 +234,24 @@ def test_no_page_fragment_count_search_report_or_export_of_the_head_names_it(wor
     assert counts(client.get("/queue", headers=HX_COUNTS).get_data(as_text=True)) == {
         "new": 0, "investigating": 1, "overdue": 0, "history": 1}
     assert len(seen) > 30
+
+
+def test_nor_does_a_quality_meeting_that_reviewed_it(world, client):
+    from datetime import date
+
+    from intranet.reports.meetings import QualityMeeting
+
+    complaint = integrity_complaint(world)
+    ordinary = factories.make_complaint(world, State.investigating)  # cardiology's own, as a control
+    meeting = QualityMeeting(held_on=date(2026, 11, 5), period_kind="month", period_start=date(2026, 10, 1),
+                             decisions="红包问题移交纪检监察室。", recorded_by_id=world.leadership.id,
+                             complaints=[complaint, ordinary])
+    db.session.add(meeting)
+    db.session.commit()
+    login(client, world.head)
+    page = client.get(f"/reports/meetings/{meeting.id}").get_data(as_text=True)
+    assert ordinary.reference in page
+    assert complaint.reference not in page
 
 
 def test_nor_does_a_corrective_action_it_shares_with_the_department(world, client):

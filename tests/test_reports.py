@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -82,7 +83,9 @@ def test_the_xlsx_figures_equal_the_pages(world, client, september):  # noqa: F8
     login(client, world.leadership)
     with clock_at(READ_ON):
         book = _xlsx(client, "/reports/kpis.xlsx?period=2026-09&lang=en")
-    assert book.sheetnames == ["KPIs", "By department", "By category", "By channel", "By severity"]
+    assert book.sheetnames == ["KPIs", "By department", "By category", "By channel", "By severity", "As of"]
+    # Not closed: the file says its figures may still move, as the page does.
+    assert book["As of"]["A2"].value.startswith("As of ") and "not closed" in book["As of"]["A2"].value
     rows = {row[0]: row[1] for row in book["KPIs"].iter_rows(min_row=2, values_only=True)}
     # As the page shows them (see test_kpis): per cent to one decimal, counts as counts.
     assert rows["Complaints received"] == 7
@@ -202,3 +205,19 @@ def test_an_export_that_shows_a_complainants_identity_is_logged_as_a_view(world,
     assert response.status_code == 200 and response.data  # read to the end, as a download is
     views = db.session.scalars(select(IdentityView).where(IdentityView.complaint_id == complaint.id)).all()
     assert [v.user_id for v in views] == [world.user(role).id] * logged
+
+
+def test_the_overdue_list_says_which_clock_is_late_and_sorts_by_it(world, client, september):  # noqa: F811
+    """On 20 October: the acknowledgements of 31 August's complaint (TS-2026-000009), of D (due 8 Oct) and of
+    1 October's (TS-2026-000008, due after the holiday); G's new response (due 8 Oct); B's follow-up."""
+    login(client, world.leadership)
+    with clock_at(READ_ON):
+        page = client.get("/reports/monthly/2026-09?lang=en").get_data(as_text=True)
+    table = page[page.index('id="table-overdue"'):]
+    table = table[:table.index("</table>")]
+    assert "<caption>Overdue complaints</caption>" in table and "<th scope=\"col\">Late clock</th>" in table
+    rows = [(clock, ref) for clock, ref in re.findall(r"<tr><td>([^<]+)</td><td><a href=\"/complaints/([^\"]+)\"",
+                                                      table)]
+    assert rows == [("Acknowledgement", "TS-2026-000009"), ("Acknowledgement", "TS-2026-000004"),
+                    ("Acknowledgement", "TS-2026-000008"), ("Response", "TS-2026-000006"),
+                    ("Follow-up", "TS-2026-000002")]

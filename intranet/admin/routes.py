@@ -97,7 +97,7 @@ def deadlines():
 def _calendar_page(form: HospitalDayForm, status: int = 200):
     now = today()
     days = db.session.scalars(select(HospitalDay).order_by(HospitalDay.day.desc())).all()
-    years = [(year, calendar.coverage(year)) for year in (now.year, now.year + 1)]
+    years = [(year, calendar.coverage(year), *calendar.national_days(year)) for year in (now.year, now.year + 1)]
     return render_template("admin/calendar.html", form=form, days=days, years=years,
                            warnings=calendar.warnings(now), today=now), status
 

@@ -51,6 +51,8 @@ READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports,
 SEE_RECORD_CHECK = "see_record_check"  # told on the complaint page that its record does not verify (audit.py)
 BREAK_GLASS = "break_glass"  # open one complaint to the administrator for a while, with a reason
 SEE_FILE = "see_file"  # an evidence file listed on the complaint page, and downloaded
+CLOSE_PERIODS = "close_periods"  # close a month (quarter, year) once ended, freezing its figures; reopen it
+RECORD_QUALITY_MEETINGS = "record_quality_meetings"  # the quality meeting (质量例会) that read the analysis
 
 # The complaints office keeps the figures, leadership reads them, a head reads their department's.
 READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
@@ -193,6 +195,9 @@ ABILITIES: dict[str, Callable[[User | None, Role, object], bool]] = {
     ADMINISTER: lambda user, role, record: role == Role.admin,
     VIEW: lambda user, role, record: record is not None and RECORDS[type(record)].may_view(user, record),
     PUBLISH_NOTICES: lambda user, role, record: role == Role.leadership,
+    # Leadership answers for the figures the hospital reports, and chairs the quality meeting.
+    CLOSE_PERIODS: lambda user, role, record: role == Role.leadership,
+    RECORD_QUALITY_MEETINGS: lambda user, role, record: role == Role.leadership,
     READ_REPORTS: lambda user, role, record: role in READS_REPORTS and (role != Role.head
                                                                        or user.department_id is not None),
     SEE_IDENTITY_VIEWS: lambda user, role, record: (role in (Role.leadership, Role.admin) and record is not None
@@ -265,6 +270,7 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
 
-__all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_FILE",
-           "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "acting_role", "can",
-           "corrective_visible", "department_scope", "identity_fields", "may_see_person", "visible"]
+__all__ = ["ADMINISTER", "BREAK_GLASS", "CLOSE_PERIODS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS",
+           "RECORD_QUALITY_MEETINGS", "SEE_FILE", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW",
+           "acting_role", "can", "corrective_visible", "department_scope", "identity_fields", "may_see_person",
+           "visible"]

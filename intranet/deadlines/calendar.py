@@ -157,6 +157,21 @@ def next_working_day(after: date) -> date:
     return add_working_days(after, 1)
 
 
+def national_days(year: int) -> tuple[list[date], list[date]]:
+    """The year's days off on a weekday and its weekend days made working days (调休), by the national
+    calendar: what the administrator checks against the State Council's notice."""
+    day, end = date(year, 1, 1), date(year + 1, 1, 1)
+    off, make_up = [], []
+    while day < end:
+        working = national_working_day(day)
+        if day.weekday() < 5 and not working:
+            off.append(day)
+        elif day.weekday() >= 5 and working:
+            make_up.append(day)
+        day += timedelta(days=1)
+    return off, make_up
+
+
 def warnings(today: date) -> list[str]:
     """What admins must know about this year and next (deadlines set late in the year fall in the next)."""
     messages = []

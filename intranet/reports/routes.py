@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..complaints import audit
 from ..complaints.corrective.steps import Step
+from ..complaints.forms import RunningClock
 from ..complaints.models import Channel, Severity
-from ..complaints.permissions import READ_REPORTS, can
+from ..complaints.permissions import CLOSE_PERIODS, READ_REPORTS, RECORD_QUALITY_MEETINGS, VIEW, can
 from ..complaints.states import State
 from ..core.departments import Department
 from ..core.extensions import db
+from ..core.forms import PostForm
 from ..core.roles import Role, role_of
-from ..core.time import today, utcnow
-from . import analysis, charts, exports, kpis
+from ..core.time import show_datetime, today, utcnow
+from . import charts, closing, exports, kpis, meetings
+from .forms import QualityMeetingForm, ReopenForm
 from .kpis import DIMENSIONS, TABLE_MEASURES, Scope
+from .models import QualityMeeting
 from .periods import MONTH, Period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -67,21 +71,26 @@ def _scope(allowed: set[str] = frozenset(FILTERS)) -> Scope:
     return Scope(current_user, filters)
 
 
-def _context(period: Period, scope: Scope) -> dict:
+def _context(period: Period, scope: Scope, full: bool = False) -> dict:
+    """The page's figures: frozen when the period is closed and the page is the whole hospital's (the
+    snapshot is), computed now otherwise. Either way drawn from the same plain data (closing.py)."""
     head = role_of(current_user) == Role.head
-    comparisons = [(period.label, kpis.figures(scope, period)),
-                   (period.previous().label, kpis.figures(scope, period.previous())),
-                   (period.last_year().label, kpis.figures(scope, period.last_year()))]
-    tables = {key: kpis.table(scope, period, dimension) for key, dimension in DIMENSIONS.items()
-              if not (head and key == "department")}
+    standing = closing.standing(period)
+    frozen = standing.closed is not None and not scope.filters and not head
+    data = standing.figures_in(str(get_locale() or "zh")) if frozen else closing.snapshot(scope, period, full)
+    view = closing.thawed(data)
+    if frozen and full:  # the seal printed is the one taken when the period closed
+        closed = standing.closed
+        view["seal"] = {"upto": closed.seal_upto, "complaints": closed.seal_complaints, "digest": closed.seal_digest}
+    view["tables"] = {key: rows for key, rows in view["tables"].items() if not (head and key == "department")}
     departments = [] if head else db.session.scalars(select(Department).order_by(Department.code)).all()
     now = Period.month_of(today())
     shortcuts = [(_("This month"), now.slug), (_("Last month"), now.previous().slug),
                  (_("This quarter"), f"{now.year}-Q{(now.index - 1) // 3 + 1}"), (_("This year"), str(now.year))]
-    return dict(period=period, scope=scope, shortcuts=shortcuts, comparisons=comparisons, tables=tables,
-                dimensions=DIMENSIONS,
+    return dict(period=period, scope=scope, shortcuts=shortcuts, dimensions=DIMENSIONS, **view,
                 measures=kpis.MEASURES, table_measures=[kpis.BY_KEY[k] for k in TABLE_MEASURES],
-                departments=departments, head=head, department_filter=scope.filters.get("department_id"))
+                departments=departments, head=head, department_filter=scope.filters.get("department_id"),
+                standing=standing, frozen=frozen, may_close=can(current_user, CLOSE_PERIODS))
 
 
 @bp.get("")
@@ -101,30 +110,128 @@ def monthly(month: str):
     period = Period.parse(month)
     if period is None or period.kind != MONTH:
         abort(404)
+    return _analysis_page(period)
+
+
+@bp.get("/analysis/<period>")
+def analysis_of(period: str):
+    """The analysis of a quarter or a year, as of a month (a month's address is /monthly/…)."""
+    found = Period.parse(period)
+    if found is None:
+        abort(404)
+    if found.kind == MONTH:
+        return redirect(url_for(".monthly", month=found.slug, **request.args))
+    return _analysis_page(found)
+
+
+def _analysis_page(period: Period, reopen_form: ReopenForm | None = None, refusal: str | None = None,
+                   status: int = 200):
     scope = _scope({"department"})
-    context = _context(period, scope)
-    trend = kpis.trend(scope, period.trend(12))
+    context = _context(period, scope, full=True)
+    trend = context["trend"]
     rate_lines = [(key, str(kpis.BY_KEY[key].label), style, [f.percent(key) for _m, f in trend])
                   for key, style in (("acknowledged_on_time", "solid"), ("closed", "dashed"),
                                      ("followed_up", "dotted"))]
+    closed = context["standing"].closed
+    # Listed beneath frozen figures only: under figures worked out now, every change is already counted.
+    frozen = context["frozen"]
+    changes, changes_total = closing.changes_since(closed, period, current_user) if frozen else ([], 0)
     context.update(
-        trend=trend,
         trend_figure=charts.TrendChart.of(_("Complaints received and the three rates, 12 months"),
                                          [(m.short_label, f.counts["received"]) for m, f in trend], rate_lines),
         bar_charts={key: charts.BarChart.of(str(DIMENSIONS[key].label),
                                             sorted(((row.label, row.figures.counts["received"]) for row in rows),
                                                    key=lambda bar: -bar[1]))
                     for key, rows in context["tables"].items() if key != "severity"},
-        themes=analysis.themes(scope, period),
-        repeats=analysis.repeat_complainants(scope, period),
-        overdue=analysis.overdue(scope),
-        malicious=analysis.malicious(scope, period),
-        corrective=analysis.corrective_actions(scope, period),
         month_raise=can(current_user, Step.raise_),
-        seal=audit.seal(),
         printed_at=utcnow(),
+        changes=changes, changes_total=changes_total,
+        close_form=PostForm(), reopen_form=reopen_form or ReopenForm(), refusal=refusal,
+        meetings=meetings.of_period(period),
+        clock_labels={clock.value: clock.label for clock in RunningClock},
+        may_record_meeting=can(current_user, RECORD_QUALITY_MEETINGS),
     )
-    return render_template("reports/monthly.html", **context)
+    return render_template("reports/monthly.html", **context), status
+
+
+def _analysis_url(period: Period) -> str:
+    if period.kind == MONTH:
+        return url_for(".monthly", month=period.slug)
+    return url_for(".analysis_of", period=period.slug)
+
+
+# --- closing a period ---------------------------------------------------------------------------------
+
+
+def _closable(text: str) -> Period:
+    if not can(current_user, CLOSE_PERIODS):
+        abort(403)
+    period = Period.parse(text)
+    if period is None:
+        abort(404)
+    return period
+
+
+@bp.post("/periods/<period>/close")
+def close_period(period: str):
+    found = _closable(period)
+    if not PostForm().validate():
+        abort(400)
+    try:
+        closing.close(current_user, found)
+    except closing.Refused as refusal:
+        return _analysis_page(found, refusal=str(refusal), status=409)
+    return redirect(_analysis_url(found), 303)
+
+
+@bp.route("/periods/<period>/reopen", methods=["GET", "POST"])
+def reopen_period(period: str):
+    found = _closable(period)
+    form = ReopenForm()
+    standing = closing.standing(found)
+    if standing.closed is None:
+        return redirect(_analysis_url(found), 303)
+    if request.method == "POST":
+        if form.validate():
+            try:
+                closing.reopen(current_user, found, form.reason.data)
+            except closing.Refused as refusal:
+                form.reason.errors = [str(refusal)]
+            else:
+                return redirect(_analysis_url(found), 303)
+        return render_template("reports/reopen.html", period=found, standing=standing, form=form), 422
+    return render_template("reports/reopen.html", period=found, standing=standing, form=form)
+
+
+# --- the quality meeting --------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+def new_meeting():
+    if not can(current_user, RECORD_QUALITY_MEETINGS):
+        abort(403)
+    period = _period(request.args.get("period"), Period.last_month())
+    form = QualityMeetingForm()
+    if request.method == "POST":
+        meeting = meetings.record(current_user, period, form)
+        if meeting is not None:
+            return redirect(url_for(".meeting", meeting_id=meeting.id), 303)
+        return render_template("reports/meeting_form.html", period=period, form=form,
+                               analysis_url=_analysis_url(period)), 422
+    if form.held_on.data is None:
+        form.held_on.data = today()
+    return render_template("reports/meeting_form.html", period=period, form=form,
+                           analysis_url=_analysis_url(period))
+
+
+@bp.get("/meetings/<int:meeting_id>")
+def meeting(meeting_id: int):
+    found = db.get_or_404(QualityMeeting, meeting_id)
+    period = meetings.period_of(found)
+    return render_template("reports/meeting.html", meeting=found, period=period,
+                           analysis_url=_analysis_url(period), printed_at=utcnow(),
+                           complaints=[c for c in found.complaints if can(current_user, VIEW, c)],
+                           actions=[a for a in found.corrective_actions if can(current_user, VIEW, a)])
 
 
 # --- exports ------------------------------------------------------------------------------------------
@@ -151,14 +258,25 @@ def kpi_export(kind: str):
         tables.append(exports.dimension_table(str(DIMENSIONS[key].label), str(DIMENSIONS[key].heading), rows,
                                               TABLE_MEASURES))
     name = f"kpis-{period.slug}"
+    standing = standing_line(context)
     if kind == "xlsx":
-        return _download(name, kind, exports.xlsx_bytes(tables))
+        return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[standing]])]))
     wanted = request.args.get("table", "headline")
     chosen = {"headline": tables[0], **{key: t for key, t in zip(context["tables"], tables[1:], strict=True)}}
     if wanted not in chosen:
         abort(400)
     _title, headers, rows = chosen[wanted]
-    return _download(f"{name}-{wanted}", kind, exports.csv_lines(headers, rows))
+    # The last line says whether these figures are frozen or will still move, as the page does.
+    return _download(f"{name}-{wanted}", kind, exports.csv_lines(headers, [*rows, [], [standing]]))
+
+
+def standing_line(context: dict) -> str:
+    closed = context["standing"].closed
+    if context["frozen"]:
+        return _("Closed on %(when)s by %(who)s: the figures as they stood then.", when=show_datetime(closed.at),
+                 who=closed.by.display_name)
+    return _("As of %(when)s: the period is not closed, its figures may still change.",
+             when=show_datetime(context["as_of"]))
 
 
 @bp.get("/complaints.<kind>")
