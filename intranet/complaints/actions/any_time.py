@@ -256,6 +256,8 @@ SYSTEM_NOTES = {
     "new_tracking_code": _l("A new tracking code was issued on a printed receipt; the previous code no longer "
                             "works."),
     "duplicate_linked": _l("A later complaint about the same matter was linked to this one as a duplicate."),
+    "taken_from_set_aside": _l("Reception turned this email into a complaint: it had been set aside as an "
+                               "automatic reply, a delivery failure or mailing-list mail."),
 }
 
 note = ActionSpec(

@@ -29,6 +29,8 @@ CREATED = {
     "channel": Shown(_l("Channel"), Channel),
     "acknowledged_via": ACKNOWLEDGED_VIA,
     "evidence_files": Shown(_l("Evidence files")),
+    # A mailed complaint: what its email held that was not taken (a refused file, the message too large).
+    "email_refused": Shown(_l("Not taken from the email")),
 }
 
 # Creating actions: registration.create() writes the complaint from the public form or the intake form.

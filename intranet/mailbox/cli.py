@@ -1,0 +1,40 @@
+"""`flask --app wsgi mailbox poll`: take the complaints office's mail (cron or a timer, or kept running with
+`--every`)."""
+
+from __future__ import annotations
+
+import click
+
+from ..core.jobs import repeat
+from .taking import Mailbox, poll
+
+
+def register_cli(app) -> None:
+    @app.cli.group()
+    def mailbox():
+        """Mail in: complaints sent to the complaints office's mailbox."""
+
+    @mailbox.command("poll")
+    @click.option("--every", type=click.FloatRange(min=1), metavar="SECONDS",
+                  help="Keep running: read the mailbox again every SECONDS until SIGTERM or Ctrl-C.")
+    def poll_command(every):
+        """Turn each new message into a submitted complaint (or set it aside: auto-replies, bounces, mailing
+        lists), then move it to the folder of mail taken. Safe to run as often as you like."""
+        box = Mailbox.configured()
+        if box is None:
+            raise click.ClickException("REDRESS_IMAP_HOST is not set: there is no mailbox to read.")
+        if every is None:
+            _report(*poll(box), quiet=False)
+            return
+
+        def one_pass(_stop) -> bool:
+            _report(*poll(box), quiet=True)
+            return False
+
+        repeat(one_pass, every, "Reading the mailbox")
+
+
+def _report(taken: int, again: int, *, quiet: bool) -> None:
+    if quiet and not (taken or again):
+        return
+    click.echo(f"{taken} messages taken, {again} taken before and put away now")
