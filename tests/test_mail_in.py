@@ -167,7 +167,7 @@ def test_an_html_only_message_gives_its_text(world, mailbox, box):
     assert complaint.what_happened == "病房噪音\n\n病房太吵，晚上无法休息。\n\n请处理 & 回复。"
 
 
-def test_a_refused_attachment_is_noted_and_the_complaint_still_made(world, mailbox, box):
+def test_a_refused_attachment_is_noted_and_the_complaint_still_made(world, mailbox, box, client):
     mailbox.append(message(attachments=[("invoice.exe", b"MZ\x90\x00 not a picture", "application", "octet-stream"),
                                         ("收据.png", _png(), "image", "png")]))
 
@@ -177,6 +177,10 @@ def test_a_refused_attachment_is_noted_and_the_complaint_still_made(world, mailb
     assert [e.original_name for e in complaint.evidence] == ["收据.png", "original-message.eml"]
     first = complaint.events[0]
     assert first.data["email_refused"] == "invoice.exe: 所选文件必须是 JPG、PNG 或 PDF 格式。"
+    login(client, world.user("reception"))
+    page = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
+    assert "Not taken from the email" in page
+    assert "invoice.exe: 所选文件必须是 JPG、PNG 或 PDF 格式。" in page
 
 
 def test_a_message_too_large_is_taken_by_its_headers_with_a_note(world, mailbox, box):
@@ -203,6 +207,7 @@ def test_a_mailed_complaint_shows_likely_duplicates_to_reception(world, mailbox,
 
     assert "possible-duplicates" in page
     assert earlier.reference in page
+    assert "投诉人（电子邮件）" in page  # the timeline says who sent it, and how
 
 
 def _set_aside_one(mailbox, box) -> TakenMail:

@@ -24,7 +24,7 @@ SET_ASIDE = {
 }
 
 # The text of a complaint is held to what the public form accepts.
-MAX_TEXT = 5000
+MAX_TEXT = 20000
 
 
 @dataclass
