@@ -55,6 +55,8 @@ BRIEF = {
     "accept_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"},
                         SAME | {"awaiting_approval"}),
     "reject_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"}, SAME),
+    # Mail in: a complainant's reply to the office's email, attached by the poller whatever the state.
+    "email_received": (f("system"), ANY, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }

@@ -16,6 +16,8 @@ from intranet.complaints.models import Complaint
 from intranet.core.extensions import db
 from intranet.mailbox import taking
 from intranet.mailbox.models import TakenMail
+from intranet.notifications.models import OutboxMessage, OutboxStatus
+from intranet.notifications.senders import message_id_token
 from tests import factories
 from tests.conftest import login
 from tests.imap import PASSWORD, USER, dovecot  # noqa: F401 - the fixture
@@ -280,3 +282,82 @@ def test_poll_command_takes_the_mail(world, mailbox, app_ctx):
     assert result.exit_code == 0, result.output
     assert "1 messages taken, 0 taken before and put away now" in result.output
     assert len(complaints()) == 1
+
+
+# --- replies: threaded back onto their complaint ----------------------------------------------------------
+
+
+def _sent_to_complainant(complaint, key="acknowledged-1") -> str:
+    """An email the outbox sent the complainant; returns the Message-ID it carried."""
+    db.session.add(OutboxMessage(key=key, kind="acknowledged", channel="email", recipient="zhang@example.cn",
+                                 language="zh", subject=f"您的投诉 {complaint.reference} 已受理", body="……",
+                                 complaint_id=complaint.id, status=OutboxStatus.sent.value))
+    db.session.commit()
+    return f"<{message_id_token(key)}@localhost>"
+
+
+def _reception_told(complaint) -> list[str]:
+    return db.session.scalars(select(OutboxMessage.recipient).where(
+        OutboxMessage.kind == "complainant_emailed", OutboxMessage.complaint_id == complaint.id)).all()
+
+
+def test_a_reply_to_the_offices_email_goes_on_its_complaint(world, mailbox, box):
+    complaint = factories.make_complaint(world, State.investigating, complainant_email="zhang@example.cn")
+    sent = _sent_to_complainant(complaint)
+    mailbox.append(message(subject="回复：您的投诉已受理", body="补充一下：收据附上。",
+                           headers={"In-Reply-To": sent, "References": sent},
+                           attachments=[("收据.png", _png(), "image", "png")]))
+
+    assert taking.poll(box) == (1, 0)
+
+    assert complaints() == [complaint]  # no new complaint
+    db.session.refresh(complaint)
+    event = complaint.events[-1]
+    assert (event.action, event.actor_id, event.data["text"]) == (
+        "email_received", None, "回复：您的投诉已受理\n\n补充一下：收据附上。")
+    assert event.data["evidence_files"] == 2
+    assert "after_closing" not in event.data
+    assert [e.original_name for e in complaint.evidence][-2:] == ["收据.png", "original-message.eml"]
+    assert _reception_told(complaint) == [str(world.reception.id)]
+    assert mailbox.uids() == []
+
+
+def test_a_reply_naming_its_reference_from_the_complainants_address(world, mailbox, box):
+    complaint = factories.make_complaint(world, State.registered, complainant_email="zhang@example.cn")
+    mailbox.append(message(subject=f"关于 {complaint.reference} 的补充", body="还有一件事。",
+                           message_id="<r1@example.cn>"))
+    mailbox.append(message(subject=f"关于 {complaint.reference} 的补充", body="我也有意见。",
+                           sender="王女士 <wang@example.cn>", message_id="<r2@example.cn>"))
+
+    taking.poll(box)
+
+    # From the complainant's address: on the complaint. From anyone else: a complaint of its own.
+    [_, other] = complaints()
+    assert [e.action for e in complaint.events][-1] == "email_received"
+    assert (other.complainant_email, other.state) == ("wang@example.cn", State.submitted)
+
+
+def test_a_reply_to_a_closed_complaint_is_attached_and_flagged(world, mailbox, box):
+    complaint = factories.make_complaint(world, State.closed, complainant_email="zhang@example.cn")
+    sent = _sent_to_complainant(complaint, key="closed-1")
+    mailbox.append(message(subject="Re: 答复", body="我对答复不满意。", headers={"In-Reply-To": sent}))
+
+    taking.poll(box)
+
+    assert complaints() == [complaint]
+    db.session.refresh(complaint)
+    assert complaint.state == State.closed
+    event = complaint.events[-1]
+    assert (event.action, event.data["after_closing"]) == ("email_received", True)
+    assert _reception_told(complaint) == [str(world.reception.id)]
+
+
+def test_an_auto_reply_to_the_offices_email_is_still_set_aside(world, mailbox, box):
+    complaint = factories.make_complaint(world, State.registered, complainant_email="zhang@example.cn")
+    sent = _sent_to_complainant(complaint)
+    mailbox.append(message(subject="自动回复", headers={"In-Reply-To": sent, "Auto-Submitted": "auto-replied"}))
+
+    taking.poll(box)
+
+    assert [e.action for e in complaint.events][-1] != "email_received"
+    assert db.session.scalars(select(TakenMail.set_aside_because)).all() == ["auto_reply"]

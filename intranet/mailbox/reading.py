@@ -43,6 +43,8 @@ class Reading:
     sent_at: datetime | None
     attachments: list[Attachment] = field(default_factory=list)
     set_aside_because: str | None = None
+    # The Message-IDs this one answers (In-Reply-To and References), without their angle brackets.
+    replies_to: tuple[str, ...] = ()
 
 
 class _Text(HTMLParser):
@@ -141,6 +143,11 @@ def _sent_at(message: EmailMessage) -> datetime | None:
     return (sent if sent.tzinfo else sent.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def _replies_to(message: EmailMessage) -> tuple[str, ...]:
+    ids = " ".join(str(message.get(name) or "") for name in ("In-Reply-To", "References"))
+    return tuple(part.strip("<>") for part in ids.split() if part.startswith("<") and "@" in part)
+
+
 def parse(raw: bytes) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw)
 
@@ -168,4 +175,5 @@ def read(raw: bytes, body: bool = True) -> Reading:
         sent_at=_sent_at(message),
         attachments=_attachments(message) if body else [],
         set_aside_because=set_aside_because(message),
+        replies_to=_replies_to(message),
     )

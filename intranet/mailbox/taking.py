@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import os
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,14 +20,17 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..complaints import evidence, operations, registration
 from ..complaints.lifecycle import Action
-from ..complaints.models import Channel, ContactMethod
+from ..complaints.models import Channel, Complaint, ContactMethod
 from ..core.extensions import db
+from ..core.roles import SYSTEM
 from ..core.time import utcnow
+from ..notifications.models import OutboxMessage
+from ..notifications.senders import message_id_token
 from .models import TakenMail
 from .reading import MAX_TEXT, Reading, headers_only, read
 
@@ -134,6 +138,10 @@ def take(raw: bytes, folder: str, uidvalidity: int, uid: int, *, too_large_bytes
             row.set_aside_because = reading.set_aside_because
             stored = evidence.store([evidence.CleanFile("original-message.eml", *EML, raw)])
             row.stored_name = stored[0]["stored_name"]
+        elif (complaint := replied_complaint(reading)) is not None:
+            stored = attach_reply(complaint, reading, None if too_large_bytes else raw,
+                                  [_staff_words(_too_large(too_large_bytes))] if too_large_bytes else [])
+            row.complaint = complaint
         else:
             refused = []
             if too_large_bytes:
@@ -152,6 +160,46 @@ def take(raw: bytes, folder: str, uidvalidity: int, uid: int, *, too_large_bytes
         evidence.discard(stored)
         raise
     return True
+
+
+# A complaint's reference as the office's emails write it in their subject ("Re: … TS-2026-000123").
+REFERENCE = re.compile(r"\bTS-\d{4}-\d{6}\b")
+
+
+def replied_complaint(reading: Reading) -> Complaint | None:
+    """The complaint this message answers, if it is a complainant's reply: it answers a Message-ID the
+    outbox sent them, or it names a complaint's reference in its subject and comes from that complaint's
+    own email address (a reference alone is no proof: anyone can type one)."""
+    sender = (reading.sender_address or "").lower()
+    if not sender:
+        return None
+    if reading.replies_to:
+        tokens = {reply.partition("@")[0] for reply in reading.replies_to}
+        sent = db.session.execute(
+            select(OutboxMessage.key, OutboxMessage.complaint_id)
+            .where(OutboxMessage.channel == "email", func.lower(OutboxMessage.recipient) == sender,
+                   OutboxMessage.complaint_id.is_not(None)))
+        for key, complaint_id in sent:
+            if message_id_token(key) in tokens:
+                return db.session.get(Complaint, complaint_id)
+    for reference in REFERENCE.findall(reading.subject):
+        complaint = db.session.scalars(select(Complaint).where(Complaint.reference == reference)).first()
+        if complaint is not None and (complaint.complainant_email or "").lower() == sender:
+            return complaint
+    return None
+
+
+def attach_reply(complaint: Complaint, reading: Reading, raw: bytes | None, refused: list[str]) -> list[dict]:
+    """The complainant's reply on their complaint's timeline, its files as evidence (the caller commits).
+    Returns the stored evidence rows."""
+    files, refused_files = _files(reading, raw)
+    stored = evidence.store(files)
+    text = "\n\n".join(part for part in (reading.subject, reading.text) if part) or "—"
+    refused = [*refused, *refused_files]
+    operations.perform(SYSTEM, Action.email_received, complaint,
+                       {"text": text[:MAX_TEXT], "evidence": stored,
+                        "email_refused": "\n".join(refused) or None}, None)
+    return stored
 
 
 def _too_large(size: int):

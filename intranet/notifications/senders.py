@@ -14,6 +14,11 @@ from werkzeug.utils import import_string
 log = logging.getLogger(__name__)
 
 
+def message_id_token(key: str) -> str:
+    """The part before the @ of the Message-ID of the outbox row `key`: how mail in knows a reply to it."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 class EmailSender:
     """One SMTP connection reused for a relay pass; reopened after any failure."""
 
@@ -42,7 +47,7 @@ class EmailSender:
         # Stable per outbox row: if a relay dies after the server took the message but before it recorded
         # that, the one resend carries the same Message-ID and can be recognised as a duplicate.
         domain = self.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
-        message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+        message["Message-ID"] = f"<{message_id_token(key)}@{domain}>"
         message["Content-Language"] = "zh-CN" if language == "zh" else language
         message.set_content(body)
         if self.smtp is None:
