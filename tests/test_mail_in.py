@@ -361,3 +361,34 @@ def test_an_auto_reply_to_the_offices_email_is_still_set_aside(world, mailbox, b
 
     assert [e.action for e in complaint.events][-1] != "email_received"
     assert db.session.scalars(select(TakenMail.set_aside_because)).all() == ["auto_reply"]
+
+
+def test_taken_mail_can_be_flagged_instead_of_moved(world, mailbox, box):
+    flagging = taking.Mailbox(**{**box.__dict__, "taken_folder": None, "taken_flag": "$RedressTaken"})
+    mailbox.append(message())
+
+    assert taking.poll(flagging) == (1, 0)
+    assert taking.poll(flagging) == (0, 0)  # flagged: not read again
+
+    assert len(complaints()) == 1
+    assert len(mailbox.uids()) == 1  # still in the inbox
+
+
+def test_a_message_that_cannot_be_taken_does_not_block_the_others(world, mailbox, box, monkeypatch):
+    mailbox.append(message(subject="第一封", message_id="<first@example.cn>"))
+    mailbox.append(message(subject="第二封", message_id="<second@example.cn>"))
+    real_take = taking.take
+
+    def first_one_fails(raw, *args, **kwargs):
+        if b"<first@example.cn>" in raw:
+            raise OSError("evidence folder full")
+        return real_take(raw, *args, **kwargs)
+
+    monkeypatch.setattr(taking, "take", first_one_fails)
+    assert taking.poll(box) == (1, 0)
+    assert [c.what_happened.split("\n")[0] for c in complaints()] == ["第二封"]
+    assert len(mailbox.uids()) == 1  # the first left in the inbox for the next pass
+
+    monkeypatch.setattr(taking, "take", real_take)
+    assert taking.poll(box) == (1, 0)
+    assert len(complaints()) == 2

@@ -277,7 +277,7 @@ def _size(imap: imaplib.IMAP4, uid: int) -> int:
     for item in data:
         text = item.decode() if isinstance(item, bytes) else str(item)
         if "RFC822.SIZE" in text:
-            return int(text.split("RFC822.SIZE")[1].split(")")[0].strip())
+            return int(text.split("RFC822.SIZE", 1)[1].replace(")", " ").split()[0])
     return 0
 
 
@@ -314,7 +314,8 @@ def put_away(imap: imaplib.IMAP4, box: Mailbox, uid: int, taken_folder: str | No
 
 def poll(box: Mailbox, *, before_put_away: Callable[[int], None] | None = None) -> tuple[int, int]:
     """One pass over the mailbox: every message waiting is taken (once) and put away. Returns how many
-    became complaints or were set aside, and how many were put away only (taken on an earlier pass)."""
+    were taken (a complaint, a reply on one, or set aside), and how many were put away only (taken on an
+    earlier pass). A message that cannot be taken is logged and left where it is; the pass goes on."""
     imap = connect(box)
     taken = again = 0
     try:
@@ -330,10 +331,13 @@ def poll(box: Mailbox, *, before_put_away: Callable[[int], None] | None = None) 
                     raw, too_large = _fetch(imap, uid, "HEADER"), size
                 else:
                     raw, too_large = _fetch(imap, uid, ""), None
-                if take(raw, box.folder, uidvalidity, uid, too_large_bytes=too_large):
-                    taken += 1
-                else:
-                    again += 1
+                try:
+                    done = take(raw, box.folder, uidvalidity, uid, too_large_bytes=too_large)
+                except Exception:  # noqa: BLE001 - one message that cannot be taken must not block the rest
+                    # Left in the folder, untaken, for the next pass (a full evidence folder) or a person.
+                    current_app.logger.exception("mail in: message %s of %s could not be taken", uid, box.folder)
+                    continue
+                taken, again = (taken + 1, again) if done else (taken, again + 1)
             else:
                 again += 1
             if before_put_away is not None:
