@@ -75,6 +75,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "complaints@localhost")
+    # The office's mailbox that mail in reads: the complainant's emails answer to it, plus-addressed with the
+    # complaint's reference (complaints+TS-2026-000123@…), so a reply finds its complaint. Unset: no Reply-To.
+    MAIL_REPLY_TO = os.environ.get("REDRESS_MAIL_REPLY_TO", "")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
     # A dotted path to a callable(phone, text); the default only logs (development).
     SMS_SENDER = os.environ.get("SMS_SENDER", "intranet.notifications.senders.log_sms")

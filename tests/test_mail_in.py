@@ -13,14 +13,18 @@ from sqlalchemy import func, select
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
 from intranet.complaints.models import Complaint
+from intranet.complaints.notices import ACKNOWLEDGED
 from intranet.core.extensions import db
 from intranet.mailbox import taking
 from intranet.mailbox.models import TakenMail
+from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, OutboxStatus
+from intranet.notifications.outbox import notify
 from intranet.notifications.senders import message_id_token
 from tests import factories
 from tests.conftest import login
 from tests.imap import PASSWORD, USER, dovecot  # noqa: F401 - the fixture
+from tests.smtp import SMTPServer
 
 TAKEN = "Redress/Taken"
 TAKEN_ON_SERVER = "Redress.Taken"  # Dovecot's maildir names levels with "."
@@ -392,3 +396,29 @@ def test_a_message_that_cannot_be_taken_does_not_block_the_others(world, mailbox
     monkeypatch.setattr(taking, "take", real_take)
     assert taking.poll(box) == (1, 0)
     assert len(complaints()) == 2
+
+
+def test_the_complainants_email_answers_to_an_address_naming_the_complaint(world, mailbox, box, app_ctx):
+    complaint = factories.make_complaint(world, State.registered, complainant_email="zhang@example.cn")
+    server = SMTPServer().start()
+    saved = {k: app_ctx.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
+                                            "MAIL_USERNAME", "MAIL_REPLY_TO")}
+    app_ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False, MAIL_USE_SSL=False,
+                          MAIL_USERNAME=None, MAIL_REPLY_TO="complaints@hospital.example")
+    try:
+        notify(ACKNOWLEDGED, complaint.about(), key="acknowledged-reply-to")
+        db.session.commit()
+        relay.send_pending()
+    finally:
+        server.stop()
+        app_ctx.config.update(saved)
+    [(_, to, sent)] = server.recorder.messages
+    reply_to = f"complaints+{complaint.reference}@hospital.example"
+    assert (to, sent["Reply-To"]) == (["zhang@example.cn"], reply_to)
+
+    # The complainant's mail program dropped In-Reply-To and the subject: the address still names it.
+    mailbox.append(message(subject="还有", body="还有一张照片。", headers={"Delivered-To": reply_to}))
+    taking.poll(box)
+
+    assert complaints() == [complaint]
+    assert [e.action for e in complaint.events][-1] == "email_received"

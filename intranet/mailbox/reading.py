@@ -45,6 +45,9 @@ class Reading:
     set_aside_because: str | None = None
     # The Message-IDs this one answers (In-Reply-To and References), without their angle brackets.
     replies_to: tuple[str, ...] = ()
+    # Whom it was sent to (To, Cc, Delivered-To, X-Original-To): a reply to the office's Reply-To names the
+    # complaint there (complaints+TS-2026-000123@…).
+    recipients: str = ""
 
 
 class _Text(HTMLParser):
@@ -176,4 +179,5 @@ def read(raw: bytes, body: bool = True) -> Reading:
         attachments=_attachments(message) if body else [],
         set_aside_because=set_aside_because(message),
         replies_to=_replies_to(message),
+        recipients=" ".join(str(message.get(name) or "") for name in ("To", "Cc", "Delivered-To", "X-Original-To")),
     )

@@ -168,8 +168,9 @@ REFERENCE = re.compile(r"\bTS-\d{4}-\d{6}\b")
 
 def replied_complaint(reading: Reading) -> Complaint | None:
     """The complaint this message answers, if it is a complainant's reply: it answers a Message-ID the
-    outbox sent them, or it names a complaint's reference in its subject and comes from that complaint's
-    own email address (a reference alone is no proof: anyone can type one)."""
+    outbox sent them, or it names a complaint's reference (in its subject, or in the address it was sent
+    to: the outbox's Reply-To) and comes from that complaint's own email address (a reference alone is no
+    proof: anyone can type one)."""
     sender = (reading.sender_address or "").lower()
     if not sender:
         return None
@@ -182,7 +183,7 @@ def replied_complaint(reading: Reading) -> Complaint | None:
         for key, complaint_id in sent:
             if message_id_token(key) in tokens:
                 return db.session.get(Complaint, complaint_id)
-    for reference in REFERENCE.findall(reading.subject):
+    for reference in REFERENCE.findall(f"{reading.subject} {reading.recipients}"):
         complaint = db.session.scalars(select(Complaint).where(Complaint.reference == reference)).first()
         if complaint is not None and (complaint.complainant_email or "").lower() == sender:
             return complaint

@@ -38,7 +38,7 @@ class EmailSender:
             smtp.login(c["MAIL_USERNAME"], c["MAIL_PASSWORD"] or "")
         return smtp
 
-    def send(self, key: str, to: str, subject: str, body: str, language: str) -> None:
+    def send(self, key: str, to: str, subject: str, body: str, language: str, reply_to: str | None = None) -> None:
         message = EmailMessage()
         message["From"] = self.config["MAIL_DEFAULT_SENDER"]
         message["To"] = to
@@ -49,6 +49,8 @@ class EmailSender:
         domain = self.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
         message["Message-ID"] = f"<{message_id_token(key)}@{domain}>"
         message["Content-Language"] = "zh-CN" if language == "zh" else language
+        if reply_to:
+            message["Reply-To"] = reply_to
         message.set_content(body)
         if self.smtp is None:
             self.smtp = self._connect()
@@ -74,7 +76,7 @@ class LogEmailSender:
     def __init__(self, config=None):
         pass
 
-    def send(self, key: str, to: str, subject: str, body: str, language: str) -> None:
+    def send(self, key: str, to: str, subject: str, body: str, language: str, reply_to: str | None = None) -> None:
         log.info("Email to %s: %s\n%s", to, subject, body)
 
     def close(self) -> None:
