@@ -48,6 +48,8 @@ from .core.retry import retry_conflicts
 from .core.time import show_date, show_datetime
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
+from .mailbox import cli as mailbox_cli
+from .mailbox.routes import bp as mailbox_bp
 from .notifications import cli as outbox_cli
 from .notifications.routes import bp as notifications_bp
 from .notifications.routes import unread_count
@@ -192,7 +194,7 @@ def _register_health_check(app: Flask) -> None:
 
 
 BLUEPRINTS = (public_bp, notices_bp, auth_bp, second_factor_bp, complaints_bp, admin_bp, directory_bp, evidence_bp,
-              receipts_bp, notifications_bp, reports_bp, corrective_bp)
+              receipts_bp, notifications_bp, reports_bp, corrective_bp, mailbox_bp)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -201,7 +203,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search, jobs):
+    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search, mailbox_cli, jobs):
         domain.register_cli(app)
     if not app.config["SERVING"]:
         from . import demo  # its data files are for `flask demo` only

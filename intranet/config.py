@@ -53,6 +53,18 @@ class Config:
     EVIDENCE_FOLDER = os.environ.get("REDRESS_EVIDENCE_FOLDER")  # unset: instance/evidence
     # Notifications. Complainants hear in their own language; staff accounts have none, so this one.
     STAFF_LANGUAGE = os.environ.get("REDRESS_STAFF_LANGUAGE", "zh")
+    # Mail in (`mailbox poll`): the complaints office's mailbox over IMAP. Unset host: no mail is read.
+    IMAP_HOST = os.environ.get("REDRESS_IMAP_HOST", "")
+    IMAP_TLS = os.environ.get("REDRESS_IMAP_TLS", "implicit").lower()  # implicit, starttls or none
+    IMAP_PORT = int(os.environ.get("REDRESS_IMAP_PORT") or (993 if IMAP_TLS == "implicit" else 143))
+    IMAP_USER = os.environ.get("REDRESS_IMAP_USER", "")
+    IMAP_PASSWORD = os.environ.get("REDRESS_IMAP_PASSWORD", "")
+    IMAP_FOLDER = os.environ.get("REDRESS_IMAP_FOLDER", "INBOX")
+    # Where mail goes once taken: moved to this folder, or (folder set empty) flagged with IMAP_TAKEN_FLAG.
+    IMAP_TAKEN_FOLDER = os.environ.get("REDRESS_IMAP_TAKEN_FOLDER", "Redress/Taken")
+    IMAP_TAKEN_FLAG = os.environ.get("REDRESS_IMAP_TAKEN_FLAG", "$RedressTaken")
+    # A larger message is taken by its headers only (its text and files stay in the mailbox).
+    IMAP_MAX_BYTES = int(os.environ.get("REDRESS_IMAP_MAX_BYTES", str(25 * 1024 * 1024)))
     # Where the public pages are reached from outside, for the tracking link in emails ("" leaves it out).
     PUBLIC_BASE_URL = os.environ.get("REDRESS_PUBLIC_URL", "")
     # The host names this site answers to (Flask refuses others with a 400); comma-separated.
@@ -64,6 +76,9 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "complaints@localhost")
+    # The office's mailbox that mail in reads: the complainant's emails answer to it, plus-addressed with the
+    # complaint's reference (complaints+TS-2026-000123@…), so a reply finds its complaint. Unset: no Reply-To.
+    MAIL_REPLY_TO = os.environ.get("REDRESS_MAIL_REPLY_TO", "")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
     # A dotted path to a callable(phone, text); the default only logs (development).
     SMS_SENDER = os.environ.get("SMS_SENDER", "intranet.notifications.senders.log_sms")

@@ -10,6 +10,7 @@ from intranet.complaints.lifecycle import SPECS, Action, Role, State, Step
 from intranet.complaints.spec import Example
 from intranet.core.departments import Category, Department
 from intranet.core.extensions import db
+from intranet.core.roles import SYSTEM
 from intranet.core.users import User
 
 PASSWORD = "correct horse battery"
@@ -124,7 +125,10 @@ def planned(state: State) -> list[Step]:
 
 def actor(world: World, role: str, complaint=None) -> User | None:
     """The person of `role` who acts: a department head is the head of cardiology (on an integrity complaint,
-    the discipline office stands in for them); None for the public."""
+    the discipline office stands in for them); None for the public; the system's actor for what a scheduled
+    job does (the mail poller)."""
+    if role == Role.system:
+        return SYSTEM
     if role == Role.head and complaint is not None and complaint.integrity:
         return world.supervision
     return None if role == Role.public else world.user(role)
@@ -204,7 +208,8 @@ def happy_path(action: Action) -> tuple[State, str]:
     """A state `action` starts from and a person who may do it there: the first of its sources the planner
     reaches most cheaply, and the first staff role its spec allows (a head acts on cardiology's)."""
     spec = SPECS[action]
-    role = next(r for r in (Role.reception, Role.head, Role.leadership, Role.public) if r in spec.roles)
+    role = next(r for r in (Role.reception, Role.head, Role.leadership, Role.public, Role.system)
+                if r in spec.roles)
     sources = spec.sources
     if role == Role.head:  # a head acts on their department's complaints: a state that has one
         sources = (sources & lifecycle.WITH_DEPARTMENT) or sources

@@ -41,6 +41,7 @@ from intranet.deadlines import policy as deadline_policy
 from intranet.deadlines.models import MAX_DAYS, HospitalDay
 from intranet.directory import imports as directory_imports
 from intranet.directory.models import StaffMember
+from intranet.mailbox.models import TakenMail
 from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, OutboxStatus, StaffNotification
 from intranet.public.notices import PublicNotice
@@ -182,6 +183,19 @@ def failed_message(t, client, user):
     return {"failed_message": message}
 
 
+def set_aside_mail(t, client, user):
+    """An automatic reply set aside by the mail poller, for reception to make a complaint of."""
+    stored_name = f"matrix-mail-{fresh()}.eml"
+    with open(os.path.join(folder(), stored_name), "wb") as file:
+        file.write("From: 张先生 <zhang@example.cn>\r\nSubject: 外出\r\nAuto-Submitted: auto-replied\r\n\r\n"
+                   "我在休假。\r\n".encode())
+    mail = TakenMail(folder="INBOX", uidvalidity=1, uid=fresh(), message_id=None, sender="zhang@example.cn",
+                     subject="外出", set_aside_because="auto_reply", stored_name=stored_name)
+    db.session.add(mail)
+    db.session.commit()
+    return {"set_aside_mail": mail}
+
+
 def locked_spare(t, client, user):
     t.spare.locked_at, t.spare.failed_logins = utcnow(), 10
     db.session.commit()
@@ -268,6 +282,12 @@ POLICIES = {
     ("complaints.queue", "GET"): Policy(STAFF),
     ("complaints.search", "GET"): Policy(STAFF, lambda t: {"q": t.complaint.reference}),
     ("receipts.poster", "GET"): Policy(STAFF),
+    # Mail set aside as no complaint: for those who log complaints, who may make one of it.
+    ("mailbox.set_aside", "GET"): Policy(frozenset({"reception"})),
+    # (Without its preparation, as the CSRF test posts it, any id: the token is refused first.)
+    ("mailbox.take", "POST"): Policy(frozenset({"reception"}), lambda t: {"mail_id": getattr(
+                                         t, "set_aside_mail", SimpleNamespace(id=1)).id},
+                                     prepare=set_aside_mail),
     ("complaints.new", "GET"): Policy(frozenset({"reception"})),
     ("complaints.new", "POST"): Policy(frozenset({"reception"}), data=lambda t: STAFF_COMPLAINT),
     ("complaints.similar", "GET"): Policy(frozenset({"reception"}), lambda t: STAFF_COMPLAINT),

@@ -65,6 +65,8 @@ BRIEF = {
     "reject_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"}, SAME),
     # Whether an evidence file may identify the complainant (withheld from the department while it is hidden).
     "mark_file": (f("reception", "leadership"), ANY, SAME),
+    # Mail in: a complainant's reply to the office's email, attached by the poller whatever the state.
+    "email_received": (f("system"), ANY, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }

@@ -30,6 +30,14 @@ def test_the_declared_jobs_are_the_relay_and_the_sweep(app):
     assert {name: job.every for name, job in jobs.declared(app).items()} == {"relay": 5.0, "sweep": 300.0}
 
 
+def test_with_a_mailbox_the_worker_reads_it_too(tmp_path):
+    from intranet import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.sqlite3", IMAP_HOST="127.0.0.1")
+    assert {name: job.every for name, job in jobs.declared(app).items()} == {
+        "relay": 5.0, "sweep": 300.0, "mailbox": 60.0}
+
+
 def test_a_job_is_held_by_one_worker_until_its_lease_runs_out_or_is_let_go(app_ctx):
     now = utcnow()
     seen = []

@@ -116,6 +116,12 @@ INFORMATION_RECEIVED = Kind(
     body=_l("The complainant answered the request for more information on complaint %(reference)s. Read it "
             "on the complaint's timeline."))
 
+# Mail in: the complainant answered one of the office's emails; it is on the complaint's timeline.
+COMPLAINANT_EMAILED = Kind(
+    "complainant_emailed", TO_RECEPTION, label=_l("An email from the complainant"),
+    subject=_l("The complainant of %(reference)s wrote again"),
+    body=_l("An email from the complainant of complaint %(reference)s was added to its timeline. Read it there."))
+
 # What leadership and the complainant did to a department's complaint: its heads hear of it in their bell,
 # not only when they next open the complaint.
 REOPENED_FOR_THE_DEPARTMENT = Kind(

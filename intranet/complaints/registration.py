@@ -91,9 +91,10 @@ def _people_named(complaint: Complaint, user: User | None, action: Action, data:
 
 
 def create(user: User | None, data: dict, *, received_at: datetime | None = None,
-           tracking_code: str | None = None) -> Result:
+           tracking_code: str | None = None, facts: dict | None = None) -> Result:
     """Submit (public) or log (reception) a complaint: reference, tracking code, due dates, first event.
-    `tracking_code`: one from held_tracking_code(), for the page that shows it next; else a new one."""
+    `tracking_code`: one from held_tracking_code(), for the page that shows it next; else a new one.
+    `facts`: more for the first event to record (what a mailed complaint's email held that was refused)."""
     action = Action.log if user is not None and user.is_authenticated else Action.submit
     if not can(user, action):
         raise ActionRefused(action)
@@ -139,6 +140,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         "acknowledged_via": complaint.acknowledged_via,
         "evidence_files": len(evidence) or None,
         **named,
+        **(facts or {}),
     }, creates=True)
     db.session.flush()
     search.reindex(complaint, new=True)  # in the same transaction: a complaint is findable from its commit on

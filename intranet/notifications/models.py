@@ -47,7 +47,7 @@ class OutboxMessage(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
-    facts: Mapped[dict | None] = mapped_column(JSON)  # in-app rows: kinds.stored_facts()
+    facts: Mapped[dict | None] = mapped_column(JSON)  # in-app rows: kinds.stored_facts(); emails: their reply_to
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     status: Mapped[str] = mapped_column(enum_column(OutboxStatus, "outbox_status", length=16),
                                         default=OutboxStatus.pending.value)

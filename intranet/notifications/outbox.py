@@ -14,6 +14,14 @@ from .kinds import About, Kind, stored_facts
 from .models import Medium, OutboxMessage, OutboxStatus
 
 
+def _reply_to(channel: Medium, about: About) -> dict | None:
+    mailbox = current_app.config.get("MAIL_REPLY_TO") or ""
+    if channel != Medium.email or "@" not in mailbox:
+        return None
+    local, _at, domain = mailbox.rpartition("@")
+    return {"reply_to": f"{local}+{about.reference}@{domain}"}
+
+
 def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> int:
     """Queue the notifications of `kind` about a complaint in the current transaction, each rendered in its
     recipient's language.
@@ -31,8 +39,9 @@ def notify(kind: Kind, about: About, *, key: str, data: dict | None = None) -> i
             key=f"{key}:{recipient.channel.value}:{recipient.address}"[:255],
             kind=kind.name, channel=recipient.channel.value, recipient=recipient.address,
             recipient_user_id=recipient.user_id, language=recipient.language, subject=subject[:255], body=body,
-            # Staff read theirs in the language they read then; the complainant's message is final when sent.
-            facts=facts if recipient.channel == Medium.in_app else None,
+            # Staff read theirs in the language they read then; the complainant's message is final when sent,
+            # an email with the address a reply goes to, which names the complaint.
+            facts=facts if recipient.channel == Medium.in_app else _reply_to(recipient.channel, about),
             complaint_id=about.complaint_id, status=OutboxStatus.pending.value, attempts=0, next_attempt_at=utcnow(),
             created_at=utcnow(),
         ))

@@ -168,7 +168,8 @@ def send_pending(batch: int = 50, stop: threading.Event | None = None) -> PassRe
                     continue
                 try:
                     if message.channel == Medium.email:
-                        email.send(message.key, message.recipient, message.subject, message.body, message.language)
+                        email.send(message.key, message.recipient, message.subject, message.body, message.language,
+                                   reply_to=(message.facts or {}).get("reply_to"))
                     else:
                         sms = sms or sms_sender()
                         sms(message.recipient, message.subject + "\n" + message.body)

@@ -14,6 +14,11 @@ from werkzeug.utils import import_string
 log = logging.getLogger(__name__)
 
 
+def message_id_token(key: str) -> str:
+    """The part before the @ of the Message-ID of the outbox row `key`: how mail in knows a reply to it."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 class EmailSender:
     """One SMTP connection reused for a relay pass; reopened after any failure."""
 
@@ -33,7 +38,7 @@ class EmailSender:
             smtp.login(c["MAIL_USERNAME"], c["MAIL_PASSWORD"] or "")
         return smtp
 
-    def send(self, key: str, to: str, subject: str, body: str, language: str) -> None:
+    def send(self, key: str, to: str, subject: str, body: str, language: str, reply_to: str | None = None) -> None:
         message = EmailMessage()
         message["From"] = self.config["MAIL_DEFAULT_SENDER"]
         message["To"] = to
@@ -42,8 +47,10 @@ class EmailSender:
         # Stable per outbox row: if a relay dies after the server took the message but before it recorded
         # that, the one resend carries the same Message-ID and can be recognised as a duplicate.
         domain = self.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "localhost"
-        message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+        message["Message-ID"] = f"<{message_id_token(key)}@{domain}>"
         message["Content-Language"] = "zh-CN" if language == "zh" else language
+        if reply_to:
+            message["Reply-To"] = reply_to
         message.set_content(body)
         if self.smtp is None:
             self.smtp = self._connect()
@@ -69,7 +76,7 @@ class LogEmailSender:
     def __init__(self, config=None):
         pass
 
-    def send(self, key: str, to: str, subject: str, body: str, language: str) -> None:
+    def send(self, key: str, to: str, subject: str, body: str, language: str, reply_to: str | None = None) -> None:
         log.info("Email to %s: %s\n%s", to, subject, body)
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from ..evidence import ACCEPTED, checked_uploads, rows_for
 from ..forms import ActionForm, about_head_field, method_field, reason_field
 from ..models import ContactMethod
 from ..notices import (
+    COMPLAINANT_EMAILED,
     ESCALATED,
     EXTENDED,
     HEADS_HEAR_OF_ESCALATION,
@@ -348,6 +349,37 @@ mark_file = ActionSpec(
 )
 
 
+# --- an email from the complainant ---------------------------------------------------------------------
+
+
+class EmailReceivedForm(ActionForm):
+    # Never offered to staff (only the system does it): what the step takes, checked like any other's.
+    text = TextAreaField(_l("The complainant's email"), filters=STRIPPED,
+                         validators=[required(_l("The email has no text.")), Length(max=20000)])
+
+
+def _email_received(c, user, data: dict) -> dict:
+    # Files already checked and stored by the mail poller (evidence.store): rows in this transaction.
+    files = rows_for(c, data.get("evidence"))
+    db.session.add_all(files)
+    return {"text": data["text"], "evidence_files": len(files) or None, "email_refused": data.get("email_refused"),
+            # Written to a complaint already closed: reception decides whether it is a new matter.
+            "after_closing": True if c.state not in OPEN else None}
+
+
+email_received = ActionSpec(
+    # Mail in: a reply to one of the office's emails is attached to its complaint, never a new complaint.
+    "email_received", _l("Email from the complainant"), roles=frozenset({Role.system}), sources=ALL,
+    target=None, records="the complainant's email and its files", form=EmailReceivedForm,
+    apply=_email_received, commutes=True,
+    notices=(Notice(COMPLAINANT_EMAILED),),
+    timeline={"text": Shown(_l("The complainant's email")), "evidence_files": Shown(_l("Files sent")),
+              "email_refused": Shown(_l("Not taken from the email")),
+              "after_closing": Shown(_l("Sent after the complaint was closed"), "bool")},
+    example=lambda ex: {"text": "Re: your complaint - the bill is attached."},
+)
+
+
 # --- note -----------------------------------------------------------------------------------------------
 
 
@@ -360,6 +392,8 @@ SYSTEM_NOTES = {
     "new_tracking_code": _l("A new tracking code was issued on a printed receipt; the previous code no longer "
                             "works."),
     "duplicate_linked": _l("A later complaint about the same matter was linked to this one as a duplicate."),
+    "taken_from_set_aside": _l("Reception turned this email into a complaint: it had been set aside as an "
+                               "automatic reply, a delivery failure or mailing-list mail."),
 }
 
 note = ActionSpec(

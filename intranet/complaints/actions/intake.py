@@ -42,6 +42,8 @@ CREATED = {
     "people": Shown(_l("People it is about")),
     "described": Shown(_l("The member of staff, in the complainant's words")),
     "people_not_identified": Shown(_l("The people it is about cannot be identified"), "bool"),
+    # A mailed complaint: what its email held that was not taken (a refused file, the message too large).
+    "email_refused": Shown(_l("Not taken from the email")),
 }
 
 # Creating actions: registration.create() writes the complaint from the public form or the intake form.
