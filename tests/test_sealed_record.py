@@ -248,13 +248,15 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events it has loaded to show them: no statement, and so no other complaint."""
+    """The page checks the events and the answers it has loaded to show them: no statement, and so no other
+    complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
     db.session.expire_all()
     loaded = db.session.scalars(select(Complaint).where(Complaint.id == complaint.id)
-                                .options(selectinload(Complaint.events))).one()
+                                .options(selectinload(Complaint.events), selectinload(Complaint.answers),
+                                         selectinload(Complaint.follow_ups))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
