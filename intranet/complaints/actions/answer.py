@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, PostForm, required
 from ...core.roles import Role
 from ...core.time import today, utcnow
@@ -15,7 +14,7 @@ from ...deadlines import policy
 from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import ActionForm, method_field
-from ..models import ComplaintAnswer, ComplaintFollowUp, ContactMethod
+from ..models import ContactMethod
 from ..notices import (
     ANSWERED,
     ESCALATED_NOT_SATISFIED,
@@ -50,22 +49,9 @@ def _respond(c, user, data: dict) -> dict:
     c.responded_on_time = clocks.on_time(responded_on, c.response_due_on)
     c.follow_up_due_on = clocks.follow_up_due_on(c, responded_on)
     clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
-    record_answer(c, method.value, data["told_text"])
+    clocks.record_answer(c, method.value, data["told_text"])
     return {"method": method.value, "responded_on": responded_on, "told_text": data["told_text"],
             "differs_from_signed": data["told_text"] != c.response_text}
-
-
-def record_answer(c, method: str | None, told_text: str | None) -> ComplaintAnswer:
-    """The answer's round, kept as it is now (what was signed, by whom, when told, by which due date): a
-    reopening starts the next round and leaves this one as it is."""
-    answer = ComplaintAnswer(round=c.reopened_count + 1, response_text=c.response_text,
-                             signed_off_by_id=c.signed_off_by_id, told_text=told_text, method=method,
-                             responded_on=c.responded_on, sent_at=c.responded_at, due_on=c.response_due_on,
-                             on_time=c.responded_on_time)
-    # Loading the rounds must not flush the complaint: its changes are still to be chained as facts.
-    with db.session.no_autoflush:
-        c.answers.append(answer)
-    return answer
 
 
 def _respond_prefill(c) -> dict:
@@ -141,10 +127,7 @@ def _follow_up(c, user, data: dict) -> dict:
     c.follow_up_comment = data.get("comment") or None
     c.followed_up_at = utcnow()
     c.followed_up_on_time = clocks.on_time(c.followed_up_at, c.follow_up_due_on)
-    with db.session.no_autoflush:  # as record_answer()
-        c.follow_ups.append(ComplaintFollowUp(
-            round=c.reopened_count + 1, method=data["method"], satisfied=c.satisfied, comment=c.follow_up_comment,
-            at=c.followed_up_at, due_on=c.follow_up_due_on, on_time=c.followed_up_on_time))
+    clocks.record_follow_up(c, data["method"])
     if c.satisfied:
         c.closed_at = c.followed_up_at
         return {"method": data["method"], "satisfied": True, "comment": data.get("comment")}

@@ -146,6 +146,7 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
     c.responded_on_time = clocks.on_time(c.responded_on, c.response_due_on)
     c.follow_up_due_on = clocks.follow_up_due_on(c, c.responded_on)
     clocks.acknowledge(c, data["method"])  # answered, so told it was received
+    clocks.record_answer(c, data["method"], c.told_text)
     return {"what_was_done": data["what_was_done"], "method": data["method"]}
 
 
