@@ -257,6 +257,9 @@ class ActionSpec(Spec):
     escalates: bool | Callable[[dict], bool] = False
     # The primary actions of each state are offered first and as prominent buttons.
     primary: bool = False
+    # For which complaints (beside its only_when, which decides): only anonymous ones (True), only named ones
+    # (False), or either (None). The planner plans an anonymous complaint's path by it.
+    anonymous: bool | None = None
     # What the action records on the timeline of another complaint: (complaint, event data) -> the other
     # complaint and its event's data (a duplicate noted on the original), or None.
     records_on: Callable[[Complaint, dict], tuple[Complaint, dict] | None] | None = None
