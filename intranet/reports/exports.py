@@ -121,6 +121,8 @@ def _figure(figures: Figures, key: str):
     if isinstance(value, Rate):
         percent = value.percent
         return None if percent is None else round(percent, 1)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # a median of 3 days reads "3", as on the page, not "3.0"
     return value
 
 
