@@ -187,7 +187,7 @@ def test_the_definitions_are_written_beside_the_figures_in_both_languages(world,
         english = client.get("/reports?period=2026-03&lang=en").get_data(as_text=True)
         chinese = client.get("/reports?period=2026-03&lang=zh").get_data(as_text=True)
     assert "Complaints whose first answer was given by the first response due date" in english
-    assert "An extension of the follow-up&#39;s due date is not counted." in english
+    assert "An extension of the follow-up's due date is not counted." in unescape(english)
     assert "回访及时率" in chinese and "首次答复" in chinese
 
 
