@@ -32,7 +32,7 @@ import pytest
 from intranet.complaints import operations, registration
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.extensions import db
-from intranet.core.time import clock_at
+from intranet.core.time import clock_at, today
 from intranet.reports import kpis
 from intranet.reports.kpis import DIMENSIONS, Scope
 from intranet.reports.periods import Period
@@ -190,12 +190,19 @@ def test_by_department_ranks_them_and_a_head_sees_only_their_own(world, septembe
         head_rows = kpis.table(Scope(world.head), SEPTEMBER, DIMENSIONS["department"])
         other_head = kpis.figures(Scope(world.other_head), SEPTEMBER)
     # Cardiology: A B G H, responded on time A G H of A B G H, closed A of four. Not assigned: C D F,
-    # responded on time F of F D, closed none of D F.
+    # responded on time F of F D, closed none of D F: nobody's work yet, shown after, not ranked.
     ranked = [(r.rank, r.key, r.figures.counts["received"], r.figures.shown("responded_on_time"),
                r.figures.shown("closed")) for r in rows]
-    assert ranked == [(1, world.cardiology.id, 4, "75.0 %", "25.0 %"), (2, None, 3, "50.0 %", "0.0 %")]
+    assert ranked == [(1, world.cardiology.id, 4, "75.0 %", "25.0 %"), (None, None, 3, "50.0 %", "0.0 %")]
     assert [(r.key, r.figures.counts["received"]) for r in head_rows] == [(world.cardiology.id, 4)]
     assert other_head.counts["received"] == 0
+
+
+def test_by_the_department_where_it_happened_beside_the_one_that_works_it(world, september):
+    factories.make_complaint(world, State.registered, subject_department_id=world.cardiology.id)
+    rows = kpis.table(Scope(world.leadership), Period.month_of(today()), DIMENSIONS["subject_department"])
+    # Recorded on the complaint at registration; not ranked (the ranking is of the departments' work).
+    assert [(r.rank, r.key, r.figures.counts["received"]) for r in rows] == [(None, world.cardiology.id, 1)]
 
 
 def test_by_channel_and_severity(world, september):

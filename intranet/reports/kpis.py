@@ -270,6 +270,10 @@ def _choices(choice):
 DIMENSIONS: dict[str, Dimension] = {
     "department": Dimension("department", _l("By department"), _l("Department"), Complaint.department_id,
                             _names(Department), _l("Not assigned to a department")),
+    # Where it happened, as recorded on the complaint, beside the department that works it.
+    "subject_department": Dimension("subject_department", _l("By department where it happened"),
+                                    _l("Department where it happened"), Complaint.subject_department_id,
+                                    _names(Department), _l("Not recorded")),
     "category": Dimension("category", _l("By category"), _l("Category"), Complaint.category_id, _names(Category),
                           _l("Not triaged")),
     "channel": Dimension("channel", _l("By channel"), _l("Channel"), Complaint.channel, _choices(Channel)),
@@ -310,7 +314,8 @@ def figures(scope: Scope, period: Period) -> Figures:
 
 def table(scope: Scope, period: Period, dimension: Dimension) -> list[Row]:
     """One row per department (category, channel, severity) that received complaints in the period;
-    departments ranked by responded on time, then closed (a rate of nothing ranks last)."""
+    departments ranked by responded on time, then closed (a rate of nothing ranks last). The complaints not
+    assigned to a department are a row of their own after them, not ranked: they are nobody's work yet."""
     grouped = _grouped(scope, period, dimension.column)
     names = dimension.labels([key for key, _ in grouped])
     rows = [Row(key, str(names.get(key, dimension.unset)) if key is not None else str(dimension.unset), figs)
@@ -319,9 +324,10 @@ def table(scope: Scope, period: Period, dimension: Dimension) -> list[Row]:
         def standing(row: Row):
             responded, closed = row.figures.percent("responded_on_time"), row.figures.percent("closed")
             return (responded is None, -(responded or 0), -(closed or 0), row.label)
-        rows.sort(key=standing)
-        for rank, row in enumerate(rows, start=1):
+        ranked = sorted((row for row in rows if row.key is not None), key=standing)
+        for rank, row in enumerate(ranked, start=1):
             row.rank = rank
+        rows = ranked + [row for row in rows if row.key is None]
     else:
         rows.sort(key=lambda row: (-row.figures.counts["received"], row.label))
     return rows
