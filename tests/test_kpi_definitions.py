@@ -21,6 +21,9 @@ response 5, follow-up 3 from the answer, again 5 from a reopening. Read on Tue 3
   LATE; satisfied, closed (6 working days).
 - V, Mon 23 Mar: acknowledged 23 Mar; its RESPONSE clock, due Mon 30, extended to Tue 7 Apr; not answered,
   not due yet.
+- W, Mon 23 Mar: acknowledged 23 Mar; upheld; told Thu 26 (due Mon 30: on time, 3 working days); not
+  satisfied Fri 27 (follow-up due Tue 31: on time): reopened, due again Fri 3 Apr, not due yet. Had the
+  reopening erased its first answer, it would be in no denominator at all.
 """
 
 from __future__ import annotations
@@ -105,6 +108,12 @@ def march(world):
     m.to_department(v, at(3, 23))
     m.act(v, Action.extend, at(3, 24), new_due_on=date(2026, 4, 7))
 
+    w = m.receive(at(3, 23))
+    m.acknowledge(w, at(3, 23))
+    m.to_department(w, at(3, 23))
+    m.answer(w, "upheld", at(3, 26), at(3, 26))
+    follow_up(m, w, at(3, 27), satisfied=False)
+
     # What the list above says of each, as the operations stored it.
     assert [(a.round, a.responded_on, a.due_on, a.on_time) for a in p.answers] == [
         (1, date(2026, 3, 11), date(2026, 3, 9), False), (2, date(2026, 3, 17), date(2026, 3, 19), True)]
@@ -116,27 +125,29 @@ def march(world):
     assert (t.state, [(a.round, a.told_text, a.on_time) for a in t.answers]) == (State.closed, [(1, None, True)])
     assert [(f.due_on, f.on_time) for f in u.follow_ups] == [(date(2026, 3, 20), False)]
     assert v.response_due_on == date(2026, 4, 7)
-    return dict(p=p, q=q, r=r, s=s, t=t, u=u, v=v)
+    assert (w.state, w.response_due_on, [a.on_time for a in w.answers]) == (
+        State.investigating, date(2026, 4, 3), [True])
+    return dict(p=p, q=q, r=r, s=s, t=t, u=u, v=v, w=w)
 
 
 # measure → (shown on the page, numerator, denominator), worked out by hand from the list above
 MARCH_FIGURES = {
-    "received": ("7", None, None),
-    "acknowledged_on_time": ("83.3 %", 5, 6),  # P Q R U V of P Q R S U V (S: never told; T anonymous)
-    "responded_on_time": ("80.0 %", 4, 5),  # first answers: Q R T U of P Q R T U (V not due yet)
-    "answered_again_on_time": ("50.0 %", 1, 2),  # P's second answer; Q's, overdue since 13 Mar
-    "closed": ("66.7 %", 4, 6),  # P R T U of all but S
-    "followed_up": ("100.0 %", 4, 4),  # P Q R U
-    "followed_up_on_time": ("75.0 %", 3, 4),  # P Q R (as extended), not U
-    "satisfied": ("75.0 %", 3, 4),  # P R U of P Q R U, as they last said
-    "median_days": ("3", None, None),  # U 1, R 2, Q 3, T 3, P 7
+    "received": ("8", None, None),
+    "acknowledged_on_time": ("85.7 %", 6, 7),  # P Q R U V W of P Q R S U V W (S: never told; T anonymous)
+    "responded_on_time": ("83.3 %", 5, 6),  # first answers: Q R T U W of P Q R T U W (V not due yet)
+    "answered_again_on_time": ("50.0 %", 1, 2),  # P's second answer; Q's, overdue since 13 Mar (W not due)
+    "closed": ("57.1 %", 4, 7),  # P R T U of all but S
+    "followed_up": ("100.0 %", 5, 5),  # P Q R U W
+    "followed_up_on_time": ("80.0 %", 4, 5),  # P Q R (as extended) W, not U
+    "satisfied": ("60.0 %", 3, 5),  # P R U of P Q R U W, as they last said
+    "median_days": ("3", None, None),  # to the first answer: U 1, R 2, Q 3, T 3, W 3, P 7 → (3 + 3) / 2
     "median_days_to_close": ("7", None, None),  # T 3, U 6, R 8, P 12 → (6 + 8) / 2
-    "finding_upheld": ("60.0 %", 3, 5),  # P T U
-    "finding_partly_upheld": ("20.0 %", 1, 5),  # Q
-    "finding_not_upheld": ("20.0 %", 1, 5),  # R
-    "finding_malicious": ("0.0 %", 0, 5),
-    "reopened": ("40.0 %", 2, 5),  # P Q of those given a first answer
-    "extended": ("16.7 %", 1, 6),  # V (R's extension was of its follow-up)
+    "finding_upheld": ("66.7 %", 4, 6),  # P T U W
+    "finding_partly_upheld": ("16.7 %", 1, 6),  # Q
+    "finding_not_upheld": ("16.7 %", 1, 6),  # R
+    "finding_malicious": ("0.0 %", 0, 6),
+    "reopened": ("50.0 %", 3, 6),  # P Q W of those given a first answer
+    "extended": ("14.3 %", 1, 7),  # V (R's extension was of its follow-up)
     "overdue_now": ("1", None, None),  # Q
 }
 

@@ -99,7 +99,8 @@ def _columns(on: date) -> dict[str, object]:
         "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
         # A proposed malicious finding is not a finding yet: it counts once leadership confirms it.
         "found": _count(Complaint.responsibility.in_([f.value for f in Responsibility.findings()])),
-        "reopened": _count(Complaint.reopened_count > 0),
+        # Of the same complaints as its denominator (one reopened before its rounds were kept may lack its first).
+        "reopened": _count(and_(answered, Complaint.reopened_count > 0)),
         "answered": _count(answered),
         "extended": _count(and_(handled, extended)),
         "overdue_now": _count(Complaint.overdue_clause(on)),
