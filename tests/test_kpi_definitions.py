@@ -122,7 +122,8 @@ def march(world):
     assert (q.state, q.response_due_on) == (State.investigating, date(2026, 3, 13))
     assert [(f.due_on, f.on_time) for f in r.follow_ups] == [(date(2026, 3, 20), True)]
     assert (s.state, s.acknowledged_at, s.acknowledge_due_on) == (State.withdrawn, None, date(2026, 3, 10))
-    assert (t.state, [(a.round, a.told_text, a.on_time) for a in t.answers]) == (State.closed, [(1, None, True)])
+    assert (t.state, [(a.round, a.method, a.told_text, a.on_time) for a in t.answers]) == (
+        State.closed, [(1, None, "The night rota now has a second nurse.", True)])
     assert [(f.due_on, f.on_time) for f in u.follow_ups] == [(date(2026, 3, 20), False)]
     assert v.response_due_on == date(2026, 4, 7)
     assert (w.state, w.response_due_on, [a.on_time for a in w.answers]) == (

@@ -443,7 +443,8 @@ class ComplaintAnswer(db.Model):
     round: Mapped[int] = mapped_column(Integer)
     response_text: Mapped[str | None] = mapped_column(Text)  # as signed off
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    told_text: Mapped[str | None] = mapped_column(Text)  # None: an anonymous complaint's conclusion
+    # What the complainant was told; for an anonymous complaint (no method), the office's conclusion.
+    told_text: Mapped[str | None] = mapped_column(Text)
     method: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "answer_method"))
     responded_on: Mapped[date | None] = mapped_column(Date)  # the date told
     sent_at = mapped_column(UTCDateTime)  # when it was recorded

@@ -185,7 +185,7 @@ def _conclude(c, user, data: dict) -> dict:
         c.responded_at = utcnow()
         c.responded_on = today()
         c.responded_on_time = clocks.on_time(c.responded_on, c.response_due_on)
-        clocks.record_answer(c, None, None)
+        clocks.record_answer(c, None, data["conclusion"])  # no method: nobody was told
     c.closed_at = utcnow()
     return {"conclusion": data["conclusion"]}
 
