@@ -211,6 +211,8 @@ def test_an_answer_reopened_is_kept_and_the_page_shows_every_answer_in_order(wor
     assert "Answer 1" in history and "Answer 2" in history
     assert history.index("Answer 1") < history.index("Answer 2")
     assert "Late" in history[:history.index("Answer 2")]
+    record = client.get(f"/complaints/{p.reference}/record?lang=en").get_data(as_text=True)  # for the archive
+    assert "Answer 1 · 11 Mar 2026 (late)" in record and "Answer 2 · 17 Mar 2026" in record
 
 
 def test_an_answer_edited_in_the_database_fails_audit_verify_naming_the_complaint(app_ctx, world, march):
