@@ -196,10 +196,17 @@ def hospital_details_changed(t):
 
 
 def deadline_policy_changed(t):
-    """Every clock as it is, but one a working day longer (or shorter, at the maximum)."""
-    days = {clock.value: n for clock, n in deadline_policy.all_working_days().items()}
-    days["acknowledge"] += 1 if days["acknowledge"] < MAX_DAYS else -1
-    return days
+    """The whole table as it is, at the versions saved now, with the minor acknowledgement a working day
+    longer (or shorter, at the maximum)."""
+    rows = deadline_policy.rows()
+    data = {}
+    for (clock, severity), rule in deadline_policy.all_rules().items():
+        name, row = f"{clock.value}__{severity}", rows.get((clock, severity))
+        data.update({f"{name}__amount": rule.amount, f"{name}__unit": rule.unit.value,
+                     f"{name}__version": row.version if row else ""})
+    amount = data["acknowledge__minor__amount"]
+    data["acknowledge__minor__amount"] = amount + 1 if amount < MAX_DAYS else amount - 1
+    return data
 
 
 def closed_complaint(t, client, user):
@@ -219,6 +226,7 @@ POLICIES = {
                                    prepare=answered_complaint),
     ("public.leave", "POST"): Policy(EVERYONE, prepare=tracking),
     ("static", "GET"): Policy(EVERYONE, lambda t: {"filename": "app.css"}),
+    ("healthz", "GET"): Policy(EVERYONE),  # for a load balancer: "ok", nothing of anyone's
     ("auth.login", "GET"): Policy(EVERYONE),
     ("auth.login", "POST"): Policy(EVERYONE, data=lambda t: {"username": t.login_account.username,
                                                              "password": factories.PASSWORD}),

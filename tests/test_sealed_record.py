@@ -292,4 +292,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     assert result.exit_code == 0, result.output
     # The events chain the answers and follow-ups as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "744c6cf29a6d8caecedd2bc905af503fb6973c724faddc0d93b9d2be907604e6\n")
+                             "348a3b463c0fba37d9ffd3dc8b955a4b1d4e350c5cf0af9894d03f2d1f7320df\n")

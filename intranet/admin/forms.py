@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -15,34 +16,73 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp, ValidationError
 
+from ..complaints.models import Severity
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import networks
 from ..core.roles import USER_ROLES
-from ..deadlines.models import CLOCK_LABELS, MAX_DAYS, Clock, DayKind
+from ..deadlines.models import CLOCK_LABELS, SEVERITIES, Clock, DayKind, Unit
+from ..deadlines.policy import Rule, max_amount
+
+
+def cell(clock: Clock | str, severity: str, part: str) -> str:
+    """The field of one rule of the policy table: `acknowledge__major__amount`, `…__unit`, `…__version`."""
+    return f"{Clock(clock).value}__{severity}__{part}"
 
 
 class DeadlinePolicyForm(PostForm):
-    """One whole-number field per clock, named after the clock."""
+    """The policy as a table: per clock and severity, an amount, its unit, and the version of the rule the
+    administrator saw."""
 
-    def clock_fields(self):
-        return [(Clock(name), self[name]) for name in (c.value for c in Clock)]
+    def cells(self, clock: Clock, severity: str):
+        return self[cell(clock, severity, "amount")], self[cell(clock, severity, "unit")], \
+            self[cell(clock, severity, "version")]
 
-    def working_days(self) -> dict[Clock, int]:
-        return {clock: field.data for clock, field in self.clock_fields()}
+    def rules(self) -> dict[tuple[Clock, str], Rule]:
+        return {(clock, severity): Rule(self[cell(clock, severity, "amount")].data,
+                                        Unit(self[cell(clock, severity, "unit")].data))
+                for clock in Clock for severity in SEVERITIES}
+
+    def versions(self) -> dict[tuple[Clock, str], int | None]:
+        # 0: the page showed a rule with no row yet (SPEC §4's default), so a row made since is a change.
+        return {(clock, severity): self[cell(clock, severity, "version")].data or 0
+                for clock in Clock for severity in SEVERITIES}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for clock in Clock:
+            for severity in SEVERITIES:
+                amount, unit, _version = self.cells(clock, severity)
+                if not (amount.errors or unit.errors or amount.data is None):
+                    most = max_amount(unit.data)
+                    if amount.data > most:
+                        amount.errors = list(amount.errors) + [str(
+                            _l("At most %(max)s working days.", max=most) if unit.data == Unit.working_days.value
+                            else _l("At most %(max)s hours.", max=most))]
+                        valid = False
+                # Fifteen cells alike: the summary above the form says which one each message is about.
+                for f in (amount, unit):
+                    f.errors = [str(_l("%(clock)s, %(severity)s: %(error)s", clock=CLOCK_LABELS[clock],
+                                       severity=Severity(severity).label, error=e)) for e in f.errors]
+        return valid
 
 
-def _days_field(clock: Clock) -> IntegerField:
-    return IntegerField(CLOCK_LABELS[clock], validators=[
-        InputRequired(message=_l("Enter a whole number of working days.")),
-        NumberRange(min=1, max=MAX_DAYS, message=_l("Enter a number of working days from %(min)s to %(max)s.")),
-    ])
+def _unit_choices():
+    return [SelectChoice(u.value, u.label) for u in Unit]
 
 
 for _clock in Clock:
-    setattr(DeadlinePolicyForm, _clock.value, _days_field(_clock))
+    for _severity in SEVERITIES:
+        setattr(DeadlinePolicyForm, cell(_clock, _severity, "amount"), IntegerField(
+            CLOCK_LABELS[_clock], validators=[
+                InputRequired(message=_l("Enter a whole number, 1 or more.")),
+                NumberRange(min=1, message=_l("Enter a whole number, 1 or more."))]))
+        setattr(DeadlinePolicyForm, cell(_clock, _severity, "unit"), SelectField(
+            _l("Counted in"), choices=_unit_choices, default=Unit.working_days.value,
+            validators=[DataRequired(message=_l("Choose working days or hours."))]))
+        setattr(DeadlinePolicyForm, cell(_clock, _severity, "version"), HiddenField(filters=[bounded_int]))
 
 
 def _kind_choices():

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..complaints.models import Complaint
+from ..complaints.models import Complaint, Severity
 from ..complaints.permissions import ADMINISTER, can
-from ..core.admin_events import history
+from ..core.admin_events import AdminEvent, history
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
@@ -22,8 +22,9 @@ from ..core.hospital import HospitalRecord, hospital
 from ..core.roles import USER_ROLES
 from ..core.time import today
 from ..core.users import User
+from ..core.versioned import Stale
 from ..deadlines import calendar, policy
-from ..deadlines.models import Clock, HospitalDay
+from ..deadlines.models import SEVERITIES, Clock, HospitalDay
 from ..directory.models import StaffMember
 from ..notifications import relay
 from ..notifications.models import OutboxMessage, OutboxStatus
@@ -38,6 +39,7 @@ from .forms import (
     NewReferenceForm,
     ResetPasswordForm,
     VersionForm,
+    cell,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -50,21 +52,45 @@ def admins_only():
         abort(403)
 
 
+def _policy_values() -> dict:
+    rules, rows = policy.all_rules(), policy.rows()
+    values = {}
+    for (clock, severity), rule in rules.items():
+        values[cell(clock, severity, "amount")] = rule.amount
+        values[cell(clock, severity, "unit")] = rule.unit.value
+        row = rows.get((clock, severity))
+        values[cell(clock, severity, "version")] = row.version if row else None
+    return values
+
+
+def _policy_page(form: DeadlinePolicyForm, status: int = 200, problem: str | None = None):
+    events = db.session.scalars(select(AdminEvent).where(AdminEvent.subject == "deadline_policy")
+                                .order_by(AdminEvent.id.desc()).limit(20)).all()
+    return render_template("admin/deadlines.html", form=form, current=policy.all_rules(), clocks=list(Clock),
+                           severities=[Severity(s) for s in SEVERITIES], problem=problem,
+                           events=events, warnings=calendar.warnings(today()),
+                           clock_label=lambda v: Clock(v).label, severity_label=lambda v: Severity(v).label), status
+
+
 @bp.route("/deadlines", methods=["GET", "POST"])
 def deadlines():
-    current = policy.all_working_days()
-    form = DeadlinePolicyForm(data={clock.value: days for clock, days in current.items()})
-    if form.validate_on_submit():
-        changed = {clock: days for clock, days in form.working_days().items() if current[clock] != days}
-        for clock, days in changed.items():
-            policy.set_working_days(clock, days, current_user)
+    if request.method == "GET":
+        return _policy_page(DeadlinePolicyForm(formdata=None, data=_policy_values()))
+    form = DeadlinePolicyForm()
+    if not form.validate_on_submit():
+        return _policy_page(form, 422)
+    try:
+        changed = policy.change(current_user, form.versions(), form.rules())
         db.session.commit()
-        flash(_("Deadline policy saved. It applies to deadlines set from now on; stored due dates do not "
-                "change.") if changed else _("Nothing changed."), "success")
-        return redirect(url_for(".deadlines"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/deadlines.html", form=form, current=current, clocks=list(Clock),
-                           warnings=calendar.warnings(today())), status
+    except Stale as stale:
+        # What was typed stays; the versions become today's, so saving again (having looked) goes through.
+        for name, value in _policy_values().items():
+            if name.endswith("__version"):
+                form[name].data = value
+        return _policy_page(form, 409, problem=stale.message(EVENT_LABELS))
+    flash(_("Deadline policy saved. It applies to clocks that start from now on; due dates already set do "
+            "not change.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for(".deadlines"))
 
 
 def _calendar_page(form: HospitalDayForm, status: int = 200):
@@ -148,6 +174,7 @@ EVENT_LABELS = {
     "unlock": _l("Unlocked"),
     "reset_second_factor": _l("Second factor reset (sets it up again)"),
     "rename": _l("Renamed"),
+    "change_deadline": _l("Deadline policy changed"),
 }
 FIELD_LABELS = {
     "display_name": _l("Name"), "role": _l("Role"), "department": _l("Department"), "language": _l("Language"),

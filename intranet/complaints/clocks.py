@@ -6,24 +6,34 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..core.extensions import db
-from ..core.time import local, utcnow
+from ..core.time import local, today, utcnow
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from .models import Complaint, ComplaintAnswer, ComplaintFollowUp
 
 
-def on_time(met: datetime | date, due_on: date | None) -> bool | None:
-    """Whether a clock was met by its stored due date, both read as hospital dates (None: it had none)."""
+def on_time(met: datetime | date, due_on: date | None, due_at: datetime | None = None) -> bool | None:
+    """Whether a clock was met by its stored due date (None: it had none): by its moment when it is counted
+    in hours (`due_at`), else by the day, both read as hospital dates. A clock met on a date only (recorded
+    late) is judged by the day, as the moment of that day is not known: on time if met on the due day;
+    a date that is today is read as now."""
     if due_on is None:
         return None
+    if due_at is not None and not isinstance(met, datetime) and met == today():
+        met = utcnow()
+    if due_at is not None and isinstance(met, datetime):
+        return met <= due_at
     return (local(met).date() if isinstance(met, datetime) else met) <= due_on
 
 
-def follow_up_due_on(complaint: Complaint, responded_on: date) -> date | None:
-    """The follow-up clock starts with the response; an anonymous complaint has none (nobody to ask)."""
+def set_follow_up(complaint: Complaint, responded_on: date) -> None:
+    """The follow-up clock starts with the response (now, when told today); an anonymous complaint has none
+    (nobody to ask)."""
     if complaint.anonymous:
-        return None
-    return policy.due_on(Clock.follow_up, responded_on)
+        complaint.set_due("follow_up", None)
+        return
+    start = utcnow() if responded_on == today() else responded_on
+    complaint.set_due("follow_up", policy.due(Clock.follow_up, complaint.severity, complaint.complexity, start))
 
 
 def acknowledge(complaint: Complaint, via: str | None) -> None:
@@ -31,7 +41,8 @@ def acknowledge(complaint: Complaint, via: str | None) -> None:
     if via and complaint.acknowledged_at is None:
         complaint.acknowledged_at = utcnow()
         complaint.acknowledged_via = via
-        complaint.acknowledged_on_time = on_time(complaint.acknowledged_at, complaint.acknowledge_due_on)
+        complaint.acknowledged_on_time = on_time(complaint.acknowledged_at, complaint.acknowledge_due_on,
+                                                 complaint.acknowledge_due_at)
 
 
 def record_answer(c: Complaint, method: str | None, told_text: str | None) -> ComplaintAnswer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -31,11 +31,31 @@ from ..core.choices import Labelled
 from ..core.database import enum_column
 from ..core.departments import Category, Department
 from ..core.extensions import db
-from ..core.time import UTCDateTime, today, utcnow
+from ..core.time import UTCDateTime, local, today, utcnow
 from ..core.users import User
 from ..deadlines.calendar import next_working_day
+from ..deadlines.policy import end_of
 from ..notifications.kinds import About, Complainant
 from .states import OPEN, TERMINAL, WITH_DEPARTMENT, State
+
+CLOCK_COLUMNS = {"acknowledge": ("acknowledge_due_on", "acknowledge_due_at"),
+                 "response": ("response_due_on", "response_due_at"),
+                 "follow_up": ("follow_up_due_on", "follow_up_due_at")}
+
+
+def past_due(due_on: date | None, due_at: datetime | None, now: datetime) -> bool:
+    """Whether a clock is missed at `now`: after its moment (hours), or once its day is over (working days)."""
+    if due_at is not None:
+        return due_at < now
+    return due_on is not None and due_on < local(now).date()
+
+
+def _moment(on: date) -> datetime:
+    """The moment a question about day `on` is asked: now for today, else that day's beginning (a day ago's
+    "overdue" counted the clocks missed before it began)."""
+    if on == today():
+        return utcnow()
+    return end_of(on - timedelta(days=1))
 
 _STATE_OF = {state.value: state for state in State}
 
@@ -158,7 +178,8 @@ def _in(states) -> str:
 # out (Complaint.open_clause), which SQLite needs to see in the statement itself, not as bound parameters.
 OPEN_WORK = f"status IN {_in(OPEN)}"
 OPEN_WORK_COLUMNS = ("status", "department_id", "response_due_on", "follow_up_due_on", "acknowledge_due_on",
-                     "acknowledged_at", "sent_back_at", "escalation_level", "severity", "received_at")
+                     "acknowledged_at", "sent_back_at", "escalation_level", "severity", "received_at",
+                     "response_due_at", "follow_up_due_at", "acknowledge_due_at")
 
 
 class ReferenceCounter(db.Model):
@@ -249,6 +270,11 @@ class Complaint(db.Model):
     acknowledge_due_on: Mapped[date | None] = mapped_column(Date)  # None: anonymous, nobody to tell
     response_due_on: Mapped[date] = mapped_column(Date)
     follow_up_due_on: Mapped[date | None] = mapped_column(Date)
+    # The due moment of a clock counted in hours (deadlines.policy.Due); None: a working-day clock, due by the
+    # end of its *_due_on day. Set with the date, cleared when a date alone replaces it (an extension).
+    acknowledge_due_at = mapped_column(UTCDateTime)
+    response_due_at = mapped_column(UTCDateTime)
+    follow_up_due_at = mapped_column(UTCDateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
     # Investigation
@@ -338,6 +364,40 @@ class Complaint(db.Model):
             else_=cls.response_due_on,
         )
 
+    @hybrid_property
+    def due_at(self) -> datetime | None:
+        """The next obligation's moment, when it is counted in hours (see due_on)."""
+        if self.status in (State.responded,):
+            return self.follow_up_due_at
+        if self.status in TERMINAL:
+            return None
+        return self.response_due_at
+
+    @due_at.inplace.expression
+    @classmethod
+    def _due_at_expression(cls):
+        return case(
+            (cls.status == State.responded.value, cls.follow_up_due_at),
+            (cls.status.in_([s.value for s in TERMINAL]), literal(None, UTCDateTime)),
+            else_=cls.response_due_at,
+        )
+
+    def set_due(self, clock: str, due) -> None:
+        """Store a clock's due date and moment (a deadlines.policy.Due, a plain date, or None: no clock)."""
+        on_column, at_column = CLOCK_COLUMNS[clock]
+        setattr(self, on_column, getattr(due, "on", due))
+        setattr(self, at_column, getattr(due, "at", None))
+
+    @staticmethod
+    def _late(on_column, at_column, on: date, moment: datetime):
+        return or_(and_(at_column.is_not(None), at_column < moment), and_(at_column.is_(None), on_column < on))
+
+    @classmethod
+    def clock_late(cls, clock: str, on: date):
+        """One clock ("acknowledge", "response", "follow_up") past its due moment on day `on` (see past_due)."""
+        on_column, at_column = (getattr(cls, name) for name in CLOCK_COLUMNS[clock])
+        return cls._late(on_column, at_column, on, _moment(on))
+
     @classmethod
     def open_clause(cls):
         """Open: the values written into the statement, so that the open-work index is used (OPEN_WORK)."""
@@ -353,19 +413,21 @@ class Complaint(db.Model):
     @classmethod
     def late_clause(cls, on: date, acknowledgement: bool = True):
         """Of open complaints, those overdue_clause() says are overdue (for where the rows are open already)."""
-        late = cls.due_on < on
+        moment = _moment(on)
+        late = cls._late(cls.due_on, cls.due_at, on, moment)
         if acknowledgement:
-            late = or_(late, and_(cls.acknowledged_at.is_(None), cls.acknowledge_due_on < on))
+            late = or_(late, and_(cls.acknowledged_at.is_(None),
+                                  cls._late(cls.acknowledge_due_on, cls.acknowledge_due_at, on, moment)))
         return late
 
-    def late_clock(self, now: date | None = None) -> str | None:
-        """Which running clock is past its due date, if any: "acknowledge", "response" or "follow_up"."""
-        now = now or today()
+    def late_clock(self, now: datetime | None = None) -> str | None:
+        """Which running clock is past its due moment, if any: "acknowledge", "response" or "follow_up"."""
+        now = now or utcnow()
         if not self.is_open:
             return None
-        if self.acknowledged_at is None and self.acknowledge_due_on is not None and self.acknowledge_due_on < now:
+        if self.acknowledged_at is None and past_due(self.acknowledge_due_on, self.acknowledge_due_at, now):
             return "acknowledge"
-        if self.due_on and self.due_on < now:
+        if past_due(self.due_on, self.due_at, now):
             return "follow_up" if self.state == State.responded else "response"
         return None
 
@@ -401,7 +463,7 @@ class Complaint(db.Model):
         if not self.is_open:
             return None, None
         now = today()
-        late = self.late_clock(now)
+        late = self.late_clock()
         if late:
             return "overdue", late
         first = self.next_clock()

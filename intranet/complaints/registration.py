@@ -16,7 +16,7 @@ from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from . import clocks, search
-from .evidence import Evidence
+from .evidence import rows_for
 from .lifecycle import SPECS, Action
 from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
 from .operations import Result
@@ -71,12 +71,12 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     if not can(user, action):
         raise ActionRefused(action)
     received_at = received_at or utcnow()
-    received_day = local(received_at).date()
     complexity = Complexity(data.get("complexity") or Complexity.simple)
     channel = Channel(data.get("channel") or Channel.online)
     code = tracking_code or new_tracking_code()
     respond = policy.respond_clock(complexity)
-    due = policy.due_dates([respond] if data.get("anonymous") else [Clock.acknowledge, respond], received_day)
+    severity = data.get("severity") or Severity.minor.value
+    due = policy.dues([respond] if data.get("anonymous") else [Clock.acknowledge, respond], severity, received_at)
     complaint = Complaint(
         tracking_code_hash=hash_tracking_code(code),
         status=SPECS[action].target.value,
@@ -84,10 +84,10 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         received_at=received_at,
         created_by_id=user.id if action == Action.log else None,
         # Nobody to tell of an anonymous complaint: it has no acknowledgement clock.
-        acknowledge_due_on=due.get(Clock.acknowledge),
-        response_due_on=due[respond],
         **{k: data[k] for k in CREATE_FIELDS if k in data and data[k] not in (None, "")},
     )
+    complaint.set_due("acknowledge", due.get(Clock.acknowledge))
+    complaint.set_due("response", due[respond])
     if channel == Channel.letter:
         complaint.wants_written_reply = True  # 书面投诉书面答复
     if complaint.anonymous:
@@ -98,8 +98,9 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     # concurrent submissions wait on it, so nothing else is done while it is held.
     complaint.reference = next_reference(local(utcnow()).year)
     db.session.add(complaint)
-    # Evidence files, already checked and stored by the caller (evidence.store): rows in this transaction.
-    evidence = [Evidence(complaint=complaint, **row) for row in data.get("evidence") or []]
+    # Evidence files, already checked and stored by the caller (evidence.store): rows in this transaction,
+    # each marked "may identify" if the complainant asked for confidentiality.
+    evidence = rows_for(complaint, data.get("evidence"))
     db.session.add_all(evidence)
     # Written before its first event, which records every fact as stored (the columns' defaults included).
     db.session.flush()

@@ -25,6 +25,7 @@ def is_open():
 # each row loads it with a query of its own (tests/test_queue_queries.py counts them).
 ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalation_level", "severity",
                "response_due_on", "follow_up_due_on", "acknowledge_due_on", "acknowledged_at", "version",
+               "response_due_at", "follow_up_due_at", "acknowledge_due_at",
                "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
                "disclosed_patient", "department_id", "category_id")
 

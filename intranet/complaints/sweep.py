@@ -9,22 +9,22 @@ dates with today themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import click
 from sqlalchemy import and_, or_, select
 
 from ..core.database import insert_or_ignore
 from ..core.extensions import db
-from ..core.jobs import repeat
+from ..core.jobs import Job, register, repeat
 from ..core.roles import SYSTEM
-from ..core.time import today, utcnow
+from ..core.time import local, utcnow
 from ..deadlines.calendar import next_working_day
 from ..deadlines.models import BreachClock, DeadlineBreach
 from ..notifications.outbox import notify
 from . import operations
 from .lifecycle import OPEN, Action, State
-from .models import Complaint
+from .models import Complaint, past_due
 from .notices import DUE_TOMORROW
 
 
@@ -36,18 +36,18 @@ class SweepReport:
     skipped: list[str] = field(default_factory=list)  # changed by someone meanwhile: the next run retries
 
 
-def running_clocks(complaint: Complaint) -> list[tuple[BreachClock, date]]:
-    """The clocks still running on an open complaint, with their stored due dates."""
+def running_clocks(complaint: Complaint) -> list[tuple[BreachClock, date, datetime | None]]:
+    """The clocks still running on an open complaint, with their stored due dates and moments (hours)."""
     if not complaint.is_open:
         return []
     clocks = []
     if complaint.acknowledged_at is None:
-        clocks.append((BreachClock.acknowledge, complaint.acknowledge_due_on))
+        clocks.append((BreachClock.acknowledge, complaint.acknowledge_due_on, complaint.acknowledge_due_at))
     if complaint.state == State.responded:
-        clocks.append((BreachClock.follow_up, complaint.follow_up_due_on))
+        clocks.append((BreachClock.follow_up, complaint.follow_up_due_on, complaint.follow_up_due_at))
     else:
-        clocks.append((BreachClock.response, complaint.response_due_on))
-    return [(clock, due) for clock, due in clocks if due is not None]
+        clocks.append((BreachClock.response, complaint.response_due_on, complaint.response_due_at))
+    return [(clock, due, at) for clock, due, at in clocks if due is not None]
 
 
 def _record_breach(complaint: Complaint, clock: BreachClock, due: date) -> bool:
@@ -65,7 +65,8 @@ def _record_breach(complaint: Complaint, clock: BreachClock, due: date) -> bool:
 def sweep() -> SweepReport:
     """Escalate each newly breached deadline once; remind of what is due on the next working day."""
     report = SweepReport()
-    now = today()
+    moment = utcnow()
+    now = local(moment).date()
     tomorrow = next_working_day(now)
     candidates = db.session.scalars(
         select(Complaint.id).where(
@@ -81,10 +82,11 @@ def sweep() -> SweepReport:
         # One transaction per complaint: one that fails or conflicts does not undo the others.
         complaint = db.session.get(Complaint, complaint_id)
         missed = []
-        for clock, due in running_clocks(complaint):
-            if due < now and _record_breach(complaint, clock, due):
+        for clock, due, at in running_clocks(complaint):
+            # Missed by its moment (a clock in hours, within the day) or once its day is over.
+            if past_due(due, at, moment) and _record_breach(complaint, clock, due):
                 missed.append({"clock": clock.value, "due_on": due.isoformat()})
-            elif due == tomorrow:
+            elif due == tomorrow and not past_due(due, at, moment):
                 report.reminders += notify(DUE_TOMORROW, complaint.about(),
                                            key=f"due_tomorrow:{complaint.id}:{clock}:{due}",
                                            data={"clock": clock.value, "due_on": due})
@@ -117,11 +119,14 @@ def register_cli(app) -> None:
             _report(sweep(), quiet=False)
             return
 
-        def one_pass(_stop) -> bool:
-            _report(sweep(), quiet=True)
-            return False  # nothing waits in a queue: the next pass is due only after the interval
+        repeat(_sweep_pass, every, "Sweeping deadlines")
 
-        repeat(one_pass, every, "Sweeping deadlines")
+    register(app, Job("sweep", 300.0, _sweep_pass, "escalates what is overdue, reminds of what is due"))
+
+
+def _sweep_pass(_stop) -> bool:
+    _report(sweep(), quiet=True)
+    return False  # nothing waits in a queue: the next pass is due only after the interval
 
 
 def _report(report: SweepReport, *, quiet: bool) -> None:

@@ -49,4 +49,6 @@ def history(subject, limit: int = 200) -> list[AdminEvent]:
 
 SUBJECTS = {"User": "user", "Department": "department", "Category": "category", "HospitalRecord": "hospital",
             # the staff directory (directory/models.py), named here by class name only
-            "StaffMember": "staff_member", "DirectoryImport": "directory_import"}
+            "StaffMember": "staff_member", "DirectoryImport": "directory_import",
+            # one rule of the deadline policy (deadlines/models.py)
+            "DeadlinePolicy": "deadline_policy"}

@@ -1,5 +1,5 @@
-"""What the administrator keeps for deadlines: hospital days, the deadline policy; and the breaches the
-sweep has found (so that each breach is escalated once)."""
+"""What the administrator keeps for deadlines: hospital days, the deadline policy (one rule per clock and
+severity); and the breaches the sweep has found (so that each breach is escalated once)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class DayKind(Labelled):
 
 
 class Clock(Labelled):
-    """The deadline policy's clocks, in working days (SPEC §4)."""
+    """The deadline policy's clocks (SPEC §4). The response clock is two, by the complaint's complexity (one
+    department or several): the policy's complexity dimension is these two clocks."""
 
     acknowledge = "acknowledge"
     respond_simple = "respond_simple"
@@ -56,6 +57,22 @@ DEFAULT_DAYS = {
     Clock.reopened: 5,
 }
 MAX_DAYS = 60
+MAX_HOURS = 720  # thirty days of elapsed hours: beyond that a clock is better said in working days
+
+# The complaint's severities (complaints.models.Severity, which this layer cannot import; a test checks that
+# both name the same ones), mildest first: the policy has a rule for each clock and each of them.
+SEVERITIES = ("minor", "serious", "major")
+
+
+class Unit(Labelled):
+    """What a rule's amount counts."""
+
+    working_days = "working_days"  # whole working days on the calendar; due by the end of the last one
+    hours = "hours"  # elapsed hours from the moment the clock starts, nights, weekends and holidays included
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {Unit.working_days: _l("working days"), Unit.hours: _l("hours")}
 
 
 class HospitalDay(db.Model):
@@ -76,13 +93,25 @@ class HospitalDay(db.Model):
 
 
 class DeadlinePolicy(db.Model):
-    """How many working days each clock gives. Due dates are computed from it when set and then stored."""
+    """How long one clock gives a complaint of one severity: `amount` working days or hours. Due dates are
+    worked out from it when the clock starts and then stored (a change never moves a stored one)."""
 
     __tablename__ = "deadline_policies"
-    __table_args__ = (CheckConstraint(f"working_days BETWEEN 1 AND {MAX_DAYS}", name="working_days_range"),)
+    __table_args__ = (
+        UniqueConstraint("clock", "severity", name="uq_deadline_policies_one_rule"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"amount <= {MAX_HOURS} AND (unit = 'hours' OR amount <= {MAX_DAYS})",
+                        name="amount_range"),
+        CheckConstraint("severity IN (" + ", ".join(f"'{s}'" for s in SEVERITIES) + ")", name="severity_known"),
+    )
 
-    clock: Mapped[str] = mapped_column(enum_column(Clock, "deadline_clock"), primary_key=True)
-    working_days: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock: Mapped[str] = mapped_column(enum_column(Clock, "deadline_clock"))
+    severity: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(enum_column(Unit, "deadline_unit"), default=Unit.working_days.value)
+    # Bumped by every save: two administrators editing at once, the second is told (core/versioned.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -3,9 +3,9 @@
 A complaint counts in the period it was *received* in (at the hospital, see periods.py), and every rate is
 worked out from what its stored clocks recorded when they were met: `acknowledged_on_time` and each round of
 answer and follow-up (complaint_answers, complaint_follow_ups) compare the day the clock was met with the
-due date it had then,
-so a policy change or a later extension of another complaint never rewrites a month already reported. A
-clock still running and not yet due is in no denominator: it can neither be on time nor late yet.
+due date it had then (the moment, for a clock counted in hours), so a policy change or a later extension
+of another complaint never rewrites a month already reported. A clock still running and not yet due (by its
+moment, likewise) is in no denominator: it can neither be on time nor late yet.
 
 One query gives every figure for a period (one row), or for each department, category, channel or
 severity (one row each); the median needs a second query that groups by (day received, day responded),
@@ -72,7 +72,7 @@ def _columns(on: date) -> dict[str, object]:
     answered = _answer(first)
     # A round after a reopening still to be answered, past its new due date.
     awaiting_again = and_(open_, Complaint.reopened_count > 0, Complaint.responded_at.is_(None),
-                          Complaint.response_due_on < on)
+                          Complaint.clock_late("response", on))
     first_follow_up_on_time = exists().where(ComplaintFollowUp.complaint_id == Complaint.id,
                                              ComplaintFollowUp.round == 1, ComplaintFollowUp.on_time.is_(True))
     columns = {
@@ -82,11 +82,12 @@ def _columns(on: date) -> dict[str, object]:
         "acknowledged_on_time": _count(Complaint.acknowledged_on_time.is_(True)),
         # However it ended: a complaint withdrawn (or declined) untold after its due date was still told late.
         "acknowledgement_due": _count(and_(Complaint.acknowledge_due_on.isnot(None), or_(
-            Complaint.acknowledged_at.isnot(None), Complaint.acknowledge_due_on < on))),
+            Complaint.acknowledged_at.isnot(None), Complaint.clock_late("acknowledge", on)))),
         # The first answer, as it was given: a reopening never rewrites it.
         "responded_on_time": _count(_answer(first, ComplaintAnswer.on_time.is_(True))),
         "response_due": _count(or_(answered, and_(
-            open_, Complaint.reopened_count == 0, Complaint.responded_at.is_(None), Complaint.response_due_on < on))),
+            open_, Complaint.reopened_count == 0, Complaint.responded_at.is_(None),
+            Complaint.clock_late("response", on)))),
         "answered_again_on_time": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1,
                                                                   ComplaintAnswer.on_time.is_(True))), 0),
         "answer_again_due": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1)), 0) + _count(awaiting_again),
@@ -94,7 +95,7 @@ def _columns(on: date) -> dict[str, object]:
         "followed_up": _count(and_(Complaint.anonymous.is_(False), Complaint.followed_up_at.isnot(None))),
         "followed_up_on_time": _count(and_(Complaint.anonymous.is_(False), first_follow_up_on_time)),
         "follow_up_due": _count(and_(Complaint.anonymous.is_(False), or_(Complaint.followed_up_at.isnot(None), and_(
-            Complaint.status == State.responded.value, Complaint.follow_up_due_on < on)))),
+            Complaint.status == State.responded.value, Complaint.clock_late("follow_up", on))))),
         "satisfied": _count(Complaint.satisfied.is_(True)),
         "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
         # A proposed malicious finding is not a finding yet: it counts once leadership confirms it.

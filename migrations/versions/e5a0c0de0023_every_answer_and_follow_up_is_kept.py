@@ -1,7 +1,7 @@
 """every answer and every follow-up is kept, round by round
 
 Revision ID: e5a0c0de0023
-Revises: b9a55c0de0022
+Revises: e2a0c0de0023
 Create Date: 2026-12-07 15:20:00
 
 A reopening used to overwrite the answer; now each answer (and each follow-up) is a row of its own. The
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e5a0c0de0023"
-down_revision = "b9a55c0de0022"
+down_revision = "e2a0c0de0023"
 branch_labels = None
 depends_on = None
 

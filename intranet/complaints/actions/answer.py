@@ -46,8 +46,8 @@ def _respond(c, user, data: dict) -> dict:
     c.told_text = data["told_text"]
     c.responded_on = responded_on
     c.responded_at = utcnow()
-    c.responded_on_time = clocks.on_time(responded_on, c.response_due_on)
-    c.follow_up_due_on = clocks.follow_up_due_on(c, responded_on)
+    c.responded_on_time = clocks.on_time(responded_on, c.response_due_on, c.response_due_at)
+    clocks.set_follow_up(c, responded_on)
     clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
     clocks.record_answer(c, method.value, data["told_text"])
     return {"method": method.value, "responded_on": responded_on, "told_text": data["told_text"],
@@ -128,7 +128,7 @@ def _follow_up(c, user, data: dict) -> dict:
     c.satisfied = bool(data["satisfied"])
     c.follow_up_comment = data.get("comment") or None
     c.followed_up_at = utcnow()
-    c.followed_up_on_time = clocks.on_time(c.followed_up_at, c.follow_up_due_on)
+    c.followed_up_on_time = clocks.on_time(c.followed_up_at, c.follow_up_due_on, c.follow_up_due_at)
     clocks.record_follow_up(c, data["method"])
     if c.satisfied:
         c.closed_at = c.followed_up_at
@@ -138,8 +138,8 @@ def _follow_up(c, user, data: dict) -> dict:
     c.reopened_count += 1
     c.signed_off_at = c.signed_off_by_id = c.approved_at = c.approved_by_id = None
     c.responded_at = c.responded_on = c.responded_on_time = None
-    c.response_due_on = policy.due_on(Clock.reopened, today())
-    c.follow_up_due_on = None
+    c.set_due("response", policy.due(Clock.reopened, c.severity, c.complexity, c.followed_up_at))
+    c.set_due("follow_up", None)
     return {"method": data["method"], "satisfied": False, "comment": data.get("comment"),
             "response_due_on": c.response_due_on}
 
@@ -184,7 +184,7 @@ def _conclude(c, user, data: dict) -> dict:
     if c.responded_at is None:
         c.responded_at = utcnow()
         c.responded_on = today()
-        c.responded_on_time = clocks.on_time(c.responded_on, c.response_due_on)
+        c.responded_on_time = clocks.on_time(c.responded_at, c.response_due_on, c.response_due_at)
         clocks.record_answer(c, None, data["conclusion"])  # no method: nobody was told
     c.closed_at = utcnow()
     return {"conclusion": data["conclusion"]}

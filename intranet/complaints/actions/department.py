@@ -62,7 +62,8 @@ def _assign(c, user, data: dict) -> dict:
     c.department_id = department.id
     c.assigned_at = utcnow()
     c.sent_back_at = None
-    c.response_due_on = due
+    if due != c.response_due_on:
+        c.set_due("response", due)  # a tighter date, given as a date: due by its end
     clocks.acknowledge(c, data.get("acknowledged_via"))
     return {"department": department.code, "previous_department": previous if transfer else None,
             "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via")}

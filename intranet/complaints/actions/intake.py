@@ -16,6 +16,7 @@ from ...core.forms import STRIPPED, Length, category_choices, int_or_none, requi
 from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
+from ...deadlines.models import Clock
 from .. import clocks
 from ..forms import ActionForm, acknowledged_via_field, method_field, reason_field, strip_upper
 from ..models import Channel, Complaint, Complexity, Severity
@@ -59,9 +60,13 @@ class TriageForm(ActionForm):
 
 def _triage(c, user, data: dict) -> dict:
     complexity = Complexity(data["complexity"])
-    if complexity != c.complexity and c.assigned_at is None:
-        # The response clock depends on complexity; set it again while nobody has been given it yet.
-        c.response_due_on = policy.due_on(policy.respond_clock(complexity), local(c.received_at).date())
+    if (complexity != c.complexity or data["severity"] != c.severity) and c.assigned_at is None:
+        # The response clock depends on complexity and severity; set it again while nobody has been given it
+        # yet (from receipt, as it started).
+        c.set_due("response", policy.due(policy.respond_clock(complexity), data["severity"], complexity, c.received_at))
+    if data["severity"] != c.severity and c.acknowledged_at is None and c.acknowledge_due_on is not None:
+        # So does acknowledgement, while nobody has been told yet: a major complaint may have a shorter one.
+        c.set_due("acknowledge", policy.due(Clock.acknowledge, data["severity"], complexity, c.received_at))
     c.category_id = data["category_id"]
     c.severity = data["severity"]
     c.complexity = complexity.value
@@ -113,7 +118,7 @@ def _acknowledge(c, user, data: dict) -> dict:
     # Told today: now. Told on an earlier day (recorded late): that day, as a hospital date.
     c.acknowledged_at = utcnow() if told_on == today() else datetime.combine(told_on, time(12), tzinfo=hospital_tz())
     c.acknowledged_via = data["acknowledged_via"]
-    c.acknowledged_on_time = clocks.on_time(told_on, c.acknowledge_due_on)
+    c.acknowledged_on_time = clocks.on_time(told_on, c.acknowledge_due_on, c.acknowledge_due_at)
     return {"acknowledged_via": data["acknowledged_via"], "acknowledged_on": told_on, "note": data.get("note")}
 
 
@@ -143,8 +148,8 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
     c.response_method = data["method"]
     c.responded_at = utcnow()
     c.responded_on = today()
-    c.responded_on_time = clocks.on_time(c.responded_on, c.response_due_on)
-    c.follow_up_due_on = clocks.follow_up_due_on(c, c.responded_on)
+    c.responded_on_time = clocks.on_time(c.responded_at, c.response_due_on, c.response_due_at)
+    clocks.set_follow_up(c, c.responded_on)
     clocks.acknowledge(c, data["method"])  # answered, so told it was received
     clocks.record_answer(c, data["method"], c.told_text)
     return {"what_was_done": data["what_was_done"], "method": data["method"]}
@@ -153,6 +158,8 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
 resolve_on_the_spot = ActionSpec(
     "resolve_on_the_spot", _l("Resolve on the spot"), roles=frozenset({RECEPTION}), sources=INTAKE,
     target=State.responded, records="what was done",
+    # A major complaint's answer waits for leadership's approval, however simple it looks at the desk.
+    only_when=lambda c: not c.is_major,
     form=ResolveOnTheSpotForm, apply=_resolve_on_the_spot,
     notices=(ANSWERED,),
     timeline={"what_was_done": Shown(_l("What was done")), "method": METHOD},
