@@ -119,8 +119,8 @@ def path_to(state: State) -> list[tuple[Action, str]]:
     return [(step.action, step.role.value) for step in planned(state)]
 
 
-def planned(state: State) -> list[Step]:
-    return lifecycle.path_to(State(state))
+def planned(state: State, anonymous: bool = False) -> list[Step]:
+    return lifecycle.path_to(State(state), anonymous=anonymous)
 
 
 def actor(world: World, role: str, complaint=None) -> User | None:
@@ -140,13 +140,14 @@ def make_complaint(world: World, state: State = State.submitted, **data):
     state = State(state)
     if state == State.awaiting_approval:
         data.setdefault("severity", "major")
-    if any(SPECS[step.action].records_on is not None for step in planned(state)):
+    anonymous = bool(data.get("anonymous"))
+    if any(SPECS[step.action].records_on is not None for step in planned(state, anonymous)):
         make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
     result = registration.create(None, public_complaint_data(**{k: v for k, v in data.items()
                                                                 if k != "severity"}))
     complaint = result.complaint
     db.session.commit()
-    for step in planned(state):
+    for step in planned(state, anonymous):
         payload = {**action_data(step.action, world, complaint), **step.data}
         if step.action == Action.triage and data.get("severity"):
             payload = {**payload, "severity": data["severity"]}

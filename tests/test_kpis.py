@@ -32,7 +32,7 @@ import pytest
 from intranet.complaints import operations, registration
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.extensions import db
-from intranet.core.time import clock_at
+from intranet.core.time import clock_at, today
 from intranet.reports import kpis
 from intranet.reports.kpis import DIMENSIONS, Scope
 from intranet.reports.periods import Period
@@ -137,11 +137,15 @@ def september(world):
 SEPTEMBER_FIGURES = {
     "received": ("7", None, None),
     "acknowledged_on_time": ("66.7 %", 4, 6),  # A B G H of A B C D G H (F has no clock)
-    "responded_on_time": ("50.0 %", 3, 6),  # A F H of A B F H, and D G open past due
+    # By the first answer: G was answered on time before it was reopened. A F G H of A B F G H, and D.
+    "responded_on_time": ("66.7 %", 4, 6),
+    "answered_again_on_time": ("0.0 %", 0, 1),  # G reopened, due again 8 Oct, not answered yet
     "closed": ("16.7 %", 1, 6),  # A of all but C (withdrawn)
     "followed_up": ("66.7 %", 2, 3),  # A G of A G, and B past its follow-up date (H not yet, F anonymous)
+    "followed_up_on_time": ("66.7 %", 2, 3),  # A and G, each the day after it was told
     "satisfied": ("50.0 %", 1, 2),  # A of A G
-    "median_days": ("5", None, None),  # F 0, A 3, B 7, H 9 → (3 + 7) / 2
+    "median_days": ("3", None, None),  # to the first answer: F 0, G 1, A 3, B 7, H 9
+    "median_days_to_close": ("4", None, None),  # A only, 23 → 30 Sep: 24, 28, 29, 30
     "finding_upheld": ("25.0 %", 1, 4),
     "finding_partly_upheld": ("25.0 %", 1, 4),
     "finding_not_upheld": ("25.0 %", 1, 4),
@@ -185,13 +189,20 @@ def test_by_department_ranks_them_and_a_head_sees_only_their_own(world, septembe
         rows = kpis.table(Scope(world.leadership), SEPTEMBER, DIMENSIONS["department"])
         head_rows = kpis.table(Scope(world.head), SEPTEMBER, DIMENSIONS["department"])
         other_head = kpis.figures(Scope(world.other_head), SEPTEMBER)
-    # Cardiology: A B G H, responded on time A H of A B G H, closed A of four. Not assigned: C D F,
-    # responded on time F of F D, closed none of D F. Level on the first, cardiology ranks first on the second.
+    # Cardiology: A B G H, responded on time A G H of A B G H, closed A of four. Not assigned: C D F,
+    # responded on time F of F D, closed none of D F: nobody's work yet, shown after, not ranked.
     ranked = [(r.rank, r.key, r.figures.counts["received"], r.figures.shown("responded_on_time"),
                r.figures.shown("closed")) for r in rows]
-    assert ranked == [(1, world.cardiology.id, 4, "50.0 %", "25.0 %"), (2, None, 3, "50.0 %", "0.0 %")]
+    assert ranked == [(1, world.cardiology.id, 4, "75.0 %", "25.0 %"), (None, None, 3, "50.0 %", "0.0 %")]
     assert [(r.key, r.figures.counts["received"]) for r in head_rows] == [(world.cardiology.id, 4)]
     assert other_head.counts["received"] == 0
+
+
+def test_by_the_department_where_it_happened_beside_the_one_that_works_it(world, september):
+    factories.make_complaint(world, State.registered, subject_department_id=world.cardiology.id)
+    rows = kpis.table(Scope(world.leadership), Period.month_of(today()), DIMENSIONS["subject_department"])
+    # Recorded on the complaint at registration; not ranked (the ranking is of the departments' work).
+    assert [(r.rank, r.key, r.figures.counts["received"]) for r in rows] == [(None, world.cardiology.id, 1)]
 
 
 def test_by_channel_and_severity(world, september):

@@ -47,6 +47,8 @@ BRIEF = {
     "respond": (f("reception", "head"), f("signed_off"), f("responded")),
     # Closed if satisfied; if not, reopened: investigating, or registered if it never had a department.
     "follow_up": (f("reception", "public"), f("responded"), f("closed", "investigating", "registered")),
+    # An anonymous complaint: nobody to answer or follow up, so the office's conclusion closes it.
+    "conclude": (f("reception"), f("signed_off", "responded"), f("closed")),
     "extend": (f("head", "leadership"), OPEN, SAME),
     # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
     "escalate": (STAFF | {"system"}, OPEN, SAME),
@@ -104,6 +106,9 @@ ONLY_WHEN = {
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
     # Once marked, it stays so.
     "mark_integrity": lambda complaint: not complaint.integrity,
+    "respond": lambda complaint: not complaint.anonymous,
+    "follow_up": lambda complaint: not complaint.anonymous,
+    "conclude": lambda complaint: bool(complaint.anonymous),
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
         complaint.disclosed_name and complaint.disclosed_contact

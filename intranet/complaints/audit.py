@@ -27,7 +27,7 @@ from sqlalchemy import func, inspect, select
 
 from ..core.extensions import db
 from ..core.time import utcnow
-from .models import Complaint, ComplaintEvent
+from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp
 from .people import ComplaintPerson
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
@@ -36,7 +36,13 @@ GENESIS = "0" * 64  # what the first event of a complaint chains to
 # without anyone remembering to) but the lock's bookkeeping and the tracking code's keyed hash (a credential,
 # not a fact; a receipt that replaces it leaves a note). Only an event writes them, through perform().
 UNCHAINED = frozenset({"id", "version", "updated_at", "tracking_code_hash"})
-FACTS = tuple(column.name for column in Complaint.__table__.columns if column.name not in UNCHAINED)
+# Its history of answers and follow-ups is a fact too, one digest of all the rounds: a round edited, removed
+# or slipped in behind the app's back disagrees with what the last answering event recorded.
+HISTORIES = {"answers": (ComplaintAnswer, ("round", "response_text", "signed_off_by_id", "told_text", "method",
+                                           "responded_on", "sent_at", "due_on", "on_time")),
+             "follow_ups": (ComplaintFollowUp, ("round", "method", "satisfied", "comment", "at", "due_on",
+                                                "on_time"))}
+FACTS = (*(column.name for column in Complaint.__table__.columns if column.name not in UNCHAINED), *HISTORIES)
 # The people the complaint is about, their statements and findings (people.py): rows of their own, vouched
 # for as one fact of the complaint, a digest of them all.
 PEOPLE = "people"
@@ -55,6 +61,7 @@ FACT_LABELS = {
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
     PEOPLE: _l("The people it is about"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
+    "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"),
 }
 
 
@@ -79,6 +86,10 @@ def _canonical(value) -> str:
 
 
 def fact_digest(name: str, value) -> str:
+    if name in HISTORIES:  # the rounds, as loaded or as table rows, each field in its canonical form
+        fields = HISTORIES[name][1]
+        value = "h" + json.dumps([[_canonical(getattr(row, f)) for f in fields]
+                                  for row in sorted(value, key=lambda row: row.round)], separators=(",", ":"))
     return hashlib.sha256(f"{name}\n{_canonical(value)}".encode()).hexdigest()[:32]
 
 
@@ -211,34 +222,44 @@ def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline
                                                                 PEOPLE: people_text(complaint.people)})
 
 
+class _Stream:
+    """Rows of one table ordered by complaint, taken complaint by complaint."""
+
+    def __init__(self, table, *order):
+        self.rows = db.session.execute(select(table).order_by(table.c.complaint_id, *order)
+                                       .execution_options(yield_per=1000))
+        self.pending = next(self.rows, None)
+
+    def of(self, complaint_id: int) -> list:
+        while self.pending is not None and self.pending.complaint_id < complaint_id:  # of no complaint
+            self.pending = next(self.rows, None)
+        taken = []
+        while self.pending is not None and self.pending.complaint_id == complaint_id:
+            taken.append(self.pending)
+            self.pending = next(self.rows, None)
+        return taken
+
+
 def _records():
-    """(complaint row, [its event rows]) for every complaint, in order: two streams read side by side, so the
+    """(complaint's facts, [its event rows]) for every complaint, in order: streams read side by side, so the
     whole log never sits in memory at once."""
     complaints = db.session.execute(select(Complaint.__table__).order_by(Complaint.id)
                                     .execution_options(yield_per=500))
-    events = db.session.execute(select(ComplaintEvent.__table__)
-                                .order_by(ComplaintEvent.complaint_id, ComplaintEvent.id)
-                                .execution_options(yield_per=1000))
-    pending = next(events, None)
+    events = _Stream(ComplaintEvent.__table__, ComplaintEvent.id)
+    histories = {name: _Stream(model.__table__, model.round) for name, (model, _fields) in HISTORIES.items()}
+    people = _Stream(ComplaintPerson.__table__, ComplaintPerson.id)
     for complaint in complaints:
-        while pending is not None and pending.complaint_id < complaint.id:  # of no complaint: cannot be
-            pending = next(events, None)
-        chain = []
-        while pending is not None and pending.complaint_id == complaint.id:
-            chain.append(pending)
-            pending = next(events, None)
-        yield complaint, chain
+        facts = dict(complaint._mapping)
+        facts.update({name: stream.of(complaint.id) for name, stream in histories.items()})
+        facts[PEOPLE] = people_text(people.of(complaint.id))
+        yield facts, events.of(complaint.id)
 
 
 def verify() -> tuple[list, dict[str, set[str]], dict[str, str]]:
     """Every complaint's problems (check_record()), every complaint's hashes, and each one's latest."""
     problems, hashes, heads = [], {}, {}
-    people: dict[int, list] = {}
-    for row in db.session.execute(select(ComplaintPerson.__table__)).mappings():
-        people.setdefault(row["complaint_id"], []).append(row)
-    for complaint, chain in _records():
-        reference = complaint.reference
-        facts = {**complaint._mapping, PEOPLE: people_text(people.get(complaint.id, []))}
+    for facts, chain in _records():
+        reference = facts["reference"]
         problems += check_record(reference, chain, facts)
         if chain:
             hashes[reference] = {event.hash for event in chain}

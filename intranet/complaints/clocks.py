@@ -1,16 +1,15 @@
-"""The complaint's clocks as the actions meet them: whether a clock was met on time, and acknowledgement."""
+"""The complaint's clocks as the actions meet them: whether a clock was met on time, acknowledgement, and the
+rounds of answers and follow-ups each kept with the clock it met."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
+from ..core.extensions import db
 from ..core.time import local, today, utcnow
 from ..deadlines import policy
 from ..deadlines.models import Clock
-
-if TYPE_CHECKING:
-    from .models import Complaint
+from .models import Complaint, ComplaintAnswer, ComplaintFollowUp
 
 
 def on_time(met: datetime | date, due_on: date | None, due_at: datetime | None = None) -> bool | None:
@@ -44,3 +43,26 @@ def acknowledge(complaint: Complaint, via: str | None) -> None:
         complaint.acknowledged_via = via
         complaint.acknowledged_on_time = on_time(complaint.acknowledged_at, complaint.acknowledge_due_on,
                                                  complaint.acknowledge_due_at)
+
+
+def record_answer(c: Complaint, method: str | None, told_text: str | None) -> ComplaintAnswer:
+    """The answer's round, kept as it is now (what was signed, by whom, when told, by which due date): a
+    reopening starts the next round and leaves this one as it is."""
+    answer = ComplaintAnswer(round=c.reopened_count + 1, response_text=c.response_text,
+                             signed_off_by_id=c.signed_off_by_id, told_text=told_text, method=method,
+                             responded_on=c.responded_on, sent_at=c.responded_at, due_on=c.response_due_on,
+                             on_time=c.responded_on_time)
+    # Loading the rounds must not flush the complaint: its changes are still to be chained as facts.
+    with db.session.no_autoflush:
+        c.answers.append(answer)
+    return answer
+
+
+def record_follow_up(c: Complaint, method: str | None) -> ComplaintFollowUp:
+    """The follow-up of the current round, as record_answer() keeps the answer."""
+    follow_up = ComplaintFollowUp(round=c.reopened_count + 1, method=method, satisfied=c.satisfied,
+                                  comment=c.follow_up_comment, at=c.followed_up_at, due_on=c.follow_up_due_on,
+                                  on_time=c.followed_up_on_time)
+    with db.session.no_autoflush:
+        c.follow_ups.append(follow_up)
+    return follow_up

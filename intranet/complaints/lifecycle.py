@@ -87,7 +87,7 @@ def _actor(spec: ActionSpec) -> Role:
     raise ValueError(spec.name)
 
 
-def path_to(target: State, start: State = State.submitted) -> list[Step]:
+def path_to(target: State, start: State = State.submitted, anonymous: bool = False) -> list[Step]:
     """The cheapest path of actions from `start` to `target` through the lifecycle table.
 
     Primary actions (the main line of SPEC §3) cost 1 and side actions 10, so that the path to `closed` is
@@ -95,7 +95,8 @@ def path_to(target: State, start: State = State.submitted) -> list[Step]:
     not a resolution on the spot. An action that requires another first (sign-off needs findings) has the
     other inserted before it. Each step names the data that makes a decider choose the planned state; a
     decider that depends on the complaint rather than the data (sign-off of a major complaint) is the
-    caller's to arrange (triage it as major).
+    caller's to arrange (triage it as major). An anonymous complaint's path (`anonymous`) takes only the
+    actions for it: no answer and no follow-up, the office's conclusion instead.
     """
     frontier: list[tuple[int, int, State, list[Step]]] = [(0, 0, start, [])]
     best: dict[State, int] = {start: 0}
@@ -107,6 +108,8 @@ def path_to(target: State, start: State = State.submitted) -> list[Step]:
         for action in actions_from(state):
             spec = SPECS[action]
             if spec.target is None:  # keeps the state: never a step on the way somewhere
+                continue
+            if spec.anonymous is not None and spec.anonymous != anonymous:  # not for this complainant
                 continue
             # A decider that may keep the state moves only to its outcomes (from where it reaches them).
             for nxt in spec.target.outcomes if isinstance(spec.target, Decider) else spec.possible_targets():

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     and_,
     bindparam,
     case,
@@ -336,6 +337,11 @@ class Complaint(db.Model):
         back_populates="complaint", order_by="ComplaintEvent.id", cascade="save-update, merge",
         lazy="select",
     )
+    # Every answer and every follow-up, in order: a reopening adds a round, it never overwrites one.
+    answers: Mapped[list[ComplaintAnswer]] = relationship(
+        order_by="ComplaintAnswer.round", cascade="save-update, merge", lazy="select")
+    follow_ups: Mapped[list[ComplaintFollowUp]] = relationship(
+        order_by="ComplaintFollowUp.round", cascade="save-update, merge", lazy="select")
 
     @property
     def state(self) -> State:
@@ -492,6 +498,53 @@ class Complaint(db.Model):
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"
+
+
+class ComplaintAnswer(db.Model):
+    """One answer given (or, for an anonymous complaint, the office's conclusion recorded), as it was then:
+    round 1 is the first answer, round 2 the answer after the first reopening, and so on. Written by the
+    step that answers, never changed; the chain vouches for it (audit.py)."""
+
+    __tablename__ = "complaint_answers"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "round", name="one_answer_a_round"),
+        CheckConstraint("round >= 1", name="answer_round_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    response_text: Mapped[str | None] = mapped_column(Text)  # as signed off
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What the complainant was told; for an anonymous complaint (no method), the office's conclusion.
+    told_text: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "answer_method"))
+    responded_on: Mapped[date | None] = mapped_column(Date)  # the date told
+    sent_at = mapped_column(UTCDateTime)  # when it was recorded
+    due_on: Mapped[date | None] = mapped_column(Date)  # the response due date at that moment (as extended)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+    signed_off_by: Mapped[User | None] = relationship()
+
+
+class ComplaintFollowUp(db.Model):
+    """One follow-up (回访), as it was then: round 1 the follow-up of the first answer, and so on."""
+
+    __tablename__ = "complaint_follow_ups"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "round", name="one_follow_up_a_round"),
+        CheckConstraint("round >= 1", name="follow_up_round_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(enum_column(ContactMethod, "follow_up_round_method"))
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at = mapped_column(UTCDateTime)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class ComplaintEvent(db.Model):

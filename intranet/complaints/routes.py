@@ -30,7 +30,7 @@ from .forms import BreakGlassForm, LogComplaintForm, SearchForm
 from .identity_views import break_glass as open_to_administrator
 from .identity_views import record_view, views_of
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, actions_from, offered
-from .models import Complaint, ComplaintEvent
+from .models import Complaint, ComplaintAnswer, ComplaintEvent
 from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
 
 bp = Blueprint("complaints", __name__)
@@ -61,7 +61,10 @@ def _complaint_by_reference():
                  # files and corrective actions too (most complaints have none, so they add no rows).
                  joinedload(Complaint.department), joinedload(Complaint.subject_department),
                  joinedload(Complaint.category), joinedload(Complaint.evidence),
-                 joinedload(Complaint.corrective_records))
+                 joinedload(Complaint.corrective_records),
+                 # Every answer and follow-up, shown in order and checked against the chain.
+                 selectinload(Complaint.answers).joinedload(ComplaintAnswer.signed_off_by),
+                 selectinload(Complaint.follow_ups))
     )
 
 

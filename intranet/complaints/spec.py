@@ -267,6 +267,9 @@ class ActionSpec(Spec):
     escalates: bool | Callable[[dict], bool] = False
     # The primary actions of each state are offered first and as prominent buttons.
     primary: bool = False
+    # For which complaints (beside its only_when, which decides): only anonymous ones (True), only named ones
+    # (False), or either (None). The planner plans an anonymous complaint's path by it.
+    anonymous: bool | None = None
     # Offered in the actions panel; False: beside what it is about on the page (a file's mark, by the file).
     in_panel: bool = True
     # What the action records on the timeline of another complaint: (complaint, event data) -> the other

@@ -569,7 +569,7 @@ class Story:
             if self.state == goal:
                 return
             # The planner's next steps, up to the one that moves the complaint on (with what it requires).
-            for step in lifecycle.path_to(goal, self.state):
+            for step in lifecycle.path_to(goal, self.state, anonymous=self.anonymous):
                 before = self.state
                 if step.action == Action.assign:
                     self.do(Action.assign, note=True)

@@ -1,7 +1,8 @@
 """The monthly complaint analysis (每月投诉情况分析): what the quality meeting reads beside the KPIs.
 
-Recurring themes, repeat complainants, overdue work, malicious complaints and the corrective actions
-recorded: each one bounded query, scoped by `visible()` like everything else a reader sees.
+Recurring themes, repeat complainants, overdue work, malicious complaints, the complaints that left by a
+side exit and why, leadership's work (escalations by reason, approvals and returns) and the corrective
+actions recorded: each one bounded query, scoped by `visible()` like everything else a reader sees.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload
 
 from ..complaints.confidentiality import searchable_identity
 from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent
 from ..complaints.corrective.steps import Step
-from ..complaints.models import Channel, Complaint, Responsibility
+from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility
 from ..complaints.permissions import corrective_visible
+from ..complaints.states import State
 from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.time import today
@@ -137,6 +140,83 @@ def corrective_actions(scope: Scope, period: Period) -> Corrective:
                                  .order_by(CorrectiveAction.due_on, CorrectiveAction.id).limit(LISTED)).all()
     total = db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(late))
     return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
+
+
+SIDE_EXITS = (State.not_accepted, State.withdrawn, State.duplicate)
+
+
+@dataclass
+class Exit:
+    complaint: Complaint
+    reason: str | None  # why it was not accepted, the complainant's words withdrawing it, or the original
+
+
+@dataclass
+class SideExits:
+    counts: dict[str, int]  # state → how many of the period's complaints ended so
+    listed: list[Exit]
+    total: int
+
+
+def side_exits(scope: Scope, period: Period) -> SideExits:
+    """The period's complaints that ended without being the hospital's to answer: not accepted, withdrawn or
+    a duplicate of another, each with its reason (the oldest first)."""
+    where = and_(*scope.where(period), Complaint.status.in_([s.value for s in SIDE_EXITS]))
+    counts = {state.value: 0 for state in SIDE_EXITS}
+    counts.update(dict(db.session.execute(
+        select(Complaint.status, func.count()).where(where).group_by(Complaint.status)).all()))
+    rows = db.session.scalars(select(Complaint).where(where).order_by(Complaint.received_at, Complaint.id)
+                              .options(joinedload(Complaint.duplicate_of)).limit(LISTED)).all()
+    withdrawn = [c.id for c in rows if c.status == State.withdrawn.value]
+    said = {}  # a withdrawal's reason is on its event: the complaint keeps none
+    if withdrawn:
+        said = dict(db.session.execute(select(ComplaintEvent.complaint_id, ComplaintEvent.data).where(
+            ComplaintEvent.complaint_id.in_(withdrawn), ComplaintEvent.action == "withdraw")).all())
+
+    def reason(c: Complaint) -> str | None:
+        if c.status == State.withdrawn.value:
+            return (said.get(c.id) or {}).get("reason")
+        if c.status == State.duplicate.value:
+            return c.duplicate_of.reference if c.duplicate_of else None
+        return c.decline_reason
+
+    return SideExits(counts, [Exit(c, reason(c)) for c in rows], sum(counts.values()))
+
+
+ESCALATION_REASONS = ("overdue", "not_satisfied", "manual", "major")
+
+
+@dataclass
+class LeadershipWork:
+    escalations: dict[str, int]  # reason → how many in the period
+    approved: int
+    returned: int
+
+
+def leadership_work(scope: Scope, period: Period) -> LeadershipWork:
+    """What came to leadership in the period, whenever the complaint was received: escalations by why (a
+    deadline missed, found by the sweep; the complainant not satisfied at the follow-up; raised by someone on
+    the staff; a complaint triaged as major, which leadership hears of at once), and the major complaints'
+    answers approved or returned to the department."""
+    start, end = period.bounds()
+    events = and_(*scope.where(), ComplaintEvent.at >= start, ComplaintEvent.at < end)
+
+    def count(*conditions, distinct=False) -> int:
+        counted = func.count(func.distinct(ComplaintEvent.complaint_id)) if distinct else func.count()
+        return db.session.scalar(select(counted).select_from(ComplaintEvent).join(Complaint)
+                                 .where(events, *conditions)) or 0
+
+    escalate = ComplaintEvent.action == "escalate"
+    escalations = {
+        "overdue": count(escalate, ComplaintEvent.actor_id.is_(None)),
+        "not_satisfied": count(ComplaintEvent.action == "follow_up",
+                               ComplaintEvent.data["satisfied"].as_boolean().is_(False)),
+        "manual": count(escalate, ComplaintEvent.actor_id.isnot(None)),
+        "major": count(ComplaintEvent.action.in_(("log", "triage")),
+                       ComplaintEvent.data["severity"].as_string() == "major", distinct=True),
+    }
+    return LeadershipWork(escalations, count(ComplaintEvent.action == "approve"),
+                          count(ComplaintEvent.action == "return_for_rework"))
 
 
 def _mask(phone: str) -> str:

@@ -61,6 +61,7 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
         return data
     overdue_rows, overdue_total = analysis.overdue(scope)
     corrective = analysis.corrective_actions(scope, period)
+    exits = analysis.side_exits(scope, period)
     seal = audit.seal()
     data.update(
         trend=[{"period": m.slug, **_figures(f)} for m, f in kpis.trend(scope, period.trend(12))],
@@ -77,6 +78,10 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
             "raised": [_corrective_row(a) for a in corrective.raised], "done": corrective.done,
             "effective": corrective.effective, "not_effective": corrective.not_effective,
             "overdue": [_corrective_row(a) for a in corrective.overdue], "overdue_total": corrective.overdue_total},
+        side_exits={"counts": exits.counts, "total": exits.total,
+                    "listed": [{"reference": e.complaint.reference, "status": e.complaint.status,
+                                "state": str(e.complaint.state.label), "reason": e.reason} for e in exits.listed]},
+        leadership_work=asdict(analysis.leadership_work(scope, period)),
         seal={"upto": seal.upto, "complaints": seal.complaints, "digest": seal.digest},
     )
     return data
@@ -128,6 +133,8 @@ def thawed(data: dict) -> dict:
         malicious=data["malicious"],
         corrective={**corrective, "raised": [_dated(a) for a in corrective["raised"]],
                     "overdue": [_dated(a) for a in corrective["overdue"]]},
+        # Closed before these were part of the analysis: none stored, and none worked out now.
+        side_exits=data.get("side_exits"), leadership_work=data.get("leadership_work"),
         seal=data["seal"],
     )
     return view

@@ -1,11 +1,11 @@
 """The KPIs, each with its definition, computed by SQL aggregates over the complaints received in a period.
 
 A complaint counts in the period it was *received* in (at the hospital, see periods.py), and every rate is
-worked out from what its stored clocks recorded when they were met: `acknowledged_on_time`,
-`responded_on_time` and `followed_up_on_time` compare the day the clock was met with its stored due date
-(the moment, for a clock counted in hours), so a policy change or a later extension of another complaint
-never rewrites a month already reported. A clock still running and not yet due (by its moment, likewise)
-is in no denominator: it can neither be on time nor late yet.
+worked out from what its stored clocks recorded when they were met: `acknowledged_on_time` and each round of
+answer and follow-up (complaint_answers, complaint_follow_ups) compare the day the clock was met with the
+due date it had then (the moment, for a clock counted in hours), so a policy change or a later extension
+of another complaint never rewrites a month already reported. A clock still running and not yet due (by its
+moment, likewise) is in no denominator: it can neither be on time nor late yet.
 
 One query gives every figure for a period (one row), or for each department, category, channel or
 severity (one row each); the median needs a second query that groups by (day received, day responded),
@@ -23,7 +23,15 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import and_, case, exists, func, or_, select
 
-from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility, Severity
+from ..complaints.models import (
+    Channel,
+    Complaint,
+    ComplaintAnswer,
+    ComplaintEvent,
+    ComplaintFollowUp,
+    Responsibility,
+    Severity,
+)
 from ..complaints.permissions import visible
 from ..complaints.states import OPEN, TERMINAL, State
 from ..core.database import local_date
@@ -42,31 +50,58 @@ def _count(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _answer(*conditions):
+    """Whether the complaint has an answer (a round) such that…"""
+    return exists().where(ComplaintAnswer.complaint_id == Complaint.id, *conditions)
+
+
+def _answers(*conditions):
+    """How many of the complaint's answers are such that… (summed over the complaints)."""
+    return select(func.count(ComplaintAnswer.id)).where(
+        ComplaintAnswer.complaint_id == Complaint.id, *conditions).scalar_subquery()
+
+
 def _columns(on: date) -> dict[str, object]:
     """Every count the measures are made of, as SQL aggregates (`on`: today, for clocks still running)."""
     open_ = Complaint.status.in_(_OPEN)
     handled = Complaint.status.notin_(_EXITS)
-    extended = exists().where(ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.action == "extend")
-    answered = or_(Complaint.responded_at.isnot(None), Complaint.reopened_count > 0)
+    # The response clock only: an extension of the follow-up's date is not a later answer.
+    extended = exists().where(ComplaintEvent.complaint_id == Complaint.id, ComplaintEvent.action == "extend",
+                              ComplaintEvent.data["clock"].as_string() == "response_due_on")
+    first = ComplaintAnswer.round == 1
+    answered = _answer(first)
+    # A round after a reopening still to be answered, past its new due date.
+    awaiting_again = and_(open_, Complaint.reopened_count > 0, Complaint.responded_at.is_(None),
+                          Complaint.clock_late("response", on))
+    first_follow_up_on_time = exists().where(ComplaintFollowUp.complaint_id == Complaint.id,
+                                             ComplaintFollowUp.round == 1, ComplaintFollowUp.on_time.is_(True))
     columns = {
         "received": func.count(Complaint.id),
         "handled": _count(handled),
         "anonymous": _count(Complaint.anonymous.is_(True)),
         "acknowledged_on_time": _count(Complaint.acknowledged_on_time.is_(True)),
+        # However it ended: a complaint withdrawn (or declined) untold after its due date was still told late.
         "acknowledgement_due": _count(and_(Complaint.acknowledge_due_on.isnot(None), or_(
-            Complaint.acknowledged_at.isnot(None), and_(open_, Complaint.clock_late("acknowledge", on))))),
-        "responded_on_time": _count(Complaint.responded_on_time.is_(True)),
-        "response_due": _count(or_(Complaint.responded_on_time.isnot(None), and_(
-            open_, Complaint.responded_at.is_(None), Complaint.clock_late("response", on)))),
+            Complaint.acknowledged_at.isnot(None), Complaint.clock_late("acknowledge", on)))),
+        # The first answer, as it was given: a reopening never rewrites it.
+        "responded_on_time": _count(_answer(first, ComplaintAnswer.on_time.is_(True))),
+        "response_due": _count(or_(answered, and_(
+            open_, Complaint.reopened_count == 0, Complaint.responded_at.is_(None),
+            Complaint.clock_late("response", on)))),
+        "answered_again_on_time": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1,
+                                                                  ComplaintAnswer.on_time.is_(True))), 0),
+        "answer_again_due": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1)), 0) + _count(awaiting_again),
         "closed": _count(Complaint.status == State.closed.value),
         "followed_up": _count(and_(Complaint.anonymous.is_(False), Complaint.followed_up_at.isnot(None))),
+        "followed_up_on_time": _count(and_(Complaint.anonymous.is_(False), first_follow_up_on_time)),
         "follow_up_due": _count(and_(Complaint.anonymous.is_(False), or_(Complaint.followed_up_at.isnot(None), and_(
             Complaint.status == State.responded.value, Complaint.clock_late("follow_up", on))))),
         "satisfied": _count(Complaint.satisfied.is_(True)),
         "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
         # A proposed malicious finding is not a finding yet: it counts once leadership confirms it.
         "found": _count(Complaint.responsibility.in_([f.value for f in Responsibility.findings()])),
-        "reopened": _count(Complaint.reopened_count > 0),
+        # Of the same complaints as its denominator (one reopened before its rounds were kept may lack its first).
+        "reopened": _count(and_(answered, Complaint.reopened_count > 0)),
         "answered": _count(answered),
         "extended": _count(and_(handled, extended)),
         "overdue_now": _count(Complaint.overdue_clause(on)),
@@ -96,38 +131,55 @@ MEASURES: tuple[Measure, ...] = (
         "Every complaint received in the period, from any channel, counted in the hospital's time zone by the "
         "moment it was received."), kind="count", numerator="received", short=_lp("measure", "Received")),
     Measure("acknowledged_on_time", _lp("measure", "Acknowledged on time"), _l(
-        "Complaints whose complainant was told it was accepted by the acknowledgement due date, out of those "
-        "whose acknowledgement clock has ended: told, or open and past the due date. Anonymous complaints "
-        "have no such clock and are not counted."),
+        "Complaints whose complainant was told it was accepted by the acknowledgement due date, out of every "
+        "complaint told, or whose acknowledgement due date has passed, however it ended: one withdrawn, not "
+        "accepted or found to repeat another without being told counts as late. Anonymous complaints have no "
+        "such clock and are not counted."),
         numerator="acknowledged_on_time", denominator="acknowledgement_due", target=100),
     Measure("responded_on_time", _lp("measure", "Responded on time"), _l(
-        "Complaints answered by their response due date (as extended, if it was), out of those answered or "
-        "open past the due date. A reopened complaint counts by its new response clock."),
+        "Complaints whose first answer was given by the first response due date (as extended, if it was), out "
+        "of those answered or still unanswered past that date. A reopening changes nothing here: the answers "
+        "after it are counted in “answered again on time”. An anonymous complaint counts by the day the office "
+        "recorded its conclusion."),
         numerator="responded_on_time", denominator="response_due"),
+    Measure("answered_again_on_time", _lp("measure", "Answered again on time"), _l(
+        "Answers given after a reopening by the reopened complaint's new response due date, out of those "
+        "answers and of the reopened complaints still unanswered past that date."),
+        numerator="answered_again_on_time", denominator="answer_again_due"),
     Measure("closed", _lp("measure", "Closed"), _l(
-        "Complaints closed after a follow-up, out of those the hospital handles: complaints not accepted, "
-        "withdrawn or found to repeat another are not counted."),
+        "Complaints closed, out of those the hospital handles (complaints not accepted, withdrawn or found to "
+        "repeat another are not counted): closed at a follow-up where the complainant was satisfied, or, for "
+        "an anonymous complaint, when the office recorded its conclusion."),
         numerator="closed", denominator="handled", target=100),
     Measure("followed_up", _lp("measure", "Followed up"), _l(
         "Answered complaints whose complainant was asked afterwards whether they are satisfied, out of those "
         "followed up or past the follow-up due date. Anonymous complaints cannot be followed up and are not "
         "counted."),
         numerator="followed_up", denominator="follow_up_due", target=100),
+    Measure("followed_up_on_time", _lp("measure", "Followed up on time"), _l(
+        "Of the same complaints as “followed up”, those whose first follow-up was made by its follow-up due "
+        "date (as extended, if it was)."),
+        numerator="followed_up_on_time", denominator="follow_up_due", target=100),
     Measure("satisfied", _lp("measure", "Satisfied"), _l(
         "Complainants who said at the follow-up they are satisfied, out of those asked."),
         numerator="satisfied", denominator="asked_satisfaction"),
-    Measure("median_days", _lp("measure", "Median working days to respond"), _l(
-        "Half of the answered complaints were answered within this many working days of the day received "
-        "(public holidays and weekends not counted, make-up working days counted)."), kind="days",
+    Measure("median_days", _lp("measure", "Median working days to the first answer"), _l(
+        "Half of the answered complaints had their first answer within this many working days of the day "
+        "received (public holidays and weekends not counted, make-up working days counted)."), kind="days",
         short=_lp("measure", "Median working days")),
+    Measure("median_days_to_close", _lp("measure", "Median working days to closure"), _l(
+        "Half of the closed complaints were closed within this many working days of the day received, counted "
+        "in the same way."), kind="days", short=_lp("measure", "Median working days to closure")),
     *(Measure(f"finding_{finding.value}", Responsibility.LABELS()[finding], _l(
         "Complaints with this finding, out of those whose findings are recorded."),
         numerator=f"finding_{finding.value}", denominator="found") for finding in Responsibility.findings()),
     Measure("reopened", _lp("measure", "Reopened"), _l(
-        "Answered complaints reopened because the complainant was not satisfied, out of those answered."),
+        "Complaints reopened because the complainant was not satisfied, out of those given a first answer "
+        "(the answered ones of “responded on time”)."),
         numerator="reopened", denominator="answered"),
     Measure("extended", _lp("measure", "Extended"), _l(
-        "Complaints whose response due date was extended at least once, out of those the hospital handles."),
+        "Complaints whose response due date was extended at least once, out of those the hospital handles. An "
+        "extension of the follow-up's due date is not counted."),
         numerator="extended", denominator="handled"),
     Measure("overdue_now", _lp("measure", "Overdue now"), _l(
         "Complaints received in the period that are still open and past a due date today (acknowledgement, "
@@ -159,12 +211,13 @@ class Figures:
     """The counts of one row, and the measures made of them."""
 
     counts: dict[str, int]
-    median_days: float | None = None
+    median_days: float | None = None  # to the first answer
+    medians: dict[str, float | None] = field(default_factory=dict)  # the other medians, by measure
 
     def value(self, key: str):
         measure = BY_KEY[key]
         if measure.kind == "days":
-            return self.median_days
+            return self.median_days if key == "median_days" else self.medians.get(key)
         if measure.kind == "count":
             return self.counts[measure.numerator]
         return Rate(self.counts[measure.numerator], self.counts[measure.denominator])
@@ -219,6 +272,10 @@ def _choices(choice):
 DIMENSIONS: dict[str, Dimension] = {
     "department": Dimension("department", _l("By department"), _l("Department"), Complaint.department_id,
                             _names(Department), _l("Not assigned to a department")),
+    # Where it happened, as recorded on the complaint, beside the department that works it.
+    "subject_department": Dimension("subject_department", _l("By department where it happened"),
+                                    _l("Department where it happened"), Complaint.subject_department_id,
+                                    _names(Department), _l("Not recorded")),
     "category": Dimension("category", _l("By category"), _l("Category"), Complaint.category_id, _names(Category),
                           _l("Not triaged")),
     "channel": Dimension("channel", _l("By channel"), _l("Channel"), Complaint.channel, _choices(Channel)),
@@ -259,7 +316,8 @@ def figures(scope: Scope, period: Period) -> Figures:
 
 def table(scope: Scope, period: Period, dimension: Dimension) -> list[Row]:
     """One row per department (category, channel, severity) that received complaints in the period;
-    departments ranked by responded on time, then closed (a rate of nothing ranks last)."""
+    departments ranked by responded on time, then closed (a rate of nothing ranks last). The complaints not
+    assigned to a department are a row of their own after them, not ranked: they are nobody's work yet."""
     grouped = _grouped(scope, period, dimension.column)
     names = dimension.labels([key for key, _ in grouped])
     rows = [Row(key, str(names.get(key, dimension.unset)) if key is not None else str(dimension.unset), figs)
@@ -268,9 +326,10 @@ def table(scope: Scope, period: Period, dimension: Dimension) -> list[Row]:
         def standing(row: Row):
             responded, closed = row.figures.percent("responded_on_time"), row.figures.percent("closed")
             return (responded is None, -(responded or 0), -(closed or 0), row.label)
-        rows.sort(key=standing)
-        for rank, row in enumerate(rows, start=1):
+        ranked = sorted((row for row in rows if row.key is not None), key=standing)
+        for rank, row in enumerate(ranked, start=1):
             row.rank = rank
+        rows = ranked + [row for row in rows if row.key is None]
     else:
         rows.sort(key=lambda row: (-row.figures.counts["received"], row.label))
     return rows
@@ -290,29 +349,46 @@ def _grouped(scope: Scope, period: Period, column) -> list[tuple[object, Figures
     if column is not None:
         query = query.group_by(column)
     result = db.session.execute(query).all()
-    medians = _medians(scope, period, column)
+    medians = _medians(scope, period, column, _to_first_answer())
+    to_close = _medians(scope, period, column, _to_closure())
     rows = []
     for row in result:
         key = row[0] if column is not None else None
         counts = {name: int(row[(1 if column is not None else 0) + i]) for i, name in enumerate(keys)}
         if counts["received"] == 0:
             continue
-        rows.append((key, Figures(counts, medians.get(key))))
+        rows.append((key, Figures(counts, medians.get(key), {"median_days_to_close": to_close.get(key)})))
     return rows
 
 
-def _medians(scope: Scope, period: Period, column) -> dict[object, float | None]:
-    """Median working days from the day received to the day told, per group."""
+def _to_first_answer():
+    """(the day it ended, what to join, the condition): the first answer's date told."""
+    return ComplaintAnswer.responded_on, (ComplaintAnswer, and_(ComplaintAnswer.complaint_id == Complaint.id,
+                                                                ComplaintAnswer.round == 1)), []
+
+
+def _to_closure():
+    return (local_date(Complaint.closed_at, current_app.config["REDRESS_TIMEZONE"]), None,
+            [Complaint.status == State.closed.value])
+
+
+def _medians(scope: Scope, period: Period, column, span) -> dict[object, float | None]:
+    """Median working days from the day received to the day the span ends (the first answer, or closure),
+    per group."""
+    ended, join, where = span
     received_day = local_date(Complaint.received_at, current_app.config["REDRESS_TIMEZONE"])
     selected = [column] if column is not None else []
-    query = (select(*selected, received_day, Complaint.responded_on, func.count())
-             .where(*scope.where(period), Complaint.responded_on.isnot(None))
-             .group_by(*selected, received_day, Complaint.responded_on))
+    query = select(*selected, received_day, ended, func.count()).select_from(Complaint)
+    if join is not None:
+        query = query.join(*join)
+    query = (query.where(*scope.where(period), *where, ended.isnot(None))
+             .group_by(*selected, received_day, ended))
     spans: dict[object, list[tuple[int, int]]] = {}
     for row in db.session.execute(query).all():
         key = row[0] if column is not None else None
-        received, responded, count = row[-3:]
-        days = working_days_between(date.fromisoformat(received), responded)
+        received, end, count = row[-3:]
+        end = date.fromisoformat(end) if isinstance(end, str) else end
+        days = working_days_between(date.fromisoformat(received), end)
         spans.setdefault(key, []).append((days, int(count)))
     return {key: _median(values) for key, values in spans.items()}
 

@@ -142,7 +142,7 @@ def _analysis_page(period: Period, reopen_form: ReopenForm | None = None, refusa
         bar_charts={key: charts.BarChart.of(str(DIMENSIONS[key].label),
                                             sorted(((row.label, row.figures.counts["received"]) for row in rows),
                                                    key=lambda bar: -bar[1]))
-                    for key, rows in context["tables"].items() if key != "severity"},
+                    for key, rows in context["tables"].items() if key not in ("severity", "subject_department")},
         month_raise=can(current_user, Step.raise_),
         printed_at=utcnow(),
         changes=changes, changes_total=changes_total,

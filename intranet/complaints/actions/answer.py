@@ -49,6 +49,7 @@ def _respond(c, user, data: dict) -> dict:
     c.responded_on_time = clocks.on_time(responded_on, c.response_due_on, c.response_due_at)
     clocks.set_follow_up(c, responded_on)
     clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
+    clocks.record_answer(c, method.value, data["told_text"])
     return {"method": method.value, "responded_on": responded_on, "told_text": data["told_text"],
             "differs_from_signed": data["told_text"] != c.response_text}
 
@@ -63,6 +64,8 @@ def _respond_prefill(c) -> dict:
 respond = ActionSpec(
     "respond", _l("Record the response given"), roles=frozenset({RECEPTION, HEAD}),
     sources=frozenset({State.signed_off}), target=State.responded, records="method, date, text", primary=True,
+    # An anonymous complaint has nobody to tell: the office records its conclusion instead (conclude).
+    only_when=lambda c: not c.anonymous, anonymous=False,
     form=RespondForm, apply=_respond, prefill=_respond_prefill, notices=(ANSWERED,),
     timeline={"method": METHOD, "responded_on": Shown(_l("Date told"), "date"),
               "told_text": Shown(_l("What they were told")),
@@ -126,6 +129,7 @@ def _follow_up(c, user, data: dict) -> dict:
     c.follow_up_comment = data.get("comment") or None
     c.followed_up_at = utcnow()
     c.followed_up_on_time = clocks.on_time(c.followed_up_at, c.follow_up_due_on, c.follow_up_due_at)
+    clocks.record_follow_up(c, data["method"])
     if c.satisfied:
         c.closed_at = c.followed_up_at
         return {"method": data["method"], "satisfied": True, "comment": data.get("comment")}
@@ -151,7 +155,7 @@ def _after_follow_up(c, data: dict) -> State:
 follow_up = ActionSpec(
     # The public answers online on the tracking page, once it has checked the tracking code.
     "follow_up", _l("Record the follow-up"), roles=frozenset({RECEPTION, Role.public}),
-    sources=frozenset({State.responded}),
+    sources=frozenset({State.responded}), only_when=lambda c: not c.anonymous, anonymous=False,  # nobody to ask
     target=Decider(_after_follow_up, outcomes=frozenset({State.closed, State.investigating, State.registered}),
                    leads_to={State.closed: {"satisfied": True}, State.investigating: {"satisfied": False},
                              State.registered: {"satisfied": False}}),
@@ -163,4 +167,36 @@ follow_up = ActionSpec(
     timeline={"method": METHOD, "satisfied": Shown(_l("Satisfied"), "bool"), "comment": COMMENT,
               "response_due_on": Shown(_l("New response due"), "date")},
     example=lambda ex: {"method": "phone", "satisfied": True, "comment": "Thanks."},
+)
+
+
+# --- conclude (an anonymous complaint) -------------------------------------------------------------------
+
+
+class ConcludeForm(ActionForm):
+    conclusion = TextAreaField(_l("The office's conclusion"), filters=STRIPPED,
+                               validators=[required(), Length(max=20000)])
+
+
+def _conclude(c, user, data: dict) -> dict:
+    # Nobody to answer and nobody to follow up: the conclusion ends the response clock and closes it. One
+    # answered on the spot has had its answer already; the conclusion only closes it.
+    if c.responded_at is None:
+        c.responded_at = utcnow()
+        c.responded_on = today()
+        c.responded_on_time = clocks.on_time(c.responded_at, c.response_due_on, c.response_due_at)
+        clocks.record_answer(c, None, data["conclusion"])  # no method: nobody was told
+    c.closed_at = utcnow()
+    return {"conclusion": data["conclusion"]}
+
+
+conclude = ActionSpec(
+    "conclude", _l("Record the office's conclusion"), roles=frozenset({RECEPTION}),
+    sources=frozenset({State.signed_off, State.responded}), target=State.closed, records="conclusion",
+    primary=True, only_when=lambda c: bool(c.anonymous), anonymous=True,
+    form=ConcludeForm, apply=_conclude, prefill=lambda c: {"conclusion": c.response_text},
+    timeline={"conclusion": Shown(_l("The office's conclusion"))},
+    example=lambda ex: {"conclusion": "The ward's night staffing was reviewed; no reply is possible."},
+    example_complaint={"anonymous": True, "complainant_name": None, "complainant_phone": None,
+                       "complainant_email": None},
 )
