@@ -45,7 +45,7 @@ class Refused(Exception):
 
 
 def _figures(figures: Figures) -> dict:
-    return {"counts": dict(figures.counts), "median_days": figures.median_days}
+    return {"counts": dict(figures.counts), "median_days": figures.median_days, "medians": dict(figures.medians)}
 
 
 def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
@@ -110,7 +110,7 @@ class FrozenFigures(Figures):
 
 
 def _thaw_figures(data: dict) -> Figures:
-    return FrozenFigures(dict(data["counts"]), data.get("median_days"))
+    return FrozenFigures(dict(data["counts"]), data.get("median_days"), dict(data.get("medians") or {}))
 
 
 def thawed(data: dict) -> dict:
