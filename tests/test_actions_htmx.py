@@ -11,18 +11,27 @@ import pytest
 from flask_babel import force_locale
 from markupsafe import escape
 
-from intranet.complaints.lifecycle import COMPLAINT_ACTIONS, SPECS, Action, State
+from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.routes import CHANGED
 from intranet.core.time import today
 
 # Helpers shared with the lifecycle matrix: the browser, each action's valid form, complaints in any state.
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.test_lifecycle_matrix import Browser, Case, events_of, form_fields, prepare, snapshot, table_target
+from tests.test_lifecycle_matrix import (
+    STAFF_ACTIONS,
+    Browser,
+    Case,
+    events_of,
+    form_fields,
+    prepare,
+    snapshot,
+    table_target,
+)
 
 HAPPY = factories.HAPPY_PATH
-# The actions staff do on the complaint page (the complainant's own are on /track: test_more_information.py).
-STAFF_ACTIONS = [a for a in COMPLAINT_ACTIONS if SPECS[a].form is not None]
+# The actions staff do on the complaint page, STAFF_ACTIONS (the complainant's own are on /track:
+# test_more_information.py; what only the system does, the mail poller's, in test_mail_in.py).
 ACTIONS = [pytest.param(action, id=action.value) for action in STAFF_ACTIONS]
 
 

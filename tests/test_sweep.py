@@ -40,12 +40,13 @@ def state_of_the_world():
             "levels": levels}
 
 
-def test_the_system_may_escalate_and_nothing_else(world):
+def test_the_system_may_escalate_and_attach_an_email_and_nothing_else(world):
     with clock_at(at(2026, 3, 2)):
         complaint = factories.make_complaint(world, State.investigating)
     assert Role.system in Action.escalate.spec.roles
     allowed = [a for a in Action if a.spec.sources is not None and can(SYSTEM, a, complaint)]
-    assert allowed == [Action.escalate]
+    # The sweep escalates; the mail poller attaches a complainant's email to their complaint.
+    assert allowed == [Action.escalate, Action.email_received]
     # A closed complaint is not escalated, by the system or anyone.
     with clock_at(at(2026, 3, 2)):
         closed = factories.make_complaint(world, State.closed)
