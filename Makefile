@@ -46,14 +46,13 @@ install: $(STAMP) assets translations
 	$(FLASK) db upgrade
 	$(FLASK) demo
 
-# The notification relay and the SLA sweep (every 5 minutes, so the demo's overdue complaints are escalated)
-# run beside the server, so the bell fills as people act and deadlines are kept; Ctrl-C stops all three.
-# Production runs them as services and timers: docs/operations.md#scheduled-jobs.
+# The worker runs beside the server: the notification relay (so the bell fills as people act) and the SLA
+# sweep every 5 minutes (so the demo's overdue complaints are escalated); Ctrl-C stops both. Production runs
+# the worker as a service: docs/operations.md#scheduled-jobs.
 run: install
-	@echo "Serving http://127.0.0.1:5000 with the notification relay and the SLA sweep beside it (Ctrl-C stops all)"
-	$(FLASK) outbox send --watch & relay=$$!; \
-	$(FLASK) sla sweep --every 300 & sweep=$$!; \
-	trap 'kill $$relay $$sweep 2>/dev/null; wait $$relay $$sweep 2>/dev/null' EXIT INT TERM; \
+	@echo "Serving http://127.0.0.1:5000 with the worker (notification relay, SLA sweep) beside it (Ctrl-C stops both)"
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # DATABASE_URL selects PostgreSQL for the suite; without it the suite runs on SQLite.

@@ -6,6 +6,7 @@ from flask import Flask, abort, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import literal, select, union_all
+from sqlalchemy.exc import DBAPIError
 
 from . import config as config_module
 from .admin import cli as admin_cli
@@ -24,6 +25,7 @@ from .complaints.permissions import (
     PRINT_RECEIPT,
     PUBLISH_NOTICES,
     READ_REPORTS,
+    SEE_FILE,
     SEE_IDENTITY,
     SEE_IDENTITY_VIEWS,
     VIEW,
@@ -33,12 +35,14 @@ from .complaints.permissions import (
 from .complaints.receipts import bp as receipts_bp
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
+from .core import jobs
 from .core.database import configure_engine, count_statements, serve_pages_that_only_read
 from .core.departments import Category, Department, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
+from .core.retry import retry_conflicts
 from .core.time import show_date, show_datetime
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
@@ -87,6 +91,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _configure_engine(app)
     _configure_login(app)
     _register_blueprints(app)
+    retry_conflicts(app)
+    _register_health_check(app)
     _register_cli(app)
     _register_template_helpers(app)
     register_error_pages(app)
@@ -176,6 +182,22 @@ def _configure_login(app: Flask) -> None:
 # --- pages and commands -----------------------------------------------------------------------------------
 
 
+def _register_health_check(app: Flask) -> None:
+    """/healthz, for a load balancer: 200 "ok" when this worker can reach the database, 503 otherwise (so that
+    the balancer sends people to a server that can). Plain text, no session, nothing of anyone's."""
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(select(literal(1)))
+        except DBAPIError as error:
+            app.logger.error("health check: database unavailable: %s", error.orig)
+            return "database unavailable\n", 503, {"Content-Type": "text/plain; charset=utf-8",
+                                                   "Retry-After": "30", "Cache-Control": "no-store"}
+        return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 BLUEPRINTS = (public_bp, notices_bp, auth_bp, second_factor_bp, complaints_bp, admin_bp, directory_bp, evidence_bp,
               receipts_bp, notifications_bp, reports_bp, corrective_bp)
 
@@ -186,7 +208,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search):
+    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search, jobs):
         domain.register_cli(app)
     if not app.config["SERVING"]:
         from . import demo  # its data files are for `flask demo` only
@@ -235,6 +257,7 @@ TEMPLATE_NAMES = {
     "identity_fields": identity_fields,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
+    "SEE_FILE": SEE_FILE,
     "SEE_IDENTITY_VIEWS": SEE_IDENTITY_VIEWS,
     "ADMINISTER": ADMINISTER,
     "READ_REPORTS": READ_REPORTS,

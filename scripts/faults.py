@@ -11,8 +11,10 @@
    duplicate references, no 5xx answer; the only failures allowed are the killed worker's requests in hand
    (the client sees its connection dropped, never an acknowledgement).
 3. Four clients keep asking for pages while PostgreSQL is stopped (immediate shutdown) for a few seconds
-   and started again: while it is down every answer is the 503 page with Retry-After; once it is back,
-   pages are normal again within seconds, with no restart of the app.
+   and started again, two of them the public (the complaint form) and two logged-in staff (the queue,
+   search, reports, the bell's and the queue counts' htmx polls): while it is down every answer is the 503
+   page with Retry-After; once it is back, pages are normal again within seconds, with no restart of the
+   app.
 
 It prints what it saw and exits 1 if any of it does not hold. Loopback only; everything it starts it stops,
 and the cluster's folder is removed.
@@ -142,24 +144,48 @@ def submit_all(base: str, total: int, clients: int, kill_at: int, server: Server
     return seen
 
 
+STAFF_USER, STAFF_PASSWORD = "faults-reception", "faults-run-password"
+# What a logged-in member of staff asks for, in turn: the pages, and what htmx polls on its own.
+STAFF_REQUESTS = [("/queue", {}), ("/search?q=wait", {}), ("/reports", {}),
+                  ("/notifications/bell", {"HX-Request": "true", "HX-Target": "bell"}),
+                  ("/queue", {"HX-Request": "true", "HX-Target": "queue-counts"})]
+
+
+def staff_session(base: str):
+    import requests
+
+    session = requests.Session()
+    token = CSRF.search(session.get(f"{base}/login", timeout=10).text).group(1)
+    response = session.post(f"{base}/login", timeout=10,
+                            data={"csrf_token": token, "username": STAFF_USER, "password": STAFF_PASSWORD})
+    if not response.url.endswith("/queue"):
+        raise SystemExit(f"the staff login did not reach the queue: {response.status_code} {response.url}")
+    return session
+
+
 def outage(base: str, cluster: Cluster, down_seconds: float) -> dict:
-    """Pages asked for before, during and after PostgreSQL is down: (phase, status, Retry-After) each."""
+    """Pages asked for before, during and after PostgreSQL is down, by the public and by logged-in staff:
+    (phase, time, status, Retry-After, who) each."""
     import requests
 
     answers, phase, stop = [], ["before"], threading.Event()
 
-    def client():
-        session = requests.Session()
+    def client(who: str):
+        session = staff_session(base) if who == "staff" else requests.Session()
+        asked = STAFF_REQUESTS if who == "staff" else [("/complain", {})]
+        turn = 0
         while not stop.is_set():
+            path, headers = asked[turn % len(asked)]
+            turn += 1
             try:
-                response = session.get(f"{base}/complain", timeout=10)
+                response = session.get(f"{base}{path}", headers=headers, timeout=10)
                 answers.append((phase[0], time.monotonic(), response.status_code,
-                                response.headers.get("Retry-After")))
+                                response.headers.get("Retry-After"), who))
             except requests.ConnectionError:
-                answers.append((phase[0], time.monotonic(), "dropped", None))
+                answers.append((phase[0], time.monotonic(), "dropped", None, who))
             time.sleep(0.05)
 
-    threads = [threading.Thread(target=client) for _ in range(4)]
+    threads = [threading.Thread(target=client, args=(who,)) for who in ("public", "public", "staff", "staff")]
     for thread in threads:
         thread.start()
     time.sleep(2)
@@ -176,7 +202,7 @@ def outage(base: str, cluster: Cluster, down_seconds: float) -> dict:
     for thread in threads:
         thread.join()
     after = [a for a in answers if a[0] == "after"]
-    first_ok = next((t for _p, t, status, _r in after if status == 200), None)
+    first_ok = next((t for _p, t, status, _r, _w in after if status == 200), None)
     return dict(answers=answers, recovered_in=None if first_ok is None else first_ok - back)
 
 
@@ -206,6 +232,9 @@ def main() -> int:
         env.pop("REDRESS_COUNT_STATEMENTS", None)
         subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
                        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "users", "create", STAFF_USER,
+                        "--role", "reception", "--password", STAFF_PASSWORD], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{args.port}"
         with Server(env, args.port, cluster.folder / "gunicorn.log") as server:
             started = time.perf_counter()
@@ -229,10 +258,12 @@ def main() -> int:
 
             result = outage(base, cluster, args.down)
             by_phase = {}
-            for phase, _at, status, retry in result["answers"]:
+            for phase, _at, status, retry, who in result["answers"]:
                 by_phase.setdefault(phase, Counter())[(status, retry)] += 1
+                by_phase.setdefault(f"{phase}, {who}", Counter())[(status, retry)] += 1
             for phase in ("before", "down", "after"):
-                print(f"PostgreSQL {phase}: {dict(by_phase.get(phase, {}))}")
+                print(f"PostgreSQL {phase}: public {dict(by_phase.get(f'{phase}, public', {}))}, "
+                      f"staff {dict(by_phase.get(f'{phase}, staff', {}))}")
             recovered = result["recovered_in"]
             print(f"  normal pages again {recovered:.2f} s after PostgreSQL was back" if recovered is not None
                   else "  no normal page after PostgreSQL was back")

@@ -11,9 +11,23 @@
 
   document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
 
+  // The server's own answer for the status area (HX-Retarget to #htmx-error: the database unavailable, or
+  // two people changing the same thing at once) is swapped there, in place, like our 403/409/422 answers.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 503 && xhr.getResponseHeader("HX-Retarget") === "#htmx-error") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var banner = document.getElementById("htmx-error");
-    if (banner) { banner.hidden = true; }
+    // Shown when the swap was into it; any other swap means the last request went well: hidden again.
+    if (banner) {
+      banner.hidden = event.detail.target !== banner;
+      if (!banner.hidden) { banner.scrollIntoView({block: "nearest"}); }
+    }
     focusErrorSummary(event.detail.target && event.detail.target.isConnected ? event.detail.target : document);
   });
 

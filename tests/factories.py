@@ -154,12 +154,31 @@ def prepare_for(world: World, action: Action, state: State, **data):
     spec = SPECS[Action(action)]
     if spec.records_on is not None:
         make_complaint(world, State.registered)  # the other open complaint it links to (a duplicate's original)
-    setup = {**spec.example_complaint, **data}
+    # A value the example builds anew for each complaint (an evidence file's row, whose stored name is unique).
+    setup = {**{key: value() if callable(value) else value for key, value in spec.example_complaint.items()},
+             **data}
     proposed = setup.pop("malicious_proposed", False)
+    retriage = setup.pop("retriage_proposed", False)
     complaint = make_complaint(world, state, **setup)
     do_requirements(world, action, complaint)
     if proposed and complaint.state == State.investigating:
         propose_malicious(world, complaint)
+    if retriage and complaint.department_id == world.cardiology.id and complaint.state in SPECS[
+            Action.propose_retriage].sources:
+        propose_retriage(world, complaint, **(retriage if isinstance(retriage, dict) else {}))
+    return complaint
+
+
+RETRIAGE_REASON = "The investigation found more harm than first described."
+
+
+def propose_retriage(world: World, complaint, reason: str = RETRIAGE_REASON, **triage):
+    """The head of cardiology proposes a new triage of `complaint` (theirs): by default, serious."""
+    data = {"severity": complaint.severity, "complexity": complaint.complexity,
+            "category_id": complaint.category_id, "reason": reason}
+    data.update(triage or {"severity": "minor" if complaint.severity == "serious" else "serious"})
+    operations.perform(world.head, Action.propose_retriage, complaint, data, complaint.version)
+    db.session.commit()
     return complaint
 
 

@@ -219,6 +219,7 @@ POLICIES = {
                                    prepare=answered_complaint),
     ("public.leave", "POST"): Policy(EVERYONE, prepare=tracking),
     ("static", "GET"): Policy(EVERYONE, lambda t: {"filename": "app.css"}),
+    ("healthz", "GET"): Policy(EVERYONE),  # for a load balancer: "ok", nothing of anyone's
     ("auth.login", "GET"): Policy(EVERYONE),
     ("auth.login", "POST"): Policy(EVERYONE, data=lambda t: {"username": t.login_account.username,
                                                              "password": factories.PASSWORD}),

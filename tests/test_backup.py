@@ -1,23 +1,31 @@
-"""Backups that restore: `backup create` while the app is in use, `backup restore` into an empty database,
-and every table comes back row for row (the timelines' hash chains still verify). On PostgreSQL, the app
-runs as a role that owns nothing: it reads and writes, and can only append to the timelines."""
+"""Backups that restore: `backup create` while the app is in use, `backup restore` into an empty database and
+evidence folder, and every table comes back row for row and every evidence file byte for byte (the
+timelines' hash chains still verify); a backup whose files do not match their checksums is refused before
+anything is changed. On PostgreSQL, the app runs as a role that owns nothing: it reads and writes, and can
+only append to the timelines; a restore gives that role its grants again."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import os
+import tarfile
 import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from intranet import create_app
-from intranet.complaints import audit, operations, registration
+from intranet.complaints import audit, evidence, operations, registration
+from intranet.complaints.evidence import Evidence
 from intranet.complaints.lifecycle import Action, State
 from intranet.core.extensions import db
 from tests import factories
-from tests.conftest import POSTGRES
+from tests.conftest import POSTGRES, FreshGlobalsClient, csrf_token
+from tests.test_public import png
 
 
 def fingerprint(engine) -> dict[str, tuple[int, str]]:
@@ -50,19 +58,46 @@ def empty_database(app, tmp_path):
     admin.dispose()
 
 
-def test_a_backup_restores_every_row_and_the_chains_still_verify(app, world, tmp_path, empty_database):
+def evidence_in(folder: str) -> dict[str, str]:
+    """Each file of an evidence folder: its sha256."""
+    return {name: hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
+            for name in os.listdir(folder)}
+
+
+def with_evidence(world) -> list[dict]:
+    """A public complaint with a photo, stored as the complaint form stores it."""
+    stored = evidence.store([evidence.clean("photo.png", png())])
+    registration.create(None, {**factories.public_complaint_data(), "evidence": stored})
+    return stored
+
+
+def backed_up(app, world, tmp_path) -> str:
     for state in (State.closed, State.investigating, State.not_accepted):
         factories.make_complaint(world, state)
+    with_evidence(world)
     db.session.commit()  # nothing of the test's own left open (SQLite: its write lock)
-    backup = str(tmp_path / "redress.backup")
-    result = app.test_cli_runner().invoke(args=["backup", "create", backup])
+    path = str(tmp_path / "redress.backup")
+    result = app.test_cli_runner().invoke(args=["backup", "create", path])
     assert result.exit_code == 0, result.output
-    before = fingerprint(db.engine)
+    return path
+
+
+def restoring_app(database_url: str, tmp_path, **config):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
+                     EVIDENCE_FOLDER=str(tmp_path / "restored-evidence"), **config)
+    os.makedirs(app.config["EVIDENCE_FOLDER"])
+    return app
+
+
+def test_a_backup_restores_every_row_and_every_evidence_file_and_the_chains_still_verify(app, world, tmp_path,
+                                                                                         empty_database):
+    backup = backed_up(app, world, tmp_path)
+    before, files_before = fingerprint(db.engine), evidence_in(evidence.folder())
     # Work goes on after the backup: it is not in it.
     factories.make_complaint(world, State.registered)
     db.session.commit()
 
-    restored_app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database)
+    restored_app = restoring_app(empty_database, tmp_path)
     runner = restored_app.test_cli_runner()
     # A command runs in the app context already pushed, if any: the restored app's, not the test's.
     with restored_app.app_context():
@@ -70,11 +105,52 @@ def test_a_backup_restores_every_row_and_the_chains_still_verify(app, world, tmp
         assert refused.exit_code != 0 and "--yes" in refused.output
         result = runner.invoke(args=["backup", "restore", backup, "--yes"])
         assert result.exit_code == 0, result.output
-        after = fingerprint(db.engine)
+        after, files_after = fingerprint(db.engine), evidence_in(evidence.folder())
         breaks, _hashes, heads = audit.verify()
+        named = set(db.session.scalars(select(Evidence.stored_name)))
         db.engine.dispose()
+    assert f"evidence files from {backup}, every file matching its checksum." in result.output
     assert after == before
-    assert breaks == [] and len(heads) == 3
+    assert files_after == files_before and named and named <= set(files_after)
+    assert breaks == [] and len(heads) == 4
+
+
+def _rewritten(path: str, change) -> None:
+    """The backup with one of its files changed (or left out) by `change(name, data)` -> data or None."""
+    with tarfile.open(path) as archive:
+        members = [(m, archive.extractfile(m).read()) for m in archive.getmembers()]
+    with tarfile.open(path, "w") as archive:
+        for member, data in members:
+            data = change(member.name, data)
+            if data is not None:
+                member.size = len(data)
+                archive.addfile(member, io.BytesIO(data))
+
+
+DAMAGE = {
+    "a changed photo": (lambda name, data: data + b"x" if name.startswith("evidence/") else data,
+                        "does not match its checksum: the backup is damaged, so nothing was restored."),
+    "a changed database": (lambda name, data: data[:-1] + bytes([data[-1] ^ 1]) if name.startswith("database")
+                           else data, "does not match its checksum: the backup is damaged, so nothing was restored."),
+    "a missing photo": (lambda name, data: None if name.startswith("evidence/") else data,
+                        "of the files its checksums list (first: evidence/"),
+    "no checksums": (lambda name, data: None if name == "SHA256SUMS" else data,
+                     "This file has no list of checksums (SHA256SUMS)"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_backup_is_refused_before_anything_is_restored(app, world, tmp_path, empty_database, damage):
+    change, said = DAMAGE[damage]
+    backup = backed_up(app, world, tmp_path)
+    _rewritten(backup, change)
+    restored_app = restoring_app(empty_database, tmp_path)
+    with restored_app.app_context():
+        result = restored_app.test_cli_runner().invoke(args=["backup", "restore", backup, "--yes"])
+        tables = inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    assert result.exit_code == 1 and said in result.output
+    assert tables == [] and os.listdir(restored_app.config["EVIDENCE_FOLDER"]) == []
 
 
 @pytest.mark.skipif(not POSTGRES, reason="roles are PostgreSQL's (needs DATABASE_URL)")
@@ -118,3 +194,71 @@ def test_grants_are_refused_on_sqlite_with_a_reason(app, app_ctx):
     assert result.exit_code != 0 and "PostgreSQL" in result.output
 
 
+
+
+@contextlib.contextmanager
+def app_role(name_prefix: str = "redress_app", also_granted_in: str | None = None):
+    """A LOGIN role that owns nothing, dropped afterwards with its grants (in the restored database too)."""
+    role = f"{name_prefix}_{uuid.uuid4().hex[:8]}"
+    with db.engine.begin() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        yield role
+    finally:
+        db.engine.dispose()
+        for url in filter(None, (also_granted_in, str(db.engine.url.render_as_string(hide_password=False)))):
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP OWNED BY "{role}"'))
+            engine.dispose()
+        with db.engine.begin() as connection:
+            connection.execute(text(f'DROP ROLE "{role}"'))
+
+
+@pytest.mark.skipif(not POSTGRES, reason="roles are PostgreSQL's (needs DATABASE_URL)")
+def test_after_a_restore_the_apps_role_can_log_in_and_work(app, world, tmp_path, empty_database):
+    with app_role(also_granted_in=empty_database) as role:
+        assert app.test_cli_runner().invoke(args=["grants", "apply", role]).exit_code == 0
+        backup = backed_up(app, world, tmp_path)
+        restored_app = restoring_app(empty_database, tmp_path)
+        with restored_app.app_context():
+            result = restored_app.test_cli_runner().invoke(args=["backup", "restore", backup, "--yes"])
+            db.engine.dispose()
+        assert result.exit_code == 0, result.output
+        assert f"{role} may run the app again (grants applied)." in result.output
+        as_role = make_url(empty_database).set(username=role, password=None).render_as_string(hide_password=False)
+        running = create_app("testing", SQLALCHEMY_DATABASE_URI=as_role,
+                             EVIDENCE_FOLDER=restored_app.config["EVIDENCE_FOLDER"])
+        running.test_client_class = FreshGlobalsClient  # each request a real one's start (no g carried over)
+        with running.app_context():
+            client = running.test_client()
+            client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+            login = client.post("/login", data={"csrf_token": csrf_token(client), "username": "reception",
+                                                "password": factories.PASSWORD})
+            queue = client.get("/queue")
+            patient = running.test_client()
+            submitted = patient.post("/complain", data={
+                "csrf_token": csrf_token(patient, "/complain"), "what_happened": "候诊两个小时没有人解释。",
+                "complainant_phone": "13900001111"})
+            db.session.remove()
+            db.engine.dispose()
+        assert (login.status_code, login.headers["Location"]) == (302, "/queue")
+        assert queue.status_code == 200
+        assert (submitted.status_code, submitted.headers.get("Location")) == (302, "/complain/done")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="roles are PostgreSQL's (needs DATABASE_URL)")
+def test_a_restore_whose_app_role_is_missing_is_refused_and_says_how(app, world, tmp_path, empty_database):
+    with app_role("redress_gone") as gone:
+        assert app.test_cli_runner().invoke(args=["grants", "apply", gone]).exit_code == 0
+        backup = backed_up(app, world, tmp_path)
+    restored_app = restoring_app(empty_database, tmp_path)
+    with app_role(also_granted_in=empty_database) as role, restored_app.app_context():
+        refused = restored_app.test_cli_runner().invoke(args=["backup", "restore", backup, "--yes"])
+        tables = inspect(db.engine).get_table_names()
+        named = restored_app.test_cli_runner().invoke(args=["backup", "restore", backup, "--yes", "--app-role", role])
+        db.engine.dispose()
+    assert refused.exit_code == 1 and tables == []
+    assert (f"The app ran as {gone}, which does not exist on this server: create it (`createuser {gone}`) and "
+            "restore again, or name the role it runs as now with --app-role ROLE") in refused.output
+    assert named.exit_code == 0 and f"{role} may run the app again (grants applied)." in named.output

@@ -4,7 +4,8 @@ until reception records a disclosure with the complainant's consent, which the t
 
 import pytest
 
-from intranet.complaints import operations
+from intranet.complaints import evidence, operations
+from intranet.complaints.evidence import CleanFile
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.queues import QUEUES
 from intranet.core.extensions import db
@@ -18,7 +19,11 @@ SECRET = {"complainant_name": "赵保密", "patient_name": "赵保密", "patient
 
 
 def patient_complaint(world, state=State.investigating):
-    return factories.make_complaint(world, state, confidential=True, complainant_relation="patient", **SECRET)
+    # With the patient's bill, which names them (under their name, as the complainant sent it).
+    bill = evidence.store([CleanFile(f"{SECRET['patient_name']}.pdf", "application/pdf", ".pdf",
+                                     f"%PDF-1.4 {SECRET['patient_record_number']}".encode())])
+    return factories.make_complaint(world, state, confidential=True, complainant_relation="patient",
+                                    evidence=bill, **SECRET)
 
 
 def head_can_reach(client, complaint) -> dict[str, str]:
@@ -31,6 +36,9 @@ def head_can_reach(client, complaint) -> dict[str, str]:
     for field, value in SECRET.items():
         pages[f"search {field}"] = client.get("/search", query_string={"q": value})
     pages["notifications"] = client.get("/notifications")
+    for item in complaint.evidence:
+        pages[f"evidence file {item.id}"] = client.get(f"/complaints/{complaint.reference}/evidence/{item.id}")
+    pages["archive record"] = client.get(f"/complaints/{complaint.reference}/record")
     token = csrf_token(client, f"/complaints/{complaint.reference}")
     pages["after an action"] = client.post(
         f"/complaints/{complaint.reference}/note",

@@ -57,6 +57,9 @@ PEOPLE_IDS = {
 # investigating (and escalated) if not".
 MAJOR = "major"
 NOT_SATISFIED = "not-satisfied"
+# "re-triage → the same state; a response signed off without approval → awaiting_approval once major".
+RAISED_TO_MAJOR = "raised-to-major"
+RAISED = {"severity": "major", "complexity": "several_departments"}  # a change even of a major complaint
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ class Case:
 # Every complaint action in every state; the other branch of each decided target only where it can apply.
 # Through the staff endpoint: the actions staff have a form for (the complainant's own are tested on /track).
 CASES = [Case(action) for action in COMPLAINT_ACTIONS if SPECS[action].form is not None]
-VARIANT_CASES = [Case(Action.sign_off, MAJOR), Case(Action.follow_up, NOT_SATISFIED)]
+VARIANT_CASES = [Case(Action.sign_off, MAJOR), Case(Action.follow_up, NOT_SATISFIED),
+                 Case(Action.retriage, RAISED_TO_MAJOR), Case(Action.accept_retriage, RAISED_TO_MAJOR)]
 
 CARDIOLOGY, NURSING = 1, 2  # department ids, for complaints that are never saved
 # Complaints the factories build in these states belong to cardiology (they went through assignment).
@@ -124,6 +128,10 @@ def table_target(case: Case, complaint: Complaint) -> State:
         return State(target)
     if case.action == Action.sign_off:
         return State.awaiting_approval if complaint.is_major else State.signed_off
+    if case.action in (Action.retriage, Action.accept_retriage):
+        if case.variant == RAISED_TO_MAJOR and complaint.state == State.signed_off and complaint.approved_at is None:
+            return State.awaiting_approval
+        return complaint.state
     if case.action == Action.follow_up:
         if case.variant != NOT_SATISFIED:
             return State.closed
@@ -156,6 +164,8 @@ def form_fields(case: Case, world, complaint: Complaint, token: str) -> dict[str
     """The action's valid form, as a browser posts it: every field prefixed with the action's name."""
     action = case.action
     overrides = {"satisfied": case.variant != NOT_SATISFIED} if action == Action.follow_up else {}
+    if case.action == Action.retriage and case.variant == RAISED_TO_MAJOR:
+        overrides = RAISED
     fields = {f"{action.value}-{name}": value
               for name, value in factories.form_data(action, world, complaint, **overrides).items()}
     fields[f"{action.value}-version"] = str(complaint.version)
@@ -165,6 +175,8 @@ def form_fields(case: Case, world, complaint: Complaint, token: str) -> dict[str
 
 def prepare(case: Case, world, state: State) -> Complaint:
     """A complaint in `state`, with what the action needs done before it (signing off needs findings)."""
+    if case.action == Action.accept_retriage and case.variant == RAISED_TO_MAJOR:
+        return factories.prepare_for(world, case.action, state, retriage_proposed=RAISED)
     return factories.prepare_for(world, case.action, state, **({"severity": "major"} if case.variant == MAJOR else {}))
 
 
@@ -245,6 +257,8 @@ def person_for(case: Case, state: State) -> str | None:
 
 def data_for(case: Case, world, complaint: Complaint) -> dict:
     data = factories.action_data(case.action, world, complaint)
+    if case.action == Action.retriage and case.variant == RAISED_TO_MAJOR:
+        return {**data, **RAISED}
     return {**data, "satisfied": False} if case.variant == NOT_SATISFIED else data
 
 

@@ -48,12 +48,27 @@ BRIEF = {
     # 补充材料: the office asks, the complainant answers on the tracking page; the clocks run on.
     "request_information": (f("reception"), OPEN, SAME),
     "provide_information": (f("public"), OPEN, SAME),
+    # 重新分级: once triaged; a response signed off without approval goes to leadership once it is major.
+    "retriage": (f("reception", "leadership"), OPEN - {"submitted"}, SAME | {"awaiting_approval"}),
+    # The department's head proposes; reception or leadership accept (the same turn) or reject it.
+    "propose_retriage": (f("head"), OPEN - {"submitted", "registered"}, SAME),
+    "accept_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"},
+                        SAME | {"awaiting_approval"}),
+    "reject_retriage": (f("reception", "leadership"), OPEN - {"submitted", "registered"}, SAME),
+    # Whether an evidence file may identify the complainant (withheld from the department while it is hidden).
+    "mark_file": (f("reception", "leadership"), ANY, SAME),
     "note": (STAFF, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
 
 # The actions whose "to" the complaint or the data decides.
-DECIDED = {"sign_off", "follow_up"}
+DECIDED = {"sign_off", "follow_up", "retriage", "accept_retriage"}
+
+def _retriage_proposed(complaint) -> bool:
+    deciding = [e.action for e in complaint.events if e.action in (
+        "propose_retriage", "accept_retriage", "reject_retriage", "retriage", "assign", "send_back")]
+    return deciding[-1:] == ["propose_retriage"]
+
 
 # Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
 # acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
@@ -65,7 +80,14 @@ ONLY_WHEN = {
     # Only while a head's finding of malicious waits for leadership's decision.
     "confirm_malicious": lambda complaint: complaint.responsibility == "malicious_proposed",
     "reject_malicious": lambda complaint: complaint.responsibility == "malicious_proposed",
+    # A head proposes one re-triage at a time; it waits until decided, superseded by a re-triage, or the
+    # complaint goes to another department.
+    "propose_retriage": lambda complaint: _retriage_proposed(complaint) is False,
+    "accept_retriage": lambda complaint: _retriage_proposed(complaint),
+    "reject_retriage": lambda complaint: _retriage_proposed(complaint),
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
+    # A major complaint's answer needs leadership's approval: never given at the desk.
+    "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
         complaint.disclosed_name and complaint.disclosed_contact

@@ -192,6 +192,14 @@ WHO_HEARS = [
      {("awaiting_approval", "leadership")}),
     (State.investigating, "minor", "head", Action.sign_off, {},
      {("signed_off", "reception")}),
+    # Re-triaged as major: leadership at once, the department of what reception changed; a response signed
+    # off without approval goes to leadership as a sign-off of a major complaint does.
+    (State.investigating, "minor", "reception", Action.retriage, {"severity": "major"},
+     {("raised_to_major", "leadership"), ("retriaged", "head")}),
+    (State.signed_off, "minor", "reception", Action.retriage, {"severity": "major"},
+     {("raised_to_major", "leadership"), ("awaiting_approval", "leadership"), ("retriaged", "head")}),
+    (State.investigating, "minor", "head", Action.propose_retriage, {},
+     {("retriage_proposed", "reception")}),
 ]
 
 

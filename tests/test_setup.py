@@ -1,4 +1,4 @@
-"""The two commands stand on their own: `make run` sets up only what serving needs and runs the relay
+"""The two commands stand on their own: `make run` sets up only what serving needs and runs the worker
 beside the server; the README and docs/ never point outside the repository."""
 
 import importlib.util
@@ -28,13 +28,13 @@ def make_target(name: str) -> str:
     return match.group(0)
 
 
-def test_make_run_installs_the_runtime_and_runs_the_relay_beside_the_server():
+def test_make_run_installs_the_runtime_and_runs_the_worker_beside_the_server():
     install = make_target("install")
     assert "$(STAMP)" in install and "$(DEV_STAMP)" not in install
     assert "pip install --quiet -e .\n" in make_target(r"\$\(STAMP\)")
     run = make_target("run")
-    assert "outbox send --watch &" in run  # in the background, stopped with the server (trap)
-    assert run.index("outbox send --watch") < run.index("run --host")
+    assert "$(FLASK) worker &" in run  # the relay and the sweep, in the background, stopped with the server
+    assert run.index("worker &") < run.index("run --host")
     assert "$(DEV_STAMP)" in make_target("test")
 
 

@@ -1,19 +1,28 @@
 """Keeping the records safe: backups that can be restored, and on PostgreSQL an application role that owns
 nothing (so that whoever holds the app's credentials cannot rewrite the timeline or switch its triggers off).
 
-- `flask --app wsgi backup create FILE`: SQLite through its online backup API (a consistent copy while the
-  app keeps running), PostgreSQL through `pg_dump --format=custom`.
-- `flask --app wsgi backup restore FILE --yes`: the whole database replaced by the backup (SQLite: page by
-  page through the same API; PostgreSQL: `pg_restore --clean --single-transaction`). Stop the app first.
+- `flask --app wsgi backup create FILE`: one tar file with the database (SQLite through its online backup
+  API, a consistent copy while the app keeps running; PostgreSQL through `pg_dump --format=custom`), every
+  file of the evidence folder, and the sha256 of each.
+- `flask --app wsgi backup restore FILE --yes`: every file checked against its checksum first, then the
+  whole database replaced by the backup's (SQLite: page by page through the same API; PostgreSQL:
+  `pg_restore --clean --single-transaction`), the evidence files put back, and on PostgreSQL the app's
+  role given its grants again (pg_restore --no-privileges restores none). Stop the app first.
 - `flask --app wsgi grants apply ROLE`: what the application's own PostgreSQL role may do — read and write
   the working tables, but only read and append the append-only ones (the timelines and the logs).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import shutil
 import subprocess
+import tarfile
+import tempfile
+import time
 
 import click
 from flask import Flask
@@ -21,7 +30,9 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from ..complaints.evidence import folder as evidence_folder
 from ..core.extensions import db
+from ..core.progress import progress_bar
 
 # Appended to, never changed: the application's role may only read them and add rows.
 APPEND_ONLY = ("complaint_events", "corrective_action_events", "admin_events", "identity_views", "directory_imports")
@@ -45,7 +56,32 @@ def _tool(name: str) -> str:
     return found
 
 
-def create_backup(path: str) -> None:
+# --- a backup: one tar file with the database, the evidence files and their checksums --------------------
+#
+#   database.sqlite3 | database.pgdump    the database (SQLite's online backup, or pg_dump --format=custom)
+#   evidence/<stored name>                 every file of the evidence folder
+#   SHA256SUMS                             the sha256 of each of the above (`sha256sum -c SHA256SUMS` reads it)
+#   backup.json                            what kind of database it is, and the roles the app ran as
+
+DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+SUMS, ABOUT = "SHA256SUMS", "backup.json"
+CHUNK = 1 << 20
+
+
+class BackupRefused(click.ClickException):
+    """The backup cannot be restored as it is (damaged, of another database, or the app's role missing):
+    nothing was changed."""
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _dump_database(path: str) -> None:
     if db.engine.dialect.name == "sqlite":
         import sqlite3  # these commands only: a server process on PostgreSQL never loads it
 
@@ -62,9 +98,115 @@ def create_backup(path: str) -> None:
                     _libpq_url()], check=True)
 
 
-def restore_backup(path: str) -> None:
-    if not os.path.exists(path):
-        raise click.ClickException(f"No backup at {path}.")
+def app_roles() -> list[str]:
+    """The roles other than the tables' owner that may use the complaints table: those the app runs as
+    (`grants apply`). A restore gives them their grants again."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    with db.engine.connect() as connection:
+        return sorted(connection.execute(text(
+            "SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+            "JOIN pg_roles r ON r.oid = a.grantee "
+            "WHERE c.relname = 'complaints' AND c.relnamespace = 'public'::regnamespace "
+            "AND a.grantee <> c.relowner")).scalars())
+
+
+def _evidence_files() -> list[str]:
+    found = evidence_folder()
+    return sorted(name for name in os.listdir(found) if os.path.isfile(os.path.join(found, name))) \
+        if os.path.isdir(found) else []
+
+
+def create_backup(path: str) -> dict:
+    """Write the backup to `path` (through a temporary file beside it, renamed at the end: a backup that
+    stopped half-way is never taken for a whole one). Returns what it holds.
+
+    The database first, the evidence folder after: a file is stored before the row naming it is committed,
+    and is never removed once that row is, so every file the database's copy names is in the folder by
+    then (files of later submissions come too, unnamed, and do no harm)."""
+    kind = db.engine.dialect.name
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise click.ClickException(f"No folder {os.path.dirname(os.path.abspath(path))} to write the backup into.")
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as work:
+        database = os.path.join(work, DATABASE_FILES[kind])
+        with progress_bar("Copying the database", length=1) as bar:
+            _dump_database(database)
+            bar.update(1)
+        sums = [(_sha256(database), DATABASE_FILES[kind])]
+        names = _evidence_files()
+        partial = f"{path}.partial"
+        with tarfile.open(partial, "w") as archive:
+            archive.add(database, DATABASE_FILES[kind])
+            with progress_bar("Copying the evidence files", names) as files:
+                for name in files:
+                    source = os.path.join(evidence_folder(), name)
+                    sums.append((_sha256(source), f"evidence/{name}"))
+                    archive.add(source, f"evidence/{name}")
+            about = {"format": 1, "database": kind, "evidence_files": len(names), "app_roles": app_roles()}
+            for member, content in ((SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums)),
+                                    (ABOUT, json.dumps(about, indent=2) + "\n")):
+                raw = content.encode()
+                info = tarfile.TarInfo(member)
+                info.size, info.mtime = len(raw), int(time.time())
+                archive.addfile(info, io.BytesIO(raw))
+        os.replace(partial, path)
+    return about
+
+
+def _restorable(name: str) -> bool:
+    """A name a backup may hold: its database, or a file directly in evidence/ (never a path out of it)."""
+    evidence = name.removeprefix("evidence/")
+    return name in DATABASE_FILES.values() or (
+        name.startswith("evidence/") and "/" not in evidence and "\\" not in evidence
+        and evidence not in ("", ".", ".."))
+
+
+def _read_sums(archive: tarfile.TarFile) -> tuple[dict[str, str], dict]:
+    try:
+        sums_file, about_file = archive.extractfile(SUMS), archive.extractfile(ABOUT)
+    except KeyError:
+        raise BackupRefused("This file has no list of checksums (SHA256SUMS): it is not a backup made by "
+                            "`backup create`, so nothing was restored.") from None
+    sums = {}
+    for line in sums_file.read().decode().splitlines():
+        digest, _, name = line.partition("  ")
+        sums[name] = digest
+    return sums, json.loads(about_file.read())
+
+
+def _unpack_checked(path: str, work: str) -> tuple[dict[str, str], dict]:
+    """Every file of the backup into `work`, each checked against its checksum: refused (BackupRefused)
+    at the first one that differs, is missing or is not listed."""
+    if not tarfile.is_tarfile(path):
+        raise BackupRefused(f"{path} is not a backup made by `backup create` (a tar file with SHA256SUMS), so "
+                            "nothing was restored.")
+    with tarfile.open(path) as archive:
+        sums, about = _read_sums(archive)
+        members = [m for m in archive.getmembers() if m.name not in (SUMS, ABOUT)]
+        unlisted = [m.name for m in members if m.name not in sums or not _restorable(m.name)]
+        if unlisted or any(not m.isfile() for m in members):
+            raise BackupRefused(f"The backup holds files its checksums do not list ({', '.join(unlisted[:3])}): "
+                                "nothing was restored.")
+        missing = sorted(set(sums) - {m.name for m in members})
+        if missing:
+            raise BackupRefused(f"The backup lacks {len(missing)} of the files its checksums list (first: "
+                                f"{missing[0]}): nothing was restored.")
+        with progress_bar("Checking the backup", members) as checked:
+            for member in checked:
+                target = os.path.join(work, member.name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                digest = hashlib.sha256()
+                with archive.extractfile(member) as source, open(target, "wb") as copy:
+                    for chunk in iter(lambda: source.read(CHUNK), b""):
+                        digest.update(chunk)
+                        copy.write(chunk)
+                if digest.hexdigest() != sums[member.name]:
+                    raise BackupRefused(f"{member.name} does not match its checksum: the backup is damaged, so "
+                                        "nothing was restored. Restore an older backup.")
+    return sums, about
+
+
+def _restore_database(path: str) -> None:
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old database open
     if db.engine.dialect.name == "sqlite":
@@ -81,6 +223,58 @@ def restore_backup(path: str) -> None:
         return
     subprocess.run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
                     "--single-transaction", "--exit-on-error", "--dbname", _libpq_url(), path], check=True)
+
+
+def _missing_roles(roles: list[str]) -> list[str]:
+    with db.engine.connect() as connection:
+        present = set(connection.execute(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"),
+                                         {"names": roles}).scalars())
+    return [role for role in roles if role not in present]
+
+
+def restore_backup(path: str, roles: list[str] | None = None) -> dict:
+    """Replace the database and add the evidence files from the backup at `path`, every file checked
+    first; on PostgreSQL the app's roles (those the backup recorded, or `roles`) get their grants again.
+    Refused before anything is changed if any of it cannot be done. Returns what the backup held."""
+    if not os.path.exists(path):
+        raise click.ClickException(f"No backup at {path}.")
+    kind = db.engine.dialect.name
+    with tempfile.TemporaryDirectory() as work:
+        sums, about = _unpack_checked(path, work)
+        if about.get("database") != kind:
+            raise BackupRefused(f"This is a backup of a {about.get('database')} database; this app runs on {kind}: "
+                                "nothing was restored.")
+        roles = list(about.get("app_roles", [])) if roles is None else roles
+        missing = _missing_roles(roles) if kind == "postgresql" and roles else []
+        if missing:
+            raise BackupRefused(
+                f"The app ran as {', '.join(missing)}, which does not exist on this server: create it "
+                f"(`createuser {missing[0]}`) and restore again, or name the role it runs as now with "
+                "--app-role ROLE (the grants are given to it after the restore). Nothing was restored.")
+        names = [name.removeprefix("evidence/") for name in sums if name.startswith("evidence/")]
+        folder = evidence_folder()
+        os.makedirs(folder, exist_ok=True)
+        clashes = [name for name in names if os.path.exists(os.path.join(folder, name))
+                   and _sha256(os.path.join(folder, name)) != sums[f"evidence/{name}"]]
+        if clashes:
+            raise BackupRefused(f"The evidence folder ({folder}) has other files under the backup's names "
+                                f"(first: {clashes[0]}): restore into an empty folder. Nothing was restored.")
+        with progress_bar("Restoring the database", length=1) as bar:
+            _restore_database(os.path.join(work, DATABASE_FILES[kind]))
+            bar.update(1)
+        with progress_bar("Restoring the evidence files", names) as restoring:
+            for name in restoring:
+                target = os.path.join(folder, name)
+                shutil.copyfile(os.path.join(work, "evidence", name), f"{target}.partial")
+                os.replace(f"{target}.partial", target)
+        wrong = [name for name in names if _sha256(os.path.join(folder, name)) != sums[f"evidence/{name}"]]
+        if wrong:
+            raise click.ClickException(f"{len(wrong)} evidence files do not match their checksums once copied "
+                                       f"(first: {wrong[0]}): the evidence folder's disk is failing. Check it "
+                                       "and restore again.")
+    for role in roles if kind == "postgresql" else []:
+        apply_grants(role)
+    return {**about, "app_roles": roles if kind == "postgresql" else []}
 
 
 def grant_statements(role: str) -> list[str]:
@@ -102,6 +296,12 @@ def grant_statements(role: str) -> list[str]:
     return statements
 
 
+def apply_grants(role: str) -> None:
+    with db.engine.begin() as connection:
+        for statement in grant_statements(role):
+            connection.execute(text(statement))
+
+
 @click.group(cls=AppGroup)
 def backup():
     """Back up and restore the database."""
@@ -110,21 +310,33 @@ def backup():
 @backup.command("create")
 @click.argument("path", type=click.Path(dir_okay=False))
 def create_command(path):
-    """Write a consistent backup of the whole database to PATH (safe while the app runs)."""
-    create_backup(path)
-    click.echo(f"Backed up to {path}. Keep the tracking key (instance/tracking.key or REDRESS_TRACKING_KEY) "
-               "with it: without it no tracking code a complainant holds works.")
+    """Write a consistent backup of the whole database and the evidence files to PATH, with their checksums
+    (safe while the app runs)."""
+    about = create_backup(path)
+    roles = f"; the app's role(s): {', '.join(about['app_roles'])}" if about["app_roles"] else ""
+    click.echo(f"Backed up the database and {about['evidence_files']} evidence files to {path}{roles}. Keep the "
+               "tracking key (instance/tracking.key or REDRESS_TRACKING_KEY) with it: without it no tracking "
+               "code a complainant holds works.")
 
 
 @backup.command("restore")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--yes", is_flag=True, help="Replace the database: everything in it now is lost.")
-def restore_command(path, yes):
-    """Replace the whole database by the backup at PATH (stop the app first)."""
+@click.option("--app-role", "roles", multiple=True,
+              help="PostgreSQL: the role the app runs as, given its grants after the restore (default: the roles "
+                   "the backup recorded).")
+def restore_command(path, yes, roles):
+    """Replace the whole database by the backup at PATH and put its evidence files back, every file checked
+    against its checksum first (stop the app first)."""
     if not yes:
         raise click.UsageError("This replaces everything in the database by the backup. Add --yes.")
-    restore_backup(path)
-    click.echo(f"Restored from {path}. Run `flask --app wsgi audit verify` to check the timelines.")
+    about = restore_backup(path, list(roles) or None)
+    granted = f" {', '.join(about['app_roles'])} may run the app again (grants applied)." if about["app_roles"] else ""
+    if db.engine.dialect.name == "postgresql" and not about["app_roles"]:
+        granted = (" No application role was recorded: if the app runs as a role that owns nothing, run "
+                   "`flask --app wsgi grants apply ROLE` now.")
+    click.echo(f"Restored the database and {about['evidence_files']} evidence files from {path}, every file "
+               f"matching its checksum.{granted} Run `flask --app wsgi audit verify` to check the timelines.")
 
 
 @click.group(cls=AppGroup)
@@ -139,13 +351,10 @@ def apply_command(role, print_only):
     """Let ROLE (which owns nothing) run the app: read and write, but only append to the timelines."""
     if db.engine.dialect.name != "postgresql":
         raise click.UsageError("Roles are PostgreSQL's: on SQLite the file's permissions are the access.")
-    statements = grant_statements(role)
     if print_only:
-        click.echo(";\n".join(statements) + ";")
+        click.echo(";\n".join(grant_statements(role)) + ";")
         return
-    with db.engine.begin() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
+    apply_grants(role)
     click.echo(f"{role} may now run the app; it owns nothing and only appends to {', '.join(APPEND_ONLY)}.")
 
 

@@ -1,4 +1,5 @@
-"""An evidence file, downloaded: only by staff who may see its complaint, always as an attachment."""
+"""An evidence file, downloaded: only by staff who may see its complaint and the file (a file that may identify a
+confidential complainant is withheld from the department), always as an attachment."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from ..core.extensions import db
 from .evidence import Evidence, folder
 from .models import Complaint
-from .permissions import VIEW, can
+from .permissions import SEE_FILE, VIEW, can
 
 bp = Blueprint("evidence", __name__)
 
@@ -24,6 +25,9 @@ def download(reference: str, evidence_id: int):
     # 404 whether it does not exist or the person may not see the complaint: nothing to learn either way.
     if item is None or not can(current_user, VIEW, item.complaint):
         abort(404)
+    # The page says the file is there and withheld: refused, as the page says, not "not found".
+    if not can(current_user, SEE_FILE, item):
+        abort(403)
     path = os.path.join(folder(), item.stored_name)
     if not os.path.exists(path):
         abort(404)

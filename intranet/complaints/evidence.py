@@ -5,6 +5,11 @@ bytes hidden after the image; PDFs are kept as sent. Staff logging a phone compl
 recording (AMR, MP3, M4A, WAV, recognised by their first bytes), kept as sent; the public may not. Files
 are stored under random names in EVIDENCE_FOLDER (instance/evidence by default) and served only to staff
 who may see the complaint, always as a download (`downloads.py`).
+
+Each file carries a "may identify" mark (a bill or a letter names the patient, their record number, the
+complainant): on by default for every file of a confidential complaint, and reception or leadership set it
+file by file (the `mark_file` step). A marked file is withheld from whoever may not read the complainant's
+identity (`permissions.SEE_FILE`), until a disclosure opens it to them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from wtforms.validators import ValidationError
 
@@ -64,9 +69,31 @@ class Evidence(db.Model):
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether it may show who the complainant is (withheld from the department while they are hidden), and
+    # whether a person set that rather than the default (a later confidentiality leaves their choice alone).
+    may_identify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    marked_by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     complaint: Mapped[Complaint] = relationship(
         backref=db.backref("evidence", order_by="Evidence.id", lazy="select"))
+
+
+def rows_for(complaint: Complaint, stored: list[dict] | None) -> list[Evidence]:
+    """The evidence rows of files just stored (`store()`) for `complaint`, marked as its confidentiality
+    says: a confidential complainant's files may identify them until someone who has looked says not."""
+    return [Evidence(complaint=complaint, may_identify=bool(complaint.confidential), **row) for row in stored or []]
+
+
+def follow_confidentiality(complaint: Complaint) -> None:
+    """A confidential complaint's files may identify the complainant, those that came before it was made
+    confidential too, except those a person has marked (their look at the file stands). Every step of a
+    confidential complaint keeps this so (`recording.py`)."""
+    # Read without writing the complaint first: perform() writes it once, and each write bumps its version.
+    with db.session.no_autoflush:
+        files = complaint.evidence
+    for item in files:
+        if not item.marked_by_hand:
+            item.may_identify = True
 
 
 class EvidenceRejected(ValueError):

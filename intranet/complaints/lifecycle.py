@@ -57,10 +57,17 @@ def table() -> set[tuple[str, frozenset[str], frozenset[str] | None, frozenset[s
     """(action, roles, from, to) for every action: the lifecycle table as the product brief writes it."""
     return {
         (a.value, frozenset(r.value for r in spec.roles),
-         frozenset(s.value for s in spec.sources) if spec.sources is not None else None,
-         frozenset(s.value for s in spec.possible_targets()) if spec.target is not None else frozenset({"same"}))
+         frozenset(s.value for s in spec.sources) if spec.sources is not None else None, _targets(spec))
         for a, spec in SPECS.items()
     }
+
+
+def _targets(spec: ActionSpec) -> frozenset[str]:
+    if spec.target is None:
+        return frozenset({"same"})
+    if isinstance(spec.target, Decider) and spec.target.keeps:  # "same, or …"
+        return frozenset(s.value for s in spec.target.outcomes) | {"same"}
+    return frozenset(s.value for s in spec.possible_targets())
 
 
 # --- the planner: a path through the table to any state ----------------------------------------------------
@@ -101,8 +108,9 @@ def path_to(target: State, start: State = State.submitted) -> list[Step]:
             spec = SPECS[action]
             if spec.target is None:  # keeps the state: never a step on the way somewhere
                 continue
-            for nxt in spec.possible_targets():
-                if nxt == state:
+            # A decider that may keep the state moves only to its outcomes (from where it reaches them).
+            for nxt in spec.target.outcomes if isinstance(spec.target, Decider) else spec.possible_targets():
+                if nxt == state or (isinstance(spec.target, Decider) and not spec.target.reaches(state, nxt)):
                     continue
                 steps = [Step(Action(req.action), _actor(req.spec), {}) for req in spec.requires]
                 leads = spec.target.leads_to.get(nxt, {}) if isinstance(spec.target, Decider) else {}

@@ -168,6 +168,41 @@ MALICIOUS_REJECTED = Kind(
             "responsibility again; the response is due by %(date)s."),
     values=lambda about, data: {"comment": data.get("comment") or ""})
 
+# A re-triage: leadership hears at once of a complaint found major, whose response it now approves; the
+# department hears what reception or leadership changed; reception decides a head's proposal.
+RAISED_TO_MAJOR = Kind(
+    "raised_to_major", TO_LEADERSHIP, label=_l("Raised to major"),
+    subject=_l("Complaint %(reference)s is now major"),
+    body=_l("Complaint %(reference)s was re-triaged as major: %(reason)s. Leadership approves its response before "
+            "the complainant is told; it is due by %(date)s."),
+    values=lambda about, data: {"reason": data.get("reason") or ""})
+
+RETRIAGED = Kind(
+    "retriaged", TO_HEADS, label=_l("Re-triaged"),
+    subject=_l("Complaint %(reference)s was re-triaged"),
+    body=_l("Complaint %(reference)s was re-triaged: %(reason)s. The response is due by %(date)s."),
+    values=lambda about, data: {"reason": data.get("reason") or ""})
+
+RETRIAGE_PROPOSED = Kind(
+    "retriage_proposed", TO_RECEPTION, label=_l("Re-triage to decide"),
+    subject=_l("%(department)s proposes to re-triage complaint %(reference)s"),
+    body=_l("%(department)s proposes to re-triage complaint %(reference)s: %(reason)s. Accept or reject it on the "
+            "complaint's page."),
+    values=lambda about, data: {"reason": data.get("reason") or ""})
+
+RETRIAGE_ACCEPTED = Kind(
+    "retriage_accepted", TO_HEADS, label=_l("Re-triage accepted"),
+    subject=_l("Your re-triage of complaint %(reference)s was accepted"),
+    body=_l("The re-triage of complaint %(reference)s your department proposed now stands. The response is due by "
+            "%(date)s."))
+
+RETRIAGE_REJECTED = Kind(
+    "retriage_rejected", TO_HEADS, label=_l("Re-triage rejected"),
+    subject=_l("Your re-triage of complaint %(reference)s was rejected"),
+    body=_l("The re-triage of complaint %(reference)s your department proposed was rejected: %(comment)s. The "
+            "triage stays as it was."),
+    values=lambda about, data: {"comment": data.get("comment") or ""})
+
 # The head who extends a confidential complaint's deadline cannot see how to reach the complainant.
 TELL_OF_NEW_DATE = Kind(
     "tell_of_new_date", TO_RECEPTION, label=_l("Tell the complainant of a new date"),
@@ -237,3 +272,5 @@ HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED = Notice(
     adds=(("cause", "not_satisfied"),))
 WAITS_FOR_APPROVAL = Notice(AWAITING_APPROVAL,
                             lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval)
+# Per event, not once per complaint: a complaint lowered from major and raised again is news again.
+RAISED_MAJOR = Notice(RAISED_TO_MAJOR, lambda b, c: c.is_major and not b.major)

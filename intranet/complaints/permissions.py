@@ -7,6 +7,8 @@
   they agree complaint by complaint.
 - `identity_fields(user, complaint)`: which of the complainant's identifying fields a user may read: what
   confidentiality (`confidentiality.py`, 保密原则) opens to their role, of a complaint they may see.
+- Evidence files: `can(user, SEE_FILE, file)`: listed and downloadable for those who see its complaint, unless
+  it may identify a complainant whose identity is hidden from them.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
 - The administrator sees no complaint and no corrective action, except one complaint for the time a
   break-glass opening of it lasts (`BREAK_GLASS`: a reason given, written to the identity-view log,
@@ -23,7 +25,7 @@ from sqlalchemy import false, or_, select, true
 from werkzeug.local import LocalProxy
 
 from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
-from .confidentiality import COMPLAINANT_FIELDS, fields_open_to
+from .confidentiality import COMPLAINANT_FIELDS, NAME_FIELDS, PATIENT_FIELDS, fields_open_to
 from .corrective.models import CorrectiveAction, corrective_action_complaints
 from .identity_log import is_open_to, openings_clause
 from .models import Complaint
@@ -42,6 +44,7 @@ PUBLISH_NOTICES = "publish_notices"  # the public notices (公告) of measures t
 READ_REPORTS = "read_reports"  # the KPIs, the monthly analysis and the exports, of what the reader may see
 SEE_RECORD_CHECK = "see_record_check"  # told on the complaint page that its record does not verify (audit.py)
 BREAK_GLASS = "break_glass"  # open one complaint to the administrator for a while, with a reason
+SEE_FILE = "see_file"  # an evidence file listed on the complaint page, and downloaded
 
 # The complaints office keeps the figures, leadership reads them, a head reads their department's.
 READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
@@ -118,6 +121,23 @@ def identity_fields(user: User | None, complaint: Complaint) -> frozenset[str]:
     return fields_open_to(role_of(user), complaint)
 
 
+# What a file marked "may identify" shows of the complainant: a letter is signed with their name, a bill or a
+# referral carries the patient's name and record number. Once the reader may read those (a disclosure of the
+# name, and of the patient's name and record number where the complainant is the patient), the file tells
+# them nothing they may not know; the contact details alone do not release it, for they say how to reach
+# someone, not who they are, and a file is never shown to someone still kept from the name on it.
+FILE_IDENTIFIES = frozenset(NAME_FIELDS + PATIENT_FIELDS)
+
+
+def _may_see_file(user: User | None, item) -> bool:
+    """An evidence file, to a reader of its complaint: unless it may identify a complainant whose name (or,
+    for a patient complainant, the patient's name and record number) is hidden from them."""
+    complaint = item.complaint
+    if not may_view(user, complaint):
+        return False
+    return not item.may_identify or identity_fields(user, complaint) >= FILE_IDENTIFIES
+
+
 # --- who may do what --------------------------------------------------------------------------------------
 
 
@@ -151,6 +171,7 @@ ABILITIES: dict[str, Callable[[User | None, Role, object], bool]] = {
     BREAK_GLASS: lambda user, role, record: role == Role.admin and record is not None and not may_view(user, record),
     SEE_IDENTITY: lambda user, role, record: (record is not None
                                               and set(COMPLAINANT_FIELDS) <= identity_fields(user, record)),
+    SEE_FILE: lambda user, role, record: record is not None and _may_see_file(user, record),
     # Reception meets walk-in and phone complainants; the receipt is for one still to be answered.
     PRINT_RECEIPT: lambda user, role, record: role == Role.reception and record is not None and record.is_open,
 }
@@ -190,6 +211,6 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
 
-__all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_IDENTITY",
-           "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible", "department_scope",
-           "identity_fields", "visible"]
+__all__ = ["ADMINISTER", "BREAK_GLASS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS", "SEE_FILE",
+           "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW", "can", "corrective_visible",
+           "department_scope", "identity_fields", "visible"]

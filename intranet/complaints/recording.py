@@ -1,6 +1,7 @@
 """What an action adds around its spec on a complaint (the complaint's `RecordKind`): its event, chained
-to the one before it; what it requires done first; its escalation; the note it leaves on another
-complaint; the search index and the notices, all in the action's transaction."""
+to the one before it; what it requires done first; its escalation; its files' marks when it makes the
+complaint confidential; the note it leaves on another complaint; the search index and the notices, all in
+the action's transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..core.event_data import event_data
 from ..core.extensions import db
 from ..core.time import utcnow
 from ..notifications.outbox import notify
-from . import audit, search
+from . import audit, evidence, search
 from .models import Complaint, ComplaintEvent
 from .spec import ActionInvalid, Before, RecordKind
 from .states import State
@@ -73,6 +74,10 @@ class Complaints(RecordKind):
         return before(complaint)
 
     def changed(self, spec, complaint: Complaint, data: dict, recorded: dict) -> None:
+        if complaint.confidential:
+            # Made confidential since its files came (by this step or another): they may identify the
+            # complainant too, unless a person has marked them.
+            evidence.follow_confidentiality(complaint)
         if spec.escalates_with(data):
             complaint.escalation_level += 1
             recorded["level"] = complaint.escalation_level

@@ -16,7 +16,7 @@ from ..core.users import User
 from ..deadlines import policy
 from ..deadlines.models import Clock
 from . import clocks, search
-from .evidence import Evidence
+from .evidence import rows_for
 from .lifecycle import SPECS, Action
 from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
 from .operations import Result
@@ -98,8 +98,9 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
     # concurrent submissions wait on it, so nothing else is done while it is held.
     complaint.reference = next_reference(local(utcnow()).year)
     db.session.add(complaint)
-    # Evidence files, already checked and stored by the caller (evidence.store): rows in this transaction.
-    evidence = [Evidence(complaint=complaint, **row) for row in data.get("evidence") or []]
+    # Evidence files, already checked and stored by the caller (evidence.store): rows in this transaction,
+    # each marked "may identify" if the complainant asked for confidentiality.
+    evidence = rows_for(complaint, data.get("evidence"))
     db.session.add_all(evidence)
     # Written before its first event, which records every fact as stored (the columns' defaults included).
     db.session.flush()

@@ -24,7 +24,7 @@ from .corrective import records as corrective
 from .forms import BreakGlassForm, LogComplaintForm, SearchForm
 from .identity_views import break_glass as open_to_administrator
 from .identity_views import record_view, views_of
-from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, offered
+from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, actions_from, offered
 from .models import Complaint, ComplaintEvent
 from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
 
@@ -94,7 +94,10 @@ def _break_glass_page(complaint: Complaint, form: BreakGlassForm, status: int):
 def _quick_actions(complaints) -> dict[str, list[Action]]:
     """For each row, the allowed actions that need nothing typed: a button each, right in the queue."""
     user = current_user._get_current_object()  # the proxy looks the user up at each use: once for every row
-    return {c.reference: [a for a in offered(user, c) if not SPECS[a].needs_input] for c in complaints}
+    # Asked of the actions without fields only: another's condition may read what a row does not load (the
+    # timeline, for a re-triage proposal waiting for its decision).
+    return {c.reference: [a for a in actions_from(c.state) if not SPECS[a].needs_input and can(user, a, c)]
+            for c in complaints}
 
 
 @bp.get("/queue")
@@ -252,8 +255,10 @@ def _page_context(complaint: Complaint, failed: tuple[Action, object] | None = N
     forms = {a: form_for(a, complaint) for a in actions}
     if failed:
         forms[failed[0]] = failed[1]
-    context = dict(complaint=complaint, actions=actions, forms=forms, failed=failed[0] if failed else None,
-                   suggested=_suggested(complaint, actions), **extra)
+    # The panel offers the steps of the whole complaint; a file's mark is offered beside the file.
+    panel = [a for a in actions if SPECS[a].in_panel]
+    context = dict(complaint=complaint, actions=panel, forms=forms, failed=failed[0] if failed else None,
+                   suggested=_suggested(complaint, panel), marks_files=Action.mark_file in actions, **extra)
     # Reception, about to triage: earlier complaints that look like the same matter, to link it to one.
     context["duplicates"] = (duplicates.for_complaint(current_user, complaint)
                              if Action.mark_duplicate in actions else [])

@@ -34,6 +34,7 @@ from sqlalchemy import and_, bindparam, column, func, literal_column, or_, selec
 from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
+from ..core.progress import progress_bar
 from ..core.time import hospital_tz, today
 from .confidentiality import hidden_from_department, searchable_identity, searches_as_department
 from .models import Complaint, ComplaintEvent, ReferenceCounter
@@ -204,8 +205,9 @@ def reindex(complaint: Complaint, new: bool = False) -> None:
     _write(db.session, _dialect(), [{"id": complaint.id, **document(complaint, notes)}])
 
 
-def rebuild(batch: int = 5000) -> int:
-    """The whole index again, from the complaints and their notes. Returns how many were indexed.
+def rebuild(batch: int = 5000, done_so_far=None) -> int:
+    """The whole index again, from the complaints and their notes. Returns how many were indexed;
+    `done_so_far(n)` is told after each batch (the command's progress bar).
 
     Reads plain rows, not ORM objects: it must be quick on a few hundred thousand complaints."""
     dialect = _dialect()
@@ -226,6 +228,8 @@ def rebuild(batch: int = 5000) -> int:
         _write(db.session, dialect, [{"id": row.id, **document(row, notes.get(row.id, ()))} for row in found])
         done += len(found)
         last = found[-1].id
+        if done_so_far:
+            done_so_far(len(found))
     return done
 
 
@@ -237,7 +241,9 @@ def register_cli(app) -> None:
     @search.command("rebuild")
     def rebuild_command():
         """Write the search index again from every complaint."""
-        count = rebuild()
+        total = db.session.scalar(select(func.count()).select_from(Complaint))
+        with progress_bar("Indexing complaints", length=total) as bar:
+            count = rebuild(done_so_far=bar.update)
         db.session.commit()
         click.echo(f"{count} complaints indexed")
 

@@ -50,14 +50,24 @@ class Decider:
     """A target decided from the complaint and the submitted data, with every state it may return
     declared beside it (perform() refuses an answer outside them, and the tests walk each one)."""
 
-    decide: Callable[[Complaint, dict], State]
+    decide: Callable[[Complaint, dict], State | None]
     outcomes: frozenset[State]
     # For each outcome, data that leads there (merged into the example by the planner), where data decides.
     leads_to: Mapping[State, dict] = field(default_factory=dict)
+    # The state may also stay as it is (the decision None): a re-triage keeps it, except that a response
+    # signed off without approval goes to leadership once the complaint is major.
+    keeps: bool = False
+    # For an outcome reached from some of the step's states only, those states (the planner reads it).
+    reached_from: Mapping[State, frozenset[State]] = field(default_factory=dict)
+
+    def reaches(self, start, outcome) -> bool:
+        return start in self.reached_from.get(outcome, frozenset({start}))
 
     def answer(self, name: str, subject, data: dict):
         """Its decision for `subject` (a complaint, a corrective action): one of the declared outcomes."""
         outcome = self.decide(subject, data)
+        if outcome is None and self.keeps:
+            return None
         if outcome not in self.outcomes:
             raise RuntimeError(f"{name} decided {outcome}, not one of its declared outcomes")
         return outcome
@@ -220,7 +230,7 @@ class Spec:
         if self.target is None:
             return self.sources or frozenset()
         if isinstance(self.target, Decider):
-            return self.target.outcomes
+            return self.target.outcomes | (self.sources or frozenset() if self.target.keeps else frozenset())
         return frozenset({self.target})
 
     def target_for(self, record, data: dict):
@@ -257,6 +267,8 @@ class ActionSpec(Spec):
     escalates: bool | Callable[[dict], bool] = False
     # The primary actions of each state are offered first and as prominent buttons.
     primary: bool = False
+    # Offered in the actions panel; False: beside what it is about on the page (a file's mark, by the file).
+    in_panel: bool = True
     # What the action records on the timeline of another complaint: (complaint, event data) -> the other
     # complaint and its event's data (a duplicate noted on the original), or None.
     records_on: Callable[[Complaint, dict], tuple[Complaint, dict] | None] | None = None

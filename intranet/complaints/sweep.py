@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 
 from ..core.database import insert_or_ignore
 from ..core.extensions import db
-from ..core.jobs import repeat
+from ..core.jobs import Job, register, repeat
 from ..core.roles import SYSTEM
 from ..core.time import today, utcnow
 from ..deadlines.calendar import next_working_day
@@ -117,11 +117,14 @@ def register_cli(app) -> None:
             _report(sweep(), quiet=False)
             return
 
-        def one_pass(_stop) -> bool:
-            _report(sweep(), quiet=True)
-            return False  # nothing waits in a queue: the next pass is due only after the interval
+        repeat(_sweep_pass, every, "Sweeping deadlines")
 
-        repeat(one_pass, every, "Sweeping deadlines")
+    register(app, Job("sweep", 300.0, _sweep_pass, "escalates what is overdue, reminds of what is due"))
+
+
+def _sweep_pass(_stop) -> bool:
+    _report(sweep(), quiet=True)
+    return False  # nothing waits in a queue: the next pass is due only after the interval
 
 
 def _report(report: SweepReport, *, quiet: bool) -> None:

@@ -2,11 +2,13 @@
 
 from contextlib import suppress
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2_fragments import render_block
+from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -85,21 +87,79 @@ def other_http_error(error):
     return error_page(code, message)
 
 
+# PostgreSQL's answers to two transactions that got in each other's way: a deadlock (40P01) or a
+# serialization failure (40001). Each is a conflict between people acting at once, not an outage: the
+# database is up and the transaction that lost may simply be tried again (core/retry.py does, once).
+CONFLICT_STATES = ("40001", "40P01")
+
+
+def is_conflict(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in CONFLICT_STATES
+
+
+def _forget_the_database() -> None:
+    """Nothing after this may touch the database again: the transaction is rolled back (an invalidated
+    connection may refuse even that), and the visitor is anonymous for the rest of the request, so that no
+    template, header or hook loads the user (Flask-Login's loader would ask the database that just failed)."""
+    with suppress(Exception):
+        db.session.rollback()
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _language() -> str:
+    return session.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
+
+
+def _in_place(block: str, **context) -> str:
+    # A block of unavailable.html rendered without the context processors (they would load the user).
+    return render_block(current_app.jinja_env, "unavailable.html", block, **context)
+
+
+def _status_area_headers() -> dict:
+    """An htmx request's answer goes to the page's status area (base.html's #htmx-error), not into the
+    element it meant to replace: a short message in place, never a whole page pasted into a page."""
+    return {"HX-Retarget": "#htmx-error", "HX-Reswap": "innerHTML"}
+
+
 def database_unavailable(error):
     """The database went away (restarted, unreachable): the hospital's 503 page, the real cause in the
-    log, and the next request tries again (the pool re-checks its connections)."""
+    log, and the next request tries again (the pool re-checks its connections). Two transactions in each
+    other's way are a conflict (409), not an outage."""
+    if is_conflict(error):
+        return changed_at_the_same_moment(error)
     if not error.connection_invalidated and not isinstance(error, OperationalError | InterfaceError):
         raise error  # a query the database refused: a bug, not an outage
     current_app.logger.error("database unavailable: %s", error.orig, exc_info=error)
+    _forget_the_database()
+    language = _language()
+    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+    with force_locale(language):
+        if request.headers.get("HX-Request"):
+            body = _in_place("unavailable_notice", hospital=last_known)
+            return body, 503, {**headers, **_status_area_headers()}
+        body = current_app.jinja_env.get_template("unavailable.html").render(language=language, hospital=last_known)
+    return body, 503, headers
+
+
+def changed_at_the_same_moment(error):
+    """A deadlock or serialization failure that happened again when tried again: say so; nothing was saved."""
+    current_app.logger.warning("conflicting transactions: %s", error.orig)
     with suppress(Exception):
         db.session.rollback()
-    language = session.get("lang") or request.accept_languages.best_match(["zh", "en"]) or "zh"
-    with force_locale(language):
-        body = render_template("unavailable.html", language=language, hospital=last_known)
-    return body, 503, {"Retry-After": "30", "Cache-Control": "no-store"}
+    message = _("Someone else changed this at the same moment, so nothing you sent was saved. Reload the page "
+                "and try again.")
+    if request.headers.get("HX-Request"):
+        return escape(message), 409, _status_area_headers()
+    return error_page(409, message)
 
 
 def server_error(error):
+    # A database that failed again inside another page's handler (a 403 or a CSRF refusal asks who is
+    # logged in): still the outage's own page, never a bare 500.
+    cause = getattr(error, "original_exception", None)
+    if isinstance(cause, DBAPIError) and (is_conflict(cause) or cause.connection_invalidated
+                                          or isinstance(cause, OperationalError | InterfaceError)):
+        return database_unavailable(cause)
     return error_page(500, _("Something went wrong on our side, and nothing was saved. Try again in a few "
                              "minutes, or call the complaints office."))
 

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..core.extensions import db
-from ..core.jobs import repeat
+from ..core.jobs import Job, register, repeat
 from . import relay
 from .models import OutboxMessage, OutboxStatus
 
@@ -30,14 +30,18 @@ def send(watch, interval, batch):
         _report(relay.send_pending(batch))
 
 
-def _watch(interval: float, batch: int) -> None:
+def _relay_pass(batch: int):
     def one_pass(stop) -> bool:
         result = relay.send_pending(batch, stop=stop)
         if result.handled:
             _report(result)
         return bool(result.handled)
 
-    repeat(one_pass, interval, "Watching the outbox")
+    return one_pass
+
+
+def _watch(interval: float, batch: int) -> None:
+    repeat(_relay_pass(batch), interval, "Watching the outbox")
 
 
 @outbox.command("status")
@@ -70,3 +74,4 @@ def _report(result: relay.PassResult) -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox)
+    register(app, Job("relay", 5.0, _relay_pass(50), "sends the outbox's notifications"))

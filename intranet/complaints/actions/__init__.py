@@ -6,9 +6,9 @@ offers them in the order of the phases below and, within a phase, in the order t
 """
 
 from ..spec import ActionSpec
-from . import answer, any_time, department, intake, leadership
+from . import answer, any_time, department, intake, leadership, retriage
 
-PHASES = (intake, department, leadership, answer, any_time)
+PHASES = (intake, department, leadership, answer, retriage, any_time)
 
 
 def _declared(module) -> list[ActionSpec]:

@@ -1,21 +1,23 @@
-"""What can be done while a complaint is open (or at any time): extend, escalate, note, withdraw."""
+"""What can be done while a complaint is open (or at any time): extend, escalate, disclose, ask for and send
+more information, mark a file, note, withdraw."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import BooleanField, DateField, HiddenField, TextAreaField
+from wtforms.validators import InputRequired, ValidationError
 
 from ...core.extensions import db
-from ...core.forms import STRIPPED, Length, PostForm, required
+from ...core.forms import STRIPPED, Length, PostForm, bounded_int, required
 from ...core.roles import STAFF, Role
 from ...core.time import show_date, utcnow
 from ..confidentiality import CONTACT_FIELDS, DISCLOSABLE, hidden_from_department
-from ..evidence import ACCEPTED, Evidence, checked_uploads
+from ..evidence import ACCEPTED, checked_uploads, rows_for
 from ..forms import ActionForm, method_field, reason_field
 from ..models import ContactMethod
 from ..notices import (
@@ -27,7 +29,7 @@ from ..notices import (
     TELL_OF_NEW_DATE,
 )
 from ..permissions import identity_fields
-from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
 from ._shared import COMPLAINANT_TOLD_VIA, HEAD, LEADERSHIP, REASON, RECEPTION
 
@@ -224,7 +226,7 @@ class InformationForm(PostForm):
 
 def _provide_information(c, user, data: dict) -> dict:
     # Files already checked and stored by the page (evidence.store): rows in this transaction.
-    files = [Evidence(complaint=c, **row) for row in data.get("evidence") or []]
+    files = rows_for(c, data.get("evidence"))
     db.session.add_all(files)
     return {"answer": data["answer"], "evidence_files": len(files) or None}
 
@@ -241,6 +243,63 @@ provide_information = ActionSpec(
     timeline={"answer": Shown(_l("The complainant's answer")), "evidence_files": Shown(_l("Files sent"))},
     public=PublicMessage(_l("You sent us more information"), text=lambda event: event.data["answer"]),
     example=lambda ex: {"answer": "The bill is attached: 20 yuan too much for the registration."},
+)
+
+
+# --- mark a file: may it identify the complainant ----------------------------------------------------
+
+
+class FileChoice(HiddenField):
+    """The file the form is beside (its id): one form per file on the complaint page."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = bounded_int(self.data)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            raise ValidationError(_l("The form is out of date: reload the page and try again."))
+
+
+class MarkFileForm(ActionForm):
+    file_id = FileChoice()
+    may_identify = BooleanField(_l("It may identify the complainant (withheld from the department)"))
+
+
+def _mark_file(c, user, data: dict) -> dict:
+    files = list(c.evidence)
+    item = next((f for f in files if f.id == data.get("file_id")), None)
+    if item is None:
+        raise ActionInvalid({"file_id": str(_l("That file is not one of this complaint's."))})
+    wanted = bool(data.get("may_identify"))
+    if item.may_identify == wanted:  # someone marked it so meanwhile (the step commutes): nothing to record
+        raise ActionInvalid({"file_id": str(_l("The file is already marked so."))})
+    item.may_identify, item.marked_by_hand = wanted, True
+    # The file by its number in the complaint's list, not its name: the name the complainant gave it (their
+    # own, on a scan) may identify them, and the timeline is read by the department too.
+    return {"file": files.index(item) + 1, "file_id": item.id, "may_identify": wanted}
+
+
+MARKS = {True: _l("May identify the complainant"), False: _l("Cleared: does not identify the complainant")}
+
+
+def _example_file() -> list[dict]:
+    """A file of the example complaint (a row only: nothing stored on disk), under a name of its own."""
+    return [{"stored_name": secrets.token_hex(16) + ".pdf", "original_name": "bill.pdf",
+             "content_type": "application/pdf", "size": 2048}]
+
+
+mark_file = ActionSpec(
+    # Reception looks at what was sent; leadership may correct it. Whoever sees the identity sees every file.
+    "mark_file", _l("Mark whether a file may identify the complainant"), roles=frozenset({RECEPTION, LEADERSHIP}),
+    sources=ALL, target=None, records="which file, and whether it may identify the complainant",
+    # Only a file's mark: another step since the page was loaded is no reason to refuse it.
+    form=MarkFileForm, apply=_mark_file, commutes=True, in_panel=False,
+    timeline={"file": Shown(_l("File (number in the list)")), "file_id": HIDDEN,
+              "may_identify": Shown(_l("The file's mark"), MARKS)},
+    example=lambda ex: {"file_id": ex.complaint.evidence[0].id if ex.complaint is not None and ex.complaint.evidence
+                        else None, "may_identify": True},
+    example_complaint={"evidence": _example_file},
 )
 
 

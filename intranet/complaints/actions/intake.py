@@ -152,6 +152,8 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
 resolve_on_the_spot = ActionSpec(
     "resolve_on_the_spot", _l("Resolve on the spot"), roles=frozenset({RECEPTION}), sources=INTAKE,
     target=State.responded, records="what was done",
+    # A major complaint's answer waits for leadership's approval, however simple it looks at the desk.
+    only_when=lambda c: not c.is_major,
     form=ResolveOnTheSpotForm, apply=_resolve_on_the_spot,
     notices=(ANSWERED,),
     timeline={"what_was_done": Shown(_l("What was done")), "method": METHOD},
