@@ -9,8 +9,8 @@ Starts, and stops again on Ctrl-C:
   the rate limits (Redis db 8), the keys and the evidence folder (build/cluster/evidence);
 - a mail catcher on 127.0.0.1:--port - 15, which keeps every email as a file (build/cluster/mail/);
 - haproxy on 127.0.0.1:--port in front of them, checking each server's /healthz every second;
-- the workers beside them: two notification relays (as two boxes would run, claiming rows with
-  `FOR UPDATE SKIP LOCKED`) and the SLA sweep every 5 minutes.
+- two workers beside them (`flask worker`, as two boxes would run them), which share the periodic jobs out:
+  the notification relay and the SLA sweep, each done by one of them at a time.
 
 How the balancer is set up, and why (docs/operations.md#several-app-servers): a server whose /healthz
 fails (it is gone, or cannot reach the database) leaves the rotation within two seconds. When every
@@ -142,11 +142,12 @@ class Balancer:
 
 
 class Workers:
-    """The jobs beside the app servers: `relays` notification relays and the SLA sweep."""
+    """`count` workers beside the app servers, as `count` boxes would run them: they share the periodic jobs
+    out (the relay, the sweep…), each job done by one of them, taken over by another if its holder dies."""
 
-    def __init__(self, env: dict, folder: Path, relays: int = 2, sweep_every: int = 300):
-        self.commands = [[*FLASK, "outbox", "send", "--watch"] for _ in range(relays)]
-        self.commands.append([*FLASK, "sla", "sweep", "--every", str(sweep_every)])
+    def __init__(self, env: dict, folder: Path, count: int = 2, every: tuple[str, ...] = ()):
+        options = [option for job in every for option in ("--every", job)]
+        self.commands = [[*FLASK, "worker", *options] for _ in range(count)]
         self.env, self.folder, self.processes = env, folder, []
 
     def __enter__(self):
@@ -249,7 +250,7 @@ def main() -> int:
         stack.enter_context(Balancer(folder, args.port, ports, env, args.health))
         stack.enter_context(Workers(env, folder))
         print(f"Serving http://127.0.0.1:{args.port} (haproxy) in front of {len(ports)} app servers on "
-              f"{', '.join(map(str, ports))}, with two relays and the SLA sweep beside them; logs and the "
+              f"{', '.join(map(str, ports))}, with two workers (the relay, the SLA sweep) beside them; logs and the "
               f"emails sent in {folder.relative_to(ROOT)}/. Ctrl-C stops everything.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True:

@@ -5,8 +5,8 @@ under load through the balancer. Nothing acknowledged is lost, and no visitor se
 
 1. A throwaway PostgreSQL cluster (initdb, 127.0.0.1:--pg-port), migrated; a real SMTP server on 127.0.0.1
    that records what it is given; --outbox emails queued in the outbox.
-2. The cluster of scripts/cluster.py: three gunicorn app servers (2 workers each), haproxy in front, two
-   notification relays and the SLA sweep.
+2. The cluster of scripts/cluster.py: three gunicorn app servers (2 workers each), haproxy in front, and two
+   `flask worker` processes sharing the relay and the SLA sweep.
 3. --submissions public submissions through the balancer from --clients threads. A quarter of the way in,
    app server 1 is killed whole (its master and workers, SIGKILL: a box gone); half-way it is started
    again; at 60 % one worker of app server 2 is killed.
@@ -216,7 +216,7 @@ def main() -> int:
         stack.callback(smtp.stop)
         env = cluster_environment(postgres.url, args.port, args.redis, folder)
         env["MAIL_PORT"] = str(smtp.port)
-        # Two relays and a short lease: a relay cut off by the outage lets go of its rows soon after.
+        # A short lease on the outbox's rows: a relay cut off by the outage lets go of its rows soon after.
         env["OUTBOX_LEASE_SECONDS"] = "20"
         env["OUTBOX_BACKOFF_SECONDS"] = "2"
         subprocess.run([*FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
@@ -227,7 +227,7 @@ def main() -> int:
         stack.callback(lambda: [s.__exit__(None, None, None) for s in servers])
         stack.enter_context(Balancer(folder, args.port, ports, env, args.health))
         started_workers = time.perf_counter()
-        stack.enter_context(Workers(env, folder, relays=2, sweep_every=60))
+        stack.enter_context(Workers(env, folder, count=2, every=("relay=1", "sweep=60")))
         base = f"http://127.0.0.1:{args.port}"
         killed = Counter()
 
@@ -292,7 +292,7 @@ def main() -> int:
         while (left := outbox_left(postgres.url)) and time.monotonic() < deadline:
             time.sleep(1)
         ids = smtp.recorder.message_ids()
-        print(f"outbox: {args.outbox - left} of {args.outbox} emails sent by two relays in "
+        print(f"outbox: {args.outbox - left} of {args.outbox} emails sent by the workers' relay in "
               f"{time.perf_counter() - started_workers:.0f} s; the SMTP server received {len(ids)}, "
               f"{len(set(ids))} distinct")
         if left:
