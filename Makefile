@@ -7,7 +7,8 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint assets test-assets translations messages clean-db bench bench-peer bench-million faults
+.PHONY: install run test lint assets test-assets translations messages clean-db bench bench-peer bench-million faults \
+	cluster faults-cluster haproxy
 
 # What the app needs to run (make run, make install) …
 $(STAMP): pyproject.toml
@@ -81,5 +82,20 @@ faults: $(DEV_STAMP) translations
 	$(PY) scripts/faults.py $(FAULTS_ARGS)
 
 # 1,000,000 complaints: seeding takes several minutes per database.
+# Several app servers behind haproxy on this machine (scripts/cluster.py): PostgreSQL and Redis started if
+# needed, three gunicorn servers, the balancer on http://127.0.0.1:8840, two relays and the SLA sweep.
+cluster: $(DEV_STAMP) assets translations haproxy
+	$(PY) scripts/cluster.py $(CLUSTER_ARGS)
+
+# Faults across that cluster (scripts/faults_cluster.py): a server killed whole, a worker killed, PostgreSQL
+# stopped, under 2,000 submissions through the balancer; needs haproxy and PostgreSQL's server binaries.
+faults-cluster: $(DEV_STAMP) assets translations haproxy
+	$(PY) scripts/faults_cluster.py $(FAULTS_ARGS)
+
+# The balancer, from Debian's packages, when it is not installed yet.
+haproxy:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null)
+
 bench-million: $(DEV_STAMP) translations
 	$(PY) scripts/bench.py --n 1000000 $(BENCH_ARGS)

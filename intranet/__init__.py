@@ -102,6 +102,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_error_pages(app)
     _register_security_headers(app)
     _refuse_nul_bytes(app)
+    _trust_proxies(app)
     if app.config["SERVING"]:
         _compile_busiest_templates(app)
     return app
@@ -138,6 +139,14 @@ def _configure_keys(app: Flask, config_name: str) -> None:
     if not app.config.get("SECRET_KEY") and config_name == "development":
         # Trying it out: a key of this installation's own, made once (never one written in the source).
         app.config["SECRET_KEY"] = config_module.instance_key(app.instance_path, "secret.key", "SECRET_KEY")
+
+
+def _trust_proxies(app: Flask) -> None:
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 # --- extensions and the database ----------------------------------------------------------------------

@@ -68,6 +68,10 @@ class Config:
     # Where the public pages are reached from outside, for the tracking link in emails ("" leaves it out).
     PUBLIC_BASE_URL = os.environ.get("REDRESS_PUBLIC_URL", "")
     # The host names this site answers to (Flask refuses others with a 400); comma-separated.
+    # How many proxies (a balancer, nginx) stand in front and set X-Forwarded-For/-Proto: the app then reads
+    # the visitor's own address from them, so rate limits count per visitor, not per balancer. 0: none, and
+    # those headers are ignored (anyone could send them).
+    PROXY_HOPS = int(os.environ.get("REDRESS_PROXY_HOPS", "0"))
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("REDRESS_TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))

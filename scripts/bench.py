@@ -395,6 +395,8 @@ class Server:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except FileNotFoundError:
                     continue
+                if "VmHWM:" not in status:  # a worker killed (a fault run), not yet reaped
+                    continue
                 # VmHWM: the most resident memory the worker ever had, so nothing between samples is missed.
                 self.peak[pid] = max(self.peak.get(pid, 0), _status_kb(status, "VmHWM"))
             time.sleep(0.2)

@@ -22,6 +22,21 @@ def test_production_starts_with_secret_key(monkeypatch, tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
+@pytest.mark.parametrize("hops, forwarded_for, seen", [
+    (0, "10.0.0.7", "127.0.0.1"),               # no proxy configured: the header is anyone's to send, ignored
+    (1, "10.0.0.7", "10.0.0.7"),                # behind the balancer: the visitor's own address
+    (1, "203.0.113.9, 10.0.0.7", "10.0.0.7"),   # one proxy trusted: only the address it added counts
+])
+def test_behind_a_balancer_the_visitor_is_known_by_their_own_address(tmp_path, hops, forwarded_for, seen):
+    from flask import request
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.sqlite3", PROXY_HOPS=hops)
+    app.add_url_rule("/_address", "address", lambda: request.remote_addr)
+    answer = app.test_client().get("/_address", headers={"X-Forwarded-For": forwarded_for},
+                                   environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert answer.text == seen
+
+
 @pytest.mark.parametrize(
     "given, expected",
     [
