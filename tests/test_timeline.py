@@ -77,3 +77,10 @@ def test_what_was_chosen_when_logging_is_on_the_first_event(world, client, chose
     assert response.status_code == 302
     reference = response.location.rsplit("/", 1)[-1]
     assert first_event(client, reference, lang) == reads
+
+
+def test_several_values_of_one_field_read_one_after_another():
+    from intranet.complaints.timeline import shown_value
+
+    # Two people named at once: their names, not a list as the program holds it.
+    assert shown_value(None, ["吕玉梅 (10049)", "王芳 (10050)"], {}) == "吕玉梅 (10049); 王芳 (10050)"

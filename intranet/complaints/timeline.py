@@ -75,6 +75,8 @@ def shown_value(kind, value, names: Mapping[tuple[str, str], str]) -> str:
     if isinstance(kind, type):  # a Labelled enum
         with suppress(ValueError):
             return kind(value).label
+    if isinstance(value, list):  # several of a kind (the people named at once): one after another
+        return "; ".join(str(v) for v in value)
     return str(value)
 
 
