@@ -206,6 +206,27 @@ def outage(base: str, cluster: Cluster, down_seconds: float) -> dict:
     return dict(answers=answers, recovered_in=None if first_ok is None else first_ok - back)
 
 
+def judge_outage(result: dict, problems: list[str]) -> None:
+    """Print what the pages answered around the outage, and add what did not hold to `problems`."""
+    by_phase: dict[str, Counter] = {}
+    for phase, _at, status, retry, who in result["answers"]:
+        by_phase.setdefault(phase, Counter())[(status, retry)] += 1
+        by_phase.setdefault(f"{phase}, {who}", Counter())[(status, retry)] += 1
+    for phase in ("before", "down", "after"):
+        print(f"PostgreSQL {phase}: public {dict(by_phase.get(f'{phase}, public', {}))}, "
+              f"staff {dict(by_phase.get(f'{phase}, staff', {}))}")
+    recovered = result["recovered_in"]
+    print(f"  normal pages again {recovered:.2f} s after PostgreSQL was back" if recovered is not None
+          else "  no normal page after PostgreSQL was back")
+    down = by_phase.get("down", Counter())
+    if not down or any(status != 503 or not retry for status, retry in down):
+        problems.append("while PostgreSQL was down, an answer was not the 503 page with Retry-After")
+    if recovered is None or recovered > 10:
+        problems.append("pages did not come back within 10 s of PostgreSQL")
+    if any(status == 500 for c in by_phase.values() for status, _r in c):
+        problems.append("a 500 answer")
+
+
 # --- the run --------------------------------------------------------------------------------------------
 
 
@@ -256,24 +277,7 @@ def main() -> int:
             if seen["dropped"] > 2:  # a sync worker has one request in hand (and a client may be mid-form)
                 problems.append(f"{seen['dropped']} requests dropped: more than the killed worker held")
 
-            result = outage(base, cluster, args.down)
-            by_phase = {}
-            for phase, _at, status, retry, who in result["answers"]:
-                by_phase.setdefault(phase, Counter())[(status, retry)] += 1
-                by_phase.setdefault(f"{phase}, {who}", Counter())[(status, retry)] += 1
-            for phase in ("before", "down", "after"):
-                print(f"PostgreSQL {phase}: public {dict(by_phase.get(f'{phase}, public', {}))}, "
-                      f"staff {dict(by_phase.get(f'{phase}, staff', {}))}")
-            recovered = result["recovered_in"]
-            print(f"  normal pages again {recovered:.2f} s after PostgreSQL was back" if recovered is not None
-                  else "  no normal page after PostgreSQL was back")
-            down = by_phase.get("down", Counter())
-            if not down or any(status != 503 or not retry for status, retry in down):
-                problems.append("while PostgreSQL was down, an answer was not the 503 page with Retry-After")
-            if recovered is None or recovered > 10:
-                problems.append("pages did not come back within 10 s of PostgreSQL")
-            if any(status == 500 for c in by_phase.values() for status, _r in c):
-                problems.append("a 500 answer")
+            judge_outage(outage(base, cluster, args.down), problems)
     for problem in problems:
         print("FAILED:", problem)
     print("all held" if not problems else f"{len(problems)} failed")

@@ -10,8 +10,8 @@ under load through the balancer. Nothing acknowledged is lost, and no visitor se
 3. --submissions public submissions through the balancer from --clients threads. A quarter of the way in,
    app server 1 is killed whole (its master and workers, SIGKILL: a box gone); half-way it is started
    again; at 60 % one worker of app server 2 is killed.
-4. Four clients keep asking for pages through the balancer while PostgreSQL is stopped (immediate
-   shutdown) for --down seconds and started again.
+4. Two visitors and two logged-in members of staff keep asking for pages through the balancer while
+   PostgreSQL is stopped (immediate shutdown) for --down seconds and started again (scripts/faults.py's).
 
 It checks: every acknowledged submission is stored exactly once, with distinct references; no answer is a
 5xx, and no request fails, except the balancer's own 502 or a dropped connection for a request in hand when
@@ -40,10 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import CSRF, REFERENCE, ROOT, Server, stored_references  # noqa: E402
 from cluster import FLASK, Balancer, Workers, cluster_environment  # noqa: E402
-from faults import TEXTS  # noqa: E402
+from faults import STAFF_PASSWORD, STAFF_USER, TEXTS, judge_outage, outage  # noqa: E402
 from faults import Cluster as Postgres  # noqa: E402
-
-UNAVAILABLE = 'id="main"'  # the hospital's 503 page (the app's, or the balancer's copy of it)
 
 
 def queue_emails(url: str, count: int) -> None:
@@ -156,44 +154,6 @@ def submit_all(base: str, total: int, clients: int, events: list) -> dict:
     return seen
 
 
-def outage(base: str, postgres: Postgres, down_seconds: float) -> dict:
-    """Pages asked for through the balancer before, during and after PostgreSQL is down."""
-    import requests
-
-    answers, phase, stop = [], ["before"], threading.Event()
-
-    def client():
-        session = requests.Session()
-        while not stop.is_set():
-            try:
-                response = session.get(f"{base}/complain", timeout=10)
-                answers.append((phase[0], time.monotonic(), response.status_code,
-                                bool(response.headers.get("Retry-After")) and UNAVAILABLE in response.text))
-            except requests.ConnectionError:
-                answers.append((phase[0], time.monotonic(), "dropped", False))
-            time.sleep(0.05)
-
-    threads = [threading.Thread(target=client) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    time.sleep(2)
-    phase[0] = "stopping"
-    postgres.stop()
-    phase[0] = "down"
-    time.sleep(down_seconds)
-    phase[0] = "starting"
-    postgres.start()
-    phase[0] = "after"
-    back = time.monotonic()
-    time.sleep(6)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    after = [a for a in answers if a[0] == "after"]
-    first_ok = next((t for _p, t, status, _u in after if status == 200), None)
-    return dict(answers=answers, recovered_in=None if first_ok is None else first_ok - back)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=2000)
@@ -228,6 +188,8 @@ def main() -> int:
         env["OUTBOX_BACKOFF_SECONDS"] = "2"
         subprocess.run([*FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+        subprocess.run([*FLASK, "users", "create", STAFF_USER, "--role", "reception", "--password", STAFF_PASSWORD],
+                       cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         queue_emails(postgres.url, args.outbox)
         ports = [args.port + i for i in range(1, 4)]
         servers = [Server(env, port, folder / f"app{n}.log").__enter__() for n, port in enumerate(ports, 1)]
@@ -279,23 +241,7 @@ def main() -> int:
         if stray:
             problems.append(f"{len(stray)} requests failed (502 or dropped) though no process was killed meanwhile")
 
-        result = outage(base, postgres, args.down)
-        by_phase: dict[str, Counter] = {}
-        for phase, _at, status, hospital_page in result["answers"]:
-            by_phase.setdefault(phase, Counter())[(status, "the hospital's page" if hospital_page else "")] += 1
-        for phase in ("before", "down", "after"):
-            print(f"PostgreSQL {phase}: {dict(by_phase.get(phase, {}))}")
-        recovered = result["recovered_in"]
-        print(f"  normal pages again {recovered:.2f} s after PostgreSQL was back" if recovered is not None
-              else "  no normal page after PostgreSQL was back")
-        down = by_phase.get("down", Counter())
-        if not down or any(status != 503 or not page for status, page in down):
-            problems.append("while PostgreSQL was down, an answer was not the hospital's 503 page with Retry-After")
-        if recovered is None or recovered > 10:
-            problems.append("pages did not come back within 10 s of PostgreSQL")
-        errors = sum(n for c in by_phase.values() for (status, _p), n in c.items() if status == 500)
-        if errors:
-            problems.append(f"{errors} answers were a bare 500 as PostgreSQL went down or came back")
+        judge_outage(outage(base, postgres, args.down), problems)
 
         deadline = time.monotonic() + 120
         while (left := outbox_left(postgres.url)) and time.monotonic() < deadline:
