@@ -60,6 +60,7 @@ SEES_COMPLAINT_A = frozenset({"reception", "head_a", "leadership"})
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"reception", "head_a", "head_b", "leadership"})
 LEADERSHIP = frozenset({"leadership"})
+HEADS_AND_LEADERSHIP = frozenset({"head_a", "head_b", "leadership"})
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,8 @@ POLICIES = {
     ("reports.kpi_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
     ("reports.complaint_export", "GET"): Policy(READERS, lambda t: {"kind": "csv"}),
     ("reports.analysis_of", "GET"): Policy(READERS, lambda t: {"period": "2026-Q3"}),
+    ("reports.people", "GET"): Policy(HEADS_AND_LEADERSHIP),
+    ("reports.people_export", "GET"): Policy(HEADS_AND_LEADERSHIP, lambda t: {"kind": "xlsx"}),
     # Closing and reopening a period, and the quality meeting: leadership; a month nobody closed yet each time.
     ("reports.close_period", "POST"): Policy(LEADERSHIP, lambda t: {"period": ended_month().slug}),
     ("reports.reopen_period", "GET"): Policy(LEADERSHIP, lambda t: {"period": t.closed_month},

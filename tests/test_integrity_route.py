@@ -187,6 +187,10 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "reports.kpi_export": [(f"/reports/kpis.csv?period={month}", {}), (f"/reports/kpis.xlsx?period={month}", {})],
         "reports.complaint_export": [("/reports/complaints.csv", {}), (f"/reports/complaints.csv?period={month}", {}),
                                      ("/reports/complaints.xlsx", {})],
+        "reports.people": [("/reports/people", {}), (f"/reports/people?period={month}", {})],
+        "reports.people_export": [(f"/reports/people.csv?period={month}", {}),
+                                  (f"/reports/people.csv?period={month}&table=departments", {}),
+                                  (f"/reports/people.xlsx?period={month}", {})],
         "corrective.index": [("/corrective", {})],
         "corrective.new": [("/corrective/new", {})],
         "corrective.detail": [],  # one of its department's corrective actions: tried below

@@ -53,6 +53,7 @@ BREAK_GLASS = "break_glass"  # open one complaint to the administrator for a whi
 SEE_FILE = "see_file"  # an evidence file listed on the complaint page, and downloaded
 CLOSE_PERIODS = "close_periods"  # close a month (quarter, year) once ended, freezing its figures; reopen it
 RECORD_QUALITY_MEETINGS = "record_quality_meetings"  # the quality meeting (质量例会) that read the analysis
+READ_ACCOUNTABILITY = "read_accountability"  # the accountability report: people named, findings, veto marks
 
 # The complaints office keeps the figures, leadership reads them, a head reads their department's.
 READS_REPORTS = frozenset({Role.reception, Role.leadership, Role.head})
@@ -200,6 +201,10 @@ ABILITIES: dict[str, Callable[[User | None, Role, object], bool]] = {
     RECORD_QUALITY_MEETINGS: lambda user, role, record: role == Role.leadership,
     READ_REPORTS: lambda user, role, record: role in READS_REPORTS and (role != Role.head
                                                                        or user.department_id is not None),
+    # Findings about named staff are a personnel matter: leadership's, and a head's for their own department.
+    # Not reception's: it reads the figures, not who was found at fault.
+    READ_ACCOUNTABILITY: lambda user, role, record: role == Role.leadership or (role == Role.head
+                                                                                and user.department_id is not None),
     SEE_IDENTITY_VIEWS: lambda user, role, record: (role in (Role.leadership, Role.admin) and record is not None
                                                     and may_view(user, record)),
     # Those who answer for the record's integrity (and can have it investigated) are told; nobody else is.
@@ -270,7 +275,8 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
 
-__all__ = ["ADMINISTER", "BREAK_GLASS", "CLOSE_PERIODS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_REPORTS",
-           "RECORD_QUALITY_MEETINGS", "SEE_FILE", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS", "SEE_RECORD_CHECK", "VIEW",
+__all__ = ["ADMINISTER", "BREAK_GLASS", "CLOSE_PERIODS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_ACCOUNTABILITY",
+           "READ_REPORTS", "RECORD_QUALITY_MEETINGS", "SEE_FILE", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
+           "SEE_RECORD_CHECK", "VIEW",
            "acting_role", "can", "corrective_visible", "department_scope", "identity_fields", "may_see_person",
            "visible"]

@@ -147,6 +147,28 @@ def _column_header(key: str) -> str:
     return f"{label} (%)" if measure.kind == "rate" else str(label)
 
 
+# --- the accountability report -------------------------------------------------------------------------
+
+
+def people_table(title: str, rows) -> Table:
+    """Only the people the reader may see are in `rows` (accountability.people): no name to mask here."""
+    headers = [_("Name"), _("Staff number"), _("Department"), _("Complaints naming them"), _("Upheld"),
+               _("Partly upheld"), _("By category"), _("Complaints")]
+    body = [[r.member.name, r.member.staff_number, r.member.department.name, r.named, r.upheld, r.partly_upheld,
+             "; ".join(f"{name} {count}" for name, count in r.by_category()),
+             " ".join(c.reference for c in r.complaints)] for r in rows]
+    return title, headers, body
+
+
+def responsible_table(title: str, rows) -> Table:
+    headers = [_("Department"), _("First responsible person"), _column_header("acknowledged_on_time"),
+               _column_header("closed"), _("Veto")]
+    body = [[r.department.name, "、".join(h.display_name for h in r.heads) or _("No head of record"),
+             _figure(r.figures, "acknowledged_on_time"), _figure(r.figures, "closed"),
+             _("Veto") if r.veto else None] for r in rows]
+    return title, headers, body
+
+
 # --- the complaint list ---------------------------------------------------------------------------------
 
 COMPLAINT_COLUMNS: list[tuple[str, object]] = [

@@ -11,14 +11,21 @@ from sqlalchemy import select
 from ..complaints.corrective.steps import Step
 from ..complaints.forms import RunningClock
 from ..complaints.models import Channel, Severity
-from ..complaints.permissions import CLOSE_PERIODS, READ_REPORTS, RECORD_QUALITY_MEETINGS, VIEW, can
+from ..complaints.permissions import (
+    CLOSE_PERIODS,
+    READ_ACCOUNTABILITY,
+    READ_REPORTS,
+    RECORD_QUALITY_MEETINGS,
+    VIEW,
+    can,
+)
 from ..complaints.states import State
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import PostForm
 from ..core.roles import Role, role_of
 from ..core.time import show_datetime, today, utcnow
-from . import charts, closing, exports, kpis, meetings
+from . import accountability, charts, closing, exports, kpis, meetings
 from .forms import QualityMeetingForm, ReopenForm
 from .kpis import DIMENSIONS, TABLE_MEASURES, Scope
 from .models import QualityMeeting
@@ -71,6 +78,12 @@ def _scope(allowed: set[str] = frozenset(FILTERS)) -> Scope:
     return Scope(current_user, filters)
 
 
+def shortcuts() -> list[tuple[str, str]]:
+    now = Period.month_of(today())
+    return [(_("This month"), now.slug), (_("Last month"), now.previous().slug),
+            (_("This quarter"), f"{now.year}-Q{(now.index - 1) // 3 + 1}"), (_("This year"), str(now.year))]
+
+
 def _context(period: Period, scope: Scope, full: bool = False) -> dict:
     """The page's figures: frozen when the period is closed and the page is the whole hospital's (the
     snapshot is), computed now otherwise. Either way drawn from the same plain data (closing.py)."""
@@ -84,10 +97,8 @@ def _context(period: Period, scope: Scope, full: bool = False) -> dict:
         view["seal"] = {"upto": closed.seal_upto, "complaints": closed.seal_complaints, "digest": closed.seal_digest}
     view["tables"] = {key: rows for key, rows in view["tables"].items() if not (head and key == "department")}
     departments = [] if head else db.session.scalars(select(Department).order_by(Department.code)).all()
-    now = Period.month_of(today())
-    shortcuts = [(_("This month"), now.slug), (_("Last month"), now.previous().slug),
-                 (_("This quarter"), f"{now.year}-Q{(now.index - 1) // 3 + 1}"), (_("This year"), str(now.year))]
-    return dict(period=period, scope=scope, shortcuts=shortcuts, dimensions=DIMENSIONS, **view,
+    return dict(period=period, scope=scope, shortcuts=shortcuts(), dimensions=DIMENSIONS, **view,
+                may_read_accountability=can(current_user, READ_ACCOUNTABILITY),
                 measures=kpis.MEASURES, table_measures=[kpis.BY_KEY[k] for k in TABLE_MEASURES],
                 departments=departments, head=head, department_filter=scope.filters.get("department_id"),
                 standing=standing, frozen=frozen, may_close=can(current_user, CLOSE_PERIODS))
@@ -293,3 +304,41 @@ def complaint_export(kind: str):
     if kind == "xlsx":
         return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows)]))
     return _download(name, kind, stream_with_context(exports.csv_lines(headers, rows)))
+
+
+# --- the accountability report ------------------------------------------------------------------------
+
+
+def _accountability(period: Period) -> dict:
+    if not can(current_user, READ_ACCOUNTABILITY):
+        abort(403)
+    return dict(period=period, people=accountability.people(current_user, period, _("Not triaged")),
+                departments=accountability.departments(current_user, period),
+                head=role_of(current_user) == Role.head, shortcuts=shortcuts(), as_of=utcnow(),
+                measures={key: kpis.BY_KEY[key] for key in accountability.VETO_MEASURES})
+
+
+@bp.get("/people")
+def people():
+    period = _period(request.args.get("period"), Period.month_of(today()))
+    return render_template("reports/people.html", **_accountability(period))
+
+
+@bp.get("/people.<kind>")
+def people_export(kind: str):
+    if kind not in ("csv", "xlsx"):
+        abort(404)
+    period = _period(request.args.get("period"), Period.month_of(today()))
+    context = _accountability(period)
+    tables = [exports.people_table(_("People named"), context["people"]),
+              exports.responsible_table(_("First responsible persons"), context["departments"])]
+    name = f"accountability-{period.slug}"
+    as_of = _("As of %(when)s: the period's figures may still change.", when=show_datetime(context["as_of"]))
+    if kind == "xlsx":
+        return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[as_of]])]))
+    chosen = {"people": tables[0], "departments": tables[1]}
+    wanted = request.args.get("table", "people")
+    if wanted not in chosen:
+        abort(400)
+    _title, headers, rows = chosen[wanted]
+    return _download(f"{name}-{wanted}", kind, exports.csv_lines(headers, [*rows, [], [as_of]]))
