@@ -136,30 +136,34 @@ def repeat(one_pass: OnePass, interval: float, what: str) -> None:
     click.echo("Stopped.", err=True)
 
 
-def _held(job: Job, holder: str, stop: threading.Event) -> bool:
-    """One pass of `job` if this worker holds it; the lease is renewed first, so it never lapses mid-pass."""
-    held = [False]
+def _held_pass(job: Job, holder: str, stop: threading.Event) -> tuple[bool, bool]:
+    """One pass of `job` if this worker holds it, the lease renewed first so that it never lapses mid-pass:
+    (whether this worker holds the job, whether there may be more to do at once)."""
+    held = False
 
     def guarded(inner_stop) -> bool:
-        held[0] = take(job.name, holder, job.lease)
-        if not held[0]:
+        nonlocal held
+        held = take(job.name, holder, job.lease)
+        if not held:
             return False
         more = job.one_pass(inner_stop)
         passed(job.name, holder)
         return more
 
-    was = getattr(stop, f"held_{job.name}", False)
     more = _a_pass(guarded, stop, job.name)
-    if held[0] != was:
-        click.echo(f"{job.name}: {'taken by' if held[0] else 'held elsewhere, not by'} worker {holder}", err=True)
-        setattr(stop, f"held_{job.name}", held[0])
-    return more
+    return held, more
 
 
 def _run(app: Flask, job: Job, holder: str, stop: threading.Event) -> None:
     with app.app_context():
+        was_held = False
         while not stop.is_set():
-            if not _held(job, holder, stop):
+            held, more = _held_pass(job, holder, stop)
+            if held != was_held:  # said once each time the job comes to this worker or goes elsewhere
+                click.echo(f"{job.name}: {'taken by' if held else 'held elsewhere, not by'} worker {holder}",
+                           err=True)
+                was_held = held
+            if not more:
                 stop.wait(job.every)
         try:
             let_go(job.name, holder)
