@@ -28,6 +28,12 @@ def alerts(world) -> list[tuple[str, str]]:
         .order_by(OutboxMessage.id))]
 
 
+@pytest.fixture(autouse=True)
+def leadership_reads_english(world):
+    world.leadership.language = "en"  # the alert is written in its reader's language
+    db.session.commit()
+
+
 def find(world, complaint, staff_number: str, finding: str) -> None:
     person = next(p for p in complaint.people if p.staff_member and p.staff_member.staff_number == staff_number)
     with clock_at(READ_ON):
