@@ -226,6 +226,7 @@ def hospital_details_changed(t):
     saved = db.session.get(HospitalRecord, 1)
     return {"name_zh": "示范医院", "name_en": "", "office_address_zh": "", "office_address_en": "",
             "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "unlimited_networks": "",
+            "repeat_alert_upheld": "3",
             "version": saved.version if saved else 0}
 
 

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from intranet.core.extensions import db
 from intranet.core.time import today
 from intranet.core.users import User
 from intranet.notifications import relay
+from intranet.notifications.kinds import KINDS, TO_HEADS
 from intranet.notifications.models import OutboxMessage, StaffNotification
 from intranet.reports.periods import Period
 from tests import factories
@@ -398,6 +400,26 @@ def test_the_office_hears_what_the_head_would(world, state, severity, who, actio
     queued = {(r.kind, users.get(r.recipient, r.recipient)) for r in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id > before, OutboxMessage.channel == "in_app"))}
     assert queued == heard
+
+
+# What the department would read speaks to "your department"; the office reads its own words instead.
+DEPARTMENT_WORDS = {"en": "your department", "zh": "本科室"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_what_the_office_hears_never_speaks_of_your_department(world, lang):
+    about = integrity_complaint(world, State.assigned).about()
+    ordinary = factories.make_complaint(world, State.assigned).about()
+    heads_kinds = [kind for kind in KINDS.values() if kind.to is TO_HEADS]
+    data = {"reason": "理由", "comment": "意见", "level": 1}
+    with force_locale(lang):
+        told_the_office = ["\n".join(kind.render(about, data)) for kind in heads_kinds]
+        told_a_head = ["\n".join(kind.render(ordinary, data)) for kind in heads_kinds]
+    assert [text for text in told_the_office if DEPARTMENT_WORDS[lang] in text] == []
+    # The department still reads its own: every kind with words for the office reads otherwise to a head.
+    assert [kind.name for kind, office, head in zip(heads_kinds, told_the_office, told_a_head, strict=True)
+            if (kind.office_subject or kind.office_body) and office.replace(about.reference, "")
+            == head.replace(ordinary.reference, "")] == []
 
 
 # --- leadership, and the log of who read it ------------------------------------------------------------------

@@ -248,7 +248,7 @@ def change_hospital(actor: User | None, seen_version: int | None, values: dict) 
     """Save the hospital's details; False if nothing changed. Stale if someone saved since."""
     row = db.session.get(HospitalRecord, 1)
     if row is None:  # the migration writes it; only a database emptied by hand lacks it
-        row = HospitalRecord(id=1, version=0, **{name: "" for name in values})
+        row = HospitalRecord(id=1, version=0, **{name: "" for name in values if name != "repeat_alert_upheld"})
         db.session.add(row)
         db.session.flush()
     changed = {name: [getattr(row, name), value] for name, value in values.items() if getattr(row, name) != value}

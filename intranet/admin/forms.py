@@ -214,6 +214,13 @@ class HospitalForm(PostForm):
         description=_l("A kiosk in the hall or the hospital's patient Wi-Fi: many people behind one address. One "
                        "address or network a line, e.g. 10.20.0.0/16 or 192.168.1.23."))
 
+    repeat_alert_upheld = IntegerField(
+        _l("Repeat alert: complaints upheld against one person within twelve months"),
+        validators=[InputRequired(message=_l("Enter how many upheld complaints raise the alert.")),
+                    NumberRange(min=1, max=100, message=_l("Enter a number from 1 to 100."))],
+        description=_l("Upheld or partly upheld against the same member of staff, counted over the twelve months "
+                       "before: reaching it tells leadership, and the accountability report marks the person."))
+
     def validate_unlimited_networks(self, field):
         for line in (field.data or "").splitlines():
             try:

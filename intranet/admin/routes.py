@@ -187,6 +187,7 @@ FIELD_LABELS = {
     "office_address_en": _l("Complaints office: where it is, in English"),
     "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
     "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
+    "repeat_alert_upheld": _l("Repeat alert: complaints upheld against one person within twelve months"),
 }
 
 
@@ -427,7 +428,8 @@ def _hospital_page(form=None, status: int = 200, problem: str | None = None):
     row = db.session.get(HospitalRecord, 1)
     shown = hospital()
     form = form or HospitalForm(formdata=None, version=row.version if row else 0,
-                                **{name: getattr(row, name) if row else "" for name in HOSPITAL_FIELDS})
+                                **{name: getattr(row, name) if row else getattr(hospital(), name)
+                                   for name in HOSPITAL_FIELDS})
     return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,
                            events=history(row) if row else [], event_labels=EVENT_LABELS,
                            field_labels=FIELD_LABELS), status

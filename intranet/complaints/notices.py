@@ -73,7 +73,11 @@ ASSIGNED = Kind(
     "assigned", TO_HEADS, label=_l("New for the department"),
     subject=_l("New complaint for your department: %(reference)s"),
     body=_l("Complaint %(reference)s was assigned to %(department)s. The response is due by %(date)s. Accept it, "
-            "or send it back if it is not yours."))
+            "or send it back if it is not yours."),
+    office_subject=_l("New integrity complaint for the office: %(reference)s"),
+    office_body=_l("Integrity complaint %(reference)s, about %(department)s, is the discipline office's to "
+                   "investigate. The response is due by %(date)s. Accept it, or send it back if it is not an "
+                   "integrity matter."))
 
 SENT_BACK = Kind(
     "sent_back", TO_RECEPTION, label=_l("Sent back"),
@@ -128,7 +132,9 @@ REOPENED_FOR_THE_DEPARTMENT = Kind(
     "reopened", TO_HEADS, label=_l("Reopened"),
     subject=_l("Complaint %(reference)s is reopened"),
     body=_l("The complainant of %(reference)s is not satisfied with the response, so the complaint is back with "
-            "%(department)s. A new response is due by %(date)s."))
+            "%(department)s. A new response is due by %(date)s."),
+    office_body=_l("The complainant of %(reference)s is not satisfied with the response, so the integrity complaint "
+                   "is back with the discipline office. A new response is due by %(date)s."))
 
 RETURNED_FOR_REWORK = Kind(
     "returned_for_rework", TO_HEADS, label=_l("Returned by leadership"),
@@ -146,7 +152,8 @@ ESCALATED_FOR_THE_DEPARTMENT = Kind(
     "escalated_department", TO_HEADS, label=_l("Escalated to leadership"),
     subject=_l("Complaint %(reference)s of your department was escalated"),
     body=_l("Complaint %(reference)s was escalated to leadership (level %(level)s): %(reason)s"),
-    values=lambda about, data: ESCALATED_KIND.values(about, data))
+    values=lambda about, data: ESCALATED_KIND.values(about, data),
+    office_subject=_l("Integrity complaint %(reference)s was escalated"))
 
 def _who_answers(about: About, data: dict) -> dict:
     """Who signed off or found: the department, or for an integrity complaint the discipline office."""
@@ -206,14 +213,27 @@ RETRIAGE_ACCEPTED = Kind(
     "retriage_accepted", TO_HEADS, label=_l("Re-triage accepted"),
     subject=_l("Your re-triage of complaint %(reference)s was accepted"),
     body=_l("The re-triage of complaint %(reference)s your department proposed now stands. The response is due by "
-            "%(date)s."))
+            "%(date)s."),
+    office_body=_l("The re-triage of complaint %(reference)s the office proposed now stands. The response is due by "
+                   "%(date)s."))
 
 RETRIAGE_REJECTED = Kind(
     "retriage_rejected", TO_HEADS, label=_l("Re-triage rejected"),
     subject=_l("Your re-triage of complaint %(reference)s was rejected"),
     body=_l("The re-triage of complaint %(reference)s your department proposed was rejected: %(comment)s. The "
             "triage stays as it was."),
-    values=lambda about, data: {"comment": data.get("comment") or ""})
+    values=lambda about, data: {"comment": data.get("comment") or ""},
+    office_body=_l("The re-triage of complaint %(reference)s the office proposed was rejected: %(comment)s. The "
+                   "triage stays as it was."))
+
+# A person found against again and again: leadership hears when a finding brings them to the hospital's
+# repeat alert (an administrator's setting), and at every such finding after.
+REPEAT_FOUND_AGAINST = Kind(
+    "repeat_found_against", TO_LEADERSHIP, label=_l("Found against again"),
+    subject=_l("%(person)s: %(count)s complaints found against them within twelve months"),
+    body=_l("The finding on complaint %(reference)s makes %(count)s complaints within twelve months found, in "
+            "whole or in part, against %(person)s. The accountability report lists them."),
+    values=lambda about, data: {"person": data.get("person") or "", "count": data.get("found_against") or 0})
 
 # The head who extends a confidential complaint's deadline cannot see how to reach the complainant.
 TELL_OF_NEW_DATE = Kind(

@@ -21,10 +21,14 @@ from .extensions import db
 from .i18n import english
 from .time import UTCDateTime, utcnow
 
+# The rules' own default: three complaints upheld against one person in a year is a pattern, not chance.
+REPEAT_ALERT_UPHELD = 3
+
 
 class HospitalRecord(db.Model):
     __tablename__ = "hospital"
-    __table_args__ = (CheckConstraint("id = 1", name="one_hospital"),)
+    __table_args__ = (CheckConstraint("id = 1", name="one_hospital"),
+                      CheckConstraint("repeat_alert_upheld BETWEEN 1 AND 100", name="repeat_alert_upheld_range"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
     name_zh: Mapped[str] = mapped_column(String(120), default="")
@@ -35,13 +39,16 @@ class HospitalRecord(db.Model):
     office_hours: Mapped[str] = mapped_column(String(40), default="")
     # Addresses the public form's limit does not count (a kiosk, the hospital's Wi-Fi): one network a line.
     unlimited_networks: Mapped[str] = mapped_column(Text, default="")
+    # A member of staff found against in this many complaints within twelve months is raised to leadership.
+    repeat_alert_upheld: Mapped[int] = mapped_column(Integer, default=REPEAT_ALERT_UPHELD,
+                                                     server_default=str(REPEAT_ALERT_UPHELD))
     # Bumped by every save: two administrators editing at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 FIELDS = ("name_zh", "name_en", "office_address_zh", "office_address_en", "office_phone", "office_hours",
-          "unlimited_networks")
+          "unlimited_networks", "repeat_alert_upheld")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Hospital:
     office_phone: str
     office_hours: str
     unlimited_networks: str = ""
+    repeat_alert_upheld: int = REPEAT_ALERT_UPHELD
     version: int = 0
 
     @property
@@ -91,7 +99,8 @@ def _details(record: HospitalRecord | None) -> Hospital:
     config = current_app.config
     saved = {name: getattr(record, name) if record is not None else "" for name in FIELDS}
     environment = {"name_zh": config["HOSPITAL_NAME"], "name_en": config["HOSPITAL_NAME"],
-                   "office_phone": config["COMPLAINTS_OFFICE_PHONE"], "office_hours": config["COMPLAINTS_OFFICE_HOURS"]}
+                   "office_phone": config["COMPLAINTS_OFFICE_PHONE"], "office_hours": config["COMPLAINTS_OFFICE_HOURS"],
+                   "repeat_alert_upheld": REPEAT_ALERT_UPHELD}
     return Hospital(**{name: saved[name] or environment.get(name, "") for name in FIELDS},
                     version=record.version if record is not None else 0)
 

@@ -241,6 +241,33 @@ def _people_named(users: dict[str, User], now: datetime) -> None:
         named += 1
 
 
+def _found_against_again(users: dict[str, User], now: datetime) -> None:
+    """One member of staff found against on three complaints of their department being looked into: the
+    third finding reaches the repeat alert, and leadership is told (the accountability report marks them)."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    looked_into: dict[int, list[Complaint]] = {}
+    for complaint in db.session.scalars(select(Complaint).where(
+            Complaint.status == State.investigating.value, Complaint.integrity.is_(False)).order_by(Complaint.id)):
+        looked_into.setdefault(complaint.department_id, []).append(complaint)
+    department, complaints = max(looked_into.items(), key=lambda item: (len(item[1]), -item[0]))
+    head = heads.get(department)
+    member = db.session.scalars(select(StaffMember).where(
+        StaffMember.active, StaffMember.department_id == department,
+        StaffMember.id != (head.staff_member_id if head else None)).order_by(StaffMember.staff_number)).first()
+    if head is None or member is None or len(complaints) < 3:
+        return
+    for complaint in complaints[:3]:
+        with clock_at(min(complaint.events[-1].at + timedelta(hours=3), now)):
+            person = next((p for p in complaint.people if p.staff_member_id == member.id and p.current), None)
+            if person is None:
+                operations.perform(head, Action.name_people, complaint, {"people": [member.id]}, complaint.version)
+                db.session.commit()
+                person = next(p for p in complaint.people if p.staff_member_id == member.id)
+            operations.perform(head, Action.record_person_finding, complaint,
+                               {"person_id": person.id, "finding": "upheld"}, complaint.version)
+            db.session.commit()
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -328,6 +355,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
                 raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
         _follow_through(users, now)
         _people_named(users, now)
+        _found_against_again(users, now)
         _notices(users, now)
     return len(plans)
 

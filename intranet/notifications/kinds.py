@@ -214,12 +214,18 @@ class Kind:
     # What staff filter their notifications by (staff kinds only).
     label: Any = None
     values: Callable[[About, dict], dict] | None = None
+    # What the discipline office reads instead when it hears in the department's place (an integrity
+    # complaint, TO_HEADS): a text that speaks to "your department" would be wrong there.
+    office_subject: Any = None
+    office_body: Any = None
 
     def __post_init__(self):
         if self.name in KINDS:
             raise RuntimeError(f"the notification kind {self.name!r} is declared twice")
         if self.to.staff != (self.label is not None):
             raise RuntimeError(f"{self.name!r}: a staff kind has a label to filter by, a complainant's has none")
+        if (self.office_subject or self.office_body) and self.to is not TO_HEADS:
+            raise RuntimeError(f"{self.name!r}: only what the heads hear has the discipline office's own words")
         KINDS[self.name] = self
 
     def recipients(self, about: About) -> list[Recipient]:
@@ -238,10 +244,12 @@ class Kind:
         values = standard_values(about, data)
         if self.values is not None:
             values.update(self.values(about, data))
-        body = str(self.body) % values
+        office = about.integrity and self.to is TO_HEADS
+        subject = (self.office_subject if office and self.office_subject else self.subject)
+        body = str(self.office_body if office and self.office_body else self.body) % values
         if self.to.footer is not None:
             body = "\n\n".join([body, self.to.footer(about)])
-        return str(self.subject) % values, body
+        return str(subject) % values, body
 
 
 def _json_ready(value):

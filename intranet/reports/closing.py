@@ -27,7 +27,7 @@ from ..complaints.models import Complaint, ComplaintEvent
 from ..complaints.permissions import visible
 from ..core.extensions import db
 from ..core.time import today, utcnow
-from . import analysis, kpis
+from . import accountability, analysis, kpis
 from .kpis import DIMENSIONS, Figures, Row, Scope
 from .models import CLOSE, REOPEN, PeriodClosing
 from .periods import Period
@@ -140,6 +140,15 @@ def thawed(data: dict) -> dict:
     return view
 
 
+def frozen_accountability(standing: Standing, language: str) -> accountability.Report | None:
+    """The accountability report as the period's closing stored it (None: open, or closed before the report
+    was kept with the figures)."""
+    if standing.closed is None:
+        return None
+    stored = standing.figures_in(language).get("accountability")
+    return accountability.from_data(stored, _thaw_figures) if stored else None
+
+
 def _dated(row: dict) -> dict:
     return {**row, "due": date.fromisoformat(row["due"]) if row.get("due") else None}
 
@@ -206,7 +215,8 @@ def close(user, period: Period) -> PeriodClosing:
     figures = {}
     for language in LANGUAGES:
         with force_locale(language):
-            figures[language] = snapshot(scope, period)
+            people = accountability.report(user, period, str(_l("Not triaged")))
+            figures[language] = {**snapshot(scope, period), "accountability": accountability.to_data(people, _figures)}
     return _step(user, period, now.history, step=CLOSE, figures=figures, seal_upto=seal.upto,
                  seal_complaints=seal.complaints, seal_digest=seal.digest)
 
@@ -243,6 +253,15 @@ def changes_since(closing: PeriodClosing, period: Period, user) -> tuple[list[Ch
                               .limit(CHANGES_LISTED)).all()
     return [Change(reference, event.at, _what(event.action), event.actor.display_name if event.actor else None,
                    event.from_state is None) for event, reference in rows], total
+
+
+def changed_since(closing: PeriodClosing, period: Period, user) -> set[int]:
+    """The complaints received in the period (that `user` may see) with an event after the closing."""
+    start, end = period.bounds()
+    return set(db.session.scalars(
+        select(ComplaintEvent.complaint_id).join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .where(visible(user), Complaint.received_at >= start, Complaint.received_at < end,
+               ComplaintEvent.at > closing.at).distinct()))
 
 
 def _what(action: str) -> str:

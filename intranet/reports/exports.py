@@ -27,7 +27,7 @@ from ..complaints.confidentiality import ALL_FIELDS
 from ..complaints.models import Channel, Complaint, Responsibility, Severity
 from ..complaints.permissions import identity_fields
 from ..core.extensions import db
-from ..core.time import local
+from ..core.time import local, show_date, show_datetime
 from .kpis import BY_KEY, MEASURES, Figures, Rate, Row
 
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms ＝＋－＠
@@ -150,20 +150,22 @@ def _column_header(key: str) -> str:
 # --- the accountability report -------------------------------------------------------------------------
 
 
-def people_table(title: str, rows) -> Table:
-    """Only the people the reader may see are in `rows` (accountability.people): no name to mask here."""
+def people_table(title: str, report) -> Table:
+    """Only the people the reader may see are in the report (accountability.people): no name to mask here."""
     headers = [_("Name"), _("Staff number"), _("Department"), _("Complaints naming them"), _("Upheld"),
-               _("Partly upheld"), _("By category"), _("Complaints")]
-    body = [[r.member.name, r.member.staff_number, r.member.department.name, r.named, r.upheld, r.partly_upheld,
-             "; ".join(f"{name} {count}" for name, count in r.by_category()),
-             " ".join(c.reference for c in r.complaints)] for r in rows]
+               _("Partly upheld"), _("By category"), _("Complaints"),
+               _("Found against in the twelve months to %(day)s", day=show_date(report.window_ends)),
+               _("Repeat alert (%(count)s or more)", count=report.repeat_at)]
+    body = [[r.name, r.staff_number, r.department, r.named, r.upheld, r.partly_upheld,
+             "; ".join(f"{name} {count}" for name, count in r.categories), " ".join(r.complaints),
+             r.found_against, _("Repeat") if r.repeat else None] for r in report.people]
     return title, headers, body
 
 
 def responsible_table(title: str, rows) -> Table:
     headers = [_("Department"), _("First responsible person"), _column_header("acknowledged_on_time"),
                _column_header("closed"), _("Veto")]
-    body = [[r.department.name, "、".join(h.display_name for h in r.heads) or _("No head of record"),
+    body = [[r.department, "、".join(r.heads) or _("No head of record"),
              _figure(r.figures, "acknowledged_on_time"), _figure(r.figures, "closed"),
              _("Veto") if r.veto else None] for r in rows]
     return title, headers, body
@@ -191,11 +193,16 @@ COMPLAINT_COLUMNS: list[tuple[str, object]] = [
 ]
 
 
-def complaint_headers() -> list[str]:
-    return [str(label) for _name, label in COMPLAINT_COLUMNS]
+def complaint_headers(closed_at=None) -> list[str]:
+    """`closed_at`: the list is of a closed period, whose complaints as they stand now are not what its
+    frozen figures counted; a last column marks those changed since it closed."""
+    headers = [str(label) for _name, label in COMPLAINT_COLUMNS]
+    if closed_at is not None:
+        headers.append(_("Changed since the period closed on %(when)s", when=show_datetime(closed_at)))
+    return headers
 
 
-def complaint_rows(user, where: list) -> Iterator[list]:
+def complaint_rows(user, where: list, changed: set[int] | None = None) -> Iterator[list]:
     query = (select(Complaint).where(*where).order_by(Complaint.received_at, Complaint.id)
              .options(joinedload(Complaint.department), joinedload(Complaint.category),
                       selectinload(Complaint.answers), selectinload(Complaint.follow_ups))
@@ -204,7 +211,10 @@ def complaint_rows(user, where: list) -> Iterator[list]:
     for complaint in db.session.scalars(query):
         if identity_views.shown_identity(user, complaint):
             shown.append(complaint.id)
-        yield _complaint_row(user, complaint)
+        row = _complaint_row(user, complaint)
+        if changed is not None:
+            row.append(_("Changed") if complaint.id in changed else None)
+        yield row
     identity_views.record_views(user, shown)
 
 

@@ -286,6 +286,9 @@ def standing_line(context: dict) -> str:
     if context["frozen"]:
         return _("Closed on %(when)s by %(who)s: the figures as they stood then.", when=show_datetime(closed.at),
                  who=closed.by.display_name)
+    if closed is not None:  # closed, but this view (narrowed, or a head's) is not what the closing froze
+        return _("As of %(when)s: worked out now. The period was closed on %(closed)s; its frozen figures are the "
+                 "whole hospital's.", when=show_datetime(context["as_of"]), closed=show_datetime(closed.at))
     return _("As of %(when)s: the period is not closed, its figures may still change.",
              when=show_datetime(context["as_of"]))
 
@@ -299,10 +302,16 @@ def complaint_export(kind: str):
     period = _period(text, None) if text else None
     where = scope.where(period)
     name = f"complaints-{period.slug}" if period else "complaints"
-    headers = exports.complaint_headers()
-    rows = exports.complaint_rows(current_user, where)
+    # A list is of the complaints as they stand now, even of a closed period: it says so, and marks
+    # those changed since the period's figures were frozen.
+    closed = closing.standing(period).closed if period else None
+    changed = closing.changed_since(closed, period, current_user) if closed else None
+    headers = exports.complaint_headers(closed.at if closed else None)
+    rows = exports.complaint_rows(current_user, where, changed)
     if kind == "xlsx":
-        return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows)]))
+        as_of = _("As of %(when)s: the complaints as they stand now.", when=show_datetime(utcnow()))
+        return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows),
+                                                         (_("As of"), [period.label if period else ""], [[as_of]])]))
     return _download(name, kind, stream_with_context(exports.csv_lines(headers, rows)))
 
 
@@ -310,11 +319,17 @@ def complaint_export(kind: str):
 
 
 def _accountability(period: Period) -> dict:
+    """The report as it stood when the period closed, for the whole hospital (as the KPIs are frozen);
+    worked out now while the period is open, and for a head (whose view the closing did not keep)."""
     if not can(current_user, READ_ACCOUNTABILITY):
         abort(403)
-    return dict(period=period, people=accountability.people(current_user, period, _("Not triaged")),
-                departments=accountability.departments(current_user, period),
-                head=role_of(current_user) == Role.head, shortcuts=shortcuts(), as_of=utcnow(),
+    head = role_of(current_user) == Role.head
+    standing = closing.standing(period)
+    report = None if head else closing.frozen_accountability(standing, str(get_locale() or "zh"))
+    frozen = report is not None
+    report = report or accountability.report(current_user, period, _("Not triaged"))
+    return dict(period=period, report=report, head=head, shortcuts=shortcuts(), as_of=utcnow(),
+                standing=standing, frozen=frozen,
                 measures={key: kpis.BY_KEY[key] for key in accountability.VETO_MEASURES})
 
 
@@ -330,10 +345,10 @@ def people_export(kind: str):
         abort(404)
     period = _period(request.args.get("period"), Period.month_of(today()))
     context = _accountability(period)
-    tables = [exports.people_table(_("People named"), context["people"]),
-              exports.responsible_table(_("First responsible persons"), context["departments"])]
+    tables = [exports.people_table(_("People named"), context["report"]),
+              exports.responsible_table(_("First responsible persons"), context["report"].departments)]
     name = f"accountability-{period.slug}"
-    as_of = _("As of %(when)s: the period's figures may still change.", when=show_datetime(context["as_of"]))
+    as_of = standing_line(context)
     if kind == "xlsx":
         return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[as_of]])]))
     chosen = {"people": tables[0], "departments": tables[1]}

@@ -11,14 +11,25 @@ from wtforms.validators import InputRequired, Optional
 
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, int_or_none, optional_choice, required
+from ...core.hospital import hospital
 from ...core.time import today, utcnow
 from ...directory import lookup
 from .. import evidence
 from ..forms import ActionForm, PeoplePickerField, method_field, reason_field
 from ..models import ContactMethod
-from ..people import DESCRIBED_LENGTH, ComplaintPerson, PersonFile, PersonFinding, current_people
+from ..notices import REPEAT_FOUND_AGAINST
+from ..people import (
+    DESCRIBED_LENGTH,
+    FOUND_AGAINST,
+    ComplaintPerson,
+    PersonFile,
+    PersonFinding,
+    current_people,
+    found_against,
+    twelve_months_to,
+)
 from ..permissions import may_see_person
-from ..spec import HIDDEN, ActionInvalid, ActionSpec, Shown
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import OPEN, State
 from ._shared import HEAD, REASON, RECEPTION
 
@@ -223,7 +234,21 @@ def _record_person_finding(c, user, data: dict) -> dict:
     with db.session.no_autoflush:
         person = _chosen(c, user, data)
         person.finding = data["finding"]
-        return {"person": person.recorded_name(), "finding": data["finding"], "person_refs": _refs([person])}
+        recorded = {"person": person.recorded_name(), "finding": data["finding"], "person_refs": _refs([person])}
+        if (count := _found_against_now(c, person)) is not None:
+            recorded["found_against"] = count
+        return recorded
+
+
+def _found_against_now(c, person) -> int | None:
+    """With this finding against them, how often the person was found against in the twelve months to today,
+    when it reaches the hospital's repeat alert (leadership is told: REPEAT_FOUND_AGAINST); else None."""
+    if person.staff_member_id is None or person.finding not in FOUND_AGAINST:
+        return None
+    start, end = twelve_months_to(today())
+    before = found_against([person.staff_member_id], today(), leaving_out=person.id).get(person.staff_member_id, 0)
+    count = before + (start <= c.received_at < end)
+    return count if count >= hospital().repeat_alert_upheld else None
 
 
 record_person_finding = ActionSpec(
@@ -231,7 +256,9 @@ record_person_finding = ActionSpec(
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="upheld, partly upheld or not upheld, for one person",
     form=PersonFindingForm, fit_form=_person_choices, apply=_record_person_finding,
-    timeline={"person": PERSON, "finding": Shown(_l("Finding"), PersonFinding), "person_refs": HIDDEN},
+    timeline={"person": PERSON, "finding": Shown(_l("Finding"), PersonFinding), "person_refs": HIDDEN,
+              "found_against": HIDDEN},
+    notices=(Notice(REPEAT_FOUND_AGAINST, recorded="found_against"),),
     example_complaint={"people_described": "The nurse at the desk of ward 5B, night shift."},
     example=lambda ex: {"person_id": _first_person(ex), "finding": "partly_upheld"},
 )
