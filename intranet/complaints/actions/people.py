@@ -20,7 +20,7 @@ from ..people import DESCRIBED_LENGTH, ComplaintPerson, PersonFile, PersonFindin
 from ..permissions import may_see_person
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Shown
 from ..states import OPEN, State
-from ._shared import HEAD, REASON, RECEPTION
+from ._shared import HANDLER, HEAD, REASON, RECEPTION
 
 PEOPLE = Shown(_l("People it is about"))
 PERSON = Shown(_l("Person"))
@@ -117,7 +117,7 @@ def _name(c, user, data: dict) -> dict:
 
 
 name_people = ActionSpec(
-    "name_people", _l("Name the people it is about"), roles=frozenset({RECEPTION, HEAD}), sources=OPEN,
+    "name_people", _l("Name the people it is about"), roles=frozenset({RECEPTION, HEAD, HANDLER}), sources=OPEN,
     target=None, records="people from the directory, or described, or not identified; a match to the directory",
     form=NamePeopleForm, fit_form=_fit_name_people, apply=_name_people,
     # It only adds to the record, like a note; naming the same person twice is refused by its own rule.
@@ -145,7 +145,7 @@ def _has_people(c) -> bool:
 
 
 remove_person = ActionSpec(
-    "remove_person", _l("Remove a person it is not about"), roles=frozenset({RECEPTION, HEAD}), sources=OPEN,
+    "remove_person", _l("Remove a person it is not about"), roles=frozenset({RECEPTION, HEAD, HANDLER}), sources=OPEN,
     target=None, records="the person removed and why", only_when=_has_people,
     form=RemovePersonForm, fit_form=_person_choices, apply=_remove_person,
     timeline={"person": PERSON, "reason": REASON, "person_refs": HIDDEN},
@@ -197,7 +197,7 @@ def _record_statement(c, user, data: dict) -> dict:
 
 
 record_statement = ActionSpec(
-    "record_statement", _l("Record a person's statement"), roles=frozenset({HEAD}),
+    "record_statement", _l("Record a person's statement"), roles=frozenset({HEAD, HANDLER}),
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="that the person was told (when, how), their statement and its files",
     form=StatementForm, fit_form=_person_choices, apply=_record_statement,
@@ -227,7 +227,7 @@ def _record_person_finding(c, user, data: dict) -> dict:
 
 
 record_person_finding = ActionSpec(
-    "record_person_finding", _l("Record the finding for a person"), roles=frozenset({HEAD}),
+    "record_person_finding", _l("Record the finding for a person"), roles=frozenset({HEAD, HANDLER}),
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="upheld, partly upheld or not upheld, for one person",
     form=PersonFindingForm, fit_form=_person_choices, apply=_record_person_finding,
