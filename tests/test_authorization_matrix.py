@@ -339,7 +339,8 @@ POLICIES = {
     ("corrective.new", "GET"): Policy(READERS),
     ("corrective.new", "POST"): Policy(READERS, data=lambda t: {
         "title": "Announce delays", "owner_department_id": t.world.cardiology.id, "due_on": "2099-01-01"}),
-    ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {"action_id": t.corrective.id}),
+    # Not the handler of the complaint it answers: a corrective action is the department's head's.
+    ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {"action_id": t.corrective.id}),
     ("corrective.take_step", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
                                              lambda t: {"action_id": t.corrective.id, "step_name": "note"},
                                              lambda t: {"note-text": "质控会已讨论。",
