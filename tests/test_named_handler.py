@@ -6,6 +6,7 @@ back (or moved away from the department), the handler loses sight of it at once.
 import re
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -111,7 +112,7 @@ def test_handing_it_to_staff_of_another_department_is_refused_beside_the_field_k
 @pytest.mark.parametrize("who", ["reception", "head", "leadership", "supervision", "admin"])
 def test_only_active_staff_of_the_department_can_be_handed_it(world, who):
     complaint = factories.make_complaint(world, State.investigating)
-    with pytest.raises(ActionInvalid) as refused:
+    with force_locale("en"), pytest.raises(ActionInvalid) as refused:
         operations.perform(world.head, Action.hand_to_handler, complaint, {"handler_id": world.user(who).id},
                            complaint.version)
     assert refused.value.errors == {"handler_id": "Choose an active member of this department's staff."}
@@ -223,12 +224,13 @@ def test_taken_back_the_handler_no_longer_sees_it(world, client):
     complaint = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
     login(client, world.head)
     url = f"/complaints/{complaint.reference}"
-    answer = client.post(f"{url}/take_back", data={"take_back-version": str(complaint.version),
+    answer = client.post(f"{url}/take_back", data={"take_back-reason": "I answer this one in person.",
+                                                  "take_back-version": str(complaint.version),
                                                   "take_back-csrf_token": csrf_token(client, url)})
     assert answer.status_code == 302
     db.session.expire_all()
     assert complaint.handler_id is None
-    assert complaint.events[-1].data == {"handler_taken_off": "Staff-Card"}
+    assert complaint.events[-1].data == {"handler_taken_off": "Staff-Card", "reason": "I answer this one in person."}
     html = page(client, complaint).get_data(as_text=True)
     assert "<dt>Handler</dt><dd>Staff-Card</dd>" not in html and "Handler taken off" in html
     login(client, world.staff)

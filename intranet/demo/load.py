@@ -272,7 +272,8 @@ def _handed_to_staff(users: dict[str, User], now: datetime) -> None:
             db.session.commit()
         if n == TAKEN_BACK:
             with clock_at(min(at + timedelta(hours=20), now)):
-                operations.perform(head, Action.take_back, complaint, {}, complaint.version)
+                operations.perform(head, Action.take_back, complaint, {"reason": "家属要求科室负责人当面答复。"},
+                                   complaint.version)
                 db.session.commit()
         elif n % FINDINGS_EVERY == 0 and not complaint.findings:
             findings, responsibility, cause, remedy = HANDLER_FINDINGS

@@ -363,11 +363,13 @@ hand_to_handler = ActionSpec(
 
 
 class TakeBackForm(ActionForm):
-    pass
+    # Something to say, so that taking it back is a considered step in the panel, never a queue row's button
+    # pressed by mistake.
+    reason = TextAreaField(_l("Why (optional)"), filters=STRIPPED, validators=[Length(max=2000)])
 
 
 def _take_back(c, user, data: dict) -> dict:
-    return {"handler_taken_off": _take_off_handler(c)}
+    return {"handler_taken_off": _take_off_handler(c), "reason": data.get("reason")}
 
 
 take_back = ActionSpec(
@@ -375,6 +377,7 @@ take_back = ActionSpec(
     target=None, records="the handler taken off; the head handles it alone",
     only_when=lambda c: c.handler_id is not None,
     form=TakeBackForm, apply=_take_back,
-    timeline={"handler_taken_off": HANDLER_TAKEN_OFF},
+    timeline={"handler_taken_off": HANDLER_TAKEN_OFF, "reason": REASON},
+    example=lambda ex: {"reason": "The head answers this one in person."},
     example_complaint={"handed_to_handler": True},
 )
