@@ -10,12 +10,14 @@ from flask_babel import force_locale
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from intranet.admin import accounts
 from intranet.complaints import operations
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint
 from intranet.complaints.permissions import can, visible
 from intranet.complaints.spec import ActionInvalid
 from intranet.core.extensions import db
+from intranet.core.versioned import Refused
 from intranet.notifications import relay
 from intranet.notifications.models import OutboxMessage, StaffNotification
 from tests import factories
@@ -291,3 +293,18 @@ def test_a_staff_account_needs_a_department(world):
         factories.make_user("staff-nowhere", "staff")
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_administrator_gives_a_staff_account_its_department(world):
+    with force_locale("en"):
+        with pytest.raises(Refused) as refused:
+            accounts.create_account(world.admin, username="staff-new", display_name="New Staff", role="staff",
+                                    department=None, language=None, password="lantern over the river",
+                                    must_change_password=True)
+        assert {k: str(v) for k, v in refused.value.errors.items()} == {
+            "department": "Department staff need a department."}
+    made = accounts.create_account(world.admin, username="staff-new", display_name="New Staff", role="staff",
+                                   department=world.nursing, language=None, password="lantern over the river",
+                                   must_change_password=True)
+    db.session.commit()
+    assert (made.role, made.department.code) == ("staff", "NURS")
