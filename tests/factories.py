@@ -27,6 +27,8 @@ class World:
     head: User  # head of cardiology
     other_head: User  # head of nursing
     supervision: User  # the discipline office (纪检监察室): integrity complaints only
+    staff: User  # department staff of cardiology (科室经办人): only the complaints handed to them
+    other_staff: User  # department staff of nursing
 
     def user(self, role_key: str) -> User:
         return getattr(self, role_key)
@@ -54,6 +56,9 @@ def make_world() -> World:
         head=make_user("head-card", "head", cardiology),
         other_head=make_user("head-nurs", "head", nursing),
         supervision=make_user("discipline", "supervision"),
+        # Made last: the accounts above keep the ids they always had.
+        staff=make_user("staff-card", "staff", cardiology),
+        other_staff=make_user("staff-nurs", "staff", nursing),
     )
     db.session.commit()
     return world
@@ -170,10 +175,13 @@ def prepare_for(world: World, action: Action, state: State, **data):
              **data}
     proposed = setup.pop("malicious_proposed", False)
     retriage = setup.pop("retriage_proposed", False)
+    handed = setup.pop("handed_to_handler", False)
     complaint = make_complaint(world, state, **setup)
     do_requirements(world, action, complaint)
     if proposed and complaint.state == State.investigating:
         propose_malicious(world, complaint)
+    if handed and complaint.department_id == world.cardiology.id:
+        hand_to_staff(world, complaint)
     if retriage and complaint.department_id == world.cardiology.id and complaint.state in SPECS[
             Action.propose_retriage].sources:
         propose_retriage(world, complaint, **(retriage if isinstance(retriage, dict) else {}))
@@ -189,6 +197,20 @@ def propose_retriage(world: World, complaint, reason: str = RETRIAGE_REASON, **t
             "category_id": complaint.category_id, "reason": reason}
     data.update(triage or {"severity": "minor" if complaint.severity == "serious" else "serious"})
     operations.perform(world.head, Action.propose_retriage, complaint, data, complaint.version)
+    db.session.commit()
+    return complaint
+
+
+def hand_to_staff(world: World, complaint, staff: User | None = None):
+    """The head of cardiology hands `complaint` (theirs) to a member of its staff (world.staff unless told).
+    Only while investigating is it a step; a complaint further on is given its handler as the step would
+    have given it on the way (its record then names no such event)."""
+    staff = staff or world.staff
+    if complaint.state == State.investigating:
+        operations.perform(world.head, Action.hand_to_handler, complaint, {"handler_id": staff.id},
+                           complaint.version)
+    else:
+        complaint.handler_id = staff.id
     db.session.commit()
     return complaint
 

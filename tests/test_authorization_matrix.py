@@ -51,12 +51,13 @@ from intranet.reports.periods import Period
 from tests import factories
 from tests.conftest import csrf_token, login, module_data
 
-VISITORS = ("anonymous", "reception", "head_a", "head_b", "leadership", "supervision", "admin")
+# staff_a: department staff of cardiology (科室经办人), whose head handed them the cardiology complaint.
+VISITORS = ("anonymous", "reception", "head_a", "head_b", "staff_a", "leadership", "supervision", "admin")
 EVERYONE = frozenset(VISITORS)
 STAFF = EVERYONE - {"anonymous"}
 # A cardiology complaint: not the head of nursing, nor the administrator before a break-glass opening, nor
 # the discipline office (it sees integrity complaints only: test_integrity_route.py).
-SEES_COMPLAINT_A = frozenset({"reception", "head_a", "leadership"})
+SEES_COMPLAINT_A = frozenset({"reception", "head_a", "staff_a", "leadership"})
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"reception", "head_a", "head_b", "leadership"})
 LEADERSHIP = frozenset({"leadership"})
@@ -296,14 +297,15 @@ POLICIES = {
     ("complaints.detail", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("evidence.download", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {**complaint(t), "evidence_id": t.evidence.id}),
     # A file of a person's statement: those who may see who the person is (named by cardiology's head).
-    ("evidence.statement_file", "GET"): Policy(frozenset({"head_a", "leadership"}), lambda t: {
+    ("evidence.statement_file", "GET"): Policy(frozenset({"head_a", "staff_a", "leadership"}), lambda t: {
         **complaint(t), "person_id": t.statement_file.person_id, "file_id": t.statement_file.id}),
     # The people picker's matches: staff who name people.
-    ("complaints.people_found", "GET"): Policy(READERS, lambda t: {"field": "people", "people-find": "备用"}),
+    ("complaints.people_found", "GET"): Policy(READERS | {"staff_a"},
+                                               lambda t: {"field": "people", "people-find": "备用"}),
     ("receipts.show_receipt", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("receipts.receipt", "POST"): Policy(frozenset({"reception"}), complaint, lambda t: {"replace_code": "y"}),
     # An internal note: the staff roles of the lifecycle, not the administrator.
-    ("complaints.act", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
+    ("complaints.act", "POST"): Policy(frozenset({"reception", "head_a", "staff_a", "leadership"}),
                                        lambda t: {**complaint(t), "action_name": "note"},
                                        lambda t: {"note-text": "已电话联系。", "note-version": t.complaint.version}),
     ("complaints.identity_views", "GET"): Policy(frozenset({"leadership"}), complaint),
@@ -338,7 +340,8 @@ POLICIES = {
     ("corrective.new", "GET"): Policy(READERS),
     ("corrective.new", "POST"): Policy(READERS, data=lambda t: {
         "title": "Announce delays", "owner_department_id": t.world.cardiology.id, "due_on": "2099-01-01"}),
-    ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {"action_id": t.corrective.id}),
+    # Not the handler of the complaint it answers: a corrective action is the department's head's.
+    ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {"action_id": t.corrective.id}),
     ("corrective.take_step", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
                                              lambda t: {"action_id": t.corrective.id, "step_name": "note"},
                                              lambda t: {"note-text": "质控会已讨论。",
@@ -457,6 +460,7 @@ def make_things():
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
     db.session.commit()
+    factories.hand_to_staff(world, complaint)  # cardiology's head hands it to staff_a
     relay.send_pending()  # head A's notification of the assignment, delivered
     # A staff list the administrator uploaded (a request that confirms it is given a fresh one).
     upload_token = directory_imports.keep(STAFF_LIST, "staff.csv", world.admin)
@@ -487,7 +491,8 @@ def fresh_rate_limits():
 
 def visitor(world, name):
     return {"reception": world.reception, "head_a": world.head, "head_b": world.other_head,
-            "leadership": world.leadership, "supervision": world.supervision, "admin": world.admin}.get(name)
+            "staff_a": world.staff, "leadership": world.leadership, "supervision": world.supervision,
+            "admin": world.admin}.get(name)
 
 
 def answer(name: str, response) -> str:

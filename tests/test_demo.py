@@ -10,7 +10,8 @@ from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
 from intranet.directory.models import StaffMember
 
-LOGINS = ["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
+LOGINS = (["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
+          + ["staff-card", "staff-card-2", "staff-nurs", "staff-ed"])
 
 
 def _row_counts() -> dict[str, int]:
@@ -64,6 +65,20 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert office.role == "supervision"
     assert all(e.actor_id == office.id for c in integrity for e in c.events
                if e.action in ("accept", "record_findings"))
+
+    # Department staff (科室经办人): heads handed them complaints; they recorded the findings of some; one was
+    # taken back, and its handler sees it no more.
+    staff = {u.username: u for u in db.session.scalars(select(User).where(User.role == "staff"))}
+    assert {(name, u.department.code) for name, u in staff.items()} == {
+        ("staff-card", "CARD"), ("staff-card-2", "CARD"), ("staff-nurs", "NURS"), ("staff-ed", "ED")}
+    handed = [c for c in complaints if any(e.action == "hand_to_handler" for e in c.events)]
+    assert len(handed) == 5
+    assert sum(1 for c in handed if c.handler_id is not None) == 4
+    [taken_back] = [c for c in handed if c.handler_id is None]
+    assert taken_back.events[-1].action == "take_back"
+    by_handlers = [c for c in handed if any(e.action == "record_findings" and e.actor_id in
+                                            {u.id for u in staff.values()} for e in c.events)]
+    assert len(by_handlers) == 3
 
     before = _row_counts()
     again = load_demo()

@@ -31,14 +31,20 @@ BRIEF = {
     "assign": (f("reception", "leadership"), f("registered", "assigned", "investigating"), f("assigned")),
     "accept": (f("head"), f("assigned"), f("investigating")),
     "send_back": (f("head"), f("assigned"), f("registered")),
-    "record_findings": (f("head"), f("investigating"), SAME),
+    # The member of the department's staff the head handed it to (科室经办人) does the investigation's work;
+    # the head still signs off.
+    "record_findings": (f("head", "staff"), f("investigating"), SAME),
     "sign_off": (f("head"), f("investigating"), f("signed_off", "awaiting_approval")),
     # The people it is about (被投诉人): named or removed by reception or the handling head; their side and
     # the finding for each, by the head.
-    "name_people": (f("reception", "head"), OPEN, SAME),
-    "remove_person": (f("reception", "head"), OPEN, SAME),
-    "record_statement": (f("head"), f("investigating"), SAME),
-    "record_person_finding": (f("head"), f("investigating"), SAME),
+    "name_people": (f("reception", "head", "staff"), OPEN, SAME),
+    "remove_person": (f("reception", "head", "staff"), OPEN, SAME),
+    "record_statement": (f("head", "staff"), f("investigating"), SAME),
+    "record_person_finding": (f("head", "staff"), f("investigating"), SAME),
+    # The head hands the investigation to a member of the department's staff (or to another), and takes it
+    # back; never an integrity complaint, which the discipline office handles.
+    "hand_to_handler": (f("head"), f("investigating"), SAME),
+    "take_back": (f("head"), f("investigating", "awaiting_approval", "signed_off", "responded"), SAME),
     "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
     "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
     # A head's finding that the complaint is malicious stands only once leadership confirms it.
@@ -69,7 +75,7 @@ BRIEF = {
     "mark_file": (f("reception", "leadership"), ANY, SAME),
     # Mail in: a complainant's reply to the office's email, attached by the poller whatever the state.
     "email_received": (f("system"), ANY, SAME),
-    "note": (STAFF, ANY, SAME),
+    "note": (STAFF | {"staff"}, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
 
@@ -97,6 +103,9 @@ ONLY_WHEN = {
     "propose_retriage": lambda complaint: _retriage_proposed(complaint) is False,
     "accept_retriage": lambda complaint: _retriage_proposed(complaint),
     "reject_retriage": lambda complaint: _retriage_proposed(complaint),
+    "hand_to_handler": lambda complaint: not complaint.integrity,
+    # Only while a member of the department's staff handles it.
+    "take_back": lambda complaint: complaint.handler_id is not None,
     # Only once someone is named.
     "remove_person": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_statement": lambda complaint: any(p.removed_at is None for p in complaint.people),
@@ -120,7 +129,8 @@ ONLY_WHEN = {
 # gives "head" (and no other), and the head none (the complaint is hidden from the department it accuses).
 SUPERVISION_STANDS_IN_FOR = "head"
 HEAD_ACTIONS = {"accept", "send_back", "record_findings", "sign_off", "respond", "extend", "escalate", "note",
-                "name_people", "remove_person", "record_statement", "record_person_finding", "propose_retriage"}
+                "name_people", "remove_person", "record_statement", "record_person_finding", "propose_retriage",
+                "hand_to_handler", "take_back"}
 
 
 def test_the_discipline_office_stands_in_for_the_head_only():

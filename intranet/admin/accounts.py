@@ -17,7 +17,7 @@ from ..core.departments import Category, Department
 from ..core.extensions import db
 from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
-from ..core.roles import USER_ROLES, Role
+from ..core.roles import DEPARTMENT_ROLES, USER_ROLES, Role
 from ..core.users import User
 from ..core.versioned import Refused, Stale, claim
 from ..directory.models import StaffMember
@@ -26,13 +26,14 @@ from ..directory.models import StaffMember
 
 
 def _department_for(role: str, department: Department | None, errors: dict) -> Department | None:
-    if role == Role.head:
+    if role in DEPARTMENT_ROLES:
         if department is None:
-            errors["department"] = _l("A department head needs a department.")
+            errors["department"] = (_l("A department head needs a department.") if role == Role.head
+                                    else _l("Department staff need a department."))
         elif not department.active and department.id is not None:
             errors["department"] = _l("This department is no longer in use: choose another.")
         return department
-    return None  # only heads belong to a department
+    return None  # only heads and department staff belong to a department
 
 
 def _check_password(password: str, username: str, name: str, errors: dict, field: str = "password") -> None:

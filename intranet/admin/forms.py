@@ -109,7 +109,7 @@ def _role_choices():
 def _department_choices():
     # Only departments in use are offered; a head of a deactivated one keeps it shown until changed.
     rows = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
-    return [SelectChoice("", _l("— none (only heads belong to a department) —"))] + [
+    return [SelectChoice("", _l("— none (only heads and department staff belong to one) —"))] + [
         SelectChoice(str(d.id), f"{d.name} ({d.code})") for d in rows]
 
 
@@ -134,7 +134,7 @@ class _AccountFields(PostForm):
                                            Length(max=120)])
     role = SelectField(_l("Role"), choices=optional_choice(_role_choices),
                        validators=[DataRequired(message=_l("Choose a role."))])
-    department = SelectField(_l("Department (department heads only)"), choices=_department_choices,
+    department = SelectField(_l("Department (department heads and staff only)"), choices=_department_choices,
                              coerce=_department_id, validate_choice=False)
     language = SelectField(_l("Language of their pages and notifications"), choices=_language_choices)
 

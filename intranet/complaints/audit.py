@@ -61,6 +61,7 @@ FACT_LABELS = {
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
     PEOPLE: _l("The people it is about"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
+    "handler_id": _l("Handler"),
     "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"),
 }
 

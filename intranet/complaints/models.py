@@ -205,6 +205,10 @@ class Complaint(db.Model):
         CheckConstraint("escalation_level >= 0", name="escalation_level_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("integrity OR NOT about_head", name="about_head_goes_the_integrity_route"),
+        # A handler is a member of the department's staff: only a complaint with a department has one, and
+        # never an integrity complaint (the discipline office handles it, not the accused department).
+        CheckConstraint("handler_id IS NULL OR (department_id IS NOT NULL AND NOT integrity)",
+                        name="handler_within_the_department"),
         Index("ix_complaints_status_department", "status", "department_id"),
         # The work lists and their counts read the open complaints from this index alone (it holds what
         # their filters and order ask about, and the ids a page's rows are then read by: SQLite's indexes
@@ -278,6 +282,9 @@ class Complaint(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assigned_at = mapped_column(UTCDateTime)
     sent_back_at = mapped_column(UTCDateTime)
+    # The member of the department's staff its head handed the investigation to (科室经办人), if any: they
+    # see it and do the investigation's work; the head still signs off.
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     acknowledge_due_on: Mapped[date | None] = mapped_column(Date)  # None: anonymous, nobody to tell
     response_due_on: Mapped[date] = mapped_column(Date)
     follow_up_due_on: Mapped[date | None] = mapped_column(Date)
@@ -332,6 +339,7 @@ class Complaint(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     duplicate_of: Mapped[Complaint | None] = relationship(remote_side="Complaint.id", foreign_keys=[duplicate_of_id])
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", cascade="save-update, merge",
@@ -494,7 +502,7 @@ class Complaint(db.Model):
             department=db.session.get(Department, self.department_id) if self.department_id else None,
             with_department=self.state in WITH_DEPARTMENT,
             escalation_level=self.escalation_level, response_text=self.told_text, complainant=complainant,
-            state=self.state.value, integrity=bool(self.integrity))
+            state=self.state.value, integrity=bool(self.integrity), handler_id=self.handler_id)
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"

@@ -19,6 +19,7 @@ from ..notifications.kinds import (
     STATE_LABELS,
     TO_ASSIGNEE,
     TO_COMPLAINANT,
+    TO_HANDLER,
     TO_HEADS,
     TO_LEADERSHIP,
     TO_RECEPTION,
@@ -78,6 +79,13 @@ ASSIGNED = Kind(
     office_body=_l("Integrity complaint %(reference)s, about %(department)s, is the discipline office's to "
                    "investigate. The response is due by %(date)s. Accept it, or send it back if it is not an "
                    "integrity matter."))
+
+# The head handed the investigation to a member of the department's staff: they hear it is theirs now.
+HANDED_TO_YOU = Kind(
+    "handed_to_you", TO_HANDLER, label=_l("Handed to me"),
+    subject=_l("Complaint %(reference)s is handed to you"),
+    body=_l("The head of %(department)s handed the investigation of complaint %(reference)s to you. The response "
+            "is due by %(date)s; record the findings for the head to sign off."))
 
 SENT_BACK = Kind(
     "sent_back", TO_RECEPTION, label=_l("Sent back"),

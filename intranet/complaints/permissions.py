@@ -12,6 +12,10 @@
 - `may_see_person(user, complaint, person)`: whether a user may read who one of the people a complaint is
   about is (people.py), their statement and the finding for them.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
+- Department staff (`Role.staff`, 科室经办人): see only the complaints their head handed to them (`handler_id`),
+  of their own department, and never an integrity one; they read them as the department does (confidential
+  details hidden) and do the investigation's work the specs give them, never the head's sign-off. Taken off
+  a complaint, they lose sight of it at once: the same clause in may_view() and visible().
 - Integrity complaints (医德医风, `Complaint.integrity`): the discipline office (`Role.supervision`) sees them
   and takes the head's part in them (`STANDS_IN`); the department they accuse never sees them: one clause
   in may_view() and visible(), which every page, count, search, report and export goes through.
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, false, or_, select, true
 from werkzeug.local import LocalProxy
 
-from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
+from ..core.roles import DEPARTMENT_ROLES, SEES_EVERY_COMPLAINT, Role, role_of
 from .confidentiality import COMPLAINANT_FIELDS, NAME_FIELDS, PATIENT_FIELDS, fields_open_to
 from .corrective.models import CorrectiveAction, corrective_action_complaints
 from .identity_log import is_open_to, openings_clause
@@ -78,8 +82,17 @@ def may_view(user: User | None, complaint: Complaint) -> bool:
         return complaint.id is not None and is_open_to(user.id, complaint.id)
     if role == Role.supervision:
         return bool(complaint.integrity)
+    if role == Role.staff:
+        return _handles(user, complaint)
     # The department an integrity complaint accuses never sees it.
     return role == Role.head and _own_department(user, complaint) and not complaint.integrity
+
+
+def _handles(user: User, complaint: Complaint) -> bool:
+    """A member of the department's staff handles a complaint while it is handed to them and still their
+    department's (moved to another department, they no longer do)."""
+    return (complaint.handler_id is not None and complaint.handler_id == user.id
+            and _own_department(user, complaint) and not complaint.integrity)
 
 
 def visible(user: User | None):
@@ -93,13 +106,16 @@ def visible(user: User | None):
         return Complaint.integrity.is_(True)
     if role == Role.head and user.department_id is not None:
         return and_(Complaint.department_id == user.department_id, Complaint.integrity.is_(False))
+    if role == Role.staff and user.department_id is not None:
+        return and_(Complaint.handler_id == user.id, Complaint.department_id == user.department_id,
+                    Complaint.integrity.is_(False))
     return false()
 
 
 def department_scope(user: User | None) -> int | None:
     """The one department `user` sees complaints of (a head), or None when not confined to one. visible()
     is the rule; this lets an index narrow its lookups the same way before visible() is applied."""
-    if role_of(user) == Role.head:
+    if role_of(user) in DEPARTMENT_ROLES:
         return user.department_id
     return None
 
@@ -160,9 +176,9 @@ NAMED_AT_RECEPTION = frozenset({Role.reception, Role.public})
 def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPerson) -> bool:
     """Whether `user` may read who `person` is (and their side, and the finding for them): leadership, and the
     discipline office (which sees integrity complaints only, and investigates them); the head handling the
-    complaint, and the head of the person's own department; reception, the people named at reception (by
-    reception or in the complainant's words). The administrator only through a break-glass opening, as for
-    the rest of the complaint."""
+    complaint, and the head of the person's own department; the member of staff it is handed to; reception,
+    the people named at reception (by reception or in the complainant's words). The administrator only
+    through a break-glass opening, as for the rest of the complaint."""
     if not may_view(user, complaint):
         return False
     role = role_of(user)
@@ -171,6 +187,8 @@ def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPer
     if role == Role.head:
         member = person.staff_member
         return _own_department(user, complaint) or (member is not None and member.department_id == user.department_id)
+    if role == Role.staff:  # may_view() above: it is handed to them
+        return True
     return role == Role.reception and Role(person.named_by_role) in NAMED_AT_RECEPTION
 
 
@@ -265,6 +283,8 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
         return False
     if spec.only_when is not None and not spec.only_when(record):
         return False
+    if role == Role.staff:  # the handler: on a complaint handed to them, never on another record
+        return isinstance(record, Complaint) and may_view(user, record)
     if role != Role.head:
         return True
     rule = RECORDS[type(record)]

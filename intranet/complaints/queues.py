@@ -69,6 +69,13 @@ QUEUES: dict[Role, list[Queue]] = {
               lambda u: and_(_mine(u), Complaint.late_clause(today(), acknowledgement=False))),
         Queue("history", _l("My department's history"), lambda u: _mine(u), newest_first=True),
     ],
+    # A member of the department's staff: the complaints handed to them (visible() keeps every list to those).
+    Role.staff: [
+        Queue("mine", _l("My cases"), lambda u: true()),
+        Queue("to_find", _l("Findings still to record"),
+              lambda u: and_(status_in(State.investigating), Complaint.findings_recorded_at.is_(None))),
+        Queue("history", _l("Every case handed to me"), lambda u: literal(True), newest_first=True),
+    ],
     Role.leadership: [
         Queue("escalated", _l("Escalated"), lambda u: Complaint.escalation_level > 0),
         Queue("approval", _l("Awaiting my approval"), lambda u: status_in(State.awaiting_approval)),

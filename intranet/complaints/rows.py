@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, load_only
 
+from ..core.users import User
 from .models import Complaint
 from .states import State
 
@@ -29,10 +30,14 @@ ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalatio
                "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
                "disclosed_patient", "department_id", "category_id",
                # who may see and act on it (the discipline office's integrity complaints), asked of every row
-               "integrity")
+               "integrity",
+               # the member of the department's staff handling it: named in the head's rows, and decides the
+               # handler's own buttons
+               "handler_id")
 
 
 def rows():
     """The statement of whole rows as a queue or search page shows them: no query per row."""
     return select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category),
+                                     joinedload(Complaint.handler).load_only(User.id, User.display_name),
                                      load_only(*(getattr(Complaint, name) for name in ROW_COLUMNS)))

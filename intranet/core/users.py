@@ -44,8 +44,8 @@ def check_unknown_password(password: str) -> None:
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        # A department head belongs to a department; nobody else is tied to one.
-        CheckConstraint("(role = 'head') = (department_id IS NOT NULL)", name="head_has_department"),
+        # A department head, and a department's staff, belong to a department; nobody else is tied to one.
+        CheckConstraint("(role IN ('head', 'staff')) = (department_id IS NOT NULL)", name="head_has_department"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

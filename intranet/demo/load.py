@@ -42,6 +42,8 @@ DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
 CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
 # username, role, display name (heads are added from DEPARTMENTS)
 STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+# username, department code, display name: the departments' staff its heads hand complaints to (科室经办人)
+DEPARTMENT_STAFF = [tuple(row) for row in HOSPITAL["department_staff"]]
 # The integrity category (医德医风) and the discipline office's two complaints.
 INTEGRITY = HOSPITAL["integrity"]
 # staff number, name, department code, title, active: the heads first, in the order of DEPARTMENTS
@@ -89,6 +91,7 @@ def _hospital_details() -> list[str]:
 def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
     wanted = [(username, role, name, None) for username, role, name in STAFF]
     wanted += [(head_username(code), "head", head, departments[code]) for code, *_rest, head in DEPARTMENTS]
+    wanted += [(username, "staff", name, departments[code]) for username, code, name in DEPARTMENT_STAFF]
     existing = {u.username: u for u in db.session.scalars(select(User).where(
         User.username.in_([w[0] for w in wanted])))}
     created = []
@@ -268,6 +271,46 @@ def _found_against_again(users: dict[str, User], now: datetime) -> None:
             db.session.commit()
 
 
+# Of the complaints a department with staff is investigating, which its head hands on: each one; of
+# those, the handler records the findings of every other one, and the head takes back the second one handed.
+HAND_EVERY, FINDINGS_EVERY, TAKEN_BACK = 1, 2, 1
+HANDLER_FINDINGS = ("已调取当班记录并与当事人核实：候诊延误属实，未及时告知患者原因。", "partly_upheld",
+                    "高峰时段未安排专人告知候诊情况。", "当面致歉并说明改进措施。")
+
+
+def _handed_to_staff(users: dict[str, User], now: datetime) -> None:
+    """Heads hand some of the complaints their department is investigating to its staff (科室经办人), who
+    record the findings of some for the head to sign off; one is taken back, and its handler loses sight."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    staff = {}
+    for user in sorted((u for u in users.values() if u.role == "staff"), key=lambda u: u.username):
+        staff.setdefault(user.department_id, []).append(user)
+    investigating = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False),
+        Complaint.department_id.in_(list(staff))).order_by(Complaint.id)).all()
+    for n, complaint in enumerate(investigating[::HAND_EVERY]):
+        head, members = heads[complaint.department_id], staff[complaint.department_id]
+        handler = members[n % len(members)]
+        at = min(complaint.events[-1].at + timedelta(hours=3), now)
+        with clock_at(at):
+            operations.perform(head, Action.hand_to_handler, complaint, {
+                "handler_id": handler.id, "note": "请核实当班情况，调取记录后记录调查结果，由我签字。"},
+                complaint.version)
+            db.session.commit()
+        if n == TAKEN_BACK:
+            with clock_at(min(at + timedelta(hours=20), now)):
+                operations.perform(head, Action.take_back, complaint, {"reason": "家属要求科室负责人当面答复。"},
+                                   complaint.version)
+                db.session.commit()
+        elif n % FINDINGS_EVERY == 0 and not complaint.findings:
+            findings, responsibility, cause, remedy = HANDLER_FINDINGS
+            with clock_at(min(at + timedelta(hours=26), now)):
+                operations.perform(handler, Action.record_findings, complaint, {
+                    "findings": findings, "responsibility": responsibility, "cause": cause, "remedy": remedy},
+                    complaint.version)
+                db.session.commit()
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -355,6 +398,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
                 raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
         _follow_through(users, now)
         _people_named(users, now)
+        _handed_to_staff(users, now)
         _found_against_again(users, now)
         _notices(users, now)
     return len(plans)
@@ -377,6 +421,8 @@ def _logins() -> list[str]:
         lines.append(f"  {username:<12} {role:<11}")
     for code, name_zh, name_en, *_rest in DEPARTMENTS:
         lines.append(f"  {head_username(code):<12} {'head':<11} {code} {name_zh} / {name_en}")
+    for username, code, _name in DEPARTMENT_STAFF:
+        lines.append(f"  {username:<12} {'staff':<11} {code}")
     return lines
 
 

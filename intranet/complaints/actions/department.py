@@ -6,13 +6,16 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ...core.departments import Department
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, department_choices, int_or_none, optional_choice, required
+from ...core.roles import Role
 from ...core.time import show_date, today, utcnow
+from ...core.users import User
 from .. import clocks
 from ..corrective import records as corrective
 from ..corrective.steps import Step
@@ -21,17 +24,38 @@ from ..models import Responsibility, Severity
 from ..notices import (
     ASSIGNED,
     FIRST_ACKNOWLEDGED,
+    HANDED_TO_YOU,
     MALICIOUS_PROPOSED,
     READY_TO_TELL,
     SENT_BACK,
     WAITS_FOR_APPROVAL,
 )
 from ..permissions import can
-from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
-from ..states import State
-from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
+from ..states import OPEN, State
+from ._shared import (
+    ACKNOWLEDGED_VIA,
+    HANDLER,
+    HANDLER_SHOWN,
+    HANDLER_TAKEN_OFF,
+    HEAD,
+    LEADERSHIP,
+    REASON,
+    RECEPTION,
+    RESPONSE,
+)
 
 DEPARTMENT = Shown(_l("Department"), "department")
+
+
+def _take_off_handler(c) -> str | None:
+    """The complaint leaves its department (a transfer, sent back): the member of its staff handling it is
+    taken off, and so loses sight of it. Their name, for the event."""
+    if c.handler_id is None:
+        return None
+    name = c.handler.display_name
+    c.handler_id = None
+    return name
 
 
 # --- assign / transfer ----------------------------------------------------------------------------------
@@ -61,6 +85,7 @@ def _assign(c, user, data: dict) -> dict:
             raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
     transfer = c.department_id is not None and c.state != State.registered
     previous = c.department.code if c.department else None
+    handler = _take_off_handler(c) if department.id != c.department_id else None
     c.department_id = department.id
     c.assigned_at = utcnow()
     c.sent_back_at = None
@@ -68,7 +93,8 @@ def _assign(c, user, data: dict) -> dict:
         c.set_due("response", due)  # a tighter date, given as a date: due by its end
     clocks.acknowledge(c, data.get("acknowledged_via"))
     return {"department": department.code, "previous_department": previous if transfer else None,
-            "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via")}
+            "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via"),
+            "handler_taken_off": handler}
 
 
 assign = ActionSpec(
@@ -83,7 +109,7 @@ assign = ActionSpec(
     notices=(Notice(ASSIGNED), FIRST_ACKNOWLEDGED),
     timeline={"department": DEPARTMENT, "previous_department": Shown(_l("Previous department"), "department"),
               "response_due_on": Shown(_l("Response due"), "date"), "note": Shown(_l("Note")),
-              "acknowledged_via": ACKNOWLEDGED_VIA},
+              "acknowledged_via": ACKNOWLEDGED_VIA, "handler_taken_off": HANDLER_TAKEN_OFF},
     example=lambda ex: {"department_id": ex.department_id},
 )
 
@@ -107,16 +133,17 @@ class SendBackForm(ActionForm):
 
 def _send_back(c, user, data: dict) -> dict:
     department = c.department.code if c.department else None
+    handler = _take_off_handler(c)
     c.department_id = None
     c.sent_back_at = utcnow()
-    return {"reason": data["reason"], "department": department}
+    return {"reason": data["reason"], "department": department, "handler_taken_off": handler}
 
 
 send_back = ActionSpec(
     "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({State.assigned}),
     target=State.registered, records="why it is not theirs",
     form=SendBackForm, apply=_send_back, notices=(Notice(SENT_BACK),),
-    timeline={"reason": REASON, "department": DEPARTMENT},
+    timeline={"reason": REASON, "department": DEPARTMENT, "handler_taken_off": HANDLER_TAKEN_OFF},
     example=lambda ex: {"reason": "This is a nursing matter."},
 )
 
@@ -207,7 +234,8 @@ def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
 
 
 record_findings = ActionSpec(
-    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
+    "record_findings", _l("Record findings"), roles=frozenset({HEAD, HANDLER}),
+    sources=frozenset({State.investigating}),
     target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
     primary=True, form=RecordFindingsForm, apply=_record_findings, fit_form=_fit_findings_form,
     prefill=lambda c: {**{k: getattr(c, k) for k in FINDINGS},
@@ -263,4 +291,93 @@ sign_off = ActionSpec(
     notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
     timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
+)
+
+
+# --- hand to a handler in the department (科室经办人), take it back --------------------------------------
+#
+# The head may hand the investigation to a member of the department's staff: they see the complaint (only the
+# ones handed to them), record the findings, the people and their statements, and notes; the head keeps every
+# power and still signs off. Handing it to another member changes the handler; taking it back leaves it with
+# the head alone. Either way whoever is taken off loses sight of it at once (permissions.visible()).
+
+
+def _department_staff(department_id: int | None) -> list[User]:
+    if department_id is None:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.role == Role.staff.value, User.department_id == department_id, User.active.is_(True))
+        .order_by(User.display_name, User.id)))
+
+
+def _handler_choices():
+    # The head's own department's staff (the form is built for the head handing it, on their department's).
+    department_id = getattr(current_user, "department_id", None)
+    return [SelectChoice(str(u.id), u.display_name) for u in _department_staff(department_id)]
+
+
+class HandToHandlerForm(ActionForm):
+    # Not limited to the choices listed: someone not of the department is refused beside the field by the
+    # action's own rule (_hand_to_handler), with the same words whoever posts it.
+    handler_id = SelectField(_l("Hand the investigation to"), choices=optional_choice(_handler_choices),
+                             coerce=int_or_none, validate_choice=False,
+                             validators=[required(_l("Choose a member of the department's staff."))],
+                             description=_l("They see this complaint, and do the investigation's work; you "
+                                            "still sign off."))
+    note = TextAreaField(_l("Note for the handler"), filters=STRIPPED, validators=[Length(max=5000)])
+
+
+def _hand_to_handler(c, user, data: dict) -> dict:
+    handler = db.session.get(User, data["handler_id"]) if data.get("handler_id") else None
+    if handler is None or handler.role != Role.staff.value or not handler.active \
+            or handler.department_id != c.department_id:
+        raise ActionInvalid({"handler_id": str(_l("Choose an active member of this department's staff."))})
+    if handler.id == c.handler_id:
+        raise ActionInvalid({"handler_id": str(_l("It is handed to %(name)s already.", name=handler.display_name))})
+    previous = c.handler.display_name if c.handler_id is not None else None
+    c.handler_id = handler.id
+    return {"handler": handler.display_name, "handler_id": handler.id, "previous_handler": previous,
+            "note": data.get("note")}
+
+
+def _example_handler(ex) -> dict:
+    staff = _department_staff(ex.department_id)
+    return {"handler_id": staff[0].id if staff else None}
+
+
+# Where the department investigates: handed on while investigating; taken back while it is still open.
+WITH_THE_DEPARTMENT = frozenset({State.investigating, State.awaiting_approval, State.signed_off, State.responded})
+
+hand_to_handler = ActionSpec(
+    "hand_to_handler", _l("Hand to a handler"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
+    target=None, records="the member of the department's staff who handles the investigation",
+    # An integrity complaint is the discipline office's, never the accused department's staff's.
+    only_when=lambda c: not c.integrity,
+    form=HandToHandlerForm, apply=_hand_to_handler,
+    prefill=lambda c: {"handler_id": c.handler_id},
+    notices=(Notice(HANDED_TO_YOU),),
+    timeline={"handler": HANDLER_SHOWN, "handler_id": HIDDEN, "previous_handler": Shown(_l("Previous handler")),
+              "note": Shown(_l("Note"))},
+    example=_example_handler,
+)
+
+
+class TakeBackForm(ActionForm):
+    # Something to say, so that taking it back is a considered step in the panel, never a queue row's button
+    # pressed by mistake.
+    reason = TextAreaField(_l("Why (optional)"), filters=STRIPPED, validators=[Length(max=2000)])
+
+
+def _take_back(c, user, data: dict) -> dict:
+    return {"handler_taken_off": _take_off_handler(c), "reason": data.get("reason")}
+
+
+take_back = ActionSpec(
+    "take_back", _l("Take back from the handler"), roles=frozenset({HEAD}), sources=WITH_THE_DEPARTMENT & OPEN,
+    target=None, records="the handler taken off; the head handles it alone",
+    only_when=lambda c: c.handler_id is not None,
+    form=TakeBackForm, apply=_take_back,
+    timeline={"handler_taken_off": HANDLER_TAKEN_OFF, "reason": REASON},
+    example=lambda ex: {"reason": "The head answers this one in person."},
+    example_complaint={"handed_to_handler": True},
 )

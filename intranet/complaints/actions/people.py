@@ -31,7 +31,7 @@ from ..people import (
 from ..permissions import may_see_person
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import OPEN, State
-from ._shared import HEAD, REASON, RECEPTION
+from ._shared import HANDLER, HEAD, REASON, RECEPTION
 
 PEOPLE = Shown(_l("People it is about"))
 PERSON = Shown(_l("Person"))
@@ -128,7 +128,7 @@ def _name(c, user, data: dict) -> dict:
 
 
 name_people = ActionSpec(
-    "name_people", _l("Name the people it is about"), roles=frozenset({RECEPTION, HEAD}), sources=OPEN,
+    "name_people", _l("Name the people it is about"), roles=frozenset({RECEPTION, HEAD, HANDLER}), sources=OPEN,
     target=None, records="people from the directory, or described, or not identified; a match to the directory",
     form=NamePeopleForm, fit_form=_fit_name_people, apply=_name_people,
     # It only adds to the record, like a note; naming the same person twice is refused by its own rule.
@@ -156,7 +156,7 @@ def _has_people(c) -> bool:
 
 
 remove_person = ActionSpec(
-    "remove_person", _l("Remove a person it is not about"), roles=frozenset({RECEPTION, HEAD}), sources=OPEN,
+    "remove_person", _l("Remove a person it is not about"), roles=frozenset({RECEPTION, HEAD, HANDLER}), sources=OPEN,
     target=None, records="the person removed and why", only_when=_has_people,
     form=RemovePersonForm, fit_form=_person_choices, apply=_remove_person,
     timeline={"person": PERSON, "reason": REASON, "person_refs": HIDDEN},
@@ -208,7 +208,7 @@ def _record_statement(c, user, data: dict) -> dict:
 
 
 record_statement = ActionSpec(
-    "record_statement", _l("Record a person's statement"), roles=frozenset({HEAD}),
+    "record_statement", _l("Record a person's statement"), roles=frozenset({HEAD, HANDLER}),
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="that the person was told (when, how), their statement and its files",
     form=StatementForm, fit_form=_person_choices, apply=_record_statement,
@@ -252,7 +252,7 @@ def _found_against_now(c, person) -> int | None:
 
 
 record_person_finding = ActionSpec(
-    "record_person_finding", _l("Record the finding for a person"), roles=frozenset({HEAD}),
+    "record_person_finding", _l("Record the finding for a person"), roles=frozenset({HEAD, HANDLER}),
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="upheld, partly upheld or not upheld, for one person",
     form=PersonFindingForm, fit_form=_person_choices, apply=_record_person_finding,
