@@ -1,6 +1,7 @@
 """A real LDAP directory for the directory-login tests: Debian's OpenLDAP (slapd), started from a throwaway
 slapd.conf in a temporary folder (an mdb database for dc=hospital,dc=test, 127.0.0.1 on a free port, no
-TLS), loaded with ldapadd: people under ou=people, groupOfNames under ou=groups."""
+TLS but StartTLS offered, and LDAPS on a second port, with a certificate from a throwaway CA), loaded with
+ldapadd: people under ou=people, groupOfNames under ou=groups."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ PASSWORD = "ward round at seven"  # every person's directory password
 class Slapd:
     port: int
     root: Path
+    ldaps_port: int = 0
+
+    @property
+    def ca_file(self) -> str:
+        """The CA that signed the server's certificate (for 127.0.0.1)."""
+        return str(self.root / "ca.pem")
 
     @property
     def url(self) -> str:
@@ -73,14 +80,32 @@ class Slapd:
                   f"dn: {GROUPS}\nobjectClass: organizationalUnit\nou: groups\n")
 
 
+def _certificates(root: Path) -> None:
+    """A CA, and a certificate it signs for 127.0.0.1 (the name the tests connect to)."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=root, check=True, capture_output=True, timeout=60)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Redress test CA",
+            "-keyout", "ca.key", "-out", "ca.pem")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+            "-out", "server.csr")
+    (root / "san.ext").write_text("subjectAltName = IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "san.ext", "-out", "server.pem")
+
+
 def start(root: Path) -> tuple[subprocess.Popen, Slapd]:
-    port = free_port()
+    port, ldaps_port = free_port(), free_port()
     (root / "db").mkdir()
+    _certificates(root)
     (root / "slapd.conf").write_text(f"""
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 pidfile {root}/slapd.pid
+TLSCACertificateFile {root}/ca.pem
+TLSCertificateFile {root}/server.pem
+TLSCertificateKeyFile {root}/server.key
 modulepath /usr/lib/ldap
 moduleload back_mdb
 database mdb
@@ -93,7 +118,8 @@ access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 """)
     # -d 0: in the foreground (so that the fixture holds its process), logging nothing.
-    process = subprocess.Popen([SLAPD, "-h", f"ldap://127.0.0.1:{port}/", "-f", str(root / "slapd.conf"), "-d", "0"],
+    listen = f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{ldaps_port}/"
+    process = subprocess.Popen([SLAPD, "-h", listen, "-f", str(root / "slapd.conf"), "-d", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -101,7 +127,7 @@ access to * by * read
             raise RuntimeError("slapd stopped: " + process.stdout.read().decode(errors="replace"))
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
-                server = Slapd(port, root)
+                server = Slapd(port, root, ldaps_port)
                 server.ldif(f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: hospital\n"
                             "o: Hospital\n")
                 server.empty()

@@ -194,6 +194,21 @@ def test_a_directory_that_never_answers_is_given_up_after_the_timeout(app, hospi
         assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("tls", ["start_tls", "ldaps"])
+def test_over_tls_the_directory_s_certificate_is_checked(app, hospital, directory, monkeypatch, tls):
+    if tls == "ldaps":
+        monkeypatch.setitem(app.config, "LDAP_URL", f"ldaps://127.0.0.1:{directory.ldaps_port}")
+    monkeypatch.setitem(app.config, "LDAP_TLS", tls)
+    monkeypatch.setitem(app.config, "LDAP_CA_FILE", directory.ca_file)
+    _, response = log_in(app, "zhang.wei")
+    assert response.status_code == 302 and account("zhang.wei").department.code == "CARD"
+    # Signed by a CA the app was not given: no password is sent.
+    monkeypatch.setitem(app.config, "LDAP_CA_FILE", "")
+    limiter.reset()
+    _, refused = log_in(app, "zhang.wei")
+    assert refused.status_code == 503 and UNREACHABLE in refused.text
+
+
 def test_a_search_base_and_a_service_account_find_the_person(app, hospital, monkeypatch):
     from tests.ldap import ROOT_DN, ROOT_PASSWORD
 
