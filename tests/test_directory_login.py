@@ -160,6 +160,18 @@ def test_a_wrong_directory_password_counts_toward_the_lock(app, hospital):
     assert locked.status_code == 422 and "this account is locked on devices it has not logged in from" in locked.text
 
 
+def test_a_role_that_needs_a_second_factor_still_needs_it(app, hospital, directory, monkeypatch):
+    monkeypatch.setitem(app.config, "SECOND_FACTOR_ROLES", ["leadership"])
+    directory.add_person("wang.fang", "王芳")
+    directory.add_group("hospital-leadership", f"uid=wang.fang,{PEOPLE}")
+    db.session.add(DirectoryGroup(name="hospital-leadership", role="leadership"))
+    db.session.commit()
+    client, response = log_in(app, "wang.fang")
+    assert response.status_code == 302 and response.location == "/login/code"
+    assert client.get("/queue").status_code == 302  # not logged in before the code
+    assert account("wang.fang").role == "leadership"
+
+
 def test_someone_the_directory_does_not_know_hears_the_usual_words(app, hospital):
     _, refused = log_in(app, "nobody.here", "whatever it is")
     assert refused.status_code == 422 and WRONG in refused.text
