@@ -293,3 +293,22 @@ def test_the_mapping_page_refuses_what_cannot_work_beside_the_field(app, world, 
     assert f'id="{field}-error"' in page and message in page.split(f'id="{field}-error"')[1][:400]
     assert f'value="{data["name"]}"' in page  # what was typed stays
     assert len(db.session.scalars(select(DirectoryGroup)).all()) == 1
+
+
+def test_a_directory_password_is_neither_changed_nor_reset_here(app, hospital):
+    client, _ = log_in(app, "zhang.wei")
+    page = client.get("/account/password")
+    assert page.status_code == 200 and "password from the hospital directory" in page.text
+    assert 'name="current_password"' not in page.text and "/account/password" not in client.get("/queue").text
+    token = csrf_token(client, "/queue")
+    tried = client.post("/account/password", data={"csrf_token": token, "current_password": "guess",
+                                                   "new_password": "plum tree by the gate",
+                                                   "confirm": "plum tree by the gate"})
+    assert tried.status_code == 422 and account("zhang.wei").failed_logins == 0
+    admin = admin_client(app, hospital)
+    zhang = account("zhang.wei")
+    assert "it is reset in the directory" in admin.get(f"/admin/accounts/{zhang.id}").text
+    token = csrf_token(admin, f"/admin/accounts/{zhang.id}")
+    refused = admin.post(f"/admin/accounts/{zhang.id}/password", data={
+        "csrf_token": token, "password": "temporary lantern 7", "version": zhang.version})
+    assert refused.status_code == 422 and account("zhang.wei").password_hash == "!directory"

@@ -16,7 +16,7 @@ from ..core.extensions import db, limiter
 from ..core.forms import PostForm, safe_next
 from ..core.passwords import password_problem
 from ..core.time import local, utcnow
-from ..core.users import User, check_unknown_password, end_this_session, session_record
+from ..core.users import DIRECTORY, User, check_unknown_password, end_this_session, session_record
 from . import devices, directory_groups, directory_login, second_factor
 from .forms import ChangePasswordForm, LoginForm
 from .lockout import count_wrong_password, whom_to_call
@@ -268,6 +268,9 @@ def _wrong_current_password(user: User):
 @limiter.limit(_account_limit, methods=["POST"], key_func=_password_account)  # from any address
 def change_password():
     form = ChangePasswordForm()
+    if current_user.source == DIRECTORY:
+        # No password here to check or change (and a wrong one would count toward the lock): the page says so.
+        return render_template("auth/change_password.html", form=form), 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not user.check_password(form.current_password.data):
