@@ -312,3 +312,18 @@ def test_a_directory_password_is_neither_changed_nor_reset_here(app, hospital):
     refused = admin.post(f"/admin/accounts/{zhang.id}/password", data={
         "csrf_token": token, "password": "temporary lantern 7", "version": zhang.version})
     assert refused.status_code == 422 and account("zhang.wei").password_hash == "!directory"
+
+
+def test_two_first_logins_at_once_make_one_account(app, hospital):
+    """The other device's login made the account between this one's look-up and its insert."""
+    from intranet.auth import directory_login
+
+    log_in(app, "zhang.wei")
+    mapping = db.session.scalar(select(DirectoryGroup).where(DirectoryGroup.name == "cardiology-heads"))
+    person = directory_login.Person(dn=f"uid=zhang.wei,{PEOPLE}", username="zhang.wei", name="张伟",
+                                    groups=["cardiology-heads"])
+    with app.test_request_context():
+        user = directory_login.bring_up_to_date(None, person, mapping)
+        db.session.commit()
+    assert user.id == account("zhang.wei").id
+    assert len(db.session.scalars(select(User).where(User.username == "zhang.wei")).all()) == 1

@@ -26,6 +26,7 @@ from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, parse_dn
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..core.admin_events import AdminEvent, record
 from ..core.extensions import db
@@ -221,8 +222,15 @@ def bring_up_to_date(user: User | None, person: Person, mapping: DirectoryGroup)
     if user is None:
         user = User(username=person.username, display_name=person.name[:120], role=mapping.role,
                     department_id=department_id, password_hash=NO_PASSWORD, source=DIRECTORY)
-        db.session.add(user)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:
+            # The same person's first login on another device, a moment earlier: theirs made the account.
+            made = db.session.scalar(select(User).where(User.username == person.username))
+            if made is None or made.source != DIRECTORY:
+                raise
+            return bring_up_to_date(made, person, mapping)
         record(None, user, "create", by="directory", group=mapping.name, role=mapping.role,
                department=mapping.department.code if mapping.department else None)
         return user
