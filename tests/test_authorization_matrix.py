@@ -28,6 +28,7 @@ import pytest
 from flask import current_app, url_for
 from sqlalchemy import select
 
+from intranet.auth.directory_groups import DirectoryGroup
 from intranet.complaints.corrective import records
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import State
@@ -168,6 +169,13 @@ def new_day(t, client, user):
     db.session.add(day)
     db.session.commit()
     return {"day": day}
+
+
+def new_mapping(t, client, user):
+    mapping = DirectoryGroup(name=f"spare-group-{fresh()}", role="reception")
+    db.session.add(mapping)
+    db.session.commit()
+    return {"mapping": mapping}
 
 
 def a_failed_message() -> OutboxMessage:
@@ -366,6 +374,13 @@ POLICIES = {
     ("admin.outbox", "GET"): Policy(ADMIN),
     ("admin.retry_outbox", "POST"): Policy(ADMIN, data=lambda t: {"id": t.failed_message.id},
                                            prepare=failed_message),
+    ("admin.directory_groups_page", "GET"): Policy(ADMIN),
+    ("admin.add_directory_group", "POST"): Policy(ADMIN, data=lambda t: {"name": f"group-{fresh()}",
+                                                                         "role": "reception", "department": ""}),
+    # (Without its preparation, as the CSRF test posts it, any id: the token is refused first.)
+    ("admin.remove_directory_group", "POST"): Policy(ADMIN, lambda t: {"mapping_id": getattr(
+                                                         t, "mapping", SimpleNamespace(id=1)).id},
+                                                     prepare=new_mapping),
     ("admin.accounts_list", "GET"): Policy(ADMIN),
     ("admin.new_account", "GET"): Policy(ADMIN),
     ("admin.new_account", "POST"): Policy(ADMIN, data=lambda t: {

@@ -18,7 +18,7 @@ from ..core.extensions import db
 from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
 from ..core.roles import DEPARTMENT_ROLES, USER_ROLES, Role
-from ..core.users import User
+from ..core.users import DIRECTORY, User
 from ..core.versioned import Refused, Stale, claim
 from ..directory.models import StaffMember
 
@@ -154,6 +154,9 @@ def reactivate(actor: User | None, user: User, seen_version: int | None) -> None
 def reset_password(actor: User | None, user: User, seen_version: int | None, password: str) -> None:
     """A temporary password: the user must choose their own at next login. Open sessions end."""
     errors: dict = {}
+    if user.source == DIRECTORY:
+        raise Refused({"password": _l("This account logs in with the hospital directory's password: it is reset "
+                                      "in the directory.")})
     _check_password(password, user.username, user.display_name, errors)
     if errors:
         raise Refused(errors)

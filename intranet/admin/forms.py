@@ -231,3 +231,17 @@ class HospitalForm(PostForm):
 
     def values(self) -> dict:
         return {name: self[name].data for name in HOSPITAL_FIELDS}
+
+
+# --- the directory's groups and the roles they give -----------------------------------------------------
+
+
+class DirectoryGroupForm(PostForm):
+    name = StringField(_l("Group in the directory"), filters=[strip],
+                       description=_l("Its name (cn) as the directory has it, e.g. cardiology-heads."),
+                       validators=[DataRequired(message=_l("Enter the group's name in the directory.")),
+                                   Length(max=255)])
+    role = SelectField(_l("Role it gives"), choices=optional_choice(_role_choices),
+                       validators=[DataRequired(message=_l("Choose a role."))])
+    department = SelectField(_l("Department (department heads and staff only)"), choices=_department_choices,
+                             coerce=_department_id, validate_choice=False)

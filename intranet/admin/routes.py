@@ -1,16 +1,18 @@
 """Admin pages: the hospital's own details (/admin/hospital), the deadline policy (/admin/deadlines), the
 working-day calendar (/admin/calendar), the notification outbox (/admin/outbox), staff accounts
-(/admin/accounts), departments and categories."""
+(/admin/accounts), the directory's groups and the roles they give (/admin/directory-groups), departments and
+categories."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..auth import directory_groups
 from ..complaints.models import Complaint, Severity
 from ..complaints.permissions import ADMINISTER, can
 from ..core.admin_events import AdminEvent, history
@@ -31,6 +33,7 @@ from ..notifications.models import OutboxMessage, OutboxStatus
 from . import accounts
 from .forms import (
     DeadlinePolicyForm,
+    DirectoryGroupForm,
     EditAccountForm,
     EditReferenceForm,
     HospitalDayForm,
@@ -177,6 +180,8 @@ EVENT_LABELS = {
     "rename": _l("Renamed"),
     "change_deadline": _l("Deadline policy changed"),
     "integrity": _l("Made an integrity category (to the discipline office)"),
+    "map_group": _l("Directory group mapped"),
+    "unmap_group": _l("Directory group mapping removed"),
     "not_integrity": _l("No longer an integrity category"),
 }
 FIELD_LABELS = {
@@ -309,6 +314,55 @@ def account_operation(user_id: int, operation: str):
         return _account_page(_account(user_id), status=422, problem=refused.message)
     flash(str(done), "success")
     return redirect(url_for(".account", user_id=user_id))
+
+
+# --- the directory's groups and the roles they give ------------------------------------------------------
+
+
+def _groups_page(form: DirectoryGroupForm, status: int = 200):
+    events = db.session.scalars(select(AdminEvent).where(AdminEvent.subject == "directory_group")
+                                .order_by(AdminEvent.id.desc()).limit(20)).all()
+    return render_template("admin/directory_groups.html", form=form, mappings=directory_groups.mappings(),
+                           events=events, event_labels=EVENT_LABELS, field_labels=FIELD_LABELS,
+                           roles={r.value: r.label for r in USER_ROLES},
+                           directory_url=current_app.config["LDAP_URL"]), status
+
+
+@bp.get("/directory-groups")
+def directory_groups_page():
+    return _groups_page(DirectoryGroupForm(formdata=None))
+
+
+@bp.post("/directory-groups")
+def add_directory_group():
+    form = DirectoryGroupForm()
+    if not form.validate_on_submit():
+        return _groups_page(form, 422)
+    try:
+        mapping = directory_groups.add(current_user, name=form.name.data, role=form.role.data,
+                                       department_id=form.department.data)
+        db.session.commit()
+    except accounts.Refused as refused:
+        db.session.rollback()
+        refused.put_on(form)
+        return _groups_page(form, 422)
+    flash(_("Mapped: people in %(group)s get this role at their next login.", group=mapping.name), "success")
+    return redirect(url_for(".directory_groups_page"))
+
+
+@bp.post("/directory-groups/<int:mapping_id>/delete")
+def remove_directory_group(mapping_id: int):
+    if not PostForm().validate_on_submit():
+        abort(400)
+    mapping = db.session.get(directory_groups.DirectoryGroup, mapping_id)
+    if mapping is None:
+        abort(404)
+    name = mapping.name
+    directory_groups.remove(current_user, mapping)
+    db.session.commit()
+    flash(_("Mapping of %(group)s removed: its people's next login follows the other mappings, and without "
+            "one their account is deactivated.", group=name), "success")
+    return redirect(url_for(".directory_groups_page"))
 
 
 # --- departments and categories ---------------------------------------------------------------------------
