@@ -252,7 +252,7 @@ class HospitalForm(PostForm):
 
 class LetterTemplateForm(PostForm):
     version = VersionField()
-    text = TextAreaField(_l("The letter"), filters=[strip], render_kw={"rows": 28},
+    text = TextAreaField(_l("The letter"), filters=[strip],
                          validators=[DataRequired(message=_l("Write the letter: it cannot be empty.")),
                                      Length(max=letters.TEMPLATE_MAX)],
                          description=_l("Plain text. A blank line starts a new paragraph; the first paragraph is "
