@@ -29,9 +29,10 @@ from flask import current_app, url_for
 from sqlalchemy import select
 
 from intranet.auth.directory_groups import DirectoryGroup
+from intranet.complaints import letters, operations
 from intranet.complaints.corrective import records
 from intranet.complaints.evidence import Evidence, folder
-from intranet.complaints.lifecycle import State
+from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.people import ComplaintPerson, PersonFile
 from intranet.core.departments import Category
 from intranet.core.extensions import db, limiter
@@ -239,6 +240,12 @@ def hospital_details_changed(t):
             "version": saved.version if saved else 0}
 
 
+def letter_template_changed(t):
+    """The English letter, at the version in use now, with a line of its own."""
+    now = letters.current("en")
+    return {"version": now.version, "text": f"{{hospital}}\n\nDear {{complainant}},\n\n{{response}} {fresh()}"}
+
+
 def deadline_policy_changed(t):
     """The whole table as it is, at the versions saved now, with the minor acknowledgement a working day
     longer (or shorter, at the maximum)."""
@@ -321,6 +328,10 @@ POLICIES = {
     ("complaints.break_glass", "POST"): Policy(ADMIN, complaint, lambda t: {
         "reason": "Reception reports the complaint shows under the wrong account."}, prepare=closed_complaint),
     ("complaints.archive_record", "GET"): Policy(SEES_COMPLAINT_A, complaint),
+    # A reply letter: cardiology's complaint answered in writing.
+    # The letter's complaint is cardiology's, but not the one handed to staff_a.
+    ("complaints.letter", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {"reference": t.letter.complaint_reference,
+                                                                      "letter_id": t.letter.id}),
     # Reports: the complaints office, leadership, and each head for their own department.
     ("reports.index", "GET"): Policy(READERS),
     ("reports.monthly_latest", "GET"): Policy(READERS),
@@ -365,6 +376,9 @@ POLICIES = {
     # The administrator's pages; what they change is a spare account or category, never one others use.
     ("admin.hospital_details", "GET"): Policy(ADMIN),
     ("admin.hospital_details", "POST"): Policy(ADMIN, data=hospital_details_changed),
+    ("admin.letters_page", "GET"): Policy(ADMIN),
+    ("admin.letter_template", "GET"): Policy(ADMIN, lambda t: {"language": "en"}),
+    ("admin.letter_template", "POST"): Policy(ADMIN, lambda t: {"language": "en"}, data=letter_template_changed),
     ("admin.deadlines", "GET"): Policy(ADMIN),
     ("admin.deadlines", "POST"): Policy(ADMIN, data=deadline_policy_changed),
     ("admin.calendar_page", "GET"): Policy(ADMIN),
@@ -476,6 +490,11 @@ def make_things():
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
     db.session.commit()
     factories.hand_to_staff(world, complaint)  # cardiology's head hands it to staff_a
+    written = factories.make_complaint(world, State.signed_off)  # cardiology's, answered by letter
+    operations.perform(world.reception, Action.respond, written, {"method": "written", "told_text": "已改进。"},
+                       written.version)
+    db.session.commit()
+    letter = SimpleNamespace(id=written.letters[0].id, complaint_reference=written.reference)
     relay.send_pending()  # head A's notification of the assignment, delivered
     # A staff list the administrator uploaded (a request that confirms it is given a fresh one).
     upload_token = directory_imports.keep(STAFF_LIST, "staff.csv", world.admin)
@@ -488,7 +507,7 @@ def make_things():
                            spare=spare, spare_category=spare_category, spare_person=spare_person,
                            login_account=login_account, upload_token=upload_token,
                            upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest,
-                           meeting=meeting)
+                           meeting=meeting, letter=letter)
 
 
 @pytest.fixture(scope="module")

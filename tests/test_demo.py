@@ -4,7 +4,7 @@ and a second run that adds nothing."""
 from sqlalchemy import func, select
 
 from intranet.complaints.lifecycle import State
-from intranet.complaints.models import Complaint, Severity
+from intranet.complaints.models import Complaint, ComplaintLetter, Severity
 from intranet.core.extensions import db
 from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
@@ -79,6 +79,11 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     by_handlers = [c for c in handed if any(e.action == "record_findings" and e.actor_id in
                                             {u.id for u in staff.values()} for e in c.events)]
     assert len(by_handlers) == 3
+    # Every answer the demo gives by letter or by email has its reply letter, in the complainant's language.
+    letters = db.session.scalars(select(ComplaintLetter)).all()
+    assert {language: sum(1 for x in letters if x.language == language) for language in ("zh", "en")} == {
+        "zh": 10, "en": 8}
+    assert all(x.answer.method in ("written", "email") and x.text.count("\n\n") >= 5 for x in letters)
 
     before = _row_counts()
     again = load_demo()

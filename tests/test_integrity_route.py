@@ -181,6 +181,7 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "healthz": [("/healthz", {})],
         "receipts.show_receipt": [(f"/complaints/{ref}/receipt", {})],
         "complaints.archive_record": [(f"/complaints/{ref}/record", {})],
+        "complaints.letter": [(f"/complaints/{ref}/letters/1", {})],
         "reports.index": [("/reports", {}), (f"/reports?period={month}", {})],
         "reports.monthly_latest": [],  # a redirect to last month's, below
         "reports.monthly": [(f"/reports/monthly/{month}", {}), (f"/reports/monthly/{last_month}", {})],
@@ -225,7 +226,7 @@ def test_no_page_fragment_count_search_report_or_export_of_the_head_names_it(wor
             response = client.get(url, headers=headers)
             body = xlsx_text(response.get_data()) if ".xlsx" in url else response.get_data(as_text=True)
             if endpoint in ("complaints.detail", "evidence.download", "evidence.statement_file",
-                            "receipts.show_receipt", "complaints.archive_record"):
+                            "receipts.show_receipt", "complaints.archive_record", "complaints.letter"):
                 assert response.status_code == 404, (url, response.status_code)
             else:
                 assert response.status_code == 200, (url, response.status_code)

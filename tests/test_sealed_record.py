@@ -248,7 +248,7 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events, the answers and the people it has loaded to show them: no statement, and
+    """The page checks the events, the answers, the letters and the people it has loaded to show them: no statement, and
     so no other complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
@@ -256,7 +256,8 @@ def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
     db.session.expire_all()
     loaded = db.session.scalars(select(Complaint).where(Complaint.id == complaint.id)
                                 .options(selectinload(Complaint.events), selectinload(Complaint.answers),
-                                         selectinload(Complaint.follow_ups), selectinload(Complaint.people))).one()
+                                         selectinload(Complaint.follow_ups), selectinload(Complaint.people),
+                                         selectinload(Complaint.letters))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -290,6 +291,6 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     factories.make_complaint(world, State.closed)
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
-    # The events chain the answers and follow-ups as facts too.
+    # The events chain the answers, follow-ups and letters as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "b3e44078bd365e10439f3bd63d821219b4b4ada5b6efa7bc1b52c3295e06cf74\n")
+                             "df20709b3e5ad95cfbd43f62a72e3a8dda0e66c801b13b8e8f4637a34da04a02\n")

@@ -1,5 +1,5 @@
 """Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories,
-the hospital's own details."""
+the hospital's own details, the reply letter's template."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp, ValidationError
 
+from ..complaints import letters
 from ..complaints.models import Severity
 from ..core.departments import Department
 from ..core.extensions import db
@@ -208,6 +209,26 @@ class HospitalForm(PostForm):
         DataRequired(message=_l("Enter the complaints office's phone number.")), Length(max=40)])
     office_hours = StringField(_l("Complaints office: hours on working days"), filters=[strip], validators=[
         DataRequired(message=_l("Enter the office's hours, e.g. 08:00–17:30.")), Length(max=40)])
+    # Where a complainant not satisfied may go next: every reply letter names them.
+    commission_name_zh = StringField(_l("Health commission: its name, in Chinese"), filters=[strip],
+                                     validators=[Length(max=120)],
+                                     description=_l("The city's health commission (卫生健康委员会), which hears "
+                                                    "complaints the hospital's answer did not settle."))
+    commission_name_en = StringField(_l("Health commission: its name, in English"), filters=[strip],
+                                     validators=[Length(max=120)])
+    commission_phone = StringField(_l("Health commission: complaint line"), filters=[strip],
+                                   validators=[Length(max=40)])
+    mediation_name_zh = StringField(_l("Mediation committee: its name, in Chinese"), filters=[strip],
+                                    validators=[Length(max=120)],
+                                    description=_l("The medical dispute people's mediation committee "
+                                                   "(医疗纠纷人民调解委员会)."))
+    mediation_name_en = StringField(_l("Mediation committee: its name, in English"), filters=[strip],
+                                    validators=[Length(max=120)])
+    mediation_address_zh = StringField(_l("Mediation committee: its address, in Chinese"), filters=[strip],
+                                       validators=[Length(max=200)])
+    mediation_address_en = StringField(_l("Mediation committee: its address, in English"), filters=[strip],
+                                       validators=[Length(max=200)])
+    mediation_phone = StringField(_l("Mediation committee: phone"), filters=[strip], validators=[Length(max=40)])
 
     unlimited_networks = TextAreaField(
         _l("Addresses the public form's limit leaves alone"), filters=[strip], validators=[Length(max=4000)],
@@ -230,7 +251,7 @@ class HospitalForm(PostForm):
                                          line=line.strip())) from None
 
     def values(self) -> dict:
-        return {name: self[name].data for name in HOSPITAL_FIELDS}
+        return {name: self[name].data or "" for name in HOSPITAL_FIELDS}  # a field not sent is empty
 
 
 # --- the directory's groups and the roles they give -----------------------------------------------------
@@ -245,3 +266,23 @@ class DirectoryGroupForm(PostForm):
                        validators=[DataRequired(message=_l("Choose a role."))])
     department = SelectField(_l("Department (department heads and staff only)"), choices=_department_choices,
                              coerce=_department_id, validate_choice=False)
+
+
+# --- the reply letter's template ----------------------------------------------------------------------
+
+
+class LetterTemplateForm(PostForm):
+    version = VersionField()
+    text = TextAreaField(_l("The letter"), filters=[strip],
+                         validators=[DataRequired(message=_l("Write the letter: it cannot be empty.")),
+                                     Length(max=letters.TEMPLATE_MAX)],
+                         description=_l("Plain text. A blank line starts a new paragraph; the first paragraph is "
+                                        "the letter's heading and the last its signature. A paragraph with a "
+                                        "placeholder that has nothing to say (no remedy, no committee set) is "
+                                        "left out of that letter."))
+
+    def validate_text(self, field):
+        unknown = letters.unknown_placeholders(field.data or "")
+        if unknown:
+            raise ValidationError(_l("%(names)s: no such placeholder. Use only those listed below, in braces, "
+                                     "as {reference}.", names=", ".join("{" + name + "}" for name in unknown)))

@@ -1,7 +1,7 @@
-"""Admin pages: the hospital's own details (/admin/hospital), the deadline policy (/admin/deadlines), the
-working-day calendar (/admin/calendar), the notification outbox (/admin/outbox), staff accounts
-(/admin/accounts), the directory's groups and the roles they give (/admin/directory-groups), departments and
-categories."""
+"""Admin pages: the hospital's own details (/admin/hospital), the reply letter's template (/admin/letters),
+the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar), the notification outbox
+(/admin/outbox), staff accounts (/admin/accounts), the directory's groups and the roles they give
+(/admin/directory-groups), departments and categories."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth import directory_groups
+from ..complaints import letters
 from ..complaints.models import Complaint, Severity
 from ..complaints.permissions import ADMINISTER, can
 from ..core.admin_events import AdminEvent, history
@@ -38,6 +39,7 @@ from .forms import (
     EditReferenceForm,
     HospitalDayForm,
     HospitalForm,
+    LetterTemplateForm,
     NewAccountForm,
     NewCategoryForm,
     NewReferenceForm,
@@ -193,6 +195,14 @@ FIELD_LABELS = {
     "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
     "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
     "repeat_alert_upheld": _l("Repeat alert: complaints upheld against one person within twelve months"),
+    "commission_name_zh": _l("Health commission: its name, in Chinese"),
+    "commission_name_en": _l("Health commission: its name, in English"),
+    "commission_phone": _l("Health commission: complaint line"),
+    "mediation_name_zh": _l("Mediation committee: its name, in Chinese"),
+    "mediation_name_en": _l("Mediation committee: its name, in English"),
+    "mediation_address_zh": _l("Mediation committee: its address, in Chinese"),
+    "mediation_address_en": _l("Mediation committee: its address, in English"),
+    "mediation_phone": _l("Mediation committee: phone"),
 }
 
 
@@ -503,3 +513,49 @@ def hospital_details():
         return _hospital_page(status=409, problem=stale.message(EVENT_LABELS))
     flash(_("Saved: every page shows the new details.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".hospital_details"))
+
+
+# --- the reply letter's template --------------------------------------------------------------------------
+
+
+def _letter_page(language: str, form=None, status: int = 200, problem: str | None = None):
+    now = letters.current(language)
+    form = form or LetterTemplateForm(formdata=None, version=now.version, text=now.text)
+    return render_template("admin/letters.html", language=language, form=form, now=now, problem=problem,
+                           placeholders=letters.PLACEHOLDERS, versions=letters.versions(language),
+                           languages=letters.LANGUAGES), status
+
+
+@bp.get("/letters")
+def letters_page():
+    return redirect(url_for(".letter_template", language="zh"))
+
+
+@bp.route("/letters/<any(zh, en):language>", methods=["GET", "POST"])
+def letter_template(language: str):
+    if request.method == "GET":
+        return _letter_page(language)
+    form = LetterTemplateForm()
+    if not form.validate_on_submit():
+        return _letter_page(language, form, 422)
+    try:
+        changed = letters.save(current_user, language, form.version.data, form.text.data)
+        db.session.commit()
+    except letters.TemplateStale as stale:
+        who = stale.by.display_name if stale.by is not None else _("a command on the server")
+        db.session.rollback()
+        return _letter_page(language, form_with_version(form, stale.now.version), 409,
+                            problem=_("Someone else saved this letter since you opened it (version %(version)s, "
+                                      "%(who)s), so yours was not saved. Your text is below; the one in use is "
+                                      "on the page's list of versions. Compare them before you save again.",
+                                      version=stale.now.version, who=who))
+    flash(_("Saved: letters written from now on use it; letters already sent stay as they were.") if changed
+          else _("Nothing changed."), "success")
+    return redirect(url_for(".letter_template", language=language))
+
+
+def form_with_version(form: LetterTemplateForm, version: int) -> LetterTemplateForm:
+    """The administrator's text kept, now carrying the version in use: sent again, it replaces that one."""
+    form.version.data = version
+    form.version.raw_data = [str(version)]
+    return form

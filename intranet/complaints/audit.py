@@ -27,7 +27,7 @@ from sqlalchemy import func, inspect, select
 
 from ..core.extensions import db
 from ..core.time import utcnow
-from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp
+from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp, ComplaintLetter
 from .people import ComplaintPerson
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
@@ -36,12 +36,15 @@ GENESIS = "0" * 64  # what the first event of a complaint chains to
 # without anyone remembering to) but the lock's bookkeeping and the tracking code's keyed hash (a credential,
 # not a fact; a receipt that replaces it leaves a note). Only an event writes them, through perform().
 UNCHAINED = frozenset({"id", "version", "updated_at", "tracking_code_hash"})
-# Its history of answers and follow-ups is a fact too, one digest of all the rounds: a round edited, removed
+# Its history of answers, follow-ups and letters is a fact too, one digest of all the rounds: a round edited, removed
 # or slipped in behind the app's back disagrees with what the last answering event recorded.
 HISTORIES = {"answers": (ComplaintAnswer, ("round", "response_text", "signed_off_by_id", "told_text", "method",
                                            "responded_on", "sent_at", "due_on", "on_time")),
              "follow_ups": (ComplaintFollowUp, ("round", "method", "satisfied", "comment", "at", "due_on",
-                                                "on_time"))}
+                                                "on_time")),
+             # The reply letters as sent: a letter's text edited in the database fails `audit verify`.
+             "letters": (ComplaintLetter, ("round", "language", "addressed_to", "text", "template_version",
+                                           "template_digest", "created_at", "created_by_id"))}
 FACTS = (*(column.name for column in Complaint.__table__.columns if column.name not in UNCHAINED), *HISTORIES)
 # The people the complaint is about, their statements and findings (people.py): rows of their own, vouched
 # for as one fact of the complaint, a digest of them all.
@@ -62,7 +65,7 @@ FACT_LABELS = {
     PEOPLE: _l("The people it is about"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
     "handler_id": _l("Handler"),
-    "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"),
+    "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"), "letters": _l("The reply letters"),
 }
 
 

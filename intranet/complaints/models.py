@@ -350,6 +350,9 @@ class Complaint(db.Model):
         order_by="ComplaintAnswer.round", cascade="save-update, merge", lazy="select")
     follow_ups: Mapped[list[ComplaintFollowUp]] = relationship(
         order_by="ComplaintFollowUp.round", cascade="save-update, merge", lazy="select")
+    # The reply letter of each answer given in writing.
+    letters: Mapped[list[ComplaintLetter]] = relationship(
+        order_by="ComplaintLetter.round", cascade="save-update, merge", lazy="select")
 
     @property
     def state(self) -> State:
@@ -553,6 +556,40 @@ class ComplaintFollowUp(db.Model):
     at = mapped_column(UTCDateTime)
     due_on: Mapped[date | None] = mapped_column(Date)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ComplaintLetter(db.Model):
+    """The reply letter (答复函) of a written answer, as it was sent: the whole text, rendered once from the
+    template of its language as it stood then, so a later edit of the template leaves it as it is. One a
+    round (a reopening answered in writing again adds the next); never changed (a trigger refuses an
+    UPDATE), and the chain vouches for it (audit.py)."""
+
+    __tablename__ = "complaint_letters"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "round", name="one_letter_a_round"),
+        CheckConstraint("round >= 1", name="letter_round_positive"),
+        CheckConstraint("language IN ('zh', 'en')", name="letter_language_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("complaint_answers.id"), unique=True)
+    round: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    # The name it is addressed to, as printed in it: hidden where the reader may not see the name.
+    addressed_to: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    template_version: Mapped[int] = mapped_column(Integer)  # 0: the built-in default of its language
+    template_digest: Mapped[str] = mapped_column(String(64))  # sha256 of the template's text
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    answer: Mapped[ComplaintAnswer] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.text.split("\n\n") if p.strip()]
 
 
 class ComplaintEvent(db.Model):

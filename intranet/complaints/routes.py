@@ -23,7 +23,7 @@ from ..core.roles import STAFF, role_of
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
 from ..directory import lookup
-from . import audit, duplicates, evidence, operations, queues, registration
+from . import audit, duplicates, evidence, letters, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
 from .forms import BreakGlassForm, LogComplaintForm, SearchForm
@@ -31,7 +31,7 @@ from .identity_views import break_glass as open_to_administrator
 from .identity_views import record_view, views_of
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, actions_from, offered
 from .models import Complaint, ComplaintAnswer, ComplaintEvent
-from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
+from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can, identity_fields
 
 bp = Blueprint("complaints", __name__)
 
@@ -64,7 +64,7 @@ def _complaint_by_reference():
                  joinedload(Complaint.corrective_records),
                  # Every answer and follow-up, shown in order and checked against the chain.
                  selectinload(Complaint.answers).joinedload(ComplaintAnswer.signed_off_by),
-                 selectinload(Complaint.follow_ups))
+                 selectinload(Complaint.follow_ups), selectinload(Complaint.letters))
     )
 
 
@@ -358,6 +358,21 @@ def archive_record(reference: str):
     return render_template("complaints/record.html", complaint=complaint, signatures=signatures,
                            printed_at=utcnow(), chain_head=complaint.events[-1].hash if complaint.events else None,
                            record_problems=_record_problems(complaint))
+
+
+@bp.get("/complaints/<reference>/letters/<int:letter_id>")
+def letter(reference: str, letter_id: int):
+    """A reply letter as it was sent, laid out to print on A4, for whoever may see the complaint; the name
+    it is addressed to only for those who may see the complainant's."""
+    complaint = _load(reference)
+    found = next((item for item in complaint.letters if item.id == letter_id), None)
+    if found is None:
+        abort(404)
+    may_see_name = "complainant_name" in identity_fields(current_user, complaint)
+    page = render_template("complaints/letter.html", complaint=complaint, letter=found,
+                           paragraphs=letters.shown_text(found, may_see_name))
+    _showing(complaint)
+    return page
 
 
 @bp.post("/complaints/<reference>/<action_name>")

@@ -17,7 +17,7 @@ from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
-from .. import clocks
+from .. import clocks, letters
 from ..forms import (
     ActionForm,
     about_head_field,
@@ -185,7 +185,7 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
     c.responded_on_time = clocks.on_time(c.responded_at, c.response_due_on, c.response_due_at)
     clocks.set_follow_up(c, c.responded_on)
     clocks.acknowledge(c, data["method"])  # answered, so told it was received
-    clocks.record_answer(c, data["method"], c.told_text)
+    letters.write(c, clocks.record_answer(c, data["method"], c.told_text), user)  # answered in writing: a letter
     return {"what_was_done": data["what_was_done"], "method": data["method"]}
 
 
