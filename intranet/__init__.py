@@ -32,6 +32,7 @@ from .complaints.permissions import (
     VIEW,
     can,
     identity_fields,
+    may_see_contribution_people,
     may_see_person,
 )
 from .complaints.receipts import bp as receipts_bp
@@ -45,7 +46,7 @@ from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
 from .core.retry import retry_conflicts
-from .core.time import show_date, show_datetime
+from .core.time import show_date, show_datetime, today
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
 from .mailbox import cli as mailbox_cli
@@ -270,6 +271,8 @@ TEMPLATE_NAMES = {
     "can": can,
     "identity_fields": identity_fields,
     "may_see_person": may_see_person,
+    "may_see_contribution_people": may_see_contribution_people,
+    "today": today,
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
     "VIEW": VIEW,

@@ -202,7 +202,9 @@ def _mark_integrity(c, user, data: dict) -> dict:
 def _forget_for_the_department(c) -> None:
     """What the accused department's heads were told of the complaint before it was marked: gone from their
     bell, and what was still to be delivered to them never is. From now on the office hears instead."""
-    heads = select(User.id).where(User.role == Role.head.value, User.department_id == c.department_id)
+    # Every department involved: the lead (accused) and any asked to contribute, who no longer see it either.
+    departments = [c.department_id, *(row.department_id for row in c.contributions)]
+    heads = select(User.id).where(User.role == Role.head.value, User.department_id.in_(departments))
     db.session.execute(delete(StaffNotification).where(StaffNotification.complaint_id == c.id,
                                                        StaffNotification.user_id.in_(heads)))
     db.session.execute(delete(OutboxMessage).where(
