@@ -101,7 +101,8 @@ def _ask(c, user, data: dict) -> dict:
         due = data.get("due_on") or default_due(c)
         if due < today():
             raise ActionInvalid({"due_on": str(_l("The due date cannot be in the past."))})
-        if c.response_due_on is not None and due > c.response_due_on:
+        # By the lead's date; a lead already late has its parts due from today on (never in the past).
+        if c.response_due_on is not None and today() <= c.response_due_on < due:
             raise ActionInvalid({"due_on": str(_l(
                 "The part must be in by the lead department's response, due on %(date)s.",
                 date=show_date(c.response_due_on, "medium")))})
