@@ -8,6 +8,7 @@ from datetime import date
 from html import unescape
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import update
 
 from intranet.complaints import audit, operations, queues
@@ -19,6 +20,13 @@ from intranet.core.departments import Department
 from intranet.core.extensions import db
 from tests import factories
 from tests.conftest import csrf_token, login
+
+
+@pytest.fixture(autouse=True)
+def in_english(app_ctx):
+    """The refusals are read as English staff read them (pages ask with ?lang=en)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
