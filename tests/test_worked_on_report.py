@@ -95,5 +95,5 @@ def test_the_export_and_the_closed_period_keep_it(world, client, month):
     assert [tuple(r.values()) for r in closed.figures["en"]["worked_on"]] == ROWS
     assert [r["department"] for r in closed.figures["zh"]["worked_on"]] == ["心血管内科", "护理部", "药剂科"]
     table = page[page.index('id="table-worked-on"'):]
-    assert '<th scope="row">Pharmacy</th><td class="number">2</td><td class="number">0</td>' in table
+    assert '<th scope="row" class="nowrap">Pharmacy</th><td class="number">2</td><td class="number">0</td>' in table
     assert "A complaint several departments worked on counts once for each of them" in page
