@@ -231,3 +231,22 @@ def test_a_part_changed_in_the_database_fails_the_check(world):
     problems, _hashes, _heads = audit.verify()
     assert [str(p) for p in problems] == [f"{complaint.reference}: contributions is not what its timeline recorded: "
                                           "it was changed in the database without an event"]
+
+
+def test_visible_and_may_view_agree_on_co_handled_complaints(world, pharmacy):
+    from intranet.complaints.models import Complaint
+    from intranet.complaints.permissions import visible
+
+    asked = factories.make_complaint(world, State.investigating)
+    factories.ask_contribution(world, asked)
+    removed = factories.make_complaint(world, State.investigating)
+    factories.ask_contribution(world, removed)
+    do(world.reception, Action.remove_contribution, removed, department_id=world.nursing.id, reason="Not theirs.")
+    integrity = factories.make_complaint(world, State.investigating)
+    factories.ask_contribution(world, integrity)
+    do(world.reception, Action.mark_integrity, integrity, reason="A red envelope was asked for.")
+    everything = db.session.scalars(db.select(Complaint)).all()
+    for user in (world.head, world.other_head, pharmacy[1]):
+        seen = set(db.session.scalars(db.select(Complaint.reference).where(visible(user))))
+        assert seen == {c.reference for c in everything if may_view(user, c)}, user.username
+    assert {c.reference for c in everything if may_view(world.other_head, c)} == {asked.reference}
