@@ -250,3 +250,34 @@ def test_visible_and_may_view_agree_on_co_handled_complaints(world, pharmacy):
         seen = set(db.session.scalars(db.select(Complaint.reference).where(visible(user))))
         assert seen == {c.reference for c in everything if may_view(user, c)}, user.username
     assert {c.reference for c in everything if may_view(world.other_head, c)} == {asked.reference}
+
+
+def test_who_hears_what(world):
+    from intranet.notifications.models import OutboxMessage
+
+    def heard_since(before):
+        users = {str(u.id): u.username for u in (world.reception, world.leadership, world.head, world.other_head)}
+        return {(r.kind, users.get(r.recipient, r.recipient)) for r in db.session.scalars(
+            db.select(OutboxMessage).where(OutboxMessage.id > before, OutboxMessage.channel == "in_app"))}
+
+    def last():
+        return db.session.scalar(db.select(db.func.max(OutboxMessage.id))) or 0
+
+    complaint = factories.make_complaint(world, State.investigating)
+    mark = last()
+    factories.ask_contribution(world, complaint)
+    assert heard_since(mark) == {("contribution_asked", "head-nurs")}
+    mark = last()
+    do(world.other_head, Action.contribute, complaint, department_id=world.nursing.id, **PART)
+    assert heard_since(mark) == {("contribution_recorded", "head-card")}
+    other = factories.make_complaint(world, State.investigating)
+    factories.ask_contribution(world, other)
+    mark = last()
+    do(world.leadership, Action.waive_contribution, other, department_id=world.nursing.id,
+       reason="The lead holds the ward's records.")
+    assert heard_since(mark) == {("contribution_waived", "head-card"), ("contribution_waived", "head-nurs")}
+    third = factories.make_complaint(world, State.investigating)
+    factories.ask_contribution(world, third)
+    mark = last()
+    do(world.reception, Action.remove_contribution, third, department_id=world.nursing.id, reason="Not theirs.")
+    assert heard_since(mark) == {("contribution_withdrawn", "head-nurs")}
