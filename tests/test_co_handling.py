@@ -184,9 +184,13 @@ def test_the_lead_sees_every_part_and_reception_not_who_is_involved(world, clien
     html = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
     assert "Contributing departments" in html and PART["findings"] in html and "The evening porter." in html
     assert "Several departments now work on this complaint" in html  # triaged simple: re-triage is theirs
+    record = client.get(f"/complaints/{complaint.reference}/record?lang=en").get_data(as_text=True)
+    assert "Contributing departments" in record and PART["findings"] in record and "The evening porter." in record
     login(client, world.reception)
     html = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
     assert PART["findings"] in html and "The evening porter." not in html
+    record = client.get(f"/complaints/{complaint.reference}/record?lang=en").get_data(as_text=True)
+    assert PART["findings"] in record and "The evening porter." not in record
 
 
 def test_an_integrity_complaint_takes_no_contributing_department(world):
