@@ -17,6 +17,7 @@ from .auth.routes import bp as auth_bp
 from .auth.routes import not_logged_in
 from .auth.second_factor import bp as second_factor_bp
 from .complaints import audit, lifecycle, models, search, sweep
+from .complaints.contributions import contribution_of
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
 from .complaints.downloads import bp as evidence_bp
@@ -32,6 +33,7 @@ from .complaints.permissions import (
     VIEW,
     can,
     identity_fields,
+    may_see_contribution_people,
     may_see_person,
 )
 from .complaints.receipts import bp as receipts_bp
@@ -45,7 +47,7 @@ from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
 from .core.retry import retry_conflicts
-from .core.time import show_date, show_datetime
+from .core.time import show_date, show_datetime, today
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
 from .mailbox import cli as mailbox_cli
@@ -264,12 +266,23 @@ def _describe_event(event):
     return describe(event, g.reference_names)
 
 
+def our_part(complaint):
+    """The reader's department's part of a complaint another department leads (co-handling), if it is asked
+    for one: a queue row says when it is due. Only such rows read the complaint's contributions."""
+    user = current_user
+    if getattr(user, "role", None) != "head" or complaint.department_id == user.department_id:
+        return None
+    return contribution_of(complaint, user.department_id)
+
+
 # The permissions, the lifecycle's names and the choices a template asks about.
 TEMPLATE_NAMES = {
     "describe_event": _describe_event,
     "can": can,
     "identity_fields": identity_fields,
     "may_see_person": may_see_person,
+    "may_see_contribution_people": may_see_contribution_people,
+    "today": today,
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
     "VIEW": VIEW,
@@ -301,6 +314,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.context_processor(_template_names_of_the_request)
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
+    # The queue row's macro is imported without the page's context (the queue and the search results).
+    app.jinja_env.globals["our_part"] = our_part
+    app.jinja_env.globals["today"] = today
 
 
 # --- every response ---------------------------------------------------------------------------------------

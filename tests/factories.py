@@ -176,7 +176,10 @@ def prepare_for(world: World, action: Action, state: State, **data):
     proposed = setup.pop("malicious_proposed", False)
     retriage = setup.pop("retriage_proposed", False)
     handed = setup.pop("handed_to_handler", False)
+    contributing = setup.pop("contributing", False)
     complaint = make_complaint(world, state, **setup)
+    if contributing and complaint.state in SPECS[Action.ask_contribution].sources:
+        ask_contribution(world, complaint)
     do_requirements(world, action, complaint)
     if proposed and complaint.state == State.investigating:
         propose_malicious(world, complaint)
@@ -185,6 +188,15 @@ def prepare_for(world: World, action: Action, state: State, **data):
     if retriage and complaint.department_id == world.cardiology.id and complaint.state in SPECS[
             Action.propose_retriage].sources:
         propose_retriage(world, complaint, **(retriage if isinstance(retriage, dict) else {}))
+    return complaint
+
+
+def ask_contribution(world: World, complaint, department=None, **data):
+    """Reception asks nursing (or `department`) to contribute its part to `complaint` (cardiology's)."""
+    department = department or world.nursing
+    operations.perform(world.reception, Action.ask_contribution, complaint,
+                       {"department_id": department.id, **data}, complaint.version)
+    db.session.commit()
     return complaint
 
 
@@ -233,6 +245,8 @@ def happy_path(action: Action) -> tuple[State, str]:
     spec = SPECS[action]
     role = next(r for r in (Role.reception, Role.head, Role.leadership, Role.public, Role.system)
                 if r in spec.roles)
+    if spec.contributors_only:  # a department's part of a complaint another leads: the head of nursing
+        return min(spec.sources, key=lambda s: (len(planned(s)), list(State).index(s))), "other_head"
     sources = spec.sources
     if role == Role.head:  # a head acts on their department's complaints: a state that has one
         sources = (sources & lifecycle.WITH_DEPARTMENT) or sources

@@ -328,10 +328,9 @@ POLICIES = {
     ("complaints.break_glass", "POST"): Policy(ADMIN, complaint, lambda t: {
         "reason": "Reception reports the complaint shows under the wrong account."}, prepare=closed_complaint),
     ("complaints.archive_record", "GET"): Policy(SEES_COMPLAINT_A, complaint),
-    # A reply letter: cardiology's complaint answered in writing.
-    # The letter's complaint is cardiology's, but not the one handed to staff_a.
-    ("complaints.letter", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {"reference": t.letter.complaint_reference,
-                                                                      "letter_id": t.letter.id}),
+    # A reply letter: cardiology's complaint answered in writing (not the one handed to staff_a).
+    ("complaints.letter", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {
+        "reference": t.letter.complaint_reference, "letter_id": t.letter.id}),
     # Reports: the complaints office, leadership, and each head for their own department.
     ("reports.index", "GET"): Policy(READERS),
     ("reports.monthly_latest", "GET"): Policy(READERS),

@@ -84,6 +84,16 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert {language: sum(1 for x in letters if x.language == language) for language in ("zh", "en")} == {
         "zh": 10, "en": 8}
     assert all(x.answer.method in ("written", "email") and x.text.count("\n\n") >= 5 for x in letters)
+    # Co-handling, each of its steps at least once, two departments asked each time: one complaint signed off
+    # once both parts were in, one with a department taken off and the other's part still due, one with a
+    # part leadership waived and the other still due.
+    co_handled = [c for c in complaints if c.contributions]
+    walked = {e.action for c in co_handled for e in c.events}
+    assert {"ask_contribution", "contribute", "remove_contribution", "waive_contribution"} <= walked
+    assert sorted((c.state.value, len(c.contributions), sum(bool(r.contributed_at) for r in c.contributions),
+                   sum(bool(r.removed_at) for r in c.contributions), sum(bool(r.waived_at) for r in c.contributions))
+                  for c in co_handled) == [("investigating", 2, 0, 0, 1), ("investigating", 2, 0, 1, 0),
+                                           ("signed_off", 2, 2, 0, 0)]
 
     before = _row_counts()
     again = load_demo()

@@ -135,6 +135,28 @@ def test_marked_later_it_leaves_the_department_and_its_bell(world, client):
     assert complaint.reference not in client.get("/notifications").get_data(as_text=True)
 
 
+def test_marked_later_it_leaves_a_contributing_department_too(world, client):
+    """Co-handling: a department asked for its part before the mark sees it no more, nor hears of it, and
+    no department is asked once it is marked."""
+    complaint = factories.make_complaint(world, State.investigating, what_happened=ACCUSATION)
+    factories.ask_contribution(world, complaint)
+    relay.send_pending()
+    assert db.session.scalars(select(StaffNotification).where(StaffNotification.user_id == world.other_head.id)).all()
+    operations.perform(world.reception, Action.mark_integrity, complaint,
+                       {"reason": "The patient says the surgeon asked for a red envelope."}, complaint.version)
+    db.session.commit()
+    relay.send_pending()
+    assert db.session.scalars(select(StaffNotification).where(
+        StaffNotification.user_id == world.other_head.id)).all() == []
+    login(client, world.other_head)
+    assert client.get(f"/complaints/{complaint.reference}").status_code == 404
+    for url in ("/queue?q=contribution_due", "/notifications", "/reports/complaints.csv"):
+        assert complaint.reference not in client.get(url).get_data(as_text=True), url
+    login(client, world.reception)
+    page = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
+    assert 'action="/complaints/' + complaint.reference + '/ask_contribution"' not in page
+
+
 def test_the_database_refuses_a_complaint_without_the_mark(world):
     complaint = factories.make_complaint(world)
     with pytest.raises(IntegrityError):
@@ -166,7 +188,8 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "notifications.index": [("/notifications", {}), ("/notifications?unread=1", {})],
         "notifications.bell": [("/notifications/bell", {})],
         "complaints.queue": [("/queue", {}), ("/queue", HX_COUNTS)]
-                            + [(f"/queue?q={q}", h) for q in ("new", "investigating", "overdue", "history")
+                            + [(f"/queue?q={q}", h) for q in ("new", "investigating", "overdue",
+                                                                   "contribution_due", "history")
                                for h in ({}, HX_ROWS)],
         "complaints.search": [(f"/search?q={q}", h) for q in (ref, ACCUSATION, "红包", "13800138000")
                               for h in ({}, HX_RESULTS)]
@@ -239,7 +262,7 @@ def test_no_page_fragment_count_search_report_or_export_of_the_head_names_it(wor
     assert ordinary.reference in client.get("/queue?q=history").get_data(as_text=True)
     assert ordinary.reference in client.get("/reports/complaints.csv").get_data(as_text=True)
     assert counts(client.get("/queue", headers=HX_COUNTS).get_data(as_text=True)) == {
-        "new": 0, "investigating": 1, "overdue": 0, "history": 1}
+        "new": 0, "investigating": 1, "overdue": 0, "contribution_due": 0, "history": 1}
     assert len(seen) > 30
 
 
@@ -411,7 +434,8 @@ DEPARTMENT_WORDS = {"en": "your department", "zh": "本科室"}
 def test_what_the_office_hears_never_speaks_of_your_department(world, lang):
     about = integrity_complaint(world, State.assigned).about()
     ordinary = factories.make_complaint(world, State.assigned).about()
-    heads_kinds = [kind for kind in KINDS.values() if kind.to is TO_HEADS]
+    # An integrity complaint takes no contributing department: what those hear is never about one.
+    heads_kinds = [kind for kind in KINDS.values() if kind.to is TO_HEADS and not kind.name.startswith("contribution_")]
     data = {"reason": "理由", "comment": "意见", "level": 1}
     with force_locale(lang):
         told_the_office = ["\n".join(kind.render(about, data)) for kind in heads_kinds]

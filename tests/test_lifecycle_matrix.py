@@ -34,7 +34,15 @@ from intranet.core.extensions import db
 from intranet.core.users import User
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.test_lifecycle_table import BRIEF, DECIDED, ONLY_WHEN, SAME, SUPERVISION_STANDS_IN_FOR
+from tests.test_lifecycle_table import (
+    BRIEF,
+    CONTRIBUTORS_ONLY,
+    DECIDED,
+    ONLY_WHEN,
+    SAME,
+    SUPERVISION_STANDS_IN_FOR,
+    contributing,
+)
 
 # The people tried on every cell: keys of factories.World, with the role each one has.
 PEOPLE = {
@@ -108,8 +116,14 @@ def owns(role: Role, user_department_id, complaint_department_id) -> bool:
 
 
 def table_allows(action: Action, role: Role, state: State, user_department_id=None,
-                 complaint_department_id=None, integrity: bool = False, handles: bool = False) -> bool:
+                 complaint_department_id=None, integrity: bool = False, handles: bool = False,
+                 contributes: bool = False) -> bool:
+    """`handles`: the complaint is handed to this member of staff; `contributes`: the head's department is
+    asked for its part of the complaint, not yet given."""
     roles, sources, _targets = BRIEF[Action(action).value]
+    if Action(action).value in CONTRIBUTORS_ONLY:  # the contributing head's, never the lead's
+        return (role == Role.head and contributes and not integrity and role.value in roles
+                and sources is not None and state.value in sources)
     if integrity and role in (Role.head, Role.staff):
         return False  # the department an integrity complaint accuses never sees it
     if role == Role.staff and not handles:
@@ -156,15 +170,16 @@ def table_escalates(case: Case) -> bool:
 
 def expected_status(user: User, case: Case, complaint: Complaint) -> int:
     role = Role(user.role)
-    if role == Role.head and not owns(role, user.department_id, complaint.department_id):
+    contributes = role == Role.head and contributing(complaint, user.department_id)
+    if role == Role.head and not owns(role, user.department_id, complaint.department_id) and not contributes:
         return 404  # a head learns nothing of another department's complaints, not even that they exist
     if role == Role.admin:
         return 404  # nor the administrator, before a break-glass opening (test_break_glass.py)
     if role == Role.supervision and not complaint.integrity:
         return 404  # the discipline office sees integrity complaints only
     condition = ONLY_WHEN.get(case.action.value, lambda c: True)
-    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id) \
-            and condition(complaint):
+    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id,
+                    contributes=contributes) and condition(complaint):
         return 302
     return 403
 
@@ -259,12 +274,15 @@ def allows(case: Case, person: str, state: State) -> bool:
     """The table's answer for one of PEOPLE and a complaint the factories built in `state`."""
     department = CARDIOLOGY if state in _STATES_WITH_CARDIOLOGY else None
     own = {"head": CARDIOLOGY, "other_head": NURSING}.get(person)
-    return table_allows(case.action, PEOPLE[person], state, own, department)
+    # A complaint prepared for a contribution has nursing asked for its part, where it can be asked.
+    contributes = (person == "other_head" and bool(SPECS[case.action].example_complaint.get("contributing"))
+                   and state in SPECS[Action.ask_contribution].sources)
+    return table_allows(case.action, PEOPLE[person], state, own, department, contributes=contributes)
 
 
 def person_for(case: Case, state: State) -> str | None:
     """The first of the people the table lets do `case` in `state`."""
-    return next((p for p in ("reception", "leadership", "head") if allows(case, p, state)), None)
+    return next((p for p in ("reception", "leadership", "head", "other_head") if allows(case, p, state)), None)
 
 
 def data_for(case: Case, world, complaint: Complaint) -> dict:
@@ -349,7 +367,13 @@ def refused_cells(case: Case) -> list[tuple[str, State, int]]:
     state, person = happy_state(case)
     # The administrator is refused as one who does not see the complaint (404): no break-glass opening here.
     refused = next(p for p in ("admin", "reception", "leadership", "head") if not allows(case, p, state))
-    cells = [(refused, state, 404 if refused == "admin" else 403), ("other_head", state, 404)]
+    if case.action.value in CONTRIBUTORS_ONLY:
+        # The lead's head sees the complaint and may not record another department's part.
+        return [(refused, state, 404 if refused == "admin" else 403), ("head", state, 403)]
+    # Nursing, asked for its part of a complaint prepared so, sees it (and is refused the action: 403).
+    asked = (bool(SPECS[case.action].example_complaint.get("contributing"))
+             and state in SPECS[Action.ask_contribution].sources)
+    cells = [(refused, state, 404 if refused == "admin" else 403), ("other_head", state, 403 if asked else 404)]
     if refused_state(case, person) is not None:
         cells.append((person, refused_state(case, person), 403))
     return cells
@@ -469,7 +493,7 @@ def test_the_matrix_covers_every_state_action_and_role():
 def test_every_allowed_cell_and_every_refusal_occurs():
     """The matrix is not vacuous: each staff action is allowed somewhere and refused somewhere."""
     for action in (c.action for c in CASES):
-        cells = [table_allows(action, role, state, CARDIOLOGY, CARDIOLOGY)
+        cells = [table_allows(action, role, state, CARDIOLOGY, CARDIOLOGY, contributes=True)
                  for state in State for role in PEOPLE.values()]
         assert any(cells) and not all(cells), action
 

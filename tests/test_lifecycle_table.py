@@ -45,6 +45,13 @@ BRIEF = {
     # back; never an integrity complaint, which the discipline office handles.
     "hand_to_handler": (f("head"), f("investigating"), SAME),
     "take_back": (f("head"), f("investigating", "awaiting_approval", "signed_off", "responded"), SAME),
+    # Co-handling (协同处理): the office asks other departments for their part while the lead works on it;
+    # the head of a contributing department (not the lead's: CONTRIBUTORS_ONLY) records it; leadership may
+    # let the lead sign off without one. Sign-off waits for every part.
+    "ask_contribution": (f("reception", "leadership"), f("assigned", "investigating"), SAME),
+    "remove_contribution": (f("reception", "leadership"), f("assigned", "investigating"), SAME),
+    "contribute": (f("head"), f("assigned", "investigating"), SAME),
+    "waive_contribution": (f("leadership"), f("assigned", "investigating"), SAME),
     "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
     "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
     # A head's finding that the complaint is malicious stands only once leadership confirms it.
@@ -88,6 +95,16 @@ def _retriage_proposed(complaint) -> bool:
     return deciding[-1:] == ["propose_retriage"]
 
 
+# The actions a head takes on a complaint their department contributes to, and only there (not the lead's).
+CONTRIBUTORS_ONLY = {"contribute"}
+
+
+def contributing(complaint, department_id) -> bool:
+    """Whether the department is asked for its part of the complaint and has not given it yet."""
+    return any(r.department_id == department_id and r.removed_at is None and r.contributed_at is None
+               and r.waived_at is None for r in complaint.contributions)
+
+
 # Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
 # acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
 ONLY_WHEN = {
@@ -115,6 +132,11 @@ ONLY_WHEN = {
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
     # Once marked, it stays so.
     "mark_integrity": lambda complaint: not complaint.integrity,
+    # No department works on an integrity complaint; a part is removed or waived once asked for.
+    "ask_contribution": lambda complaint: not complaint.integrity,
+    "remove_contribution": lambda complaint: any(r.removed_at is None for r in complaint.contributions),
+    "waive_contribution": lambda complaint: any(
+        r.removed_at is None and r.contributed_at is None and r.waived_at is None for r in complaint.contributions),
     "respond": lambda complaint: not complaint.anonymous,
     "follow_up": lambda complaint: not complaint.anonymous,
     "conclude": lambda complaint: bool(complaint.anonymous),
@@ -139,7 +161,9 @@ def test_the_discipline_office_stands_in_for_the_head_only():
 
     assert {role.value: stands_for.value for role, (stands_for, _when) in STANDS_IN.items()} == {
         "supervision": SUPERVISION_STANDS_IN_FOR}
-    assert {a for a, (roles, _s, _t) in BRIEF.items() if SUPERVISION_STANDS_IN_FOR in roles} == HEAD_ACTIONS
+    # A contributing department's part is not the office's: an integrity complaint has none.
+    assert {a for a, (roles, _s, _t) in BRIEF.items()
+            if SUPERVISION_STANDS_IN_FOR in roles} - CONTRIBUTORS_ONLY == HEAD_ACTIONS
     assert not any(Role.supervision in spec.roles for spec in lifecycle.SPECS.values())
 
 
@@ -153,6 +177,10 @@ def test_the_brief_table_names_every_state():
     assert states == ANY
     reached = set().union(*(targets for _roles, _sources, targets in BRIEF.values())) - SAME
     assert reached == states
+
+
+def test_the_actions_for_contributing_departments_only_are_the_briefs():
+    assert {a.value for a, spec in lifecycle.SPECS.items() if spec.contributors_only} == CONTRIBUTORS_ONLY
 
 
 def test_the_actions_with_a_condition_beyond_the_state_are_the_briefs():

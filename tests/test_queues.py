@@ -41,12 +41,14 @@ QUEUES = {
         "new": "C",
         "investigating": "DE",
         "overdue": "D",  # a department's own clocks: C's late acknowledgement is reception's
+        "contribution_due": "",  # no other department asked cardiology for its part (test_co_handling.py)
         "history": "CDEGH",
     },
     "other_head": {  # of nursing
         "new": "",
         "investigating": "",
         "overdue": "",
+        "contribution_due": "",
         "history": "FI",
     },
     "leadership": {

@@ -248,8 +248,8 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events, the answers, the letters and the people it has loaded to show them: no statement, and
-    so no other complaint."""
+    """The page checks the events, the answers, the letters, the people and the contributing departments it has
+    loaded to show them: no statement, and so no other complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
@@ -257,7 +257,8 @@ def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
     loaded = db.session.scalars(select(Complaint).where(Complaint.id == complaint.id)
                                 .options(selectinload(Complaint.events), selectinload(Complaint.answers),
                                          selectinload(Complaint.follow_ups), selectinload(Complaint.people),
-                                         selectinload(Complaint.letters))).one()
+                                         selectinload(Complaint.letters),
+                                         selectinload(Complaint.contributions))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -293,4 +294,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     assert result.exit_code == 0, result.output
     # The events chain the answers, follow-ups and letters as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "df20709b3e5ad95cfbd43f62a72e3a8dda0e66c801b13b8e8f4637a34da04a02\n")
+                             "8aaba8ba86865d59e9bf378bca9846f386a7fee9929aa01c01c9b82e0a9e3aa0\n")

@@ -27,6 +27,7 @@ from sqlalchemy import func, inspect, select
 
 from ..core.extensions import db
 from ..core.time import utcnow
+from .contributions import Contribution
 from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp, ComplaintLetter
 from .people import ComplaintPerson
 
@@ -49,7 +50,9 @@ FACTS = (*(column.name for column in Complaint.__table__.columns if column.name 
 # The people the complaint is about, their statements and findings (people.py): rows of their own, vouched
 # for as one fact of the complaint, a digest of them all.
 PEOPLE = "people"
-CHAINED = (*FACTS, PEOPLE)
+# The departments asked to contribute (co-handling, contributions.py) and their parts: one fact the same way.
+CONTRIBUTIONS = "contributions"
+CHAINED = (*FACTS, PEOPLE, CONTRIBUTIONS)
 
 
 # How the page names the facts a reader relies on; any other column is named as a recorded detail.
@@ -63,6 +66,7 @@ FACT_LABELS = {
     "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
     PEOPLE: _l("The people it is about"),
+    CONTRIBUTIONS: _l("The contributing departments and their parts"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
     "handler_id": _l("Handler"),
     "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"), "letters": _l("The reply letters"),
@@ -109,10 +113,26 @@ def people_text(rows: Iterable) -> str:
     return "\n".join(lines)
 
 
-def _people_changed(complaint: Complaint) -> bool:
+CONTRIBUTION_COLUMNS = ("department_id", "lead_department_id", "due_on", "removed_at", "findings", "people",
+                        "responsibility", "remedy_proposal", "contributed_by_id", "contributed_at", "waived_by_id",
+                        "waived_at", "waived_reason")
+
+
+def contributions_text(rows: Iterable) -> str:
+    """The complaint's contributions as one text, in one order (a department is asked once per complaint)."""
+    lines = sorted("|".join(_canonical(row[c] if isinstance(row, Mapping) else getattr(row, c))
+                            for c in CONTRIBUTION_COLUMNS) for row in rows)
+    return "\n".join(lines)
+
+
+def _rows_changed(model, complaint: Complaint) -> bool:
     session = db.session
-    return any(isinstance(row, ComplaintPerson) and (row.complaint is complaint or row.complaint_id == complaint.id)
+    return any(isinstance(row, model) and (row.complaint is complaint or row.complaint_id == complaint.id)
                for row in (*session.new, *session.dirty))
+
+
+def _people_changed(complaint: Complaint) -> bool:
+    return _rows_changed(ComplaintPerson, complaint)
 
 
 def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] | None:
@@ -125,6 +145,9 @@ def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] |
     if every or _people_changed(complaint):
         with db.session.no_autoflush:  # perform() writes the complaint once, after this
             facts[PEOPLE] = fact_digest(PEOPLE, people_text(complaint.people))
+    if every or _rows_changed(Contribution, complaint):
+        with db.session.no_autoflush:
+            facts[CONTRIBUTIONS] = fact_digest(CONTRIBUTIONS, contributions_text(complaint.contributions))
     return facts or None
 
 
@@ -223,7 +246,9 @@ def check_record(reference: str, events: Iterable, facts: Mapping) -> list[Break
 def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline]:
     """check_record() of a complaint as loaded, with its events (the complaint page's)."""
     return check_record(complaint.reference, complaint.events, {**{name: getattr(complaint, name) for name in FACTS},
-                                                                PEOPLE: people_text(complaint.people)})
+                                                                PEOPLE: people_text(complaint.people),
+                                                                CONTRIBUTIONS: contributions_text(
+                                                                    complaint.contributions)})
 
 
 class _Stream:
@@ -252,10 +277,12 @@ def _records():
     events = _Stream(ComplaintEvent.__table__, ComplaintEvent.id)
     histories = {name: _Stream(model.__table__, model.round) for name, (model, _fields) in HISTORIES.items()}
     people = _Stream(ComplaintPerson.__table__, ComplaintPerson.id)
+    contributions = _Stream(Contribution.__table__, Contribution.id)
     for complaint in complaints:
         facts = dict(complaint._mapping)
         facts.update({name: stream.of(complaint.id) for name, stream in histories.items()})
         facts[PEOPLE] = people_text(people.of(complaint.id))
+        facts[CONTRIBUTIONS] = contributions_text(contributions.of(complaint.id))
         yield facts, events.of(complaint.id)
 
 

@@ -114,6 +114,33 @@ def _due(about: About, data: dict) -> dict:
     return {"date": show_date(_date(data.get("due_on")) or about.due_on, "long")}
 
 
+# Co-handling: each of these goes to the heads of the department the event names (Notice.to_department),
+# or of the lead department (TO_HEADS).
+CONTRIBUTION_ASKED = Kind(
+    "contribution_asked", TO_HEADS, label=_l("Contribution due"),
+    subject=_l("Complaint %(reference)s: your department's part is asked for"),
+    body=_l("Your department (%(department)s) is asked to contribute its part to complaint %(reference)s: its "
+            "findings, the people of yours involved and a remedy proposal, by %(date)s."), values=_due)
+
+CONTRIBUTION_WITHDRAWN = Kind(
+    "contribution_withdrawn", TO_HEADS, label=_l("Contribution no longer asked for"),
+    subject=_l("Complaint %(reference)s: your department's part is no longer asked for"),
+    body=_l("Your department (%(department)s) is no longer asked to contribute to complaint %(reference)s: "
+            "%(reason)s."))
+
+CONTRIBUTION_RECORDED = Kind(
+    "contribution_recorded", TO_HEADS, label=_l("Contribution recorded"),
+    subject=_l("Complaint %(reference)s: a contributing department recorded its part"),
+    body=_l("A contributing department recorded its part of complaint %(reference)s. Read it on the complaint's "
+            "page; you sign off once every part is in."))
+
+CONTRIBUTION_WAIVED = Kind(
+    "contribution_waived", TO_HEADS, label=_l("Contribution waived"),
+    subject=_l("Complaint %(reference)s: leadership waived a department's part"),
+    body=_l("Leadership decided complaint %(reference)s may be signed off without the part of one contributing "
+            "department: %(reason)s."))
+
+
 # Sent by the SLA sweep the day before a due date, not by an action.
 DUE_TOMORROW = Kind(
     "due_tomorrow", TO_ASSIGNEE, label=_l("Due tomorrow"),

@@ -35,6 +35,7 @@ from werkzeug.local import LocalProxy
 
 from ..core.roles import DEPARTMENT_ROLES, SEES_EVERY_COMPLAINT, Role, role_of
 from .confidentiality import COMPLAINANT_FIELDS, NAME_FIELDS, PATIENT_FIELDS, fields_open_to
+from .contributions import Contribution, contribution_of
 from .corrective.models import CorrectiveAction, corrective_action_complaints
 from .identity_log import is_open_to, openings_clause
 from .models import Complaint
@@ -69,6 +70,14 @@ def _own_department(user: User, complaint: Complaint) -> bool:
     return complaint.department_id is not None and complaint.department_id == user.department_id
 
 
+def contributes(user: User | None, complaint: Complaint) -> bool:
+    """Whether `user` heads a department asked to contribute to `complaint` (co-handling), not removed. The
+    same confidentiality holds for it as for the lead (identity_fields() reads the role), and an integrity
+    complaint is the discipline office's alone: no department contributes to it (may_view() says so)."""
+    return (role_of(user) == Role.head and user.department_id is not None
+            and contribution_of(complaint, user.department_id) is not None)
+
+
 # --- who may see what -------------------------------------------------------------------------------------
 
 SEES_EVERYTHING = SEES_EVERY_COMPLAINT
@@ -84,8 +93,9 @@ def may_view(user: User | None, complaint: Complaint) -> bool:
         return bool(complaint.integrity)
     if role == Role.staff:
         return _handles(user, complaint)
-    # The department an integrity complaint accuses never sees it.
-    return role == Role.head and _own_department(user, complaint) and not complaint.integrity
+    # The department an integrity complaint accuses never sees it, and no other department works on one.
+    return role == Role.head and not complaint.integrity and (_own_department(user, complaint)
+                                                               or contributes(user, complaint))
 
 
 def _handles(user: User, complaint: Complaint) -> bool:
@@ -105,7 +115,10 @@ def visible(user: User | None):
     if role == Role.supervision:
         return Complaint.integrity.is_(True)
     if role == Role.head and user.department_id is not None:
-        return and_(Complaint.department_id == user.department_id, Complaint.integrity.is_(False))
+        asked = select(Contribution.complaint_id).where(Contribution.department_id == user.department_id,
+                                                         Contribution.removed_at.is_(None))
+        return and_(or_(Complaint.department_id == user.department_id, Complaint.id.in_(asked)),
+                    Complaint.integrity.is_(False))
     if role == Role.staff and user.department_id is not None:
         return and_(Complaint.handler_id == user.id, Complaint.department_id == user.department_id,
                     Complaint.integrity.is_(False))
@@ -114,7 +127,9 @@ def visible(user: User | None):
 
 def department_scope(user: User | None) -> int | None:
     """The one department `user` sees complaints of (a head), or None when not confined to one. visible()
-    is the rule; this lets an index narrow its lookups the same way before visible() is applied."""
+    is the rule; this lets an index narrow its lookups the same way before visible() is applied (a
+    complaint a head's department only contributes to is then not found by their search: it is in their
+    "contribution due" queue, and its search words are its lead department's)."""
     if role_of(user) in DEPARTMENT_ROLES:
         return user.department_id
     return None
@@ -192,6 +207,18 @@ def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPer
     return role == Role.reception and Role(person.named_by_role) in NAMED_AT_RECEPTION
 
 
+def may_see_contribution_people(user: User | None, complaint: Complaint, contribution) -> bool:
+    """Who of a contributing department's staff is involved, as its head wrote it: read as the people a
+    complaint is about are (may_see_person): leadership and the discipline office, the lead department's
+    head, and the contributing department's own head; not reception."""
+    if not may_view(user, complaint):
+        return False
+    role = role_of(user)
+    if role in (Role.leadership, Role.admin, Role.supervision):
+        return True
+    return role == Role.head and user.department_id in (complaint.department_id, contribution.department_id)
+
+
 # --- who may do what --------------------------------------------------------------------------------------
 
 
@@ -202,10 +229,17 @@ class RecordRule:
 
     may_view: Callable[[User | None, object], bool]
     department_id: Callable[[object], int | None]
+    # Whether a head takes the record's steps (seeing it may not be enough: a contributing department sees
+    # a complaint, and takes only the steps for contributors).
+    may_act: Callable[[User | None, object], bool] | None = None
+
+
+def _leads(user: User | None, complaint: Complaint) -> bool:
+    return _own_department(user, complaint) and not complaint.integrity
 
 
 RECORDS: dict[type, RecordRule] = {
-    Complaint: RecordRule(may_view, lambda complaint: complaint.department_id),
+    Complaint: RecordRule(may_view, lambda complaint: complaint.department_id, _leads),
     CorrectiveAction: RecordRule(_may_view_corrective, lambda action: action.owner_department_id),
 }
 
@@ -288,9 +322,14 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
     if role != Role.head:
         return True
     rule = RECORDS[type(record)]
+    if stands_in and spec.contributors_only:  # an integrity complaint has no contributing departments
+        return False
     if stands_in:  # the office's part is the whole hospital's integrity complaints, not one department's
         return rule.may_view(user, record)
-    if not rule.may_view(user, record):
+    if spec.contributors_only:  # a contributing head's own part (co-handling), once
+        row = contribution_of(record, user.department_id) if isinstance(record, Complaint) else None
+        return rule.may_view(user, record) and row is not None and row.outstanding
+    if not (rule.may_act or rule.may_view)(user, record):
         return False
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
@@ -298,5 +337,6 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
 __all__ = ["ADMINISTER", "BREAK_GLASS", "CLOSE_PERIODS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_ACCOUNTABILITY",
            "READ_REPORTS", "RECORD_QUALITY_MEETINGS", "SEE_FILE", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
            "SEE_RECORD_CHECK", "VIEW",
-           "acting_role", "can", "corrective_visible", "department_scope", "identity_fields", "may_see_person",
+           "acting_role", "can", "contributes", "corrective_visible", "department_scope", "identity_fields",
+           "may_see_contribution_people", "may_see_person",
            "visible"]

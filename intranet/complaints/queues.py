@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
 from ..core.time import today
+from .contributions import Contribution
 from .lifecycle import Role, State
 from .models import Complaint, Severity
 from .permissions import visible
@@ -36,16 +37,29 @@ class Queue:
     # the most urgent first.
     newest_first: bool = False
     # The date a work list is sorted by: the next response or follow-up, or (reception's lists of what is
-    # still to acknowledge) the acknowledgement, which falls first.
-    due: Callable = lambda: Complaint.due_on
+    # still to acknowledge) the acknowledgement, which falls first; (a contributing head's) their part's own.
+    due: Callable = lambda user: Complaint.due_on
 
 
-def _acknowledge_first():
+def _acknowledge_first(user=None):
     return func.coalesce(case((Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on)), Complaint.due_on)
 
 
 def _mine(user):
     return Complaint.department_id == user.department_id
+
+
+def _our_part_due(user):
+    """The complaints another department leads whose part this head's department is still to record."""
+    return Complaint.id.in_(select(Contribution.complaint_id).where(
+        Contribution.department_id == user.department_id, Contribution.removed_at.is_(None),
+        Contribution.contributed_at.is_(None), Contribution.waived_at.is_(None)))
+
+
+def _our_part_due_on(user):
+    return (select(Contribution.due_on).where(Contribution.complaint_id == Complaint.id,
+                                              Contribution.department_id == user.department_id)
+            .correlate(Complaint).scalar_subquery())
 
 
 QUEUES: dict[Role, list[Queue]] = {
@@ -67,6 +81,8 @@ QUEUES: dict[Role, list[Queue]] = {
               lambda u: and_(_mine(u), status_in(State.investigating, State.awaiting_approval))),
         Queue("overdue", _l("Overdue"),
               lambda u: and_(_mine(u), Complaint.late_clause(today(), acknowledgement=False))),
+        # Co-handling: another department leads, and ours is asked for its part, by its own date.
+        Queue("contribution_due", _l("Contribution due"), _our_part_due, due=_our_part_due_on),
         Queue("history", _l("My department's history"), lambda u: _mine(u), newest_first=True),
     ],
     # A member of the department's staff: the complaints handed to them (visible() keeps every list to those).
@@ -151,7 +167,7 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
         # The most urgent first is a sort of the whole list. Sorted as ids with their due dates (what the
         # open-work index holds), then only the page's rows are read whole, rather than sorting every open
         # complaint's full row to keep fifty: one statement still.
-        due = queue.due()
+        due = queue.due(user)
         order = [due.is_(None), due, Complaint.received_at, Complaint.id]
         page = select(Complaint.id).where(_in_queue(user, queue)).order_by(*order).limit(limit).offset(offset)
         page = page.subquery("page")

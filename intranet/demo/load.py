@@ -34,6 +34,14 @@ STATEMENTS = [
     ("当时按流程要求患者先缴费再取药，解释不够耐心，今后注意沟通方式。", "upheld"),
     ("我按医嘱执行，检查记录完整；患者所述与监控记录不符。", "not_upheld"),
 ]
+# Co-handling (协同处理): what the contributing departments found, and the lead's answer once every part is in.
+PARTS = [
+    {"findings": "患者转运时等候护工四十分钟，病区两次催促。", "people": "晚班护工一名",
+     "responsibility": "partly_upheld", "remedy_proposal": "晚间增派一名护工，转运等候超过二十分钟上报。"},
+    {"findings": "出院带药于当日下午才送达病区，因处方修改未及时通知药房。", "people": "门诊药房值班药师",
+     "responsibility": "not_upheld", "remedy_proposal": "处方修改后电话通知药房并记录。"},
+]
+CO_HANDLED_ANSWER = "经心内科会同相关科室调查：转运与取药等候过长属实，已增派晚班护工并规范处方修改通知，向您致歉。"
 CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
 SEED = 2026
 
@@ -311,6 +319,47 @@ def _handed_to_staff(users: dict[str, User], now: datetime) -> None:
                 db.session.commit()
 
 
+def _co_handled(users: dict[str, User], now: datetime) -> None:
+    """Three complaints being looked into are co-handled: on the first, two departments are asked for their
+    part, both record it and the lead signs off; on the second, two are asked and one is taken off again (the
+    other's part is still due: its head's "contribution due" queue); on the third, leadership lets the lead
+    sign off without the part asked for."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    departments = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
+    chosen = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False),
+        Complaint.severity != "major").order_by(Complaint.id)).all()[:3]
+
+    def do(at, who, action, complaint, **data):
+        with clock_at(min(at, now)):
+            operations.perform(who, action, complaint, data, complaint.version)
+            db.session.commit()
+
+    for n, complaint in enumerate(chosen):
+        lead = heads[complaint.department_id]
+        others = [d for d in departments if d.id != complaint.department_id and d.id in heads][n:n + 2]
+        at = max(e.at for e in complaint.events) + timedelta(hours=1)
+        for i, department in enumerate(others):
+            do(at + timedelta(minutes=10 * i), users["reception"], Action.ask_contribution, complaint,
+               department_id=department.id, note="请就本科室相关环节调查并提出意见。")
+        at += timedelta(hours=2)
+        if n == 0:
+            for i, department in enumerate(others):
+                do(at + timedelta(hours=i), heads[department.id], Action.contribute, complaint,
+                   department_id=department.id, **PARTS[i % len(PARTS)])
+            if not complaint.findings:
+                do(at + timedelta(hours=3), lead, Action.record_findings, complaint,
+                   findings="等候过长属实，涉及转运与取药两个环节。", responsibility="partly_upheld",
+                   remedy="致歉并说明整改。")
+            do(at + timedelta(hours=4), lead, Action.sign_off, complaint, response_text=CO_HANDLED_ANSWER)
+        elif n == 1:
+            do(at, users["reception"], Action.remove_contribution, complaint, department_id=others[1].id,
+               reason="经核实该科室未参与此次诊疗。")
+        else:
+            do(at, users["leadership"], Action.waive_contribution, complaint, department_id=others[0].id,
+               reason="该科室本周停诊整修，相关记录已由主办科室调取。")
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -399,6 +448,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
         _follow_through(users, now)
         _people_named(users, now)
         _handed_to_staff(users, now)
+        _co_handled(users, now)
         _found_against_again(users, now)
         _notices(users, now)
     return len(plans)

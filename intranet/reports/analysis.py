@@ -1,7 +1,8 @@
 """The monthly complaint analysis (每月投诉情况分析): what the quality meeting reads beside the KPIs.
 
-Recurring themes, repeat complainants, overdue work, malicious complaints, the complaints that left by a
-side exit and why, leadership's work (escalations by reason, approvals and returns) and the corrective
+Recurring themes, repeat complainants, overdue work, malicious complaints, every department that worked on
+the period's complaints (lead or contributing), the complaints that left by a side exit and why,
+leadership's work (escalations by reason, approvals and returns) and the corrective
 actions recorded: each one bounded query, scoped by `visible()` like everything else a reader sees.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ..complaints.confidentiality import searchable_identity
+from ..complaints.contributions import Contribution
 from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent
 from ..complaints.corrective.steps import Step
 from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility
@@ -21,7 +24,7 @@ from ..complaints.permissions import corrective_visible
 from ..complaints.states import State
 from ..core.departments import Category, Department
 from ..core.extensions import db
-from ..core.time import today
+from ..core.time import local, today
 from .kpis import Scope, names_of
 from .periods import Period
 
@@ -140,6 +143,57 @@ def corrective_actions(scope: Scope, period: Period) -> Corrective:
                                  .order_by(CorrectiveAction.due_on, CorrectiveAction.id).limit(LISTED)).all()
     total = db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(late))
     return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
+
+
+# --- every department that worked on them (co-handling) ---------------------------------------------------
+
+WORKED_ON_DEFINITION = _l(
+    "Every department that worked on the period's complaints: the lead department (the one that answers, which "
+    "the tables by department count) and each department asked to contribute its part and not taken off. A "
+    "complaint several departments worked on counts once for each of them, so the column does not add up to "
+    "the complaints received. Parts recorded: contributions recorded, of them on time by the part's own due "
+    "date; waived: leadership let the lead sign off without it.")
+
+
+@dataclass
+class WorkedOn:
+    department: str
+    worked_on: int  # complaints it led or contributed to
+    led: int
+    contributed: int  # asked for its part
+    parts_recorded: int
+    parts_on_time: int
+    parts_waived: int
+
+
+def worked_on(scope: Scope, period: Period) -> list[WorkedOn]:
+    """One row per department that led or contributed to a complaint received in the period (of those the
+    reader may see), the most complaints first."""
+    received = select(Complaint.id).where(*scope.where(period)).subquery()
+    lead = (select(Complaint.id.label("complaint_id"), Complaint.department_id.label("department_id"),
+                   literal(True).label("leads"))
+            .where(Complaint.id.in_(select(received.c.id)), Complaint.department_id.isnot(None)))
+    asked = (select(Contribution.complaint_id, Contribution.department_id, literal(False).label("leads"))
+             .where(Contribution.complaint_id.in_(select(received.c.id)), Contribution.removed_at.is_(None)))
+    both = union_all(lead, asked).subquery()
+    counts = db.session.execute(
+        select(both.c.department_id, func.count(func.distinct(both.c.complaint_id)),
+               func.sum(case((both.c.leads, 1), else_=0)), func.sum(case((both.c.leads, 0), else_=1)))
+        .group_by(both.c.department_id)).all()
+    parts: dict[int, list[int]] = {}
+    for department_id, at, due_on, waived in db.session.execute(
+            select(Contribution.department_id, Contribution.contributed_at, Contribution.due_on,
+                   Contribution.waived_at.isnot(None))
+            .where(Contribution.complaint_id.in_(select(received.c.id)), Contribution.removed_at.is_(None))):
+        tally = parts.setdefault(department_id, [0, 0, 0])
+        if at is not None:
+            tally[0] += 1
+            tally[1] += local(at).date() <= due_on  # by the end of its due day at the hospital
+        tally[2] += bool(waived)
+    names = names_of(Department, [row[0] for row in counts])
+    rows = [WorkedOn(names.get(dep, ""), int(n), int(led or 0), int(contributed or 0), *parts.get(dep, [0, 0, 0]))
+            for dep, n, led, contributed in counts]
+    return sorted(rows, key=lambda r: (-r.worked_on, r.department))
 
 
 SIDE_EXITS = (State.not_accepted, State.withdrawn, State.duplicate)

@@ -56,7 +56,9 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
     tables = {key: [{"key": row.key, "label": row.label, "rank": row.rank, **_figures(row.figures)}
                     for row in kpis.table(scope, period, dimension)]
               for key, dimension in DIMENSIONS.items()}
-    data = {"at": utcnow().isoformat(), "period": period.slug, "comparisons": comparisons, "tables": tables}
+    data = {"at": utcnow().isoformat(), "period": period.slug, "comparisons": comparisons, "tables": tables,
+            # Every department that worked on them (lead or contributing), beside the lead-only tables.
+            "worked_on": [asdict(r) for r in analysis.worked_on(scope, period)]}
     if not full:
         return data
     overdue_rows, overdue_total = analysis.overdue(scope)
@@ -120,6 +122,8 @@ def thawed(data: dict) -> dict:
         "comparisons": [(label, _thaw_figures(f)) for label, f in data["comparisons"]],
         "tables": {key: [Row(r["key"], r["label"], _thaw_figures(r), r["rank"]) for r in rows]
                    for key, rows in data["tables"].items() if key in DIMENSIONS},
+        # Closed before it was part of the analysis: none stored, and none worked out now.
+        "worked_on": [analysis.WorkedOn(**r) for r in data["worked_on"]] if "worked_on" in data else None,
     }
     if "trend" not in data:
         return view

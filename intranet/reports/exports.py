@@ -28,6 +28,7 @@ from ..complaints.models import Channel, Complaint, Responsibility, Severity
 from ..complaints.permissions import identity_fields
 from ..core.extensions import db
 from ..core.time import local, show_date, show_datetime
+from .analysis import WORKED_ON_DEFINITION
 from .kpis import BY_KEY, MEASURES, Figures, Rate, Row
 
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms ＝＋－＠
@@ -145,6 +146,15 @@ def _column_header(key: str) -> str:
     measure = BY_KEY[key]
     label = measure.short or measure.label
     return f"{label} (%)" if measure.kind == "rate" else str(label)
+
+
+def worked_on_table(title: str, rows) -> Table:
+    """Every department that worked on the complaints (analysis.worked_on), its definition in the last line."""
+    headers = [_("Department"), _("Worked on"), _("As lead"), _("Contributing"), _("Parts recorded"),
+               _("Parts on time"), _("Parts waived")]
+    body = [[r.department, r.worked_on, r.led, r.contributed, r.parts_recorded, r.parts_on_time, r.parts_waived]
+            for r in rows or []]
+    return title, headers, [*body, [], [str(WORKED_ON_DEFINITION)]]
 
 
 # --- the accountability report -------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ..core.extensions import db
 from ..core.forms import PostForm
 from ..core.roles import Role, role_of
 from ..core.time import show_datetime, today, utcnow
-from . import accountability, charts, closing, exports, kpis, meetings
+from . import accountability, analysis, charts, closing, exports, kpis, meetings
 from .forms import QualityMeetingForm, ReopenForm
 from .kpis import DIMENSIONS, TABLE_MEASURES, Scope
 from .models import QualityMeeting
@@ -99,6 +99,7 @@ def _context(period: Period, scope: Scope, full: bool = False) -> dict:
     departments = [] if head else db.session.scalars(select(Department).order_by(Department.code)).all()
     return dict(period=period, scope=scope, shortcuts=shortcuts(), dimensions=DIMENSIONS, **view,
                 may_read_accountability=can(current_user, READ_ACCOUNTABILITY),
+                worked_on_definition=analysis.WORKED_ON_DEFINITION,
                 measures=kpis.MEASURES, table_measures=[kpis.BY_KEY[k] for k in TABLE_MEASURES],
                 departments=departments, head=head, department_filter=scope.filters.get("department_id"),
                 standing=standing, frozen=frozen, may_close=can(current_user, CLOSE_PERIODS))
@@ -268,12 +269,16 @@ def kpi_export(kind: str):
     for key, rows in context["tables"].items():
         tables.append(exports.dimension_table(str(DIMENSIONS[key].label), str(DIMENSIONS[key].heading), rows,
                                               TABLE_MEASURES))
+    chosen = {"headline": tables[0], **{key: t for key, t in zip(context["tables"], tables[1:], strict=True)}}
+    if context["worked_on"] is not None:  # a period closed before it was counted has none
+        chosen["worked_on"] = exports.worked_on_table(_("Every department that worked on them"),
+                                                      context["worked_on"])
+        tables.append(chosen["worked_on"])
     name = f"kpis-{period.slug}"
     standing = standing_line(context)
     if kind == "xlsx":
         return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[standing]])]))
     wanted = request.args.get("table", "headline")
-    chosen = {"headline": tables[0], **{key: t for key, t in zip(context["tables"], tables[1:], strict=True)}}
     if wanted not in chosen:
         abort(400)
     _title, headers, rows = chosen[wanted]

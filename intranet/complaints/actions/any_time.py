@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from wtforms import BooleanField, DateField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -214,9 +214,11 @@ def _mark_integrity(c, user, data: dict) -> dict:
 def _forget_for_the_department(c) -> None:
     """What the accused department's heads were told of the complaint before it was marked: gone from their
     bell, and what was still to be delivered to them never is. From now on the office hears instead."""
-    # Its heads, and its staff (a handler taken off the complaint by the marking).
-    heads = select(User.id).where(User.role.in_([Role.head.value, Role.staff.value]),
-                                  User.department_id == c.department_id)
+    # Every department involved: the lead (accused) and any asked to contribute, who no longer see it either:
+    # their heads, and the lead's staff (a handler taken off the complaint by the marking).
+    departments = [c.department_id, *(row.department_id for row in c.contributions)]
+    heads = select(User.id).where(or_(and_(User.role == Role.head.value, User.department_id.in_(departments)),
+                                      and_(User.role == Role.staff.value, User.department_id == c.department_id)))
     db.session.execute(delete(StaffNotification).where(StaffNotification.complaint_id == c.id,
                                                        StaffNotification.user_id.in_(heads)))
     db.session.execute(delete(OutboxMessage).where(

@@ -17,6 +17,7 @@ from ...core.roles import Role
 from ...core.time import show_date, today, utcnow
 from ...core.users import User
 from .. import clocks
+from ..contributions import contribution_of
 from ..corrective import records as corrective
 from ..corrective.steps import Step
 from ..forms import ActionForm, acknowledged_via_field, reason_field
@@ -33,6 +34,7 @@ from ..notices import (
 from ..permissions import can
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import OPEN, State
+from . import co_handling
 from ._shared import (
     ACKNOWLEDGED_VIA,
     HANDLER,
@@ -73,6 +75,12 @@ def _assign(c, user, data: dict) -> dict:
     department = db.session.get(Department, data["department_id"])
     if department is None or not department.active:
         raise ActionInvalid({"department_id": str(_l("Choose an active department."))})
+    with db.session.no_autoflush:
+        if contribution_of(c, department.id) is not None:
+            # The CHECK on complaint_contributions says the same: a lead does not contribute to itself.
+            raise ActionInvalid({"department_id": str(_l(
+                "%(department)s is asked to contribute to this complaint: stop asking it first, then make it "
+                "the lead.", department=department.name))})
     due = data.get("response_due_on") or c.response_due_on
     if due != c.response_due_on:
         # The department may be given a tighter date, never a later one: a later date is an extension,
@@ -89,6 +97,8 @@ def _assign(c, user, data: dict) -> dict:
     c.department_id = department.id
     c.assigned_at = utcnow()
     c.sent_back_at = None
+    with db.session.no_autoflush:
+        co_handling.follow_the_lead(c)
     if due != c.response_due_on:
         c.set_due("response", due)  # a tighter date, given as a date: due by its end
     clocks.acknowledge(c, data.get("acknowledged_via"))
@@ -136,6 +146,8 @@ def _send_back(c, user, data: dict) -> dict:
     handler = _take_off_handler(c)
     c.department_id = None
     c.sent_back_at = utcnow()
+    with db.session.no_autoflush:
+        co_handling.follow_the_lead(c)
     return {"reason": data["reason"], "department": department, "handler_taken_off": handler}
 
 
@@ -287,7 +299,11 @@ sign_off = ActionSpec(
     prefill=lambda c: {"response_text": c.response_text},
     requires=(Requirement(record_findings, "response_text",
                           _l("Record the findings and responsibility before signing off.")),
-),
+              # Co-handling: every contributing department's part is in, or leadership waived it.
+              Requirement(co_handling.contribute, "response_text",
+                          _l("Every contributing department's part must be in before signing off (leadership may "
+                             "waive one, with a reason)."), planned=False),
+              ),
     notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
     timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
