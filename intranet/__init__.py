@@ -35,6 +35,7 @@ from .complaints.permissions import (
     may_see_person,
 )
 from .complaints.receipts import bp as receipts_bp
+from .complaints.remedies import RemedyKind
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
 from .core import jobs
@@ -44,6 +45,7 @@ from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
+from .core.money import yuan
 from .core.retry import retry_conflicts
 from .core.time import show_date, show_datetime
 from .core.users import load_user
@@ -272,6 +274,7 @@ TEMPLATE_NAMES = {
     "may_see_person": may_see_person,
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
+    "RemedyKind": RemedyKind,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
     "SEE_FILE": SEE_FILE,
@@ -301,6 +304,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.context_processor(_template_names_of_the_request)
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
+    app.jinja_env.filters["yuan"] = yuan
 
 
 # --- every response ---------------------------------------------------------------------------------------

@@ -170,7 +170,10 @@ def prepare_for(world: World, action: Action, state: State, **data):
              **data}
     proposed = setup.pop("malicious_proposed", False)
     retriage = setup.pop("retriage_proposed", False)
+    remedy = setup.pop("remedy", None)
     complaint = make_complaint(world, state, **setup)
+    if remedy and complaint.state == State.investigating:
+        propose_remedy(world, complaint, **remedy)
     do_requirements(world, action, complaint)
     if proposed and complaint.state == State.investigating:
         propose_malicious(world, complaint)
@@ -190,6 +193,30 @@ def propose_retriage(world: World, complaint, reason: str = RETRIAGE_REASON, **t
     data.update(triage or {"severity": "minor" if complaint.severity == "serious" else "serious"})
     operations.perform(world.head, Action.propose_retriage, complaint, data, complaint.version)
     db.session.commit()
+    return complaint
+
+
+def propose_remedy(world: World, complaint, kind: str = "compensation", amount: str | None = "5000",
+                   description: str | None = None):
+    """The head of cardiology proposes a remedy on `complaint` (investigating, theirs)."""
+    operations.perform(actor(world, Role.head.value, complaint), Action.propose_remedy, complaint,
+                       {"kind": kind, "amount": amount if kind not in ("apology", "explanation") else None,
+                        "description": description}, complaint.version)
+    db.session.commit()
+    return complaint
+
+
+def remedy_waiting(world: World, state: State = State.investigating, **data):
+    """A complaint of cardiology's with a compensation of ¥5,000 waiting for leadership's approval (above the
+    ¥2,000 threshold): investigating, or signed off and so awaiting approval (not major: for the remedy)."""
+    complaint = make_complaint(world, State.investigating, **data)
+    propose_remedy(world, complaint, "compensation", "5000")
+    if State(state) == State.awaiting_approval:
+        do_requirements(world, Action.sign_off, complaint)
+        operations.perform(actor(world, Role.head.value, complaint), Action.sign_off, complaint,
+                           {"response_text": "We are sorry; we offer ¥5,000 in compensation."}, complaint.version)
+        db.session.commit()
+    assert complaint.state == State(state), complaint.state
     return complaint
 
 

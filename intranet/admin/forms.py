@@ -22,6 +22,7 @@ from ..core.extensions import db
 from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import networks
+from ..core.money import NotAnAmount, parse_yuan
 from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, SEVERITIES, Clock, DayKind, Unit
 from ..deadlines.policy import Rule, max_amount
@@ -214,6 +215,18 @@ class HospitalForm(PostForm):
         description=_l("A kiosk in the hall or the hospital's patient Wi-Fi: many people behind one address. One "
                        "address or network a line, e.g. 10.20.0.0/16 or 192.168.1.23."))
 
+    remedy_threshold = StringField(
+        _l("Remedies: leadership approves an amount above (yuan)"), filters=[strip],
+        validators=[DataRequired(message=_l("Enter the amount, e.g. 2000."))],
+        description=_l("A refund, fee waiver or compensation above it waits for leadership's approval before the "
+                       "response goes out."))
+
+    def validate_remedy_threshold(self, field):
+        try:
+            self.remedy_threshold_fen = parse_yuan(field.data)
+        except NotAnAmount as problem:
+            raise ValidationError(str(problem.args[0])) from None
+
     def validate_unlimited_networks(self, field):
         for line in (field.data or "").splitlines():
             try:
@@ -223,4 +236,5 @@ class HospitalForm(PostForm):
                                          line=line.strip())) from None
 
     def values(self) -> dict:
-        return {name: self[name].data for name in HOSPITAL_FIELDS}
+        return {**{name: self[name].data for name in HOSPITAL_FIELDS},
+                "remedy_threshold_fen": self.remedy_threshold_fen}

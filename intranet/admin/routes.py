@@ -19,6 +19,7 @@ from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, hospital
+from ..core.money import plain_yuan
 from ..core.roles import USER_ROLES
 from ..core.time import today
 from ..core.users import User
@@ -187,6 +188,7 @@ FIELD_LABELS = {
     "office_address_en": _l("Complaints office: where it is, in English"),
     "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
     "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
+    "remedy_threshold_fen": _l("Remedies: leadership approves an amount above (fen)"),
 }
 
 
@@ -427,6 +429,7 @@ def _hospital_page(form=None, status: int = 200, problem: str | None = None):
     row = db.session.get(HospitalRecord, 1)
     shown = hospital()
     form = form or HospitalForm(formdata=None, version=row.version if row else 0,
+                                remedy_threshold=plain_yuan(shown.remedy_threshold_fen),
                                 **{name: getattr(row, name) if row else "" for name in HOSPITAL_FIELDS})
     return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,
                            events=history(row) if row else [], event_labels=EVENT_LABELS,

@@ -29,6 +29,7 @@ from ..core.extensions import db
 from ..core.time import utcnow
 from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp
 from .people import ComplaintPerson
+from .remedies import ComplaintRemedy
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
 
@@ -46,7 +47,9 @@ FACTS = (*(column.name for column in Complaint.__table__.columns if column.name 
 # The people the complaint is about, their statements and findings (people.py): rows of their own, vouched
 # for as one fact of the complaint, a digest of them all.
 PEOPLE = "people"
-CHAINED = (*FACTS, PEOPLE)
+# The remedies offered (remedies.py): their kinds and amounts, approvals and payments, one digest of them all.
+REMEDIES = "remedies"
+CHAINED = (*FACTS, PEOPLE, REMEDIES)
 
 
 # How the page names the facts a reader relies on; any other column is named as a recorded detail.
@@ -59,7 +62,7 @@ FACT_LABELS = {
     "told_text": _l("What the complainant was told"), "satisfied": _l("Satisfied"),
     "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
-    PEOPLE: _l("The people it is about"),
+    PEOPLE: _l("The people it is about"), REMEDIES: _l("Remedies"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
     "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"),
 }
@@ -105,10 +108,27 @@ def people_text(rows: Iterable) -> str:
     return "\n".join(lines)
 
 
-def _people_changed(complaint: Complaint) -> bool:
+REMEDY_COLUMNS = ("number", "kind", "amount_fen", "description", "needs_approval", "threshold_fen", "proposed_by_id",
+                  "withdrawn_at", "approved", "decided_by_id", "decided_at", "paid_on", "paid_by_id",
+                  "payment_reference")
+
+
+def remedies_text(rows: Iterable) -> str:
+    """The complaint's remedies as one text, by their number on the complaint (rows as loaded or as read)."""
+    def value(row, column):
+        return row[column] if isinstance(row, Mapping) else getattr(row, column)
+    return "\n".join("|".join(_canonical(value(row, c)) for c in REMEDY_COLUMNS)
+                     for row in sorted(rows, key=lambda row: value(row, "number")))
+
+
+def _rows_changed(model, complaint: Complaint) -> bool:
     session = db.session
-    return any(isinstance(row, ComplaintPerson) and (row.complaint is complaint or row.complaint_id == complaint.id)
+    return any(isinstance(row, model) and (row.complaint is complaint or row.complaint_id == complaint.id)
                for row in (*session.new, *session.dirty))
+
+
+def _people_changed(complaint: Complaint) -> bool:
+    return _rows_changed(ComplaintPerson, complaint)
 
 
 def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] | None:
@@ -121,6 +141,9 @@ def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] |
     if every or _people_changed(complaint):
         with db.session.no_autoflush:  # perform() writes the complaint once, after this
             facts[PEOPLE] = fact_digest(PEOPLE, people_text(complaint.people))
+    if every or _rows_changed(ComplaintRemedy, complaint):
+        with db.session.no_autoflush:
+            facts[REMEDIES] = fact_digest(REMEDIES, remedies_text(complaint.remedies))
     return facts or None
 
 
@@ -219,7 +242,8 @@ def check_record(reference: str, events: Iterable, facts: Mapping) -> list[Break
 def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline]:
     """check_record() of a complaint as loaded, with its events (the complaint page's)."""
     return check_record(complaint.reference, complaint.events, {**{name: getattr(complaint, name) for name in FACTS},
-                                                                PEOPLE: people_text(complaint.people)})
+                                                                PEOPLE: people_text(complaint.people),
+                                                                REMEDIES: remedies_text(complaint.remedies)})
 
 
 class _Stream:
@@ -248,10 +272,12 @@ def _records():
     events = _Stream(ComplaintEvent.__table__, ComplaintEvent.id)
     histories = {name: _Stream(model.__table__, model.round) for name, (model, _fields) in HISTORIES.items()}
     people = _Stream(ComplaintPerson.__table__, ComplaintPerson.id)
+    remedies = _Stream(ComplaintRemedy.__table__, ComplaintRemedy.number)
     for complaint in complaints:
         facts = dict(complaint._mapping)
         facts.update({name: stream.of(complaint.id) for name, stream in histories.items()})
         facts[PEOPLE] = people_text(people.of(complaint.id))
+        facts[REMEDIES] = remedies_text(remedies.of(complaint.id))
         yield facts, events.of(complaint.id)
 
 

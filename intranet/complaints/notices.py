@@ -159,6 +159,29 @@ AWAITING_APPROVAL = Kind(
     body=_l("%(department)s signed off the response to major complaint %(reference)s. Approve it or return it; "
             "the response is due by %(date)s."), values=_who_answers)
 
+# A remedy above the hospital's threshold (a refund, a fee waiver, compensation) waits for leadership, and
+# the response with it; the department hears the decision.
+REMEDY_TO_APPROVE = Kind(
+    "remedy_to_approve", TO_LEADERSHIP, label=_l("Remedy to approve"),
+    subject=_l("A remedy on complaint %(reference)s awaits your approval"),
+    body=_l("A remedy above the amount leadership approves is proposed for complaint %(reference)s: %(remedy)s. "
+            "Approve or refuse it on the complaint's page: the response does not go out before."),
+    values=lambda about, data: {"remedy": " ".join(str(v) for v in (data.get("kind"), data.get("amount")) if v)
+                                or "; ".join(data.get("remedies_waiting") or [])})
+
+REMEDY_APPROVED = Kind(
+    "remedy_approved", TO_HEADS, label=_l("Remedy approved"),
+    subject=_l("Leadership approved a remedy on %(reference)s"),
+    body=_l("Leadership approved the remedy %(remedy)s on complaint %(reference)s."),
+    values=lambda about, data: {"remedy": data.get("remedy") or ""})
+
+REMEDY_REFUSED = Kind(
+    "remedy_refused", TO_HEADS, label=_l("Remedy refused"),
+    subject=_l("Leadership refused a remedy on %(reference)s"),
+    body=_l("Leadership refused the remedy %(remedy)s on complaint %(reference)s: %(comment)s. The response is "
+            "due by %(date)s."),
+    values=lambda about, data: {"remedy": data.get("remedy") or "", "comment": data.get("comment") or ""})
+
 # A head's finding that a complaint is malicious stands only once leadership confirms it.
 MALICIOUS_PROPOSED = Kind(
     "malicious_proposed", TO_LEADERSHIP, label=_l("Malicious finding to confirm"),
@@ -290,6 +313,11 @@ HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED = Notice(
     ESCALATED_FOR_THE_DEPARTMENT, lambda b, c: c.escalation_level > b.escalation_level and c.department_id,
     adds=(("cause", "not_satisfied"),))
 WAITS_FOR_APPROVAL = Notice(AWAITING_APPROVAL,
-                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval)
+                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval
+                            and c.is_major)
+# Not major, signed off with a remedy above the threshold still to approve: the response waits for that.
+WAITS_FOR_REMEDY_APPROVAL = Notice(REMEDY_TO_APPROVE,
+                                   lambda b, c: c.state == State.awaiting_approval
+                                   and b.state != State.awaiting_approval and not c.is_major)
 # Per event, not once per complaint: a complaint lowered from major and raised again is news again.
 RAISED_MAJOR = Notice(RAISED_TO_MAJOR, lambda b, c: c.is_major and not b.major)

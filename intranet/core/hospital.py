@@ -21,6 +21,9 @@ from .extensions import db
 from .i18n import english
 from .time import UTCDateTime, utcnow
 
+# ¥2,000 unless the administrator says otherwise.
+REMEDY_THRESHOLD_FEN = 200_000
+
 
 class HospitalRecord(db.Model):
     __tablename__ = "hospital"
@@ -35,6 +38,9 @@ class HospitalRecord(db.Model):
     office_hours: Mapped[str] = mapped_column(String(40), default="")
     # Addresses the public form's limit does not count (a kiosk, the hospital's Wi-Fi): one network a line.
     unlimited_networks: Mapped[str] = mapped_column(Text, default="")
+    # A remedy above this amount (in fen) waits for leadership's approval before the response goes out.
+    remedy_threshold_fen: Mapped[int] = mapped_column(Integer, default=REMEDY_THRESHOLD_FEN,
+                                                      server_default=str(REMEDY_THRESHOLD_FEN))
     # Bumped by every save: two administrators editing at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -56,6 +62,7 @@ class Hospital:
     office_hours: str
     unlimited_networks: str = ""
     version: int = 0
+    remedy_threshold_fen: int = REMEDY_THRESHOLD_FEN
 
     @property
     def name(self) -> str:
@@ -93,7 +100,8 @@ def _details(record: HospitalRecord | None) -> Hospital:
     environment = {"name_zh": config["HOSPITAL_NAME"], "name_en": config["HOSPITAL_NAME"],
                    "office_phone": config["COMPLAINTS_OFFICE_PHONE"], "office_hours": config["COMPLAINTS_OFFICE_HOURS"]}
     return Hospital(**{name: saved[name] or environment.get(name, "") for name in FIELDS},
-                    version=record.version if record is not None else 0)
+                    version=record.version if record is not None else 0,
+                    remedy_threshold_fen=record.remedy_threshold_fen if record is not None else REMEDY_THRESHOLD_FEN)
 
 
 # Every public page prints them, and they change a few times a year: each process keeps what it read for

@@ -25,8 +25,10 @@ from ..notices import (
     READY_TO_TELL,
     SENT_BACK,
     WAITS_FOR_APPROVAL,
+    WAITS_FOR_REMEDY_APPROVAL,
 )
 from ..permissions import can
+from ..remedies import waiting
 from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
@@ -145,7 +147,9 @@ class RecordFindingsForm(ActionForm):
     responsibility = SelectField(_l("Responsibility"), choices=optional_choice(_finding_choices),
                                  validators=[required(_l("Choose a responsibility finding."))],
                                  description=_l("A malicious finding stands only once leadership confirms it."))
-    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)])
+    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)],
+                           description=_l("In words. A refund, fee waiver or compensation is proposed on its own, "
+                                          "with its amount (Propose a remedy)."))
     # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
     corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=STRIPPED,
                                    validators=[Length(max=200)])
@@ -246,21 +250,29 @@ def _sign_off(c, user, data: dict) -> dict:
     c.signed_off_by_id = user.id
     c.signed_off_at = utcnow()
     c.approved_by_id = c.approved_at = None
-    return {"response_text": data["response_text"], "signed_by": user.display_name}
+    with db.session.no_autoflush:
+        remedies = [r.recorded_name() for r in waiting(c)]
+    return {"response_text": data["response_text"], "signed_by": user.display_name,
+            "remedies_waiting": remedies or None}
+
+
+def _signed_off_to(c, data: dict) -> State:
+    # Major complaints, and remedies above the threshold not yet approved, need leadership before anyone
+    # tells the complainant.
+    return State.awaiting_approval if c.severity == Severity.major or waiting(c) else State.signed_off
 
 
 sign_off = ActionSpec(
     "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
-    # Major complaints need leadership's approval before anyone tells the complainant.
-    target=Decider(lambda c, data: State.awaiting_approval if c.severity == Severity.major else State.signed_off,
-                   outcomes=frozenset({State.signed_off, State.awaiting_approval})),
+    target=Decider(_signed_off_to, outcomes=frozenset({State.signed_off, State.awaiting_approval})),
     records="the response to give; who signed and when", primary=True,
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},
     requires=(Requirement(record_findings, "response_text",
                           _l("Record the findings and responsibility before signing off.")),
 ),
-    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
-    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
+    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL, WAITS_FOR_REMEDY_APPROVAL),
+    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by")),
+              "remedies_waiting": Shown(_l("Remedies waiting for leadership's approval"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
 )
