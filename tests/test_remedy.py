@@ -4,10 +4,12 @@ the administrator sets another), leadership approves it before the response goes
 recorded once (who, when, the reference). Bad amounts are refused beside the field, keeping what was typed;
 the chain vouches for the remedies."""
 
-from datetime import date, timedelta
+import io
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,8 +20,12 @@ from intranet.core import hospital as hospital_module
 from intranet.core.extensions import db
 from intranet.core.hospital import HospitalRecord
 from intranet.core.money import NotAnAmount, parse_yuan, yuan
-from intranet.core.time import utcnow
+from intranet.core.time import clock_at, utcnow
 from intranet.notifications.models import OutboxMessage
+from intranet.reports import analysis
+from intranet.reports.kpis import Scope
+from intranet.reports.models import PeriodClosing
+from intranet.reports.periods import Period
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -319,3 +325,98 @@ def test_an_amount_changed_in_the_database_fails_the_record_check(world):
     problems, _hashes, _heads = audit.verify()
     assert [str(p) for p in problems] == [f"{complaint.reference}: remedies is not what its timeline recorded: it was "
                                           "changed in the database without an event"]
+
+
+# --- the reports: totals by kind, department and month ---------------------------------------------------------
+
+OCTOBER = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)  # 10:00 at the hospital
+
+
+def in_nursing(world):
+    complaint = factories.make_complaint(world, State.registered)
+    do(world.reception, Action.assign, complaint, department_id=world.nursing.id)
+    do(world.other_head, Action.accept, complaint)
+    return complaint
+
+
+@pytest.fixture
+def offered(world):
+    """October: cardiology offers ¥5,000 compensation (approved, paid on 25 October) and a ¥380 refund (paid on
+    10 November). November: nursing offers a ¥1,500 fee waiver; cardiology an apology it withdraws and a
+    ¥3,000 compensation leadership refuses (neither counts)."""
+    with clock_at(OCTOBER):
+        a = factories.make_complaint(world, State.investigating)
+        propose(world, a, "compensation", "5000")
+        do(world.leadership, Action.approve_remedy, a, remedy_number=1)
+        b = factories.make_complaint(world, State.investigating)
+        propose(world, b, "refund", "380")
+    do(world.reception, Action.record_remedy_payment, a, remedy_number=1, paid_on=date(2026, 10, 25),
+       payment_reference="CW-1")
+    do(world.reception, Action.record_remedy_payment, b, remedy_number=1, paid_on=date(2026, 11, 10),
+       payment_reference="CW-2")
+    propose(world, in_nursing(world), "fee_waiver", "1500", who=world.other_head)
+    c = factories.make_complaint(world, State.investigating)
+    propose(world, c, "apology", None)
+    do(world.head, Action.withdraw_remedy, c, remedy_number=1, reason="Not wanted.")
+    propose(world, c, "compensation", "3000")
+    do(world.leadership, Action.refuse_remedy, c, remedy_number=2, comment="A fee waiver instead.")
+    return a, b, c
+
+
+def totals(rows):
+    return [(r.label, r.offered, r.offered_fen, r.paid, r.paid_fen) for r in rows]
+
+
+def test_the_analysis_adds_up_what_was_offered_and_what_was_paid(world, offered):
+    with force_locale("en"):
+        october = analysis.remedies(Scope(world.leadership), Period.parse("2026-10"))
+        november = analysis.remedies(Scope(world.leadership), Period.parse("2026-11"))
+        quarter = analysis.remedies(Scope(world.leadership), Period.parse("2026-Q4"))
+        heads = analysis.remedies(Scope(world.other_head), Period.parse("2026-11"))
+    assert totals(october.by_kind) == [("Refund", 1, 38000, 0, 0), ("Compensation", 1, 500000, 1, 500000)]
+    assert totals(october.by_department) == [("Cardiology", 2, 538000, 1, 500000)]
+    assert totals([october.total]) == [("", 2, 538000, 1, 500000)]
+    assert october.by_month == []
+    assert totals(november.by_kind) == [("Refund", 0, 0, 1, 38000), ("Fee waiver", 1, 150000, 0, 0)]
+    assert totals(november.by_department) == [("Nursing", 1, 150000, 0, 0), ("Cardiology", 0, 0, 1, 38000)]
+    assert totals(quarter.by_month) == [("October 2026", 2, 538000, 1, 500000), ("November 2026", 1, 150000, 1, 38000),
+                                        ("December 2026", 0, 0, 0, 0)]
+    assert totals([quarter.total]) == [("", 3, 688000, 2, 538000)]
+    # A head counts their department's only.
+    assert totals(heads.by_department) == [("Nursing", 1, 150000, 0, 0)]
+
+
+def test_the_monthly_page_and_its_export_show_the_totals_with_their_definitions(world, client, offered):
+    login(client, world.leadership)
+    page = client.get("/reports/analysis/2026-Q4?lang=en").get_data(as_text=True)
+    assert "Offered: 3 remedies, ¥6,880.00. Paid: 2, ¥5,380.00." in page
+    assert "Offered: the remedies proposed in the period that stand" in page
+    assert 'id="table-remedies-month"' in page
+    lines = client.get("/reports/remedies.csv?period=2026-Q4&table=month&lang=en").data.decode("utf-8-sig")
+    assert lines.splitlines()[:5] == ["Month,Offered,Amount offered (yuan),Paid,Amount paid (yuan)",
+                                      "October 2026,2,5380.00,1,5000.00", "November 2026,1,1500.00,1,380.00",
+                                      "December 2026,0,0.00,0,0.00", ""]
+    book = load_workbook(io.BytesIO(client.get("/reports/remedies.xlsx?period=2026-10&lang=en").data))
+    assert list(book["Remedies by kind"].iter_rows(min_row=1, max_row=3, values_only=True)) == [
+        ("Kind of remedy", "Offered", "Amount offered (yuan)", "Paid", "Amount paid (yuan)"),
+        ("Refund", 1, 380, 0, 0), ("Compensation", 1, 5000, 1, 5000)]
+    zh = client.get("/reports/monthly/2026-10?lang=zh").get_data(as_text=True)
+    assert "拟定：2 项，¥5,380.00；已支付：1 项，¥5,000.00。" in zh
+
+
+def test_a_closed_period_keeps_its_remedies_as_they_stood(world, client, offered):
+    a, b, c = offered
+    login(client, world.leadership)
+    assert client.post("/reports/periods/2026-10/close", data={
+        "csrf_token": csrf_token(client, "/reports")}).status_code == 303
+    stored = db.session.scalars(select(PeriodClosing)).one().figures["en"]["remedies"]
+    assert stored["total"] == {"key": None, "label": "", "offered": 2, "offered_fen": 538000, "paid": 1,
+                               "paid_fen": 500000}
+    # Paid afterwards, dated in October: the closed month still reads what it read when it closed.
+    late = factories.make_complaint(world, State.investigating)
+    propose(world, late, "refund", "120")
+    do(world.reception, Action.record_remedy_payment, late, remedy_number=1, paid_on=date(2026, 10, 31),
+       payment_reference="CW-3")
+    assert analysis.remedies(Scope(world.leadership), Period.parse("2026-10")).total.paid == 2  # live
+    page = client.get("/reports/monthly/2026-10?lang=en").get_data(as_text=True)
+    assert "Offered: 2 remedies, ¥5,380.00. Paid: 1, ¥5,000.00." in page

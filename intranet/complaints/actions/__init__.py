@@ -8,7 +8,7 @@ offers them in the order of the phases below and, within a phase, in the order t
 from ..spec import ActionSpec
 from . import answer, any_time, department, intake, leadership, people, remedy, retriage
 
-PHASES = (intake, department, people, remedy, leadership, answer, retriage, any_time)
+PHASES = (intake, department, people, leadership, remedy, answer, retriage, any_time)
 
 
 def _declared(module) -> list[ActionSpec]:

@@ -180,7 +180,8 @@ approve_remedy = ActionSpec(
     sources=frozenset({State.investigating, State.awaiting_approval}),
     target=Decider(_after_approval, outcomes=frozenset({State.signed_off}), keeps=True,
                    reached_from={State.signed_off: frozenset({State.awaiting_approval})}),
-    only_when=_any(_waits), primary=True,
+    # Not a primary step: the planner's way on from awaiting_approval is the response's approval.
+    only_when=_any(_waits),
     records="the remedy approved; comment", form=ApproveRemedyForm, apply=_approve,
     fit_form=lambda form, c, user: _choose(form, c, _waits),
     done=lambda c: not waiting(c),
