@@ -216,7 +216,7 @@ class HospitalForm(PostForm):
                        "address or network a line, e.g. 10.20.0.0/16 or 192.168.1.23."))
 
     remedy_threshold = StringField(
-        _l("Remedies: leadership approves an amount above (yuan)"), filters=[strip],
+        _l("Remedies: leadership approves an amount above (yuan)"), filters=[strip], render_kw={"inputmode": "decimal"},
         validators=[DataRequired(message=_l("Enter the amount, e.g. 2000."))],
         description=_l("A refund, fee waiver or compensation above it waits for leadership's approval before the "
                        "response goes out."))

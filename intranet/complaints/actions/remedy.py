@@ -66,7 +66,7 @@ def remedy_field():
 class ProposeRemedyForm(ActionForm):
     kind = SelectField(_l("Kind of remedy"), choices=optional_choice(RemedyKind.choices),
                        validators=[required(_l("Choose the kind of remedy."))])
-    amount = StringField(_l("Amount (yuan)"), filters=STRIPPED,
+    amount = StringField(_l("Amount (yuan)"), filters=STRIPPED, render_kw={"inputmode": "decimal"},
                          description=_l("For a refund, a fee waiver or compensation, e.g. 5000 or 5,000.50. None "
                                         "for an apology or an explanation."))
     description = TextAreaField(_l("What is offered"), filters=STRIPPED, validators=[Length(max=5000)])
