@@ -21,6 +21,7 @@ from intranet.core.extensions import db
 from intranet.core.hospital import HospitalRecord
 from intranet.core.money import NotAnAmount, parse_yuan, yuan
 from intranet.core.time import clock_at, utcnow
+from intranet.notifications.kinds import render_notification
 from intranet.notifications.models import OutboxMessage
 from intranet.reports import analysis
 from intranet.reports.kpis import Scope
@@ -102,7 +103,8 @@ def test_a_compensation_of_5000_over_a_2000_threshold_waits_for_approval(world):
     # Signed off, the response waits for leadership (the complaint is not major: for the remedy).
     sign_off(world, complaint)
     assert complaint.state == State.awaiting_approval
-    assert complaint.events[-1].data["remedies_waiting"] == ["#1 compensation ¥5,000.00"]
+    assert {k: complaint.events[-1].data[k] for k in ("remedies_waiting", "remedies_waiting_amounts")} == {
+        "remedies_waiting": ["compensation"], "remedies_waiting_amounts": ["¥5,000.00"]}
     assert bell("remedy_to_approve") == [str(world.leadership.id)] * 2
     assert bell("awaiting_approval") == []  # that one says "major"
     with pytest.raises(operations.ActionRefused):
@@ -118,6 +120,17 @@ def test_a_compensation_of_5000_over_a_2000_threshold_waits_for_approval(world):
     assert (complaint.remedies[0].decided_by_id, complaint.remedies[0].approved) == (world.leadership.id, True)
     assert bell("remedy_approved") == [str(world.head.id)]
     assert bell("signed_off") == [str(world.reception.id)]
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", "A remedy above the amount leadership approves is proposed for complaint %s: Compensation ¥5,000.00."),
+    ("zh", "投诉 %s 拟定了超过院领导审批金额的补救措施：赔偿 ¥5,000.00。")])
+def test_leadership_reads_the_remedy_in_its_own_words(world, lang, words):
+    complaint = factories.remedy_waiting(world)
+    row = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "remedy_to_approve")).one()
+    with force_locale(lang):
+        _subject, body = render_notification(row.kind, row.facts, row.subject, row.body)
+    assert body.startswith(words % complaint.reference)
 
 
 @pytest.mark.parametrize(("kind", "amount", "fen"), [("refund", "380", 38000), ("fee_waiver", "2,000", 200000),
@@ -189,8 +202,8 @@ def test_a_proposal_is_withdrawn_with_why(world):
     complaint = factories.remedy_waiting(world)
     do(world.reception, Action.withdraw_remedy, complaint, remedy_number=1, reason="The complainant wants none.")
     assert remedies(complaint) == [("compensation", 500000, "withdrawn")]
-    assert complaint.events[-1].data == {"remedy": "#1 compensation ¥5,000.00", "reason": "The complainant wants none.",
-                                         "remedy_number": 1}
+    assert complaint.events[-1].data == {"kind": "compensation", "amount": "¥5,000.00",
+                                         "reason": "The complainant wants none.", "remedy_number": 1}
     sign_off(world, complaint)
     assert complaint.state == State.signed_off  # nothing waits any more
 

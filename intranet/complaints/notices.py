@@ -25,6 +25,7 @@ from ..notifications.kinds import (
     About,
     Kind,
 )
+from .remedies import RemedyKind
 from .spec import Notice
 from .states import State
 
@@ -161,26 +162,38 @@ AWAITING_APPROVAL = Kind(
 
 # A remedy above the hospital's threshold (a refund, a fee waiver, compensation) waits for leadership, and
 # the response with it; the department hears the decision.
+def _remedy(about: About, data: dict) -> dict:
+    """The remedy an event is about, or the remedies a sign-off found waiting, in the reader's words."""
+    kinds = data.get("remedies_waiting") or ([data["kind"]] if data.get("kind") else [])
+    amounts = data.get("remedies_waiting_amounts") or [data.get("amount")]
+    words = [" ".join(w for w in (_kind_label(k), a) if w) for k, a in zip(kinds, amounts, strict=False)]
+    return {"remedy": "; ".join(words), "comment": data.get("comment") or ""}
+
+
+def _kind_label(value) -> str:
+    try:
+        return RemedyKind(value).label
+    except ValueError:
+        return str(value)
+
+
 REMEDY_TO_APPROVE = Kind(
     "remedy_to_approve", TO_LEADERSHIP, label=_l("Remedy to approve"),
     subject=_l("A remedy on complaint %(reference)s awaits your approval"),
     body=_l("A remedy above the amount leadership approves is proposed for complaint %(reference)s: %(remedy)s. "
             "Approve or refuse it on the complaint's page: the response does not go out before."),
-    values=lambda about, data: {"remedy": " ".join(str(v) for v in (data.get("kind"), data.get("amount")) if v)
-                                or "; ".join(data.get("remedies_waiting") or [])})
+    values=_remedy)
 
 REMEDY_APPROVED = Kind(
     "remedy_approved", TO_HEADS, label=_l("Remedy approved"),
     subject=_l("Leadership approved a remedy on %(reference)s"),
-    body=_l("Leadership approved the remedy %(remedy)s on complaint %(reference)s."),
-    values=lambda about, data: {"remedy": data.get("remedy") or ""})
+    body=_l("Leadership approved the remedy %(remedy)s on complaint %(reference)s."), values=_remedy)
 
 REMEDY_REFUSED = Kind(
     "remedy_refused", TO_HEADS, label=_l("Remedy refused"),
     subject=_l("Leadership refused a remedy on %(reference)s"),
     body=_l("Leadership refused the remedy %(remedy)s on complaint %(reference)s: %(comment)s. The response is "
-            "due by %(date)s."),
-    values=lambda about, data: {"remedy": data.get("remedy") or "", "comment": data.get("comment") or ""})
+            "due by %(date)s."), values=_remedy)
 
 # A head's finding that a complaint is malicious stands only once leadership confirms it.
 MALICIOUS_PROPOSED = Kind(

@@ -136,11 +136,6 @@ class ComplaintRemedy(db.Model):
         return (self.amount_fen is not None and self.amount_fen > 0
                 and self.status in (RemedyStatus.proposed, RemedyStatus.approved))
 
-    def recorded_name(self) -> str:
-        """How an event names it, the same in every language: its number, kind and amount."""
-        amount = f" {yuan(self.amount_fen)}" if self.amount_fen is not None else ""
-        return f"#{self.number} {self.kind}{amount}"
-
     def name(self) -> str:
         amount = f" · {yuan(self.amount_fen)}" if self.amount_fen is not None else ""
         return f"{self.number}. {RemedyKind(self.kind).label}{amount}"

@@ -12,6 +12,7 @@ from wtforms.validators import Optional
 from ...core.departments import Department
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, department_choices, int_or_none, optional_choice, required
+from ...core.money import yuan
 from ...core.time import show_date, today, utcnow
 from .. import clocks
 from ..corrective import records as corrective
@@ -28,7 +29,7 @@ from ..notices import (
     WAITS_FOR_REMEDY_APPROVAL,
 )
 from ..permissions import can
-from ..remedies import waiting
+from ..remedies import RemedyKind, waiting
 from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import State
 from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
@@ -251,9 +252,10 @@ def _sign_off(c, user, data: dict) -> dict:
     c.signed_off_at = utcnow()
     c.approved_by_id = c.approved_at = None
     with db.session.no_autoflush:
-        remedies = [r.recorded_name() for r in waiting(c)]
+        remedies = waiting(c)
     return {"response_text": data["response_text"], "signed_by": user.display_name,
-            "remedies_waiting": remedies or None}
+            "remedies_waiting": [r.kind for r in remedies] or None,
+            "remedies_waiting_amounts": [yuan(r.amount_fen) for r in remedies] or None}
 
 
 def _signed_off_to(c, data: dict) -> State:
@@ -273,6 +275,7 @@ sign_off = ActionSpec(
 ),
     notices=(READY_TO_TELL, WAITS_FOR_APPROVAL, WAITS_FOR_REMEDY_APPROVAL),
     timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by")),
-              "remedies_waiting": Shown(_l("Remedies waiting for leadership's approval"))},
+              "remedies_waiting": Shown(_l("Remedies waiting for leadership's approval"), RemedyKind.LABELS()),
+              "remedies_waiting_amounts": Shown(_l("Their amounts"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
 )

@@ -26,12 +26,20 @@ from ..remedies import (
     remedy_of,
     waiting,
 )
-from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Shown
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, Decider, Notice, Shown
 from ..states import OPEN, State
 from ._shared import COMMENT, HEAD, LEADERSHIP, REASON, RECEPTION
 
-REMEDY = Shown(_l("Remedy"))
 NUMBER = "remedy_number"  # which remedy of the complaint an event is about (its number on the complaint)
+KIND = Shown(_l("Kind of remedy"), RemedyKind)
+AMOUNT = Shown(_l("Amount"))
+# How a later event names the remedy it is about: its kind (read in the reader's words) and amount.
+REMEDY = {"kind": KIND, "amount": AMOUNT, NUMBER: HIDDEN}
+
+
+def _named(remedy: ComplaintRemedy) -> dict:
+    return {"kind": remedy.kind, "amount": yuan(remedy.amount_fen) if remedy.amount_fen is not None else None,
+            NUMBER: remedy.number}
 
 
 def _amount(text) -> int | None:
@@ -107,7 +115,7 @@ propose_remedy = ActionSpec(
     records="kind, amount in yuan, what is offered; whether it needs leadership's approval",
     form=ProposeRemedyForm, apply=_propose,
     notices=(Notice(REMEDY_TO_APPROVE, recorded="needs_approval"),),
-    timeline={"kind": Shown(_l("Kind of remedy"), RemedyKind), "amount": Shown(_l("Amount")),
+    timeline={"kind": KIND, "amount": AMOUNT,
               "description": Shown(_l("What is offered")),
               "needs_approval": Shown(_l("Above the amount leadership approves"), "bool"),
               "threshold": Shown(_l("Leadership approves above")), NUMBER: Shown(_l("Remedy number"))},
@@ -135,7 +143,7 @@ def _withdraw(c, user, data: dict) -> dict:
     with db.session.no_autoflush:
         remedy = _chosen(c, data, _withdrawable)
         remedy.withdrawn_at = utcnow()
-        return {"remedy": remedy.recorded_name(), "reason": data["reason"], NUMBER: remedy.number}
+        return {**_named(remedy), "reason": data["reason"]}
 
 
 withdraw_remedy = ActionSpec(
@@ -143,7 +151,7 @@ withdraw_remedy = ActionSpec(
     sources=frozenset({State.investigating}), target=None, only_when=_any(_withdrawable),
     records="the remedy withdrawn and why", form=WithdrawRemedyForm, apply=_withdraw,
     fit_form=lambda form, c, user: _choose(form, c, _withdrawable),
-    timeline={"remedy": REMEDY, "reason": REASON, NUMBER: None},
+    timeline={**REMEDY, "reason": REASON},
     example_complaint={"remedy": {"kind": "apology"}},
     example=lambda ex: {"remedy_number": 1, "reason": "The complainant asked for none."},
 )
@@ -165,7 +173,7 @@ def _approve(c, user, data: dict) -> dict:
     with db.session.no_autoflush:
         remedy = _chosen(c, data, _waits)
         remedy.approved, remedy.decided_by_id, remedy.decided_at = True, user.id, utcnow()
-        return {"remedy": remedy.recorded_name(), "comment": data.get("comment"), NUMBER: remedy.number}
+        return {**_named(remedy), "comment": data.get("comment")}
 
 
 def _after_approval(c, data: dict) -> State | None:
@@ -186,7 +194,7 @@ approve_remedy = ActionSpec(
     fit_form=lambda form, c, user: _choose(form, c, _waits),
     done=lambda c: not waiting(c),
     notices=(Notice(REMEDY_APPROVED), READY_TO_TELL),
-    timeline={"remedy": REMEDY, "comment": COMMENT, NUMBER: None},
+    timeline={**REMEDY, "comment": COMMENT},
     example_complaint={"remedy": {"kind": "compensation", "amount": "5000"}},
     example=lambda ex: {"remedy_number": 1, "comment": "Agreed: the delay caused a second admission."},
 )
@@ -204,7 +212,7 @@ def _refuse(c, user, data: dict) -> dict:
         if c.state == State.awaiting_approval:
             # The response offered it: the department says something else, and signs off again.
             c.signed_off_at = c.signed_off_by_id = None
-        return {"remedy": remedy.recorded_name(), "comment": data["comment"], NUMBER: remedy.number}
+        return {**_named(remedy), "comment": data["comment"]}
 
 
 refuse_remedy = ActionSpec(
@@ -216,7 +224,7 @@ refuse_remedy = ActionSpec(
     only_when=_any(_waits), records="the remedy refused and why; a signed-off response goes back to the department",
     form=RefuseRemedyForm, apply=_refuse, fit_form=lambda form, c, user: _choose(form, c, _waits),
     notices=(Notice(REMEDY_REFUSED),),
-    timeline={"remedy": REMEDY, "comment": COMMENT, NUMBER: None},
+    timeline={**REMEDY, "comment": COMMENT},
     example_complaint={"remedy": {"kind": "compensation", "amount": "5000"}},
     example=lambda ex: {"remedy_number": 1, "comment": "Offer a fee waiver instead."},
 )
@@ -244,8 +252,7 @@ def _record_payment(c, user, data: dict) -> dict:
             raise ActionInvalid({"paid_on": str(_l("The date cannot be in the future."))})
         remedy.paid_on, remedy.paid_by_id = data["paid_on"], user.id
         remedy.payment_reference = data["payment_reference"]
-        return {"remedy": remedy.recorded_name(), "paid_on": data["paid_on"],
-                "payment_reference": data["payment_reference"], NUMBER: remedy.number}
+        return {**_named(remedy), "paid_on": data["paid_on"], "payment_reference": data["payment_reference"]}
 
 
 record_remedy_payment = ActionSpec(
@@ -254,8 +261,8 @@ record_remedy_payment = ActionSpec(
     sources=(OPEN - {State.submitted, State.registered, State.assigned}) | {State.closed}, target=None,
     only_when=_any(_payable), records="when it was paid, the payment's reference; who recorded it",
     form=RecordPaymentForm, apply=_record_payment, fit_form=lambda form, c, user: _choose(form, c, _payable),
-    timeline={"remedy": REMEDY, "paid_on": Shown(_l("Paid on"), "date"),
-              "payment_reference": Shown(_l("Payment reference")), NUMBER: None},
+    timeline={**REMEDY, "paid_on": Shown(_l("Paid on"), "date"),
+              "payment_reference": Shown(_l("Payment reference"))},
     example_complaint={"remedy": {"kind": "refund", "amount": "380"}},
     example=lambda ex: {"remedy_number": 1, "paid_on": today(), "payment_reference": "CW-2026-0412"},
 )
