@@ -302,6 +302,10 @@ def test_the_page_shows_each_remedy_with_its_amount_and_where_it_stands(world, c
     assert "Waiting for leadership&#39;s approval" in html
     assert "above ¥2,000.00: leadership approves" in html
     assert "¥380.50" in html and "Paid on 17 Nov 2026 · reference CW-2026-0412 · recorded by Reception" in html
+    # Leadership's form has the one remedy waiting already chosen.
+    login(client, world.leadership)
+    html = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
+    assert '<option selected value="1">1. Compensation · ¥5,000.00</option>' in html
     zh = client.get(f"/complaints/{complaint.reference}?lang=zh").get_data(as_text=True)
     assert "赔偿" in zh and "待院领导审批" in zh and "已支付" in zh
 

@@ -47,7 +47,7 @@ REMEDIES = [
 REMEDY_STEPS = {
     "approve": ("leadership", Action.approve_remedy, {"comment": "同意：延误属实，赔偿标准符合规定。"}),
     "refuse": ("leadership", Action.refuse_remedy, {"comment": "先行减免相关费用即可，不予现金补偿。"}),
-    "pay": ("reception", Action.record_remedy_payment, {"payment_reference": "CW-2026-0412"}),
+    "pay": ("reception", Action.record_remedy_payment, {}),
     "withdraw": ("head", Action.withdraw_remedy, {"reason": "患者表示不需要，撤回。"}),
 }
 CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
@@ -277,7 +277,9 @@ def _remedies_offered(users: dict[str, User], now: datetime) -> None:
             for step in then:
                 role, action, data = REMEDY_STEPS[step]
                 who = head if role == "head" else users[role]
-                extra = {"paid_on": today()} if action == Action.record_remedy_payment else {}
+                # The finance office's voucher (财务凭证号), one per payment.
+                extra = ({"paid_on": today(), "payment_reference": f"CW-{complaint.reference[-6:]}"}
+                         if action == Action.record_remedy_payment else {})
                 operations.perform(who, action, complaint, {"remedy_number": number, **data, **extra},
                                    complaint.version)
                 db.session.commit()

@@ -61,6 +61,14 @@ def _chosen(complaint, data: dict, which) -> ComplaintRemedy:
     return remedy
 
 
+def _only(which):
+    """The form offers the one remedy it applies to already chosen, when there is only one."""
+    def prefill(complaint) -> dict:
+        candidates = [r.number for r in complaint.remedies if which(r)]
+        return {NUMBER: candidates[0]} if len(candidates) == 1 else {}
+    return prefill
+
+
 def remedy_field():
     # The choices are this complaint's remedies the step applies to (fit_form); the step's rule checks the one
     # chosen, so a stale page or an example is checked there.
@@ -149,7 +157,7 @@ def _withdraw(c, user, data: dict) -> dict:
 withdraw_remedy = ActionSpec(
     "withdraw_remedy", _l("Withdraw a remedy"), roles=frozenset({HEAD, RECEPTION}),
     sources=frozenset({State.investigating}), target=None, only_when=_any(_withdrawable),
-    records="the remedy withdrawn and why", form=WithdrawRemedyForm, apply=_withdraw,
+    records="the remedy withdrawn and why", form=WithdrawRemedyForm, apply=_withdraw, prefill=_only(_withdrawable),
     fit_form=lambda form, c, user: _choose(form, c, _withdrawable),
     timeline={**REMEDY, "reason": REASON},
     example_complaint={"remedy": {"kind": "apology"}},
@@ -190,7 +198,7 @@ approve_remedy = ActionSpec(
                    reached_from={State.signed_off: frozenset({State.awaiting_approval})}),
     # Not a primary step: the planner's way on from awaiting_approval is the response's approval.
     only_when=_any(_waits),
-    records="the remedy approved; comment", form=ApproveRemedyForm, apply=_approve,
+    records="the remedy approved; comment", form=ApproveRemedyForm, apply=_approve, prefill=_only(_waits),
     fit_form=lambda form, c, user: _choose(form, c, _waits),
     done=lambda c: not waiting(c),
     notices=(Notice(REMEDY_APPROVED), READY_TO_TELL),
@@ -222,7 +230,8 @@ refuse_remedy = ActionSpec(
                    outcomes=frozenset({State.investigating}), keeps=True,
                    reached_from={State.investigating: frozenset({State.awaiting_approval})}),
     only_when=_any(_waits), records="the remedy refused and why; a signed-off response goes back to the department",
-    form=RefuseRemedyForm, apply=_refuse, fit_form=lambda form, c, user: _choose(form, c, _waits),
+    form=RefuseRemedyForm, apply=_refuse, prefill=_only(_waits),
+    fit_form=lambda form, c, user: _choose(form, c, _waits),
     notices=(Notice(REMEDY_REFUSED),),
     timeline={**REMEDY, "comment": COMMENT},
     example_complaint={"remedy": {"kind": "compensation", "amount": "5000"}},
@@ -260,7 +269,8 @@ record_remedy_payment = ActionSpec(
     # Paid first, settled after (先行赔付): whenever the money goes, once it may.
     sources=(OPEN - {State.submitted, State.registered, State.assigned}) | {State.closed}, target=None,
     only_when=_any(_payable), records="when it was paid, the payment's reference; who recorded it",
-    form=RecordPaymentForm, apply=_record_payment, fit_form=lambda form, c, user: _choose(form, c, _payable),
+    form=RecordPaymentForm, apply=_record_payment, prefill=lambda c: {**_only(_payable)(c), "paid_on": today()},
+    fit_form=lambda form, c, user: _choose(form, c, _payable),
     timeline={**REMEDY, "paid_on": Shown(_l("Paid on"), "date"),
               "payment_reference": Shown(_l("Payment reference"))},
     example_complaint={"remedy": {"kind": "refund", "amount": "380"}},
