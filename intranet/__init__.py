@@ -37,6 +37,7 @@ from .complaints.permissions import (
     may_see_person,
 )
 from .complaints.receipts import bp as receipts_bp
+from .complaints.remedies import RemedyKind
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
 from .core import jobs
@@ -46,6 +47,7 @@ from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
+from .core.money import yuan
 from .core.retry import retry_conflicts
 from .core.time import show_date, show_datetime, today
 from .core.users import load_user
@@ -285,6 +287,7 @@ TEMPLATE_NAMES = {
     "today": today,
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
+    "RemedyKind": RemedyKind,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
     "SEE_FILE": SEE_FILE,
@@ -317,6 +320,7 @@ def _register_template_helpers(app: Flask) -> None:
     # The queue row's macro is imported without the page's context (the queue and the search results).
     app.jinja_env.globals["our_part"] = our_part
     app.jinja_env.globals["today"] = today
+    app.jinja_env.filters["yuan"] = yuan
 
 
 # --- every response ---------------------------------------------------------------------------------------

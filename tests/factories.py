@@ -177,9 +177,12 @@ def prepare_for(world: World, action: Action, state: State, **data):
     retriage = setup.pop("retriage_proposed", False)
     handed = setup.pop("handed_to_handler", False)
     contributing = setup.pop("contributing", False)
+    remedy = setup.pop("remedy", None)
     complaint = make_complaint(world, state, **setup)
     if contributing and complaint.state in SPECS[Action.ask_contribution].sources:
         ask_contribution(world, complaint)
+    if remedy and complaint.state == State.investigating:
+        propose_remedy(world, complaint, **remedy)
     do_requirements(world, action, complaint)
     if proposed and complaint.state == State.investigating:
         propose_malicious(world, complaint)
@@ -224,6 +227,30 @@ def hand_to_staff(world: World, complaint, staff: User | None = None):
     else:
         complaint.handler_id = staff.id
     db.session.commit()
+    return complaint
+
+
+def propose_remedy(world: World, complaint, kind: str = "compensation", amount: str | None = "5000",
+                   description: str | None = None):
+    """The head of cardiology proposes a remedy on `complaint` (investigating, theirs)."""
+    operations.perform(actor(world, Role.head.value, complaint), Action.propose_remedy, complaint,
+                       {"kind": kind, "amount": amount if kind not in ("apology", "explanation") else None,
+                        "description": description}, complaint.version)
+    db.session.commit()
+    return complaint
+
+
+def remedy_waiting(world: World, state: State = State.investigating, **data):
+    """A complaint of cardiology's with a compensation of ¥5,000 waiting for leadership's approval (above the
+    ¥2,000 threshold): investigating, or signed off and so awaiting approval (not major: for the remedy)."""
+    complaint = make_complaint(world, State.investigating, **data)
+    propose_remedy(world, complaint, "compensation", "5000")
+    if State(state) == State.awaiting_approval:
+        do_requirements(world, Action.sign_off, complaint)
+        operations.perform(actor(world, Role.head.value, complaint), Action.sign_off, complaint,
+                           {"response_text": "We are sorry; we offer ¥5,000 in compensation."}, complaint.version)
+        db.session.commit()
+    assert complaint.state == State(state), complaint.state
     return complaint
 
 

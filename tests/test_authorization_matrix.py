@@ -236,7 +236,7 @@ def hospital_details_changed(t):
     saved = db.session.get(HospitalRecord, 1)
     return {"name_zh": "示范医院", "name_en": "", "office_address_zh": "", "office_address_en": "",
             "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "unlimited_networks": "",
-            "repeat_alert_upheld": "3",
+            "repeat_alert_upheld": "3", "remedy_threshold": "2000",
             "version": saved.version if saved else 0}
 
 
@@ -336,6 +336,7 @@ POLICIES = {
     ("reports.monthly_latest", "GET"): Policy(READERS),
     ("reports.monthly", "GET"): Policy(READERS, lambda t: {"month": "2026-11"}),
     ("reports.kpi_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
+    ("reports.remedies_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
     ("reports.complaint_export", "GET"): Policy(READERS, lambda t: {"kind": "csv"}),
     ("reports.analysis_of", "GET"): Policy(READERS, lambda t: {"period": "2026-Q3"}),
     ("reports.people", "GET"): Policy(HEADS_AND_LEADERSHIP),

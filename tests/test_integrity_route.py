@@ -211,6 +211,9 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "reports.analysis_of": [(f"/reports/analysis/{quarter}", {}), (f"/reports/analysis/{year}", {})],
         "reports.meeting": [],  # a quality meeting that reviewed it: tried below
         "reports.kpi_export": [(f"/reports/kpis.csv?period={month}", {}), (f"/reports/kpis.xlsx?period={month}", {})],
+        "reports.remedies_export": [(f"/reports/remedies.csv?period={month}", {}),
+                                    (f"/reports/remedies.csv?period={quarter}&table=month", {}),
+                                    (f"/reports/remedies.xlsx?period={month}", {})],
         "reports.complaint_export": [("/reports/complaints.csv", {}), (f"/reports/complaints.csv?period={month}", {}),
                                      ("/reports/complaints.xlsx", {})],
         "reports.people": [("/reports/people", {}), (f"/reports/people?period={month}", {})],

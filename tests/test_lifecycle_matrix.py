@@ -68,6 +68,9 @@ NOT_SATISFIED = "not-satisfied"
 # "re-triage → the same state; a response signed off without approval → awaiting_approval once major".
 RAISED_TO_MAJOR = "raised-to-major"
 RAISED = {"severity": "major", "complexity": "several_departments"}  # a change even of a major complaint
+# "approve a remedy → the same state; a response that waited for it alone → signed_off"; "refuse one → the
+# same state; a response signed off with it → investigating": a ¥5,000 compensation above the threshold.
+REMEDY_WAITS = "remedy-waits"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class Case:
 STAFF_ACTIONS = [a for a in COMPLAINT_ACTIONS if SPECS[a].form is not None and SPECS[a].roles != {Role.system}]
 CASES = [Case(action) for action in STAFF_ACTIONS]
 VARIANT_CASES = [Case(Action.sign_off, MAJOR), Case(Action.follow_up, NOT_SATISFIED),
-                 Case(Action.retriage, RAISED_TO_MAJOR), Case(Action.accept_retriage, RAISED_TO_MAJOR)]
+                 Case(Action.retriage, RAISED_TO_MAJOR), Case(Action.accept_retriage, RAISED_TO_MAJOR),
+                 Case(Action.approve_remedy, REMEDY_WAITS), Case(Action.refuse_remedy, REMEDY_WAITS)]
 
 CARDIOLOGY, NURSING = 1, 2  # department ids, for complaints that are never saved
 STAFF_ID = 99  # the cell test's person's account: cardiology's complaints are handed to it
@@ -160,6 +164,11 @@ def table_target(case: Case, complaint: Complaint) -> State:
         if case.variant != NOT_SATISFIED:
             return State.closed
         return State.investigating if complaint.department_id else State.registered
+    if case.action == Action.approve_remedy:
+        return State.signed_off if complaint.state == State.awaiting_approval and not complaint.is_major \
+            else complaint.state
+    if case.action == Action.refuse_remedy:
+        return State.investigating
     raise AssertionError(f"no expectation written for {case.action}'s decided target")
 
 
@@ -204,6 +213,8 @@ def prepare(case: Case, world, state: State) -> Complaint:
     """A complaint in `state`, with what the action needs done before it (signing off needs findings)."""
     if case.action == Action.accept_retriage and case.variant == RAISED_TO_MAJOR:
         return factories.prepare_for(world, case.action, state, retriage_proposed=RAISED)
+    if case.variant == REMEDY_WAITS:
+        return factories.remedy_waiting(world, state)
     return factories.prepare_for(world, case.action, state, **({"severity": "major"} if case.variant == MAJOR else {}))
 
 

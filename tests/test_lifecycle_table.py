@@ -52,6 +52,15 @@ BRIEF = {
     "remove_contribution": (f("reception", "leadership"), f("assigned", "investigating"), SAME),
     "contribute": (f("head"), f("assigned", "investigating"), SAME),
     "waive_contribution": (f("leadership"), f("assigned", "investigating"), SAME),
+    # 赔偿/补偿/退费/减免: proposed or withdrawn while the department investigates; above the hospital's
+    # threshold, leadership approves or refuses it (a response waiting for it alone goes out once approved,
+    # back to the department if refused); its payment recorded once, paid first and settled after.
+    "propose_remedy": (f("reception", "head"), f("investigating"), SAME),
+    "withdraw_remedy": (f("reception", "head"), f("investigating"), SAME),
+    "approve_remedy": (f("leadership"), f("investigating", "awaiting_approval"), SAME | {"signed_off"}),
+    "refuse_remedy": (f("leadership"), f("investigating", "awaiting_approval"), SAME | {"investigating"}),
+    "record_remedy_payment": (f("reception"), f("investigating", "awaiting_approval", "signed_off", "responded",
+                                                "closed"), SAME),
     "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
     "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
     # A head's finding that the complaint is malicious stands only once leadership confirms it.
@@ -87,7 +96,7 @@ BRIEF = {
 }
 
 # The actions whose "to" the complaint or the data decides.
-DECIDED = {"sign_off", "follow_up", "retriage", "accept_retriage"}
+DECIDED = {"sign_off", "follow_up", "retriage", "accept_retriage", "approve_remedy", "refuse_remedy"}
 
 def _retriage_proposed(complaint) -> bool:
     deciding = [e.action for e in complaint.events if e.action in (
@@ -127,6 +136,17 @@ ONLY_WHEN = {
     "remove_person": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_statement": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_person_finding": lambda complaint: any(p.removed_at is None for p in complaint.people),
+    # A remedy to withdraw (not yet paid, refused or withdrawn), to decide (above the threshold, undecided),
+    # to pay (an amount, approved or not needing approval, not yet paid).
+    "withdraw_remedy": lambda complaint: any(r.withdrawn_at is None and r.paid_on is None and r.approved is not False
+                                             for r in complaint.remedies),
+    "approve_remedy": lambda complaint: any(r.needs_approval and r.approved is None and r.withdrawn_at is None
+                                            for r in complaint.remedies),
+    "refuse_remedy": lambda complaint: any(r.needs_approval and r.approved is None and r.withdrawn_at is None
+                                           for r in complaint.remedies),
+    "record_remedy_payment": lambda complaint: any(
+        r.amount_fen and r.paid_on is None and r.withdrawn_at is None and (r.approved or not r.needs_approval)
+        for r in complaint.remedies),
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # A major complaint's answer needs leadership's approval: never given at the desk.
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
@@ -152,7 +172,7 @@ ONLY_WHEN = {
 SUPERVISION_STANDS_IN_FOR = "head"
 HEAD_ACTIONS = {"accept", "send_back", "record_findings", "sign_off", "respond", "extend", "escalate", "note",
                 "name_people", "remove_person", "record_statement", "record_person_finding", "propose_retriage",
-                "hand_to_handler", "take_back"}
+                "hand_to_handler", "take_back", "propose_remedy", "withdraw_remedy"}
 
 
 def test_the_discipline_office_stands_in_for_the_head_only():

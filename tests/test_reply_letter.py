@@ -290,7 +290,8 @@ def test_the_hospital_page_keeps_where_a_complainant_may_go_next(world, client):
     login(client, world.admin)
     token = csrf_token(client, "/admin/hospital")
     response = client.post("/admin/hospital", data={"csrf_token": token, "version": 1, **{
-        **DETAILS, "commission_phone": "0571-12320"}, "unlimited_networks": "", "repeat_alert_upheld": "3"})
+        **DETAILS, "commission_phone": "0571-12320"}, "unlimited_networks": "", "repeat_alert_upheld": "3",
+        "remedy_threshold": "2000"})
     assert response.status_code == 302
     hospital_module.forget()
     assert hospital_module.hospital().commission_phone == "0571-12320"

@@ -248,8 +248,8 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events, the answers, the letters, the people and the contributing departments it has
-    loaded to show them: no statement, and so no other complaint."""
+    """The page checks the events, the answers, the letters, the people, the contributing departments and the
+    remedies it has loaded to show them: no statement, and so no other complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
@@ -258,7 +258,8 @@ def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
                                 .options(selectinload(Complaint.events), selectinload(Complaint.answers),
                                          selectinload(Complaint.follow_ups), selectinload(Complaint.people),
                                          selectinload(Complaint.letters),
-                                         selectinload(Complaint.contributions))).one()
+                                         selectinload(Complaint.contributions),
+                                         selectinload(Complaint.remedies))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -292,6 +293,6 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     factories.make_complaint(world, State.closed)
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
-    # The events chain the answers, follow-ups and letters as facts too.
+    # The events chain the answers, follow-ups, letters and remedies as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "8aaba8ba86865d59e9bf378bca9846f386a7fee9929aa01c01c9b82e0a9e3aa0\n")
+                             "e851876723603f76646de702c68097f4dfe1726b9339b7ab63b9c966b285293b\n")

@@ -15,6 +15,7 @@ from ..auth import second_factor
 from ..core.admin_events import history, record
 from ..core.departments import Category, Department
 from ..core.extensions import db
+from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
 from ..core.roles import DEPARTMENT_ROLES, USER_ROLES, Role
@@ -252,7 +253,8 @@ def change_hospital(actor: User | None, seen_version: int | None, values: dict) 
     """Save the hospital's details; False if nothing changed. Stale if someone saved since."""
     row = db.session.get(HospitalRecord, 1)
     if row is None:  # the migration writes it; only a database emptied by hand lacks it
-        row = HospitalRecord(id=1, version=0, **{name: "" for name in values if name != "repeat_alert_upheld"})
+        row = HospitalRecord(id=1, version=0, **{name: "" for name in values
+                                                 if name in HOSPITAL_FIELDS and name != "repeat_alert_upheld"})
         db.session.add(row)
         db.session.flush()
     changed = {name: [getattr(row, name), value] for name, value in values.items() if getattr(row, name) != value}

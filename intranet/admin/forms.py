@@ -23,6 +23,7 @@ from ..core.extensions import db
 from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import networks
+from ..core.money import NotAnAmount, parse_yuan
 from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, SEVERITIES, Clock, DayKind, Unit
 from ..deadlines.policy import Rule, max_amount
@@ -242,6 +243,18 @@ class HospitalForm(PostForm):
         description=_l("Upheld or partly upheld against the same member of staff, counted over the twelve months "
                        "before: reaching it tells leadership, and the accountability report marks the person."))
 
+    remedy_threshold = StringField(
+        _l("Remedies: leadership approves an amount above (yuan)"), filters=[strip], render_kw={"inputmode": "decimal"},
+        validators=[DataRequired(message=_l("Enter the amount, e.g. 2000."))],
+        description=_l("A refund, fee waiver or compensation above it waits for leadership's approval before the "
+                       "response goes out."))
+
+    def validate_remedy_threshold(self, field):
+        try:
+            self.remedy_threshold_fen = parse_yuan(field.data)
+        except NotAnAmount as problem:
+            raise ValidationError(str(problem.args[0])) from None
+
     def validate_unlimited_networks(self, field):
         for line in (field.data or "").splitlines():
             try:
@@ -251,7 +264,8 @@ class HospitalForm(PostForm):
                                          line=line.strip())) from None
 
     def values(self) -> dict:
-        return {name: self[name].data or "" for name in HOSPITAL_FIELDS}  # a field not sent is empty
+        return {**{name: self[name].data or "" for name in HOSPITAL_FIELDS},  # a field not sent is empty
+                "remedy_threshold_fen": self.remedy_threshold_fen}
 
 
 # --- the directory's groups and the roles they give -----------------------------------------------------

@@ -22,6 +22,7 @@ from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, hospital
+from ..core.money import plain_yuan
 from ..core.roles import USER_ROLES
 from ..core.time import today
 from ..core.users import User
@@ -203,6 +204,7 @@ FIELD_LABELS = {
     "mediation_address_zh": _l("Mediation committee: its address, in Chinese"),
     "mediation_address_en": _l("Mediation committee: its address, in English"),
     "mediation_phone": _l("Mediation committee: phone"),
+    "remedy_threshold_fen": _l("Remedies: leadership approves an amount above (fen)"),
 }
 
 
@@ -492,6 +494,7 @@ def _hospital_page(form=None, status: int = 200, problem: str | None = None):
     row = db.session.get(HospitalRecord, 1)
     shown = hospital()
     form = form or HospitalForm(formdata=None, version=row.version if row else 0,
+                                remedy_threshold=plain_yuan(shown.remedy_threshold_fen),
                                 **{name: getattr(row, name) if row else getattr(hospital(), name)
                                    for name in HOSPITAL_FIELDS})
     return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,

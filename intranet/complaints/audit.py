@@ -30,6 +30,7 @@ from ..core.time import utcnow
 from .contributions import Contribution
 from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp, ComplaintLetter
 from .people import ComplaintPerson
+from .remedies import ComplaintRemedy
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
 
@@ -52,7 +53,9 @@ FACTS = (*(column.name for column in Complaint.__table__.columns if column.name 
 PEOPLE = "people"
 # The departments asked to contribute (co-handling, contributions.py) and their parts: one fact the same way.
 CONTRIBUTIONS = "contributions"
-CHAINED = (*FACTS, PEOPLE, CONTRIBUTIONS)
+# The remedies offered (remedies.py): their kinds and amounts, approvals and payments, one digest of them all.
+REMEDIES = "remedies"
+CHAINED = (*FACTS, PEOPLE, CONTRIBUTIONS, REMEDIES)
 
 
 # How the page names the facts a reader relies on; any other column is named as a recorded detail.
@@ -67,6 +70,7 @@ FACT_LABELS = {
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
     PEOPLE: _l("The people it is about"),
     CONTRIBUTIONS: _l("The contributing departments and their parts"),
+    REMEDIES: _l("Remedies"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
     "handler_id": _l("Handler"),
     "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"), "letters": _l("The reply letters"),
@@ -125,6 +129,19 @@ def contributions_text(rows: Iterable) -> str:
     return "\n".join(lines)
 
 
+REMEDY_COLUMNS = ("number", "kind", "amount_fen", "description", "needs_approval", "threshold_fen", "proposed_by_id",
+                  "withdrawn_at", "approved", "decided_by_id", "decided_at", "paid_on", "paid_by_id",
+                  "payment_reference")
+
+
+def remedies_text(rows: Iterable) -> str:
+    """The complaint's remedies as one text, by their number on the complaint (rows as loaded or as read)."""
+    def value(row, column):
+        return row[column] if isinstance(row, Mapping) else getattr(row, column)
+    return "\n".join("|".join(_canonical(value(row, c)) for c in REMEDY_COLUMNS)
+                     for row in sorted(rows, key=lambda row: value(row, "number")))
+
+
 def _rows_changed(model, complaint: Complaint) -> bool:
     session = db.session
     return any(isinstance(row, model) and (row.complaint is complaint or row.complaint_id == complaint.id)
@@ -148,6 +165,9 @@ def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] |
     if every or _rows_changed(Contribution, complaint):
         with db.session.no_autoflush:
             facts[CONTRIBUTIONS] = fact_digest(CONTRIBUTIONS, contributions_text(complaint.contributions))
+    if every or _rows_changed(ComplaintRemedy, complaint):
+        with db.session.no_autoflush:
+            facts[REMEDIES] = fact_digest(REMEDIES, remedies_text(complaint.remedies))
     return facts or None
 
 
@@ -248,7 +268,8 @@ def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline
     return check_record(complaint.reference, complaint.events, {**{name: getattr(complaint, name) for name in FACTS},
                                                                 PEOPLE: people_text(complaint.people),
                                                                 CONTRIBUTIONS: contributions_text(
-                                                                    complaint.contributions)})
+                                                                    complaint.contributions),
+                                                                REMEDIES: remedies_text(complaint.remedies)})
 
 
 class _Stream:
@@ -278,11 +299,13 @@ def _records():
     histories = {name: _Stream(model.__table__, model.round) for name, (model, _fields) in HISTORIES.items()}
     people = _Stream(ComplaintPerson.__table__, ComplaintPerson.id)
     contributions = _Stream(Contribution.__table__, Contribution.id)
+    remedies = _Stream(ComplaintRemedy.__table__, ComplaintRemedy.number)
     for complaint in complaints:
         facts = dict(complaint._mapping)
         facts.update({name: stream.of(complaint.id) for name, stream in histories.items()})
         facts[PEOPLE] = people_text(people.of(complaint.id))
         facts[CONTRIBUTIONS] = contributions_text(contributions.of(complaint.id))
+        facts[REMEDIES] = remedies_text(remedies.of(complaint.id))
         yield facts, events.of(complaint.id)
 
 

@@ -26,6 +26,7 @@ from ..notifications.kinds import (
     About,
     Kind,
 )
+from .remedies import RemedyKind
 from .spec import Notice
 from .states import State
 
@@ -201,6 +202,41 @@ AWAITING_APPROVAL = Kind(
     body=_l("%(department)s signed off the response to major complaint %(reference)s. Approve it or return it; "
             "the response is due by %(date)s."), values=_who_answers)
 
+# A remedy above the hospital's threshold (a refund, a fee waiver, compensation) waits for leadership, and
+# the response with it; the department hears the decision.
+def _remedy(about: About, data: dict) -> dict:
+    """The remedy an event is about, or the remedies a sign-off found waiting, in the reader's words."""
+    kinds = data.get("remedies_waiting") or ([data["kind"]] if data.get("kind") else [])
+    amounts = data.get("remedies_waiting_amounts") or [data.get("amount")]
+    words = [" ".join(w for w in (_kind_label(k), a) if w) for k, a in zip(kinds, amounts, strict=False)]
+    return {"remedy": "; ".join(words), "comment": data.get("comment") or ""}
+
+
+def _kind_label(value) -> str:
+    try:
+        return RemedyKind(value).label
+    except ValueError:
+        return str(value)
+
+
+REMEDY_TO_APPROVE = Kind(
+    "remedy_to_approve", TO_LEADERSHIP, label=_l("Remedy to approve"),
+    subject=_l("A remedy on complaint %(reference)s awaits your approval"),
+    body=_l("A remedy above the amount leadership approves is proposed for complaint %(reference)s: %(remedy)s. "
+            "Approve or refuse it on the complaint's page: the response does not go out before."),
+    values=_remedy)
+
+REMEDY_APPROVED = Kind(
+    "remedy_approved", TO_HEADS, label=_l("Remedy approved"),
+    subject=_l("Leadership approved a remedy on %(reference)s"),
+    body=_l("Leadership approved the remedy %(remedy)s on complaint %(reference)s."), values=_remedy)
+
+REMEDY_REFUSED = Kind(
+    "remedy_refused", TO_HEADS, label=_l("Remedy refused"),
+    subject=_l("Leadership refused a remedy on %(reference)s"),
+    body=_l("Leadership refused the remedy %(remedy)s on complaint %(reference)s: %(comment)s. The response is "
+            "due by %(date)s."), values=_remedy)
+
 # A head's finding that a complaint is malicious stands only once leadership confirms it.
 MALICIOUS_PROPOSED = Kind(
     "malicious_proposed", TO_LEADERSHIP, label=_l("Malicious finding to confirm"),
@@ -345,6 +381,11 @@ HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED = Notice(
     ESCALATED_FOR_THE_DEPARTMENT, lambda b, c: c.escalation_level > b.escalation_level and c.department_id,
     adds=(("cause", "not_satisfied"),))
 WAITS_FOR_APPROVAL = Notice(AWAITING_APPROVAL,
-                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval)
+                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval
+                            and c.is_major)
+# Not major, signed off with a remedy above the threshold still to approve: the response waits for that.
+WAITS_FOR_REMEDY_APPROVAL = Notice(REMEDY_TO_APPROVE,
+                                   lambda b, c: c.state == State.awaiting_approval
+                                   and b.state != State.awaiting_approval and not c.is_major)
 # Per event, not once per complaint: a complaint lowered from major and raised again is news again.
 RAISED_MAJOR = Notice(RAISED_TO_MAJOR, lambda b, c: c.is_major and not b.major)

@@ -23,6 +23,8 @@ from .time import UTCDateTime, utcnow
 
 # The rules' own default: three complaints upheld against one person in a year is a pattern, not chance.
 REPEAT_ALERT_UPHELD = 3
+# ¥2,000 unless the administrator says otherwise.
+REMEDY_THRESHOLD_FEN = 200_000
 
 
 class HospitalRecord(db.Model):
@@ -52,6 +54,9 @@ class HospitalRecord(db.Model):
     mediation_address_zh: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     mediation_address_en: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     mediation_phone: Mapped[str] = mapped_column(String(40), default="", server_default=text("''"))
+    # A remedy above this amount (in fen) waits for leadership's approval before the response goes out.
+    remedy_threshold_fen: Mapped[int] = mapped_column(Integer, default=REMEDY_THRESHOLD_FEN,
+                                                      server_default=str(REMEDY_THRESHOLD_FEN))
     # Bumped by every save: two administrators editing at once, the second is told.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -84,6 +89,7 @@ class Hospital:
     mediation_address_en: str = ""
     mediation_phone: str = ""
     version: int = 0
+    remedy_threshold_fen: int = REMEDY_THRESHOLD_FEN
 
     def _in_language(self, name: str) -> str:
         """A field kept in both languages, in the reader's (the other one when it is empty)."""
@@ -137,7 +143,8 @@ def _details(record: HospitalRecord | None) -> Hospital:
                    "office_phone": config["COMPLAINTS_OFFICE_PHONE"], "office_hours": config["COMPLAINTS_OFFICE_HOURS"],
                    "repeat_alert_upheld": REPEAT_ALERT_UPHELD}
     return Hospital(**{name: saved[name] or environment.get(name, "") for name in FIELDS},
-                    version=record.version if record is not None else 0)
+                    version=record.version if record is not None else 0,
+                    remedy_threshold_fen=record.remedy_threshold_fen if record is not None else REMEDY_THRESHOLD_FEN)
 
 
 # Every public page prints them, and they change a few times a year: each process keeps what it read for

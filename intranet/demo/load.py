@@ -42,6 +42,23 @@ PARTS = [
      "responsibility": "not_upheld", "remedy_proposal": "处方修改后电话通知药房并记录。"},
 ]
 CO_HANDLED_ANSWER = "经心内科会同相关科室调查：转运与取药等候过长属实，已增派晚班护工并规范处方修改通知，向您致歉。"
+
+# Remedies (补救措施) some complaints being looked into offer: what is proposed, and what happens to it then
+# (leadership approves or refuses one above the ¥2,000 threshold, reception records a payment, one withdrawn).
+REMEDIES = [
+    ("compensation", "5000", "因延误诊治导致二次入院，赔偿交通及误工费用。", ["approve", "pay"]),
+    ("refund", "380", "退还未做检查的费用。", ["pay"]),
+    ("apology", None, "科主任当面向患者及家属道歉。", []),
+    ("fee_waiver", "2,800", "减免本次住院期间的床位费。", []),
+    ("compensation", "3000", "补偿因预约取消而产生的往返费用。", ["refuse"]),
+    ("other", "200", "赠送营养餐券。", ["withdraw"]),
+]
+REMEDY_STEPS = {
+    "approve": ("leadership", Action.approve_remedy, {"comment": "同意：延误属实，赔偿标准符合规定。"}),
+    "refuse": ("leadership", Action.refuse_remedy, {"comment": "先行减免相关费用即可，不予现金补偿。"}),
+    "pay": ("reception", Action.record_remedy_payment, {}),
+    "withdraw": ("head", Action.withdraw_remedy, {"reason": "患者表示不需要，撤回。"}),
+}
 CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
 SEED = 2026
 
@@ -360,6 +377,34 @@ def _co_handled(users: dict[str, User], now: datetime) -> None:
                reason="该科室本周停诊整修，相关记录已由主办科室调取。")
 
 
+def _remedies_offered(users: dict[str, User], now: datetime) -> None:
+    """A few complaints being looked into offer a remedy, some with an amount: one above the threshold is
+    approved and paid, another refused, another still waits for leadership; a refund is paid; one is
+    withdrawn."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    investigating = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False))
+        .order_by(Complaint.id.desc())).all()
+    chosen = [c for c in investigating if c.department_id in heads][:len(REMEDIES)]
+    for complaint, (kind, amount, description, then) in zip(chosen, REMEDIES, strict=False):
+        head = heads[complaint.department_id]
+        at = min(complaint.events[-1].at + timedelta(hours=3), now)
+        with clock_at(at):
+            operations.perform(head, Action.propose_remedy, complaint,
+                               {"kind": kind, "amount": amount, "description": description}, complaint.version)
+            db.session.commit()
+            number = complaint.remedies[-1].number
+            for step in then:
+                role, action, data = REMEDY_STEPS[step]
+                who = head if role == "head" else users[role]
+                # The finance office's voucher (财务凭证号), one per payment.
+                extra = ({"paid_on": today(), "payment_reference": f"CW-{complaint.reference[-6:]}"}
+                         if action == Action.record_remedy_payment else {})
+                operations.perform(who, action, complaint, {"remedy_number": number, **data, **extra},
+                                   complaint.version)
+                db.session.commit()
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -450,6 +495,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
         _handed_to_staff(users, now)
         _co_handled(users, now)
         _found_against_again(users, now)
+        _remedies_offered(users, now)
         _notices(users, now)
     return len(plans)
 

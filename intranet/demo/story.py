@@ -374,7 +374,7 @@ class Story:
     def add(self, action: Action, actor: str, data: dict | None = None) -> None:
         spec = SPECS[action]
         data = data or {}
-        knows = SimpleNamespace(severity=self.severity, department_id=1 if self.department else None)
+        knows = SimpleNamespace(severity=self.severity, department_id=1 if self.department else None, remedies=())
         self.steps.append(Step(action, actor, data, GAPS[action]))
         if action == Action.assign:
             self.department = next(code for code, d in self.planner.departments.items()

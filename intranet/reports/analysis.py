@@ -2,8 +2,9 @@
 
 Recurring themes, repeat complainants, overdue work, malicious complaints, every department that worked on
 the period's complaints (lead or contributing), the complaints that left by a side exit and why,
-leadership's work (escalations by reason, approvals and returns) and the corrective
-actions recorded: each one bounded query, scoped by `visible()` like everything else a reader sees.
+leadership's work (escalations by reason, approvals and returns), the remedies offered and paid (by kind,
+department and month) and the corrective actions recorded: each one bounded query, scoped by `visible()`
+like everything else a reader sees.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ..complaints.confidentiality import searchable_identity
@@ -21,6 +22,7 @@ from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEve
 from ..complaints.corrective.steps import Step
 from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility
 from ..complaints.permissions import corrective_visible
+from ..complaints.remedies import ComplaintRemedy, RemedyKind
 from ..complaints.states import State
 from ..core.departments import Category, Department
 from ..core.extensions import db
@@ -271,6 +273,72 @@ def leadership_work(scope: Scope, period: Period) -> LeadershipWork:
     }
     return LeadershipWork(escalations, count(ComplaintEvent.action == "approve"),
                           count(ComplaintEvent.action == "return_for_rework"))
+
+
+# --- remedies with amounts (赔偿/补偿/退费/减免) ------------------------------------------------------------
+
+REMEDY_DEFINITIONS = {
+    "offered": _l("Offered: the remedies proposed in the period that stand (neither withdrawn nor refused by "
+                  "leadership), whenever their complaint was received; their amounts added up."),
+    "paid": _l("Paid: the remedies whose payment is recorded as made in the period (its date of payment), "
+               "whenever they were proposed; their amounts added up."),
+}
+
+
+@dataclass
+class RemedyTotal:
+    key: str | None  # a kind, a department's id, a month's slug
+    label: str
+    offered: int = 0  # how many
+    offered_fen: int = 0
+    paid: int = 0
+    paid_fen: int = 0
+
+
+@dataclass
+class Remedies:
+    by_kind: list[RemedyTotal]
+    by_department: list[RemedyTotal]
+    by_month: list[RemedyTotal]  # for a quarter or a year; a month has none
+    total: RemedyTotal
+
+
+def remedies(scope: Scope, period: Period) -> Remedies:
+    """The remedies of the complaints the reader may see: offered in the period and paid in it, by kind, by
+    department and, for a quarter or a year, by month (REMEDY_DEFINITIONS)."""
+    start, end = period.bounds()
+    standing = and_(ComplaintRemedy.withdrawn_at.is_(None), ComplaintRemedy.approved.isnot(False))
+    offered = and_(standing, ComplaintRemedy.proposed_at >= start, ComplaintRemedy.proposed_at < end)
+    paid = and_(ComplaintRemedy.paid_on >= period.first_day, ComplaintRemedy.paid_on < period.end_day)
+    rows = db.session.execute(
+        select(ComplaintRemedy.kind, Complaint.department_id, ComplaintRemedy.amount_fen, ComplaintRemedy.proposed_at,
+               ComplaintRemedy.paid_on, offered.label("offered"), paid.label("paid"))
+        .join(Complaint, Complaint.id == ComplaintRemedy.complaint_id)
+        .where(*scope.where(), or_(offered, paid))).all()
+    months = period.month_periods() if period.kind != "month" else []
+    totals = {"kind": {k.value: RemedyTotal(k.value, k.label) for k in RemedyKind}, "department": {},
+              "month": {m.slug: RemedyTotal(m.slug, m.label) for m in months}}
+    total = RemedyTotal(None, "")
+    departments = names_of(Department, {row.department_id for row in rows if row.department_id})
+    for row in rows:
+        department = totals["department"].setdefault(
+            row.department_id, RemedyTotal(str(row.department_id) if row.department_id else None,
+                                           departments.get(row.department_id, "—")))
+        groups = [totals["kind"][row.kind], department, total]
+        amount = row.amount_fen or 0
+        if row.offered:
+            month = totals["month"].get(Period.month_of(local(row.proposed_at).date()).slug)
+            for group in [*groups, *([month] if month else [])]:
+                group.offered += 1
+                group.offered_fen += amount
+        if row.paid:
+            month = totals["month"].get(Period.month_of(row.paid_on).slug)
+            for group in [*groups, *([month] if month else [])]:
+                group.paid += 1
+                group.paid_fen += amount
+    by_department = sorted(totals["department"].values(), key=lambda t: (-t.offered_fen, -t.paid_fen, t.label))
+    return Remedies([t for t in totals["kind"].values() if t.offered or t.paid], by_department,
+                    list(totals["month"].values()), total)
 
 
 def _mask(phone: str) -> str:

@@ -16,6 +16,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -155,6 +156,29 @@ def worked_on_table(title: str, rows) -> Table:
     body = [[r.department, r.worked_on, r.led, r.contributed, r.parts_recorded, r.parts_on_time, r.parts_waived]
             for r in rows or []]
     return title, headers, [*body, [], [str(WORKED_ON_DEFINITION)]]
+
+
+# --- remedies ---------------------------------------------------------------------------------------------
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2)  # exact: 5380.00, never 5379.999…
+
+
+def remedy_tables(remedies: dict, definitions: list[str]) -> list[Table]:
+    """By kind, by department, and by month for a quarter or a year: amounts in yuan as numbers (two
+    decimals), so a spreadsheet adds them up; the definitions under each."""
+    headers_after = [_("Offered"), _("Amount offered (yuan)"), _("Paid"), _("Amount paid (yuan)")]
+
+    def table(title, heading, rows):
+        body = [[r["label"], r["offered"], _yuan(r["offered_fen"]), r["paid"], _yuan(r["paid_fen"])] for r in rows]
+        return str(title), [str(heading), *map(str, headers_after)], [*body, [], *[[d] for d in definitions]]
+
+    tables = [table(_("Remedies by kind"), _("Kind of remedy"), remedies["by_kind"]),
+              table(_("Remedies by department"), _("Department"), remedies["by_department"])]
+    if remedies["by_month"]:
+        tables.append(table(_("Remedies by month"), _("Month"), remedies["by_month"]))
+    return tables
 
 
 # --- the accountability report -------------------------------------------------------------------------

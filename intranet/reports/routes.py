@@ -162,6 +162,7 @@ def _analysis_page(period: Period, reopen_form: ReopenForm | None = None, refusa
         meetings=meetings.of_period(period),
         clock_labels={clock.value: clock.label for clock in RunningClock},
         may_record_meeting=can(current_user, RECORD_QUALITY_MEETINGS),
+        remedy_definitions=analysis.REMEDY_DEFINITIONS,
     )
     return render_template("reports/monthly.html", **context), status
 
@@ -318,6 +319,30 @@ def complaint_export(kind: str):
         return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows),
                                                          (_("As of"), [period.label if period else ""], [[as_of]])]))
     return _download(name, kind, stream_with_context(exports.csv_lines(headers, rows)))
+
+
+@bp.get("/remedies.<kind>")
+def remedies_export(kind: str):
+    """The analysis's remedies, by kind, department and month, as on the page (frozen once closed)."""
+    if kind not in ("csv", "xlsx"):
+        abort(404)
+    scope = _scope({"department"})
+    period = _period(request.args.get("period"), Period.month_of(today()))
+    context = _context(period, scope, full=True)
+    found = context.get("remedies")
+    if found is None:  # closed before remedies were part of the analysis
+        abort(404)
+    tables = exports.remedy_tables(found, [str(analysis.REMEDY_DEFINITIONS[k]) for k in ("offered", "paid")])
+    name = f"remedies-{period.slug}"
+    standing = standing_line(context)
+    if kind == "xlsx":
+        return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[standing]])]))
+    chosen = dict(zip(("kind", "department", "month"), tables, strict=False))
+    wanted = request.args.get("table", "kind")
+    if wanted not in chosen:
+        abort(400)
+    _title, headers, rows = chosen[wanted]
+    return _download(f"{name}-{wanted}", kind, exports.csv_lines(headers, [*rows, [], [standing]]))
 
 
 # --- the accountability report ------------------------------------------------------------------------

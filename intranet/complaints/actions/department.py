@@ -13,6 +13,7 @@ from wtforms.validators import Optional
 from ...core.departments import Department
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, department_choices, int_or_none, optional_choice, required
+from ...core.money import yuan
 from ...core.roles import Role
 from ...core.time import show_date, today, utcnow
 from ...core.users import User
@@ -30,8 +31,10 @@ from ..notices import (
     READY_TO_TELL,
     SENT_BACK,
     WAITS_FOR_APPROVAL,
+    WAITS_FOR_REMEDY_APPROVAL,
 )
 from ..permissions import can
+from ..remedies import RemedyKind, waiting
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
 from ..states import OPEN, State
 from . import co_handling
@@ -184,7 +187,9 @@ class RecordFindingsForm(ActionForm):
     responsibility = SelectField(_l("Responsibility"), choices=optional_choice(_finding_choices),
                                  validators=[required(_l("Choose a responsibility finding."))],
                                  description=_l("A malicious finding stands only once leadership confirms it."))
-    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)])
+    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)],
+                           description=_l("In words. A refund, fee waiver or compensation is proposed on its own, "
+                                          "with its amount (Propose a remedy)."))
     # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
     corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=STRIPPED,
                                    validators=[Length(max=200)])
@@ -286,14 +291,22 @@ def _sign_off(c, user, data: dict) -> dict:
     c.signed_off_by_id = user.id
     c.signed_off_at = utcnow()
     c.approved_by_id = c.approved_at = None
-    return {"response_text": data["response_text"], "signed_by": user.display_name}
+    with db.session.no_autoflush:
+        remedies = waiting(c)
+    return {"response_text": data["response_text"], "signed_by": user.display_name,
+            "remedies_waiting": [r.kind for r in remedies] or None,
+            "remedies_waiting_amounts": [yuan(r.amount_fen) for r in remedies] or None}
+
+
+def _signed_off_to(c, data: dict) -> State:
+    # Major complaints, and remedies above the threshold not yet approved, need leadership before anyone
+    # tells the complainant.
+    return State.awaiting_approval if c.severity == Severity.major or waiting(c) else State.signed_off
 
 
 sign_off = ActionSpec(
     "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
-    # Major complaints need leadership's approval before anyone tells the complainant.
-    target=Decider(lambda c, data: State.awaiting_approval if c.severity == Severity.major else State.signed_off,
-                   outcomes=frozenset({State.signed_off, State.awaiting_approval})),
+    target=Decider(_signed_off_to, outcomes=frozenset({State.signed_off, State.awaiting_approval})),
     records="the response to give; who signed and when", primary=True,
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},
@@ -304,8 +317,10 @@ sign_off = ActionSpec(
                           _l("Every contributing department's part must be in before signing off (leadership may "
                              "waive one, with a reason)."), planned=False),
               ),
-    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
-    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
+    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL, WAITS_FOR_REMEDY_APPROVAL),
+    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by")),
+              "remedies_waiting": Shown(_l("Remedies waiting for leadership's approval"), RemedyKind.LABELS()),
+              "remedies_waiting_amounts": Shown(_l("Their amounts"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
 )
 
