@@ -229,8 +229,8 @@ def set_reference_active(actor: User | None, row, seen_version: int | None, acti
         heads = db.session.scalar(select(func.count()).select_from(User).where(
             User.department_id == row.id, User.active.is_(True)))
         if heads:
-            raise Refused({"": _l("Active department heads belong to this department: give them another "
-                                  "department or deactivate their accounts first.")})
+            raise Refused({"": _l("Active accounts (heads or staff) belong to this department: give them "
+                                  "another department or deactivate them first.")})
     claim(row, seen_version)
     row.active = active
     record(actor, row, "reactivate" if active else "deactivate")
