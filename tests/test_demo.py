@@ -87,6 +87,14 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     # Co-handling, each of its steps at least once, two departments asked each time: one complaint signed off
     # once both parts were in, one with a department taken off and the other's part still due, one with a
     # part leadership waived and the other still due.
+    # Re-triage: reception raised one complaint to major; a head proposed another involves several
+    # departments, and reception accepted.
+    retriaged = {e.action: c for c in complaints for e in c.events
+                 if e.action in ("retriage", "propose_retriage", "accept_retriage")}
+    assert sorted(retriaged) == ["accept_retriage", "propose_retriage", "retriage"]
+    assert retriaged["retriage"].severity == "major" and retriaged["retriage"].state == State.investigating
+    assert retriaged["accept_retriage"] is retriaged["propose_retriage"]
+    assert retriaged["accept_retriage"].complexity == "several_departments"
     co_handled = [c for c in complaints if c.contributions]
     walked = {e.action for c in co_handled for e in c.events}
     assert {"ask_contribution", "contribute", "remove_contribution", "waive_contribution"} <= walked

@@ -377,6 +377,32 @@ def _co_handled(users: dict[str, User], now: datetime) -> None:
                reason="该科室本周停诊整修，相关记录已由主办科室调取。")
 
 
+def _retriaged(users: dict[str, User], now: datetime) -> None:
+    """Re-triage (重新评估) as an investigation finds more: reception raises one complaint to major (its
+    response now waits for leadership's approval, and leadership hears at once); a head proposes that another
+    involves several departments, and reception accepts (its response clock moves, on the timeline)."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    candidates = [c for c in db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False),
+        Complaint.severity == "minor", Complaint.complexity == "simple").order_by(Complaint.id.desc()))
+        if c.department_id in heads and not c.contributions and c.handler_id is None][:2]
+    if len(candidates) < 2:
+        return
+    raised, proposed = candidates
+
+    def do(complaint, who, action, **data):
+        with clock_at(min(complaint.events[-1].at + timedelta(hours=2), now)):
+            operations.perform(who, action, complaint, data, complaint.version)
+            db.session.commit()
+
+    do(raised, users["reception"], Action.retriage, severity="major", complexity=raised.complexity,
+       category_id=raised.category_id, reason="调查发现患者因延误出现并发症，按重大投诉处理。")
+    do(proposed, heads[proposed.department_id], Action.propose_retriage, severity=proposed.severity,
+       complexity="several_departments", category_id=proposed.category_id,
+       reason="调查发现还涉及检验科的标本运送环节，需两个科室共同处理。")
+    do(proposed, users["reception"], Action.accept_retriage, comment="同意，按多科室投诉的时限处理。")
+
+
 def _remedies_offered(users: dict[str, User], now: datetime) -> None:
     """A few complaints being looked into offer a remedy, some with an amount: one above the threshold is
     approved and paid, another refused, another still waits for leadership; a refund is paid; one is
@@ -496,6 +522,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
         _co_handled(users, now)
         _found_against_again(users, now)
         _remedies_offered(users, now)
+        _retriaged(users, now)
         _notices(users, now)
     return len(plans)
 
