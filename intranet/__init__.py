@@ -19,6 +19,7 @@ from .auth.second_factor import bp as second_factor_bp
 from .complaints import audit, lifecycle, models, search, sweep
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
+from .complaints.disputes import DisputeOutcome, DisputeRoute
 from .complaints.downloads import bp as evidence_bp
 from .complaints.people import PersonFinding, person_of
 from .complaints.permissions import (
@@ -272,6 +273,8 @@ TEMPLATE_NAMES = {
     "may_see_person": may_see_person,
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
+    "DisputeRoute": DisputeRoute,
+    "DisputeOutcome": DisputeOutcome,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
     "SEE_FILE": SEE_FILE,

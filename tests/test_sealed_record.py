@@ -248,15 +248,16 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events, the answers and the people it has loaded to show them: no statement, and
-    so no other complaint."""
+    """The page checks the events, the answers, the people and the disputes it has loaded to show them: no
+    statement, and so no other complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
     db.session.expire_all()
     loaded = db.session.scalars(select(Complaint).where(Complaint.id == complaint.id)
                                 .options(selectinload(Complaint.events), selectinload(Complaint.answers),
-                                         selectinload(Complaint.follow_ups), selectinload(Complaint.people))).one()
+                                         selectinload(Complaint.follow_ups), selectinload(Complaint.people),
+                                         selectinload(Complaint.disputes))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -290,6 +291,6 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     factories.make_complaint(world, State.closed)
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
-    # The events chain the answers and follow-ups as facts too.
+    # The events chain the answers and follow-ups as facts too, and the first one the (no) disputes.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "1d0962837be4f7cc64f1a7663cd313ebacb192bcce987ca280696ddb818ec2af\n")
+                             "d1c754ec588c202702b3ce9af66940a95ee848b2b42c11d80350c3bbcd3ca7fc\n")

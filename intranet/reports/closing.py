@@ -82,6 +82,7 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
                     "listed": [{"reference": e.complaint.reference, "status": e.complaint.status,
                                 "state": str(e.complaint.state.label), "reason": e.reason} for e in exits.listed]},
         leadership_work=asdict(analysis.leadership_work(scope, period)),
+        disputes=asdict(analysis.disputes(scope, period)),
         seal={"upto": seal.upto, "complaints": seal.complaints, "digest": seal.digest},
     )
     return data
@@ -135,6 +136,7 @@ def thawed(data: dict) -> dict:
                     "overdue": [_dated(a) for a in corrective["overdue"]]},
         # Closed before these were part of the analysis: none stored, and none worked out now.
         side_exits=data.get("side_exits"), leadership_work=data.get("leadership_work"),
+        disputes=data.get("disputes"),
         seal=data["seal"],
     )
     return view
