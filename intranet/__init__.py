@@ -20,6 +20,7 @@ from .complaints import audit, lifecycle, models, search, sweep
 from .complaints.contributions import contribution_of
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
+from .complaints.disputes import DisputeOutcome, DisputeRoute
 from .complaints.downloads import bp as evidence_bp
 from .complaints.people import PersonFinding, person_of
 from .complaints.permissions import (
@@ -288,6 +289,8 @@ TEMPLATE_NAMES = {
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
     "RemedyKind": RemedyKind,
+    "DisputeRoute": DisputeRoute,
+    "DisputeOutcome": DisputeOutcome,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
     "SEE_FILE": SEE_FILE,

@@ -91,6 +91,10 @@ BRIEF = {
     "mark_file": (f("reception", "leadership"), ANY, SAME),
     # Mail in: a complainant's reply to the office's email, attached by the poller whatever the state.
     "email_received": (f("system"), ANY, SAME),
+    # 医疗纠纷: the complainant takes it further (mediation, appraisal, court), after an answer too; the
+    # complaint stays where it is, off the office's clocks.
+    "record_dispute": (f("reception", "leadership"), OPEN | {"closed"}, SAME),
+    "record_dispute_outcome": (f("reception", "leadership"), OPEN | {"closed"}, SAME),
     "note": (STAFF | {"staff"}, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
@@ -150,6 +154,9 @@ ONLY_WHEN = {
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # A major complaint's answer needs leadership's approval: never given at the desk.
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
+    # One dispute at a time: a new route once the one before has its outcome.
+    "record_dispute": lambda complaint: all(d.outcome is not None for d in complaint.disputes),
+    "record_dispute_outcome": lambda complaint: any(d.outcome is None for d in complaint.disputes),
     # Once marked, it stays so.
     "mark_integrity": lambda complaint: not complaint.integrity,
     # No department works on an integrity complaint; a part is removed or waived once asked for.

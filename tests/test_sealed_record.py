@@ -248,8 +248,8 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events, the answers, the letters, the people, the contributing departments and the
-    remedies it has loaded to show them: no statement, and so no other complaint."""
+    """The page checks the events, the answers, the letters, the people, the contributing departments, the
+    remedies and the disputes it has loaded to show them: no statement, and so no other complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
@@ -259,7 +259,8 @@ def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
                                          selectinload(Complaint.follow_ups), selectinload(Complaint.people),
                                          selectinload(Complaint.letters),
                                          selectinload(Complaint.contributions),
-                                         selectinload(Complaint.remedies))).one()
+                                         selectinload(Complaint.remedies),
+                                         selectinload(Complaint.disputes))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -293,6 +294,6 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     factories.make_complaint(world, State.closed)
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
-    # The events chain the answers, follow-ups, letters and remedies as facts too.
+    # The events chain the answers, follow-ups, letters, remedies and disputes as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "e851876723603f76646de702c68097f4dfe1726b9339b7ab63b9c966b285293b\n")
+                             "1a115f5649be65777f5296951e18f1b48d4b464d51ca1e0c8cb0d2f6062df33a\n")

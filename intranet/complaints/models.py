@@ -179,7 +179,7 @@ def _in(states) -> str:
 OPEN_WORK = f"status IN {_in(OPEN)}"
 OPEN_WORK_COLUMNS = ("status", "department_id", "response_due_on", "follow_up_due_on", "acknowledge_due_on",
                      "acknowledged_at", "sent_back_at", "escalation_level", "severity", "received_at",
-                     "response_due_at", "follow_up_due_at", "acknowledge_due_at")
+                     "response_due_at", "follow_up_due_at", "acknowledge_due_at", "disputed_since")
 
 
 class ReferenceCounter(db.Model):
@@ -293,6 +293,9 @@ class Complaint(db.Model):
     acknowledge_due_at = mapped_column(UTCDateTime)
     response_due_at = mapped_column(UTCDateTime)
     follow_up_due_at = mapped_column(UTCDateTime)
+    # Off the office's clocks since this day: the complainant took it further, a medical dispute (disputes.py).
+    # Its due dates stand, but none of them is overdue any more, nor escalated, nor reminded of.
+    disputed_since: Mapped[date | None] = mapped_column(Date)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
     # Investigation
@@ -440,12 +443,17 @@ class Complaint(db.Model):
         if acknowledgement:
             late = or_(late, and_(cls.acknowledged_at.is_(None),
                                   cls._late(cls.acknowledge_due_on, cls.acknowledge_due_at, on, moment)))
-        return late
+        return and_(cls.on_the_clocks(), late)
+
+    @classmethod
+    def on_the_clocks(cls):
+        """Not taken further as a medical dispute: a disputed complaint is on none of the office's clocks."""
+        return cls.disputed_since.is_(None)
 
     def late_clock(self, now: datetime | None = None) -> str | None:
         """Which running clock is past its due moment, if any: "acknowledge", "response" or "follow_up"."""
         now = now or utcnow()
-        if not self.is_open:
+        if not self.is_open or self.disputed_since is not None:
             return None
         if self.acknowledged_at is None and past_due(self.acknowledge_due_on, self.acknowledge_due_at, now):
             return "acknowledge"
@@ -455,8 +463,9 @@ class Complaint(db.Model):
 
     def next_clock(self) -> tuple[str, date] | None:
         """The running clock due first and its date: ("acknowledge", …) while the complainant is not yet told
-        their complaint was received and that falls first, else ("response" or "follow_up", due_on)."""
-        if not self.is_open:
+        their complaint was received and that falls first, else ("response" or "follow_up", due_on). None
+        once it is a medical dispute: off the office's clocks."""
+        if not self.is_open or self.disputed_since is not None:
             return None
         due = self.due_on
         acknowledge = self.acknowledge_due_on if self.acknowledged_at is None else None

@@ -107,7 +107,7 @@ QUEUES: dict[Role, list[Queue]] = {
         Queue("sign_off", _l("Findings recorded, awaiting sign-off"),
               lambda u: and_(status_in(State.investigating), Complaint.findings_recorded_at.is_not(None))),
         Queue("due_soon", _l("Due within %(days)s days", days=DUE_SOON_DAYS),
-              lambda u: and_(status_in(State.assigned, State.investigating),
+              lambda u: and_(status_in(State.assigned, State.investigating), Complaint.on_the_clocks(),
                              Complaint.response_due_on <= today() + timedelta(days=DUE_SOON_DAYS))),
         Queue("approval", _l("With leadership for approval"), lambda u: status_in(State.awaiting_approval)),
         Queue("history", _l("All integrity complaints"), lambda u: literal(True), newest_first=True),

@@ -61,7 +61,7 @@ def _complaint_by_reference():
                  # files and corrective actions too (most complaints have none, so they add no rows).
                  joinedload(Complaint.department), joinedload(Complaint.subject_department),
                  joinedload(Complaint.category), joinedload(Complaint.evidence),
-                 joinedload(Complaint.corrective_records),
+                 joinedload(Complaint.corrective_records), joinedload(Complaint.disputes),
                  # Every answer and follow-up, shown in order and checked against the chain.
                  selectinload(Complaint.answers).joinedload(ComplaintAnswer.signed_off_by),
                  selectinload(Complaint.follow_ups), selectinload(Complaint.letters))

@@ -27,6 +27,8 @@ def is_open():
 ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalation_level", "severity",
                "response_due_on", "follow_up_due_on", "acknowledge_due_on", "acknowledged_at", "version",
                "response_due_at", "follow_up_due_at", "acknowledge_due_at",
+               # off the clocks (a medical dispute): no overdue badge
+               "disputed_since",
                "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
                "disclosed_patient", "department_id", "category_id",
                # who may see and act on it (the discipline office's integrity complaints), asked of every row

@@ -20,6 +20,7 @@ from ..complaints.confidentiality import searchable_identity
 from ..complaints.contributions import Contribution
 from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent
 from ..complaints.corrective.steps import Step
+from ..complaints.disputes import ComplaintDispute, DisputeOutcome, DisputeRoute
 from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility
 from ..complaints.permissions import corrective_visible
 from ..complaints.remedies import ComplaintRemedy, RemedyKind
@@ -339,6 +340,31 @@ def remedies(scope: Scope, period: Period) -> Remedies:
     by_department = sorted(totals["department"].values(), key=lambda t: (-t.offered_fen, -t.paid_fen, t.label))
     return Remedies([t for t in totals["kind"].values() if t.offered or t.paid], by_department,
                     list(totals["month"].values()), total)
+
+
+@dataclass
+class Disputes:
+    by_route: dict[str, int]  # route → disputes begun in the period
+    by_outcome: dict[str, int]  # outcome → disputes decided in the period
+    began: int
+    decided: int
+
+
+def disputes(scope: Scope, period: Period) -> Disputes:
+    """The medical disputes (医疗纠纷) of the complaints the reader sees, whenever the complaint was received:
+    those begun in the period by the route the complainant took, and those decided in it by their outcome."""
+    first, end = period.first_day, period.end_day  # dates, as the disputes' are: [first, end)
+
+    def grouped(column, day) -> dict[str, int]:
+        return dict(db.session.execute(
+            select(column, func.count()).select_from(ComplaintDispute).join(Complaint)
+            .where(*scope.where(), day >= first, day < end).group_by(column)).all())
+
+    routes, outcomes = grouped(ComplaintDispute.route, ComplaintDispute.began_on), grouped(
+        ComplaintDispute.outcome, ComplaintDispute.outcome_on)
+    by_route = {route.value: routes.get(route.value, 0) for route in DisputeRoute}
+    by_outcome = {outcome.value: outcomes.get(outcome.value, 0) for outcome in DisputeOutcome}
+    return Disputes(by_route, by_outcome, sum(by_route.values()), sum(by_outcome.values()))
 
 
 def _mask(phone: str) -> str:

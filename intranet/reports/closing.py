@@ -85,6 +85,7 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
                                 "state": str(e.complaint.state.label), "reason": e.reason} for e in exits.listed]},
         leadership_work=asdict(analysis.leadership_work(scope, period)),
         remedies=asdict(analysis.remedies(scope, period)),
+        disputes=asdict(analysis.disputes(scope, period)),
         seal={"upto": seal.upto, "complaints": seal.complaints, "digest": seal.digest},
     )
     return data
@@ -141,6 +142,7 @@ def thawed(data: dict) -> dict:
         # Closed before these were part of the analysis: none stored, and none worked out now.
         side_exits=data.get("side_exits"), leadership_work=data.get("leadership_work"),
         remedies=data.get("remedies"),
+        disputes=data.get("disputes"),
         seal=data["seal"],
     )
     return view

@@ -224,6 +224,9 @@ COMPLAINT_COLUMNS: list[tuple[str, object]] = [
     ("followed_up_at", _l("Followed up at")),
     ("satisfied", _l("Satisfied")), ("reopened_count", _l("Times reopened")),
     ("escalation_level", _l("Escalation level")), ("closed_at", _l("Closed at")),
+    # A medical dispute: off the office's clocks since the day it began; the latest route and its outcome.
+    ("disputed_since", _l("Off the clocks since (medical dispute)")), ("dispute_route", _l("Dispute taken to")),
+    ("dispute_outcome", _l("Dispute outcome")),
 ]
 
 
@@ -239,7 +242,8 @@ def complaint_headers(closed_at=None) -> list[str]:
 def complaint_rows(user, where: list, changed: set[int] | None = None) -> Iterator[list]:
     query = (select(Complaint).where(*where).order_by(Complaint.received_at, Complaint.id)
              .options(joinedload(Complaint.department), joinedload(Complaint.category),
-                      selectinload(Complaint.answers), selectinload(Complaint.follow_ups))
+                      selectinload(Complaint.answers), selectinload(Complaint.follow_ups),
+                      selectinload(Complaint.disputes))
              .execution_options(yield_per=500))
     shown = []  # whose identity the export shows: logged like a page that shows it (identity_views.py)
     for complaint in db.session.scalars(query):
@@ -277,6 +281,10 @@ def _complaint_row(user, c: Complaint) -> list:
             value = None if first is None else first.responded_on if name == "first_answer_on" else first.on_time
         elif name == "answers":
             value = len(c.answers)
+        elif name in ("dispute_route", "dispute_outcome"):
+            latest = c.disputes[-1] if c.disputes else None
+            value = None if latest is None else latest.route_label() if name == "dispute_route" else (
+                latest.outcome_label() or None)
         elif name == "responsibility":
             value = Responsibility(c.responsibility).label if c.responsibility else None
         else:

@@ -61,6 +61,11 @@ def _answers(*conditions):
         ComplaintAnswer.complaint_id == Complaint.id, *conditions).scalar_subquery()
 
 
+def _disputed_by(due_on):
+    """Taken further as a medical dispute on or before that date (Complaint.disputed_since)."""
+    return and_(Complaint.disputed_since.is_not(None), Complaint.disputed_since <= due_on)
+
+
 def _columns(on: date) -> dict[str, object]:
     """Every count the measures are made of, as SQL aggregates (`on`: today, for clocks still running)."""
     open_ = Complaint.status.in_(_OPEN)
@@ -85,9 +90,11 @@ def _columns(on: date) -> dict[str, object]:
             Complaint.acknowledged_at.isnot(None), Complaint.clock_late("acknowledge", on)))),
         # The first answer, as it was given: a reopening never rewrites it.
         "responded_on_time": _count(_answer(first, ComplaintAnswer.on_time.is_(True))),
+        # Unanswered and taken further as a medical dispute by its due date: off the clocks, neither on time
+        # nor late; a dispute begun after the date missed does not excuse it.
         "response_due": _count(or_(answered, and_(
             open_, Complaint.reopened_count == 0, Complaint.responded_at.is_(None),
-            Complaint.clock_late("response", on)))),
+            Complaint.clock_late("response", on), ~_disputed_by(Complaint.response_due_on)))),
         "answered_again_on_time": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1,
                                                                   ComplaintAnswer.on_time.is_(True))), 0),
         "answer_again_due": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1)), 0) + _count(awaiting_again),
@@ -140,7 +147,9 @@ MEASURES: tuple[Measure, ...] = (
         "Complaints whose first answer was given by the first response due date (as extended, if it was), out "
         "of those answered or still unanswered past that date. A reopening changes nothing here: the answers "
         "after it are counted in “answered again on time”. An anonymous complaint counts by the day the office "
-        "recorded its conclusion."),
+        "recorded its conclusion. A complaint taken further as a medical dispute (mediation, appraisal, court) "
+        "on or before its response due date and not answered is in neither figure: it left the office's clocks; "
+        "one taken further only after that date counts as late."),
         numerator="responded_on_time", denominator="response_due"),
     Measure("answered_again_on_time", _lp("measure", "Answered again on time"), _l(
         "Answers given after a reopening by the reopened complaint's new response due date, out of those "
@@ -183,7 +192,8 @@ MEASURES: tuple[Measure, ...] = (
         numerator="extended", denominator="handled"),
     Measure("overdue_now", _lp("measure", "Overdue now"), _l(
         "Complaints received in the period that are still open and past a due date today (acknowledgement, "
-        "response or follow-up)."), kind="count", numerator="overdue_now"),
+        "response or follow-up). A complaint taken further as a medical dispute is off the office's clocks and "
+        "never counted here."), kind="count", numerator="overdue_now"),
 )
 BY_KEY = {m.key: m for m in MEASURES}
 # The columns of the tables by department, category, channel and severity (the headline table has all).
