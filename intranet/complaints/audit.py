@@ -121,9 +121,9 @@ def fact_digest(name: str, value) -> str:
 
 
 def rows_text(name: str, rows: Iterable) -> str:
-    """One kind of the complaint's rows (its people, contributions, remedies, disputes) as one text, as loaded or read by
-    verify(), in one order whatever order they were read in (a person is named once: the directory entry,
-    else the words, tell them apart; a dispute by its route and the day it began)."""
+    """One kind of the complaint's rows (its people, contributions, remedies, disputes) as one text, as
+    loaded or as read by verify(), in one order whatever order they were read in (each row's columns tell it
+    apart: a person's directory entry or words, a department, a remedy's number, a dispute's route and day)."""
     columns = ROW_FACTS[name][1]
     lines = sorted("|".join(_canonical(row[c] if isinstance(row, Mapping) else getattr(row, c))
                             for c in columns) for row in rows)
