@@ -29,7 +29,9 @@ ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalatio
                "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
                "disclosed_patient", "department_id", "category_id",
                # who may see and act on it (the discipline office's integrity complaints), asked of every row
-               "integrity")
+               "integrity",
+               # a referral still to report back to the body that referred it, and by when
+               "referral_body_id", "reported_back_at", "report_back_due_on", "reported_back_on_time")
 
 
 def rows():

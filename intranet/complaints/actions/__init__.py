@@ -6,9 +6,9 @@ offers them in the order of the phases below and, within a phase, in the order t
 """
 
 from ..spec import ActionSpec
-from . import answer, any_time, department, intake, leadership, people, retriage
+from . import answer, any_time, department, intake, leadership, people, referral, retriage
 
-PHASES = (intake, department, people, leadership, answer, retriage, any_time)
+PHASES = (intake, department, people, leadership, answer, referral, retriage, any_time)
 
 
 def _declared(module) -> list[ActionSpec]:
