@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import io
 import re
-from html import unescape
 from datetime import UTC, date, datetime
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -116,8 +116,8 @@ def test_a_12345_referral_due_before_the_hospital_s_date_is_shown_listed_and_cou
         assert "Report back overdue" in listed
         event = report_back(world, complaint)
         figures = kpis.figures(Scope(world.leadership), NOVEMBER)
-    assert event.data == {"method": "platform", "reported_on": "2026-11-24", "text": "已电话答复投诉人，候诊区现已公告延误。",
-                          "due_on": "2026-11-23", "on_time": False}
+    assert event.data == {"method": "platform", "reported_on": "2026-11-24",
+                          "text": "已电话答复投诉人，候诊区现已公告延误。", "due_on": "2026-11-23", "on_time": False}
     assert (figures.counts["reported_back_on_time"], figures.counts["report_back_due"]) == (0, 1)
     assert figures.shown("reported_back_on_time") == "0.0 %"
     assert complaint.reference not in client.get("/queue?q=report_back").get_data(as_text=True)
@@ -271,7 +271,8 @@ def test_the_report_back_over_http_keeps_its_files_as_evidence_and_is_on_the_cha
     login(client, world.reception)
     url = f"/complaints/{complaint.reference}"
     response = client.post(f"{url}/report_back", content_type="multipart/form-data", data={
-        "report_back-method": "letter", "report_back-text": "书面回复已寄出。", "report_back-version": str(complaint.version),
+        "report_back-method": "letter", "report_back-text": "书面回复已寄出。",
+        "report_back-version": str(complaint.version),
         "report_back-csrf_token": csrf_token(client, url),
         "report_back-evidence": [(io.BytesIO(SCANNED_REPLY), "回复函.pdf")]})
     assert response.status_code == 302

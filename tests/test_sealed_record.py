@@ -292,4 +292,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     assert result.exit_code == 0, result.output
     # The events chain the answers and follow-ups as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "1d0962837be4f7cc64f1a7663cd313ebacb192bcce987ca280696ddb818ec2af\n")
+                             "b09e2387ac3f06c8e295dc47e6f4928922736cf58ce512acead7afed240fdee8\n")
