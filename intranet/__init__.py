@@ -43,7 +43,7 @@ from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
 from .core import jobs
 from .core.database import configure_engine, count_statements, serve_pages_that_only_read
-from .core.departments import Category, Department, name_column
+from .core.departments import Category, Department, ReferringBody, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
@@ -248,7 +248,8 @@ def _reference_names() -> dict[tuple[str, str], str]:
     # Codes and names as plain rows (a page's worth of ORM objects for a lookup table cost more), both
     # tables in one statement.
     both = union_all(*(select(literal(kind), model.__table__.c.code, name_column(model))
-                       for kind, model in (("department", Department), ("category", Category))))
+                       for kind, model in (("department", Department), ("category", Category),
+                                                       ("referring_body", ReferringBody))))
     return {(kind, code): label for kind, code, label in db.session.execute(both).all()}
 
 

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from wtforms import RadioField
 
 from intranet.complaints import lifecycle, operations, registration
 from intranet.complaints.lifecycle import SPECS, Action, Role, State, Step
 from intranet.complaints.spec import Example
-from intranet.core.departments import Category, Department
+from intranet.core.departments import Category, Department, ReferringBody
 from intranet.core.extensions import db
 from intranet.core.roles import SYSTEM
 from intranet.core.users import User
@@ -46,6 +47,10 @@ def make_world() -> World:
     nursing = Department(code="NURS", name_zh="护理部", name_en="Nursing")
     category = Category(code="COMM", name_zh="沟通与态度", name_en="Communication and attitude")
     db.session.add_all([cardiology, nursing, category])
+    # The 12345 hotline, a referring body (the migration seeds it; the tables are emptied after each test).
+    if db.session.scalar(select(ReferringBody).where(ReferringBody.code == "12345")) is None:
+        db.session.add(ReferringBody(code="12345", name_zh="12345政务服务便民热线",
+                                     name_en="12345 citizens' service hotline"))
     world = World(
         cardiology=cardiology,
         nursing=nursing,

@@ -57,6 +57,10 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert any(c.reopened_count for c in complaints)
     assert any(c.escalation_level for c in complaints)
     assert any(c.confidential for c in complaints) and any(c.anonymous for c in complaints)
+    # Referrals: one's details recorded afterwards, and reported back once answered (one still waits).
+    walked = {event.action for c in complaints for event in c.events}
+    assert {"record_referral", "report_back"} <= walked
+    assert any(c.to_report_back for c in complaints)
     # Two integrity complaints, the discipline office's: one to investigate, one with findings to sign off.
     integrity = [c for c in complaints if c.integrity]
     assert [(c.state, bool(c.findings)) for c in sorted(integrity, key=lambda c: c.received_at)] == [

@@ -71,6 +71,10 @@ BRIEF = {
     "follow_up": (f("reception", "public"), f("responded"), f("closed", "investigating", "registered")),
     # An anonymous complaint: nobody to answer or follow up, so the office's conclusion closes it.
     "conclude": (f("reception"), f("signed_off", "responded"), f("closed")),
+    # A referral (转办件): its details recorded or corrected, with why; once the complainant is answered, the
+    # report back to the body that referred it (办结反馈), once.
+    "record_referral": (f("reception"), OPEN, SAME),
+    "report_back": (f("reception"), f("responded", "closed"), SAME),
     "extend": (f("head", "leadership"), OPEN, SAME),
     # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
     "escalate": (STAFF | {"system"}, OPEN, SAME),
@@ -167,6 +171,9 @@ ONLY_WHEN = {
     "respond": lambda complaint: not complaint.anonymous,
     "follow_up": lambda complaint: not complaint.anonymous,
     "conclude": lambda complaint: bool(complaint.anonymous),
+    # A complaint that came as a referral; reported back once, and only once the complainant is answered.
+    "record_referral": lambda complaint: complaint.channel == "referral",
+    "report_back": lambda complaint: complaint.referral_body_id is not None and complaint.reported_back_at is None,
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
         complaint.disclosed_name and complaint.disclosed_contact

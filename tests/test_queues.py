@@ -35,6 +35,7 @@ QUEUES = {
         "sent_back": "B",
         "to_tell": "F",
         "follow_up": "G",
+        "report_back": "",  # no referral here (tests/test_referrals.py lists them)
         "open": "ABCDEFG",
     },
     "head": {  # of cardiology

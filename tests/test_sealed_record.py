@@ -296,4 +296,4 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     assert result.exit_code == 0, result.output
     # The events chain the answers, follow-ups, letters, remedies and disputes as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "1a115f5649be65777f5296951e18f1b48d4b464d51ca1e0c8cb0d2f6062df33a\n")
+                             "20c5a89b1d0fdacf0bbb000185241661771fa8e9463dfebf43ce8631b52c9b88\n")

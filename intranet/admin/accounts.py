@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ..auth import second_factor
 from ..core.admin_events import history, record
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, forget
@@ -188,7 +188,7 @@ def unlock(actor: User | None, user: User, seen_version: int | None) -> None:
 
 # --- departments and categories ---------------------------------------------------------------------------
 
-MODELS = {"departments": Department, "categories": Category}
+MODELS = {"departments": Department, "categories": Category, "referrers": ReferringBody}
 
 
 def create_reference(actor: User | None, model, *, code: str, name_zh: str, name_en: str,

@@ -379,8 +379,11 @@ def remove_directory_group(mapping_id: int):
 
 # --- departments and categories ---------------------------------------------------------------------------
 
-REFERENCE_TITLES = {"departments": _l("Departments"), "categories": _l("Complaint categories")}
-NEW_FORMS = {"departments": NewReferenceForm, "categories": NewCategoryForm}
+REFERENCE_TITLES = {"departments": _l("Departments"), "categories": _l("Complaint categories"),
+                    "referrers": _l("Referring bodies")}
+NEW_FORMS = {"departments": NewReferenceForm, "categories": NewCategoryForm, "referrers": NewReferenceForm}
+# Which of a complaint's columns names each kind of row (the page says how many complaints have it).
+COMPLAINT_COLUMN = {"departments": "department_id", "categories": "category_id", "referrers": "referral_body_id"}
 
 
 def _reference(kind: str, row_id: int):
@@ -397,7 +400,7 @@ def _references_page(kind: str, form=None, status: int = 200):
                            form=form or NEW_FORMS[kind](formdata=None)), status
 
 
-@bp.route("/<any(departments, categories):kind>", methods=["GET", "POST"])
+@bp.route("/<any(departments, categories, referrers):kind>", methods=["GET", "POST"])
 def references(kind: str):
     if request.method == "GET":
         return _references_page(kind)
@@ -420,14 +423,14 @@ def references(kind: str):
 def _reference_page(kind: str, row, form=None, status: int = 200, problem: str | None = None):
     form = form or EditReferenceForm(formdata=None, name_zh=row.name_zh, name_en=row.name_en, version=row.version)
     complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
-        (Complaint.department_id == row.id) if kind == "departments" else (Complaint.category_id == row.id)))
+        getattr(Complaint, COMPLAINT_COLUMN[kind]) == row.id))
     return render_template("admin/reference.html", kind=kind, title=REFERENCE_TITLES[kind], row=row, form=form,
                            button=VersionForm(formdata=None, version=row.version), problem=problem,
                            complaints=complaints, events=history(row), event_labels=EVENT_LABELS,
                            field_labels=FIELD_LABELS), status
 
 
-@bp.route("/<any(departments, categories):kind>/<int:row_id>", methods=["GET", "POST"])
+@bp.route("/<any(departments, categories, referrers):kind>/<int:row_id>", methods=["GET", "POST"])
 def reference(kind: str, row_id: int):
     row = _reference(kind, row_id)
     if request.method == "GET":
@@ -467,7 +470,7 @@ def category_integrity(row_id: int, operation: str):
     return redirect(url_for(".reference", kind="categories", row_id=row_id))
 
 
-@bp.post("/<any(departments, categories):kind>/<int:row_id>/<any(deactivate, reactivate):operation>")
+@bp.post("/<any(departments, categories, referrers):kind>/<int:row_id>/<any(deactivate, reactivate):operation>")
 def reference_operation(kind: str, row_id: int, operation: str):
     row = _reference(kind, row_id)
     form = VersionForm()

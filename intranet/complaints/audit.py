@@ -89,6 +89,11 @@ FACT_LABELS = {
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
     "handler_id": _l("Handler"),
     "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"), "letters": _l("The reply letters"),
+    # A referral and its report back to the body that referred it: evidence the hospital answered them.
+    "referral_body_id": _l("Referred by"), "referral_case_number": _l("Their case number"),
+    "referral_reply_by": _l("Their reply-by date"), "report_back_due_on": _l("Report back by"),
+    "report_back_text": _l("What the referring body was told"), "reported_back_on": _l("Date reported back"),
+    "report_back_method": _l("How the referring body was told"),
 }
 
 

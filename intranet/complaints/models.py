@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.choices import Labelled
 from ..core.database import enum_column
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
 from ..core.time import UTCDateTime, local, today, utcnow
 from ..core.users import User
@@ -83,6 +83,26 @@ class Channel(Labelled):
             Channel.survey: _l("Satisfaction survey"),
             Channel.referral: _l("Regulator or hotline referral (12320/12345)"),
             Channel.other: _l("Other"),
+        }
+
+
+class ReportBackMethod(Labelled):
+    """How the hospital reported back to the body that referred the complaint (办结反馈)."""
+
+    phone = "phone"
+    letter = "letter"
+    platform = "platform"  # the referring body's own case platform
+    email = "email"
+    other = "other"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            ReportBackMethod.phone: _l("Phone call"),
+            ReportBackMethod.letter: _l("Letter (in writing)"),
+            ReportBackMethod.platform: _l("Their case platform"),
+            ReportBackMethod.email: _l("Email"),
+            ReportBackMethod.other: _l("Other"),
         }
 
 
@@ -209,6 +229,11 @@ class Complaint(db.Model):
         # never an integrity complaint (the discipline office handles it, not the accused department).
         CheckConstraint("handler_id IS NULL OR (department_id IS NOT NULL AND NOT integrity)",
                         name="handler_within_the_department"),
+        # A referral's case number, reply-by date and report back belong to the body that referred it.
+        CheckConstraint("referral_body_id IS NOT NULL OR (referral_case_number IS NULL AND referral_reply_by IS NULL "
+                        "AND reported_back_at IS NULL)", name="referral_details_need_a_body"),
+        CheckConstraint("reported_back_at IS NULL OR (reported_back_on IS NOT NULL AND report_back_method IS NOT NULL "
+                        "AND report_back_text IS NOT NULL)", name="report_back_complete"),
         Index("ix_complaints_status_department", "status", "department_id"),
         # The work lists and their counts read the open complaints from this index alone (it holds what
         # their filters and order ask about, and the ids a page's rows are then read by: SQLite's indexes
@@ -328,6 +353,20 @@ class Complaint(db.Model):
     follow_up_comment: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
 
+    # A referral (转办件) by 12320, 12345, the health commission or another agency: who referred it, their
+    # case number and the date they want the reply by (the response clock keeps the earlier of theirs and
+    # the hospital's: actions/referral.py). Then, once the complainant is answered, the report back to them
+    # (办结反馈), due by their date, or without one by the policy's report-back clock from the answer.
+    referral_body_id: Mapped[int | None] = mapped_column(ForeignKey("referring_bodies.id"))
+    referral_case_number: Mapped[str | None] = mapped_column(String(60))
+    referral_reply_by: Mapped[date | None] = mapped_column(Date)
+    report_back_due_on: Mapped[date | None] = mapped_column(Date)
+    reported_back_at = mapped_column(UTCDateTime)
+    reported_back_on: Mapped[date | None] = mapped_column(Date)
+    report_back_method: Mapped[str | None] = mapped_column(enum_column(ReportBackMethod, "report_back_method"))
+    report_back_text: Mapped[str | None] = mapped_column(Text)
+    reported_back_on_time: Mapped[bool | None] = mapped_column(Boolean)
+
     decline_reason: Mapped[str | None] = mapped_column(Text)
     # Not accepted because it is the same matter as an earlier open complaint, handled there.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
@@ -339,6 +378,7 @@ class Complaint(db.Model):
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     subject_department: Mapped[Department | None] = relationship(foreign_keys=[subject_department_id])
     category: Mapped[Category | None] = relationship()
+    referral_body: Mapped[ReferringBody | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
@@ -474,6 +514,27 @@ class Complaint(db.Model):
         if due is None:
             return None
         return ("follow_up" if self.state == State.responded else "response"), due
+
+    @property
+    def is_referral(self) -> bool:
+        return self.referral_body_id is not None
+
+    @property
+    def to_report_back(self) -> bool:
+        """A referral answered (responded or closed) and not yet reported back to the body that referred it."""
+        return (self.is_referral and self.reported_back_at is None
+                and self.status in (State.responded.value, State.closed.value))
+
+    def report_back_late(self, on: date | None = None) -> bool:
+        """Still to report back and past its date (or reported back after it)."""
+        if self.reported_back_at is not None:
+            return self.reported_back_on_time is False
+        return self.to_report_back and self.report_back_due_on is not None and self.report_back_due_on < (on or today())
+
+    def response_governed_by_referral(self) -> bool:
+        """Whether the response's due date is the referring body's reply-by date (theirs falls first)."""
+        return (self.referral_reply_by is not None and self.response_due_at is None
+                and self.response_due_on == self.referral_reply_by)
 
     def complainant_holds_code(self) -> bool:
         """Whether the complainant was given a tracking code already: on the online form's confirmation,

@@ -39,6 +39,9 @@ class Queue:
     # The date a work list is sorted by: the next response or follow-up, or (reception's lists of what is
     # still to acknowledge) the acknowledgement, which falls first; (a contributing head's) their part's own.
     due: Callable = lambda user: Complaint.due_on
+    # A work list that holds closed complaints too (a referral answered and closed, not yet reported back):
+    # counted like a history list, sorted like a work list.
+    closed_too: bool = False
 
 
 def _acknowledge_first(user=None):
@@ -73,6 +76,11 @@ QUEUES: dict[Role, list[Queue]] = {
               lambda u: and_(status_in(State.registered), Complaint.sent_back_at.is_not(None))),
         Queue("to_tell", _l("Signed off, to tell the complainant"), lambda u: status_in(State.signed_off)),
         Queue("follow_up", _l("Follow-ups due"), lambda u: status_in(State.responded)),
+        # 转办件办结反馈: a referral whose complainant is answered, still to be reported back to who referred it.
+        Queue("report_back", _l("Referrals to report back"),
+              lambda u: and_(Complaint.referral_body_id.is_not(None), Complaint.reported_back_at.is_(None),
+                             status_in(State.responded, State.closed)),
+              due=lambda user: Complaint.report_back_due_on, closed_too=True),
         Queue("open", _l("All open"), lambda u: true()),
     ],
     Role.head: [
@@ -136,7 +144,9 @@ def _listed(user, queue: Queue):
 
 def _in_queue(user, queue: Queue):
     # A work list lists open complaints only; a history list (newest first) whatever its clause says.
-    return _listed(user, queue) if queue.newest_first else and_(is_open(), _listed(user, queue))
+    if queue.newest_first or queue.closed_too:
+        return _listed(user, queue)
+    return and_(is_open(), _listed(user, queue))
 
 
 def counts(user) -> dict[str, int]:
@@ -145,7 +155,7 @@ def counts(user) -> dict[str, int]:
     queues = queues_for(user)
     columns = []
     for q in queues:
-        if q.newest_first:
+        if q.newest_first or q.closed_too:
             capped = select(literal(1)).select_from(Complaint).where(_in_queue(user, q)).limit(COUNT_CAP + 1).subquery()
             columns.append(select(func.count()).select_from(capped).scalar_subquery().label(q.name))
         else:

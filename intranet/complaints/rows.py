@@ -35,7 +35,9 @@ ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalatio
                "integrity",
                # the member of the department's staff handling it: named in the head's rows, and decides the
                # handler's own buttons
-               "handler_id")
+               "handler_id",
+               # a referral still to report back to the body that referred it, and by when
+               "referral_body_id", "reported_back_at", "report_back_due_on", "reported_back_on_time")
 
 
 def rows():

@@ -15,7 +15,7 @@ from ..complaints.corrective.models import CorrectiveAction
 from ..complaints.corrective.steps import Step
 from ..complaints.lifecycle import OPEN, Action, State
 from ..complaints.models import Complaint, ComplaintEvent
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
 from ..core.hospital import HospitalRecord
 from ..core.time import clock_at, today
@@ -98,8 +98,20 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
                                         integrity=code == integrity_code)
             db.session.add(categories[code])
             created.append("category")
+    # Who refers complaints (the migration seeds the same list; an emptied database has none).
+    known = set(db.session.scalars(select(ReferringBody.code)))
+    for code, name_zh, name_en in REFERRERS:
+        if code not in known:
+            db.session.add(ReferringBody(code=code, name_zh=name_zh, name_en=name_en))
+            created.append("referring body")
     db.session.flush()
     return departments, categories, created
+
+
+REFERRERS = (("12320", "12320卫生健康热线", "12320 health hotline"),
+             ("12345", "12345政务服务便民热线", "12345 citizens' service hotline"),
+             ("HEALTH_COMMISSION", "卫生健康委员会", "Health commission"),
+             ("OTHER", "其他单位", "Another agency"))
 
 
 def _hospital_details() -> list[str]:
@@ -459,7 +471,8 @@ def load_demo() -> list[str]:
 def _plans(departments: dict[str, Department], categories: dict[str, Category], now: datetime) -> list[Plan]:
     """Every complaint's story, drawn before anything is written."""
     rng = random.Random(SEED)
-    planner = Planner(rng, now, departments, categories)
+    referrers = {body.code: body.id for body in db.session.scalars(select(ReferringBody))}
+    planner = Planner(rng, now, departments, categories, referrers)
     targets = [state for state, count in TARGETS.items() for _ in range(count)]
     rng.shuffle(targets)
     return [planner.plan(target) for target in targets] + _integrity_plans(departments, categories, now)

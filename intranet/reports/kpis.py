@@ -112,6 +112,11 @@ def _columns(on: date) -> dict[str, object]:
         "answered": _count(answered),
         "extended": _count(and_(handled, extended)),
         "overdue_now": _count(Complaint.overdue_clause(on)),
+        # A referral's report back to the body that referred it (办结反馈), by its report-back date.
+        "reported_back_on_time": _count(Complaint.reported_back_on_time.is_(True)),
+        "report_back_due": _count(and_(Complaint.referral_body_id.isnot(None), or_(
+            Complaint.reported_back_at.isnot(None),
+            and_(Complaint.report_back_due_on.isnot(None), Complaint.report_back_due_on < on)))),
     }
     for finding in Responsibility.findings():
         columns[f"finding_{finding.value}"] = _count(Complaint.responsibility == finding.value)
@@ -190,6 +195,13 @@ MEASURES: tuple[Measure, ...] = (
         "Complaints whose response due date was extended at least once, out of those the hospital handles. An "
         "extension of the follow-up's due date is not counted."),
         numerator="extended", denominator="handled"),
+    Measure("reported_back_on_time", _lp("measure", "Referrals reported back on time"), _l(
+        "Complaints referred by 12320, 12345, the health commission or another agency that were reported back to "
+        "the body that referred them by the report-back date (their reply-by date, or without one the deadline "
+        "policy's report-back clock from the answer), out of those reported back or still not reported back "
+        "past that date."),
+        numerator="reported_back_on_time", denominator="report_back_due", target=100,
+        short=_lp("measure", "Reported back on time")),
     Measure("overdue_now", _lp("measure", "Overdue now"), _l(
         "Complaints received in the period that are still open and past a due date today (acknowledgement, "
         "response or follow-up). A complaint taken further as a medical dispute is off the office's clocks and "
