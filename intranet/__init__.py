@@ -17,8 +17,10 @@ from .auth.routes import bp as auth_bp
 from .auth.routes import not_logged_in
 from .auth.second_factor import bp as second_factor_bp
 from .complaints import audit, lifecycle, models, search, sweep
+from .complaints.contributions import contribution_of
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
+from .complaints.disputes import DisputeOutcome, DisputeRoute
 from .complaints.downloads import bp as evidence_bp
 from .complaints.people import PersonFinding, person_of
 from .complaints.permissions import (
@@ -32,20 +34,23 @@ from .complaints.permissions import (
     VIEW,
     can,
     identity_fields,
+    may_see_contribution_people,
     may_see_person,
 )
 from .complaints.receipts import bp as receipts_bp
+from .complaints.remedies import RemedyKind
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
 from .core import jobs
 from .core.database import configure_engine, count_statements, serve_pages_that_only_read
-from .core.departments import Category, Department, name_column
+from .core.departments import Category, Department, ReferringBody, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
+from .core.money import yuan
 from .core.retry import retry_conflicts
-from .core.time import show_date, show_datetime
+from .core.time import show_date, show_datetime, today
 from .core.users import load_user
 from .deadlines import cli as deadlines_cli
 from .mailbox import cli as mailbox_cli
@@ -243,7 +248,8 @@ def _reference_names() -> dict[tuple[str, str], str]:
     # Codes and names as plain rows (a page's worth of ORM objects for a lookup table cost more), both
     # tables in one statement.
     both = union_all(*(select(literal(kind), model.__table__.c.code, name_column(model))
-                       for kind, model in (("department", Department), ("category", Category))))
+                       for kind, model in (("department", Department), ("category", Category),
+                                                       ("referring_body", ReferringBody))))
     return {(kind, code): label for kind, code, label in db.session.execute(both).all()}
 
 
@@ -264,14 +270,28 @@ def _describe_event(event):
     return describe(event, g.reference_names)
 
 
+def our_part(complaint):
+    """The reader's department's part of a complaint another department leads (co-handling), if it is asked
+    for one: a queue row says when it is due. Only such rows read the complaint's contributions."""
+    user = current_user
+    if getattr(user, "role", None) != "head" or complaint.department_id == user.department_id:
+        return None
+    return contribution_of(complaint, user.department_id)
+
+
 # The permissions, the lifecycle's names and the choices a template asks about.
 TEMPLATE_NAMES = {
     "describe_event": _describe_event,
     "can": can,
     "identity_fields": identity_fields,
     "may_see_person": may_see_person,
+    "may_see_contribution_people": may_see_contribution_people,
+    "today": today,
     "person_hidden": person_hidden,
     "PersonFinding": PersonFinding,
+    "RemedyKind": RemedyKind,
+    "DisputeRoute": DisputeRoute,
+    "DisputeOutcome": DisputeOutcome,
     "VIEW": VIEW,
     "SEE_IDENTITY": SEE_IDENTITY,
     "SEE_FILE": SEE_FILE,
@@ -301,6 +321,10 @@ def _register_template_helpers(app: Flask) -> None:
     app.context_processor(_template_names_of_the_request)
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
+    # The queue row's macro is imported without the page's context (the queue and the search results).
+    app.jinja_env.globals["our_part"] = our_part
+    app.jinja_env.globals["today"] = today
+    app.jinja_env.filters["yuan"] = yuan
 
 
 # --- every response ---------------------------------------------------------------------------------------

@@ -65,6 +65,25 @@ class Config:
     IMAP_TAKEN_FLAG = os.environ.get("REDRESS_IMAP_TAKEN_FLAG", "$RedressTaken")
     # A larger message is taken by its headers only (its text and files stay in the mailbox).
     IMAP_MAX_BYTES = int(os.environ.get("REDRESS_IMAP_MAX_BYTES", str(25 * 1024 * 1024)))
+    # Staff log in with the hospital's directory (LDAP, Active Directory): auth/directory_login.py. Unset URL:
+    # every account is a local one. A person's entry is found by a DN pattern ("{username}" in it), or by a
+    # search under LDAP_SEARCH_BASE with LDAP_USER_FILTER, bound as LDAP_BIND_USER (anonymously if unset).
+    LDAP_URL = os.environ.get("REDRESS_LDAP_URL", "")
+    LDAP_BIND_DN = os.environ.get("REDRESS_LDAP_BIND_DN", "")
+    LDAP_SEARCH_BASE = os.environ.get("REDRESS_LDAP_SEARCH_BASE", "")
+    LDAP_USER_FILTER = os.environ.get("REDRESS_LDAP_USER_FILTER", "(uid={username})")
+    LDAP_BIND_USER = os.environ.get("REDRESS_LDAP_BIND_USER", "")
+    LDAP_BIND_PASSWORD = os.environ.get("REDRESS_LDAP_BIND_PASSWORD", "")
+    # Where the groups are (groupOfNames, or AD's group, with member=the person's DN); unset: the person's
+    # own memberOf only.
+    LDAP_GROUP_BASE = os.environ.get("REDRESS_LDAP_GROUP_BASE", "")
+    # start_tls (the default), ldaps (implied by an ldaps:// URL) or off; the CA that signed the server's
+    # certificate (unset: the system's).
+    LDAP_TLS = os.environ.get("REDRESS_LDAP_TLS", "").lower() or (
+        "ldaps" if os.environ.get("REDRESS_LDAP_URL", "").lower().startswith("ldaps://") else "start_tls")
+    LDAP_CA_FILE = os.environ.get("REDRESS_LDAP_CA_FILE", "")
+    # Seconds to wait for the directory: a login waits no longer than this before saying it cannot be reached.
+    LDAP_TIMEOUT = float(os.environ.get("REDRESS_LDAP_TIMEOUT", "3"))
     # Where the public pages are reached from outside, for the tracking link in emails ("" leaves it out).
     PUBLIC_BASE_URL = os.environ.get("REDRESS_PUBLIC_URL", "")
     # The host names this site answers to (Flask refuses others with a 400); comma-separated.

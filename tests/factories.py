@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from wtforms import RadioField
 
 from intranet.complaints import lifecycle, operations, registration
 from intranet.complaints.lifecycle import SPECS, Action, Role, State, Step
 from intranet.complaints.spec import Example
-from intranet.core.departments import Category, Department
+from intranet.core.departments import Category, Department, ReferringBody
 from intranet.core.extensions import db
 from intranet.core.roles import SYSTEM
 from intranet.core.users import User
@@ -27,6 +28,8 @@ class World:
     head: User  # head of cardiology
     other_head: User  # head of nursing
     supervision: User  # the discipline office (纪检监察室): integrity complaints only
+    staff: User  # department staff of cardiology (科室经办人): only the complaints handed to them
+    other_staff: User  # department staff of nursing
 
     def user(self, role_key: str) -> User:
         return getattr(self, role_key)
@@ -44,6 +47,10 @@ def make_world() -> World:
     nursing = Department(code="NURS", name_zh="护理部", name_en="Nursing")
     category = Category(code="COMM", name_zh="沟通与态度", name_en="Communication and attitude")
     db.session.add_all([cardiology, nursing, category])
+    # The 12345 hotline, a referring body (the migration seeds it; the tables are emptied after each test).
+    if db.session.scalar(select(ReferringBody).where(ReferringBody.code == "12345")) is None:
+        db.session.add(ReferringBody(code="12345", name_zh="12345政务服务便民热线",
+                                     name_en="12345 citizens' service hotline"))
     world = World(
         cardiology=cardiology,
         nursing=nursing,
@@ -54,6 +61,9 @@ def make_world() -> World:
         head=make_user("head-card", "head", cardiology),
         other_head=make_user("head-nurs", "head", nursing),
         supervision=make_user("discipline", "supervision"),
+        # Made last: the accounts above keep the ids they always had.
+        staff=make_user("staff-card", "staff", cardiology),
+        other_staff=make_user("staff-nurs", "staff", nursing),
     )
     db.session.commit()
     return world
@@ -170,13 +180,31 @@ def prepare_for(world: World, action: Action, state: State, **data):
              **data}
     proposed = setup.pop("malicious_proposed", False)
     retriage = setup.pop("retriage_proposed", False)
+    handed = setup.pop("handed_to_handler", False)
+    contributing = setup.pop("contributing", False)
+    remedy = setup.pop("remedy", None)
     complaint = make_complaint(world, state, **setup)
+    if contributing and complaint.state in SPECS[Action.ask_contribution].sources:
+        ask_contribution(world, complaint)
+    if remedy and complaint.state == State.investigating:
+        propose_remedy(world, complaint, **remedy)
     do_requirements(world, action, complaint)
     if proposed and complaint.state == State.investigating:
         propose_malicious(world, complaint)
+    if handed and complaint.department_id == world.cardiology.id:
+        hand_to_staff(world, complaint)
     if retriage and complaint.department_id == world.cardiology.id and complaint.state in SPECS[
             Action.propose_retriage].sources:
         propose_retriage(world, complaint, **(retriage if isinstance(retriage, dict) else {}))
+    return complaint
+
+
+def ask_contribution(world: World, complaint, department=None, **data):
+    """Reception asks nursing (or `department`) to contribute its part to `complaint` (cardiology's)."""
+    department = department or world.nursing
+    operations.perform(world.reception, Action.ask_contribution, complaint,
+                       {"department_id": department.id, **data}, complaint.version)
+    db.session.commit()
     return complaint
 
 
@@ -190,6 +218,44 @@ def propose_retriage(world: World, complaint, reason: str = RETRIAGE_REASON, **t
     data.update(triage or {"severity": "minor" if complaint.severity == "serious" else "serious"})
     operations.perform(world.head, Action.propose_retriage, complaint, data, complaint.version)
     db.session.commit()
+    return complaint
+
+
+def hand_to_staff(world: World, complaint, staff: User | None = None):
+    """The head of cardiology hands `complaint` (theirs) to a member of its staff (world.staff unless told).
+    Only while investigating is it a step; a complaint further on is given its handler as the step would
+    have given it on the way (its record then names no such event)."""
+    staff = staff or world.staff
+    if complaint.state == State.investigating:
+        operations.perform(world.head, Action.hand_to_handler, complaint, {"handler_id": staff.id},
+                           complaint.version)
+    else:
+        complaint.handler_id = staff.id
+    db.session.commit()
+    return complaint
+
+
+def propose_remedy(world: World, complaint, kind: str = "compensation", amount: str | None = "5000",
+                   description: str | None = None):
+    """The head of cardiology proposes a remedy on `complaint` (investigating, theirs)."""
+    operations.perform(actor(world, Role.head.value, complaint), Action.propose_remedy, complaint,
+                       {"kind": kind, "amount": amount if kind not in ("apology", "explanation") else None,
+                        "description": description}, complaint.version)
+    db.session.commit()
+    return complaint
+
+
+def remedy_waiting(world: World, state: State = State.investigating, **data):
+    """A complaint of cardiology's with a compensation of ¥5,000 waiting for leadership's approval (above the
+    ¥2,000 threshold): investigating, or signed off and so awaiting approval (not major: for the remedy)."""
+    complaint = make_complaint(world, State.investigating, **data)
+    propose_remedy(world, complaint, "compensation", "5000")
+    if State(state) == State.awaiting_approval:
+        do_requirements(world, Action.sign_off, complaint)
+        operations.perform(actor(world, Role.head.value, complaint), Action.sign_off, complaint,
+                           {"response_text": "We are sorry; we offer ¥5,000 in compensation."}, complaint.version)
+        db.session.commit()
+    assert complaint.state == State(state), complaint.state
     return complaint
 
 
@@ -211,6 +277,8 @@ def happy_path(action: Action) -> tuple[State, str]:
     spec = SPECS[action]
     role = next(r for r in (Role.reception, Role.head, Role.leadership, Role.public, Role.system)
                 if r in spec.roles)
+    if spec.contributors_only:  # a department's part of a complaint another leads: the head of nursing
+        return min(spec.sources, key=lambda s: (len(planned(s)), list(State).index(s))), "other_head"
     sources = spec.sources
     if role == Role.head:  # a head acts on their department's complaints: a state that has one
         sources = (sources & lifecycle.WITH_DEPARTMENT) or sources

@@ -17,6 +17,9 @@ real operations, read on 20 Nov 2026.
   A of A B (50.0 %). Radiology: 100 % and 100 %, no mark. Radiology has two head accounts, one of them
   disabled: the active one is its first responsible person.
 - Wang Ming in September (not October's) and a person named only in words: not counted.
+- Found against in the twelve months to 31 Oct (the repeat alert's count, set at 3): Wang Ming in A, B, I
+  and September's complaint, 4 (his head sees 3: not I); Li Juan's upheld finding on B does not count, she
+  was removed from it.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ from intranet.complaints.lifecycle import Action
 from intranet.complaints.people import ComplaintPerson
 from intranet.core.departments import Category, Department
 from intranet.core.extensions import db
+from intranet.core.hospital import HospitalRecord, forget
 from intranet.core.time import clock_at
 from intranet.directory.models import StaffMember
+from intranet.reports import closing
+from intranet.reports.periods import Period
 from tests import factories
 from tests.conftest import login
 
@@ -163,10 +169,10 @@ def test_leadership_sees_every_person_named_and_every_department(world, october,
     html = get(en_client, world.leadership, "/reports/people?period=2026-10").get_data(as_text=True)
     assert cells(html, "table-people") == [
         ["王明", "1001", "Cardiology", "3", "2", "1", "Charges 2 | Communication and attitude 1",
-         f"{refs['a']} | {refs['b']} | {refs['i']}"],
-        ["李娟", "1002", "Cardiology", "1", "0", "0", "Communication and attitude 1", refs["a"]],
-        ["张伟", "2001", "Nursing", "1", "0", "0", "Charges 1", refs["b"]],
-        ["赵静", "3001", "Radiology", "1", "0", "0", "Communication and attitude 1", refs["r"]],
+         f"{refs['a']} | {refs['b']} | {refs['i']}", "4 Repeat"],
+        ["李娟", "1002", "Cardiology", "1", "0", "0", "Communication and attitude 1", refs["a"], "0"],
+        ["张伟", "2001", "Nursing", "1", "0", "0", "Charges 1", refs["b"], "0"],
+        ["赵静", "3001", "Radiology", "1", "0", "0", "Communication and attitude 1", refs["r"], "0"],
     ]
     assert f'href="/complaints/{refs["i"]}"' in html
     # In the KPIs' order (responded on time, then closed): radiology answered all, cardiology not B and I
@@ -183,8 +189,8 @@ def test_a_head_sees_only_their_own_departments_people_and_no_integrity_complain
     html = get(en_client, world.head, "/reports/people?period=2026-10").get_data(as_text=True)
     assert cells(html, "table-people") == [
         ["王明", "1001", "Cardiology", "2", "1", "1", "Charges 1 | Communication and attitude 1",
-         f"{refs['a']} | {refs['b']}"],
-        ["李娟", "1002", "Cardiology", "1", "0", "0", "Communication and attitude 1", refs["a"]],
+         f"{refs['a']} | {refs['b']}", "3 Repeat"],
+        ["李娟", "1002", "Cardiology", "1", "0", "0", "Communication and attitude 1", refs["a"], "0"],
     ]
     assert cells(html, "table-responsible") == [
         ["Cardiology", "Head-Card", "100.0 % 2/2", "50.0 % 1/2 below target", "Veto"]]
@@ -210,12 +216,12 @@ def test_the_csv_exports_both_tables_as_the_page_shows_them(world, october, en_c
     rows = list(csv.reader(io.StringIO(people.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[:5] == [
         ["Name", "Staff number", "Department", "Complaints naming them", "Upheld", "Partly upheld", "By category",
-         "Complaints"],
+         "Complaints", "Found against in the twelve months to 31 Oct 2026", "Repeat alert (3 or more)"],
         ["王明", "1001", "Cardiology", "3", "2", "1", "Charges 2; Communication and attitude 1",
-         f"{refs['a']} {refs['b']} {refs['i']}"],
-        ["李娟", "1002", "Cardiology", "1", "0", "0", "Communication and attitude 1", refs["a"]],
-        ["张伟", "2001", "Nursing", "1", "0", "0", "Charges 1", refs["b"]],
-        ["赵静", "3001", "Radiology", "1", "0", "0", "Communication and attitude 1", refs["r"]],
+         f"{refs['a']} {refs['b']} {refs['i']}", "4", "Repeat"],
+        ["李娟", "1002", "Cardiology", "1", "0", "0", "Communication and attitude 1", refs["a"], "0", ""],
+        ["张伟", "2001", "Nursing", "1", "0", "0", "Charges 1", refs["b"], "0", ""],
+        ["赵静", "3001", "Radiology", "1", "0", "0", "Communication and attitude 1", refs["r"], "0", ""],
     ]
     departments = get(en_client, world.leadership, "/reports/people.csv?period=2026-10&table=departments")
     rows = list(csv.reader(io.StringIO(departments.get_data(as_text=True).lstrip("\ufeff"))))
@@ -251,3 +257,55 @@ def test_the_reports_page_links_to_it_for_leadership_and_heads_only(world, en_cl
     assert 'href="/reports/people' in get(app_ctx.test_client(), world.head, "/reports").get_data(as_text=True)
     assert 'href="/reports/people' not in get(app_ctx.test_client(), world.reception,
                                              "/reports").get_data(as_text=True)
+
+
+def test_the_repeat_mark_follows_the_hospitals_setting(world, october, en_client):
+    db.session.merge(HospitalRecord(id=1, name_zh="测试医院", repeat_alert_upheld=5))
+    db.session.commit()
+    forget()
+    html = get(en_client, world.leadership, "/reports/people?period=2026-10").get_data(as_text=True)
+    assert [row[-1] for row in cells(html, "table-people")] == ["4", "0", "0", "0"]
+    assert "At 5 or more, the person is marked" in html
+
+
+def test_a_closed_period_keeps_the_report_as_it_stood(world, october, en_client, app_ctx):
+    refs = {k: c.reference for k, c in october.complaints.items()}
+    with clock_at(READ_ON):
+        closing.close(world.leadership, Period.parse("2026-10"))
+    # After closing: Wang Ming's finding on B is changed, and a complaint dated 20 October is logged late.
+    b = october.complaints["b"]
+    wang = next(p for p in b.people if p.staff_member and p.staff_member.staff_number == "1001")
+    wang.finding = "upheld"
+    db.session.commit()
+    late = october.receive(at(10, 20), world.cardiology, world.category)
+    name(late, wang.staff_member, "upheld")
+
+    html = get(en_client, world.leadership, "/reports/people?period=2026-10").get_data(as_text=True)
+    assert "Closed on" in html and late.reference not in html
+    assert cells(html, "table-people")[0] == [
+        "王明", "1001", "Cardiology", "3", "2", "1", "Charges 2 | Communication and attitude 1",
+        f"{refs['a']} | {refs['b']} | {refs['i']}", "4 Repeat"]
+    assert cells(html, "table-responsible")[1] == [
+        "Cardiology", "Head-Card", "100.0 % 3/3", "33.3 % 1/3 below target", "Veto"]
+    csv_text = get(en_client, world.leadership, "/reports/people.csv?period=2026-10").get_data(as_text=True)
+    assert csv_text.rstrip().endswith("the figures as they stood then.")
+
+    # A head's view is not what the closing froze: worked out now, and it says so.
+    head_html = get(app_ctx.test_client(), world.head, "/reports/people?period=2026-10&lang=en").get_data(
+        as_text=True)
+    assert cells(head_html, "table-people")[0][3:6] == ["3", "3", "0"]
+    assert "narrowed, are worked out now" in head_html
+
+
+def test_the_complaint_list_of_a_closed_period_marks_what_changed_since(world, october, en_client):
+    with clock_at(READ_ON):
+        closing.close(world.leadership, Period.parse("2026-10"))
+    with clock_at(datetime(2026, 11, 21, 9, 0, tzinfo=BEIJING)):
+        b = october.complaints["b"]
+        operations.perform(world.reception, Action.note, b, {"comment": "Called the ward again."}, b.version)
+        db.session.commit()
+    rows = list(csv.reader(io.StringIO(get(en_client, world.leadership, "/reports/complaints.csv?period=2026-10")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][-1] == "Changed since the period closed on 20 Nov 2026 10:00"
+    assert {row[0]: row[-1] for row in rows[1:]} == {
+        c.reference: ("Changed" if key == "b" else "") for key, c in october.complaints.items()}

@@ -28,9 +28,11 @@ import pytest
 from flask import current_app, url_for
 from sqlalchemy import select
 
+from intranet.auth.directory_groups import DirectoryGroup
+from intranet.complaints import letters, operations
 from intranet.complaints.corrective import records
 from intranet.complaints.evidence import Evidence, folder
-from intranet.complaints.lifecycle import State
+from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.people import ComplaintPerson, PersonFile
 from intranet.core.departments import Category
 from intranet.core.extensions import db, limiter
@@ -51,12 +53,13 @@ from intranet.reports.periods import Period
 from tests import factories
 from tests.conftest import csrf_token, login, module_data
 
-VISITORS = ("anonymous", "reception", "head_a", "head_b", "leadership", "supervision", "admin")
+# staff_a: department staff of cardiology (科室经办人), whose head handed them the cardiology complaint.
+VISITORS = ("anonymous", "reception", "head_a", "head_b", "staff_a", "leadership", "supervision", "admin")
 EVERYONE = frozenset(VISITORS)
 STAFF = EVERYONE - {"anonymous"}
 # A cardiology complaint: not the head of nursing, nor the administrator before a break-glass opening, nor
 # the discipline office (it sees integrity complaints only: test_integrity_route.py).
-SEES_COMPLAINT_A = frozenset({"reception", "head_a", "leadership"})
+SEES_COMPLAINT_A = frozenset({"reception", "head_a", "staff_a", "leadership"})
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"reception", "head_a", "head_b", "leadership"})
 LEADERSHIP = frozenset({"leadership"})
@@ -169,6 +172,13 @@ def new_day(t, client, user):
     return {"day": day}
 
 
+def new_mapping(t, client, user):
+    mapping = DirectoryGroup(name=f"spare-group-{fresh()}", role="reception")
+    db.session.add(mapping)
+    db.session.commit()
+    return {"mapping": mapping}
+
+
 def a_failed_message() -> OutboxMessage:
     """An email the relay gave up on, for the administrator to try again."""
     message = OutboxMessage(key=f"matrix-{fresh()}", kind="assigned", channel="email", recipient="li@example.cn",
@@ -226,7 +236,14 @@ def hospital_details_changed(t):
     saved = db.session.get(HospitalRecord, 1)
     return {"name_zh": "示范医院", "name_en": "", "office_address_zh": "", "office_address_en": "",
             "office_phone": f"0571-{fresh()}", "office_hours": "08:00–17:30", "unlimited_networks": "",
+            "repeat_alert_upheld": "3", "remedy_threshold": "2000",
             "version": saved.version if saved else 0}
+
+
+def letter_template_changed(t):
+    """The English letter, at the version in use now, with a line of its own."""
+    now = letters.current("en")
+    return {"version": now.version, "text": f"{{hospital}}\n\nDear {{complainant}},\n\n{{response}} {fresh()}"}
 
 
 def deadline_policy_changed(t):
@@ -295,14 +312,15 @@ POLICIES = {
     ("complaints.detail", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("evidence.download", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {**complaint(t), "evidence_id": t.evidence.id}),
     # A file of a person's statement: those who may see who the person is (named by cardiology's head).
-    ("evidence.statement_file", "GET"): Policy(frozenset({"head_a", "leadership"}), lambda t: {
+    ("evidence.statement_file", "GET"): Policy(frozenset({"head_a", "staff_a", "leadership"}), lambda t: {
         **complaint(t), "person_id": t.statement_file.person_id, "file_id": t.statement_file.id}),
     # The people picker's matches: staff who name people.
-    ("complaints.people_found", "GET"): Policy(READERS, lambda t: {"field": "people", "people-find": "备用"}),
+    ("complaints.people_found", "GET"): Policy(READERS | {"staff_a"},
+                                               lambda t: {"field": "people", "people-find": "备用"}),
     ("receipts.show_receipt", "GET"): Policy(SEES_COMPLAINT_A, complaint),
     ("receipts.receipt", "POST"): Policy(frozenset({"reception"}), complaint, lambda t: {"replace_code": "y"}),
     # An internal note: the staff roles of the lifecycle, not the administrator.
-    ("complaints.act", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
+    ("complaints.act", "POST"): Policy(frozenset({"reception", "head_a", "staff_a", "leadership"}),
                                        lambda t: {**complaint(t), "action_name": "note"},
                                        lambda t: {"note-text": "已电话联系。", "note-version": t.complaint.version}),
     ("complaints.identity_views", "GET"): Policy(frozenset({"leadership"}), complaint),
@@ -310,11 +328,15 @@ POLICIES = {
     ("complaints.break_glass", "POST"): Policy(ADMIN, complaint, lambda t: {
         "reason": "Reception reports the complaint shows under the wrong account."}, prepare=closed_complaint),
     ("complaints.archive_record", "GET"): Policy(SEES_COMPLAINT_A, complaint),
+    # A reply letter: cardiology's complaint answered in writing (not the one handed to staff_a).
+    ("complaints.letter", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {
+        "reference": t.letter.complaint_reference, "letter_id": t.letter.id}),
     # Reports: the complaints office, leadership, and each head for their own department.
     ("reports.index", "GET"): Policy(READERS),
     ("reports.monthly_latest", "GET"): Policy(READERS),
     ("reports.monthly", "GET"): Policy(READERS, lambda t: {"month": "2026-11"}),
     ("reports.kpi_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
+    ("reports.remedies_export", "GET"): Policy(READERS, lambda t: {"kind": "xlsx"}),
     ("reports.complaint_export", "GET"): Policy(READERS, lambda t: {"kind": "csv"}),
     ("reports.analysis_of", "GET"): Policy(READERS, lambda t: {"period": "2026-Q3"}),
     ("reports.people", "GET"): Policy(HEADS_AND_LEADERSHIP),
@@ -337,7 +359,8 @@ POLICIES = {
     ("corrective.new", "GET"): Policy(READERS),
     ("corrective.new", "POST"): Policy(READERS, data=lambda t: {
         "title": "Announce delays", "owner_department_id": t.world.cardiology.id, "due_on": "2099-01-01"}),
-    ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A, lambda t: {"action_id": t.corrective.id}),
+    # Not the handler of the complaint it answers: a corrective action is the department's head's.
+    ("corrective.detail", "GET"): Policy(SEES_COMPLAINT_A - {"staff_a"}, lambda t: {"action_id": t.corrective.id}),
     ("corrective.take_step", "POST"): Policy(frozenset({"reception", "head_a", "leadership"}),
                                              lambda t: {"action_id": t.corrective.id, "step_name": "note"},
                                              lambda t: {"note-text": "质控会已讨论。",
@@ -353,6 +376,9 @@ POLICIES = {
     # The administrator's pages; what they change is a spare account or category, never one others use.
     ("admin.hospital_details", "GET"): Policy(ADMIN),
     ("admin.hospital_details", "POST"): Policy(ADMIN, data=hospital_details_changed),
+    ("admin.letters_page", "GET"): Policy(ADMIN),
+    ("admin.letter_template", "GET"): Policy(ADMIN, lambda t: {"language": "en"}),
+    ("admin.letter_template", "POST"): Policy(ADMIN, lambda t: {"language": "en"}, data=letter_template_changed),
     ("admin.deadlines", "GET"): Policy(ADMIN),
     ("admin.deadlines", "POST"): Policy(ADMIN, data=deadline_policy_changed),
     ("admin.calendar_page", "GET"): Policy(ADMIN),
@@ -362,6 +388,13 @@ POLICIES = {
     ("admin.outbox", "GET"): Policy(ADMIN),
     ("admin.retry_outbox", "POST"): Policy(ADMIN, data=lambda t: {"id": t.failed_message.id},
                                            prepare=failed_message),
+    ("admin.directory_groups_page", "GET"): Policy(ADMIN),
+    ("admin.add_directory_group", "POST"): Policy(ADMIN, data=lambda t: {"name": f"group-{fresh()}",
+                                                                         "role": "reception", "department": ""}),
+    # (Without its preparation, as the CSRF test posts it, any id: the token is refused first.)
+    ("admin.remove_directory_group", "POST"): Policy(ADMIN, lambda t: {"mapping_id": getattr(
+                                                         t, "mapping", SimpleNamespace(id=1)).id},
+                                                     prepare=new_mapping),
     ("admin.accounts_list", "GET"): Policy(ADMIN),
     ("admin.new_account", "GET"): Policy(ADMIN),
     ("admin.new_account", "POST"): Policy(ADMIN, data=lambda t: {
@@ -456,6 +489,12 @@ def make_things():
         "title": "Announce delays", "owner_department_id": world.cardiology.id,
         "due_on": date(2099, 1, 1)}, complaints=[complaint])
     db.session.commit()
+    factories.hand_to_staff(world, complaint)  # cardiology's head hands it to staff_a
+    written = factories.make_complaint(world, State.signed_off)  # cardiology's, answered by letter
+    operations.perform(world.reception, Action.respond, written, {"method": "written", "told_text": "已改进。"},
+                       written.version)
+    db.session.commit()
+    letter = SimpleNamespace(id=written.letters[0].id, complaint_reference=written.reference)
     relay.send_pending()  # head A's notification of the assignment, delivered
     # A staff list the administrator uploaded (a request that confirms it is given a fresh one).
     upload_token = directory_imports.keep(STAFF_LIST, "staff.csv", world.admin)
@@ -468,7 +507,7 @@ def make_things():
                            spare=spare, spare_category=spare_category, spare_person=spare_person,
                            login_account=login_account, upload_token=upload_token,
                            upload_digest=directory_imports.preview(STAFF_LIST, "staff.csv").digest,
-                           meeting=meeting)
+                           meeting=meeting, letter=letter)
 
 
 @pytest.fixture(scope="module")
@@ -486,7 +525,8 @@ def fresh_rate_limits():
 
 def visitor(world, name):
     return {"reception": world.reception, "head_a": world.head, "head_b": world.other_head,
-            "leadership": world.leadership, "supervision": world.supervision, "admin": world.admin}.get(name)
+            "staff_a": world.staff, "leadership": world.leadership, "supervision": world.supervision,
+            "admin": world.admin}.get(name)
 
 
 def answer(name: str, response) -> str:

@@ -64,7 +64,8 @@ def test_the_defaults_are_today_s_working_days_for_every_severity(app_ctx):
     assert {key: (r.amount, r.unit.value) for key, r in policy.all_rules().items()} == {
         (clock, severity): (days, "working_days")
         for clock, days in [(Clock.acknowledge, 1), (Clock.respond_simple, 5), (Clock.respond_several_departments, 10),
-                            (Clock.follow_up, 3), (Clock.reopened, 5)]
+                            (Clock.follow_up, 3), (Clock.reopened, 5),
+                            (Clock.report_back, 2)]
         for severity in ("minor", "serious", "major")}
 
 
@@ -223,6 +224,9 @@ def test_the_migration_carries_each_clock_over_to_every_severity(app_ctx):
         ("follow_up", "serious", 3, "working_days"),
         ("reopened", "major", 5, "working_days"), ("reopened", "minor", 5, "working_days"),
         ("reopened", "serious", 5, "working_days"),
+        # The referrals' report back, added later with its default.
+        ("report_back", "major", 2, "working_days"), ("report_back", "minor", 2, "working_days"),
+        ("report_back", "serious", 2, "working_days"),
         ("respond_several_departments", "major", 10, "working_days"),
         ("respond_several_departments", "minor", 10, "working_days"),
         ("respond_several_departments", "serious", 10, "working_days"),

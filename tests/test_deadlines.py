@@ -138,7 +138,7 @@ def test_this_year_and_next_known_means_no_warning(app_ctx):
 def test_the_policy_has_spec_defaults(app_ctx):
     assert policy.all_working_days() == {Clock.acknowledge: 1, Clock.respond_simple: 5,
                                          Clock.respond_several_departments: 10, Clock.follow_up: 3,
-                                         Clock.reopened: 5}
+                                         Clock.reopened: 5, Clock.report_back: 2}
 
 
 def test_operations_use_the_policy_and_a_change_does_not_rewrite_stored_due_dates(world):

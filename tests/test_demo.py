@@ -4,13 +4,14 @@ and a second run that adds nothing."""
 from sqlalchemy import func, select
 
 from intranet.complaints.lifecycle import State
-from intranet.complaints.models import Complaint, Severity
+from intranet.complaints.models import Complaint, ComplaintLetter, Severity
 from intranet.core.extensions import db
 from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
 from intranet.directory.models import StaffMember
 
-LOGINS = ["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
+LOGINS = (["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
+          + ["staff-card", "staff-card-2", "staff-nurs", "staff-ed"])
 
 
 def _row_counts() -> dict[str, int]:
@@ -56,6 +57,10 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert any(c.reopened_count for c in complaints)
     assert any(c.escalation_level for c in complaints)
     assert any(c.confidential for c in complaints) and any(c.anonymous for c in complaints)
+    # Referrals: one's details recorded afterwards, and reported back once answered (one still waits).
+    walked = {event.action for c in complaints for event in c.events}
+    assert {"record_referral", "report_back"} <= walked
+    assert any(c.to_report_back for c in complaints)
     # Two integrity complaints, the discipline office's: one to investigate, one with findings to sign off.
     integrity = [c for c in complaints if c.integrity]
     assert [(c.state, bool(c.findings)) for c in sorted(integrity, key=lambda c: c.received_at)] == [
@@ -64,6 +69,43 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert office.role == "supervision"
     assert all(e.actor_id == office.id for c in integrity for e in c.events
                if e.action in ("accept", "record_findings"))
+
+    # Department staff (科室经办人): heads handed them complaints; they recorded the findings of some; one was
+    # taken back, and its handler sees it no more.
+    staff = {u.username: u for u in db.session.scalars(select(User).where(User.role == "staff"))}
+    assert {(name, u.department.code) for name, u in staff.items()} == {
+        ("staff-card", "CARD"), ("staff-card-2", "CARD"), ("staff-nurs", "NURS"), ("staff-ed", "ED")}
+    handed = [c for c in complaints if any(e.action == "hand_to_handler" for e in c.events)]
+    assert len(handed) == 5
+    assert sum(1 for c in handed if c.handler_id is not None) == 4
+    [taken_back] = [c for c in handed if c.handler_id is None]
+    assert taken_back.events[-1].action == "take_back"
+    by_handlers = [c for c in handed if any(e.action == "record_findings" and e.actor_id in
+                                            {u.id for u in staff.values()} for e in c.events)]
+    assert len(by_handlers) == 3
+    # Every answer the demo gives by letter or by email has its reply letter, in the complainant's language.
+    letters = db.session.scalars(select(ComplaintLetter)).all()
+    assert {language: sum(1 for x in letters if x.language == language) for language in ("zh", "en")} == {
+        "zh": 10, "en": 8}
+    assert all(x.answer.method in ("written", "email") and x.text.count("\n\n") >= 5 for x in letters)
+    # Co-handling, each of its steps at least once, two departments asked each time: one complaint signed off
+    # once both parts were in, one with a department taken off and the other's part still due, one with a
+    # part leadership waived and the other still due.
+    # Re-triage: reception raised one complaint to major; a head proposed another involves several
+    # departments, and reception accepted.
+    retriaged = {e.action: c for c in complaints for e in c.events
+                 if e.action in ("retriage", "propose_retriage", "accept_retriage")}
+    assert sorted(retriaged) == ["accept_retriage", "propose_retriage", "retriage"]
+    assert retriaged["retriage"].severity == "major" and retriaged["retriage"].state == State.investigating
+    assert retriaged["accept_retriage"] is retriaged["propose_retriage"]
+    assert retriaged["accept_retriage"].complexity == "several_departments"
+    co_handled = [c for c in complaints if c.contributions]
+    walked = {e.action for c in co_handled for e in c.events}
+    assert {"ask_contribution", "contribute", "remove_contribution", "waive_contribution"} <= walked
+    assert sorted((c.state.value, len(c.contributions), sum(bool(r.contributed_at) for r in c.contributions),
+                   sum(bool(r.removed_at) for r in c.contributions), sum(bool(r.waived_at) for r in c.contributions))
+                  for c in co_handled) == [("investigating", 2, 0, 0, 1), ("investigating", 2, 0, 1, 0),
+                                           ("signed_off", 2, 2, 0, 0)]
 
     before = _row_counts()
     again = load_demo()

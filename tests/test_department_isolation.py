@@ -99,7 +99,7 @@ def test_other_head_queues_counts_and_search_show_nothing(world, client):
     # The head of cardiology: each in its queue, all in the history, counted.
     login(client, world.head)
     expected = {"new": [new], "investigating": [investigating, overdue], "overdue": [overdue],
-                "history": [new, investigating, overdue]}
+                "contribution_due": [], "history": [new, investigating, overdue]}
     assert set(expected) == set(HEAD_QUEUES)
     for name in HEAD_QUEUES:
         html = client.get(f"/queue?q={name}").get_data(as_text=True)

@@ -18,6 +18,8 @@ SAVED = {
     "office_address_zh": "门诊楼一楼 患者服务中心",
     "office_address_en": "the Patient Service Centre, outpatient building",
     "office_phone": "0571-8765 4321", "office_hours": "08:30–17:00", "unlimited_networks": "",
+    "repeat_alert_upheld": "3",
+    "remedy_threshold": "2000",
 }
 
 
@@ -87,7 +89,9 @@ def test_every_change_is_in_the_history_with_who_made_it(world, client):
     changes = [e.data for e in db.session.scalars(
         select(AdminEvent).where(AdminEvent.subject == "hospital").order_by(AdminEvent.id))]
     assert changes[1] == {"office_hours": ["08:30–17:00", "08:00–17:30"]}
-    assert sorted(changes[0]) == sorted(name for name, value in SAVED.items() if value)  # "" was "" already
+    # "" was "" already, the repeat alert was 3 already, and ¥2,000 is the threshold as migrated.
+    assert sorted(changes[0]) == sorted(name for name, value in SAVED.items()
+                                        if value and name not in ("repeat_alert_upheld", "remedy_threshold"))
     page = client.get("/admin/hospital?lang=en").get_data(as_text=True)
     assert "Complaints office: hours on working days: 08:30–17:00 → 08:00–17:30" in page
 
@@ -98,3 +102,24 @@ def test_a_wrong_address_in_the_unlimited_list_is_named_and_nothing_is_saved(wor
     assert response.status_code == 422
     assert "“kiosk-3” is not an address or a network (e.g. 10.20.0.0/16)." in response.get_data(as_text=True)
     assert db.session.scalar(select(HospitalRecord.unlimited_networks)) == ""
+
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("0", "Enter a number from 1 to 100."), ("101", "Enter a number from 1 to 100."),
+    ("", "Enter how many upheld complaints raise the alert."), ("three", "Not a valid integer value."),
+])
+def test_the_repeat_alert_is_a_number_from_1_to_100(world, client, typed, error):
+    login(client, world.admin)
+    response = save(client, 1, repeat_alert_upheld=typed, office_hours="08:00–17:30")
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert error in html and 'value="08:00–17:30"' in html
+    assert db.session.scalar(select(HospitalRecord.repeat_alert_upheld)) == 3
+
+
+def test_the_repeat_alert_saved_is_on_the_history(world, client):
+    login(client, world.admin)
+    assert save(client, 1, repeat_alert_upheld="4").status_code == 302
+    assert hospital_module.hospital().repeat_alert_upheld == 4
+    page = client.get("/admin/hospital?lang=en").get_data(as_text=True)
+    assert "Repeat alert: complaints upheld against one person within twelve months: 3 → 4" in page

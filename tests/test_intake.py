@@ -13,6 +13,7 @@ from intranet.complaints import operations, tracking_codes
 from intranet.complaints.lifecycle import Action, Role, State
 from intranet.complaints.models import Channel, Complaint
 from intranet.complaints.queues import QUEUES
+from intranet.core.departments import ReferringBody
 from intranet.core.extensions import db
 from intranet.core.time import clock_at
 from tests import factories
@@ -199,9 +200,12 @@ def log(client, data: dict):
 @pytest.mark.parametrize("channel", list(Channel), ids=str)
 def test_staff_log_each_channel(world, client, channel):
     login(client, world.reception)
+    # A referral names who referred it (tests/test_referrals.py has the rest).
+    referred = {"referral_body_id": str(db.session.scalar(select(ReferringBody.id).where(
+        ReferringBody.code == "12345")))} if channel == Channel.referral else {}
     with clock_at(FRIDAY):
         response = log(client, {"channel": channel.value, "what_happened": f"经{channel.value}投诉：等候时间太长。",
-                                "complainant_name": "张先生", "complainant_phone": "13800138000"})
+                                "complainant_name": "张先生", "complainant_phone": "13800138000", **referred})
         assert response.status_code == 302
         page = client.get(response.location)
     [complaint] = complaints()

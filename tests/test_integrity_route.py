@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from intranet.core.extensions import db
 from intranet.core.time import today
 from intranet.core.users import User
 from intranet.notifications import relay
+from intranet.notifications.kinds import KINDS, TO_HEADS
 from intranet.notifications.models import OutboxMessage, StaffNotification
 from intranet.reports.periods import Period
 from tests import factories
@@ -133,6 +135,28 @@ def test_marked_later_it_leaves_the_department_and_its_bell(world, client):
     assert complaint.reference not in client.get("/notifications").get_data(as_text=True)
 
 
+def test_marked_later_it_leaves_a_contributing_department_too(world, client):
+    """Co-handling: a department asked for its part before the mark sees it no more, nor hears of it, and
+    no department is asked once it is marked."""
+    complaint = factories.make_complaint(world, State.investigating, what_happened=ACCUSATION)
+    factories.ask_contribution(world, complaint)
+    relay.send_pending()
+    assert db.session.scalars(select(StaffNotification).where(StaffNotification.user_id == world.other_head.id)).all()
+    operations.perform(world.reception, Action.mark_integrity, complaint,
+                       {"reason": "The patient says the surgeon asked for a red envelope."}, complaint.version)
+    db.session.commit()
+    relay.send_pending()
+    assert db.session.scalars(select(StaffNotification).where(
+        StaffNotification.user_id == world.other_head.id)).all() == []
+    login(client, world.other_head)
+    assert client.get(f"/complaints/{complaint.reference}").status_code == 404
+    for url in ("/queue?q=contribution_due", "/notifications", "/reports/complaints.csv"):
+        assert complaint.reference not in client.get(url).get_data(as_text=True), url
+    login(client, world.reception)
+    page = client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True)
+    assert 'action="/complaints/' + complaint.reference + '/ask_contribution"' not in page
+
+
 def test_the_database_refuses_a_complaint_without_the_mark(world):
     complaint = factories.make_complaint(world)
     with pytest.raises(IntegrityError):
@@ -164,7 +188,8 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "notifications.index": [("/notifications", {}), ("/notifications?unread=1", {})],
         "notifications.bell": [("/notifications/bell", {})],
         "complaints.queue": [("/queue", {}), ("/queue", HX_COUNTS)]
-                            + [(f"/queue?q={q}", h) for q in ("new", "investigating", "overdue", "history")
+                            + [(f"/queue?q={q}", h) for q in ("new", "investigating", "overdue",
+                                                                   "contribution_due", "history")
                                for h in ({}, HX_ROWS)],
         "complaints.search": [(f"/search?q={q}", h) for q in (ref, ACCUSATION, "红包", "13800138000")
                               for h in ({}, HX_RESULTS)]
@@ -179,12 +204,16 @@ def head_urls(c, evidence_id: int, month: str) -> dict[str, list[tuple[str, dict
         "healthz": [("/healthz", {})],
         "receipts.show_receipt": [(f"/complaints/{ref}/receipt", {})],
         "complaints.archive_record": [(f"/complaints/{ref}/record", {})],
+        "complaints.letter": [(f"/complaints/{ref}/letters/1", {})],
         "reports.index": [("/reports", {}), (f"/reports?period={month}", {})],
         "reports.monthly_latest": [],  # a redirect to last month's, below
         "reports.monthly": [(f"/reports/monthly/{month}", {}), (f"/reports/monthly/{last_month}", {})],
         "reports.analysis_of": [(f"/reports/analysis/{quarter}", {}), (f"/reports/analysis/{year}", {})],
         "reports.meeting": [],  # a quality meeting that reviewed it: tried below
         "reports.kpi_export": [(f"/reports/kpis.csv?period={month}", {}), (f"/reports/kpis.xlsx?period={month}", {})],
+        "reports.remedies_export": [(f"/reports/remedies.csv?period={month}", {}),
+                                    (f"/reports/remedies.csv?period={quarter}&table=month", {}),
+                                    (f"/reports/remedies.xlsx?period={month}", {})],
         "reports.complaint_export": [("/reports/complaints.csv", {}), (f"/reports/complaints.csv?period={month}", {}),
                                      ("/reports/complaints.xlsx", {})],
         "reports.people": [("/reports/people", {}), (f"/reports/people?period={month}", {})],
@@ -223,7 +252,7 @@ def test_no_page_fragment_count_search_report_or_export_of_the_head_names_it(wor
             response = client.get(url, headers=headers)
             body = xlsx_text(response.get_data()) if ".xlsx" in url else response.get_data(as_text=True)
             if endpoint in ("complaints.detail", "evidence.download", "evidence.statement_file",
-                            "receipts.show_receipt", "complaints.archive_record"):
+                            "receipts.show_receipt", "complaints.archive_record", "complaints.letter"):
                 assert response.status_code == 404, (url, response.status_code)
             else:
                 assert response.status_code == 200, (url, response.status_code)
@@ -236,7 +265,7 @@ def test_no_page_fragment_count_search_report_or_export_of_the_head_names_it(wor
     assert ordinary.reference in client.get("/queue?q=history").get_data(as_text=True)
     assert ordinary.reference in client.get("/reports/complaints.csv").get_data(as_text=True)
     assert counts(client.get("/queue", headers=HX_COUNTS).get_data(as_text=True)) == {
-        "new": 0, "investigating": 1, "overdue": 0, "history": 1}
+        "new": 0, "investigating": 1, "overdue": 0, "contribution_due": 0, "history": 1}
     assert len(seen) > 30
 
 
@@ -398,6 +427,27 @@ def test_the_office_hears_what_the_head_would(world, state, severity, who, actio
     queued = {(r.kind, users.get(r.recipient, r.recipient)) for r in db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.id > before, OutboxMessage.channel == "in_app"))}
     assert queued == heard
+
+
+# What the department would read speaks to "your department"; the office reads its own words instead.
+DEPARTMENT_WORDS = {"en": "your department", "zh": "本科室"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_what_the_office_hears_never_speaks_of_your_department(world, lang):
+    about = integrity_complaint(world, State.assigned).about()
+    ordinary = factories.make_complaint(world, State.assigned).about()
+    # An integrity complaint takes no contributing department: what those hear is never about one.
+    heads_kinds = [kind for kind in KINDS.values() if kind.to is TO_HEADS and not kind.name.startswith("contribution_")]
+    data = {"reason": "理由", "comment": "意见", "level": 1}
+    with force_locale(lang):
+        told_the_office = ["\n".join(kind.render(about, data)) for kind in heads_kinds]
+        told_a_head = ["\n".join(kind.render(ordinary, data)) for kind in heads_kinds]
+    assert [text for text in told_the_office if DEPARTMENT_WORDS[lang] in text] == []
+    # The department still reads its own: every kind with words for the office reads otherwise to a head.
+    assert [kind.name for kind, office, head in zip(heads_kinds, told_the_office, told_a_head, strict=True)
+            if (kind.office_subject or kind.office_body) and office.replace(about.reference, "")
+            == head.replace(ordinary.reference, "")] == []
 
 
 # --- leadership, and the log of who read it ------------------------------------------------------------------

@@ -153,6 +153,7 @@ SEPTEMBER_FIGURES = {
     "reopened": ("20.0 %", 1, 5),  # G of A B F G H
     "extended": ("16.7 %", 1, 6),  # H of all but C
     "overdue_now": ("3", None, None),  # B (follow-up), D (acknowledgement, response), G (response)
+    "reported_back_on_time": ("—", 0, 0),  # no referral (tests/test_referrals.py counts them)
 }
 
 

@@ -34,7 +34,15 @@ from intranet.core.extensions import db
 from intranet.core.users import User
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.test_lifecycle_table import BRIEF, DECIDED, ONLY_WHEN, SAME, SUPERVISION_STANDS_IN_FOR
+from tests.test_lifecycle_table import (
+    BRIEF,
+    CONTRIBUTORS_ONLY,
+    DECIDED,
+    ONLY_WHEN,
+    SAME,
+    SUPERVISION_STANDS_IN_FOR,
+    contributing,
+)
 
 # The people tried on every cell: keys of factories.World, with the role each one has.
 PEOPLE = {
@@ -60,6 +68,9 @@ NOT_SATISFIED = "not-satisfied"
 # "re-triage → the same state; a response signed off without approval → awaiting_approval once major".
 RAISED_TO_MAJOR = "raised-to-major"
 RAISED = {"severity": "major", "complexity": "several_departments"}  # a change even of a major complaint
+# "approve a remedy → the same state; a response that waited for it alone → signed_off"; "refuse one → the
+# same state; a response signed off with it → investigating": a ¥5,000 compensation above the threshold.
+REMEDY_WAITS = "remedy-waits"
 
 
 @dataclass(frozen=True)
@@ -79,9 +90,11 @@ class Case:
 STAFF_ACTIONS = [a for a in COMPLAINT_ACTIONS if SPECS[a].form is not None and SPECS[a].roles != {Role.system}]
 CASES = [Case(action) for action in STAFF_ACTIONS]
 VARIANT_CASES = [Case(Action.sign_off, MAJOR), Case(Action.follow_up, NOT_SATISFIED),
-                 Case(Action.retriage, RAISED_TO_MAJOR), Case(Action.accept_retriage, RAISED_TO_MAJOR)]
+                 Case(Action.retriage, RAISED_TO_MAJOR), Case(Action.accept_retriage, RAISED_TO_MAJOR),
+                 Case(Action.approve_remedy, REMEDY_WAITS), Case(Action.refuse_remedy, REMEDY_WAITS)]
 
 CARDIOLOGY, NURSING = 1, 2  # department ids, for complaints that are never saved
+STAFF_ID = 99  # the cell test's person's account: cardiology's complaints are handed to it
 # Complaints the factories build in these states belong to cardiology (they went through assignment).
 _STATES_WITH_CARDIOLOGY = frozenset(state for state in State
                                     if any(action == Action.assign for action, _ in factories.path_to(state))
@@ -107,10 +120,18 @@ def owns(role: Role, user_department_id, complaint_department_id) -> bool:
 
 
 def table_allows(action: Action, role: Role, state: State, user_department_id=None,
-                 complaint_department_id=None, integrity: bool = False) -> bool:
+                 complaint_department_id=None, integrity: bool = False, handles: bool = False,
+                 contributes: bool = False) -> bool:
+    """`handles`: the complaint is handed to this member of staff; `contributes`: the head's department is
+    asked for its part of the complaint, not yet given."""
     roles, sources, _targets = BRIEF[Action(action).value]
-    if integrity and role == Role.head:
+    if Action(action).value in CONTRIBUTORS_ONLY:  # the contributing head's, never the lead's
+        return (role == Role.head and contributes and not integrity and role.value in roles
+                and sources is not None and state.value in sources)
+    if integrity and role in (Role.head, Role.staff):
         return False  # the department an integrity complaint accuses never sees it
+    if role == Role.staff and not handles:
+        return False  # department staff act only on a complaint their head handed to them
     if integrity and role == Role.supervision:
         # The discipline office takes the head's part, on every integrity complaint whatever its department.
         return SUPERVISION_STANDS_IN_FOR in roles and sources is not None and state.value in sources
@@ -143,6 +164,11 @@ def table_target(case: Case, complaint: Complaint) -> State:
         if case.variant != NOT_SATISFIED:
             return State.closed
         return State.investigating if complaint.department_id else State.registered
+    if case.action == Action.approve_remedy:
+        return State.signed_off if complaint.state == State.awaiting_approval and not complaint.is_major \
+            else complaint.state
+    if case.action == Action.refuse_remedy:
+        return State.investigating
     raise AssertionError(f"no expectation written for {case.action}'s decided target")
 
 
@@ -153,15 +179,16 @@ def table_escalates(case: Case) -> bool:
 
 def expected_status(user: User, case: Case, complaint: Complaint) -> int:
     role = Role(user.role)
-    if role == Role.head and not owns(role, user.department_id, complaint.department_id):
+    contributes = role == Role.head and contributing(complaint, user.department_id)
+    if role == Role.head and not owns(role, user.department_id, complaint.department_id) and not contributes:
         return 404  # a head learns nothing of another department's complaints, not even that they exist
     if role == Role.admin:
         return 404  # nor the administrator, before a break-glass opening (test_break_glass.py)
     if role == Role.supervision and not complaint.integrity:
         return 404  # the discipline office sees integrity complaints only
     condition = ONLY_WHEN.get(case.action.value, lambda c: True)
-    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id) \
-            and condition(complaint):
+    if table_allows(case.action, role, complaint.state, user.department_id, complaint.department_id,
+                    contributes=contributes) and condition(complaint):
         return 302
     return 403
 
@@ -186,6 +213,8 @@ def prepare(case: Case, world, state: State) -> Complaint:
     """A complaint in `state`, with what the action needs done before it (signing off needs findings)."""
     if case.action == Action.accept_retriage and case.variant == RAISED_TO_MAJOR:
         return factories.prepare_for(world, case.action, state, retriage_proposed=RAISED)
+    if case.variant == REMEDY_WAITS:
+        return factories.remedy_waiting(world, state)
     return factories.prepare_for(world, case.action, state, **({"severity": "major"} if case.variant == MAJOR else {}))
 
 
@@ -256,12 +285,15 @@ def allows(case: Case, person: str, state: State) -> bool:
     """The table's answer for one of PEOPLE and a complaint the factories built in `state`."""
     department = CARDIOLOGY if state in _STATES_WITH_CARDIOLOGY else None
     own = {"head": CARDIOLOGY, "other_head": NURSING}.get(person)
-    return table_allows(case.action, PEOPLE[person], state, own, department)
+    # A complaint prepared for a contribution has nursing asked for its part, where it can be asked.
+    contributes = (person == "other_head" and bool(SPECS[case.action].example_complaint.get("contributing"))
+                   and state in SPECS[Action.ask_contribution].sources)
+    return table_allows(case.action, PEOPLE[person], state, own, department, contributes=contributes)
 
 
 def person_for(case: Case, state: State) -> str | None:
     """The first of the people the table lets do `case` in `state`."""
-    return next((p for p in ("reception", "leadership", "head") if allows(case, p, state)), None)
+    return next((p for p in ("reception", "leadership", "head", "other_head") if allows(case, p, state)), None)
 
 
 def data_for(case: Case, world, complaint: Complaint) -> dict:
@@ -346,7 +378,13 @@ def refused_cells(case: Case) -> list[tuple[str, State, int]]:
     state, person = happy_state(case)
     # The administrator is refused as one who does not see the complaint (404): no break-glass opening here.
     refused = next(p for p in ("admin", "reception", "leadership", "head") if not allows(case, p, state))
-    cells = [(refused, state, 404 if refused == "admin" else 403), ("other_head", state, 404)]
+    if case.action.value in CONTRIBUTORS_ONLY:
+        # The lead's head sees the complaint and may not record another department's part.
+        return [(refused, state, 404 if refused == "admin" else 403), ("head", state, 403)]
+    # Nursing, asked for its part of a complaint prepared so, sees it (and is refused the action: 403).
+    asked = (bool(SPECS[case.action].example_complaint.get("contributing"))
+             and state in SPECS[Action.ask_contribution].sources)
+    cells = [(refused, state, 404 if refused == "admin" else 403), ("other_head", state, 403 if asked else 404)]
     if refused_state(case, person) is not None:
         cells.append((person, refused_state(case, person), 403))
     return cells
@@ -395,8 +433,9 @@ def test_follow_up_not_satisfied_without_a_department_goes_back_to_reception(app
 def test_can_agrees_with_the_table_in_every_cell(role):
     """Pure python: every action × state × role × (no department, own department, another department) ×
     (named, anonymous or confidential complainant; a finding of malicious proposed, confirmed or neither)."""
-    user = None if role == Role.public else User(role=role.value, active=True,
-                                                 department_id=CARDIOLOGY if role == Role.head else None)
+    in_cardiology = role in (Role.head, Role.staff)
+    user = None if role == Role.public else User(id=STAFF_ID, role=role.value, active=True,
+                                                 department_id=CARDIOLOGY if in_cardiology else None)
     disagreements = []
     for state in State:
         for department_id in (None, CARDIOLOGY, NURSING):
@@ -404,14 +443,18 @@ def test_can_agrees_with_the_table_in_every_cell(role):
                     (False, False, None, False), (True, False, None, False), (False, True, None, False),
                     (False, False, "malicious", False), (False, False, "malicious_proposed", False),
                     (False, False, None, True), (False, False, "malicious_proposed", True)):
+                # Cardiology's complaints are handed to its staff (the database allows no handler on an
+                # integrity complaint, nor on one without a department); the others' are not.
+                handled = department_id == CARDIOLOGY and not integrity
                 complaint = Complaint(status=state.value, department_id=department_id, anonymous=anonymous,
                                       confidential=confidential, disclosed_name=False, disclosed_contact=False,
-                                      disclosed_patient=False, responsibility=responsibility, integrity=integrity)
+                                      disclosed_patient=False, responsibility=responsibility, integrity=integrity,
+                                      handler_id=STAFF_ID if handled else None)
                 allowed = []
                 for action in COMPLAINT_ACTIONS:
                     condition = ONLY_WHEN.get(action.value, lambda c: True)
-                    expected = table_allows(action, role, state, CARDIOLOGY if role == Role.head else None,
-                                            department_id, integrity) and condition(complaint)
+                    expected = table_allows(action, role, state, CARDIOLOGY if in_cardiology else None,
+                                            department_id, integrity, handles=handled) and condition(complaint)
                     if can(user, action, complaint) != expected:
                         disagreements.append((action.value, state.value, department_id, anonymous, confidential,
                                               responsibility, integrity, expected))
@@ -461,7 +504,7 @@ def test_the_matrix_covers_every_state_action_and_role():
 def test_every_allowed_cell_and_every_refusal_occurs():
     """The matrix is not vacuous: each staff action is allowed somewhere and refused somewhere."""
     for action in (c.action for c in CASES):
-        cells = [table_allows(action, role, state, CARDIOLOGY, CARDIOLOGY)
+        cells = [table_allows(action, role, state, CARDIOLOGY, CARDIOLOGY, contributes=True)
                  for state in State for role in PEOPLE.values()]
         assert any(cells) and not all(cells), action
 

@@ -31,14 +31,36 @@ BRIEF = {
     "assign": (f("reception", "leadership"), f("registered", "assigned", "investigating"), f("assigned")),
     "accept": (f("head"), f("assigned"), f("investigating")),
     "send_back": (f("head"), f("assigned"), f("registered")),
-    "record_findings": (f("head"), f("investigating"), SAME),
+    # The member of the department's staff the head handed it to (科室经办人) does the investigation's work;
+    # the head still signs off.
+    "record_findings": (f("head", "staff"), f("investigating"), SAME),
     "sign_off": (f("head"), f("investigating"), f("signed_off", "awaiting_approval")),
     # The people it is about (被投诉人): named or removed by reception or the handling head; their side and
     # the finding for each, by the head.
-    "name_people": (f("reception", "head"), OPEN, SAME),
-    "remove_person": (f("reception", "head"), OPEN, SAME),
-    "record_statement": (f("head"), f("investigating"), SAME),
-    "record_person_finding": (f("head"), f("investigating"), SAME),
+    "name_people": (f("reception", "head", "staff"), OPEN, SAME),
+    "remove_person": (f("reception", "head", "staff"), OPEN, SAME),
+    "record_statement": (f("head", "staff"), f("investigating"), SAME),
+    "record_person_finding": (f("head", "staff"), f("investigating"), SAME),
+    # The head hands the investigation to a member of the department's staff (or to another), and takes it
+    # back; never an integrity complaint, which the discipline office handles.
+    "hand_to_handler": (f("head"), f("investigating"), SAME),
+    "take_back": (f("head"), f("investigating", "awaiting_approval", "signed_off", "responded"), SAME),
+    # Co-handling (协同处理): the office asks other departments for their part while the lead works on it;
+    # the head of a contributing department (not the lead's: CONTRIBUTORS_ONLY) records it; leadership may
+    # let the lead sign off without one. Sign-off waits for every part.
+    "ask_contribution": (f("reception", "leadership"), f("assigned", "investigating"), SAME),
+    "remove_contribution": (f("reception", "leadership"), f("assigned", "investigating"), SAME),
+    "contribute": (f("head"), f("assigned", "investigating"), SAME),
+    "waive_contribution": (f("leadership"), f("assigned", "investigating"), SAME),
+    # 赔偿/补偿/退费/减免: proposed or withdrawn while the department investigates; above the hospital's
+    # threshold, leadership approves or refuses it (a response waiting for it alone goes out once approved,
+    # back to the department if refused); its payment recorded once, paid first and settled after.
+    "propose_remedy": (f("reception", "head"), f("investigating"), SAME),
+    "withdraw_remedy": (f("reception", "head"), f("investigating"), SAME),
+    "approve_remedy": (f("leadership"), f("investigating", "awaiting_approval"), SAME | {"signed_off"}),
+    "refuse_remedy": (f("leadership"), f("investigating", "awaiting_approval"), SAME | {"investigating"}),
+    "record_remedy_payment": (f("reception"), f("investigating", "awaiting_approval", "signed_off", "responded",
+                                                "closed"), SAME),
     "approve": (f("leadership"), f("awaiting_approval"), f("signed_off")),
     "return_for_rework": (f("leadership"), f("awaiting_approval"), f("investigating")),
     # A head's finding that the complaint is malicious stands only once leadership confirms it.
@@ -49,6 +71,10 @@ BRIEF = {
     "follow_up": (f("reception", "public"), f("responded"), f("closed", "investigating", "registered")),
     # An anonymous complaint: nobody to answer or follow up, so the office's conclusion closes it.
     "conclude": (f("reception"), f("signed_off", "responded"), f("closed")),
+    # A referral (转办件): its details recorded or corrected, with why; once the complainant is answered, the
+    # report back to the body that referred it (办结反馈), once.
+    "record_referral": (f("reception"), OPEN, SAME),
+    "report_back": (f("reception"), f("responded", "closed"), SAME),
     "extend": (f("head", "leadership"), OPEN, SAME),
     # Anyone on the staff, or the system on its own when a deadline is missed (the SLA sweep).
     "escalate": (STAFF | {"system"}, OPEN, SAME),
@@ -69,17 +95,31 @@ BRIEF = {
     "mark_file": (f("reception", "leadership"), ANY, SAME),
     # Mail in: a complainant's reply to the office's email, attached by the poller whatever the state.
     "email_received": (f("system"), ANY, SAME),
-    "note": (STAFF, ANY, SAME),
+    # 医疗纠纷: the complainant takes it further (mediation, appraisal, court), after an answer too; the
+    # complaint stays where it is, off the office's clocks.
+    "record_dispute": (f("reception", "leadership"), OPEN | {"closed"}, SAME),
+    "record_dispute_outcome": (f("reception", "leadership"), OPEN | {"closed"}, SAME),
+    "note": (STAFF | {"staff"}, ANY, SAME),
     "withdraw": (f("reception"), OPEN, f("withdrawn")),
 }
 
 # The actions whose "to" the complaint or the data decides.
-DECIDED = {"sign_off", "follow_up", "retriage", "accept_retriage"}
+DECIDED = {"sign_off", "follow_up", "retriage", "accept_retriage", "approve_remedy", "refuse_remedy"}
 
 def _retriage_proposed(complaint) -> bool:
     deciding = [e.action for e in complaint.events if e.action in (
         "propose_retriage", "accept_retriage", "reject_retriage", "retriage", "assign", "send_back")]
     return deciding[-1:] == ["propose_retriage"]
+
+
+# The actions a head takes on a complaint their department contributes to, and only there (not the lead's).
+CONTRIBUTORS_ONLY = {"contribute"}
+
+
+def contributing(complaint, department_id) -> bool:
+    """Whether the department is asked for its part of the complaint and has not given it yet."""
+    return any(r.department_id == department_id and r.removed_at is None and r.contributed_at is None
+               and r.waived_at is None for r in complaint.contributions)
 
 
 # Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
@@ -97,18 +137,43 @@ ONLY_WHEN = {
     "propose_retriage": lambda complaint: _retriage_proposed(complaint) is False,
     "accept_retriage": lambda complaint: _retriage_proposed(complaint),
     "reject_retriage": lambda complaint: _retriage_proposed(complaint),
+    "hand_to_handler": lambda complaint: not complaint.integrity,
+    # Only while a member of the department's staff handles it.
+    "take_back": lambda complaint: complaint.handler_id is not None,
     # Only once someone is named.
     "remove_person": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_statement": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_person_finding": lambda complaint: any(p.removed_at is None for p in complaint.people),
+    # A remedy to withdraw (not yet paid, refused or withdrawn), to decide (above the threshold, undecided),
+    # to pay (an amount, approved or not needing approval, not yet paid).
+    "withdraw_remedy": lambda complaint: any(r.withdrawn_at is None and r.paid_on is None and r.approved is not False
+                                             for r in complaint.remedies),
+    "approve_remedy": lambda complaint: any(r.needs_approval and r.approved is None and r.withdrawn_at is None
+                                            for r in complaint.remedies),
+    "refuse_remedy": lambda complaint: any(r.needs_approval and r.approved is None and r.withdrawn_at is None
+                                           for r in complaint.remedies),
+    "record_remedy_payment": lambda complaint: any(
+        r.amount_fen and r.paid_on is None and r.withdrawn_at is None and (r.approved or not r.needs_approval)
+        for r in complaint.remedies),
     "acknowledge": lambda complaint: not complaint.anonymous and complaint.acknowledged_at is None,
     # A major complaint's answer needs leadership's approval: never given at the desk.
     "resolve_on_the_spot": lambda complaint: complaint.severity != "major",
+    # One dispute at a time: a new route once the one before has its outcome.
+    "record_dispute": lambda complaint: all(d.outcome is not None for d in complaint.disputes),
+    "record_dispute_outcome": lambda complaint: any(d.outcome is None for d in complaint.disputes),
     # Once marked, it stays so.
     "mark_integrity": lambda complaint: not complaint.integrity,
+    # No department works on an integrity complaint; a part is removed or waived once asked for.
+    "ask_contribution": lambda complaint: not complaint.integrity,
+    "remove_contribution": lambda complaint: any(r.removed_at is None for r in complaint.contributions),
+    "waive_contribution": lambda complaint: any(
+        r.removed_at is None and r.contributed_at is None and r.waived_at is None for r in complaint.contributions),
     "respond": lambda complaint: not complaint.anonymous,
     "follow_up": lambda complaint: not complaint.anonymous,
     "conclude": lambda complaint: bool(complaint.anonymous),
+    # A complaint that came as a referral; reported back once, and only once the complainant is answered.
+    "record_referral": lambda complaint: complaint.channel == "referral",
+    "report_back": lambda complaint: complaint.referral_body_id is not None and complaint.reported_back_at is None,
     # "any open, confidential": while something of the complainant is still hidden from the department.
     "disclose_identity": lambda complaint: bool(complaint.confidential) and not (
         complaint.disclosed_name and complaint.disclosed_contact
@@ -120,7 +185,8 @@ ONLY_WHEN = {
 # gives "head" (and no other), and the head none (the complaint is hidden from the department it accuses).
 SUPERVISION_STANDS_IN_FOR = "head"
 HEAD_ACTIONS = {"accept", "send_back", "record_findings", "sign_off", "respond", "extend", "escalate", "note",
-                "name_people", "remove_person", "record_statement", "record_person_finding", "propose_retriage"}
+                "name_people", "remove_person", "record_statement", "record_person_finding", "propose_retriage",
+                "hand_to_handler", "take_back", "propose_remedy", "withdraw_remedy"}
 
 
 def test_the_discipline_office_stands_in_for_the_head_only():
@@ -129,7 +195,9 @@ def test_the_discipline_office_stands_in_for_the_head_only():
 
     assert {role.value: stands_for.value for role, (stands_for, _when) in STANDS_IN.items()} == {
         "supervision": SUPERVISION_STANDS_IN_FOR}
-    assert {a for a, (roles, _s, _t) in BRIEF.items() if SUPERVISION_STANDS_IN_FOR in roles} == HEAD_ACTIONS
+    # A contributing department's part is not the office's: an integrity complaint has none.
+    assert {a for a, (roles, _s, _t) in BRIEF.items()
+            if SUPERVISION_STANDS_IN_FOR in roles} - CONTRIBUTORS_ONLY == HEAD_ACTIONS
     assert not any(Role.supervision in spec.roles for spec in lifecycle.SPECS.values())
 
 
@@ -143,6 +211,10 @@ def test_the_brief_table_names_every_state():
     assert states == ANY
     reached = set().union(*(targets for _roles, _sources, targets in BRIEF.values())) - SAME
     assert reached == states
+
+
+def test_the_actions_for_contributing_departments_only_are_the_briefs():
+    assert {a.value for a, spec in lifecycle.SPECS.items() if spec.contributors_only} == CONTRIBUTORS_ONLY
 
 
 def test_the_actions_with_a_condition_beyond_the_state_are_the_briefs():

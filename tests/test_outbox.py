@@ -200,6 +200,17 @@ WHO_HEARS = [
      {("raised_to_major", "leadership"), ("awaiting_approval", "leadership"), ("retriaged", "head")}),
     (State.investigating, "minor", "head", Action.propose_retriage, {},
      {("retriage_proposed", "reception")}),
+    # A remedy above the threshold (¥2,000): leadership when it is proposed, and again when the response signed
+    # off waits for it; the department of leadership's decision. ("_remedy": one proposed before, its amount.)
+    (State.investigating, "minor", "head", Action.propose_remedy, {"kind": "compensation", "amount": "5000"},
+     {("remedy_to_approve", "leadership")}),
+    (State.investigating, "minor", "head", Action.sign_off, {"_remedy": "5000"},
+     {("remedy_to_approve", "leadership")}),
+    (State.investigating, "minor", "leadership", Action.approve_remedy, {"_remedy": "5000"},
+     {("remedy_approved", "head")}),
+    (State.investigating, "minor", "leadership", Action.refuse_remedy, {"_remedy": "5000"},
+     {("remedy_refused", "head")}),
+    (State.investigating, "minor", "head", Action.propose_remedy, {"kind": "refund", "amount": "380"}, set()),
 ]
 
 
@@ -207,6 +218,9 @@ WHO_HEARS = [
                          ids=[f"{row[3].value}-from-{row[0].value}-{row[1]}" for row in WHO_HEARS])
 def test_the_department_and_leadership_hear_what_others_did(world, state, severity, who, action, data, heard):
     complaint = factories.make_complaint(world, state, severity=severity)
+    data = dict(data)
+    if remedy := data.pop("_remedy", None):
+        factories.propose_remedy(world, complaint, "compensation", remedy)
     if action == Action.sign_off:
         act(world, "head", Action.record_findings, complaint)
     before = max([r.id for r in rows()], default=0)

@@ -175,8 +175,9 @@ PATTERN = [
 ]
 
 COUNTS_PER_THOUSAND = {
-    "reception": {"new": 100, "acknowledge": 800, "sent_back": 100, "to_tell": 100, "follow_up": 100, "open": 800},
-    "head": {"new": 100, "investigating": 200, "overdue": 0, "history": 600},
+    "reception": {"new": 100, "acknowledge": 800, "sent_back": 100, "to_tell": 100, "follow_up": 100, "report_back": 0,
+                  "open": 800},
+    "head": {"new": 100, "investigating": 200, "overdue": 0, "contribution_due": 0, "history": 600},
     "leadership": {"escalated": 100, "approval": 100, "overdue": 0, "major": 100, "all": 1000},
     "admin": {"open": 0, "all": 0},  # no complaint before a break-glass opening
 }

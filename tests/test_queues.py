@@ -35,18 +35,21 @@ QUEUES = {
         "sent_back": "B",
         "to_tell": "F",
         "follow_up": "G",
+        "report_back": "",  # no referral here (tests/test_referrals.py lists them)
         "open": "ABCDEFG",
     },
     "head": {  # of cardiology
         "new": "C",
         "investigating": "DE",
         "overdue": "D",  # a department's own clocks: C's late acknowledgement is reception's
+        "contribution_due": "",  # no other department asked cardiology for its part (test_co_handling.py)
         "history": "CDEGH",
     },
     "other_head": {  # of nursing
         "new": "",
         "investigating": "",
         "overdue": "",
+        "contribution_due": "",
         "history": "FI",
     },
     "leadership": {

@@ -92,7 +92,7 @@ def test_a_deactivated_category_is_not_offered_but_still_shows_on_its_complaints
 
 
 def test_a_deactivated_department_is_not_offered_and_reactivation_brings_it_back(world, app_ctx):
-    world.other_head.active = False
+    world.other_head.active = world.other_staff.active = False
     db.session.commit()
     client, token = admin_client(app_ctx, world)
     assert client.post(f"/admin/departments/{world.nursing.id}/deactivate",
@@ -109,7 +109,7 @@ def test_a_department_with_an_active_head_is_not_deactivated(world, app_ctx):
     response = client.post(f"/admin/departments/{world.cardiology.id}/deactivate?lang=en",
                            data={"csrf_token": token, "version": "1"})
     assert response.status_code == 422
-    assert "Active department heads belong to this department" in response.get_data(as_text=True)
+    assert "Active accounts (heads or staff) belong to this department" in response.get_data(as_text=True)
     db.session.expire_all()
     assert world.cardiology.active
 

@@ -84,7 +84,7 @@ def test_the_xlsx_figures_equal_the_pages(world, client, september):  # noqa: F8
     with clock_at(READ_ON):
         book = _xlsx(client, "/reports/kpis.xlsx?period=2026-09&lang=en")
     assert book.sheetnames == ["KPIs", "By department", "By department where it happened", "By category",
-                               "By channel", "By severity", "As of"]
+                               "By channel", "By severity", "Every department that worked on", "As of"]
     # Not closed: the file says its figures may still move, as the page does.
     assert book["As of"]["A2"].value.startswith("As of ") and "not closed" in book["As of"]["A2"].value
     rows = {row[0]: row[1] for row in book["KPIs"].iter_rows(min_row=2, values_only=True)}

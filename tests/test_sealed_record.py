@@ -248,15 +248,19 @@ def test_the_page_names_an_edited_event(app_ctx, world, client):
 
 
 def test_checking_the_record_on_its_page_reads_nothing_more(app_ctx, world):
-    """The page checks the events, the answers and the people it has loaded to show them: no statement, and
-    so no other complaint."""
+    """The page checks the events, the answers, the letters, the people, the contributing departments, the
+    remedies and the disputes it has loaded to show them: no statement, and so no other complaint."""
     factories.make_complaint(world, State.registered)
     complaint = factories.make_complaint(world, State.closed)
     db.session.commit()
     db.session.expire_all()
     loaded = db.session.scalars(select(Complaint).where(Complaint.id == complaint.id)
                                 .options(selectinload(Complaint.events), selectinload(Complaint.answers),
-                                         selectinload(Complaint.follow_ups), selectinload(Complaint.people))).one()
+                                         selectinload(Complaint.follow_ups), selectinload(Complaint.people),
+                                         selectinload(Complaint.letters),
+                                         selectinload(Complaint.contributions),
+                                         selectinload(Complaint.remedies),
+                                         selectinload(Complaint.disputes))).one()
     with counting_statements() as statements:
         assert audit.record_problems(loaded) == []
     assert statements == []
@@ -290,6 +294,6 @@ def test_seal_seals_a_sound_record(app_ctx, world):
     factories.make_complaint(world, State.closed)
     result = seal(app_ctx)
     assert result.exit_code == 0, result.output
-    # The events chain the answers and follow-ups as facts too.
+    # The events chain the answers, follow-ups, letters, remedies and disputes as facts too.
     assert result.output == ("events up to 8, 1 complaints: "
-                             "1d0962837be4f7cc64f1a7663cd313ebacb192bcce987ca280696ddb818ec2af\n")
+                             "20c5a89b1d0fdacf0bbb000185241661771fa8e9463dfebf43ce8631b52c9b88\n")

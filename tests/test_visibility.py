@@ -12,7 +12,7 @@ from intranet.complaints.search import search
 from intranet.core.extensions import db
 from tests import factories
 
-PEOPLE = ("reception", "leadership", "admin", "head", "other_head")
+PEOPLE = ("reception", "leadership", "admin", "head", "other_head", "staff", "other_staff")
 
 
 def mixed_set(world) -> dict[str, Complaint]:
@@ -29,6 +29,9 @@ def mixed_set(world) -> dict[str, Complaint]:
         made[f"confidential:{relation}"] = factories.make_complaint(
             world, State.investigating, confidential=True, complainant_relation=relation,
             complainant_name=f"保密{relation}", patient_name=f"病人{relation}", patient_record_number=f"MRN-{relation}")
+    # Cardiology's head hands two of its complaints to its staff (科室经办人).
+    for key in ("state:investigating", "confidential:patient"):
+        factories.hand_to_staff(world, made[key])
     return made
 
 
@@ -41,6 +44,9 @@ SEES = {
     "admin": set(),  # until a break-glass opening (test_break_glass.py)
     "head": {f"state:{s}" for s in CARDIOLOGY_STATES} | {"confidential:patient", "confidential:family"},
     "other_head": {"nursing"},
+    # Department staff: only what their head handed them; nursing's staff were handed nothing.
+    "staff": {"state:investigating", "confidential:patient"},
+    "other_staff": set(),
 }
 
 
@@ -68,6 +74,10 @@ IDENTITY = {
     ("head", "confidential:patient"): set(),
     ("head", "confidential:family"): {"patient_name", "patient_record_number"},
     ("other_head", "confidential:patient"): set(),  # not theirs at all
+    # The handler reads the complainant as the department does.
+    ("staff", "state:investigating"): ALL_FIELDS,
+    ("staff", "confidential:patient"): set(),
+    ("staff", "confidential:family"): set(),  # not handed to them
 }
 
 

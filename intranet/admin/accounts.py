@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 
 from ..auth import second_factor
 from ..core.admin_events import history, record
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
+from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
-from ..core.roles import USER_ROLES, Role
-from ..core.users import User
+from ..core.roles import DEPARTMENT_ROLES, USER_ROLES, Role
+from ..core.users import DIRECTORY, User
 from ..core.versioned import Refused, Stale, claim
 from ..directory.models import StaffMember
 
@@ -26,13 +27,14 @@ from ..directory.models import StaffMember
 
 
 def _department_for(role: str, department: Department | None, errors: dict) -> Department | None:
-    if role == Role.head:
+    if role in DEPARTMENT_ROLES:
         if department is None:
-            errors["department"] = _l("A department head needs a department.")
+            errors["department"] = (_l("A department head needs a department.") if role == Role.head
+                                    else _l("Department staff need a department."))
         elif not department.active and department.id is not None:
             errors["department"] = _l("This department is no longer in use: choose another.")
         return department
-    return None  # only heads belong to a department
+    return None  # only heads and department staff belong to a department
 
 
 def _check_password(password: str, username: str, name: str, errors: dict, field: str = "password") -> None:
@@ -153,6 +155,9 @@ def reactivate(actor: User | None, user: User, seen_version: int | None) -> None
 def reset_password(actor: User | None, user: User, seen_version: int | None, password: str) -> None:
     """A temporary password: the user must choose their own at next login. Open sessions end."""
     errors: dict = {}
+    if user.source == DIRECTORY:
+        raise Refused({"password": _l("This account logs in with the hospital directory's password: it is reset "
+                                      "in the directory.")})
     _check_password(password, user.username, user.display_name, errors)
     if errors:
         raise Refused(errors)
@@ -183,7 +188,7 @@ def unlock(actor: User | None, user: User, seen_version: int | None) -> None:
 
 # --- departments and categories ---------------------------------------------------------------------------
 
-MODELS = {"departments": Department, "categories": Category}
+MODELS = {"departments": Department, "categories": Category, "referrers": ReferringBody}
 
 
 def create_reference(actor: User | None, model, *, code: str, name_zh: str, name_en: str,
@@ -224,8 +229,8 @@ def set_reference_active(actor: User | None, row, seen_version: int | None, acti
         heads = db.session.scalar(select(func.count()).select_from(User).where(
             User.department_id == row.id, User.active.is_(True)))
         if heads:
-            raise Refused({"": _l("Active department heads belong to this department: give them another "
-                                  "department or deactivate their accounts first.")})
+            raise Refused({"": _l("Active accounts (heads or staff) belong to this department: give them "
+                                  "another department or deactivate them first.")})
     claim(row, seen_version)
     row.active = active
     record(actor, row, "reactivate" if active else "deactivate")
@@ -248,7 +253,8 @@ def change_hospital(actor: User | None, seen_version: int | None, values: dict) 
     """Save the hospital's details; False if nothing changed. Stale if someone saved since."""
     row = db.session.get(HospitalRecord, 1)
     if row is None:  # the migration writes it; only a database emptied by hand lacks it
-        row = HospitalRecord(id=1, version=0, **{name: "" for name in values})
+        row = HospitalRecord(id=1, version=0, **{name: "" for name in values
+                                                 if name in HOSPITAL_FIELDS and name != "repeat_alert_upheld"})
         db.session.add(row)
         db.session.flush()
     changed = {name: [getattr(row, name), value] for name, value in values.items() if getattr(row, name) != value}

@@ -43,10 +43,11 @@ def _apply(work, *args, **kwargs):
 
 
 def _refuse_impossible_account(username: str, role: str, department_ref: str | None) -> None:
-    if department_ref and role != "head":
-        raise click.UsageError("Only department heads belong to a department.")
-    if role == "head" and not department_ref:
-        raise click.UsageError("A department head needs --department.")
+    if department_ref and role not in ("head", "staff"):
+        raise click.UsageError("Only department heads and department staff belong to a department.")
+    if role in ("head", "staff") and not department_ref:
+        raise click.UsageError(f"A {'department head' if role == 'head' else 'member of department staff'} "
+                               "needs --department.")
     if db.session.scalar(select(User).where(User.username == username)):
         raise click.UsageError(f"User {username!r} exists already.")
 

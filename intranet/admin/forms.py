@@ -1,5 +1,5 @@
 """Admin forms: the deadline policy, the hospital's own calendar days, accounts, departments and categories,
-the hospital's own details."""
+the hospital's own details, the reply letter's template."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,12 +16,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Regexp, ValidationError
 
+from ..complaints import letters
 from ..complaints.models import Severity
 from ..core.departments import Department
 from ..core.extensions import db
 from ..core.forms import Length, PostForm, VersionField, bounded_int, optional_choice, strip
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import networks
+from ..core.money import NotAnAmount, parse_yuan
 from ..core.roles import USER_ROLES
 from ..deadlines.models import CLOCK_LABELS, SEVERITIES, Clock, DayKind, Unit
 from ..deadlines.policy import Rule, max_amount
@@ -109,7 +111,7 @@ def _role_choices():
 def _department_choices():
     # Only departments in use are offered; a head of a deactivated one keeps it shown until changed.
     rows = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
-    return [SelectChoice("", _l("— none (only heads belong to a department) —"))] + [
+    return [SelectChoice("", _l("— none (only heads and department staff belong to one) —"))] + [
         SelectChoice(str(d.id), f"{d.name} ({d.code})") for d in rows]
 
 
@@ -134,7 +136,7 @@ class _AccountFields(PostForm):
                                            Length(max=120)])
     role = SelectField(_l("Role"), choices=optional_choice(_role_choices),
                        validators=[DataRequired(message=_l("Choose a role."))])
-    department = SelectField(_l("Department (department heads only)"), choices=_department_choices,
+    department = SelectField(_l("Department (department heads and staff only)"), choices=_department_choices,
                              coerce=_department_id, validate_choice=False)
     language = SelectField(_l("Language of their pages and notifications"), choices=_language_choices)
 
@@ -208,11 +210,50 @@ class HospitalForm(PostForm):
         DataRequired(message=_l("Enter the complaints office's phone number.")), Length(max=40)])
     office_hours = StringField(_l("Complaints office: hours on working days"), filters=[strip], validators=[
         DataRequired(message=_l("Enter the office's hours, e.g. 08:00–17:30.")), Length(max=40)])
+    # Where a complainant not satisfied may go next: every reply letter names them.
+    commission_name_zh = StringField(_l("Health commission: its name, in Chinese"), filters=[strip],
+                                     validators=[Length(max=120)],
+                                     description=_l("The city's health commission (卫生健康委员会), which hears "
+                                                    "complaints the hospital's answer did not settle."))
+    commission_name_en = StringField(_l("Health commission: its name, in English"), filters=[strip],
+                                     validators=[Length(max=120)])
+    commission_phone = StringField(_l("Health commission: complaint line"), filters=[strip],
+                                   validators=[Length(max=40)])
+    mediation_name_zh = StringField(_l("Mediation committee: its name, in Chinese"), filters=[strip],
+                                    validators=[Length(max=120)],
+                                    description=_l("The medical dispute people's mediation committee "
+                                                   "(医疗纠纷人民调解委员会)."))
+    mediation_name_en = StringField(_l("Mediation committee: its name, in English"), filters=[strip],
+                                    validators=[Length(max=120)])
+    mediation_address_zh = StringField(_l("Mediation committee: its address, in Chinese"), filters=[strip],
+                                       validators=[Length(max=200)])
+    mediation_address_en = StringField(_l("Mediation committee: its address, in English"), filters=[strip],
+                                       validators=[Length(max=200)])
+    mediation_phone = StringField(_l("Mediation committee: phone"), filters=[strip], validators=[Length(max=40)])
 
     unlimited_networks = TextAreaField(
         _l("Addresses the public form's limit leaves alone"), filters=[strip], validators=[Length(max=4000)],
         description=_l("A kiosk in the hall or the hospital's patient Wi-Fi: many people behind one address. One "
                        "address or network a line, e.g. 10.20.0.0/16 or 192.168.1.23."))
+
+    repeat_alert_upheld = IntegerField(
+        _l("Repeat alert: complaints upheld against one person within twelve months"),
+        validators=[InputRequired(message=_l("Enter how many upheld complaints raise the alert.")),
+                    NumberRange(min=1, max=100, message=_l("Enter a number from 1 to 100."))],
+        description=_l("Upheld or partly upheld against the same member of staff, counted over the twelve months "
+                       "before: reaching it tells leadership, and the accountability report marks the person."))
+
+    remedy_threshold = StringField(
+        _l("Remedies: leadership approves an amount above (yuan)"), filters=[strip], render_kw={"inputmode": "decimal"},
+        validators=[DataRequired(message=_l("Enter the amount, e.g. 2000."))],
+        description=_l("A refund, fee waiver or compensation above it waits for leadership's approval before the "
+                       "response goes out."))
+
+    def validate_remedy_threshold(self, field):
+        try:
+            self.remedy_threshold_fen = parse_yuan(field.data)
+        except NotAnAmount as problem:
+            raise ValidationError(str(problem.args[0])) from None
 
     def validate_unlimited_networks(self, field):
         for line in (field.data or "").splitlines():
@@ -223,4 +264,39 @@ class HospitalForm(PostForm):
                                          line=line.strip())) from None
 
     def values(self) -> dict:
-        return {name: self[name].data for name in HOSPITAL_FIELDS}
+        return {**{name: self[name].data or "" for name in HOSPITAL_FIELDS},  # a field not sent is empty
+                "remedy_threshold_fen": self.remedy_threshold_fen}
+
+
+# --- the directory's groups and the roles they give -----------------------------------------------------
+
+
+class DirectoryGroupForm(PostForm):
+    name = StringField(_l("Group in the directory"), filters=[strip],
+                       description=_l("Its name (cn) as the directory has it, e.g. cardiology-heads."),
+                       validators=[DataRequired(message=_l("Enter the group's name in the directory.")),
+                                   Length(max=255)])
+    role = SelectField(_l("Role it gives"), choices=optional_choice(_role_choices),
+                       validators=[DataRequired(message=_l("Choose a role."))])
+    department = SelectField(_l("Department (department heads and staff only)"), choices=_department_choices,
+                             coerce=_department_id, validate_choice=False)
+
+
+# --- the reply letter's template ----------------------------------------------------------------------
+
+
+class LetterTemplateForm(PostForm):
+    version = VersionField()
+    text = TextAreaField(_l("The letter"), filters=[strip],
+                         validators=[DataRequired(message=_l("Write the letter: it cannot be empty.")),
+                                     Length(max=letters.TEMPLATE_MAX)],
+                         description=_l("Plain text. A blank line starts a new paragraph; the first paragraph is "
+                                        "the letter's heading and the last its signature. A paragraph with a "
+                                        "placeholder that has nothing to say (no remedy, no committee set) is "
+                                        "left out of that letter."))
+
+    def validate_text(self, field):
+        unknown = letters.unknown_placeholders(field.data or "")
+        if unknown:
+            raise ValidationError(_l("%(names)s: no such placeholder. Use only those listed below, in braces, "
+                                     "as {reference}.", names=", ".join("{" + name + "}" for name in unknown)))

@@ -35,7 +35,8 @@ from ..core.extensions import db
 from ..core.progress import progress_bar
 
 # Appended to, never changed: the application's role may only read them and add rows.
-APPEND_ONLY = ("complaint_events", "corrective_action_events", "admin_events", "identity_views", "directory_imports")
+APPEND_ONLY = ("complaint_events", "corrective_action_events", "admin_events", "identity_views", "directory_imports",
+               "complaint_letters", "letter_templates")
 READ_ONLY = ("alembic_version",)  # the schema's version: only the owner's migrations move it
 
 

@@ -1,16 +1,19 @@
-"""Admin pages: the hospital's own details (/admin/hospital), the deadline policy (/admin/deadlines), the
-working-day calendar (/admin/calendar), the notification outbox (/admin/outbox), staff accounts
-(/admin/accounts), departments and categories."""
+"""Admin pages: the hospital's own details (/admin/hospital), the reply letter's template (/admin/letters),
+the deadline policy (/admin/deadlines), the working-day calendar (/admin/calendar), the notification outbox
+(/admin/outbox), staff accounts (/admin/accounts), the directory's groups and the roles they give
+(/admin/directory-groups), departments and categories."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..auth import directory_groups
+from ..complaints import letters
 from ..complaints.models import Complaint, Severity
 from ..complaints.permissions import ADMINISTER, can
 from ..core.admin_events import AdminEvent, history
@@ -19,6 +22,7 @@ from ..core.extensions import db
 from ..core.forms import PostForm, bounded_int
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, hospital
+from ..core.money import plain_yuan
 from ..core.roles import USER_ROLES
 from ..core.time import today
 from ..core.users import User
@@ -31,10 +35,12 @@ from ..notifications.models import OutboxMessage, OutboxStatus
 from . import accounts
 from .forms import (
     DeadlinePolicyForm,
+    DirectoryGroupForm,
     EditAccountForm,
     EditReferenceForm,
     HospitalDayForm,
     HospitalForm,
+    LetterTemplateForm,
     NewAccountForm,
     NewCategoryForm,
     NewReferenceForm,
@@ -177,6 +183,8 @@ EVENT_LABELS = {
     "rename": _l("Renamed"),
     "change_deadline": _l("Deadline policy changed"),
     "integrity": _l("Made an integrity category (to the discipline office)"),
+    "map_group": _l("Directory group mapped"),
+    "unmap_group": _l("Directory group mapping removed"),
     "not_integrity": _l("No longer an integrity category"),
 }
 FIELD_LABELS = {
@@ -187,6 +195,16 @@ FIELD_LABELS = {
     "office_address_en": _l("Complaints office: where it is, in English"),
     "office_phone": _l("Complaints office: phone"), "office_hours": _l("Complaints office: hours on working days"),
     "unlimited_networks": _l("Addresses the public form's limit leaves alone"),
+    "repeat_alert_upheld": _l("Repeat alert: complaints upheld against one person within twelve months"),
+    "commission_name_zh": _l("Health commission: its name, in Chinese"),
+    "commission_name_en": _l("Health commission: its name, in English"),
+    "commission_phone": _l("Health commission: complaint line"),
+    "mediation_name_zh": _l("Mediation committee: its name, in Chinese"),
+    "mediation_name_en": _l("Mediation committee: its name, in English"),
+    "mediation_address_zh": _l("Mediation committee: its address, in Chinese"),
+    "mediation_address_en": _l("Mediation committee: its address, in English"),
+    "mediation_phone": _l("Mediation committee: phone"),
+    "remedy_threshold_fen": _l("Remedies: leadership approves an amount above (fen)"),
 }
 
 
@@ -310,10 +328,62 @@ def account_operation(user_id: int, operation: str):
     return redirect(url_for(".account", user_id=user_id))
 
 
+# --- the directory's groups and the roles they give ------------------------------------------------------
+
+
+def _groups_page(form: DirectoryGroupForm, status: int = 200):
+    events = db.session.scalars(select(AdminEvent).where(AdminEvent.subject == "directory_group")
+                                .order_by(AdminEvent.id.desc()).limit(20)).all()
+    return render_template("admin/directory_groups.html", form=form, mappings=directory_groups.mappings(),
+                           events=events, event_labels=EVENT_LABELS, field_labels=FIELD_LABELS,
+                           roles={r.value: r.label for r in USER_ROLES},
+                           directory_url=current_app.config["LDAP_URL"]), status
+
+
+@bp.get("/directory-groups")
+def directory_groups_page():
+    return _groups_page(DirectoryGroupForm(formdata=None))
+
+
+@bp.post("/directory-groups")
+def add_directory_group():
+    form = DirectoryGroupForm()
+    if not form.validate_on_submit():
+        return _groups_page(form, 422)
+    try:
+        mapping = directory_groups.add(current_user, name=form.name.data, role=form.role.data,
+                                       department_id=form.department.data)
+        db.session.commit()
+    except accounts.Refused as refused:
+        db.session.rollback()
+        refused.put_on(form)
+        return _groups_page(form, 422)
+    flash(_("Mapped: people in %(group)s get this role at their next login.", group=mapping.name), "success")
+    return redirect(url_for(".directory_groups_page"))
+
+
+@bp.post("/directory-groups/<int:mapping_id>/delete")
+def remove_directory_group(mapping_id: int):
+    if not PostForm().validate_on_submit():
+        abort(400)
+    mapping = db.session.get(directory_groups.DirectoryGroup, mapping_id)
+    if mapping is None:
+        abort(404)
+    name = mapping.name
+    directory_groups.remove(current_user, mapping)
+    db.session.commit()
+    flash(_("Mapping of %(group)s removed: its people's next login follows the other mappings, and without "
+            "one their account is deactivated.", group=name), "success")
+    return redirect(url_for(".directory_groups_page"))
+
+
 # --- departments and categories ---------------------------------------------------------------------------
 
-REFERENCE_TITLES = {"departments": _l("Departments"), "categories": _l("Complaint categories")}
-NEW_FORMS = {"departments": NewReferenceForm, "categories": NewCategoryForm}
+REFERENCE_TITLES = {"departments": _l("Departments"), "categories": _l("Complaint categories"),
+                    "referrers": _l("Referring bodies")}
+NEW_FORMS = {"departments": NewReferenceForm, "categories": NewCategoryForm, "referrers": NewReferenceForm}
+# Which of a complaint's columns names each kind of row (the page says how many complaints have it).
+COMPLAINT_COLUMN = {"departments": "department_id", "categories": "category_id", "referrers": "referral_body_id"}
 
 
 def _reference(kind: str, row_id: int):
@@ -330,7 +400,7 @@ def _references_page(kind: str, form=None, status: int = 200):
                            form=form or NEW_FORMS[kind](formdata=None)), status
 
 
-@bp.route("/<any(departments, categories):kind>", methods=["GET", "POST"])
+@bp.route("/<any(departments, categories, referrers):kind>", methods=["GET", "POST"])
 def references(kind: str):
     if request.method == "GET":
         return _references_page(kind)
@@ -353,14 +423,14 @@ def references(kind: str):
 def _reference_page(kind: str, row, form=None, status: int = 200, problem: str | None = None):
     form = form or EditReferenceForm(formdata=None, name_zh=row.name_zh, name_en=row.name_en, version=row.version)
     complaints = db.session.scalar(select(func.count()).select_from(Complaint).where(
-        (Complaint.department_id == row.id) if kind == "departments" else (Complaint.category_id == row.id)))
+        getattr(Complaint, COMPLAINT_COLUMN[kind]) == row.id))
     return render_template("admin/reference.html", kind=kind, title=REFERENCE_TITLES[kind], row=row, form=form,
                            button=VersionForm(formdata=None, version=row.version), problem=problem,
                            complaints=complaints, events=history(row), event_labels=EVENT_LABELS,
                            field_labels=FIELD_LABELS), status
 
 
-@bp.route("/<any(departments, categories):kind>/<int:row_id>", methods=["GET", "POST"])
+@bp.route("/<any(departments, categories, referrers):kind>/<int:row_id>", methods=["GET", "POST"])
 def reference(kind: str, row_id: int):
     row = _reference(kind, row_id)
     if request.method == "GET":
@@ -400,7 +470,7 @@ def category_integrity(row_id: int, operation: str):
     return redirect(url_for(".reference", kind="categories", row_id=row_id))
 
 
-@bp.post("/<any(departments, categories):kind>/<int:row_id>/<any(deactivate, reactivate):operation>")
+@bp.post("/<any(departments, categories, referrers):kind>/<int:row_id>/<any(deactivate, reactivate):operation>")
 def reference_operation(kind: str, row_id: int, operation: str):
     row = _reference(kind, row_id)
     form = VersionForm()
@@ -427,7 +497,9 @@ def _hospital_page(form=None, status: int = 200, problem: str | None = None):
     row = db.session.get(HospitalRecord, 1)
     shown = hospital()
     form = form or HospitalForm(formdata=None, version=row.version if row else 0,
-                                **{name: getattr(row, name) if row else "" for name in HOSPITAL_FIELDS})
+                                remedy_threshold=plain_yuan(shown.remedy_threshold_fen),
+                                **{name: getattr(row, name) if row else getattr(hospital(), name)
+                                   for name in HOSPITAL_FIELDS})
     return render_template("admin/hospital.html", form=form, shown=shown, problem=problem,
                            events=history(row) if row else [], event_labels=EVENT_LABELS,
                            field_labels=FIELD_LABELS), status
@@ -447,3 +519,49 @@ def hospital_details():
         return _hospital_page(status=409, problem=stale.message(EVENT_LABELS))
     flash(_("Saved: every page shows the new details.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".hospital_details"))
+
+
+# --- the reply letter's template --------------------------------------------------------------------------
+
+
+def _letter_page(language: str, form=None, status: int = 200, problem: str | None = None):
+    now = letters.current(language)
+    form = form or LetterTemplateForm(formdata=None, version=now.version, text=now.text)
+    return render_template("admin/letters.html", language=language, form=form, now=now, problem=problem,
+                           placeholders=letters.PLACEHOLDERS, versions=letters.versions(language),
+                           languages=letters.LANGUAGES), status
+
+
+@bp.get("/letters")
+def letters_page():
+    return redirect(url_for(".letter_template", language="zh"))
+
+
+@bp.route("/letters/<any(zh, en):language>", methods=["GET", "POST"])
+def letter_template(language: str):
+    if request.method == "GET":
+        return _letter_page(language)
+    form = LetterTemplateForm()
+    if not form.validate_on_submit():
+        return _letter_page(language, form, 422)
+    try:
+        changed = letters.save(current_user, language, form.version.data, form.text.data)
+        db.session.commit()
+    except letters.TemplateStale as stale:
+        who = stale.by.display_name if stale.by is not None else _("a command on the server")
+        db.session.rollback()
+        return _letter_page(language, form_with_version(form, stale.now.version), 409,
+                            problem=_("Someone else saved this letter since you opened it (version %(version)s, "
+                                      "%(who)s), so yours was not saved. Your text is below; the one in use is "
+                                      "on the page's list of versions. Compare them before you save again.",
+                                      version=stale.now.version, who=who))
+    flash(_("Saved: letters written from now on use it; letters already sent stay as they were.") if changed
+          else _("Nothing changed."), "success")
+    return redirect(url_for(".letter_template", language=language))
+
+
+def form_with_version(form: LetterTemplateForm, version: int) -> LetterTemplateForm:
+    """The administrator's text kept, now carrying the version in use: sent again, it replaces that one."""
+    form.version.data = version
+    form.version.raw_data = [str(version)]
+    return form

@@ -16,8 +16,8 @@ from ..core.extensions import db, limiter
 from ..core.forms import PostForm, safe_next
 from ..core.passwords import password_problem
 from ..core.time import local, utcnow
-from ..core.users import User, check_unknown_password, end_this_session, session_record
-from . import devices, second_factor
+from ..core.users import DIRECTORY, User, check_unknown_password, end_this_session, session_record
+from . import devices, directory_groups, directory_login, second_factor
 from .forms import ChangePasswordForm, LoginForm
 from .lockout import count_wrong_password, whom_to_call
 from .sessions import fresh_session as _fresh_session
@@ -57,10 +57,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
-        refusal = _refused(user, form.password.data)
+        if user is None and directory_login.enabled():  # directory accounts are kept in lower case
+            user = db.session.scalar(select(User).where(User.username == form.username.data.lower()))
+        if directory_login.applies_to(user):
+            user, refusal, status = _refused_by_directory(user, form.username.data.lower(), form.password.data)
+        else:
+            refusal, status = _refused(user, form.password.data), 422
         if refusal is not None:
             form.password.errors = [refusal]
-            return render_template("auth/login.html", form=form), 422
+            return render_template("auth/login.html", form=form), status
         next_page = safe_next(request.args.get("next"))
         if second_factor.required(user):
             return second_factor.begin(user, next_page)
@@ -108,27 +113,77 @@ def _refused(user: User | None, password: str) -> str | None:
     """Why this login is refused, or None. Only someone who gave the right password is told that the account
     is locked or deactivated; everyone else hears the same words, which never tell whether the username
     exists."""
-    wrong = _("The username or password is not right. After many wrong passwords, logging in from devices "
-              "not used before is paused for a while.")
+    wrong = _wrong()
     if user is None:
         check_unknown_password(password)  # the same work as for a real user
         return wrong
     known = devices.known_device(user.username) is not None
     right = user.check_password(password)
     if not user.active:
-        return _("This account is deactivated. If you need it again, call %(whom)s.",
-                 whom=whom_to_call()) if right else wrong
+        return _deactivated() if right else wrong
     if user.locked and not known:
-        if not right:
-            return wrong
-        return _("After many wrong passwords, this account is locked on devices it has not logged in from, "
-                 "until %(time)s. Log in from a device you have used before, wait, or call %(whom)s to unlock "
-                 "it now.", time=local(user.locked_until).strftime("%H:%M"), whom=whom_to_call())
+        return _locked(user) if right else wrong
     if not right:
         count_wrong_password(user, known_device=known)
         db.session.commit()
         return wrong
     return None
+
+
+def _wrong() -> str:
+    return _("The username or password is not right. After many wrong passwords, logging in from devices "
+             "not used before is paused for a while.")
+
+
+def _deactivated() -> str:
+    return _("This account is deactivated. If you need it again, call %(whom)s.", whom=whom_to_call())
+
+
+def _locked(user: User) -> str:
+    return _("After many wrong passwords, this account is locked on devices it has not logged in from, "
+             "until %(time)s. Log in from a device you have used before, wait, or call %(whom)s to unlock "
+             "it now.", time=local(user.locked_until).strftime("%H:%M"), whom=whom_to_call())
+
+
+def _refused_by_directory(user: User | None, username: str, password: str) -> tuple[User | None, str | None, int]:
+    """The directory's answer to this login, with the same words, counters and lock as a local account's:
+    the account (created or brought up to date from the directory when the password is right), why it is
+    refused (None: go on to the second factor or the session), and the page's status."""
+    try:
+        answer = directory_login.check(username, password)
+    except directory_login.Unreachable as error:
+        current_app.logger.warning("directory login for %r: the directory cannot be reached (%s)", username, error)
+        return user, _("The hospital directory cannot be reached, so staff who log in with their directory "
+                       "password cannot log in just now. Try again in a few minutes; if it goes on, call "
+                       "%(whom)s.", whom=whom_to_call()), 503
+    if answer == directory_login.GONE:
+        if user is not None and user.active:
+            directory_login.deactivate(user, "gone")
+            db.session.commit()
+        return user, _wrong(), 422
+    if user is None and answer == directory_login.WRONG:
+        return None, _wrong(), 422
+    if answer == directory_login.WRONG:
+        known = devices.known_device(user.username) is not None
+        if user.active and not (user.locked and not known):
+            count_wrong_password(user, known_device=known)
+            db.session.commit()
+        return user, _wrong(), 422
+    mapping = directory_groups.first_match(answer.groups)
+    if mapping is None:
+        if user is None:
+            return None, _("Your directory account is in no group that gives access to Redress. If you need "
+                           "it, call %(whom)s.", whom=whom_to_call()), 422
+        directory_login.deactivate(user, "no_group")
+        db.session.commit()
+        return user, _deactivated(), 422
+    if user is not None and not user.active and not directory_login.deactivated_by_directory(user):
+        return user, _deactivated(), 422  # an administrator's deactivation: only an administrator undoes it
+    if user is not None and user.locked and devices.known_device(user.username) is None:
+        return user, _locked(user), 422
+    user = directory_login.bring_up_to_date(user, answer, mapping)
+    db.session.commit()
+    return user, None, 200
 
 
 # Requests that keep nothing alive: the bell and the queue badges poll on their own.
@@ -213,6 +268,9 @@ def _wrong_current_password(user: User):
 @limiter.limit(_account_limit, methods=["POST"], key_func=_password_account)  # from any address
 def change_password():
     form = ChangePasswordForm()
+    if current_user.source == DIRECTORY:
+        # No password here to check or change (and a wrong one would count toward the lock): the page says so.
+        return render_template("auth/change_password.html", form=form), 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not user.check_password(form.current_password.data):

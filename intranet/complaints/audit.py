@@ -27,8 +27,11 @@ from sqlalchemy import func, inspect, select
 
 from ..core.extensions import db
 from ..core.time import utcnow
-from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp
+from .contributions import Contribution
+from .disputes import ComplaintDispute
+from .models import Complaint, ComplaintAnswer, ComplaintEvent, ComplaintFollowUp, ComplaintLetter
 from .people import ComplaintPerson
+from .remedies import ComplaintRemedy
 
 GENESIS = "0" * 64  # what the first event of a complaint chains to
 
@@ -36,17 +39,37 @@ GENESIS = "0" * 64  # what the first event of a complaint chains to
 # without anyone remembering to) but the lock's bookkeeping and the tracking code's keyed hash (a credential,
 # not a fact; a receipt that replaces it leaves a note). Only an event writes them, through perform().
 UNCHAINED = frozenset({"id", "version", "updated_at", "tracking_code_hash"})
-# Its history of answers and follow-ups is a fact too, one digest of all the rounds: a round edited, removed
+# Its history of answers, follow-ups and letters is a fact too, one digest of all the rounds: a round edited, removed
 # or slipped in behind the app's back disagrees with what the last answering event recorded.
 HISTORIES = {"answers": (ComplaintAnswer, ("round", "response_text", "signed_off_by_id", "told_text", "method",
                                            "responded_on", "sent_at", "due_on", "on_time")),
              "follow_ups": (ComplaintFollowUp, ("round", "method", "satisfied", "comment", "at", "due_on",
-                                                "on_time"))}
+                                                "on_time")),
+             # The reply letters as sent: a letter's text edited in the database fails `audit verify`.
+             "letters": (ComplaintLetter, ("round", "language", "addressed_to", "text", "template_version",
+                                           "template_digest", "created_at", "created_by_id"))}
 FACTS = (*(column.name for column in Complaint.__table__.columns if column.name not in UNCHAINED), *HISTORIES)
-# The people the complaint is about, their statements and findings (people.py): rows of their own, vouched
-# for as one fact of the complaint, a digest of them all.
+# The people the complaint is about, their statements and findings (people.py), and its medical disputes
+# (disputes.py): rows of their own, each kind vouched for as one fact of the complaint, a digest of them all.
 PEOPLE = "people"
-CHAINED = (*FACTS, PEOPLE)
+# The departments asked to contribute (co-handling, contributions.py) and their parts: one fact the same way.
+CONTRIBUTIONS = "contributions"
+# The remedies offered (remedies.py): their kinds and amounts, approvals and payments, one digest of them all.
+REMEDIES = "remedies"
+DISPUTES = "disputes"
+# Not the row's id: an event is written before the rows it adds are (perform() flushes once, after it).
+PERSON_COLUMNS = ("staff_member_id", "described", "removed_at", "told_on", "told_via", "statement", "finding")
+CONTRIBUTION_COLUMNS = ("department_id", "lead_department_id", "due_on", "removed_at", "findings", "people",
+                        "responsibility", "remedy_proposal", "contributed_by_id", "contributed_at", "waived_by_id",
+                        "waived_at", "waived_reason")
+REMEDY_COLUMNS = ("number", "kind", "amount_fen", "description", "needs_approval", "threshold_fen", "proposed_by_id",
+                  "withdrawn_at", "approved", "decided_by_id", "decided_at", "paid_on", "paid_by_id",
+                  "payment_reference")
+DISPUTE_COLUMNS = ("route", "route_other", "began_on", "case_number", "note", "outcome", "outcome_text",
+                   "outcome_on")
+ROW_FACTS = {PEOPLE: (ComplaintPerson, PERSON_COLUMNS), CONTRIBUTIONS: (Contribution, CONTRIBUTION_COLUMNS),
+             REMEDIES: (ComplaintRemedy, REMEDY_COLUMNS), DISPUTES: (ComplaintDispute, DISPUTE_COLUMNS)}
+CHAINED = (*FACTS, *ROW_FACTS)
 
 
 # How the page names the facts a reader relies on; any other column is named as a recorded detail.
@@ -60,8 +83,17 @@ FACT_LABELS = {
     "follow_up_comment": _l("Follow-up"), "decline_reason": _l("Not accepted because"),
     "response_due_on": _l("Respond by"), "escalation_level": _l("Escalation level"),
     PEOPLE: _l("The people it is about"),
+    CONTRIBUTIONS: _l("The contributing departments and their parts"),
+    REMEDIES: _l("Remedies"),
+    DISPUTES: _l("Medical disputes"),
     "integrity": _l("Integrity complaint"), "about_head": _l("About the head of the department"),
-    "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"),
+    "handler_id": _l("Handler"),
+    "answers": _l("The answers given"), "follow_ups": _l("The follow-ups"), "letters": _l("The reply letters"),
+    # A referral and its report back to the body that referred it: evidence the hospital answered them.
+    "referral_body_id": _l("Referred by"), "referral_case_number": _l("Their case number"),
+    "referral_reply_by": _l("Their reply-by date"), "report_back_due_on": _l("Report back by"),
+    "report_back_text": _l("What the referring body was told"), "reported_back_on": _l("Date reported back"),
+    "report_back_method": _l("How the referring body was told"),
 }
 
 
@@ -93,22 +125,24 @@ def fact_digest(name: str, value) -> str:
     return hashlib.sha256(f"{name}\n{_canonical(value)}".encode()).hexdigest()[:32]
 
 
-# Not the row's id: an event is written before the rows it adds are (perform() flushes once, after it).
-PERSON_COLUMNS = ("staff_member_id", "described", "removed_at", "told_on", "told_via", "statement", "finding")
-
-
-def people_text(rows: Iterable) -> str:
-    """The complaint's people as one text (rows as loaded, or as read by verify()), in one order whatever
-    order they were read in (a person is named once: the directory entry, else the words, tell them apart)."""
+def rows_text(name: str, rows: Iterable) -> str:
+    """One kind of the complaint's rows (its people, contributions, remedies, disputes) as one text, as
+    loaded or as read by verify(), in one order whatever order they were read in (each row's columns tell it
+    apart: a person's directory entry or words, a department, a remedy's number, a dispute's route and day)."""
+    columns = ROW_FACTS[name][1]
     lines = sorted("|".join(_canonical(row[c] if isinstance(row, Mapping) else getattr(row, c))
-                            for c in PERSON_COLUMNS) for row in rows)
+                            for c in columns) for row in rows)
     return "\n".join(lines)
 
 
-def _people_changed(complaint: Complaint) -> bool:
+def _rows_changed(complaint: Complaint, model) -> bool:
     session = db.session
-    return any(isinstance(row, ComplaintPerson) and (row.complaint is complaint or row.complaint_id == complaint.id)
+    return any(isinstance(row, model) and (row.complaint is complaint or row.complaint_id == complaint.id)
                for row in (*session.new, *session.dirty))
+
+
+def _rows_of(complaint: Complaint) -> dict[str, str]:
+    return {name: rows_text(name, getattr(complaint, name)) for name in ROW_FACTS}
 
 
 def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] | None:
@@ -118,9 +152,10 @@ def changed_facts(complaint: Complaint, every: bool = False) -> dict[str, str] |
     state = inspect(complaint)
     names = FACTS if every else [name for name in FACTS if state.attrs[name].history.has_changes()]
     facts = {name: fact_digest(name, getattr(complaint, name)) for name in names}
-    if every or _people_changed(complaint):
-        with db.session.no_autoflush:  # perform() writes the complaint once, after this
-            facts[PEOPLE] = fact_digest(PEOPLE, people_text(complaint.people))
+    for name, (model, _columns) in ROW_FACTS.items():
+        if every or _rows_changed(complaint, model):
+            with db.session.no_autoflush:  # perform() writes the complaint once, after this
+                facts[name] = fact_digest(name, rows_text(name, getattr(complaint, name)))
     return facts or None
 
 
@@ -219,7 +254,7 @@ def check_record(reference: str, events: Iterable, facts: Mapping) -> list[Break
 def record_problems(complaint: Complaint) -> list[Break | Disagrees | NoTimeline]:
     """check_record() of a complaint as loaded, with its events (the complaint page's)."""
     return check_record(complaint.reference, complaint.events, {**{name: getattr(complaint, name) for name in FACTS},
-                                                                PEOPLE: people_text(complaint.people)})
+                                                                **_rows_of(complaint)})
 
 
 class _Stream:
@@ -247,11 +282,11 @@ def _records():
                                     .execution_options(yield_per=500))
     events = _Stream(ComplaintEvent.__table__, ComplaintEvent.id)
     histories = {name: _Stream(model.__table__, model.round) for name, (model, _fields) in HISTORIES.items()}
-    people = _Stream(ComplaintPerson.__table__, ComplaintPerson.id)
+    rows = {name: _Stream(model.__table__, model.id) for name, (model, _columns) in ROW_FACTS.items()}
     for complaint in complaints:
         facts = dict(complaint._mapping)
         facts.update({name: stream.of(complaint.id) for name, stream in histories.items()})
-        facts[PEOPLE] = people_text(people.of(complaint.id))
+        facts.update({name: rows_text(name, stream.of(complaint.id)) for name, stream in rows.items()})
         yield facts, events.of(complaint.id)
 
 

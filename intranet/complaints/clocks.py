@@ -45,6 +45,28 @@ def acknowledge(complaint: Complaint, via: str | None) -> None:
                                                  complaint.acknowledge_due_at)
 
 
+def within_reply_by(complaint: Complaint, due):
+    """A response due date (a policy.Due) no later than a referral's reply-by date: the referring body's
+    date governs when it falls first."""
+    reply_by = complaint.referral_reply_by
+    if reply_by is None or due is None or due.on <= reply_by:  # by that day's end, or at a moment within it
+        return due
+    return policy.Due(reply_by)
+
+
+def set_report_back(complaint: Complaint) -> None:
+    """A referral answered: the report back to the body that referred it is due by their reply-by date, or
+    without one by the policy's report-back clock from the day the complainant was answered."""
+    if complaint.referral_body_id is None or complaint.reported_back_at is not None:
+        return
+    if complaint.referral_reply_by is not None:
+        complaint.report_back_due_on = complaint.referral_reply_by
+        return
+    answered = complaint.responded_on or today()
+    complaint.report_back_due_on = policy.due(Clock.report_back, complaint.severity, complaint.complexity,
+                                              answered).on
+
+
 def record_answer(c: Complaint, method: str | None, told_text: str | None) -> ComplaintAnswer:
     """The answer's round, kept as it is now (what was signed, by whom, when told, by which due date): a
     reopening starts the next round and leaves this one as it is."""
@@ -55,6 +77,7 @@ def record_answer(c: Complaint, method: str | None, told_text: str | None) -> Co
     # Loading the rounds must not flush the complaint: its changes are still to be chained as facts.
     with db.session.no_autoflush:
         c.answers.append(answer)
+    set_report_back(c)
     return answer
 
 

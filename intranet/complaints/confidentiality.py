@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import literal, not_, or_
 
-from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
+from ..core.roles import DEPARTMENT_ROLES, SEES_EVERY_COMPLAINT, Role, role_of
 from .models import Complaint
 
 NAME_FIELDS = ("complainant_name",)
@@ -35,9 +35,9 @@ def hidden_from_department(complaint) -> frozenset[str]:
 
 
 def fields_open_to(role: Role, complaint) -> frozenset[str]:
-    """The identifying fields of a complaint a role may read, once it may see the complaint: a department
-    head not those hidden from the department, everyone else every one."""
-    if role != Role.head:
+    """The identifying fields of a complaint a role may read, once it may see the complaint: the department
+    (its head, and the member of its staff handling it) not those hidden from it, everyone else every one."""
+    if role not in DEPARTMENT_ROLES:
         return frozenset(ALL_FIELDS)
     return frozenset(ALL_FIELDS) - hidden_from_department(complaint)
 
@@ -46,7 +46,7 @@ def searches_as_department(user) -> bool:
     """Whether `user` may search a complaint's identifying fields exactly where its own department may read
     them (what `hidden_from_department()` leaves; `searchable_identity()` is the same rule in SQL): the
     search index keeps those words of each complaint in a column of their own, for one lookup."""
-    return role_of(user) == Role.head
+    return role_of(user) in DEPARTMENT_ROLES
 
 
 # Those who see every complaint search every field everywhere: one list of conditions (they hold no data),
@@ -61,7 +61,7 @@ def searchable_identity(user) -> list[tuple[str, object]]:
     # The discipline office reads every field of the complaints it sees (visible() keeps it to those).
     if role in SEES_EVERY_COMPLAINT or role == Role.supervision:
         return list(_EVERY_FIELD_EVERYWHERE)
-    if role != Role.head:
+    if role not in DEPARTMENT_ROLES:
         return []
     open_to_department = not_(Complaint.confidential)
     patient_not_complainant = or_(Complaint.complainant_relation.is_(None), Complaint.complainant_relation != "patient")

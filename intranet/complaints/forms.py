@@ -31,6 +31,7 @@ from ..core.forms import (
     department_choices,
     int_or_none,
     optional_choice,
+    referring_body_choices,
     required,
 )
 from ..core.time import today
@@ -218,10 +219,30 @@ class LogComplaintForm(ComplaintDetailsForm):
     people = PeoplePickerField(_l("People from the staff directory"),
                                description=_l("Find them by name or staff number. Leave empty if you do not know."))
     people_not_identified = BooleanField(_l("The people it is about cannot be identified"))
+    # A referral (转办件): who referred it, their case number, the date they want the reply by.
+    # No Optional(): it would stop the check that a referral names who referred it.
+    referral_body_id = ReferenceSelectField(_l("Referred by"), choices=referring_body_choices)
+    referral_case_number = StringField(_l("Their case number"), filters=STRIPPED, validators=[Length(max=60)])
+    referral_reply_by = DateField(_l("Their reply-by date"), validators=[Optional()],
+                                  description=_l("The date the referring body wants the hospital's reply by, if "
+                                                 "they gave one. Earlier than the hospital's own response date, it "
+                                                 "becomes the response's due date."))
 
     def validate_received_at(self, field):
         if field.data and field.data > today():
             raise ValidationError(_l("The date received cannot be in the future."))
+
+    def validate_referral_body_id(self, field):
+        if self.channel.data == Channel.referral.value and field.data is None:
+            raise ValidationError(_l("Choose who referred it."))
+        if self.channel.data != Channel.referral.value and field.data is not None:
+            raise ValidationError(_l("Only a referral has a referring body: choose the channel “referral”, or "
+                                     "leave this empty."))
+
+    def validate_referral_reply_by(self, field):
+        received_on = self.received_at.data or today()
+        if field.data and field.data < received_on:
+            raise ValidationError(_l("The reply-by date cannot be before the complaint was received."))
 
     def complaint_data(self) -> dict:
         data = super().complaint_data()
@@ -230,6 +251,10 @@ class LogComplaintForm(ComplaintDetailsForm):
                     about_head=self.about_head.data,
                     acknowledged_via=self.acknowledged_via.data or None,
                     people=list(self.people.data), people_not_identified=self.people_not_identified.data)
+        if self.channel.data == Channel.referral.value:
+            data.update(referral_body_id=self.referral_body_id.data,
+                        referral_case_number=self.referral_case_number.data or None,
+                        referral_reply_by=self.referral_reply_by.data)
         return data
 
 

@@ -115,7 +115,7 @@ def path_to(target: State, start: State = State.submitted, anonymous: bool = Fal
             for nxt in spec.target.outcomes if isinstance(spec.target, Decider) else spec.possible_targets():
                 if nxt == state or (isinstance(spec.target, Decider) and not spec.target.reaches(state, nxt)):
                     continue
-                steps = [Step(Action(req.action), _actor(req.spec), {}) for req in spec.requires]
+                steps = [Step(Action(req.action), _actor(req.spec), {}) for req in spec.requires if req.planned]
                 leads = spec.target.leads_to.get(nxt, {}) if isinstance(spec.target, Decider) else {}
                 steps.append(Step(action, _actor(spec), dict(leads)))
                 new_cost = cost + sum(1 if SPECS[s.action].primary else 10 for s in steps)

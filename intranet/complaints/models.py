@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.choices import Labelled
 from ..core.database import enum_column
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
 from ..core.time import UTCDateTime, local, today, utcnow
 from ..core.users import User
@@ -83,6 +83,26 @@ class Channel(Labelled):
             Channel.survey: _l("Satisfaction survey"),
             Channel.referral: _l("Regulator or hotline referral (12320/12345)"),
             Channel.other: _l("Other"),
+        }
+
+
+class ReportBackMethod(Labelled):
+    """How the hospital reported back to the body that referred the complaint (办结反馈)."""
+
+    phone = "phone"
+    letter = "letter"
+    platform = "platform"  # the referring body's own case platform
+    email = "email"
+    other = "other"
+
+    @staticmethod
+    def LABELS():  # noqa: N802
+        return {
+            ReportBackMethod.phone: _l("Phone call"),
+            ReportBackMethod.letter: _l("Letter (in writing)"),
+            ReportBackMethod.platform: _l("Their case platform"),
+            ReportBackMethod.email: _l("Email"),
+            ReportBackMethod.other: _l("Other"),
         }
 
 
@@ -179,7 +199,7 @@ def _in(states) -> str:
 OPEN_WORK = f"status IN {_in(OPEN)}"
 OPEN_WORK_COLUMNS = ("status", "department_id", "response_due_on", "follow_up_due_on", "acknowledge_due_on",
                      "acknowledged_at", "sent_back_at", "escalation_level", "severity", "received_at",
-                     "response_due_at", "follow_up_due_at", "acknowledge_due_at")
+                     "response_due_at", "follow_up_due_at", "acknowledge_due_at", "disputed_since")
 
 
 class ReferenceCounter(db.Model):
@@ -205,6 +225,15 @@ class Complaint(db.Model):
         CheckConstraint("escalation_level >= 0", name="escalation_level_not_negative"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("integrity OR NOT about_head", name="about_head_goes_the_integrity_route"),
+        # A handler is a member of the department's staff: only a complaint with a department has one, and
+        # never an integrity complaint (the discipline office handles it, not the accused department).
+        CheckConstraint("handler_id IS NULL OR (department_id IS NOT NULL AND NOT integrity)",
+                        name="handler_within_the_department"),
+        # A referral's case number, reply-by date and report back belong to the body that referred it.
+        CheckConstraint("referral_body_id IS NOT NULL OR (referral_case_number IS NULL AND referral_reply_by IS NULL "
+                        "AND reported_back_at IS NULL)", name="referral_details_need_a_body"),
+        CheckConstraint("reported_back_at IS NULL OR (reported_back_on IS NOT NULL AND report_back_method IS NOT NULL "
+                        "AND report_back_text IS NOT NULL)", name="report_back_complete"),
         Index("ix_complaints_status_department", "status", "department_id"),
         # The work lists and their counts read the open complaints from this index alone (it holds what
         # their filters and order ask about, and the ids a page's rows are then read by: SQLite's indexes
@@ -278,6 +307,9 @@ class Complaint(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assigned_at = mapped_column(UTCDateTime)
     sent_back_at = mapped_column(UTCDateTime)
+    # The member of the department's staff its head handed the investigation to (科室经办人), if any: they
+    # see it and do the investigation's work; the head still signs off.
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     acknowledge_due_on: Mapped[date | None] = mapped_column(Date)  # None: anonymous, nobody to tell
     response_due_on: Mapped[date] = mapped_column(Date)
     follow_up_due_on: Mapped[date | None] = mapped_column(Date)
@@ -286,6 +318,9 @@ class Complaint(db.Model):
     acknowledge_due_at = mapped_column(UTCDateTime)
     response_due_at = mapped_column(UTCDateTime)
     follow_up_due_at = mapped_column(UTCDateTime)
+    # Off the office's clocks since this day: the complainant took it further, a medical dispute (disputes.py).
+    # Its due dates stand, but none of them is overdue any more, nor escalated, nor reminded of.
+    disputed_since: Mapped[date | None] = mapped_column(Date)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
     # Investigation
@@ -318,6 +353,20 @@ class Complaint(db.Model):
     follow_up_comment: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
 
+    # A referral (转办件) by 12320, 12345, the health commission or another agency: who referred it, their
+    # case number and the date they want the reply by (the response clock keeps the earlier of theirs and
+    # the hospital's: actions/referral.py). Then, once the complainant is answered, the report back to them
+    # (办结反馈), due by their date, or without one by the policy's report-back clock from the answer.
+    referral_body_id: Mapped[int | None] = mapped_column(ForeignKey("referring_bodies.id"))
+    referral_case_number: Mapped[str | None] = mapped_column(String(60))
+    referral_reply_by: Mapped[date | None] = mapped_column(Date)
+    report_back_due_on: Mapped[date | None] = mapped_column(Date)
+    reported_back_at = mapped_column(UTCDateTime)
+    reported_back_on: Mapped[date | None] = mapped_column(Date)
+    report_back_method: Mapped[str | None] = mapped_column(enum_column(ReportBackMethod, "report_back_method"))
+    report_back_text: Mapped[str | None] = mapped_column(Text)
+    reported_back_on_time: Mapped[bool | None] = mapped_column(Boolean)
+
     decline_reason: Mapped[str | None] = mapped_column(Text)
     # Not accepted because it is the same matter as an earlier open complaint, handled there.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
@@ -329,9 +378,11 @@ class Complaint(db.Model):
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     subject_department: Mapped[Department | None] = relationship(foreign_keys=[subject_department_id])
     category: Mapped[Category | None] = relationship()
+    referral_body: Mapped[ReferringBody | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     duplicate_of: Mapped[Complaint | None] = relationship(remote_side="Complaint.id", foreign_keys=[duplicate_of_id])
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.id", cascade="save-update, merge",
@@ -342,6 +393,9 @@ class Complaint(db.Model):
         order_by="ComplaintAnswer.round", cascade="save-update, merge", lazy="select")
     follow_ups: Mapped[list[ComplaintFollowUp]] = relationship(
         order_by="ComplaintFollowUp.round", cascade="save-update, merge", lazy="select")
+    # The reply letter of each answer given in writing.
+    letters: Mapped[list[ComplaintLetter]] = relationship(
+        order_by="ComplaintLetter.round", cascade="save-update, merge", lazy="select")
 
     @property
     def state(self) -> State:
@@ -429,12 +483,17 @@ class Complaint(db.Model):
         if acknowledgement:
             late = or_(late, and_(cls.acknowledged_at.is_(None),
                                   cls._late(cls.acknowledge_due_on, cls.acknowledge_due_at, on, moment)))
-        return late
+        return and_(cls.on_the_clocks(), late)
+
+    @classmethod
+    def on_the_clocks(cls):
+        """Not taken further as a medical dispute: a disputed complaint is on none of the office's clocks."""
+        return cls.disputed_since.is_(None)
 
     def late_clock(self, now: datetime | None = None) -> str | None:
         """Which running clock is past its due moment, if any: "acknowledge", "response" or "follow_up"."""
         now = now or utcnow()
-        if not self.is_open:
+        if not self.is_open or self.disputed_since is not None:
             return None
         if self.acknowledged_at is None and past_due(self.acknowledge_due_on, self.acknowledge_due_at, now):
             return "acknowledge"
@@ -444,8 +503,9 @@ class Complaint(db.Model):
 
     def next_clock(self) -> tuple[str, date] | None:
         """The running clock due first and its date: ("acknowledge", …) while the complainant is not yet told
-        their complaint was received and that falls first, else ("response" or "follow_up", due_on)."""
-        if not self.is_open:
+        their complaint was received and that falls first, else ("response" or "follow_up", due_on). None
+        once it is a medical dispute: off the office's clocks."""
+        if not self.is_open or self.disputed_since is not None:
             return None
         due = self.due_on
         acknowledge = self.acknowledge_due_on if self.acknowledged_at is None else None
@@ -454,6 +514,27 @@ class Complaint(db.Model):
         if due is None:
             return None
         return ("follow_up" if self.state == State.responded else "response"), due
+
+    @property
+    def is_referral(self) -> bool:
+        return self.referral_body_id is not None
+
+    @property
+    def to_report_back(self) -> bool:
+        """A referral answered (responded or closed) and not yet reported back to the body that referred it."""
+        return (self.is_referral and self.reported_back_at is None
+                and self.status in (State.responded.value, State.closed.value))
+
+    def report_back_late(self, on: date | None = None) -> bool:
+        """Still to report back and past its date (or reported back after it)."""
+        if self.reported_back_at is not None:
+            return self.reported_back_on_time is False
+        return self.to_report_back and self.report_back_due_on is not None and self.report_back_due_on < (on or today())
+
+    def response_governed_by_referral(self) -> bool:
+        """Whether the response's due date is the referring body's reply-by date (theirs falls first)."""
+        return (self.referral_reply_by is not None and self.response_due_at is None
+                and self.response_due_on == self.referral_reply_by)
 
     def complainant_holds_code(self) -> bool:
         """Whether the complainant was given a tracking code already: on the online form's confirmation,
@@ -494,7 +575,7 @@ class Complaint(db.Model):
             department=db.session.get(Department, self.department_id) if self.department_id else None,
             with_department=self.state in WITH_DEPARTMENT,
             escalation_level=self.escalation_level, response_text=self.told_text, complainant=complainant,
-            state=self.state.value, integrity=bool(self.integrity))
+            state=self.state.value, integrity=bool(self.integrity), handler_id=self.handler_id)
 
     def __repr__(self) -> str:
         return f"<Complaint {self.reference} {self.status}>"
@@ -545,6 +626,40 @@ class ComplaintFollowUp(db.Model):
     at = mapped_column(UTCDateTime)
     due_on: Mapped[date | None] = mapped_column(Date)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ComplaintLetter(db.Model):
+    """The reply letter (答复函) of a written answer, as it was sent: the whole text, rendered once from the
+    template of its language as it stood then, so a later edit of the template leaves it as it is. One a
+    round (a reopening answered in writing again adds the next); never changed (a trigger refuses an
+    UPDATE), and the chain vouches for it (audit.py)."""
+
+    __tablename__ = "complaint_letters"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "round", name="one_letter_a_round"),
+        CheckConstraint("round >= 1", name="letter_round_positive"),
+        CheckConstraint("language IN ('zh', 'en')", name="letter_language_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("complaint_answers.id"), unique=True)
+    round: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    # The name it is addressed to, as printed in it: hidden where the reader may not see the name.
+    addressed_to: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    template_version: Mapped[int] = mapped_column(Integer)  # 0: the built-in default of its language
+    template_digest: Mapped[str] = mapped_column(String(64))  # sha256 of the template's text
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    answer: Mapped[ComplaintAnswer] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.text.split("\n\n") if p.strip()]
 
 
 class ComplaintEvent(db.Model):

@@ -19,12 +19,14 @@ from ..notifications.kinds import (
     STATE_LABELS,
     TO_ASSIGNEE,
     TO_COMPLAINANT,
+    TO_HANDLER,
     TO_HEADS,
     TO_LEADERSHIP,
     TO_RECEPTION,
     About,
     Kind,
 )
+from .remedies import RemedyKind
 from .spec import Notice
 from .states import State
 
@@ -73,7 +75,18 @@ ASSIGNED = Kind(
     "assigned", TO_HEADS, label=_l("New for the department"),
     subject=_l("New complaint for your department: %(reference)s"),
     body=_l("Complaint %(reference)s was assigned to %(department)s. The response is due by %(date)s. Accept it, "
-            "or send it back if it is not yours."))
+            "or send it back if it is not yours."),
+    office_subject=_l("New integrity complaint for the office: %(reference)s"),
+    office_body=_l("Integrity complaint %(reference)s, about %(department)s, is the discipline office's to "
+                   "investigate. The response is due by %(date)s. Accept it, or send it back if it is not an "
+                   "integrity matter."))
+
+# The head handed the investigation to a member of the department's staff: they hear it is theirs now.
+HANDED_TO_YOU = Kind(
+    "handed_to_you", TO_HANDLER, label=_l("Handed to me"),
+    subject=_l("Complaint %(reference)s is handed to you"),
+    body=_l("The head of %(department)s handed the investigation of complaint %(reference)s to you. The response "
+            "is due by %(date)s; record the findings for the head to sign off."))
 
 SENT_BACK = Kind(
     "sent_back", TO_RECEPTION, label=_l("Sent back"),
@@ -102,6 +115,33 @@ def _due(about: About, data: dict) -> dict:
     return {"date": show_date(_date(data.get("due_on")) or about.due_on, "long")}
 
 
+# Co-handling: each of these goes to the heads of the department the event names (Notice.to_department),
+# or of the lead department (TO_HEADS).
+CONTRIBUTION_ASKED = Kind(
+    "contribution_asked", TO_HEADS, label=_l("Contribution due"),
+    subject=_l("Complaint %(reference)s: your department's part is asked for"),
+    body=_l("Your department (%(department)s) is asked to contribute its part to complaint %(reference)s: its "
+            "findings, the people of yours involved and a remedy proposal, by %(date)s."), values=_due)
+
+CONTRIBUTION_WITHDRAWN = Kind(
+    "contribution_withdrawn", TO_HEADS, label=_l("Contribution no longer asked for"),
+    subject=_l("Complaint %(reference)s: your department's part is no longer asked for"),
+    body=_l("Your department (%(department)s) is no longer asked to contribute to complaint %(reference)s: "
+            "%(reason)s."))
+
+CONTRIBUTION_RECORDED = Kind(
+    "contribution_recorded", TO_HEADS, label=_l("Contribution recorded"),
+    subject=_l("Complaint %(reference)s: a contributing department recorded its part"),
+    body=_l("A contributing department recorded its part of complaint %(reference)s. Read it on the complaint's "
+            "page; you sign off once every part is in."))
+
+CONTRIBUTION_WAIVED = Kind(
+    "contribution_waived", TO_HEADS, label=_l("Contribution waived"),
+    subject=_l("Complaint %(reference)s: leadership waived a department's part"),
+    body=_l("Leadership decided complaint %(reference)s may be signed off without the part of one contributing "
+            "department: %(reason)s."))
+
+
 # Sent by the SLA sweep the day before a due date, not by an action.
 DUE_TOMORROW = Kind(
     "due_tomorrow", TO_ASSIGNEE, label=_l("Due tomorrow"),
@@ -128,7 +168,9 @@ REOPENED_FOR_THE_DEPARTMENT = Kind(
     "reopened", TO_HEADS, label=_l("Reopened"),
     subject=_l("Complaint %(reference)s is reopened"),
     body=_l("The complainant of %(reference)s is not satisfied with the response, so the complaint is back with "
-            "%(department)s. A new response is due by %(date)s."))
+            "%(department)s. A new response is due by %(date)s."),
+    office_body=_l("The complainant of %(reference)s is not satisfied with the response, so the integrity complaint "
+                   "is back with the discipline office. A new response is due by %(date)s."))
 
 RETURNED_FOR_REWORK = Kind(
     "returned_for_rework", TO_HEADS, label=_l("Returned by leadership"),
@@ -146,7 +188,8 @@ ESCALATED_FOR_THE_DEPARTMENT = Kind(
     "escalated_department", TO_HEADS, label=_l("Escalated to leadership"),
     subject=_l("Complaint %(reference)s of your department was escalated"),
     body=_l("Complaint %(reference)s was escalated to leadership (level %(level)s): %(reason)s"),
-    values=lambda about, data: ESCALATED_KIND.values(about, data))
+    values=lambda about, data: ESCALATED_KIND.values(about, data),
+    office_subject=_l("Integrity complaint %(reference)s was escalated"))
 
 def _who_answers(about: About, data: dict) -> dict:
     """Who signed off or found: the department, or for an integrity complaint the discipline office."""
@@ -158,6 +201,41 @@ AWAITING_APPROVAL = Kind(
     subject=_l("Major complaint %(reference)s awaits your approval"),
     body=_l("%(department)s signed off the response to major complaint %(reference)s. Approve it or return it; "
             "the response is due by %(date)s."), values=_who_answers)
+
+# A remedy above the hospital's threshold (a refund, a fee waiver, compensation) waits for leadership, and
+# the response with it; the department hears the decision.
+def _remedy(about: About, data: dict) -> dict:
+    """The remedy an event is about, or the remedies a sign-off found waiting, in the reader's words."""
+    kinds = data.get("remedies_waiting") or ([data["kind"]] if data.get("kind") else [])
+    amounts = data.get("remedies_waiting_amounts") or [data.get("amount")]
+    words = [" ".join(w for w in (_kind_label(k), a) if w) for k, a in zip(kinds, amounts, strict=False)]
+    return {"remedy": "; ".join(words), "comment": data.get("comment") or ""}
+
+
+def _kind_label(value) -> str:
+    try:
+        return RemedyKind(value).label
+    except ValueError:
+        return str(value)
+
+
+REMEDY_TO_APPROVE = Kind(
+    "remedy_to_approve", TO_LEADERSHIP, label=_l("Remedy to approve"),
+    subject=_l("A remedy on complaint %(reference)s awaits your approval"),
+    body=_l("A remedy above the amount leadership approves is proposed for complaint %(reference)s: %(remedy)s. "
+            "Approve or refuse it on the complaint's page: the response does not go out before."),
+    values=_remedy)
+
+REMEDY_APPROVED = Kind(
+    "remedy_approved", TO_HEADS, label=_l("Remedy approved"),
+    subject=_l("Leadership approved a remedy on %(reference)s"),
+    body=_l("Leadership approved the remedy %(remedy)s on complaint %(reference)s."), values=_remedy)
+
+REMEDY_REFUSED = Kind(
+    "remedy_refused", TO_HEADS, label=_l("Remedy refused"),
+    subject=_l("Leadership refused a remedy on %(reference)s"),
+    body=_l("Leadership refused the remedy %(remedy)s on complaint %(reference)s: %(comment)s. The response is "
+            "due by %(date)s."), values=_remedy)
 
 # A head's finding that a complaint is malicious stands only once leadership confirms it.
 MALICIOUS_PROPOSED = Kind(
@@ -206,14 +284,27 @@ RETRIAGE_ACCEPTED = Kind(
     "retriage_accepted", TO_HEADS, label=_l("Re-triage accepted"),
     subject=_l("Your re-triage of complaint %(reference)s was accepted"),
     body=_l("The re-triage of complaint %(reference)s your department proposed now stands. The response is due by "
-            "%(date)s."))
+            "%(date)s."),
+    office_body=_l("The re-triage of complaint %(reference)s the office proposed now stands. The response is due by "
+                   "%(date)s."))
 
 RETRIAGE_REJECTED = Kind(
     "retriage_rejected", TO_HEADS, label=_l("Re-triage rejected"),
     subject=_l("Your re-triage of complaint %(reference)s was rejected"),
     body=_l("The re-triage of complaint %(reference)s your department proposed was rejected: %(comment)s. The "
             "triage stays as it was."),
-    values=lambda about, data: {"comment": data.get("comment") or ""})
+    values=lambda about, data: {"comment": data.get("comment") or ""},
+    office_body=_l("The re-triage of complaint %(reference)s the office proposed was rejected: %(comment)s. The "
+                   "triage stays as it was."))
+
+# A person found against again and again: leadership hears when a finding brings them to the hospital's
+# repeat alert (an administrator's setting), and at every such finding after.
+REPEAT_FOUND_AGAINST = Kind(
+    "repeat_found_against", TO_LEADERSHIP, label=_l("Found against again"),
+    subject=_l("%(person)s: %(count)s complaints found against them within twelve months"),
+    body=_l("The finding on complaint %(reference)s makes %(count)s complaints within twelve months found, in "
+            "whole or in part, against %(person)s. The accountability report lists them."),
+    values=lambda about, data: {"person": data.get("person") or "", "count": data.get("found_against") or 0})
 
 # The head who extends a confidential complaint's deadline cannot see how to reach the complainant.
 TELL_OF_NEW_DATE = Kind(
@@ -290,6 +381,11 @@ HEADS_HEAR_OF_ESCALATION_NOT_SATISFIED = Notice(
     ESCALATED_FOR_THE_DEPARTMENT, lambda b, c: c.escalation_level > b.escalation_level and c.department_id,
     adds=(("cause", "not_satisfied"),))
 WAITS_FOR_APPROVAL = Notice(AWAITING_APPROVAL,
-                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval)
+                            lambda b, c: c.state == State.awaiting_approval and b.state != State.awaiting_approval
+                            and c.is_major)
+# Not major, signed off with a remedy above the threshold still to approve: the response waits for that.
+WAITS_FOR_REMEDY_APPROVAL = Notice(REMEDY_TO_APPROVE,
+                                   lambda b, c: c.state == State.awaiting_approval
+                                   and b.state != State.awaiting_approval and not c.is_major)
 # Per event, not once per complaint: a complaint lowered from major and raised again is news again.
 RAISED_MAJOR = Notice(RAISED_TO_MAJOR, lambda b, c: c.is_major and not b.major)

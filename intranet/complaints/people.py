@@ -5,17 +5,17 @@ every change is an event, and the chain vouches for them (audit.people_digest)."
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.choices import Labelled
 from ..core.database import enum_column
 from ..core.extensions import db
 from ..core.roles import Role
-from ..core.time import UTCDateTime, utcnow
+from ..core.time import UTCDateTime, hospital_tz, utcnow
 from ..core.users import User
 from ..directory.models import StaffMember
 from .models import Complaint, ContactMethod
@@ -115,3 +115,37 @@ def person_of(complaint, ref) -> ComplaintPerson | None:
     # Words matched to the directory later keep the words: the row is found by them still.
     return next((p for p in complaint.people if (p.staff_member_id == staff_member_id if staff_member_id
                                                  else p.described == described)), None)
+
+
+# --- found against, again and again ------------------------------------------------------------------------
+
+# What the repeat alert counts: a complaint found against the person, in whole or in part.
+FOUND_AGAINST = (PersonFinding.upheld.value, PersonFinding.partly_upheld.value)
+
+
+def twelve_months_to(last_day: date) -> tuple[datetime, datetime]:
+    """[start, end) as UTC moments: the year ending with `last_day` (from the day after the same date a year
+    before), at the hospital's midnights, so `received_at` is compared on its index."""
+    year_before = last_day.replace(year=last_day.year - 1, day=min(last_day.day, 28)
+                                   if last_day.month == 2 else last_day.day)
+    tz = hospital_tz()
+    return tuple(datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+                 for day in (year_before + timedelta(days=1), last_day + timedelta(days=1)))
+
+
+def found_against(member_ids: list[int], last_day: date, where=(), leaving_out: int | None = None) -> dict[int, int]:
+    """For each directory entry, how many complaints received in the twelve months to `last_day` found
+    against them (upheld or partly upheld; not removed from the complaint), of the complaints `where`
+    allows (a reader's visible()). `leaving_out`: a person row whose finding is being recorded now."""
+    if not member_ids:
+        return {}
+    start, end = twelve_months_to(last_day)
+    query = (select(ComplaintPerson.staff_member_id, func.count())
+             .join(Complaint, Complaint.id == ComplaintPerson.complaint_id)
+             .where(ComplaintPerson.staff_member_id.in_(member_ids), ComplaintPerson.finding.in_(FOUND_AGAINST),
+                    ComplaintPerson.removed_at.is_(None), Complaint.received_at >= start,
+                    Complaint.received_at < end, *where)
+             .group_by(ComplaintPerson.staff_member_id))
+    if leaving_out is not None:
+        query = query.where(ComplaintPerson.id != leaving_out)
+    return dict(db.session.execute(query).all())

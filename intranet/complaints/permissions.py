@@ -12,6 +12,10 @@
 - `may_see_person(user, complaint, person)`: whether a user may read who one of the people a complaint is
   about is (people.py), their statement and the finding for them.
 - Corrective actions: `can(user, VIEW, corrective_action)`, and `corrective_visible(user)`, its SQL clause.
+- Department staff (`Role.staff`, 科室经办人): see only the complaints their head handed to them (`handler_id`),
+  of their own department, and never an integrity one; they read them as the department does (confidential
+  details hidden) and do the investigation's work the specs give them, never the head's sign-off. Taken off
+  a complaint, they lose sight of it at once: the same clause in may_view() and visible().
 - Integrity complaints (医德医风, `Complaint.integrity`): the discipline office (`Role.supervision`) sees them
   and takes the head's part in them (`STANDS_IN`); the department they accuse never sees them: one clause
   in may_view() and visible(), which every page, count, search, report and export goes through.
@@ -29,8 +33,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, false, or_, select, true
 from werkzeug.local import LocalProxy
 
-from ..core.roles import SEES_EVERY_COMPLAINT, Role, role_of
+from ..core.roles import DEPARTMENT_ROLES, SEES_EVERY_COMPLAINT, Role, role_of
 from .confidentiality import COMPLAINANT_FIELDS, NAME_FIELDS, PATIENT_FIELDS, fields_open_to
+from .contributions import Contribution, contribution_of
 from .corrective.models import CorrectiveAction, corrective_action_complaints
 from .identity_log import is_open_to, openings_clause
 from .models import Complaint
@@ -65,6 +70,14 @@ def _own_department(user: User, complaint: Complaint) -> bool:
     return complaint.department_id is not None and complaint.department_id == user.department_id
 
 
+def contributes(user: User | None, complaint: Complaint) -> bool:
+    """Whether `user` heads a department asked to contribute to `complaint` (co-handling), not removed. The
+    same confidentiality holds for it as for the lead (identity_fields() reads the role), and an integrity
+    complaint is the discipline office's alone: no department contributes to it (may_view() says so)."""
+    return (role_of(user) == Role.head and user.department_id is not None
+            and contribution_of(complaint, user.department_id) is not None)
+
+
 # --- who may see what -------------------------------------------------------------------------------------
 
 SEES_EVERYTHING = SEES_EVERY_COMPLAINT
@@ -78,8 +91,18 @@ def may_view(user: User | None, complaint: Complaint) -> bool:
         return complaint.id is not None and is_open_to(user.id, complaint.id)
     if role == Role.supervision:
         return bool(complaint.integrity)
-    # The department an integrity complaint accuses never sees it.
-    return role == Role.head and _own_department(user, complaint) and not complaint.integrity
+    if role == Role.staff:
+        return _handles(user, complaint)
+    # The department an integrity complaint accuses never sees it, and no other department works on one.
+    return role == Role.head and not complaint.integrity and (_own_department(user, complaint)
+                                                               or contributes(user, complaint))
+
+
+def _handles(user: User, complaint: Complaint) -> bool:
+    """A member of the department's staff handles a complaint while it is handed to them and still their
+    department's (moved to another department, they no longer do)."""
+    return (complaint.handler_id is not None and complaint.handler_id == user.id
+            and _own_department(user, complaint) and not complaint.integrity)
 
 
 def visible(user: User | None):
@@ -92,14 +115,22 @@ def visible(user: User | None):
     if role == Role.supervision:
         return Complaint.integrity.is_(True)
     if role == Role.head and user.department_id is not None:
-        return and_(Complaint.department_id == user.department_id, Complaint.integrity.is_(False))
+        asked = select(Contribution.complaint_id).where(Contribution.department_id == user.department_id,
+                                                         Contribution.removed_at.is_(None))
+        return and_(or_(Complaint.department_id == user.department_id, Complaint.id.in_(asked)),
+                    Complaint.integrity.is_(False))
+    if role == Role.staff and user.department_id is not None:
+        return and_(Complaint.handler_id == user.id, Complaint.department_id == user.department_id,
+                    Complaint.integrity.is_(False))
     return false()
 
 
 def department_scope(user: User | None) -> int | None:
     """The one department `user` sees complaints of (a head), or None when not confined to one. visible()
-    is the rule; this lets an index narrow its lookups the same way before visible() is applied."""
-    if role_of(user) == Role.head:
+    is the rule; this lets an index narrow its lookups the same way before visible() is applied (a
+    complaint a head's department only contributes to is then not found by their search: it is in their
+    "contribution due" queue, and its search words are its lead department's)."""
+    if role_of(user) in DEPARTMENT_ROLES:
         return user.department_id
     return None
 
@@ -160,9 +191,9 @@ NAMED_AT_RECEPTION = frozenset({Role.reception, Role.public})
 def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPerson) -> bool:
     """Whether `user` may read who `person` is (and their side, and the finding for them): leadership, and the
     discipline office (which sees integrity complaints only, and investigates them); the head handling the
-    complaint, and the head of the person's own department; reception, the people named at reception (by
-    reception or in the complainant's words). The administrator only through a break-glass opening, as for
-    the rest of the complaint."""
+    complaint, and the head of the person's own department; the member of staff it is handed to; reception,
+    the people named at reception (by reception or in the complainant's words). The administrator only
+    through a break-glass opening, as for the rest of the complaint."""
     if not may_view(user, complaint):
         return False
     role = role_of(user)
@@ -171,7 +202,21 @@ def may_see_person(user: User | None, complaint: Complaint, person: ComplaintPer
     if role == Role.head:
         member = person.staff_member
         return _own_department(user, complaint) or (member is not None and member.department_id == user.department_id)
+    if role == Role.staff:  # may_view() above: it is handed to them
+        return True
     return role == Role.reception and Role(person.named_by_role) in NAMED_AT_RECEPTION
+
+
+def may_see_contribution_people(user: User | None, complaint: Complaint, contribution) -> bool:
+    """Who of a contributing department's staff is involved, as its head wrote it: read as the people a
+    complaint is about are (may_see_person): leadership and the discipline office, the lead department's
+    head, and the contributing department's own head; not reception."""
+    if not may_view(user, complaint):
+        return False
+    role = role_of(user)
+    if role in (Role.leadership, Role.admin, Role.supervision):
+        return True
+    return role == Role.head and user.department_id in (complaint.department_id, contribution.department_id)
 
 
 # --- who may do what --------------------------------------------------------------------------------------
@@ -184,10 +229,17 @@ class RecordRule:
 
     may_view: Callable[[User | None, object], bool]
     department_id: Callable[[object], int | None]
+    # Whether a head takes the record's steps (seeing it may not be enough: a contributing department sees
+    # a complaint, and takes only the steps for contributors).
+    may_act: Callable[[User | None, object], bool] | None = None
+
+
+def _leads(user: User | None, complaint: Complaint) -> bool:
+    return _own_department(user, complaint) and not complaint.integrity
 
 
 RECORDS: dict[type, RecordRule] = {
-    Complaint: RecordRule(may_view, lambda complaint: complaint.department_id),
+    Complaint: RecordRule(may_view, lambda complaint: complaint.department_id, _leads),
     CorrectiveAction: RecordRule(_may_view_corrective, lambda action: action.owner_department_id),
 }
 
@@ -265,12 +317,19 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
         return False
     if spec.only_when is not None and not spec.only_when(record):
         return False
+    if role == Role.staff:  # the handler: on a complaint handed to them, never on another record
+        return isinstance(record, Complaint) and may_view(user, record)
     if role != Role.head:
         return True
     rule = RECORDS[type(record)]
+    if stands_in and spec.contributors_only:  # an integrity complaint has no contributing departments
+        return False
     if stands_in:  # the office's part is the whole hospital's integrity complaints, not one department's
         return rule.may_view(user, record)
-    if not rule.may_view(user, record):
+    if spec.contributors_only:  # a contributing head's own part (co-handling), once
+        row = contribution_of(record, user.department_id) if isinstance(record, Complaint) else None
+        return rule.may_view(user, record) and row is not None and row.outstanding
+    if not (rule.may_act or rule.may_view)(user, record):
         return False
     return not spec.owner_only or rule.department_id(record) == user.department_id
 
@@ -278,5 +337,6 @@ def _may_take(user: User | None, role: Role, spec: Spec, record) -> bool:
 __all__ = ["ADMINISTER", "BREAK_GLASS", "CLOSE_PERIODS", "PRINT_RECEIPT", "PUBLISH_NOTICES", "READ_ACCOUNTABILITY",
            "READ_REPORTS", "RECORD_QUALITY_MEETINGS", "SEE_FILE", "SEE_IDENTITY", "SEE_IDENTITY_VIEWS",
            "SEE_RECORD_CHECK", "VIEW",
-           "acting_role", "can", "corrective_visible", "department_scope", "identity_fields", "may_see_person",
+           "acting_role", "can", "contributes", "corrective_visible", "department_scope", "identity_fields",
+           "may_see_contribution_people", "may_see_person",
            "visible"]

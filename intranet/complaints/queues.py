@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import True_
 
 from ..core.extensions import db
 from ..core.time import today
+from .contributions import Contribution
 from .lifecycle import Role, State
 from .models import Complaint, Severity
 from .permissions import visible
@@ -36,16 +37,32 @@ class Queue:
     # the most urgent first.
     newest_first: bool = False
     # The date a work list is sorted by: the next response or follow-up, or (reception's lists of what is
-    # still to acknowledge) the acknowledgement, which falls first.
-    due: Callable = lambda: Complaint.due_on
+    # still to acknowledge) the acknowledgement, which falls first; (a contributing head's) their part's own.
+    due: Callable = lambda user: Complaint.due_on
+    # A work list that holds closed complaints too (a referral answered and closed, not yet reported back):
+    # counted like a history list, sorted like a work list.
+    closed_too: bool = False
 
 
-def _acknowledge_first():
+def _acknowledge_first(user=None):
     return func.coalesce(case((Complaint.acknowledged_at.is_(None), Complaint.acknowledge_due_on)), Complaint.due_on)
 
 
 def _mine(user):
     return Complaint.department_id == user.department_id
+
+
+def _our_part_due(user):
+    """The complaints another department leads whose part this head's department is still to record."""
+    return Complaint.id.in_(select(Contribution.complaint_id).where(
+        Contribution.department_id == user.department_id, Contribution.removed_at.is_(None),
+        Contribution.contributed_at.is_(None), Contribution.waived_at.is_(None)))
+
+
+def _our_part_due_on(user):
+    return (select(Contribution.due_on).where(Contribution.complaint_id == Complaint.id,
+                                              Contribution.department_id == user.department_id)
+            .correlate(Complaint).scalar_subquery())
 
 
 QUEUES: dict[Role, list[Queue]] = {
@@ -59,6 +76,11 @@ QUEUES: dict[Role, list[Queue]] = {
               lambda u: and_(status_in(State.registered), Complaint.sent_back_at.is_not(None))),
         Queue("to_tell", _l("Signed off, to tell the complainant"), lambda u: status_in(State.signed_off)),
         Queue("follow_up", _l("Follow-ups due"), lambda u: status_in(State.responded)),
+        # 转办件办结反馈: a referral whose complainant is answered, still to be reported back to who referred it.
+        Queue("report_back", _l("Referrals to report back"),
+              lambda u: and_(Complaint.referral_body_id.is_not(None), Complaint.reported_back_at.is_(None),
+                             status_in(State.responded, State.closed)),
+              due=lambda user: Complaint.report_back_due_on, closed_too=True),
         Queue("open", _l("All open"), lambda u: true()),
     ],
     Role.head: [
@@ -67,7 +89,16 @@ QUEUES: dict[Role, list[Queue]] = {
               lambda u: and_(_mine(u), status_in(State.investigating, State.awaiting_approval))),
         Queue("overdue", _l("Overdue"),
               lambda u: and_(_mine(u), Complaint.late_clause(today(), acknowledgement=False))),
+        # Co-handling: another department leads, and ours is asked for its part, by its own date.
+        Queue("contribution_due", _l("Contribution due"), _our_part_due, due=_our_part_due_on),
         Queue("history", _l("My department's history"), lambda u: _mine(u), newest_first=True),
+    ],
+    # A member of the department's staff: the complaints handed to them (visible() keeps every list to those).
+    Role.staff: [
+        Queue("mine", _l("My cases"), lambda u: true()),
+        Queue("to_find", _l("Findings still to record"),
+              lambda u: and_(status_in(State.investigating), Complaint.findings_recorded_at.is_(None))),
+        Queue("history", _l("Every case handed to me"), lambda u: literal(True), newest_first=True),
     ],
     Role.leadership: [
         Queue("escalated", _l("Escalated"), lambda u: Complaint.escalation_level > 0),
@@ -84,7 +115,7 @@ QUEUES: dict[Role, list[Queue]] = {
         Queue("sign_off", _l("Findings recorded, awaiting sign-off"),
               lambda u: and_(status_in(State.investigating), Complaint.findings_recorded_at.is_not(None))),
         Queue("due_soon", _l("Due within %(days)s days", days=DUE_SOON_DAYS),
-              lambda u: and_(status_in(State.assigned, State.investigating),
+              lambda u: and_(status_in(State.assigned, State.investigating), Complaint.on_the_clocks(),
                              Complaint.response_due_on <= today() + timedelta(days=DUE_SOON_DAYS))),
         Queue("approval", _l("With leadership for approval"), lambda u: status_in(State.awaiting_approval)),
         Queue("history", _l("All integrity complaints"), lambda u: literal(True), newest_first=True),
@@ -113,7 +144,9 @@ def _listed(user, queue: Queue):
 
 def _in_queue(user, queue: Queue):
     # A work list lists open complaints only; a history list (newest first) whatever its clause says.
-    return _listed(user, queue) if queue.newest_first else and_(is_open(), _listed(user, queue))
+    if queue.newest_first or queue.closed_too:
+        return _listed(user, queue)
+    return and_(is_open(), _listed(user, queue))
 
 
 def counts(user) -> dict[str, int]:
@@ -122,7 +155,7 @@ def counts(user) -> dict[str, int]:
     queues = queues_for(user)
     columns = []
     for q in queues:
-        if q.newest_first:
+        if q.newest_first or q.closed_too:
             capped = select(literal(1)).select_from(Complaint).where(_in_queue(user, q)).limit(COUNT_CAP + 1).subquery()
             columns.append(select(func.count()).select_from(capped).scalar_subquery().label(q.name))
         else:
@@ -144,7 +177,7 @@ def complaints_in(user, queue: Queue, limit: int, offset: int = 0) -> list[Compl
         # The most urgent first is a sort of the whole list. Sorted as ids with their due dates (what the
         # open-work index holds), then only the page's rows are read whole, rather than sorting every open
         # complaint's full row to keep fifty: one statement still.
-        due = queue.due()
+        due = queue.due(user)
         order = [due.is_(None), due, Complaint.received_at, Complaint.id]
         page = select(Complaint.id).where(_in_queue(user, queue)).order_by(*order).limit(limit).offset(offset)
         page = page.subquery("page")

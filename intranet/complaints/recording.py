@@ -5,9 +5,12 @@ the action's transaction."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from ..core.database import touch
+from ..core.departments import Department
 from ..core.event_data import event_data
 from ..core.extensions import db
 from ..core.time import utcnow
@@ -51,7 +54,16 @@ def send_notices(spec, before: Before, complaint: Complaint, event: ComplaintEve
         if notice.fires(before, complaint, event.data):
             name = notice.kind.name
             key = f"{name}:{complaint.id}" if notice.once_per_complaint else f"{name}:event:{event.id}"
-            notify(notice.kind, about, key=key, data={**event.data, **dict(notice.adds)})
+            notify(notice.kind, _about_department(about, notice, event.data), key=key,
+                   data={**event.data, **dict(notice.adds)})
+
+
+def _about_department(about, notice, data: dict):
+    """The message about the complaint, told to the department the event names when the notice says so."""
+    if notice.to_department is None:
+        return about
+    department = db.session.scalar(select(Department).where(Department.code == data.get(notice.to_department)))
+    return replace(about, department=department, with_department=True)
 
 
 class Complaints(RecordKind):

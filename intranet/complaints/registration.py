@@ -18,6 +18,7 @@ from ..deadlines.models import Clock
 from ..directory import lookup
 from . import clocks, search
 from .actions.intake import is_integrity
+from .actions.referral import body_code, tighten_response
 from .evidence import rows_for
 from .lifecycle import SPECS, Action
 from .models import Channel, Complaint, Complexity, ReferenceCounter, Severity
@@ -54,6 +55,7 @@ CREATE_FIELDS = (
     "complainant_email", "preferred_reply", "wants_written_reply", "language", "patient_name",
     "patient_record_number", "incident_on", "subject_department_id", "subject_ward", "what_happened",
     "desired_outcome", "category_id", "severity", "complexity", "people_not_identified", "integrity", "about_head",
+    "referral_body_id", "referral_case_number", "referral_reply_by",
 )
 
 
@@ -90,6 +92,18 @@ def _people_named(complaint: Complaint, user: User | None, action: Action, data:
     return {k: v for k, v in recorded.items() if v}
 
 
+def _referral_recorded(complaint: Complaint) -> dict:
+    """What the first event records of a referral: who referred it, their case number and reply-by date, and
+    the response date it tightened (the hospital's own, and theirs)."""
+    if complaint.referral_body_id is None:
+        return {}
+    recorded = {"referral_body": body_code(complaint.referral_body_id),
+                "referral_case_number": complaint.referral_case_number,
+                "referral_reply_by": complaint.referral_reply_by}
+    recorded.update(tighten_response(complaint))
+    return {k: v for k, v in recorded.items() if v is not None}
+
+
 def create(user: User | None, data: dict, *, received_at: datetime | None = None,
            tracking_code: str | None = None, facts: dict | None = None) -> Result:
     """Submit (public) or log (reception) a complaint: reference, tracking code, due dates, first event.
@@ -120,6 +134,11 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         complaint.wants_written_reply = True  # 书面投诉书面答复
     if complaint.anonymous:
         complaint.complainant_name = complaint.complainant_phone = complaint.complainant_email = None
+    if channel != Channel.referral:  # only a referral has a referring body and its details
+        complaint.referral_body_id = complaint.referral_case_number = complaint.referral_reply_by = None
+    # The referring body's reply-by date, earlier than the hospital's response date, governs: the first event
+    # records both.
+    referral = _referral_recorded(complaint)
     if action == Action.log:
         clocks.acknowledge(complaint, data.get("acknowledged_via"))
         complaint.integrity = is_integrity(complaint, data.get("integrity"))
@@ -140,6 +159,7 @@ def create(user: User | None, data: dict, *, received_at: datetime | None = None
         "acknowledged_via": complaint.acknowledged_via,
         "evidence_files": len(evidence) or None,
         **named,
+        **referral,
         **(facts or {}),
     }, creates=True)
     db.session.flush()

@@ -23,7 +23,7 @@ from ..core.roles import STAFF, role_of
 from ..core.time import hospital_tz, today, utcnow
 from ..deadlines import calendar
 from ..directory import lookup
-from . import audit, duplicates, evidence, operations, queues, registration
+from . import audit, duplicates, evidence, letters, operations, queues, registration
 from . import search as complaint_search  # the module (the page below is named search)
 from .corrective import records as corrective
 from .forms import BreakGlassForm, LogComplaintForm, SearchForm
@@ -31,7 +31,7 @@ from .identity_views import break_glass as open_to_administrator
 from .identity_views import record_view, views_of
 from .lifecycle import COMPLAINT_ACTIONS, SPECS, Action, Role, actions_from, offered
 from .models import Complaint, ComplaintAnswer, ComplaintEvent
-from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can
+from .permissions import BREAK_GLASS, SEE_IDENTITY_VIEWS, SEE_RECORD_CHECK, VIEW, can, identity_fields
 
 bp = Blueprint("complaints", __name__)
 
@@ -61,10 +61,10 @@ def _complaint_by_reference():
                  # files and corrective actions too (most complaints have none, so they add no rows).
                  joinedload(Complaint.department), joinedload(Complaint.subject_department),
                  joinedload(Complaint.category), joinedload(Complaint.evidence),
-                 joinedload(Complaint.corrective_records),
+                 joinedload(Complaint.corrective_records), joinedload(Complaint.disputes),
                  # Every answer and follow-up, shown in order and checked against the chain.
                  selectinload(Complaint.answers).joinedload(ComplaintAnswer.signed_off_by),
-                 selectinload(Complaint.follow_ups))
+                 selectinload(Complaint.follow_ups), selectinload(Complaint.letters))
     )
 
 
@@ -221,7 +221,8 @@ PICKER_FIELD = re.compile(r"[a-z_]{1,40}(-[a-z_]{1,40})?")
 def people_found():
     """The people picker's matches for what has been typed (htmx, as the person types): boxes to tick, of the
     field named in `field` (the intake form's, or an action form's)."""
-    if role_of(current_user) not in STAFF:
+    # The handler in the department names people too (name_people).
+    if role_of(current_user) not in STAFF | {Role.staff}:
         abort(403)
     name = request.args.get("field", "")
     if not PICKER_FIELD.fullmatch(name):
@@ -357,6 +358,21 @@ def archive_record(reference: str):
     return render_template("complaints/record.html", complaint=complaint, signatures=signatures,
                            printed_at=utcnow(), chain_head=complaint.events[-1].hash if complaint.events else None,
                            record_problems=_record_problems(complaint))
+
+
+@bp.get("/complaints/<reference>/letters/<int:letter_id>")
+def letter(reference: str, letter_id: int):
+    """A reply letter as it was sent, laid out to print on A4, for whoever may see the complaint; the name
+    it is addressed to only for those who may see the complainant's."""
+    complaint = _load(reference)
+    found = next((item for item in complaint.letters if item.id == letter_id), None)
+    if found is None:
+        abort(404)
+    may_see_name = "complainant_name" in identity_fields(current_user, complaint)
+    page = render_template("complaints/letter.html", complaint=complaint, letter=found,
+                           paragraphs=letters.shown_text(found, may_see_name))
+    _showing(complaint)
+    return page
 
 
 @bp.post("/complaints/<reference>/<action_name>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, load_only
 
+from ..core.users import User
 from .models import Complaint
 from .states import State
 
@@ -26,13 +27,21 @@ def is_open():
 ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalation_level", "severity",
                "response_due_on", "follow_up_due_on", "acknowledge_due_on", "acknowledged_at", "version",
                "response_due_at", "follow_up_due_at", "acknowledge_due_at",
+               # off the clocks (a medical dispute): no overdue badge
+               "disputed_since",
                "anonymous", "confidential", "complainant_relation", "disclosed_name", "disclosed_contact",
                "disclosed_patient", "department_id", "category_id",
                # who may see and act on it (the discipline office's integrity complaints), asked of every row
-               "integrity")
+               "integrity",
+               # the member of the department's staff handling it: named in the head's rows, and decides the
+               # handler's own buttons
+               "handler_id",
+               # a referral still to report back to the body that referred it, and by when
+               "referral_body_id", "reported_back_at", "report_back_due_on", "reported_back_on_time")
 
 
 def rows():
     """The statement of whole rows as a queue or search page shows them: no query per row."""
     return select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category),
+                                     joinedload(Complaint.handler).load_only(User.id, User.display_name),
                                      load_only(*(getattr(Complaint, name) for name in ROW_COLUMNS)))

@@ -485,7 +485,8 @@ def _filtered(filters: dict):
     }
     if "clock" in filters:
         running, clock = clocks[filters["clock"]]
-        clauses.append(and_(running, Complaint.clock_late(clock, now)) if filters.get("overdue") else running)
+        clauses.append(and_(running, Complaint.on_the_clocks(), Complaint.clock_late(clock, now))
+                       if filters.get("overdue") else running)
     elif filters.get("overdue"):
         clauses.append(Complaint.overdue_clause(now))
     if filters.get("escalated"):

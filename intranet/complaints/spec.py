@@ -96,6 +96,9 @@ class Notice:
     adds: tuple[tuple[str, str], ...] = ()
     # Sent only when the event records this (an extension reception is to tell the complainant of).
     recorded: str | None = None
+    # Sent to the heads of the department whose code the event records in this field, rather than of the
+    # complaint's (a department asked to contribute hears that it is).
+    to_department: str | None = None
 
     def fires(self, before: Before, complaint: Complaint, data: Mapping[str, Any] | None = None) -> bool:
         if self.recorded is not None and not (data or {}).get(self.recorded):
@@ -159,6 +162,9 @@ class Requirement:
     spec: ActionSpec
     field: str
     message: Any
+    # The planner does it first on its way (findings before a sign-off); False: it holds unless something
+    # else was done first (no part outstanding unless a department was asked for one).
+    planned: bool = True
 
     @property
     def action(self) -> str:
@@ -218,6 +224,9 @@ class Spec:
     # A department head takes it only for a record their department answers for (a corrective action's
     # owner); otherwise seeing the record is enough (a head sees only their department's complaints).
     owner_only: bool = False
+    # Only a head of a department asked to contribute to the complaint takes it (co-handling), and the lead
+    # department's heads do not; a contributing head takes no other step.
+    contributors_only: bool = False
     # It only adds to the record (a note): what happened since the person loaded the page is no reason to
     # refuse it when that too was only added (another note). Anything else that happened still is.
     commutes: bool = False

@@ -37,8 +37,9 @@ class SweepReport:
 
 
 def running_clocks(complaint: Complaint) -> list[tuple[BreachClock, date, datetime | None]]:
-    """The clocks still running on an open complaint, with their stored due dates and moments (hours)."""
-    if not complaint.is_open:
+    """The clocks still running on an open complaint, with their stored due dates and moments (hours). A
+    medical dispute's complaint has none: the sweep neither escalates it nor reminds of its dates."""
+    if not complaint.is_open or complaint.disputed_since is not None:
         return []
     clocks = []
     if complaint.acknowledged_at is None:
@@ -70,7 +71,7 @@ def sweep() -> SweepReport:
     tomorrow = next_working_day(now)
     candidates = db.session.scalars(
         select(Complaint.id).where(
-            Complaint.status.in_([s.value for s in OPEN]),
+            Complaint.status.in_([s.value for s in OPEN]), Complaint.on_the_clocks(),
             or_(
                 Complaint.overdue_clause(now),
                 Complaint.due_on == tomorrow,

@@ -65,7 +65,7 @@ def shown_value(kind, value, names: Mapping[tuple[str, str], str]) -> str:
     if isinstance(kind, Mapping):  # a stored code (or a list of them) and what it says
         values = value if isinstance(value, list) else [value]
         return "; ".join(str(kind.get(v, v)) for v in values)
-    if kind in ("department", "category"):
+    if kind in ("department", "category", "referring_body"):
         return names.get((kind, value), value)
     if kind == "date" and isinstance(value, str):
         with suppress(ValueError):

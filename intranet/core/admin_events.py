@@ -48,7 +48,10 @@ def history(subject, limit: int = 200) -> list[AdminEvent]:
 
 
 SUBJECTS = {"User": "user", "Department": "department", "Category": "category", "HospitalRecord": "hospital",
+            "ReferringBody": "referring_body",
             # the staff directory (directory/models.py), named here by class name only
             "StaffMember": "staff_member", "DirectoryImport": "directory_import",
             # one rule of the deadline policy (deadlines/models.py)
-            "DeadlinePolicy": "deadline_policy"}
+            "DeadlinePolicy": "deadline_policy",
+            # a directory group mapped to a role (auth/directory_groups.py)
+            "DirectoryGroup": "directory_group"}

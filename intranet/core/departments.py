@@ -50,3 +50,19 @@ def name_column(model):
     names as plain columns rather than as rows."""
     columns = model.__table__.c
     return columns.name_en if english() else columns.name_zh
+
+
+class ReferringBody(db.Model):
+    """Who referred a complaint to the hospital (转办单位): the 12320 health hotline, the 12345 citizens'
+    hotline, the health commission, another agency. Kept by the administrator like the categories."""
+
+    __tablename__ = "referring_bodies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    name = Department.name

@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms import HiddenField, SelectChoice, validators
 from wtforms.validators import DataRequired, ValidationError
 
-from .departments import Category, Department, name_column
+from .departments import Category, Department, ReferringBody, name_column
 from .extensions import db
 from .phones import is_phone_number, normalised
 
@@ -146,6 +146,7 @@ def active_choices(model) -> list[SelectChoice]:
 
 department_choices = optional_choice(lambda: active_choices(Department))
 category_choices = optional_choice(lambda: active_choices(Category))
+referring_body_choices = optional_choice(lambda: active_choices(ReferringBody))
 
 
 class VersionField(HiddenField):

@@ -16,6 +16,9 @@ class Role(Labelled):
     # The discipline office (纪检监察室): investigates integrity complaints (红包, 回扣, misconduct) in place
     # of the accused department's head, and sees no other complaint.
     supervision = "supervision"
+    # Department staff (科室经办人): a member of a department its head hands the investigation of a complaint
+    # to; they see only the complaints handed to them, and never sign off.
+    staff = "staff"
     admin = "admin"
 
     @staticmethod
@@ -27,6 +30,7 @@ class Role(Labelled):
             Role.head: _l("Department head"),
             Role.leadership: _l("Leadership"),
             Role.supervision: _l("Discipline office"),
+            Role.staff: _l("Department staff"),
             Role.admin: _l("Administrator"),
         }
 
@@ -35,6 +39,8 @@ STAFF = frozenset({Role.reception, Role.head, Role.leadership})
 # Those who see every complaint (a head sees only their department's). Not the administrator: they keep the
 # accounts and settings, and read a complaint only through a recorded break-glass opening (permissions.py).
 SEES_EVERY_COMPLAINT = frozenset({Role.reception, Role.leadership})
+# The roles that belong to a department: its head, and its staff who handle the complaints handed to them.
+DEPARTMENT_ROLES = frozenset({Role.head, Role.staff})
 
 
 class _System:
@@ -61,4 +67,4 @@ def role_of(user) -> Role:
     if user is None or not getattr(user, "is_authenticated", False):
         return Role.public
     return Role(user.role)
-USER_ROLES = (Role.reception, Role.head, Role.leadership, Role.supervision, Role.admin)
+USER_ROLES = (Role.reception, Role.head, Role.staff, Role.leadership, Role.supervision, Role.admin)

@@ -28,6 +28,10 @@ _hasher = PasswordHasher(time_cost=PASSWORD_TIME_COST, memory_cost=PASSWORD_MEMO
 # Wrong passwords from devices the account has not logged in from, in a row, that lock the account for such
 # devices (for LOCKOUT_MINUTES, or until `flask --app wsgi users unlock`). Its own known devices still log in.
 LOCK_AFTER = 10
+# An account's source: its password checked here, or by the hospital's directory.
+LOCAL, DIRECTORY = "local", "directory"
+# The password hash of a directory account: no password can match it (argon2 refuses it as a hash).
+NO_PASSWORD = "!directory"
 _dummy_hash: str | None = None
 
 
@@ -44,8 +48,9 @@ def check_unknown_password(password: str) -> None:
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        # A department head belongs to a department; nobody else is tied to one.
-        CheckConstraint("(role = 'head') = (department_id IS NOT NULL)", name="head_has_department"),
+        # A department head, and a department's staff, belong to a department; nobody else is tied to one.
+        CheckConstraint("(role IN ('head', 'staff')) = (department_id IS NOT NULL)", name="head_has_department"),
+        CheckConstraint("source IN ('local', 'directory')", name="user_source"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -80,6 +85,9 @@ class User(UserMixin, db.Model):
     # The person in the staff directory this account belongs to (directory/models.py), if an administrator
     # linked one; one account per person.
     staff_member_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), unique=True)
+    # Where the password is checked: "local" (its hash here), or "directory" (the hospital's LDAP directory,
+    # auth/directory_login.py; no password is kept here, and the name, role and department come from it).
+    source: Mapped[str] = mapped_column(String(16), default=LOCAL, server_default=LOCAL)
 
     department: Mapped[Department | None] = relationship()
 

@@ -33,6 +33,9 @@ class Clock(Labelled):
     respond_several_departments = "respond_several_departments"
     follow_up = "follow_up"
     reopened = "reopened"  # respond again, after the complainant said they were not satisfied
+    # Report back to the body that referred the complaint (12320, 12345…), once the complainant is answered,
+    # when that body gave no reply-by date of its own.
+    report_back = "report_back"
 
     @staticmethod
     def LABELS():  # noqa: N802
@@ -45,6 +48,7 @@ CLOCK_LABELS = {
     Clock.respond_several_departments: _l("Respond, several departments involved, from receipt"),
     Clock.follow_up: _l("Follow up, from the response"),
     Clock.reopened: _l("Respond again, from a reopening (complainant not satisfied)"),
+    Clock.report_back: _l("Report back to the referring body, from the answer (when they gave no date)"),
 }
 
 # SPEC §4's defaults. The migration seeds the table with them; they also answer for a clock whose row is
@@ -55,6 +59,8 @@ DEFAULT_DAYS = {
     Clock.respond_several_departments: 10,
     Clock.follow_up: 3,
     Clock.reopened: 5,
+    # Reporting back is telling the referring body what the complainant was told: a short clock.
+    Clock.report_back: 2,
 }
 MAX_DAYS = 60
 MAX_HOURS = 720  # thirty days of elapsed hours: beyond that a clock is better said in working days

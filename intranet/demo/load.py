@@ -15,7 +15,7 @@ from ..complaints.corrective.models import CorrectiveAction
 from ..complaints.corrective.steps import Step
 from ..complaints.lifecycle import OPEN, Action, State
 from ..complaints.models import Complaint, ComplaintEvent
-from ..core.departments import Category, Department
+from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
 from ..core.hospital import HospitalRecord
 from ..core.time import clock_at, today
@@ -34,6 +34,31 @@ STATEMENTS = [
     ("当时按流程要求患者先缴费再取药，解释不够耐心，今后注意沟通方式。", "upheld"),
     ("我按医嘱执行，检查记录完整；患者所述与监控记录不符。", "not_upheld"),
 ]
+# Co-handling (协同处理): what the contributing departments found, and the lead's answer once every part is in.
+PARTS = [
+    {"findings": "患者转运时等候护工四十分钟，病区两次催促。", "people": "晚班护工一名",
+     "responsibility": "partly_upheld", "remedy_proposal": "晚间增派一名护工，转运等候超过二十分钟上报。"},
+    {"findings": "出院带药于当日下午才送达病区，因处方修改未及时通知药房。", "people": "门诊药房值班药师",
+     "responsibility": "not_upheld", "remedy_proposal": "处方修改后电话通知药房并记录。"},
+]
+CO_HANDLED_ANSWER = "经心内科会同相关科室调查：转运与取药等候过长属实，已增派晚班护工并规范处方修改通知，向您致歉。"
+
+# Remedies (补救措施) some complaints being looked into offer: what is proposed, and what happens to it then
+# (leadership approves or refuses one above the ¥2,000 threshold, reception records a payment, one withdrawn).
+REMEDIES = [
+    ("compensation", "5000", "因延误诊治导致二次入院，赔偿交通及误工费用。", ["approve", "pay"]),
+    ("refund", "380", "退还未做检查的费用。", ["pay"]),
+    ("apology", None, "科主任当面向患者及家属道歉。", []),
+    ("fee_waiver", "2,800", "减免本次住院期间的床位费。", []),
+    ("compensation", "3000", "补偿因预约取消而产生的往返费用。", ["refuse"]),
+    ("other", "200", "赠送营养餐券。", ["withdraw"]),
+]
+REMEDY_STEPS = {
+    "approve": ("leadership", Action.approve_remedy, {"comment": "同意：延误属实，赔偿标准符合规定。"}),
+    "refuse": ("leadership", Action.refuse_remedy, {"comment": "先行减免相关费用即可，不予现金补偿。"}),
+    "pay": ("reception", Action.record_remedy_payment, {}),
+    "withdraw": ("head", Action.withdraw_remedy, {"reason": "患者表示不需要，撤回。"}),
+}
 CHECKED = {True: "抽查一个月内同类投诉为零，整改有效。", False: "本月仍收到同类投诉，整改未见效，需重新整改。"}
 SEED = 2026
 
@@ -42,6 +67,8 @@ DEPARTMENTS = [tuple(row) for row in HOSPITAL["departments"]]
 CATEGORIES = [tuple(row) for row in HOSPITAL["categories"]]
 # username, role, display name (heads are added from DEPARTMENTS)
 STAFF = [tuple(row) for row in HOSPITAL["staff"]]
+# username, department code, display name: the departments' staff its heads hand complaints to (科室经办人)
+DEPARTMENT_STAFF = [tuple(row) for row in HOSPITAL["department_staff"]]
 # The integrity category (医德医风) and the discipline office's two complaints.
 INTEGRITY = HOSPITAL["integrity"]
 # staff number, name, department code, title, active: the heads first, in the order of DEPARTMENTS
@@ -71,8 +98,20 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
                                         integrity=code == integrity_code)
             db.session.add(categories[code])
             created.append("category")
+    # Who refers complaints (the migration seeds the same list; an emptied database has none).
+    known = set(db.session.scalars(select(ReferringBody.code)))
+    for code, name_zh, name_en in REFERRERS:
+        if code not in known:
+            db.session.add(ReferringBody(code=code, name_zh=name_zh, name_en=name_en))
+            created.append("referring body")
     db.session.flush()
     return departments, categories, created
+
+
+REFERRERS = (("12320", "12320卫生健康热线", "12320 health hotline"),
+             ("12345", "12345政务服务便民热线", "12345 citizens' service hotline"),
+             ("HEALTH_COMMISSION", "卫生健康委员会", "Health commission"),
+             ("OTHER", "其他单位", "Another agency"))
 
 
 def _hospital_details() -> list[str]:
@@ -89,6 +128,7 @@ def _hospital_details() -> list[str]:
 def _users(departments: dict[str, Department]) -> tuple[dict[str, User], list[str]]:
     wanted = [(username, role, name, None) for username, role, name in STAFF]
     wanted += [(head_username(code), "head", head, departments[code]) for code, *_rest, head in DEPARTMENTS]
+    wanted += [(username, "staff", name, departments[code]) for username, code, name in DEPARTMENT_STAFF]
     existing = {u.username: u for u in db.session.scalars(select(User).where(
         User.username.in_([w[0] for w in wanted])))}
     created = []
@@ -241,6 +281,168 @@ def _people_named(users: dict[str, User], now: datetime) -> None:
         named += 1
 
 
+def _found_against_again(users: dict[str, User], now: datetime) -> None:
+    """One member of staff found against on three complaints of their department being looked into: the
+    third finding reaches the repeat alert, and leadership is told (the accountability report marks them)."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    looked_into: dict[int, list[Complaint]] = {}
+    for complaint in db.session.scalars(select(Complaint).where(
+            Complaint.status == State.investigating.value, Complaint.integrity.is_(False)).order_by(Complaint.id)):
+        looked_into.setdefault(complaint.department_id, []).append(complaint)
+    department, complaints = max(looked_into.items(), key=lambda item: (len(item[1]), -item[0]))
+    head = heads.get(department)
+    member = db.session.scalars(select(StaffMember).where(
+        StaffMember.active, StaffMember.department_id == department,
+        StaffMember.id != (head.staff_member_id if head else None)).order_by(StaffMember.staff_number)).first()
+    if head is None or member is None or len(complaints) < 3:
+        return
+    for complaint in complaints[:3]:
+        with clock_at(min(complaint.events[-1].at + timedelta(hours=3), now)):
+            person = next((p for p in complaint.people if p.staff_member_id == member.id and p.current), None)
+            if person is None:
+                operations.perform(head, Action.name_people, complaint, {"people": [member.id]}, complaint.version)
+                db.session.commit()
+                person = next(p for p in complaint.people if p.staff_member_id == member.id)
+            operations.perform(head, Action.record_person_finding, complaint,
+                               {"person_id": person.id, "finding": "upheld"}, complaint.version)
+            db.session.commit()
+
+
+# Of the complaints a department with staff is investigating, which its head hands on: each one; of
+# those, the handler records the findings of every other one, and the head takes back the second one handed.
+HAND_EVERY, FINDINGS_EVERY, TAKEN_BACK = 1, 2, 1
+HANDLER_FINDINGS = ("已调取当班记录并与当事人核实：候诊延误属实，未及时告知患者原因。", "partly_upheld",
+                    "高峰时段未安排专人告知候诊情况。", "当面致歉并说明改进措施。")
+
+
+def _handed_to_staff(users: dict[str, User], now: datetime) -> None:
+    """Heads hand some of the complaints their department is investigating to its staff (科室经办人), who
+    record the findings of some for the head to sign off; one is taken back, and its handler loses sight."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    staff = {}
+    for user in sorted((u for u in users.values() if u.role == "staff"), key=lambda u: u.username):
+        staff.setdefault(user.department_id, []).append(user)
+    investigating = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False),
+        Complaint.department_id.in_(list(staff))).order_by(Complaint.id)).all()
+    for n, complaint in enumerate(investigating[::HAND_EVERY]):
+        head, members = heads[complaint.department_id], staff[complaint.department_id]
+        handler = members[n % len(members)]
+        at = min(complaint.events[-1].at + timedelta(hours=3), now)
+        with clock_at(at):
+            operations.perform(head, Action.hand_to_handler, complaint, {
+                "handler_id": handler.id, "note": "请核实当班情况，调取记录后记录调查结果，由我签字。"},
+                complaint.version)
+            db.session.commit()
+        if n == TAKEN_BACK:
+            with clock_at(min(at + timedelta(hours=20), now)):
+                operations.perform(head, Action.take_back, complaint, {"reason": "家属要求科室负责人当面答复。"},
+                                   complaint.version)
+                db.session.commit()
+        elif n % FINDINGS_EVERY == 0 and not complaint.findings:
+            findings, responsibility, cause, remedy = HANDLER_FINDINGS
+            with clock_at(min(at + timedelta(hours=26), now)):
+                operations.perform(handler, Action.record_findings, complaint, {
+                    "findings": findings, "responsibility": responsibility, "cause": cause, "remedy": remedy},
+                    complaint.version)
+                db.session.commit()
+
+
+def _co_handled(users: dict[str, User], now: datetime) -> None:
+    """Three complaints being looked into are co-handled: on the first, two departments are asked for their
+    part, both record it and the lead signs off; on the second, two are asked and one is taken off again (the
+    other's part is still due: its head's "contribution due" queue); on the third, leadership lets the lead
+    sign off without the part asked for."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    departments = db.session.scalars(select(Department).where(Department.active).order_by(Department.code)).all()
+    chosen = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False),
+        Complaint.severity != "major").order_by(Complaint.id)).all()[:3]
+
+    def do(at, who, action, complaint, **data):
+        with clock_at(min(at, now)):
+            operations.perform(who, action, complaint, data, complaint.version)
+            db.session.commit()
+
+    for n, complaint in enumerate(chosen):
+        lead = heads[complaint.department_id]
+        others = [d for d in departments if d.id != complaint.department_id and d.id in heads][n:n + 2]
+        at = max(e.at for e in complaint.events) + timedelta(hours=1)
+        for i, department in enumerate(others):
+            do(at + timedelta(minutes=10 * i), users["reception"], Action.ask_contribution, complaint,
+               department_id=department.id, note="请就本科室相关环节调查并提出意见。")
+        at += timedelta(hours=2)
+        if n == 0:
+            for i, department in enumerate(others):
+                do(at + timedelta(hours=i), heads[department.id], Action.contribute, complaint,
+                   department_id=department.id, **PARTS[i % len(PARTS)])
+            if not complaint.findings:
+                do(at + timedelta(hours=3), lead, Action.record_findings, complaint,
+                   findings="等候过长属实，涉及转运与取药两个环节。", responsibility="partly_upheld",
+                   remedy="致歉并说明整改。")
+            do(at + timedelta(hours=4), lead, Action.sign_off, complaint, response_text=CO_HANDLED_ANSWER)
+        elif n == 1:
+            do(at, users["reception"], Action.remove_contribution, complaint, department_id=others[1].id,
+               reason="经核实该科室未参与此次诊疗。")
+        else:
+            do(at, users["leadership"], Action.waive_contribution, complaint, department_id=others[0].id,
+               reason="该科室本周停诊整修，相关记录已由主办科室调取。")
+
+
+def _retriaged(users: dict[str, User], now: datetime) -> None:
+    """Re-triage (重新评估) as an investigation finds more: reception raises one complaint to major (its
+    response now waits for leadership's approval, and leadership hears at once); a head proposes that another
+    involves several departments, and reception accepts (its response clock moves, on the timeline)."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    candidates = [c for c in db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False),
+        Complaint.severity == "minor", Complaint.complexity == "simple").order_by(Complaint.id.desc()))
+        if c.department_id in heads and not c.contributions and c.handler_id is None][:2]
+    if len(candidates) < 2:
+        return
+    raised, proposed = candidates
+
+    def do(complaint, who, action, **data):
+        with clock_at(min(complaint.events[-1].at + timedelta(hours=2), now)):
+            operations.perform(who, action, complaint, data, complaint.version)
+            db.session.commit()
+
+    do(raised, users["reception"], Action.retriage, severity="major", complexity=raised.complexity,
+       category_id=raised.category_id, reason="调查发现患者因延误出现并发症，按重大投诉处理。")
+    do(proposed, heads[proposed.department_id], Action.propose_retriage, severity=proposed.severity,
+       complexity="several_departments", category_id=proposed.category_id,
+       reason="调查发现还涉及检验科的标本运送环节，需两个科室共同处理。")
+    do(proposed, users["reception"], Action.accept_retriage, comment="同意，按多科室投诉的时限处理。")
+
+
+def _remedies_offered(users: dict[str, User], now: datetime) -> None:
+    """A few complaints being looked into offer a remedy, some with an amount: one above the threshold is
+    approved and paid, another refused, another still waits for leadership; a refund is paid; one is
+    withdrawn."""
+    heads = {u.department_id: u for u in users.values() if u.role == "head"}
+    investigating = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.investigating.value, Complaint.integrity.is_(False))
+        .order_by(Complaint.id.desc())).all()
+    chosen = [c for c in investigating if c.department_id in heads][:len(REMEDIES)]
+    for complaint, (kind, amount, description, then) in zip(chosen, REMEDIES, strict=False):
+        head = heads[complaint.department_id]
+        at = min(complaint.events[-1].at + timedelta(hours=3), now)
+        with clock_at(at):
+            operations.perform(head, Action.propose_remedy, complaint,
+                               {"kind": kind, "amount": amount, "description": description}, complaint.version)
+            db.session.commit()
+            number = complaint.remedies[-1].number
+            for step in then:
+                role, action, data = REMEDY_STEPS[step]
+                who = head if role == "head" else users[role]
+                # The finance office's voucher (财务凭证号), one per payment.
+                extra = ({"paid_on": today(), "payment_reference": f"CW-{complaint.reference[-6:]}"}
+                         if action == Action.record_remedy_payment else {})
+                operations.perform(who, action, complaint, {"remedy_number": number, **data, **extra},
+                                   complaint.version)
+                db.session.commit()
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -269,7 +471,8 @@ def load_demo() -> list[str]:
 def _plans(departments: dict[str, Department], categories: dict[str, Category], now: datetime) -> list[Plan]:
     """Every complaint's story, drawn before anything is written."""
     rng = random.Random(SEED)
-    planner = Planner(rng, now, departments, categories)
+    referrers = {body.code: body.id for body in db.session.scalars(select(ReferringBody))}
+    planner = Planner(rng, now, departments, categories, referrers)
     targets = [state for state, count in TARGETS.items() for _ in range(count)]
     rng.shuffle(targets)
     return [planner.plan(target) for target in targets] + _integrity_plans(departments, categories, now)
@@ -328,6 +531,11 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
                 raise RuntimeError(f"{complaint.reference} ended {complaint.state}, planned {plan.target}")
         _follow_through(users, now)
         _people_named(users, now)
+        _handed_to_staff(users, now)
+        _co_handled(users, now)
+        _found_against_again(users, now)
+        _remedies_offered(users, now)
+        _retriaged(users, now)
         _notices(users, now)
     return len(plans)
 
@@ -349,6 +557,8 @@ def _logins() -> list[str]:
         lines.append(f"  {username:<12} {role:<11}")
     for code, name_zh, name_en, *_rest in DEPARTMENTS:
         lines.append(f"  {head_username(code):<12} {'head':<11} {code} {name_zh} / {name_en}")
+    for username, code, _name in DEPARTMENT_STAFF:
+        lines.append(f"  {username:<12} {'staff':<11} {code}")
     return lines
 
 

@@ -42,6 +42,7 @@ GAPS = {Action(k): tuple(v) for k, v in PLAN["gaps_hours"].items()}
 CHANNELS = PLAN["channels"]
 OFFICE_CHANNELS = set(PLAN["office_channels"])
 CHANCES = PLAN["chances"]
+REPORTED_BACK = 0.8  # of the referrals answered: the rest wait in reception's queue
 SURNAMES, GIVEN = HOSPITAL["surnames"], HOSPITAL["given"]
 EN_NAMES, EN_GIVEN = HOSPITAL["en_names"], HOSPITAL["en_given"]
 PHONE_PREFIXES = HOSPITAL["phone_prefixes"]
@@ -104,11 +105,12 @@ def _snap_to_working_hours(moment: datetime, minute: int, last_hour: int, weekda
 
 class Planner:
     def __init__(self, rng: random.Random, now: datetime, departments: dict[str, Department],
-                 categories: dict[str, Category]):
+                 categories: dict[str, Category], referrers: dict[str, int] | None = None):
         self.rng = rng
         self.now = now
         self.departments = departments
         self.categories = categories
+        self.referrers = referrers or {}
 
     def complainant(self, lang: str, relation: str, anonymous: bool, channel: str) -> dict:
         rng = self.rng
@@ -200,6 +202,8 @@ class Planner:
         if subject:
             data["subject_department_id"] = self.departments[subject].id
         self._record_and_reply(data, ward, anonymous, channel)
+        if data.pop("_reply_in_days", None):
+            data["referral_reply_by"] = local(received_at).date() + timedelta(days=4)
         return data, text
 
     def _who(self, scenario: dict) -> tuple[str, str]:
@@ -237,6 +241,20 @@ class Planner:
             data["wants_written_reply"] = True
         if channel != "online":
             data["channel"] = channel
+        if channel == "referral" and self.referrers:
+            self._referred(data)
+
+    def _referred(self, data: dict) -> None:
+        """Who referred it, their case number (one in four sent afterwards, recorded with the referral's
+        details step) and, for half of them, a reply-by date four days on, often before the hospital's own.
+        Drawn from a generator of its own: the other complaints' stories stay as they were."""
+        rng = random.Random(f"referral {data['what_happened']}")
+        code = rng.choices(["12345", "12320", "HEALTH_COMMISSION", "OTHER"], weights=[5, 3, 2, 1])[0]
+        data["referral_body_id"] = self.referrers[code]
+        if rng.random() < 0.75:
+            data["referral_case_number"] = f"{code[:5]}-{rng.randint(202600000, 202699999)}"
+        if rng.random() < 0.5:
+            data["_reply_in_days"] = 4
 
     def _severity_and_complexity(self, target: State, scenario: dict) -> tuple[str, str]:
         if target == State.not_accepted:
@@ -289,11 +307,14 @@ class Planner:
     def _schedule(self, plan: Plan) -> None:
         """Event times in order after the receipt, heads and leadership in office hours, all before now."""
         rng = self.rng
+        # A referral's own steps are timed by a generator of their own: every other story stays as it was.
+        own = random.Random(f"referral steps {plan.data.get('what_happened')}")
         t = plan.received_at
         times = []
         for step in plan.steps:
-            gap = rng.uniform(*step.gap)
-            minute = rng.randint(0, 59)
+            draw = own if step.action in (Action.record_referral, Action.report_back) else rng
+            gap = draw.uniform(*step.gap)
+            minute = draw.randint(0, 59)
             t = t + timedelta(hours=gap)
             if step.actor in ("head", "leadership"):  # office hours on weekdays
                 t = _snap_to_working_hours(t, minute, 18, weekdays_only=True)
@@ -374,7 +395,7 @@ class Story:
     def add(self, action: Action, actor: str, data: dict | None = None) -> None:
         spec = SPECS[action]
         data = data or {}
-        knows = SimpleNamespace(severity=self.severity, department_id=1 if self.department else None)
+        knows = SimpleNamespace(severity=self.severity, department_id=1 if self.department else None, remedies=())
         self.steps.append(Step(action, actor, data, GAPS[action]))
         if action == Action.assign:
             self.department = next(code for code, d in self.planner.departments.items()
@@ -479,6 +500,25 @@ class Story:
     def _provide_information(self) -> tuple[str, dict]:
         return "public", {"answer": self.pick["more_information"]}  # on the tracking page
 
+    def _own_draws(self, what: str) -> random.Random:
+        """A generator of the referral's own, so that the other stories draw what they drew before."""
+        return random.Random(f"{what} {self.plan.data['what_happened']}")
+
+    def _record_referral(self) -> tuple[str, dict]:
+        data = self.plan.data
+        return "reception", {
+            "referral_body_id": data["referral_body_id"], "referral_reply_by": data.get("referral_reply_by"),
+            "referral_case_number": f"ZB-{self._own_draws('case').randint(100000, 999999)}",
+            "reason": "转办单位事后发来了案件编号。" if self.scenario["lang"] == "zh"
+            else "The referring body sent its case number afterwards."}
+
+    def _report_back(self) -> tuple[str, dict]:
+        zh = self.scenario["lang"] == "zh"
+        method = self._own_draws("method").choice(["platform", "platform", "phone", "letter"])
+        text = ("已答复投诉人，处理结果已通过转办平台反馈。" if zh
+                else "The complainant has been answered; the outcome was reported back on their platform.")
+        return "reception", {"method": method, "text": text}
+
     CONTENT = {
         Action.triage: _triage,
         Action.assign: _assign,
@@ -498,6 +538,8 @@ class Story:
         Action.decline: _decline,
         Action.request_information: _request_information,
         Action.provide_information: _provide_information,
+        Action.record_referral: _record_referral,
+        Action.report_back: _report_back,
     }
 
     # --- detours and side actions: rows of the table a complaint may take on its way ------------------
@@ -556,6 +598,12 @@ class Story:
                         reason="escalate_overdue")
         if action == Action.respond and self.chance("fu_extend") and not self.anonymous:
             self.do(Action.extend, actor="leadership", reason="extend_follow_up")
+        # A referral answered is reported back to who referred it, once; some still wait in reception's queue.
+        if (action in (Action.respond, Action.resolve_on_the_spot, Action.conclude)
+                and self.plan.data.get("referral_body_id") and "report_back" not in self.taken
+                and self._own_draws("report back").random() < REPORTED_BACK):
+            self.taken.add("report_back")
+            self.do(Action.report_back)
 
     # --- the walk ------------------------------------------------------------------------------------
 
@@ -583,6 +631,8 @@ class Story:
 
     def walk(self) -> None:
         target = self.plan.target
+        if self.plan.data.get("referral_body_id") and not self.plan.data.get("referral_case_number"):
+            self.do(Action.record_referral)  # the case number came afterwards
         if target == State.not_accepted:
             if self.state == State.submitted and self.chance("triage_before_decline"):
                 self.do(Action.triage)

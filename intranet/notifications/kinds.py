@@ -55,6 +55,8 @@ class About:
     # An integrity complaint: the discipline office hears what the department's heads would, and they hear
     # nothing of it (the department it accuses never learns of it).
     integrity: bool = False
+    # The member of the department's staff handling it, if its head handed it to one.
+    handler_id: int | None = None
 
     def facts(self) -> dict:
         """What a staff notification keeps of this, as JSON, to be written out again when it is read, in the
@@ -67,7 +69,7 @@ class About:
             "department": None if department is None else {
                 "id": department.id, "zh": department.name_zh, "en": department.name_en},
             "with_department": self.with_department, "escalation_level": self.escalation_level,
-            "integrity": self.integrity,
+            "integrity": self.integrity, "handler_id": self.handler_id,
         }
 
     @classmethod
@@ -82,7 +84,7 @@ class About:
                 id=department["id"], name_zh=department["zh"], name_en=department["en"]),
             with_department=bool(facts.get("with_department")), escalation_level=facts.get("escalation_level", 0),
             response_text=None, complainant=None, state=facts.get("state") or "",
-            integrity=bool(facts.get("integrity")))
+            integrity=bool(facts.get("integrity")), handler_id=facts.get("handler_id"))
 
 
 # The states' labels by name (lazily translated), registered by the layer that knows the states: a stored
@@ -101,10 +103,12 @@ class Recipient:
 # --- who receives a kind ------------------------------------------------------------------------------
 
 
-def _staff(role: str, department_id: int | None = None) -> list[Recipient]:
+def _staff(role: str, department_id: int | None = None, user_id: int | None = None) -> list[Recipient]:
     query = select(User).where(User.role == role, User.active.is_(True)).order_by(User.id)
     if department_id is not None:
         query = query.where(User.department_id == department_id)
+    if user_id is not None:
+        query = query.where(User.id == user_id)
     # Staff hear in-app, each in their account's language (or the hospital's staff language).
     languages, default = current_app.config["LANGUAGES"], current_app.config["STAFF_LANGUAGE"]
     return [Recipient(Medium.in_app, str(u.id), u.language if u.language in languages else default, u.id)
@@ -123,6 +127,13 @@ def _assignee(about: About) -> list[Recipient]:
     if about.department is not None and about.with_department:
         return _heads(about)
     return _staff("reception")
+
+
+def _handler(about: About) -> list[Recipient]:
+    # Never of an integrity complaint (the database refuses a handler on one), and only while handed to them.
+    if about.handler_id is None or about.integrity or about.department is None:
+        return []
+    return _staff("staff", about.department.id, about.handler_id)
 
 
 def _complainant(about: About) -> list[Recipient]:
@@ -169,6 +180,8 @@ TO_RECEPTION = Audience("reception", lambda about: _staff("reception"))
 TO_LEADERSHIP = Audience("leadership", lambda about: _staff("leadership"))
 # Whoever holds the complaint now: its department's heads while it is the department's work, else reception.
 TO_ASSIGNEE = Audience("whoever holds the complaint", _assignee)
+# The member of the department's staff the complaint is handed to.
+TO_HANDLER = Audience("the complaint's handler in the department", _handler)
 TO_COMPLAINANT = Audience("the complainant", _complainant, footer=_complainant_footer)
 # A staff member, about their own account rather than a complaint (outbox.notify_account_owner).
 TO_ACCOUNT_OWNER = Audience("the account's owner", lambda about: [])
@@ -214,12 +227,18 @@ class Kind:
     # What staff filter their notifications by (staff kinds only).
     label: Any = None
     values: Callable[[About, dict], dict] | None = None
+    # What the discipline office reads instead when it hears in the department's place (an integrity
+    # complaint, TO_HEADS): a text that speaks to "your department" would be wrong there.
+    office_subject: Any = None
+    office_body: Any = None
 
     def __post_init__(self):
         if self.name in KINDS:
             raise RuntimeError(f"the notification kind {self.name!r} is declared twice")
         if self.to.staff != (self.label is not None):
             raise RuntimeError(f"{self.name!r}: a staff kind has a label to filter by, a complainant's has none")
+        if (self.office_subject or self.office_body) and self.to is not TO_HEADS:
+            raise RuntimeError(f"{self.name!r}: only what the heads hear has the discipline office's own words")
         KINDS[self.name] = self
 
     def recipients(self, about: About) -> list[Recipient]:
@@ -238,10 +257,12 @@ class Kind:
         values = standard_values(about, data)
         if self.values is not None:
             values.update(self.values(about, data))
-        body = str(self.body) % values
+        office = about.integrity and self.to is TO_HEADS
+        subject = (self.office_subject if office and self.office_subject else self.subject)
+        body = str(self.office_body if office and self.office_body else self.body) % values
         if self.to.footer is not None:
             body = "\n\n".join([body, self.to.footer(about)])
-        return str(self.subject) % values, body
+        return str(subject) % values, body
 
 
 def _json_ready(value):
@@ -277,6 +298,6 @@ def staff_kind_labels() -> dict[str, Any]:
     return {name: kind.label for name, kind in KINDS.items() if kind.to.staff}
 
 
-__all__ = ["KINDS", "STATE_LABELS", "TO_ACCOUNT_OWNER", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HEADS", "TO_LEADERSHIP",
-           "TO_RECEPTION", "About", "Audience", "Complainant", "Kind", "Recipient", "clause", "render_notification",
-           "staff_kind_labels", "standard_values", "stored_facts"]
+__all__ = ["KINDS", "STATE_LABELS", "TO_ACCOUNT_OWNER", "TO_ASSIGNEE", "TO_COMPLAINANT", "TO_HANDLER", "TO_HEADS",
+           "TO_LEADERSHIP", "TO_RECEPTION", "About", "Audience", "Complainant", "Kind", "Recipient", "clause",
+           "render_notification", "staff_kind_labels", "standard_values", "stored_facts"]

@@ -1,8 +1,10 @@
 """The monthly complaint analysis (每月投诉情况分析): what the quality meeting reads beside the KPIs.
 
-Recurring themes, repeat complainants, overdue work, malicious complaints, the complaints that left by a
-side exit and why, leadership's work (escalations by reason, approvals and returns) and the corrective
-actions recorded: each one bounded query, scoped by `visible()` like everything else a reader sees.
+Recurring themes, repeat complainants, overdue work, malicious complaints, every department that worked on
+the period's complaints (lead or contributing), the complaints that left by a side exit and why,
+leadership's work (escalations by reason, approvals and returns), the remedies offered and paid (by kind,
+department and month) and the corrective actions recorded: each one bounded query, scoped by `visible()`
+like everything else a reader sees.
 """
 
 from __future__ import annotations
@@ -10,18 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from ..complaints.confidentiality import searchable_identity
+from ..complaints.contributions import Contribution
 from ..complaints.corrective.models import CorrectiveAction, CorrectiveActionEvent
 from ..complaints.corrective.steps import Step
+from ..complaints.disputes import ComplaintDispute, DisputeOutcome, DisputeRoute
 from ..complaints.models import Channel, Complaint, ComplaintEvent, Responsibility
 from ..complaints.permissions import corrective_visible
+from ..complaints.remedies import ComplaintRemedy, RemedyKind
 from ..complaints.states import State
 from ..core.departments import Category, Department
 from ..core.extensions import db
-from ..core.time import today
+from ..core.time import local, today
 from .kpis import Scope, names_of
 from .periods import Period
 
@@ -142,6 +148,57 @@ def corrective_actions(scope: Scope, period: Period) -> Corrective:
     return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
 
 
+# --- every department that worked on them (co-handling) ---------------------------------------------------
+
+WORKED_ON_DEFINITION = _l(
+    "Every department that worked on the period's complaints: the lead department (the one that answers, which "
+    "the tables by department count) and each department asked to contribute its part and not taken off. A "
+    "complaint several departments worked on counts once for each of them, so the column does not add up to "
+    "the complaints received. Parts recorded: contributions recorded, of them on time by the part's own due "
+    "date; waived: leadership let the lead sign off without it.")
+
+
+@dataclass
+class WorkedOn:
+    department: str
+    worked_on: int  # complaints it led or contributed to
+    led: int
+    contributed: int  # asked for its part
+    parts_recorded: int
+    parts_on_time: int
+    parts_waived: int
+
+
+def worked_on(scope: Scope, period: Period) -> list[WorkedOn]:
+    """One row per department that led or contributed to a complaint received in the period (of those the
+    reader may see), the most complaints first."""
+    received = select(Complaint.id).where(*scope.where(period)).subquery()
+    lead = (select(Complaint.id.label("complaint_id"), Complaint.department_id.label("department_id"),
+                   literal(True).label("leads"))
+            .where(Complaint.id.in_(select(received.c.id)), Complaint.department_id.isnot(None)))
+    asked = (select(Contribution.complaint_id, Contribution.department_id, literal(False).label("leads"))
+             .where(Contribution.complaint_id.in_(select(received.c.id)), Contribution.removed_at.is_(None)))
+    both = union_all(lead, asked).subquery()
+    counts = db.session.execute(
+        select(both.c.department_id, func.count(func.distinct(both.c.complaint_id)),
+               func.sum(case((both.c.leads, 1), else_=0)), func.sum(case((both.c.leads, 0), else_=1)))
+        .group_by(both.c.department_id)).all()
+    parts: dict[int, list[int]] = {}
+    for department_id, at, due_on, waived in db.session.execute(
+            select(Contribution.department_id, Contribution.contributed_at, Contribution.due_on,
+                   Contribution.waived_at.isnot(None))
+            .where(Contribution.complaint_id.in_(select(received.c.id)), Contribution.removed_at.is_(None))):
+        tally = parts.setdefault(department_id, [0, 0, 0])
+        if at is not None:
+            tally[0] += 1
+            tally[1] += local(at).date() <= due_on  # by the end of its due day at the hospital
+        tally[2] += bool(waived)
+    names = names_of(Department, [row[0] for row in counts])
+    rows = [WorkedOn(names.get(dep, ""), int(n), int(led or 0), int(contributed or 0), *parts.get(dep, [0, 0, 0]))
+            for dep, n, led, contributed in counts]
+    return sorted(rows, key=lambda r: (-r.worked_on, r.department))
+
+
 SIDE_EXITS = (State.not_accepted, State.withdrawn, State.duplicate)
 
 
@@ -217,6 +274,97 @@ def leadership_work(scope: Scope, period: Period) -> LeadershipWork:
     }
     return LeadershipWork(escalations, count(ComplaintEvent.action == "approve"),
                           count(ComplaintEvent.action == "return_for_rework"))
+
+
+# --- remedies with amounts (赔偿/补偿/退费/减免) ------------------------------------------------------------
+
+REMEDY_DEFINITIONS = {
+    "offered": _l("Offered: the remedies proposed in the period that stand (neither withdrawn nor refused by "
+                  "leadership), whenever their complaint was received; their amounts added up."),
+    "paid": _l("Paid: the remedies whose payment is recorded as made in the period (its date of payment), "
+               "whenever they were proposed; their amounts added up."),
+}
+
+
+@dataclass
+class RemedyTotal:
+    key: str | None  # a kind, a department's id, a month's slug
+    label: str
+    offered: int = 0  # how many
+    offered_fen: int = 0
+    paid: int = 0
+    paid_fen: int = 0
+
+
+@dataclass
+class Remedies:
+    by_kind: list[RemedyTotal]
+    by_department: list[RemedyTotal]
+    by_month: list[RemedyTotal]  # for a quarter or a year; a month has none
+    total: RemedyTotal
+
+
+def remedies(scope: Scope, period: Period) -> Remedies:
+    """The remedies of the complaints the reader may see: offered in the period and paid in it, by kind, by
+    department and, for a quarter or a year, by month (REMEDY_DEFINITIONS)."""
+    start, end = period.bounds()
+    standing = and_(ComplaintRemedy.withdrawn_at.is_(None), ComplaintRemedy.approved.isnot(False))
+    offered = and_(standing, ComplaintRemedy.proposed_at >= start, ComplaintRemedy.proposed_at < end)
+    paid = and_(ComplaintRemedy.paid_on >= period.first_day, ComplaintRemedy.paid_on < period.end_day)
+    rows = db.session.execute(
+        select(ComplaintRemedy.kind, Complaint.department_id, ComplaintRemedy.amount_fen, ComplaintRemedy.proposed_at,
+               ComplaintRemedy.paid_on, offered.label("offered"), paid.label("paid"))
+        .join(Complaint, Complaint.id == ComplaintRemedy.complaint_id)
+        .where(*scope.where(), or_(offered, paid))).all()
+    months = period.month_periods() if period.kind != "month" else []
+    totals = {"kind": {k.value: RemedyTotal(k.value, k.label) for k in RemedyKind}, "department": {},
+              "month": {m.slug: RemedyTotal(m.slug, m.label) for m in months}}
+    total = RemedyTotal(None, "")
+    departments = names_of(Department, {row.department_id for row in rows if row.department_id})
+    for row in rows:
+        department = totals["department"].setdefault(
+            row.department_id, RemedyTotal(str(row.department_id) if row.department_id else None,
+                                           departments.get(row.department_id, "—")))
+        groups = [totals["kind"][row.kind], department, total]
+        amount = row.amount_fen or 0
+        if row.offered:
+            month = totals["month"].get(Period.month_of(local(row.proposed_at).date()).slug)
+            for group in [*groups, *([month] if month else [])]:
+                group.offered += 1
+                group.offered_fen += amount
+        if row.paid:
+            month = totals["month"].get(Period.month_of(row.paid_on).slug)
+            for group in [*groups, *([month] if month else [])]:
+                group.paid += 1
+                group.paid_fen += amount
+    by_department = sorted(totals["department"].values(), key=lambda t: (-t.offered_fen, -t.paid_fen, t.label))
+    return Remedies([t for t in totals["kind"].values() if t.offered or t.paid], by_department,
+                    list(totals["month"].values()), total)
+
+
+@dataclass
+class Disputes:
+    by_route: dict[str, int]  # route → disputes begun in the period
+    by_outcome: dict[str, int]  # outcome → disputes decided in the period
+    began: int
+    decided: int
+
+
+def disputes(scope: Scope, period: Period) -> Disputes:
+    """The medical disputes (医疗纠纷) of the complaints the reader sees, whenever the complaint was received:
+    those begun in the period by the route the complainant took, and those decided in it by their outcome."""
+    first, end = period.first_day, period.end_day  # dates, as the disputes' are: [first, end)
+
+    def grouped(column, day) -> dict[str, int]:
+        return dict(db.session.execute(
+            select(column, func.count()).select_from(ComplaintDispute).join(Complaint)
+            .where(*scope.where(), day >= first, day < end).group_by(column)).all())
+
+    routes, outcomes = grouped(ComplaintDispute.route, ComplaintDispute.began_on), grouped(
+        ComplaintDispute.outcome, ComplaintDispute.outcome_on)
+    by_route = {route.value: routes.get(route.value, 0) for route in DisputeRoute}
+    by_outcome = {outcome.value: outcomes.get(outcome.value, 0) for outcome in DisputeOutcome}
+    return Disputes(by_route, by_outcome, sum(by_route.values()), sum(by_outcome.values()))
 
 
 def _mask(phone: str) -> str:

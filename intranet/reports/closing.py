@@ -27,7 +27,7 @@ from ..complaints.models import Complaint, ComplaintEvent
 from ..complaints.permissions import visible
 from ..core.extensions import db
 from ..core.time import today, utcnow
-from . import analysis, kpis
+from . import accountability, analysis, kpis
 from .kpis import DIMENSIONS, Figures, Row, Scope
 from .models import CLOSE, REOPEN, PeriodClosing
 from .periods import Period
@@ -56,7 +56,9 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
     tables = {key: [{"key": row.key, "label": row.label, "rank": row.rank, **_figures(row.figures)}
                     for row in kpis.table(scope, period, dimension)]
               for key, dimension in DIMENSIONS.items()}
-    data = {"at": utcnow().isoformat(), "period": period.slug, "comparisons": comparisons, "tables": tables}
+    data = {"at": utcnow().isoformat(), "period": period.slug, "comparisons": comparisons, "tables": tables,
+            # Every department that worked on them (lead or contributing), beside the lead-only tables.
+            "worked_on": [asdict(r) for r in analysis.worked_on(scope, period)]}
     if not full:
         return data
     overdue_rows, overdue_total = analysis.overdue(scope)
@@ -82,6 +84,8 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
                     "listed": [{"reference": e.complaint.reference, "status": e.complaint.status,
                                 "state": str(e.complaint.state.label), "reason": e.reason} for e in exits.listed]},
         leadership_work=asdict(analysis.leadership_work(scope, period)),
+        remedies=asdict(analysis.remedies(scope, period)),
+        disputes=asdict(analysis.disputes(scope, period)),
         seal={"upto": seal.upto, "complaints": seal.complaints, "digest": seal.digest},
     )
     return data
@@ -120,6 +124,8 @@ def thawed(data: dict) -> dict:
         "comparisons": [(label, _thaw_figures(f)) for label, f in data["comparisons"]],
         "tables": {key: [Row(r["key"], r["label"], _thaw_figures(r), r["rank"]) for r in rows]
                    for key, rows in data["tables"].items() if key in DIMENSIONS},
+        # Closed before it was part of the analysis: none stored, and none worked out now.
+        "worked_on": [analysis.WorkedOn(**r) for r in data["worked_on"]] if "worked_on" in data else None,
     }
     if "trend" not in data:
         return view
@@ -135,9 +141,20 @@ def thawed(data: dict) -> dict:
                     "overdue": [_dated(a) for a in corrective["overdue"]]},
         # Closed before these were part of the analysis: none stored, and none worked out now.
         side_exits=data.get("side_exits"), leadership_work=data.get("leadership_work"),
+        remedies=data.get("remedies"),
+        disputes=data.get("disputes"),
         seal=data["seal"],
     )
     return view
+
+
+def frozen_accountability(standing: Standing, language: str) -> accountability.Report | None:
+    """The accountability report as the period's closing stored it (None: open, or closed before the report
+    was kept with the figures)."""
+    if standing.closed is None:
+        return None
+    stored = standing.figures_in(language).get("accountability")
+    return accountability.from_data(stored, _thaw_figures) if stored else None
 
 
 def _dated(row: dict) -> dict:
@@ -206,7 +223,8 @@ def close(user, period: Period) -> PeriodClosing:
     figures = {}
     for language in LANGUAGES:
         with force_locale(language):
-            figures[language] = snapshot(scope, period)
+            people = accountability.report(user, period, str(_l("Not triaged")))
+            figures[language] = {**snapshot(scope, period), "accountability": accountability.to_data(people, _figures)}
     return _step(user, period, now.history, step=CLOSE, figures=figures, seal_upto=seal.upto,
                  seal_complaints=seal.complaints, seal_digest=seal.digest)
 
@@ -243,6 +261,15 @@ def changes_since(closing: PeriodClosing, period: Period, user) -> tuple[list[Ch
                               .limit(CHANGES_LISTED)).all()
     return [Change(reference, event.at, _what(event.action), event.actor.display_name if event.actor else None,
                    event.from_state is None) for event, reference in rows], total
+
+
+def changed_since(closing: PeriodClosing, period: Period, user) -> set[int]:
+    """The complaints received in the period (that `user` may see) with an event after the closing."""
+    start, end = period.bounds()
+    return set(db.session.scalars(
+        select(ComplaintEvent.complaint_id).join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .where(visible(user), Complaint.received_at >= start, Complaint.received_at < end,
+               ComplaintEvent.at > closing.at).distinct()))
 
 
 def _what(action: str) -> str:

@@ -16,6 +16,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,7 +28,8 @@ from ..complaints.confidentiality import ALL_FIELDS
 from ..complaints.models import Channel, Complaint, Responsibility, Severity
 from ..complaints.permissions import identity_fields
 from ..core.extensions import db
-from ..core.time import local
+from ..core.time import local, show_date, show_datetime
+from .analysis import WORKED_ON_DEFINITION
 from .kpis import BY_KEY, MEASURES, Figures, Rate, Row
 
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms ＝＋－＠
@@ -147,23 +149,57 @@ def _column_header(key: str) -> str:
     return f"{label} (%)" if measure.kind == "rate" else str(label)
 
 
+def worked_on_table(title: str, rows) -> Table:
+    """Every department that worked on the complaints (analysis.worked_on), its definition in the last line."""
+    headers = [_("Department"), _("Worked on"), _("As lead"), _("Contributing"), _("Parts recorded"),
+               _("Parts on time"), _("Parts waived")]
+    body = [[r.department, r.worked_on, r.led, r.contributed, r.parts_recorded, r.parts_on_time, r.parts_waived]
+            for r in rows or []]
+    return title, headers, [*body, [], [str(WORKED_ON_DEFINITION)]]
+
+
+# --- remedies ---------------------------------------------------------------------------------------------
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2)  # exact: 5380.00, never 5379.999…
+
+
+def remedy_tables(remedies: dict, definitions: list[str]) -> list[Table]:
+    """By kind, by department, and by month for a quarter or a year: amounts in yuan as numbers (two
+    decimals), so a spreadsheet adds them up; the definitions under each."""
+    headers_after = [_("Offered"), _("Amount offered (yuan)"), _("Paid"), _("Amount paid (yuan)")]
+
+    def table(title, heading, rows):
+        body = [[r["label"], r["offered"], _yuan(r["offered_fen"]), r["paid"], _yuan(r["paid_fen"])] for r in rows]
+        return str(title), [str(heading), *map(str, headers_after)], [*body, [], *[[d] for d in definitions]]
+
+    tables = [table(_("Remedies by kind"), _("Kind of remedy"), remedies["by_kind"]),
+              table(_("Remedies by department"), _("Department"), remedies["by_department"])]
+    if remedies["by_month"]:
+        tables.append(table(_("Remedies by month"), _("Month"), remedies["by_month"]))
+    return tables
+
+
 # --- the accountability report -------------------------------------------------------------------------
 
 
-def people_table(title: str, rows) -> Table:
-    """Only the people the reader may see are in `rows` (accountability.people): no name to mask here."""
+def people_table(title: str, report) -> Table:
+    """Only the people the reader may see are in the report (accountability.people): no name to mask here."""
     headers = [_("Name"), _("Staff number"), _("Department"), _("Complaints naming them"), _("Upheld"),
-               _("Partly upheld"), _("By category"), _("Complaints")]
-    body = [[r.member.name, r.member.staff_number, r.member.department.name, r.named, r.upheld, r.partly_upheld,
-             "; ".join(f"{name} {count}" for name, count in r.by_category()),
-             " ".join(c.reference for c in r.complaints)] for r in rows]
+               _("Partly upheld"), _("By category"), _("Complaints"),
+               _("Found against in the twelve months to %(day)s", day=show_date(report.window_ends)),
+               _("Repeat alert (%(count)s or more)", count=report.repeat_at)]
+    body = [[r.name, r.staff_number, r.department, r.named, r.upheld, r.partly_upheld,
+             "; ".join(f"{name} {count}" for name, count in r.categories), " ".join(r.complaints),
+             r.found_against, _("Repeat") if r.repeat else None] for r in report.people]
     return title, headers, body
 
 
 def responsible_table(title: str, rows) -> Table:
     headers = [_("Department"), _("First responsible person"), _column_header("acknowledged_on_time"),
                _column_header("closed"), _("Veto")]
-    body = [[r.department.name, "、".join(h.display_name for h in r.heads) or _("No head of record"),
+    body = [[r.department, "、".join(r.heads) or _("No head of record"),
              _figure(r.figures, "acknowledged_on_time"), _figure(r.figures, "closed"),
              _("Veto") if r.veto else None] for r in rows]
     return title, headers, body
@@ -188,23 +224,35 @@ COMPLAINT_COLUMNS: list[tuple[str, object]] = [
     ("followed_up_at", _l("Followed up at")),
     ("satisfied", _l("Satisfied")), ("reopened_count", _l("Times reopened")),
     ("escalation_level", _l("Escalation level")), ("closed_at", _l("Closed at")),
+    # A medical dispute: off the office's clocks since the day it began; the latest route and its outcome.
+    ("disputed_since", _l("Off the clocks since (medical dispute)")), ("dispute_route", _l("Dispute taken to")),
+    ("dispute_outcome", _l("Dispute outcome")),
 ]
 
 
-def complaint_headers() -> list[str]:
-    return [str(label) for _name, label in COMPLAINT_COLUMNS]
+def complaint_headers(closed_at=None) -> list[str]:
+    """`closed_at`: the list is of a closed period, whose complaints as they stand now are not what its
+    frozen figures counted; a last column marks those changed since it closed."""
+    headers = [str(label) for _name, label in COMPLAINT_COLUMNS]
+    if closed_at is not None:
+        headers.append(_("Changed since the period closed on %(when)s", when=show_datetime(closed_at)))
+    return headers
 
 
-def complaint_rows(user, where: list) -> Iterator[list]:
+def complaint_rows(user, where: list, changed: set[int] | None = None) -> Iterator[list]:
     query = (select(Complaint).where(*where).order_by(Complaint.received_at, Complaint.id)
              .options(joinedload(Complaint.department), joinedload(Complaint.category),
-                      selectinload(Complaint.answers), selectinload(Complaint.follow_ups))
+                      selectinload(Complaint.answers), selectinload(Complaint.follow_ups),
+                      selectinload(Complaint.disputes))
              .execution_options(yield_per=500))
     shown = []  # whose identity the export shows: logged like a page that shows it (identity_views.py)
     for complaint in db.session.scalars(query):
         if identity_views.shown_identity(user, complaint):
             shown.append(complaint.id)
-        yield _complaint_row(user, complaint)
+        row = _complaint_row(user, complaint)
+        if changed is not None:
+            row.append(_("Changed") if complaint.id in changed else None)
+        yield row
     identity_views.record_views(user, shown)
 
 
@@ -233,6 +281,10 @@ def _complaint_row(user, c: Complaint) -> list:
             value = None if first is None else first.responded_on if name == "first_answer_on" else first.on_time
         elif name == "answers":
             value = len(c.answers)
+        elif name in ("dispute_route", "dispute_outcome"):
+            latest = c.disputes[-1] if c.disputes else None
+            value = None if latest is None else latest.route_label() if name == "dispute_route" else (
+                latest.outcome_label() or None)
         elif name == "responsibility":
             value = Responsibility(c.responsibility).label if c.responsibility else None
         else:

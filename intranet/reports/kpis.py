@@ -61,6 +61,11 @@ def _answers(*conditions):
         ComplaintAnswer.complaint_id == Complaint.id, *conditions).scalar_subquery()
 
 
+def _disputed_by(due_on):
+    """Taken further as a medical dispute on or before that date (Complaint.disputed_since)."""
+    return and_(Complaint.disputed_since.is_not(None), Complaint.disputed_since <= due_on)
+
+
 def _columns(on: date) -> dict[str, object]:
     """Every count the measures are made of, as SQL aggregates (`on`: today, for clocks still running)."""
     open_ = Complaint.status.in_(_OPEN)
@@ -85,9 +90,11 @@ def _columns(on: date) -> dict[str, object]:
             Complaint.acknowledged_at.isnot(None), Complaint.clock_late("acknowledge", on)))),
         # The first answer, as it was given: a reopening never rewrites it.
         "responded_on_time": _count(_answer(first, ComplaintAnswer.on_time.is_(True))),
+        # Unanswered and taken further as a medical dispute by its due date: off the clocks, neither on time
+        # nor late; a dispute begun after the date missed does not excuse it.
         "response_due": _count(or_(answered, and_(
             open_, Complaint.reopened_count == 0, Complaint.responded_at.is_(None),
-            Complaint.clock_late("response", on)))),
+            Complaint.clock_late("response", on), ~_disputed_by(Complaint.response_due_on)))),
         "answered_again_on_time": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1,
                                                                   ComplaintAnswer.on_time.is_(True))), 0),
         "answer_again_due": func.coalesce(func.sum(_answers(ComplaintAnswer.round > 1)), 0) + _count(awaiting_again),
@@ -105,6 +112,11 @@ def _columns(on: date) -> dict[str, object]:
         "answered": _count(answered),
         "extended": _count(and_(handled, extended)),
         "overdue_now": _count(Complaint.overdue_clause(on)),
+        # A referral's report back to the body that referred it (办结反馈), by its report-back date.
+        "reported_back_on_time": _count(Complaint.reported_back_on_time.is_(True)),
+        "report_back_due": _count(and_(Complaint.referral_body_id.isnot(None), or_(
+            Complaint.reported_back_at.isnot(None),
+            and_(Complaint.report_back_due_on.isnot(None), Complaint.report_back_due_on < on)))),
     }
     for finding in Responsibility.findings():
         columns[f"finding_{finding.value}"] = _count(Complaint.responsibility == finding.value)
@@ -140,7 +152,9 @@ MEASURES: tuple[Measure, ...] = (
         "Complaints whose first answer was given by the first response due date (as extended, if it was), out "
         "of those answered or still unanswered past that date. A reopening changes nothing here: the answers "
         "after it are counted in “answered again on time”. An anonymous complaint counts by the day the office "
-        "recorded its conclusion."),
+        "recorded its conclusion. A complaint taken further as a medical dispute (mediation, appraisal, court) "
+        "on or before its response due date and not answered is in neither figure: it left the office's clocks; "
+        "one taken further only after that date counts as late."),
         numerator="responded_on_time", denominator="response_due"),
     Measure("answered_again_on_time", _lp("measure", "Answered again on time"), _l(
         "Answers given after a reopening by the reopened complaint's new response due date, out of those "
@@ -181,9 +195,17 @@ MEASURES: tuple[Measure, ...] = (
         "Complaints whose response due date was extended at least once, out of those the hospital handles. An "
         "extension of the follow-up's due date is not counted."),
         numerator="extended", denominator="handled"),
+    Measure("reported_back_on_time", _lp("measure", "Referrals reported back on time"), _l(
+        "Complaints referred by 12320, 12345, the health commission or another agency that were reported back to "
+        "the body that referred them by the report-back date (their reply-by date, or without one the deadline "
+        "policy's report-back clock from the answer), out of those reported back or still not reported back "
+        "past that date."),
+        numerator="reported_back_on_time", denominator="report_back_due", target=100,
+        short=_lp("measure", "Reported back on time")),
     Measure("overdue_now", _lp("measure", "Overdue now"), _l(
         "Complaints received in the period that are still open and past a due date today (acknowledgement, "
-        "response or follow-up)."), kind="count", numerator="overdue_now"),
+        "response or follow-up). A complaint taken further as a medical dispute is off the office's clocks and "
+        "never counted here."), kind="count", numerator="overdue_now"),
 )
 BY_KEY = {m.key: m for m in MEASURES}
 # The columns of the tables by department, category, channel and severity (the headline table has all).

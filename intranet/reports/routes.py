@@ -25,7 +25,7 @@ from ..core.extensions import db
 from ..core.forms import PostForm
 from ..core.roles import Role, role_of
 from ..core.time import show_datetime, today, utcnow
-from . import accountability, charts, closing, exports, kpis, meetings
+from . import accountability, analysis, charts, closing, exports, kpis, meetings
 from .forms import QualityMeetingForm, ReopenForm
 from .kpis import DIMENSIONS, TABLE_MEASURES, Scope
 from .models import QualityMeeting
@@ -99,6 +99,7 @@ def _context(period: Period, scope: Scope, full: bool = False) -> dict:
     departments = [] if head else db.session.scalars(select(Department).order_by(Department.code)).all()
     return dict(period=period, scope=scope, shortcuts=shortcuts(), dimensions=DIMENSIONS, **view,
                 may_read_accountability=can(current_user, READ_ACCOUNTABILITY),
+                worked_on_definition=analysis.WORKED_ON_DEFINITION,
                 measures=kpis.MEASURES, table_measures=[kpis.BY_KEY[k] for k in TABLE_MEASURES],
                 departments=departments, head=head, department_filter=scope.filters.get("department_id"),
                 standing=standing, frozen=frozen, may_close=can(current_user, CLOSE_PERIODS))
@@ -161,6 +162,7 @@ def _analysis_page(period: Period, reopen_form: ReopenForm | None = None, refusa
         meetings=meetings.of_period(period),
         clock_labels={clock.value: clock.label for clock in RunningClock},
         may_record_meeting=can(current_user, RECORD_QUALITY_MEETINGS),
+        remedy_definitions=analysis.REMEDY_DEFINITIONS,
     )
     return render_template("reports/monthly.html", **context), status
 
@@ -268,12 +270,16 @@ def kpi_export(kind: str):
     for key, rows in context["tables"].items():
         tables.append(exports.dimension_table(str(DIMENSIONS[key].label), str(DIMENSIONS[key].heading), rows,
                                               TABLE_MEASURES))
+    chosen = {"headline": tables[0], **{key: t for key, t in zip(context["tables"], tables[1:], strict=True)}}
+    if context["worked_on"] is not None:  # a period closed before it was counted has none
+        chosen["worked_on"] = exports.worked_on_table(_("Every department that worked on them"),
+                                                      context["worked_on"])
+        tables.append(chosen["worked_on"])
     name = f"kpis-{period.slug}"
     standing = standing_line(context)
     if kind == "xlsx":
         return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[standing]])]))
     wanted = request.args.get("table", "headline")
-    chosen = {"headline": tables[0], **{key: t for key, t in zip(context["tables"], tables[1:], strict=True)}}
     if wanted not in chosen:
         abort(400)
     _title, headers, rows = chosen[wanted]
@@ -286,6 +292,9 @@ def standing_line(context: dict) -> str:
     if context["frozen"]:
         return _("Closed on %(when)s by %(who)s: the figures as they stood then.", when=show_datetime(closed.at),
                  who=closed.by.display_name)
+    if closed is not None:  # closed, but this view (narrowed, or a head's) is not what the closing froze
+        return _("As of %(when)s: worked out now. The period was closed on %(closed)s; its frozen figures are the "
+                 "whole hospital's.", when=show_datetime(context["as_of"]), closed=show_datetime(closed.at))
     return _("As of %(when)s: the period is not closed, its figures may still change.",
              when=show_datetime(context["as_of"]))
 
@@ -299,22 +308,58 @@ def complaint_export(kind: str):
     period = _period(text, None) if text else None
     where = scope.where(period)
     name = f"complaints-{period.slug}" if period else "complaints"
-    headers = exports.complaint_headers()
-    rows = exports.complaint_rows(current_user, where)
+    # A list is of the complaints as they stand now, even of a closed period: it says so, and marks
+    # those changed since the period's figures were frozen.
+    closed = closing.standing(period).closed if period else None
+    changed = closing.changed_since(closed, period, current_user) if closed else None
+    headers = exports.complaint_headers(closed.at if closed else None)
+    rows = exports.complaint_rows(current_user, where, changed)
     if kind == "xlsx":
-        return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows)]))
+        as_of = _("As of %(when)s: the complaints as they stand now.", when=show_datetime(utcnow()))
+        return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows),
+                                                         (_("As of"), [period.label if period else ""], [[as_of]])]))
     return _download(name, kind, stream_with_context(exports.csv_lines(headers, rows)))
+
+
+@bp.get("/remedies.<kind>")
+def remedies_export(kind: str):
+    """The analysis's remedies, by kind, department and month, as on the page (frozen once closed)."""
+    if kind not in ("csv", "xlsx"):
+        abort(404)
+    scope = _scope({"department"})
+    period = _period(request.args.get("period"), Period.month_of(today()))
+    context = _context(period, scope, full=True)
+    found = context.get("remedies")
+    if found is None:  # closed before remedies were part of the analysis
+        abort(404)
+    tables = exports.remedy_tables(found, [str(analysis.REMEDY_DEFINITIONS[k]) for k in ("offered", "paid")])
+    name = f"remedies-{period.slug}"
+    standing = standing_line(context)
+    if kind == "xlsx":
+        return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[standing]])]))
+    chosen = dict(zip(("kind", "department", "month"), tables, strict=False))
+    wanted = request.args.get("table", "kind")
+    if wanted not in chosen:
+        abort(400)
+    _title, headers, rows = chosen[wanted]
+    return _download(f"{name}-{wanted}", kind, exports.csv_lines(headers, [*rows, [], [standing]]))
 
 
 # --- the accountability report ------------------------------------------------------------------------
 
 
 def _accountability(period: Period) -> dict:
+    """The report as it stood when the period closed, for the whole hospital (as the KPIs are frozen);
+    worked out now while the period is open, and for a head (whose view the closing did not keep)."""
     if not can(current_user, READ_ACCOUNTABILITY):
         abort(403)
-    return dict(period=period, people=accountability.people(current_user, period, _("Not triaged")),
-                departments=accountability.departments(current_user, period),
-                head=role_of(current_user) == Role.head, shortcuts=shortcuts(), as_of=utcnow(),
+    head = role_of(current_user) == Role.head
+    standing = closing.standing(period)
+    report = None if head else closing.frozen_accountability(standing, str(get_locale() or "zh"))
+    frozen = report is not None
+    report = report or accountability.report(current_user, period, _("Not triaged"))
+    return dict(period=period, report=report, head=head, shortcuts=shortcuts(), as_of=utcnow(),
+                standing=standing, frozen=frozen,
                 measures={key: kpis.BY_KEY[key] for key in accountability.VETO_MEASURES})
 
 
@@ -330,10 +375,10 @@ def people_export(kind: str):
         abort(404)
     period = _period(request.args.get("period"), Period.month_of(today()))
     context = _accountability(period)
-    tables = [exports.people_table(_("People named"), context["people"]),
-              exports.responsible_table(_("First responsible persons"), context["departments"])]
+    tables = [exports.people_table(_("People named"), context["report"]),
+              exports.responsible_table(_("First responsible persons"), context["report"].departments)]
     name = f"accountability-{period.slug}"
-    as_of = _("As of %(when)s: the period's figures may still change.", when=show_datetime(context["as_of"]))
+    as_of = standing_line(context)
     if kind == "xlsx":
         return _download(name, kind, exports.xlsx_bytes([*tables, (_("As of"), [period.label], [[as_of]])]))
     chosen = {"people": tables[0], "departments": tables[1]}

@@ -6,9 +6,21 @@ offers them in the order of the phases below and, within a phase, in the order t
 """
 
 from ..spec import ActionSpec
-from . import answer, any_time, department, intake, leadership, people, retriage
+from . import (
+    answer,
+    any_time,
+    co_handling,
+    department,
+    dispute,
+    intake,
+    leadership,
+    people,
+    referral,
+    remedy,
+    retriage,
+)
 
-PHASES = (intake, department, people, leadership, answer, retriage, any_time)
+PHASES = (intake, department, co_handling, people, leadership, remedy, answer, referral, retriage, dispute, any_time)
 
 
 def _declared(module) -> list[ActionSpec]:

@@ -7,6 +7,8 @@ from ..models import ContactMethod
 from ..spec import Shown
 
 RECEPTION, HEAD, LEADERSHIP = Role.reception, Role.head, Role.leadership
+# The member of the department's staff a head handed the investigation to (permissions: only theirs).
+HANDLER = Role.staff
 
 ACKNOWLEDGED_VIA = Shown(_l("Acknowledged via"), ContactMethod)
 METHOD = Shown(_l("Method"), ContactMethod)
@@ -18,3 +20,6 @@ RESPONSE = Shown(_l("Response"))
 INTEGRITY = Shown(_l("Integrity complaint"), "bool")
 # About the head of the department itself (a conflict of interest): the integrity route too.
 ABOUT_HEAD = Shown(_l("About the head of the department"), "bool")
+# The member of the department's staff handling the investigation, by name.
+HANDLER_SHOWN = Shown(_l("Handler"))
+HANDLER_TAKEN_OFF = Shown(_l("Handler taken off"))

@@ -12,7 +12,7 @@ from ...core.roles import Role
 from ...core.time import today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
-from .. import clocks
+from .. import clocks, letters
 from ..forms import ActionForm, method_field
 from ..models import ContactMethod
 from ..notices import (
@@ -49,7 +49,7 @@ def _respond(c, user, data: dict) -> dict:
     c.responded_on_time = clocks.on_time(responded_on, c.response_due_on, c.response_due_at)
     clocks.set_follow_up(c, responded_on)
     clocks.acknowledge(c, method.value)  # told the answer, so told it was received (late)
-    clocks.record_answer(c, method.value, data["told_text"])
+    letters.write(c, clocks.record_answer(c, method.value, data["told_text"]), user)  # a written one's letter
     return {"method": method.value, "responded_on": responded_on, "told_text": data["told_text"],
             "differs_from_signed": data["told_text"] != c.response_text}
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from wtforms import BooleanField, DateField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -36,7 +36,16 @@ from ..notices import (
 from ..permissions import identity_fields
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import ALL, OPEN, State
-from ._shared import ABOUT_HEAD, COMPLAINANT_TOLD_VIA, HEAD, INTEGRITY, LEADERSHIP, REASON, RECEPTION
+from ._shared import (
+    ABOUT_HEAD,
+    COMPLAINANT_TOLD_VIA,
+    HANDLER_TAKEN_OFF,
+    HEAD,
+    INTEGRITY,
+    LEADERSHIP,
+    REASON,
+    RECEPTION,
+)
 
 # --- extend (延期) ---------------------------------------------------------------------------------------
 
@@ -193,16 +202,23 @@ class MarkIntegrityForm(ActionForm):
 def _mark_integrity(c, user, data: dict) -> dict:
     c.integrity = True
     c.about_head = bool(c.about_head or data.get("about_head"))
+    handler = c.handler.display_name if c.handler_id is not None else None
+    c.handler_id = None  # the office handles it now, never the accused department's staff
     if c.department_id is not None:
         with db.session.no_autoflush:  # the complaint is written once, by perform()
             _forget_for_the_department(c)
-    return {"reason": data["reason"], "integrity": True, "about_head": c.about_head or None}
+    return {"reason": data["reason"], "integrity": True, "about_head": c.about_head or None,
+            "handler_taken_off": handler}
 
 
 def _forget_for_the_department(c) -> None:
     """What the accused department's heads were told of the complaint before it was marked: gone from their
     bell, and what was still to be delivered to them never is. From now on the office hears instead."""
-    heads = select(User.id).where(User.role == Role.head.value, User.department_id == c.department_id)
+    # Every department involved: the lead (accused) and any asked to contribute, who no longer see it either:
+    # their heads, and the lead's staff (a handler taken off the complaint by the marking).
+    departments = [c.department_id, *(row.department_id for row in c.contributions)]
+    heads = select(User.id).where(or_(and_(User.role == Role.head.value, User.department_id.in_(departments)),
+                                      and_(User.role == Role.staff.value, User.department_id == c.department_id)))
     db.session.execute(delete(StaffNotification).where(StaffNotification.complaint_id == c.id,
                                                        StaffNotification.user_id.in_(heads)))
     db.session.execute(delete(OutboxMessage).where(
@@ -217,7 +233,8 @@ mark_integrity = ActionSpec(
     # Once marked it stays so (triage and the log form mark it too).
     only_when=lambda c: not c.integrity,
     form=MarkIntegrityForm, apply=_mark_integrity, notices=(Notice(INTEGRITY_MARKED, lambda b, c: c.department_id),),
-    timeline={"reason": REASON, "integrity": INTEGRITY, "about_head": ABOUT_HEAD},
+    timeline={"reason": REASON, "integrity": INTEGRITY, "about_head": ABOUT_HEAD,
+              "handler_taken_off": HANDLER_TAKEN_OFF},
     example=lambda ex: {"reason": "The patient says the surgeon asked for a red envelope."},
 )
 
@@ -397,7 +414,7 @@ SYSTEM_NOTES = {
 }
 
 note = ActionSpec(
-    "note", _l("Add an internal note"), roles=STAFF, sources=ALL, target=None, records="internal note",
+    "note", _l("Add an internal note"), roles=STAFF | {Role.staff}, sources=ALL, target=None, records="internal note",
     form=NoteForm, commutes=True,
     apply=lambda c, user, data: {key: data[key] for key in ("text", "system") if data.get(key)},
     timeline={"text": Shown(_l("Note")), "system": Shown(_l("Note"), SYSTEM_NOTES),

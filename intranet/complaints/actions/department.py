@@ -6,14 +6,19 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from ...core.departments import Department
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, department_choices, int_or_none, optional_choice, required
+from ...core.money import yuan
+from ...core.roles import Role
 from ...core.time import show_date, today, utcnow
+from ...core.users import User
 from .. import clocks
+from ..contributions import contribution_of
 from ..corrective import records as corrective
 from ..corrective.steps import Step
 from ..forms import ActionForm, acknowledged_via_field, reason_field
@@ -21,17 +26,41 @@ from ..models import Responsibility, Severity
 from ..notices import (
     ASSIGNED,
     FIRST_ACKNOWLEDGED,
+    HANDED_TO_YOU,
     MALICIOUS_PROPOSED,
     READY_TO_TELL,
     SENT_BACK,
     WAITS_FOR_APPROVAL,
+    WAITS_FOR_REMEDY_APPROVAL,
 )
 from ..permissions import can
-from ..spec import ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
-from ..states import State
-from ._shared import ACKNOWLEDGED_VIA, HEAD, LEADERSHIP, REASON, RECEPTION, RESPONSE
+from ..remedies import RemedyKind, waiting
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, Decider, Notice, Requirement, Shown
+from ..states import OPEN, State
+from . import co_handling
+from ._shared import (
+    ACKNOWLEDGED_VIA,
+    HANDLER,
+    HANDLER_SHOWN,
+    HANDLER_TAKEN_OFF,
+    HEAD,
+    LEADERSHIP,
+    REASON,
+    RECEPTION,
+    RESPONSE,
+)
 
 DEPARTMENT = Shown(_l("Department"), "department")
+
+
+def _take_off_handler(c) -> str | None:
+    """The complaint leaves its department (a transfer, sent back): the member of its staff handling it is
+    taken off, and so loses sight of it. Their name, for the event."""
+    if c.handler_id is None:
+        return None
+    name = c.handler.display_name
+    c.handler_id = None
+    return name
 
 
 # --- assign / transfer ----------------------------------------------------------------------------------
@@ -49,6 +78,12 @@ def _assign(c, user, data: dict) -> dict:
     department = db.session.get(Department, data["department_id"])
     if department is None or not department.active:
         raise ActionInvalid({"department_id": str(_l("Choose an active department."))})
+    with db.session.no_autoflush:
+        if contribution_of(c, department.id) is not None:
+            # The CHECK on complaint_contributions says the same: a lead does not contribute to itself.
+            raise ActionInvalid({"department_id": str(_l(
+                "%(department)s is asked to contribute to this complaint: stop asking it first, then make it "
+                "the lead.", department=department.name))})
     due = data.get("response_due_on") or c.response_due_on
     if due != c.response_due_on:
         # The department may be given a tighter date, never a later one: a later date is an extension,
@@ -61,14 +96,18 @@ def _assign(c, user, data: dict) -> dict:
             raise ActionInvalid({"response_due_on": str(_l("The due date cannot be in the past."))})
     transfer = c.department_id is not None and c.state != State.registered
     previous = c.department.code if c.department else None
+    handler = _take_off_handler(c) if department.id != c.department_id else None
     c.department_id = department.id
     c.assigned_at = utcnow()
     c.sent_back_at = None
+    with db.session.no_autoflush:
+        co_handling.follow_the_lead(c)
     if due != c.response_due_on:
         c.set_due("response", due)  # a tighter date, given as a date: due by its end
     clocks.acknowledge(c, data.get("acknowledged_via"))
     return {"department": department.code, "previous_department": previous if transfer else None,
-            "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via")}
+            "response_due_on": due, "note": data.get("note"), "acknowledged_via": data.get("acknowledged_via"),
+            "handler_taken_off": handler}
 
 
 assign = ActionSpec(
@@ -83,7 +122,7 @@ assign = ActionSpec(
     notices=(Notice(ASSIGNED), FIRST_ACKNOWLEDGED),
     timeline={"department": DEPARTMENT, "previous_department": Shown(_l("Previous department"), "department"),
               "response_due_on": Shown(_l("Response due"), "date"), "note": Shown(_l("Note")),
-              "acknowledged_via": ACKNOWLEDGED_VIA},
+              "acknowledged_via": ACKNOWLEDGED_VIA, "handler_taken_off": HANDLER_TAKEN_OFF},
     example=lambda ex: {"department_id": ex.department_id},
 )
 
@@ -107,16 +146,19 @@ class SendBackForm(ActionForm):
 
 def _send_back(c, user, data: dict) -> dict:
     department = c.department.code if c.department else None
+    handler = _take_off_handler(c)
     c.department_id = None
     c.sent_back_at = utcnow()
-    return {"reason": data["reason"], "department": department}
+    with db.session.no_autoflush:
+        co_handling.follow_the_lead(c)
+    return {"reason": data["reason"], "department": department, "handler_taken_off": handler}
 
 
 send_back = ActionSpec(
     "send_back", _l("Send back (not ours)"), roles=frozenset({HEAD}), sources=frozenset({State.assigned}),
     target=State.registered, records="why it is not theirs",
     form=SendBackForm, apply=_send_back, notices=(Notice(SENT_BACK),),
-    timeline={"reason": REASON, "department": DEPARTMENT},
+    timeline={"reason": REASON, "department": DEPARTMENT, "handler_taken_off": HANDLER_TAKEN_OFF},
     example=lambda ex: {"reason": "This is a nursing matter."},
 )
 
@@ -145,7 +187,9 @@ class RecordFindingsForm(ActionForm):
     responsibility = SelectField(_l("Responsibility"), choices=optional_choice(_finding_choices),
                                  validators=[required(_l("Choose a responsibility finding."))],
                                  description=_l("A malicious finding stands only once leadership confirms it."))
-    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)])
+    remedy = TextAreaField(_l("Remedy for the complainant"), filters=STRIPPED, validators=[Length(max=10000)],
+                           description=_l("In words. A refund, fee waiver or compensation is proposed on its own, "
+                                          "with its amount (Propose a remedy)."))
     # Corrective actions are records of their own (整改措施): raise one here, or link one already open.
     corrective_title = StringField(_l("Raise a corrective action: what is to be done"), filters=STRIPPED,
                                    validators=[Length(max=200)])
@@ -207,7 +251,8 @@ def _raise_or_link(c, user, data: dict, recorded: dict) -> None:
 
 
 record_findings = ActionSpec(
-    "record_findings", _l("Record findings"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
+    "record_findings", _l("Record findings"), roles=frozenset({HEAD, HANDLER}),
+    sources=frozenset({State.investigating}),
     target=None, records="findings, cause, responsibility, remedy; raises or links corrective actions",
     primary=True, form=RecordFindingsForm, apply=_record_findings, fit_form=_fit_findings_form,
     prefill=lambda c: {**{k: getattr(c, k) for k in FINDINGS},
@@ -246,21 +291,124 @@ def _sign_off(c, user, data: dict) -> dict:
     c.signed_off_by_id = user.id
     c.signed_off_at = utcnow()
     c.approved_by_id = c.approved_at = None
-    return {"response_text": data["response_text"], "signed_by": user.display_name}
+    with db.session.no_autoflush:
+        remedies = waiting(c)
+    return {"response_text": data["response_text"], "signed_by": user.display_name,
+            "remedies_waiting": [r.kind for r in remedies] or None,
+            "remedies_waiting_amounts": [yuan(r.amount_fen) for r in remedies] or None}
+
+
+def _signed_off_to(c, data: dict) -> State:
+    # Major complaints, and remedies above the threshold not yet approved, need leadership before anyone
+    # tells the complainant.
+    return State.awaiting_approval if c.severity == Severity.major or waiting(c) else State.signed_off
 
 
 sign_off = ActionSpec(
     "sign_off", _l("Sign off the response"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
-    # Major complaints need leadership's approval before anyone tells the complainant.
-    target=Decider(lambda c, data: State.awaiting_approval if c.severity == Severity.major else State.signed_off,
-                   outcomes=frozenset({State.signed_off, State.awaiting_approval})),
+    target=Decider(_signed_off_to, outcomes=frozenset({State.signed_off, State.awaiting_approval})),
     records="the response to give; who signed and when", primary=True,
     form=SignOffForm, apply=_sign_off,
     prefill=lambda c: {"response_text": c.response_text},
     requires=(Requirement(record_findings, "response_text",
                           _l("Record the findings and responsibility before signing off.")),
-),
-    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL),
-    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by"))},
+              # Co-handling: every contributing department's part is in, or leadership waived it.
+              Requirement(co_handling.contribute, "response_text",
+                          _l("Every contributing department's part must be in before signing off (leadership may "
+                             "waive one, with a reason)."), planned=False),
+              ),
+    notices=(READY_TO_TELL, WAITS_FOR_APPROVAL, WAITS_FOR_REMEDY_APPROVAL),
+    timeline={"response_text": RESPONSE, "signed_by": Shown(_l("Signed by")),
+              "remedies_waiting": Shown(_l("Remedies waiting for leadership's approval"), RemedyKind.LABELS()),
+              "remedies_waiting_amounts": Shown(_l("Their amounts"))},
     example=lambda ex: {"response_text": "We are sorry. Delays are now announced."},
+)
+
+
+# --- hand to a handler in the department (科室经办人), take it back --------------------------------------
+#
+# The head may hand the investigation to a member of the department's staff: they see the complaint (only the
+# ones handed to them), record the findings, the people and their statements, and notes; the head keeps every
+# power and still signs off. Handing it to another member changes the handler; taking it back leaves it with
+# the head alone. Either way whoever is taken off loses sight of it at once (permissions.visible()).
+
+
+def _department_staff(department_id: int | None) -> list[User]:
+    if department_id is None:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.role == Role.staff.value, User.department_id == department_id, User.active.is_(True))
+        .order_by(User.display_name, User.id)))
+
+
+def _handler_choices():
+    # The head's own department's staff (the form is built for the head handing it, on their department's).
+    department_id = getattr(current_user, "department_id", None)
+    return [SelectChoice(str(u.id), u.display_name) for u in _department_staff(department_id)]
+
+
+class HandToHandlerForm(ActionForm):
+    # Not limited to the choices listed: someone not of the department is refused beside the field by the
+    # action's own rule (_hand_to_handler), with the same words whoever posts it.
+    handler_id = SelectField(_l("Hand the investigation to"), choices=optional_choice(_handler_choices),
+                             coerce=int_or_none, validate_choice=False,
+                             validators=[required(_l("Choose a member of the department's staff."))],
+                             description=_l("They see this complaint, and do the investigation's work; you "
+                                            "still sign off."))
+    note = TextAreaField(_l("Note for the handler"), filters=STRIPPED, validators=[Length(max=5000)])
+
+
+def _hand_to_handler(c, user, data: dict) -> dict:
+    handler = db.session.get(User, data["handler_id"]) if data.get("handler_id") else None
+    if handler is None or handler.role != Role.staff.value or not handler.active \
+            or handler.department_id != c.department_id:
+        raise ActionInvalid({"handler_id": str(_l("Choose an active member of this department's staff."))})
+    if handler.id == c.handler_id:
+        raise ActionInvalid({"handler_id": str(_l("It is handed to %(name)s already.", name=handler.display_name))})
+    previous = c.handler.display_name if c.handler_id is not None else None
+    c.handler_id = handler.id
+    return {"handler": handler.display_name, "handler_id": handler.id, "previous_handler": previous,
+            "note": data.get("note")}
+
+
+def _example_handler(ex) -> dict:
+    staff = _department_staff(ex.department_id)
+    return {"handler_id": staff[0].id if staff else None}
+
+
+# Where the department investigates: handed on while investigating; taken back while it is still open.
+WITH_THE_DEPARTMENT = frozenset({State.investigating, State.awaiting_approval, State.signed_off, State.responded})
+
+hand_to_handler = ActionSpec(
+    "hand_to_handler", _l("Hand to a handler"), roles=frozenset({HEAD}), sources=frozenset({State.investigating}),
+    target=None, records="the member of the department's staff who handles the investigation",
+    # An integrity complaint is the discipline office's, never the accused department's staff's.
+    only_when=lambda c: not c.integrity,
+    form=HandToHandlerForm, apply=_hand_to_handler,
+    prefill=lambda c: {"handler_id": c.handler_id},
+    notices=(Notice(HANDED_TO_YOU),),
+    timeline={"handler": HANDLER_SHOWN, "handler_id": HIDDEN, "previous_handler": Shown(_l("Previous handler")),
+              "note": Shown(_l("Note"))},
+    example=_example_handler,
+)
+
+
+class TakeBackForm(ActionForm):
+    # Something to say, so that taking it back is a considered step in the panel, never a queue row's button
+    # pressed by mistake.
+    reason = TextAreaField(_l("Why (optional)"), filters=STRIPPED, validators=[Length(max=2000)])
+
+
+def _take_back(c, user, data: dict) -> dict:
+    return {"handler_taken_off": _take_off_handler(c), "reason": data.get("reason")}
+
+
+take_back = ActionSpec(
+    "take_back", _l("Take back from the handler"), roles=frozenset({HEAD}), sources=WITH_THE_DEPARTMENT & OPEN,
+    target=None, records="the handler taken off; the head handles it alone",
+    only_when=lambda c: c.handler_id is not None,
+    form=TakeBackForm, apply=_take_back,
+    timeline={"handler_taken_off": HANDLER_TAKEN_OFF, "reason": REASON},
+    example=lambda ex: {"reason": "The head answers this one in person."},
+    example_complaint={"handed_to_handler": True},
 )

@@ -17,7 +17,7 @@ from ...core.roles import Role
 from ...core.time import hospital_tz, local, today, utcnow
 from ...deadlines import policy
 from ...deadlines.models import Clock
-from .. import clocks
+from .. import clocks, letters
 from ..forms import (
     ActionForm,
     about_head_field,
@@ -44,6 +44,12 @@ CREATED = {
     "people_not_identified": Shown(_l("The people it is about cannot be identified"), "bool"),
     # A mailed complaint: what its email held that was not taken (a refused file, the message too large).
     "email_refused": Shown(_l("Not taken from the email")),
+    # A referral: who referred it, and the response date their earlier reply-by date replaced.
+    "referral_body": Shown(_l("Referred by"), "referring_body"),
+    "referral_case_number": Shown(_l("Their case number")),
+    "referral_reply_by": Shown(_l("Their reply-by date"), "date"),
+    "response_due_was": Shown(_l("The hospital's own response date"), "date"),
+    "response_due_on": Shown(_l("Response now due (the referring body's date)"), "date"),
 }
 
 # Creating actions: registration.create() writes the complaint from the public form or the intake form.
@@ -89,7 +95,8 @@ def _triage(c, user, data: dict) -> dict:
     if (complexity != c.complexity or data["severity"] != c.severity) and c.assigned_at is None:
         # The response clock depends on complexity and severity; set it again while nobody has been given it
         # yet (from receipt, as it started).
-        c.set_due("response", policy.due(policy.respond_clock(complexity), data["severity"], complexity, c.received_at))
+        c.set_due("response", clocks.within_reply_by(
+            c, policy.due(policy.respond_clock(complexity), data["severity"], complexity, c.received_at)))
     if data["severity"] != c.severity and c.acknowledged_at is None and c.acknowledge_due_on is not None:
         # So does acknowledgement, while nobody has been told yet: a major complaint may have a shorter one.
         c.set_due("acknowledge", policy.due(Clock.acknowledge, data["severity"], complexity, c.received_at))
@@ -185,7 +192,7 @@ def _resolve_on_the_spot(c, user, data: dict) -> dict:
     c.responded_on_time = clocks.on_time(c.responded_at, c.response_due_on, c.response_due_at)
     clocks.set_follow_up(c, c.responded_on)
     clocks.acknowledge(c, data["method"])  # answered, so told it was received
-    clocks.record_answer(c, data["method"], c.told_text)
+    letters.write(c, clocks.record_answer(c, data["method"], c.told_text), user)  # answered in writing: a letter
     return {"what_was_done": data["what_was_done"], "method": data["method"]}
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 
+from ...core.extensions import db
 from ...core.forms import STRIPPED, Length
 from ...core.time import utcnow
 from ..forms import ActionForm, reason_field
 from ..models import Responsibility
 from ..notices import APPROVED, MALICIOUS_CONFIRMED, MALICIOUS_REJECTED, READY_TO_TELL, RETURNED_FOR_REWORK
-from ..spec import ActionSpec, Notice, Shown
+from ..remedies import waiting
+from ..spec import ActionInvalid, ActionSpec, Notice, Shown
 from ..states import State
 from ._shared import COMMENT, LEADERSHIP
 
@@ -21,6 +23,12 @@ class ApproveForm(ActionForm):
 
 
 def _approve(c, user, data: dict) -> dict:
+    with db.session.no_autoflush:
+        remedies = waiting(c)
+    if remedies:
+        # The response goes out with its remedies decided: approve or refuse each first.
+        raise ActionInvalid({"comment": str(_l("First approve or refuse the remedy waiting: %(remedy)s.",
+                                               remedy="; ".join(r.name() for r in remedies)))})
     c.approved_by_id = user.id
     c.approved_at = utcnow()
     return {"comment": data.get("comment")}

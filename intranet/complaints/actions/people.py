@@ -11,16 +11,27 @@ from wtforms.validators import InputRequired, Optional
 
 from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, int_or_none, optional_choice, required
+from ...core.hospital import hospital
 from ...core.time import today, utcnow
 from ...directory import lookup
 from .. import evidence
 from ..forms import ActionForm, PeoplePickerField, method_field, reason_field
 from ..models import ContactMethod
-from ..people import DESCRIBED_LENGTH, ComplaintPerson, PersonFile, PersonFinding, current_people
+from ..notices import REPEAT_FOUND_AGAINST
+from ..people import (
+    DESCRIBED_LENGTH,
+    FOUND_AGAINST,
+    ComplaintPerson,
+    PersonFile,
+    PersonFinding,
+    current_people,
+    found_against,
+    twelve_months_to,
+)
 from ..permissions import may_see_person
-from ..spec import HIDDEN, ActionInvalid, ActionSpec, Shown
+from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import OPEN, State
-from ._shared import HEAD, REASON, RECEPTION
+from ._shared import HANDLER, HEAD, REASON, RECEPTION
 
 PEOPLE = Shown(_l("People it is about"))
 PERSON = Shown(_l("Person"))
@@ -117,7 +128,7 @@ def _name(c, user, data: dict) -> dict:
 
 
 name_people = ActionSpec(
-    "name_people", _l("Name the people it is about"), roles=frozenset({RECEPTION, HEAD}), sources=OPEN,
+    "name_people", _l("Name the people it is about"), roles=frozenset({RECEPTION, HEAD, HANDLER}), sources=OPEN,
     target=None, records="people from the directory, or described, or not identified; a match to the directory",
     form=NamePeopleForm, fit_form=_fit_name_people, apply=_name_people,
     # It only adds to the record, like a note; naming the same person twice is refused by its own rule.
@@ -145,7 +156,7 @@ def _has_people(c) -> bool:
 
 
 remove_person = ActionSpec(
-    "remove_person", _l("Remove a person it is not about"), roles=frozenset({RECEPTION, HEAD}), sources=OPEN,
+    "remove_person", _l("Remove a person it is not about"), roles=frozenset({RECEPTION, HEAD, HANDLER}), sources=OPEN,
     target=None, records="the person removed and why", only_when=_has_people,
     form=RemovePersonForm, fit_form=_person_choices, apply=_remove_person,
     timeline={"person": PERSON, "reason": REASON, "person_refs": HIDDEN},
@@ -197,7 +208,7 @@ def _record_statement(c, user, data: dict) -> dict:
 
 
 record_statement = ActionSpec(
-    "record_statement", _l("Record a person's statement"), roles=frozenset({HEAD}),
+    "record_statement", _l("Record a person's statement"), roles=frozenset({HEAD, HANDLER}),
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="that the person was told (when, how), their statement and its files",
     form=StatementForm, fit_form=_person_choices, apply=_record_statement,
@@ -223,15 +234,31 @@ def _record_person_finding(c, user, data: dict) -> dict:
     with db.session.no_autoflush:
         person = _chosen(c, user, data)
         person.finding = data["finding"]
-        return {"person": person.recorded_name(), "finding": data["finding"], "person_refs": _refs([person])}
+        recorded = {"person": person.recorded_name(), "finding": data["finding"], "person_refs": _refs([person])}
+        if (count := _found_against_now(c, person)) is not None:
+            recorded["found_against"] = count
+        return recorded
+
+
+def _found_against_now(c, person) -> int | None:
+    """With this finding against them, how often the person was found against in the twelve months to today,
+    when it reaches the hospital's repeat alert (leadership is told: REPEAT_FOUND_AGAINST); else None."""
+    if person.staff_member_id is None or person.finding not in FOUND_AGAINST:
+        return None
+    start, end = twelve_months_to(today())
+    before = found_against([person.staff_member_id], today(), leaving_out=person.id).get(person.staff_member_id, 0)
+    count = before + (start <= c.received_at < end)
+    return count if count >= hospital().repeat_alert_upheld else None
 
 
 record_person_finding = ActionSpec(
-    "record_person_finding", _l("Record the finding for a person"), roles=frozenset({HEAD}),
+    "record_person_finding", _l("Record the finding for a person"), roles=frozenset({HEAD, HANDLER}),
     sources=frozenset({State.investigating}), target=None, only_when=_has_people,
     records="upheld, partly upheld or not upheld, for one person",
     form=PersonFindingForm, fit_form=_person_choices, apply=_record_person_finding,
-    timeline={"person": PERSON, "finding": Shown(_l("Finding"), PersonFinding), "person_refs": HIDDEN},
+    timeline={"person": PERSON, "finding": Shown(_l("Finding"), PersonFinding), "person_refs": HIDDEN,
+              "found_against": HIDDEN},
+    notices=(Notice(REPEAT_FOUND_AGAINST, recorded="found_against"),),
     example_complaint={"people_described": "The nurse at the desk of ward 5B, night shift."},
     example=lambda ex: {"person_id": _first_person(ex), "finding": "partly_upheld"},
 )

@@ -23,6 +23,7 @@ from ...core.extensions import db
 from ...core.forms import STRIPPED, Length, category_choices, int_or_none, required
 from ...core.time import show_date, today, utcnow
 from ...deadlines import policy
+from .. import clocks
 from ..forms import ActionForm, reason_field
 from ..models import Complexity, Severity
 from ..notices import (
@@ -68,6 +69,7 @@ def new_response_due(c, severity: str, complexity: str) -> policy.Due | None:
                 response_due_for(severity, complexity, c.received_at))
     if new == old:
         return None
+    new = clocks.within_reply_by(c, new)  # a referring body's earlier date still governs
     if new.on < today() or (new.at is not None and new.at < utcnow()):
         new = policy.Due(today())
     return new if (new.on, new.at) != (c.response_due_on, c.response_due_at) else None

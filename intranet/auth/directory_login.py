@@ -1,0 +1,252 @@
+"""Staff who log in with the hospital's directory (LDAP or Active Directory, REDRESS_LDAP_*), through ldap3.
+
+The password is checked by binding to the directory as the person: with a DN pattern
+("uid={username},ou=people,dc=hospital,dc=test"), or with the DN a search finds (under LDAP_SEARCH_BASE,
+bound as a service account or anonymously). Their groups are the cn of every group under LDAP_GROUP_BASE
+that has them as member (groupOfNames, AD's group), and those their entry's memberOf names. The first
+matching mapping of directory_groups.py gives the role and department.
+
+At each login the account is created or brought up to date from the directory (name, role, department),
+audited as an administrator's change is (by nobody: the directory). When the directory says the person is
+no longer there, or in no mapped group, the account is deactivated and its sessions end. Nothing here keeps
+a password: a directory account's hash is NO_PASSWORD, which nothing matches.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import ssl
+from dataclasses import dataclass, field
+
+from flask import current_app
+from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+from ldap3.utils.dn import escape_rdn, parse_dn
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..core.admin_events import AdminEvent, record
+from ..core.extensions import db
+from ..core.users import DIRECTORY, NO_PASSWORD, User
+from .directory_groups import DirectoryGroup
+
+log = logging.getLogger(__name__)
+
+# What may be put into a DN or a filter at all; anything else is refused before the directory hears of it.
+USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The directory's answers to a bind that mean "not this password" (rather than "cannot answer now").
+_REFUSED = {49, 50, 53}  # invalidCredentials, insufficientAccessRights, unwillingToPerform
+_NO_SUCH_OBJECT = 32
+
+
+class Unreachable(Exception):
+    """The directory did not answer (refused, timed out, TLS failed, busy): nobody can be checked now."""
+
+
+# The two answers besides a person: the password is not right, or the directory has no such person.
+WRONG, GONE = "wrong", "gone"
+
+
+@dataclass
+class Person:
+    dn: str
+    username: str
+    name: str
+    groups: list[str] = field(default_factory=list)
+
+
+def enabled() -> bool:
+    return bool(current_app.config["LDAP_URL"])
+
+
+def applies_to(user: User | None) -> bool:
+    """Whether this login is the directory's to check: a username Redress does not know, or a directory
+    account, when a directory is configured. Local accounts (the break-glass administrators) never are."""
+    return enabled() and (user is None or user.source == DIRECTORY)
+
+
+# --- talking to the directory ------------------------------------------------------------------------------
+
+
+def _server(config) -> Server:
+    mode, timeout = config["LDAP_TLS"], config["LDAP_TIMEOUT"]
+    tls = None
+    if mode in ("start_tls", "ldaps"):
+        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=config["LDAP_CA_FILE"] or None)
+    return Server(config["LDAP_URL"], use_ssl=mode == "ldaps", tls=tls, connect_timeout=timeout, get_info=NONE)
+
+
+def _bind(server: Server, config, user: str | None, password: str | None) -> tuple[Connection, bool]:
+    """A connection bound as `user` (anonymous when None), and whether the directory took the password.
+    Raises Unreachable when it could not say."""
+    # ldap3 packs the receive timeout as whole seconds.
+    connection = Connection(server, user=user, password=password, receive_timeout=math.ceil(config["LDAP_TIMEOUT"]),
+                            read_only=True, raise_exceptions=False)
+    connection.open()
+    if config["LDAP_TLS"] == "start_tls" and not connection.start_tls():
+        raise Unreachable(f"StartTLS refused: {connection.result}")
+    if user is None:
+        return connection, True
+    if connection.bind():
+        return connection, True
+    if connection.result.get("result") in _REFUSED:
+        return connection, False
+    raise Unreachable(f"bind: {connection.result}")
+
+
+def _service(server: Server, config) -> Connection:
+    """Bound as the service account (or anonymously) to look people up."""
+    connection, ok = _bind(server, config, config["LDAP_BIND_USER"] or None, config["LDAP_BIND_PASSWORD"] or None)
+    if not ok:
+        raise Unreachable("the service account's password is refused: check REDRESS_LDAP_BIND_PASSWORD")
+    return connection
+
+
+def _first_value(attributes: dict, *names: str) -> str:
+    for name in names:
+        value = attributes.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value:
+            return str(value)
+    return ""
+
+
+def _rdn_value(dn: str) -> str:
+    try:
+        return parse_dn(dn)[0][1]
+    except (LDAPException, IndexError, ValueError):
+        return ""
+
+
+def _person(connection: Connection, config, dn: str, username: str) -> Person:
+    """The person's name and groups, read as the person (who may read their own entry and the groups)."""
+    if not connection.search(dn, "(objectClass=*)", BASE, attributes=["cn", "displayName", "memberOf"]):
+        if connection.result.get("result") == _NO_SUCH_OBJECT:
+            raise Unreachable(f"{dn} was bound but cannot be read")
+        raise Unreachable(f"reading {dn}: {connection.result}")
+    attributes = connection.response[0].get("attributes", {})
+    groups = [_rdn_value(g) for g in attributes.get("memberOf") or []]
+    if config["LDAP_GROUP_BASE"]:
+        who = escape_filter_chars(dn)
+        if not connection.search(config["LDAP_GROUP_BASE"], f"(|(member={who})(uniqueMember={who}))", SUBTREE,
+                                 attributes=["cn"]) and connection.result.get("result") not in (0, _NO_SUCH_OBJECT):
+            raise Unreachable(f"group search: {connection.result}")
+        groups += [_first_value(entry.get("attributes", {}), "cn") for entry in connection.response or []
+                   if entry.get("type") == "searchResEntry"]
+    return Person(dn=dn, username=username, name=_first_value(attributes, "displayName", "cn") or username,
+                  groups=sorted({g.lower() for g in groups if g}))
+
+
+def _gone(server: Server, config, dn: str) -> bool:
+    """After a refused bind with a DN pattern: whether the entry is missing altogether (rather than the
+    password wrong). A directory that lets nobody look says nothing: the password was wrong, then."""
+    connection = _service(server, config)
+    try:
+        connection.search(dn, "(objectClass=*)", BASE, attributes=["1.1"])
+        return connection.result.get("result") == _NO_SUCH_OBJECT
+    finally:
+        connection.unbind()
+
+
+def check(username: str, password: str) -> Person | str:
+    """The person, if the directory takes this password for them; WRONG or GONE otherwise. Raises
+    Unreachable when the directory cannot be asked."""
+    config = current_app.config
+    # An empty password would be an anonymous bind, which a directory accepts.
+    if not USERNAME.fullmatch(username) or not password:
+        return WRONG
+    server = _server(config)
+    try:
+        if config["LDAP_BIND_DN"]:
+            dn = config["LDAP_BIND_DN"].format(username=escape_rdn(username))
+        else:
+            service = _service(server, config)
+            try:
+                found = service.search(config["LDAP_SEARCH_BASE"],
+                                       config["LDAP_USER_FILTER"].format(username=escape_filter_chars(username)),
+                                       SUBTREE, attributes=["1.1"])
+                if not found and service.result.get("result") not in (0, _NO_SUCH_OBJECT):
+                    raise Unreachable(f"user search: {service.result}")
+                entries = [e for e in service.response or [] if e.get("type") == "searchResEntry"]
+            finally:
+                service.unbind()
+            if not entries:
+                return GONE
+            if len(entries) > 1:
+                log.warning("directory: %d entries for %r, none logs in", len(entries), username)
+                return WRONG
+            dn = entries[0]["dn"]
+        connection, right = _bind(server, config, dn, password)
+        try:
+            if not right:
+                return GONE if config["LDAP_BIND_DN"] and _gone(server, config, dn) else WRONG
+            return _person(connection, config, dn, username)
+        finally:
+            connection.unbind()
+    except LDAPException as error:
+        raise Unreachable(str(error)) from error
+
+
+# --- the account in Redress --------------------------------------------------------------------------------
+
+
+def deactivated_by_directory(user: User) -> bool:
+    """Whether the account's last deactivation was the directory's (a directory login may undo it), not an
+    administrator's (which only an administrator undoes)."""
+    last = db.session.scalar(select(AdminEvent).where(
+        AdminEvent.subject == "user", AdminEvent.subject_id == user.id,
+        AdminEvent.action.in_(("deactivate", "reactivate"))).order_by(AdminEvent.id.desc()).limit(1))
+    return last is not None and last.action == "deactivate" and last.actor_id is None \
+        and (last.data or {}).get("by") == "directory"
+
+
+def deactivate(user: User, reason: str) -> None:
+    """The directory no longer has the person (`gone`), or gives them no mapped group (`no_group`): the
+    account can no longer log in, and its open sessions end, as when an administrator deactivates it."""
+    if not user.active:
+        return
+    user.active = False
+    user.end_all_sessions()
+    user.version += 1
+    record(None, user, "deactivate", by="directory", reason=reason)
+
+
+def bring_up_to_date(user: User | None, person: Person, mapping: DirectoryGroup) -> User:
+    """The account as the directory and the mapping say now: created at the first login, changed (and the
+    change logged) when the name, role or department differ, reactivated if the directory had deactivated it."""
+    department_id = mapping.department_id
+    if user is None:
+        user = User(username=person.username, display_name=person.name[:120], role=mapping.role,
+                    department_id=department_id, password_hash=NO_PASSWORD, source=DIRECTORY)
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:
+            # The same person's first login on another device, a moment earlier: theirs made the account.
+            made = db.session.scalar(select(User).where(User.username == person.username))
+            if made is None or made.source != DIRECTORY:
+                raise
+            return bring_up_to_date(made, person, mapping)
+        record(None, user, "create", by="directory", group=mapping.name, role=mapping.role,
+               department=mapping.department.code if mapping.department else None)
+        return user
+    before = {"display_name": user.display_name, "role": user.role,
+              "department": user.department.code if user.department else None}
+    after = {"display_name": person.name[:120], "role": mapping.role,
+             "department": mapping.department.code if mapping.department else None}
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changed:
+        user.display_name, user.role, user.department_id = after["display_name"], mapping.role, department_id
+        db.session.flush()
+        db.session.expire(user, ["department"])
+        user.version += 1
+        record(None, user, "change", by="directory", group=mapping.name, **changed)
+    if not user.active:
+        user.active = True
+        user.version += 1
+        record(None, user, "reactivate", by="directory")
+    return user
