@@ -152,6 +152,21 @@ def _fill(text: str, rng: random.Random, scenario: dict, received: date) -> str:
             .replace("{n}", str(rng.randint(*(scenario.get("n") or [2, 5])))))
 
 
+# Addresses as the demo draws them: a tenth of Chinese complainants give one of 900, English ones one of a
+# score of names, so an address recurs thousands of times at a million complaints (a heavy repeat
+# complainant: what the complaint page counts and searches by must not grow with it).
+EN_ADDRESSES = [f"{name}@example.com" for name in (
+    "john.smith", "mary.jones", "david.brown", "sarah.wilson", "james.taylor", "emma.davies", "peter.evans",
+    "anna.thomas", "paul.roberts", "lucy.walker", "mark.wright", "kate.hughes", "tom.green", "jane.hall",
+    "chris.wood", "helen.clarke", "mike.lewis", "ruth.young", "adam.king", "lisa.scott")]
+
+
+def _email(rng: random.Random, lang: str) -> str | None:
+    if lang == "en":
+        return rng.choice(EN_ADDRESSES) if rng.random() < 0.8 else None
+    return f"patient{rng.randint(100, 999)}@example.cn" if rng.random() < 0.1 else None
+
+
 def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
     """Seed through SQLAlchemy Core; return what the load client needs (references, department code)."""
     os.environ["DATABASE_URL"] = url
@@ -262,7 +277,8 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
                 anonymous=anonymous, confidential=rng.random() < 0.05, complainant_name=name,
                 complainant_relation="patient" if rng.random() < 0.5 else "family",
                 complainant_phone=None if anonymous else f"{rng.choice(prefixes)}{rng.randint(0, 99999999):08d}",
-                complainant_email=None, preferred_reply=None if anonymous else "phone",
+                complainant_email=None if anonymous else _email(rng, scenario.get("lang", "zh")),
+                preferred_reply=None if anonymous else "phone",
                 wants_written_reply=channel == "letter", language=scenario.get("lang", "zh"), patient_name=name,
                 patient_record_number=None, disclosed_name=False, disclosed_contact=False, disclosed_patient=False,
                 incident_on=local_day - timedelta(days=rng.randint(0, 3)), subject_department_id=department_id,
@@ -307,7 +323,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
             steps += [(action, heads.get(department_id) if actor == "head" else reception, moment, {})
                       for (action, actor), moment in zip(path, times, strict=True)]
             # Each answer and follow-up is a round of its own (one each here: nothing is reopened).
-            rounds = {"answers": [], "follow_ups": []}
+            rounds = {"answers": [], "follow_ups": [], "letters": []}  # a letter is of a written answer: none
             if responded_at:
                 rounds["answers"].append(dict(
                     complaint_id=index, round=1, response_text=row["response_text"],
