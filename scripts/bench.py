@@ -152,6 +152,21 @@ def _fill(text: str, rng: random.Random, scenario: dict, received: date) -> str:
             .replace("{n}", str(rng.randint(*(scenario.get("n") or [2, 5])))))
 
 
+# Addresses as the demo draws them: a tenth of Chinese complainants give one of 900, English ones one of a
+# score of names, so an address recurs thousands of times at a million complaints (a heavy repeat
+# complainant: what the complaint page counts and searches by must not grow with it).
+EN_ADDRESSES = [f"{name}@example.com" for name in (
+    "john.smith", "mary.jones", "david.brown", "sarah.wilson", "james.taylor", "emma.davies", "peter.evans",
+    "anna.thomas", "paul.roberts", "lucy.walker", "mark.wright", "kate.hughes", "tom.green", "jane.hall",
+    "chris.wood", "helen.clarke", "mike.lewis", "ruth.young", "adam.king", "lisa.scott")]
+
+
+def _email(rng: random.Random, lang: str) -> str | None:
+    if lang == "en":
+        return rng.choice(EN_ADDRESSES) if rng.random() < 0.8 else None
+    return f"patient{rng.randint(100, 999)}@example.cn" if rng.random() < 0.1 else None
+
+
 def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
     """Seed through SQLAlchemy Core; return what the load client needs (references, department code)."""
     os.environ["DATABASE_URL"] = url
@@ -161,7 +176,13 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
 
     from intranet import create_app
     from intranet.complaints.audit import FACTS, GENESIS, event_hash, fact_digest
-    from intranet.complaints.models import Complaint, ComplaintEvent, ReferenceCounter
+    from intranet.complaints.models import (
+        Complaint,
+        ComplaintAnswer,
+        ComplaintEvent,
+        ComplaintFollowUp,
+        ReferenceCounter,
+    )
     from intranet.core.extensions import db
     from intranet.core.time import hospital_tz
     from intranet.deadlines import policy
@@ -214,9 +235,14 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
                     copy.write_row([json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
                                     for v in row.values()])
 
+        def write_all(complaints, events, answers, follow_ups) -> None:
+            for table, rows in ((Complaint.__table__, complaints), (ComplaintEvent.__table__, events),
+                                (ComplaintAnswer.__table__, answers), (ComplaintFollowUp.__table__, follow_ups)):
+                if rows:
+                    write(table, rows)
+
         counters: dict[int, int] = {}
-        complaints, events = [], []
-        complaint_table, event_table = Complaint.__table__, ComplaintEvent.__table__
+        complaints, events, answers, follow_ups = [], [], [], []
         chunk = 5000
         seeded_at = time.perf_counter()
         written = 0
@@ -251,7 +277,8 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
                 anonymous=anonymous, confidential=rng.random() < 0.05, complainant_name=name,
                 complainant_relation="patient" if rng.random() < 0.5 else "family",
                 complainant_phone=None if anonymous else f"{rng.choice(prefixes)}{rng.randint(0, 99999999):08d}",
-                complainant_email=None, preferred_reply=None if anonymous else "phone",
+                complainant_email=None if anonymous else _email(rng, scenario.get("lang", "zh")),
+                preferred_reply=None if anonymous else "phone",
                 wants_written_reply=channel == "letter", language=scenario.get("lang", "zh"), patient_name=name,
                 patient_record_number=None, disclosed_name=False, disclosed_contact=False, disclosed_patient=False,
                 incident_on=local_day - timedelta(days=rng.randint(0, 3)), subject_department_id=department_id,
@@ -285,7 +312,8 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
                 satisfied=True if "follow_up" in at else None, follow_up_comment=None, reopened_count=0,
                 decline_reason=(scenario.get("reason") or "不属于投诉受理范围。") if declined else None,
                 closed_at=at.get("follow_up") or at.get("decline") or at.get("withdraw"),
-                updated_at=times[-1] if times else received_at,
+                updated_at=times[-1] if times else received_at, integrity=False, about_head=False,
+                people_not_identified=False,
             )
             if state == "awaiting_approval":
                 row["severity"] = "major"
@@ -294,8 +322,23 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
             steps = [("submit" if channel == "online" else "log", None, received_at, {"channel": channel})]
             steps += [(action, heads.get(department_id) if actor == "head" else reception, moment, {})
                       for (action, actor), moment in zip(path, times, strict=True)]
+            # Each answer and follow-up is a round of its own (one each here: nothing is reopened).
+            rounds = {"answers": [], "follow_ups": [], "letters": []}  # a letter is of a written answer: none
+            if responded_at:
+                rounds["answers"].append(dict(
+                    complaint_id=index, round=1, response_text=row["response_text"],
+                    signed_off_by_id=row["signed_off_by_id"], told_text=row["told_text"], method="phone",
+                    responded_on=row["responded_on"], sent_at=responded_at, due_on=row["response_due_on"],
+                    on_time=True))
+            if "follow_up" in at:
+                rounds["follow_ups"].append(dict(
+                    complaint_id=index, round=1, method="phone", satisfied=True, comment=None, at=at["follow_up"],
+                    due_on=row["follow_up_due_on"], on_time=True))
+            answers += rounds["answers"]
+            follow_ups += rounds["follow_ups"]
             # The first event vouches for every fact as the row holds it (the steps here record none).
-            facts = {name: fact_digest(name, row.get(name)) for name in FACTS}  # a column not written: NULL
+            facts = {name: fact_digest(name, [SimpleNamespace(**r) for r in rounds[name]] if name in rounds
+                                       else row.get(name)) for name in FACTS}  # a column not written: NULL
             for action, actor_id, moment, data in steps:
                 to_state = STATE_AFTER.get(action, "submitted" if action == "submit" else "registered")
                 event = SimpleNamespace(actor_id=actor_id, at=moment, action=action, from_state=from_state,
@@ -305,14 +348,12 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
                                    from_state=from_state, to_state=to_state, data=data, hash=previous, facts=facts))
                 from_state, facts = to_state, None
             if len(complaints) >= chunk:
-                write(complaint_table, complaints)
-                write(event_table, events)
+                write_all(complaints, events, answers, follow_ups)
                 db.session.commit()
                 written += len(complaints)
-                complaints, events = [], []
+                complaints, events, answers, follow_ups = [], [], [], []
         if complaints:
-            write(complaint_table, complaints)
-            write(event_table, events)
+            write_all(complaints, events, answers, follow_ups)
         for year, last in counters.items():
             db.session.execute(insert(ReferenceCounter.__table__).values(year=year, last_number=last))
         db.session.commit()
@@ -329,7 +370,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
             db.session.commit()
         seeded = time.perf_counter() - seeded_at
         sample = list(db.session.scalars(select(Complaint.reference).order_by(Complaint.id.desc()).limit(2000)))
-        event_count = db.session.scalar(select(db.func.count()).select_from(event_table))
+        event_count = db.session.scalar(select(db.func.count()).select_from(ComplaintEvent.__table__))
         db.session.remove()
         db.engine.dispose()
     return dict(references=sample, events=event_count, migrated=migrated, seeded=seeded, head="head-card")
