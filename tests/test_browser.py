@@ -240,7 +240,10 @@ def test_happy_path_from_public_form_to_closed(new_context, watch, world):
     form.locator("#follow_up-comment").fill("李先生表示满意，感谢医院的答复。")
     submit_in_place(reception, form, watch=watch)
     expect_state(reception, State.closed)
-    expect(reception.locator("#complaint .complaint-actions form")).to_have_count(1)  # only "note" is left
+    # Only a note is left, and a dispute should the complainant take it further.
+    expect(reception.locator("#complaint .complaint-actions form")).to_have_count(2)
+    assert sorted(reception.locator("#complaint .complaint-actions form").evaluate_all(
+        "forms => forms.map(f => f.getAttribute('action').split('/').pop())")) == ["note", "record_dispute"]
     events = reception.locator("#complaint .timeline li.event")
     expect(events).to_have_count(8)  # submit, triage, assign, accept, findings, sign off, respond, follow up
     reception.screenshot(path="/tmp/redress-complaint.png", full_page=True)
