@@ -291,3 +291,28 @@ def test_an_other_route_and_an_appraisals_finding_are_named_and_without_a_depart
         "off the office's response clocks from that day. The hospital takes part in it and abides by its outcome.",
         "The medical dispute over complaint {ref} (区卫健委信访) was decided on 30 November 2026: Appraisal "
         "concluded: Not a medical accident. The complaint stays off the office's response clocks."]
+
+
+def test_every_clock_a_dispute_stopped_before_its_date_is_in_neither_figure_of_its_kpi(world):
+    """Each pair: one taken to mediation on or before the clock's due date, one not. Read on 1 December."""
+    unacknowledged = [factories.make_complaint(world, State.investigating) for _ in range(2)]  # told by 19 Nov
+    unfollowed = [factories.make_complaint(world, State.responded) for _ in range(2)]  # followed up by 23 Nov
+    reopened = [factories.make_complaint(world, State.responded) for _ in range(2)]
+    for complaint in reopened:  # not satisfied: to answer again by 25 November
+        operations.perform(world.reception, Action.follow_up, complaint,
+                           {**factories.action_data(Action.follow_up, world, complaint), "satisfied": False},
+                           complaint.version)
+        db.session.commit()
+        assert (complaint.state, complaint.response_due_on) == (State.investigating, date(2026, 11, 25))
+    for complaint in (unacknowledged[0], unfollowed[0], reopened[0]):
+        dispute(world, complaint)
+    db.session.commit()
+    with clock_at(LATER):
+        counts = kpis.figures(Scope(world.leadership), NOVEMBER).counts
+    # Told: the four answered; due: those and the one still untold (its twin left the clocks on the 18th).
+    assert (counts["acknowledged_on_time"], counts["acknowledgement_due"]) == (4, 5)
+    # Followed up: the two reopened at their follow-up; due: those and the answered one not followed up.
+    assert (counts["followed_up"], counts["followed_up_on_time"], counts["follow_up_due"]) == (2, 2, 3)
+    assert (counts["answered_again_on_time"], counts["answer_again_due"]) == (0, 1)
+    assert (counts["responded_on_time"], counts["response_due"]) == (4, 5)
+    assert counts["overdue_now"] == 3  # one of each pair: the disputed ones are on no clock
