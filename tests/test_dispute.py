@@ -316,3 +316,19 @@ def test_every_clock_a_dispute_stopped_before_its_date_is_in_neither_figure_of_i
     assert (counts["answered_again_on_time"], counts["answer_again_due"]) == (0, 1)
     assert (counts["responded_on_time"], counts["response_due"]) == (4, 5)
     assert counts["overdue_now"] == 3  # one of each pair: the disputed ones are on no clock
+
+
+def test_the_analysis_counts_a_dispute_in_the_month_it_began_and_its_outcome_in_the_month_decided(world):
+    complaint = factories.make_complaint(world, State.closed)
+    with clock_at(LATER):  # recorded on 1 December, both: the month is the dates entered, not the day typed in
+        dispute(world, complaint, route="appraisal", began_on=date(2026, 11, 30))
+        db.session.commit()
+        operations.perform(world.reception, Action.record_dispute_outcome, complaint,
+                           {"outcome": "withdrawn", "outcome_on": date(2026, 12, 1)}, complaint.version)
+        db.session.commit()
+        november = analysis.disputes(Scope(world.leadership), NOVEMBER)
+        december = analysis.disputes(Scope(world.leadership), Period.parse("2026-12"))
+        head = analysis.disputes(Scope(world.other_head), NOVEMBER)  # nursing's head: not theirs
+    assert (november.by_route["appraisal"], november.began, november.decided) == (1, 1, 0)
+    assert (december.began, december.by_outcome["withdrawn"], december.decided) == (0, 1, 1)
+    assert (head.began, head.decided) == (0, 0)
