@@ -9,6 +9,7 @@ from intranet.core.extensions import db
 from intranet.core.users import User
 from intranet.demo import DEPARTMENTS, PASSWORD, head_username, load_demo
 from intranet.directory.models import StaffMember
+from intranet.notifications.models import OutboxMessage
 
 LOGINS = (["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
           + ["staff-card", "staff-card-2", "staff-nurs", "staff-ed"])
@@ -47,6 +48,7 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert db.session.get(StaffMember, heads[0].staff_member_id).name == "刘志强"  # head-card, 刘志强（心血管内科主任）
 
     complaints = db.session.scalars(select(Complaint)).all()
+    reception = db.session.scalar(select(User).where(User.username == "reception"))
     for complaint in complaints:
         times = [event.at for event in complaint.events]
         assert times == sorted(times) and times[0] == complaint.received_at, complaint.reference
@@ -106,6 +108,25 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
                    sum(bool(r.removed_at) for r in c.contributions), sum(bool(r.waived_at) for r in c.contributions))
                   for c in co_handled) == [("investigating", 2, 0, 0, 1), ("investigating", 2, 0, 1, 0),
                                            ("signed_off", 2, 2, 0, 0)]
+
+    # Medical disputes, recorded by reception: a closed complaint taken to the mediation committee and settled
+    # there; one still to be answered (awaiting leadership's approval) taken to court, still under way, and so off
+    # the office's clocks.
+    disputed = sorted((c for c in complaints if c.disputes), key=lambda c: c.received_at)
+    assert [(c.state, [(d.route, d.outcome) for d in c.disputes]) for c in disputed] == [
+        (State.closed, [("mediation", "settled")]), (State.awaiting_approval, [("court", None)])]
+    assert all(e.actor_id == reception.id for c in disputed for e in c.events if "dispute" in e.action)
+    sued = disputed[1]
+    assert sued.disputed_since == sued.disputes[0].began_on and sued.late_clock() is None
+    # Leadership and the department's head heard of each step: two for the mediation, one for the court.
+    told = db.session.execute(select(OutboxMessage.kind, User.username).join(
+        User, User.id == OutboxMessage.recipient_user_id).where(OutboxMessage.kind.like("dispute_%"))
+        .order_by(OutboxMessage.id)).all()
+    head = head_username(disputed[0].department.code)
+    assert [tuple(row) for row in told] == [
+        ("dispute_begun", "leadership"), ("dispute_begun_department", head), ("dispute_decided", "leadership"),
+        ("dispute_decided_department", head), ("dispute_begun", "leadership"),
+        ("dispute_begun_department", head_username(sued.department.code))]
 
     before = _row_counts()
     again = load_demo()

@@ -9,14 +9,17 @@ The pinned clock: received Wednesday 18 November 2026, the response due five wor
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from intranet.complaints import operations, queues
 from intranet.complaints.audit import record_problems
 from intranet.complaints.lifecycle import Action, State
+from intranet.complaints.models import Complaint
 from intranet.complaints.spec import ActionInvalid
 from intranet.complaints.sweep import sweep
 from intranet.core.extensions import db
 from intranet.core.time import clock_at
+from intranet.notifications.models import OutboxMessage
 from intranet.reports import analysis, kpis
 from intranet.reports.kpis import Scope
 from intranet.reports.periods import Period
@@ -199,3 +202,133 @@ def test_the_page_says_it_is_off_the_clocks_and_the_complainant_reads_the_route(
     text = track.get_data(as_text=True)
     assert "Your complaint is now being handled through the route you chose: Medical dispute mediation " \
            "committee." in text
+
+
+# --- who hears of it -------------------------------------------------------------------------------------
+
+
+def heard(world) -> list[tuple[str, str, str]]:
+    """(whose bell, subject, body) of every dispute notice queued, in order, the reference written as {ref}."""
+    users = {str(u.id): u.username for u in (world.reception, world.leadership, world.head, world.other_head,
+                                             world.supervision, world.staff, world.admin)}
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind.like("dispute_%"))
+                              .order_by(OutboxMessage.id)).all()
+    assert {row.channel for row in rows} <= {"in_app"}  # staff hear in their bell, as of every kind
+    reference = {row.complaint_id: db.session.get(Complaint, row.complaint_id).reference for row in rows}
+    return [(users[row.recipient], row.subject.replace(reference[row.complaint_id], "{ref}"),
+             row.body.replace(reference[row.complaint_id], "{ref}")) for row in rows]
+
+
+def decide(world, complaint, **data):
+    with clock_at(LATER):
+        operations.perform(world.leadership, Action.record_dispute_outcome, complaint,
+                           {"outcome_on": date(2026, 11, 30), **data}, complaint.version)
+        db.session.commit()
+
+
+def test_leadership_and_the_departments_heads_hear_of_the_dispute_and_its_outcome(world):
+    world.leadership.language = "en"  # each reads in their own language; the head in the hospital's (zh)
+    complaint = factories.make_complaint(world, State.investigating)  # cardiology's, world.head's
+    dispute(world, complaint)
+    db.session.commit()
+    assert heard(world) == [
+        ("leadership", "Complaint {ref} is now a medical dispute",
+         "On 18 November 2026 the complainant took complaint {ref} further as a medical dispute: Medical dispute "
+         "mediation committee, case number (2026) 调字第 7 号. It is off the office's response clocks from that "
+         "day. The hospital takes part in it and abides by its outcome."),
+        ("head-card", "本科室的投诉 {ref} 已转为医疗纠纷",
+         "投诉人于2026年11月18日将投诉 {ref} 转为医疗纠纷：医疗纠纷人民调解委员会（案号：(2026) 调字第 7 号）。"
+         "自该日起，其各项期限均不再计为超期。医院将配合该程序，并尊重其结果。"),
+    ]
+    db.session.execute(db.delete(OutboxMessage))
+    decide(world, complaint, outcome="settled")
+    assert heard(world) == [
+        ("leadership", "The medical dispute over complaint {ref} is decided",
+         "The medical dispute over complaint {ref} (Medical dispute mediation committee) was decided on 30 "
+         "November 2026: Settled by mediation. The complaint stays off the office's response clocks."),
+        ("head-card", "本科室投诉 {ref} 的医疗纠纷已有结果",
+         "投诉 {ref} 的医疗纠纷（医疗纠纷人民调解委员会）已于2026年11月30日有结果：调解解决。该投诉仍不计算处理期限。"),
+    ]
+
+
+def test_the_discipline_office_hears_of_an_integrity_complaints_dispute_and_the_department_does_not(world):
+    world.supervision.language, world.leadership.language = "zh", "en"
+    complaint = factories.make_complaint(world, State.investigating, integrity=True)
+    dispute(world, complaint, route="court", case_number=None)
+    db.session.commit()
+    assert heard(world) == [
+        ("leadership", "Complaint {ref} is now a medical dispute",
+         "On 18 November 2026 the complainant took complaint {ref} further as a medical dispute: Court. It is off "
+         "the office's response clocks from that day. The hospital takes part in it and abides by its outcome."),
+        ("discipline", "医德医风投诉 {ref} 已转为医疗纠纷",
+         "投诉人于2026年11月18日将涉及心血管内科的医德医风投诉 {ref} 转为医疗纠纷：诉讼。"
+         "自该日起，其各项期限均不再计为超期。医院将配合该程序，并尊重其结果。"),
+    ]
+    db.session.execute(db.delete(OutboxMessage))
+    world.supervision.language = "en"
+    decide(world, complaint, outcome="other", outcome_text="双方庭外和解。")
+    assert heard(world) == [
+        ("leadership", "The medical dispute over complaint {ref} is decided",
+         "The medical dispute over complaint {ref} (Court) was decided on 30 November 2026: 双方庭外和解. The "
+         "complaint stays off the office's response clocks."),
+        ("discipline", "The medical dispute over integrity complaint {ref} is decided",
+         "The medical dispute over complaint {ref} (Court) was decided on 30 November 2026: 双方庭外和解. The "
+         "complaint stays off the office's response clocks."),
+    ]
+
+
+def test_an_other_route_and_an_appraisals_finding_are_named_and_without_a_department_only_leadership_hears(world):
+    world.leadership.language = "en"
+    complaint = factories.make_complaint(world, State.registered)  # not yet any department's
+    dispute(world, complaint, route="other", route_other="区卫健委信访", case_number=None)
+    db.session.commit()
+    decide(world, complaint, outcome="appraised", outcome_text="Not a medical accident.")
+    assert [(who, subject) for who, subject, _body in heard(world)] == [
+        ("leadership", "Complaint {ref} is now a medical dispute"),
+        ("leadership", "The medical dispute over complaint {ref} is decided")]
+    assert [body for _who, _subject, body in heard(world)] == [
+        "On 18 November 2026 the complainant took complaint {ref} further as a medical dispute: 区卫健委信访. It is "
+        "off the office's response clocks from that day. The hospital takes part in it and abides by its outcome.",
+        "The medical dispute over complaint {ref} (区卫健委信访) was decided on 30 November 2026: Appraisal "
+        "concluded: Not a medical accident. The complaint stays off the office's response clocks."]
+
+
+def test_every_clock_a_dispute_stopped_before_its_date_is_in_neither_figure_of_its_kpi(world):
+    """Each pair: one taken to mediation on or before the clock's due date, one not. Read on 1 December."""
+    unacknowledged = [factories.make_complaint(world, State.investigating) for _ in range(2)]  # told by 19 Nov
+    unfollowed = [factories.make_complaint(world, State.responded) for _ in range(2)]  # followed up by 23 Nov
+    reopened = [factories.make_complaint(world, State.responded) for _ in range(2)]
+    for complaint in reopened:  # not satisfied: to answer again by 25 November
+        operations.perform(world.reception, Action.follow_up, complaint,
+                           {**factories.action_data(Action.follow_up, world, complaint), "satisfied": False},
+                           complaint.version)
+        db.session.commit()
+        assert (complaint.state, complaint.response_due_on) == (State.investigating, date(2026, 11, 25))
+    for complaint in (unacknowledged[0], unfollowed[0], reopened[0]):
+        dispute(world, complaint)
+    db.session.commit()
+    with clock_at(LATER):
+        counts = kpis.figures(Scope(world.leadership), NOVEMBER).counts
+    # Told: the four answered; due: those and the one still untold (its twin left the clocks on the 18th).
+    assert (counts["acknowledged_on_time"], counts["acknowledgement_due"]) == (4, 5)
+    # Followed up: the two reopened at their follow-up; due: those and the answered one not followed up.
+    assert (counts["followed_up"], counts["followed_up_on_time"], counts["follow_up_due"]) == (2, 2, 3)
+    assert (counts["answered_again_on_time"], counts["answer_again_due"]) == (0, 1)
+    assert (counts["responded_on_time"], counts["response_due"]) == (4, 5)
+    assert counts["overdue_now"] == 3  # one of each pair: the disputed ones are on no clock
+
+
+def test_the_analysis_counts_a_dispute_in_the_month_it_began_and_its_outcome_in_the_month_decided(world):
+    complaint = factories.make_complaint(world, State.closed)
+    with clock_at(LATER):  # recorded on 1 December, both: the month is the dates entered, not the day typed in
+        dispute(world, complaint, route="appraisal", began_on=date(2026, 11, 30))
+        db.session.commit()
+        operations.perform(world.reception, Action.record_dispute_outcome, complaint,
+                           {"outcome": "withdrawn", "outcome_on": date(2026, 12, 1)}, complaint.version)
+        db.session.commit()
+        november = analysis.disputes(Scope(world.leadership), NOVEMBER)
+        december = analysis.disputes(Scope(world.leadership), Period.parse("2026-12"))
+        head = analysis.disputes(Scope(world.other_head), NOVEMBER)  # nursing's head: not theirs
+    assert (november.by_route["appraisal"], november.began, november.decided) == (1, 1, 0)
+    assert (december.began, december.by_outcome["withdrawn"], december.decided) == (0, 1, 1)
+    assert (head.began, head.decided) == (0, 0)

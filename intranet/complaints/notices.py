@@ -25,7 +25,9 @@ from ..notifications.kinds import (
     TO_RECEPTION,
     About,
     Kind,
+    clause,
 )
+from .disputes import DisputeOutcome, DisputeRoute
 from .remedies import RemedyKind
 from .spec import Notice
 from .states import State
@@ -321,6 +323,66 @@ INTEGRITY_MARKED = Kind(
     subject=_l("Integrity complaint %(reference)s is the office's"),
     body=_l("Complaint %(reference)s was marked an integrity complaint: %(reason)s. The discipline office handles "
             "it in place of the head of %(department)s, who no longer sees it; it is due by %(date)s."))
+
+# A medical dispute (disputes.py): the complainant took the complaint to the mediation committee, an appraisal or
+# a court. Leadership hears it, and so do the heads of the department that handles it (of an integrity
+# complaint, the discipline office): the complaint leaves their clocks, and the hospital takes part.
+def _labelled(choice, value) -> str:
+    try:
+        return str(choice(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _dispute(about: About, data: dict) -> dict:
+    """The dispute an event is about, in the reader's words: where it was taken (with their case number),
+    the day it began, and its outcome (with the appraisal's finding or what it was) and the day decided."""
+    route = data.get("route_other") or _labelled(DisputeRoute, data.get("route"))
+    if data.get("case_number"):
+        route = _("%(route)s, case number %(number)s", route=route, number=data["case_number"])
+    outcome = _labelled(DisputeOutcome, data.get("outcome"))
+    if data.get("outcome_text"):  # another outcome is what was written; an appraisal's, its finding
+        text = clause(data["outcome_text"])
+        outcome = text if data.get("outcome") == DisputeOutcome.other else _(
+            "%(outcome)s: %(finding)s", outcome=outcome, finding=text)
+    began, decided = _date(data.get("began_on")), _date(data.get("outcome_on"))
+    return {"route": route, "began": show_date(began, "long") if began else "", "outcome": outcome,
+            "decided": show_date(decided, "long") if decided else ""}
+
+
+DISPUTE_BEGUN = Kind(
+    "dispute_begun", TO_LEADERSHIP, label=_l("Medical dispute"),
+    subject=_l("Complaint %(reference)s is now a medical dispute"),
+    body=_l("On %(began)s the complainant took complaint %(reference)s further as a medical dispute: %(route)s. "
+            "It is off the office's response clocks from that day. The hospital takes part in it and abides by "
+            "its outcome."),
+    values=_dispute)
+
+DISPUTE_BEGUN_FOR_THE_DEPARTMENT = Kind(
+    "dispute_begun_department", TO_HEADS, label=_l("Medical dispute"),
+    subject=_l("Complaint %(reference)s of your department is now a medical dispute"),
+    body=_l("On %(began)s the complainant took complaint %(reference)s further as a medical dispute: %(route)s. "
+            "From that day none of its due dates counts as overdue. The hospital takes part in the dispute and "
+            "abides by its outcome."),
+    values=_dispute,
+    office_subject=_l("Integrity complaint %(reference)s is now a medical dispute"),
+    office_body=_l("On %(began)s the complainant took integrity complaint %(reference)s, about %(department)s, "
+                   "further as a medical dispute: %(route)s. From that day none of its due dates counts as "
+                   "overdue. The hospital takes part in the dispute and abides by its outcome."))
+
+DISPUTE_DECIDED_BODY = _l("The medical dispute over complaint %(reference)s (%(route)s) was decided on %(decided)s: "
+                          "%(outcome)s. The complaint stays off the office's response clocks.")
+
+DISPUTE_DECIDED = Kind(
+    "dispute_decided", TO_LEADERSHIP, label=_l("Medical dispute decided"),
+    subject=_l("The medical dispute over complaint %(reference)s is decided"), body=DISPUTE_DECIDED_BODY,
+    values=_dispute)
+
+DISPUTE_DECIDED_FOR_THE_DEPARTMENT = Kind(
+    "dispute_decided_department", TO_HEADS, label=_l("Medical dispute decided"),
+    subject=_l("The medical dispute over complaint %(reference)s of your department is decided"),
+    body=DISPUTE_DECIDED_BODY, values=_dispute,
+    office_subject=_l("The medical dispute over integrity complaint %(reference)s is decided"))
 
 # The administrator opened a complaint to read it (permissions.BREAK_GLASS): leadership judges the reason.
 BROKE_THE_GLASS = Kind(

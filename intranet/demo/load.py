@@ -18,12 +18,12 @@ from ..complaints.models import Complaint, ComplaintEvent
 from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
 from ..core.hospital import HospitalRecord
-from ..core.time import clock_at, today
+from ..core.time import clock_at, local, today
 from ..core.users import User
 from ..deadlines.calendar import add_working_days
 from ..directory.models import StaffMember
 from ..public.notices import PublicNotice
-from .story import HOSPITAL, TARGETS, Plan, Planner
+from .story import HOSPITAL, SCENARIOS, TARGETS, Plan, Planner
 from .story import Step as PlannedStep
 
 PASSWORD = "demo-password"
@@ -443,6 +443,50 @@ def _remedies_offered(users: dict[str, User], now: datetime) -> None:
                 db.session.commit()
 
 
+def _taken_further(users: dict[str, User], now: datetime) -> None:
+    """Two medical disputes (医疗纠纷), recorded by reception: a week after one complaint closed long ago its
+    complainant went to the mediation committee, which settled it five weeks later; the complainant of a
+    complaint still to be answered has gone to court, and the case is under way. Both leave the office's
+    clocks; leadership and the department's head hear of each step."""
+    mediation, court = SCENARIOS["disputes"]
+
+    def at_ten(day: datetime) -> datetime:  # the complaints office's morning
+        return local(day).replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+    def record(complaint: Complaint, at: datetime, dispute: dict) -> None:
+        with clock_at(at):
+            operations.perform(users["reception"], Action.record_dispute, complaint, {
+                "route": dispute["route"], "began_on": today(), "case_number": dispute["case_number"],
+                "note": dispute["note"]}, complaint.version)
+            db.session.commit()
+
+    # A patient harmed in care (医疗质量与安全), serious or major: what is taken to mediation or to court.
+    care = db.session.scalar(select(Category.id).where(Category.code == "CARE"))
+    ordinary = (Complaint.integrity.is_(False), Complaint.anonymous.is_(False), Complaint.department_id.isnot(None),
+                Complaint.language == "zh", Complaint.category_id == care, Complaint.severity != "minor")
+    settled = db.session.scalars(select(Complaint).where(
+        Complaint.status == State.closed.value, Complaint.closed_at <= now - timedelta(days=50), *ordinary)
+        .order_by(Complaint.closed_at)).first()
+    if settled is not None:
+        began = at_ten(max(settled.closed_at + timedelta(days=mediation["after_closing_days"]),
+                           settled.events[-1].at + timedelta(days=1)))
+        record(settled, began, mediation)
+        with clock_at(min(began + timedelta(days=mediation["decided_after_days"]), now - timedelta(hours=1))):
+            operations.perform(users["reception"], Action.record_dispute_outcome, settled, {
+                "outcome": mediation["outcome"], "outcome_on": today(), "outcome_text": mediation["outcome_text"]},
+                settled.version)
+            db.session.commit()
+    # Still the hospital's to answer, and one the other stories left alone: nobody else's part, never handed
+    # to staff, no remedy. Being looked into, or else waiting for leadership's approval.
+    still_open = [State.investigating.value, State.awaiting_approval.value]
+    sued = next((c for c in db.session.scalars(select(Complaint).where(
+        Complaint.status.in_(still_open), *ordinary).order_by(Complaint.received_at))
+        if not c.contributions and not c.remedies and all(e.action != "hand_to_handler" for e in c.events)),
+        None)
+    if sued is not None:  # after its last step (the people named may be an hour ago), by now at the latest
+        record(sued, min(sued.events[-1].at + timedelta(hours=4), now), court)
+
+
 def _notices(users: dict[str, User], now: datetime) -> None:
     """The notices leadership published after recurring complaints (public, at /notices)."""
     for notice in HOSPITAL["notices"]:
@@ -536,6 +580,7 @@ def _tell_the_stories(departments: dict[str, Department], categories: dict[str, 
         _found_against_again(users, now)
         _remedies_offered(users, now)
         _retriaged(users, now)
+        _taken_further(users, now)
         _notices(users, now)
     return len(plans)
 

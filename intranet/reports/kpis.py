@@ -76,8 +76,10 @@ def _columns(on: date) -> dict[str, object]:
     first = ComplaintAnswer.round == 1
     answered = _answer(first)
     # A round after a reopening still to be answered, past its new due date.
+    # A clock not yet met when the complaint became a medical dispute, on or before its due date, stopped
+    # there: neither on time nor late (Complaint.disputed_since), whichever clock it is.
     awaiting_again = and_(open_, Complaint.reopened_count > 0, Complaint.responded_at.is_(None),
-                          Complaint.clock_late("response", on))
+                          Complaint.clock_late("response", on), ~_disputed_by(Complaint.response_due_on))
     first_follow_up_on_time = exists().where(ComplaintFollowUp.complaint_id == Complaint.id,
                                              ComplaintFollowUp.round == 1, ComplaintFollowUp.on_time.is_(True))
     columns = {
@@ -87,11 +89,12 @@ def _columns(on: date) -> dict[str, object]:
         "acknowledged_on_time": _count(Complaint.acknowledged_on_time.is_(True)),
         # However it ended: a complaint withdrawn (or declined) untold after its due date was still told late.
         "acknowledgement_due": _count(and_(Complaint.acknowledge_due_on.isnot(None), or_(
-            Complaint.acknowledged_at.isnot(None), Complaint.clock_late("acknowledge", on)))),
+            Complaint.acknowledged_at.isnot(None),
+            and_(Complaint.clock_late("acknowledge", on), ~_disputed_by(Complaint.acknowledge_due_on))))),
         # The first answer, as it was given: a reopening never rewrites it.
         "responded_on_time": _count(_answer(first, ComplaintAnswer.on_time.is_(True))),
         # Unanswered and taken further as a medical dispute by its due date: off the clocks, neither on time
-        # nor late; a dispute begun after the date missed does not excuse it.
+        # nor late; a dispute begun after the date missed does not excuse it (so for every clock).
         "response_due": _count(or_(answered, and_(
             open_, Complaint.reopened_count == 0, Complaint.responded_at.is_(None),
             Complaint.clock_late("response", on), ~_disputed_by(Complaint.response_due_on)))),
@@ -102,7 +105,8 @@ def _columns(on: date) -> dict[str, object]:
         "followed_up": _count(and_(Complaint.anonymous.is_(False), Complaint.followed_up_at.isnot(None))),
         "followed_up_on_time": _count(and_(Complaint.anonymous.is_(False), first_follow_up_on_time)),
         "follow_up_due": _count(and_(Complaint.anonymous.is_(False), or_(Complaint.followed_up_at.isnot(None), and_(
-            Complaint.status == State.responded.value, Complaint.clock_late("follow_up", on))))),
+            Complaint.status == State.responded.value, Complaint.clock_late("follow_up", on),
+            ~_disputed_by(Complaint.follow_up_due_on))))),
         "satisfied": _count(Complaint.satisfied.is_(True)),
         "asked_satisfaction": _count(Complaint.satisfied.isnot(None)),
         # A proposed malicious finding is not a finding yet: it counts once leadership confirms it.
@@ -146,7 +150,8 @@ MEASURES: tuple[Measure, ...] = (
         "Complaints whose complainant was told it was accepted by the acknowledgement due date, out of every "
         "complaint told, or whose acknowledgement due date has passed, however it ended: one withdrawn, not "
         "accepted or found to repeat another without being told counts as late. Anonymous complaints have no "
-        "such clock and are not counted."),
+        "such clock and are not counted. One taken further as a medical dispute on or before that date and not "
+        "yet told is in neither figure."),
         numerator="acknowledged_on_time", denominator="acknowledgement_due", target=100),
     Measure("responded_on_time", _lp("measure", "Responded on time"), _l(
         "Complaints whose first answer was given by the first response due date (as extended, if it was), out "
@@ -158,7 +163,8 @@ MEASURES: tuple[Measure, ...] = (
         numerator="responded_on_time", denominator="response_due"),
     Measure("answered_again_on_time", _lp("measure", "Answered again on time"), _l(
         "Answers given after a reopening by the reopened complaint's new response due date, out of those "
-        "answers and of the reopened complaints still unanswered past that date."),
+        "answers and of the reopened complaints still unanswered past that date. One taken further as a medical "
+        "dispute on or before that date and not yet answered is in neither figure."),
         numerator="answered_again_on_time", denominator="answer_again_due"),
     Measure("closed", _lp("measure", "Closed"), _l(
         "Complaints closed, out of those the hospital handles (complaints not accepted, withdrawn or found to "
@@ -168,7 +174,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure("followed_up", _lp("measure", "Followed up"), _l(
         "Answered complaints whose complainant was asked afterwards whether they are satisfied, out of those "
         "followed up or past the follow-up due date. Anonymous complaints cannot be followed up and are not "
-        "counted."),
+        "counted. One taken further as a medical dispute on or before that date and not yet followed up is in "
+        "neither figure."),
         numerator="followed_up", denominator="follow_up_due", target=100),
     Measure("followed_up_on_time", _lp("measure", "Followed up on time"), _l(
         "Of the same complaints as “followed up”, those whose first follow-up was made by its follow-up due "

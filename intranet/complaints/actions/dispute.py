@@ -24,7 +24,13 @@ from ..disputes import (
     open_dispute,
 )
 from ..forms import ActionForm
-from ..spec import ActionInvalid, ActionSpec, PublicMessage, Requirement, Shown
+from ..notices import (
+    DISPUTE_BEGUN,
+    DISPUTE_BEGUN_FOR_THE_DEPARTMENT,
+    DISPUTE_DECIDED,
+    DISPUTE_DECIDED_FOR_THE_DEPARTMENT,
+)
+from ..spec import ActionInvalid, ActionSpec, Notice, PublicMessage, Requirement, Shown
 from ..states import OPEN, State
 from ._shared import LEADERSHIP, RECEPTION
 
@@ -95,6 +101,8 @@ record_dispute = ActionSpec(
     records="the route (mediation, appraisal, court, other), the day it began, the case number, a note",
     only_when=lambda c: open_dispute(c) is None,
     form=DisputeForm, apply=_record_dispute, done=lambda c: bool(c.disputes),
+    # Leadership, and whoever answers for the complaint (its department's heads, or the discipline office).
+    notices=(Notice(DISPUTE_BEGUN), Notice(DISPUTE_BEGUN_FOR_THE_DEPARTMENT)),
     timeline={"route": Shown(_l("Taken to"), DisputeRoute), "route_other": Shown(_l("The other route")),
               "began_on": Shown(_l("Began on"), "date"), "case_number": Shown(_l("Case number")),
               "note": Shown(_l("Note"))},
@@ -128,7 +136,9 @@ def _record_outcome(c, user, data: dict) -> dict:
             raise ActionInvalid(errors)
         dispute.outcome, dispute.outcome_on = data["outcome"], data["outcome_on"]
         dispute.outcome_text, dispute.outcome_by_id = data.get("outcome_text") or None, user.id
-    return {"route": dispute.route, "outcome": data["outcome"], "outcome_text": dispute.outcome_text,
+    # The other route's name too, so that the outcome's notice names it as the dispute did.
+    named = {"route_other": dispute.route_other} if dispute.route_other else {}
+    return {"route": dispute.route, **named, "outcome": data["outcome"], "outcome_text": dispute.outcome_text,
             "outcome_on": data["outcome_on"]}
 
 
@@ -138,7 +148,9 @@ record_dispute_outcome = ActionSpec(
                          "its date",
     only_when=lambda c: open_dispute(c) is not None,
     form=DisputeOutcomeForm, apply=_record_outcome,
-    timeline={"route": Shown(_l("Taken to"), DisputeRoute), "outcome": Shown(_l("Outcome"), DisputeOutcome),
+    notices=(Notice(DISPUTE_DECIDED), Notice(DISPUTE_DECIDED_FOR_THE_DEPARTMENT)),
+    timeline={"route": Shown(_l("Taken to"), DisputeRoute), "route_other": Shown(_l("The other route")),
+              "outcome": Shown(_l("Outcome"), DisputeOutcome),
               "outcome_text": Shown(_l("Finding or outcome")), "outcome_on": Shown(_l("Decided on"), "date")},
     # The planner and the factories record the dispute first.
     requires=(Requirement(record_dispute, "outcome", _l("No dispute is under way.")),),
