@@ -251,3 +251,30 @@ def test_history_counts_stop_at_ten_thousand(app_ctx, world, role_key, queue, be
     bulk_complaints(world, 16670)
     _, html = statements_for(app_ctx, cookie, f"/queue?q={queue}")
     assert badge_counts(html)[queue] == "10,000+"
+
+
+def test_a_repeat_complainants_page_runs_the_same_statements_for_1000_and_10000_of_their_complaints(app_ctx,
+                                                                                                   world):
+    """A heavy repeat complainant: every complaint from one phone and one e-mail. The page of the newest, to
+    triage, runs the same statements with a thousand earlier ones as with ten thousand, and counts them."""
+    from intranet.complaints import search
+    from intranet.complaints.models import Complaint
+
+    def from_one_complainant(n: int, start: int) -> None:
+        bulk_complaints(world, n, start=start)
+        db.session.execute(Complaint.__table__.update().values(
+            complainant_name="王女士", complainant_phone="13800138000", complainant_email="john.smith@example.com",
+            complainant_relation="patient"))
+        search.rebuild()
+        db.session.commit()
+
+    cookie = world.reception.get_id()
+    counted = {}
+    for n, start in ((1000, 0), (9000, 1000)):
+        from_one_complainant(n, start)
+        newest = factories.make_complaint(world, State.submitted, complainant_phone="138 0013 8000",
+                                          complainant_email="john.smith@example.com")
+        counted[start + n], html = statements_for(app_ctx, cookie, f"/complaints/{newest.reference}?lang=en")
+        # Every one of them earlier, and the one of the thousand's page as well.
+        assert f"Earlier complaints from this phone: {start + n + (1 if start else 0)}" in html
+    assert len(counted[10000]) == len(counted[1000]), "\n".join(counted[10000])

@@ -450,11 +450,19 @@ def in_field(user, field: str, value: str | None):
 
 
 def contents(where, limit: int) -> list[tuple[int, list[str]]]:
-    """(id, content tokens) of the last `limit` complaints matching `where`, from the index."""
+    """(id, content tokens) of the `limit` complaints received last of those matching `where` (a window of
+    received_at), from the index.
+
+    Read from the complaints, newest received first, each one's words looked up by its id: then
+    ix_complaints_received (received_at, id) gives the window backwards and the reading stops at `limit`.
+    A join ordered by id let the planners start from the other end (SQLite scanned the whole index table,
+    PostgreSQL the complaints' primary key): every complaint ever received was read whenever the window
+    held fewer than `limit` (most hospitals' 90 days), and the triage page grew with the whole history."""
     key = "rowid" if _dialect() == "sqlite" else "complaint_id"
     index = table(TABLE, column(key), column(CONTENT)).alias("indexed")
-    rows = db.session.execute(select(Complaint.id, index.c[CONTENT]).join(index, index.c[key] == Complaint.id)
-                              .where(where).order_by(Complaint.id.desc()).limit(limit))
+    words = select(index.c[CONTENT]).where(index.c[key] == Complaint.id).scalar_subquery()
+    rows = db.session.execute(select(Complaint.id, words).where(where)
+                              .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(limit))
     return [(complaint_id, (content or "").split()) for complaint_id, content in rows]
 
 
