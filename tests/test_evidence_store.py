@@ -9,6 +9,7 @@ import hashlib
 import inspect
 import os
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -112,6 +113,11 @@ def test_a_failed_transaction_leaves_no_file(app_ctx, world, client, monkeypatch
     assert (count(EvidenceBlob), count(EvidenceChunk), count(Evidence)) == (0, 0, 0)
 
 
+def in_folder(folder) -> dict[str, str]:
+    """Each file of a folder: its sha256."""
+    return {path.name: sha(path.read_bytes()) for path in Path(folder).iterdir()}
+
+
 def migrate(app, to: str):
     return app.test_cli_runner().invoke(args=["evidence", "migrate", "--to", to])
 
@@ -121,8 +127,8 @@ def test_migrating_to_the_database_and_back_keeps_every_byte(app_ctx, world, cli
     assert sent.status_code == 302, sent.get_data(as_text=True)
     folder = evidence.folder()
     names = set(db.session.scalars(select(Evidence.stored_name)))
-    sums = {name: sha(open(os.path.join(folder, name), "rb").read()) for name in names}
-    everything = {name: sha(open(os.path.join(folder, name), "rb").read()) for name in os.listdir(folder)}
+    everything = in_folder(folder)
+    sums = {name: everything[name] for name in names}
     db.session.commit()
 
     result = migrate(app_ctx, "database")
@@ -151,7 +157,7 @@ def test_migrating_to_the_database_and_back_keeps_every_byte(app_ctx, world, cli
     assert back.exit_code == 0, back.output
     assert f"{len(everything)} evidence files copied to the folder, 0 already there" in back.output
     returned = str(tmp_path / "back")
-    assert {name: sha(open(os.path.join(returned, name), "rb").read()) for name in os.listdir(returned)} == everything
+    assert in_folder(returned) == everything
     assert migrate(app_ctx, "folder").output.startswith(f"0 evidence files copied to the folder, {len(everything)} "
                                                         "already there")
     # And removing the source's copies, once checked, leaves the database store empty.
