@@ -133,8 +133,8 @@ def test_migrating_to_the_database_and_back_keeps_every_byte(app_ctx, world, cli
 
     result = migrate(app_ctx, "database")
     assert result.exit_code == 0, result.output
-    assert (f"{len(everything)} evidence files copied to the database, 0 already there with the same checksum, "
-            "0 refused.") in result.output
+    assert (f"Evidence files moved to the database: {len(everything)} copied, 0 already there with the same "
+            "checksum, 0 refused.") in result.output
     assert "Set REDRESS_EVIDENCE_STORE=database on every app server and start them again." in result.output
     blobs = {blob.key: blob.sha256 for blob in db.session.scalars(select(EvidenceBlob))}
     assert blobs == everything
@@ -143,7 +143,7 @@ def test_migrating_to_the_database_and_back_keeps_every_byte(app_ctx, world, cli
                                 .where(EvidenceBlob.key == long_name).order_by(EvidenceChunk.seq)).all()
     assert [tuple(c) for c in chunks] == [(0, CHUNK_BYTES), (1, CHUNK_BYTES), (2, len(LONG_PDF) - 2 * CHUNK_BYTES)]
     again = migrate(app_ctx, "database")
-    assert again.exit_code == 0 and (f"0 evidence files copied to the database, {len(everything)} already there"
+    assert again.exit_code == 0 and (f"to the database: 0 copied, {len(everything)} already there"
                                      in again.output)
 
     # Served from the database once the store is switched, whatever the folder holds.
@@ -155,11 +155,11 @@ def test_migrating_to_the_database_and_back_keeps_every_byte(app_ctx, world, cli
 
     back = migrate(app_ctx, "folder")
     assert back.exit_code == 0, back.output
-    assert f"{len(everything)} evidence files copied to the folder, 0 already there" in back.output
+    assert f"Evidence files moved to the folder: {len(everything)} copied, 0 already there" in back.output
     returned = str(tmp_path / "back")
     assert in_folder(returned) == everything
-    assert migrate(app_ctx, "folder").output.startswith(f"0 evidence files copied to the folder, {len(everything)} "
-                                                        "already there")
+    assert migrate(app_ctx, "folder").output.startswith(f"Evidence files moved to the folder: 0 copied, "
+                                                        f"{len(everything)} already there")
     # And removing the source's copies, once checked, leaves the database store empty.
     removed = app_ctx.test_cli_runner().invoke(args=["evidence", "migrate", "--to", "folder", "--remove-source"])
     assert f"{len(everything)} removed from the other store." in removed.output
@@ -187,7 +187,7 @@ def test_a_damaged_file_is_refused_by_the_migration_and_nothing_is_changed_for_i
 
     result = migrate(app_ctx, "folder")
     assert result.exit_code == 1
-    assert "1 evidence files copied to the folder, 0 already there with the same checksum, 1 refused." in result.output
+    assert "moved to the folder: 1 copied, 0 already there with the same checksum, 1 refused." in result.output
     assert (f"refused: {bad['stored_name']}: its chunks hold {len(LONG_PDF)} bytes of sha256 "
             in result.output and "(damaged in the database: not copied)" in result.output)
     assert "1 files were not copied (see above): nothing was changed for them." in result.output

@@ -455,8 +455,8 @@ def migrate_command(to, remove_source):
     copied; files already there are left as they are, so it can be run again. Stop the app (or put it in
     maintenance) first, then set REDRESS_EVIDENCE_STORE and start it again."""
     moved = migrate(to, remove_source)
-    click.echo(f"{len(moved.copied)} evidence files copied to the {to}, {len(moved.already_there)} already there "
-               f"with the same checksum, {len(moved.refused)} refused."
+    click.echo(f"Evidence files moved to the {to}: {len(moved.copied)} copied, {len(moved.already_there)} already "
+               f"there with the same checksum, {len(moved.refused)} refused."
                + (f" {moved.removed} removed from the other store." if remove_source else ""))
     if moved.refused:
         for reason in moved.refused:
