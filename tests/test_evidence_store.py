@@ -37,9 +37,10 @@ def count(model) -> int:
 
 
 def server(app, tmp_path, name: str, store: str):
-    """Another app server on the same database, with an evidence folder of its own."""
+    """Another app server on the same database, with an instance folder (and an evidence folder) of its own."""
     running = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          EVIDENCE_STORE=store, EVIDENCE_FOLDER=str(tmp_path / name / "evidence"))
+    running.instance_path = str(tmp_path / name)
     running.config["SQLALCHEMY_ENGINE_OPTIONS"] = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     running.test_client_class = FreshGlobalsClient
     return running
