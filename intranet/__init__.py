@@ -41,7 +41,7 @@ from .complaints.receipts import bp as receipts_bp
 from .complaints.remedies import RemedyKind
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
-from .core import jobs
+from .core import evidence_store, jobs
 from .core.database import configure_engine, count_statements, serve_pages_that_only_read
 from .core.departments import Category, Department, ReferringBody, name_column
 from .core.errors import register_error_pages
@@ -135,6 +135,9 @@ def _configure(app: Flask, config_name: str, overrides: dict) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment to run in production.")
+    if app.config.get("EVIDENCE_STORE") not in evidence_store.STORES:
+        raise RuntimeError(f"REDRESS_EVIDENCE_STORE must be one of {', '.join(evidence_store.STORES)}, not "
+                           f"{app.config.get('EVIDENCE_STORE')!r}.")
 
 
 def _configure_keys(app: Flask, config_name: str) -> None:
@@ -217,7 +220,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search, mailbox_cli, jobs):
+    for domain in (admin_cli, maintenance, deadlines_cli, outbox_cli, sweep, audit, search, mailbox_cli, jobs,
+                   evidence_store):
         domain.register_cli(app)
     if not app.config["SERVING"]:
         from . import demo  # its data files are for `flask demo` only

@@ -51,6 +51,9 @@ class Config:
     # Five evidence files of 5 MB each, the text, and room for the multipart overhead.
     MAX_CONTENT_LENGTH = 27 * 1024 * 1024
     EVIDENCE_FOLDER = os.environ.get("REDRESS_EVIDENCE_FOLDER")  # unset: instance/evidence
+    # Where evidence files are kept: "folder" (EVIDENCE_FOLDER, one server's disk) or "database" (every app
+    # server reaches them: several servers share no folder). `flask evidence migrate` moves them.
+    EVIDENCE_STORE = os.environ.get("REDRESS_EVIDENCE_STORE", "folder").strip().lower()
     # Notifications. Complainants hear in their own language; staff accounts have none, so this one.
     STAFF_LANGUAGE = os.environ.get("REDRESS_STAFF_LANGUAGE", "zh")
     # Mail in (`mailbox poll`): the complaints office's mailbox over IMAP. Unset host: no mail is read.

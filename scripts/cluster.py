@@ -5,8 +5,9 @@
 Starts, and stops again on Ctrl-C:
 - PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) if they are not running (Debian's services), and a
   database `redress_cluster`, migrated, with the demo hospital loaded the first time;
-- --servers gunicorn app servers, 2 workers each, on loopback ports after --port, sharing the database,
-  the rate limits (Redis db 8), the keys and the evidence folder (build/cluster/evidence);
+- --servers gunicorn app servers, 2 workers each, on loopback ports after --port, sharing the database (and
+  the evidence files in it: REDRESS_EVIDENCE_STORE=database, since servers share no folder; each has a folder
+  of its own, build/cluster/appN/, that holds none), the rate limits (Redis db 8) and the keys;
 - a mail catcher on 127.0.0.1:--port - 15, which keeps every email as a file (build/cluster/mail/);
 - haproxy on 127.0.0.1:--port in front of them, checking each server's /healthz every second;
 - two workers beside them (`flask worker`, as two boxes would run them), which share the periodic jobs out:
@@ -193,15 +194,15 @@ class MailCatcher:
 
 
 def cluster_environment(url: str, port: int, redis_url: str, folder: Path) -> dict[str, str]:
-    """What every app server and worker shares: the database, the rate limits' Redis, the keys, the
-    evidence folder, and the balancer's address as the one proxy in front."""
+    """What every app server and worker shares: the database (the evidence files in it too), the rate
+    limits' Redis, the keys, and the balancer's address as the one proxy in front."""
     env = server_environment(url, port, redis_url, folder)
     env.pop("REDRESS_COUNT_STATEMENTS", None)
     keys = folder / "keys.env"
     if not keys.exists():  # every server must share the keys (docs/operations.md#keys): made once, kept
         keys.write_text(f"SECRET_KEY={secrets.token_hex(32)}\nREDRESS_TRACKING_KEY={secrets.token_hex(32)}\n")
     env.update(line.split("=", 1) for line in keys.read_text().split())
-    env.update(REDRESS_PROXY_HOPS="1", REDRESS_PUBLIC_URL=f"http://127.0.0.1:{port}",
+    env.update(REDRESS_PROXY_HOPS="1", REDRESS_PUBLIC_URL=f"http://127.0.0.1:{port}", REDRESS_EVIDENCE_STORE="database",
                MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port - 15), MAIL_USE_TLS="0", MAIL_USE_SSL="0")
     return env
 
@@ -242,11 +243,17 @@ def main() -> int:
     subprocess.run([*FLASK, "db", "upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     if new:
         subprocess.run([*FLASK, "demo", "--force"], cwd=ROOT, env=env, check=True)
+    # A cluster made before the files moved into the database kept them in one shared folder: moved in (once;
+    # run again, it finds them there already).
+    if (folder / "evidence").is_dir():
+        subprocess.run([*FLASK, "evidence", "migrate", "--to", "database"], cwd=ROOT, check=True,
+                       env={**env, "REDRESS_EVIDENCE_FOLDER": str(folder / "evidence")})
     ports = [args.port + i for i in range(1, args.servers + 1)]
     with contextlib.ExitStack() as stack:
         stack.enter_context(MailCatcher(folder / "mail", int(env["MAIL_PORT"])))
         for number, port in enumerate(ports, 1):
-            stack.enter_context(Server(env, port, folder / f"app{number}.log"))
+            own = {**env, "REDRESS_EVIDENCE_FOLDER": str(folder / f"app{number}" / "evidence")}  # shared with none
+            stack.enter_context(Server(own, port, folder / f"app{number}.log"))
         stack.enter_context(Balancer(folder, args.port, ports, env, args.health))
         stack.enter_context(Workers(env, folder))
         print(f"Serving http://127.0.0.1:{args.port} (haproxy) in front of {len(ports)} app servers on "

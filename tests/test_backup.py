@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import tarfile
 import uuid
@@ -22,6 +23,7 @@ from intranet import create_app
 from intranet.complaints import audit, evidence, operations, registration
 from intranet.complaints.evidence import Evidence
 from intranet.complaints.lifecycle import Action, State
+from intranet.core.evidence_store import EvidenceBlob
 from intranet.core.extensions import db
 from tests import factories
 from tests.conftest import POSTGRES, FreshGlobalsClient, csrf_token
@@ -262,3 +264,70 @@ def test_a_restore_whose_app_role_is_missing_is_refused_and_says_how(app, world,
     assert (f"The app ran as {gone}, which does not exist on this server: create it (`createuser {gone}`) and "
             "restore again, or name the role it runs as now with --app-role ROLE") in refused.output
     assert named.exit_code == 0 and f"{role} may run the app again (grants applied)." in named.output
+
+
+# --- the database store (REDRESS_EVIDENCE_STORE=database): the files travel in the database's copy ------------
+
+
+def test_the_database_stores_files_are_restored_with_the_database_and_checked(app, world, tmp_path, empty_database,
+                                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_STORE", "database")
+    backup = backed_up(app, world, tmp_path)
+    [(key, digest)] = db.session.execute(select(EvidenceBlob.key, EvidenceBlob.sha256)).all()
+    photo = db.session.scalar(select(Evidence).where(Evidence.stored_name == key))
+    reference, photo_id = photo.complaint.reference, photo.id
+    db.session.commit()  # the test's reads end (SQLite: its write lock)
+    before = fingerprint(db.engine)
+    with tarfile.open(backup) as archive:
+        about = json.loads(archive.extractfile("backup.json").read())
+        held = archive.getnames()
+    assert (about["evidence_store"], about["evidence_in_database"]) == ("database", 1)
+    assert f"evidence/{key}" not in held  # in the database's copy, not beside it
+
+    restored_app = restoring_app(empty_database, tmp_path, EVIDENCE_STORE="database")
+    restored_app.test_client_class = FreshGlobalsClient
+    with restored_app.app_context():
+        result = restored_app.test_cli_runner().invoke(args=["backup", "restore", backup, "--yes"])
+        assert result.exit_code == 0, result.output
+        after = fingerprint(db.engine)
+        client = restored_app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.post("/login", data={"csrf_token": csrf_token(client), "username": "reception",
+                                    "password": factories.PASSWORD})
+        download = client.get(f"/complaints/{reference}/evidence/{photo_id}")
+        db.session.remove()
+        db.engine.dispose()
+    assert "every file matching its checksum." in result.output
+    assert after == before and after["evidence_chunks"][0] == 1
+    assert download.status_code == 200 and hashlib.sha256(download.get_data()).hexdigest() == digest
+
+
+def test_a_damaged_file_in_the_database_is_found_when_restoring(app, world, tmp_path, empty_database, monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_STORE", "database")
+    with_evidence(world)
+    db.session.commit()
+    # The disk under the database changed a byte of the photo before the backup was made: the backup's own
+    # checksums match (they are of the copy as it was made), the photo's own sha256 does not.
+    db.session.execute(text("UPDATE evidence_chunks SET data = :data"), {"data": b"not the photo"})
+    db.session.commit()
+    [key] = db.session.scalars(select(EvidenceBlob.key))
+    db.session.commit()
+    backup = str(tmp_path / "redress.backup")
+    assert app.test_cli_runner().invoke(args=["backup", "create", backup]).exit_code == 0
+
+    restored_app = restoring_app(empty_database, tmp_path, EVIDENCE_STORE="database")
+    with restored_app.app_context():
+        result = restored_app.test_cli_runner().invoke(args=["backup", "restore", backup, "--yes"])
+        tables = inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    assert result.exit_code == 1
+    damaged = f"(first: {key}: its chunks hold 13 bytes of sha256 {hashlib.sha256(b'not the photo').hexdigest()}"
+    assert damaged in result.output
+    if POSTGRES:
+        # pg_restore's copy is read by restoring it: the restore is done, and says which files are damaged.
+        assert "The database was restored, but 1 of its 1 evidence files do not match their checksums" in result.output
+        assert "evidence_blobs" in tables
+    else:
+        # SQLite's copy is read where it lies, before anything is replaced.
+        assert "1 evidence files in the backup's database do not match their checksums" in result.output
+        assert "so nothing was restored." in result.output and tables == []

@@ -1,5 +1,6 @@
 """Long commands show their progress on a terminal (click's progress bar, on stderr) and print nothing of it
-when their output goes to a log or CI: backup, restore, and rebuilding the search index."""
+when their output goes to a log or CI: backup, restore, rebuilding the search index, and moving the evidence
+files between their stores."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ COMMANDS = {
     "backup restore": (["backup", "restore", "{tmp}/redress.backup", "--yes"], "Restoring the evidence files  [####",
                        "Restored the database and "),
     "search rebuild": (["search", "rebuild"], "Indexing complaints  [####", "5 complaints indexed"),
+    "evidence migrate": (["evidence", "migrate", "--to", "database"],
+                         "Copying the evidence files to the database  [####", "Evidence files moved to the database: "),
 }
 
 

@@ -3,11 +3,13 @@ nothing (so that whoever holds the app's credentials cannot rewrite the timeline
 
 - `flask --app wsgi backup create FILE`: one tar file with the database (SQLite through its online backup
   API, a consistent copy while the app keeps running; PostgreSQL through `pg_dump --format=custom`), every
-  file of the evidence folder, and the sha256 of each.
+  file of the evidence folder, and the sha256 of each (the database store's files are in the database: each
+  has its sha256 beside its chunks).
 - `flask --app wsgi backup restore FILE --yes`: every file checked against its checksum first, then the
   whole database replaced by the backup's (SQLite: page by page through the same API; PostgreSQL:
   `pg_restore --clean --single-transaction`), the evidence files put back, and on PostgreSQL the app's
-  role given its grants again (pg_restore --no-privileges restores none). Stop the app first.
+  role given its grants again (pg_restore --no-privileges restores none), and every file of the database
+  store read back against its sha256. Stop the app first.
 - `flask --app wsgi grants apply ROLE`: what the application's own PostgreSQL role may do — read and write
   the working tables, but only read and append the append-only ones (the timelines and the logs).
 """
@@ -25,12 +27,13 @@ import tempfile
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from ..complaints.evidence import folder as evidence_folder
+from ..core import evidence_store
 from ..core.extensions import db
 from ..core.progress import progress_bar
 
@@ -60,7 +63,8 @@ def _tool(name: str) -> str:
 # --- a backup: one tar file with the database, the evidence files and their checksums --------------------
 #
 #   database.sqlite3 | database.pgdump    the database (SQLite's online backup, or pg_dump --format=custom)
-#   evidence/<stored name>                 every file of the evidence folder
+#   evidence/<stored name>                 every file of the evidence folder (the database store's are in the
+#                                          database's copy, with their sha256)
 #   SHA256SUMS                             the sha256 of each of the above (`sha256sum -c SHA256SUMS` reads it)
 #   backup.json                            what kind of database it is, and the roles the app ran as
 
@@ -113,9 +117,24 @@ def app_roles() -> list[str]:
 
 
 def _evidence_files() -> list[str]:
-    found = evidence_folder()
-    return sorted(name for name in os.listdir(found) if os.path.isfile(os.path.join(found, name))) \
-        if os.path.isdir(found) else []
+    return evidence_store.FolderStore(evidence_folder()).keys()
+
+
+def _blobs_in(connection) -> int:
+    return connection.execute(select(func.count()).select_from(evidence_store.BLOBS)).scalar_one()
+
+
+def _damaged_blobs(connection) -> list[str]:
+    """What is wrong with each file of the database store whose chunks do not match its sha256."""
+    blobs = evidence_store.BLOBS
+    damaged = []
+    for row in connection.execute(select(blobs.c.id, blobs.c.key, blobs.c.size, blobs.c.sha256)
+                                  .order_by(blobs.c.key)).all():
+        try:
+            evidence_store.check_blob(connection, row.id, evidence_store.Stored(row.key, row.size, row.sha256))
+        except evidence_store.BlobDamaged as error:
+            damaged.append(str(error))
+    return damaged
 
 
 def create_backup(path: str) -> dict:
@@ -124,7 +143,8 @@ def create_backup(path: str) -> dict:
 
     The database first, the evidence folder after: a file is stored before the row naming it is committed,
     and is never removed once that row is, so every file the database's copy names is in the folder by
-    then (files of later submissions come too, unnamed, and do no harm)."""
+    then (files of later submissions come too, unnamed, and do no harm). The database store's files are in
+    the database's copy, committed with the rows naming them."""
     kind = db.engine.dialect.name
     if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
         raise click.ClickException(f"No folder {os.path.dirname(os.path.abspath(path))} to write the backup into.")
@@ -134,6 +154,9 @@ def create_backup(path: str) -> dict:
             _dump_database(database)
             bar.update(1)
         sums = [(_sha256(database), DATABASE_FILES[kind])]
+        with db.engine.connect() as connection:  # about as many as the copy holds (it is of a moment ago)
+            in_database = _blobs_in(connection)
+            connection.rollback()
         names = _evidence_files()
         partial = f"{path}.partial"
         with tarfile.open(partial, "w") as archive:
@@ -143,7 +166,9 @@ def create_backup(path: str) -> dict:
                     source = os.path.join(evidence_folder(), name)
                     sums.append((_sha256(source), f"evidence/{name}"))
                     archive.add(source, f"evidence/{name}")
-            about = {"format": 1, "database": kind, "evidence_files": len(names), "app_roles": app_roles()}
+            about = {"format": 1, "database": kind, "evidence_files": len(names), "evidence_in_database": in_database,
+                     "evidence_store": current_app.config.get("EVIDENCE_STORE") or "folder",
+                     "app_roles": app_roles()}
             for member, content in ((SUMS, "".join(f"{digest}  {name}\n" for digest, name in sums)),
                                     (ABOUT, json.dumps(about, indent=2) + "\n")):
                 raw = content.encode()
@@ -260,6 +285,8 @@ def restore_backup(path: str, roles: list[str] | None = None) -> dict:
         if clashes:
             raise BackupRefused(f"The evidence folder ({folder}) has other files under the backup's names "
                                 f"(first: {clashes[0]}): restore into an empty folder. Nothing was restored.")
+        if kind == "sqlite":
+            _refuse_damaged_blobs(os.path.join(work, DATABASE_FILES[kind]))
         with progress_bar("Restoring the database", length=1) as bar:
             _restore_database(os.path.join(work, DATABASE_FILES[kind]))
             bar.update(1)
@@ -275,7 +302,36 @@ def restore_backup(path: str, roles: list[str] | None = None) -> dict:
                                        "and restore again.")
     for role in roles if kind == "postgresql" else []:
         apply_grants(role)
-    return {**about, "app_roles": roles if kind == "postgresql" else []}
+    # The database store's files came in the database: each read back against its sha256 (on SQLite checked
+    # in the backup's copy already, before anything was replaced; pg_restore's format is read by restoring).
+    with progress_bar("Checking the evidence files in the database", length=1) as bar:
+        with db.engine.connect() as connection:
+            # A backup made before the database store existed has no such table.
+            present = "evidence_blobs" in inspect(connection).get_table_names()
+            in_database, damaged = (_blobs_in(connection), _damaged_blobs(connection)) if present else (0, [])
+            connection.rollback()
+        bar.update(1)
+    if damaged:
+        raise click.ClickException(
+            f"The database was restored, but {len(damaged)} of its {in_database} evidence files do not match their "
+            f"checksums (first: {damaged[0]}): they were damaged before the backup was made. Restore an older "
+            "backup, or those files from one (`flask --app wsgi evidence check` lists them).")
+    return {**about, "evidence_in_database": in_database, "app_roles": roles if kind == "postgresql" else []}
+
+
+def _refuse_damaged_blobs(path: str) -> None:
+    """The backup's SQLite copy, read in place: refused if a file of the database store in it is damaged."""
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            present = "evidence_blobs" in inspect(connection).get_table_names()
+            damaged = _damaged_blobs(connection) if present else []
+    finally:
+        engine.dispose()
+    if damaged:
+        raise BackupRefused(f"{len(damaged)} evidence files in the backup's database do not match their checksums "
+                            f"(first: {damaged[0]}): they were damaged before the backup was made, so nothing was "
+                            "restored. Restore an older backup.")
 
 
 def grant_statements(role: str) -> list[str]:
@@ -315,7 +371,8 @@ def create_command(path):
     (safe while the app runs)."""
     about = create_backup(path)
     roles = f"; the app's role(s): {', '.join(about['app_roles'])}" if about["app_roles"] else ""
-    click.echo(f"Backed up the database and {about['evidence_files']} evidence files to {path}{roles}. Keep the "
+    files = about["evidence_files"] + about["evidence_in_database"]
+    click.echo(f"Backed up the database and {files} evidence files to {path}{roles}. Keep the "
                "tracking key (instance/tracking.key or REDRESS_TRACKING_KEY) with it: without it no tracking "
                "code a complainant holds works.")
 
@@ -336,7 +393,8 @@ def restore_command(path, yes, roles):
     if db.engine.dialect.name == "postgresql" and not about["app_roles"]:
         granted = (" No application role was recorded: if the app runs as a role that owns nothing, run "
                    "`flask --app wsgi grants apply ROLE` now.")
-    click.echo(f"Restored the database and {about['evidence_files']} evidence files from {path}, every file "
+    files = about["evidence_files"] + about["evidence_in_database"]
+    click.echo(f"Restored the database and {files} evidence files from {path}, every file "
                f"matching its checksum.{granted} Run `flask --app wsgi audit verify` to check the timelines.")
 
 

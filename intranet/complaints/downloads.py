@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..core import evidence_store
 from ..core.extensions import db
-from .evidence import Evidence, folder
+from .evidence import Evidence
 from .models import Complaint
 from .people import ComplaintPerson, PersonFile
 from .permissions import SEE_FILE, VIEW, can, may_see_person
@@ -45,12 +46,11 @@ def statement_file(reference: str, person_id: int, file_id: int):
 
 
 def _send(item):
-    path = os.path.join(folder(), item.stored_name)
-    if not os.path.exists(path):
-        abort(404)
     # The extension of what we stored (a WebP photo is served as the JPEG we made of it).
     name = os.path.splitext(item.original_name)[0] + os.path.splitext(item.stored_name)[1]
-    response = send_file(path, mimetype=item.content_type, as_attachment=True, download_name=name,
-                         max_age=0)
+    # Not in this server's store (the folder store of another server, or a file lost): not found.
+    response = evidence_store.current().response(item.stored_name, item.content_type, name)
+    if response is None:
+        abort(404)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -3,8 +3,9 @@
 Images are decoded and re-encoded with Pillow, which drops EXIF (GPS location, camera serials) and any
 bytes hidden after the image; PDFs are kept as sent. Staff logging a phone complaint may add the call's
 recording (AMR, MP3, M4A, WAV, recognised by their first bytes), kept as sent; the public may not. Files
-are stored under random names in EVIDENCE_FOLDER (instance/evidence by default) and served only to staff
-who may see the complaint, always as a download (`downloads.py`).
+are stored under random names in the evidence store (`core/evidence_store.py`: the folder EVIDENCE_FOLDER,
+instance/evidence by default, or the database) and served only to staff who may see the complaint, always as
+a download (`downloads.py`).
 
 Each file carries a "may identify" mark (a bill or a letter names the patient, their record number, the
 complainant): on by default for every file of a confidential complaint, and reception or leadership set it
@@ -28,6 +29,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from wtforms.validators import ValidationError
 
+from ..core import evidence_store
 from ..core.extensions import db
 from ..core.time import UTCDateTime, utcnow
 from .forms import EVIDENCE_ACCEPTED
@@ -193,30 +195,27 @@ def checked_uploads(uploads, recordings: bool = False) -> list[CleanFile]:
     return cleaned
 
 
-def folder() -> str:
-    path = current_app.config.get("EVIDENCE_FOLDER") or os.path.join(current_app.instance_path, "evidence")
-    os.makedirs(path, exist_ok=True)
-    return path
+folder = evidence_store.folder  # this server's evidence folder (the folder store's)
 
 
 class EvidenceNotStored(Exception):
-    """The evidence folder refused a file (full, read-only, gone): nothing of the submission is kept."""
+    """The evidence store refused a file (the folder full, read-only, gone): nothing of the submission is
+    kept."""
 
 
 def store(files: list[CleanFile]) -> list[dict]:
-    """Write the files under random names; returns the rows' data for registration.create(). All or none:
-    if one cannot be written, those already written are removed (no orphaned file is left behind)."""
+    """Store the files under random names (in the store REDRESS_EVIDENCE_STORE names); returns the rows'
+    data for registration.create(). All or none: the database store writes them in the session's
+    transaction, committed with the complaint or not at all; in the folder, if one cannot be written, those
+    already written are removed (and discard() removes them if the transaction fails later)."""
     rows = []
     try:
+        kept = evidence_store.current()  # the folder, made if missing: it too may be refused
         for item in files:
             stored_name = secrets.token_hex(16) + item.extension
-            path = os.path.join(folder(), stored_name)
             rows.append({"stored_name": stored_name, "original_name": item.original_name,
                          "content_type": item.content_type, "size": len(item.data)})
-            with open(path, "xb") as handle:
-                handle.write(item.data)
-                handle.flush()
-                os.fsync(handle.fileno())  # a full disk says so now, not after the complaint is saved
+            kept.put(stored_name, evidence_store.pieces(item.data))
     except OSError as error:
         current_app.logger.error("evidence folder refused a file: %s", error)
         discard(rows)
@@ -225,7 +224,12 @@ def store(files: list[CleanFile]) -> list[dict]:
 
 
 def discard(rows: list[dict]) -> None:
-    """Remove stored files whose complaint was never saved."""
-    for row in rows:
-        with contextlib.suppress(OSError):
-            os.remove(os.path.join(folder(), row["stored_name"]))
+    """Remove stored files whose complaint was never saved (the folder's: the database's went with the
+    transaction)."""
+    with contextlib.suppress(OSError):  # no folder to remove them from: none was written
+        evidence_store.current().discard([row["stored_name"] for row in rows])
+
+
+def read(stored_name: str) -> bytes:
+    """A stored file whole, for what reads all of it anyway (a set-aside email, taken)."""
+    return b"".join(evidence_store.current().chunks(stored_name))

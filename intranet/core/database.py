@@ -40,7 +40,9 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        # A connection opened to read only (a download's chunks, sent after its request has ended) says so.
+        reading = connection.get_execution_options().get("reading") or (
+            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

@@ -3,8 +3,9 @@ the request that lost is done again, once, from the start (its transaction is ro
 of the first try is kept). A second loss is answered as a conflict (core/errors.py), never as an outage.
 
 Only requests that change something (POST and the like) are tried again, and only because everything they
-do is in the one database transaction: notifications go to the outbox in it, and evidence files stored
-before it are removed again when it fails (complaints/evidence.py, discard). A page that does something
+do is in the one database transaction: notifications go to the outbox in it, and evidence files are
+written in it (the database store) or stored before it and removed again when it fails (the folder store:
+complaints/evidence.py, discard). A page that does something
 the database cannot take back must be marked @not_retried."""
 
 from __future__ import annotations

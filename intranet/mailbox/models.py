@@ -38,7 +38,7 @@ class TakenMail(db.Model):
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     # auto_reply, bounce, mailing_list (reading.SET_ASIDE); None for mail that became a complaint at once.
     set_aside_because: Mapped[str | None] = mapped_column(String(32))
-    # The original message of a set-aside one, kept in the evidence folder until someone takes it.
+    # The original message of a set-aside one, kept in the evidence store until someone takes it.
     stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Who turned a set-aside message into a complaint anyway, and when.
     taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

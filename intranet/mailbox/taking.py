@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import os
 import re
 import ssl
 from collections.abc import Callable
@@ -217,8 +216,7 @@ def _sender(reading: Reading) -> str:
 def take_set_aside(user, mail: TakenMail):
     """Reception turns a set-aside message into a complaint anyway: registered as if it had been taken
     at once (received when it arrived), with a note in reception's name on its timeline. The caller commits."""
-    with open(os.path.join(evidence.folder(), mail.stored_name), "rb") as handle:
-        raw = handle.read()
+    raw = evidence.read(mail.stored_name)
     result, stored = register(read(raw), raw, received_at=mail.received_at)
     operations.perform(user, Action.note, result.complaint, {"system": "taken_from_set_aside"}, None)
     # Only if nobody took it meanwhile (two people at the same button): the row is claimed in this

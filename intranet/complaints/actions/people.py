@@ -188,7 +188,7 @@ class StatementForm(ActionForm):
     def action_data(self) -> dict:
         data = super().action_data()
         data["evidence"] = getattr(self, "cleaned_evidence", [])
-        data["stored"] = []  # what apply writes to the evidence folder, for the page to remove if refused
+        data["stored"] = []  # what apply stores as evidence, for the page to remove if refused
         return data
 
 
