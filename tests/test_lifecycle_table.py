@@ -126,6 +126,13 @@ def contributing(complaint, department_id) -> bool:
                and r.waived_at is None for r in complaint.contributions)
 
 
+def _still_of_the_staff(complaint) -> bool:
+    """Whether the complaint's handler is an active member of its department's staff (no account: not)."""
+    handler = complaint.handler
+    return (handler is not None and handler.active and handler.role == "staff"
+            and handler.department_id == complaint.department_id)
+
+
 # Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
 # acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
 ONLY_WHEN = {
@@ -145,9 +152,7 @@ ONLY_WHEN = {
     # Only while a member of the department's staff handles it.
     "take_back": lambda complaint: complaint.handler_id is not None,
     # Only once the handler is no longer an active member of the department's staff.
-    "handler_left": lambda complaint: complaint.handler_id is not None and not (
-        complaint.handler.active and complaint.handler.role == "staff"
-        and complaint.handler.department_id == complaint.department_id),
+    "handler_left": lambda complaint: complaint.handler_id is not None and not _still_of_the_staff(complaint),
     # Only once someone is named.
     "remove_person": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_statement": lambda complaint: any(p.removed_at is None for p in complaint.people),

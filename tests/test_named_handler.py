@@ -519,3 +519,24 @@ def test_every_writer_of_an_account_s_role_department_or_active_flag_says_so():
             writers.add((path.name, name, "account_changed(" in function))
     assert writers == {("accounts.py", "change_account", True), ("accounts.py", "deactivate", True),
                        ("directory_login.py", "deactivate", True), ("directory_login.py", "bring_up_to_date", True)}
+
+
+def test_a_head_acting_on_a_handed_complaint_at_the_same_moment_leaves_the_account_as_it_was(world, app_ctx,
+                                                                                             monkeypatch):
+    from intranet.complaints import handing
+
+    complaint = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+
+    def raced(*args, **kwargs):  # what perform() does when another request committed first
+        db.session.rollback()
+        raise operations.Conflict(complaint, [])
+
+    monkeypatch.setattr(handing.operations, "perform", raced)
+    client, token = admin_client(app_ctx, world)
+    answer = client.post(f"/admin/accounts/{world.staff.id}/deactivate?lang=en",
+                         data={"csrf_token": token, "version": str(world.staff.version)})
+    assert answer.status_code == 422
+    assert ("A complaint handed to this account changed at the same moment, so nothing was saved. Try again."
+            in answer.get_data(as_text=True))
+    db.session.expire_all()
+    assert (world.staff.active, complaint.handler_id) == (True, world.staff.id)
