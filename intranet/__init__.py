@@ -16,7 +16,7 @@ from .admin.routes import bp as admin_bp
 from .auth.routes import bp as auth_bp
 from .auth.routes import not_logged_in
 from .auth.second_factor import bp as second_factor_bp
-from .complaints import audit, lifecycle, models, search, sweep
+from .complaints import audit, handing, lifecycle, models, search, sweep
 from .complaints.contributions import contribution_of
 from .complaints.corrective.routes import bp as corrective_bp
 from .complaints.corrective.steps import Step
@@ -51,7 +51,7 @@ from .core.hospital import hospital
 from .core.money import yuan
 from .core.retry import retry_conflicts
 from .core.time import show_date, show_datetime, today
-from .core.users import load_user
+from .core.users import load_user, on_account_change
 from .deadlines import cli as deadlines_cli
 from .mailbox import cli as mailbox_cli
 from .mailbox.routes import bp as mailbox_bp
@@ -99,6 +99,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _init_extensions(app)
     _configure_engine(app)
     _configure_login(app)
+    # A handler whose account is deactivated or moved gives back what was handed to them, whoever changes it.
+    on_account_change(handing.return_to_the_head)
     _register_blueprints(app)
     retry_conflicts(app)
     _register_health_check(app)

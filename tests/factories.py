@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from wtforms import RadioField
 
 from intranet.complaints import lifecycle, operations, registration
@@ -181,6 +181,7 @@ def prepare_for(world: World, action: Action, state: State, **data):
     proposed = setup.pop("malicious_proposed", False)
     retriage = setup.pop("retriage_proposed", False)
     handed = setup.pop("handed_to_handler", False)
+    left = setup.pop("handler_left", False)  # and the handler no longer of the department's staff since
     contributing = setup.pop("contributing", False)
     remedy = setup.pop("remedy", None)
     complaint = make_complaint(world, state, **setup)
@@ -193,6 +194,10 @@ def prepare_for(world: World, action: Action, state: State, **data):
         propose_malicious(world, complaint)
     if handed and complaint.department_id == world.cardiology.id:
         hand_to_staff(world, complaint)
+        if left:  # written past the account's writer, which would have given it back to the head at once
+            db.session.execute(update(User).where(User.id == complaint.handler_id).values(active=False))
+            db.session.commit()
+            db.session.expire_all()
     if retriage and complaint.department_id == world.cardiology.id and complaint.state in SPECS[
             Action.propose_retriage].sources:
         propose_retriage(world, complaint, **(retriage if isinstance(retriage, dict) else {}))

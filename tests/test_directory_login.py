@@ -137,6 +137,48 @@ def test_the_department_follows_the_directory_s_groups_at_the_next_login(app, ho
     assert change.data == {"by": "directory", "group": "nursing-heads", "department": ["CARD", "NURS"]}
 
 
+
+def test_a_handler_the_directory_moves_or_leaves_without_a_group_gives_back_what_was_handed(app, hospital, directory):
+    from intranet.complaints import operations
+    from intranet.complaints.lifecycle import Action, State
+
+    li = directory.add_person("li.na", "李娜")
+    directory.add_group("cardiology-staff", li)
+    directory.add_group("nursing-staff")
+    db.session.add_all([DirectoryGroup(name="cardiology-staff", role="staff", department=hospital.cardiology),
+                        DirectoryGroup(name="nursing-staff", role="staff", department=hospital.nursing)])
+    db.session.commit()
+    assert log_in(app, "li.na")[1].status_code == 302
+    cardiology = factories.hand_to_staff(hospital, factories.make_complaint(hospital, State.investigating),
+                                         staff=account("li.na"))
+    # The directory moves her to nursing's staff: at her next sign-in, cardiology's head has it back.
+    directory.set_members("cardiology-staff")
+    directory.set_members("nursing-staff", li)
+    limiter.reset()
+    assert log_in(app, "li.na")[1].status_code == 302
+    db.session.expire_all()
+    assert account("li.na").department.code == "NURS"
+    assert cardiology.handler_id is None
+    assert (cardiology.events[-1].action, cardiology.events[-1].actor_id, cardiology.events[-1].data) == (
+        "handler_left", None, {"handler_taken_off": "李娜", "handler_taken_off_id": account("li.na").id,
+                               "why": "department", "by_directory": True, "automatic": True})
+    # Nursing's head hands her one; then the directory gives her no mapped group: deactivated, it goes back.
+    nursing = factories.make_complaint(hospital, State.investigating)
+    operations.perform(hospital.reception, Action.assign, nursing, {"department_id": hospital.nursing.id},
+                       nursing.version)
+    operations.perform(hospital.other_head, Action.accept, nursing, {}, nursing.version)
+    operations.perform(hospital.other_head, Action.hand_to_handler, nursing, {"handler_id": account("li.na").id},
+                       nursing.version)
+    db.session.commit()
+    directory.set_members("nursing-staff")
+    limiter.reset()
+    assert log_in(app, "li.na")[1].status_code == 422
+    db.session.expire_all()
+    assert account("li.na").active is False
+    assert nursing.handler_id is None
+    assert (nursing.events[-1].action, nursing.events[-1].data["why"]) == ("handler_left", "deactivated")
+
+
 def test_the_oldest_mapping_that_matches_decides(app, hospital, directory):
     directory.set_members("complaints-office", f"uid=zhang.wei,{PEOPLE}")  # and still in cardiology-heads
     _, response = log_in(app, "zhang.wei")

@@ -45,6 +45,10 @@ BRIEF = {
     # back; never an integrity complaint, which the discipline office handles.
     "hand_to_handler": (f("head"), f("investigating"), SAME),
     "take_back": (f("head"), f("investigating", "awaiting_approval", "signed_off", "responded"), SAME),
+    # The handler's account deactivated, given another role or moved to another department: the system gives
+    # every open complaint handed to them back to its head at once.
+    "handler_left": (f("system"), f("assigned", "investigating", "awaiting_approval", "signed_off", "responded"),
+                     SAME),
     # Co-handling (协同处理): the office asks other departments for their part while the lead works on it;
     # the head of a contributing department (not the lead's: CONTRIBUTORS_ONLY) records it; leadership may
     # let the lead sign off without one. Sign-off waits for every part.
@@ -122,6 +126,13 @@ def contributing(complaint, department_id) -> bool:
                and r.waived_at is None for r in complaint.contributions)
 
 
+def _still_of_the_staff(complaint) -> bool:
+    """Whether the complaint's handler is an active member of its department's staff (no account: not)."""
+    handler = complaint.handler
+    return (handler is not None and handler.active and handler.role == "staff"
+            and handler.department_id == complaint.department_id)
+
+
 # Beyond the state, what must be true of the complaint ("any open, not anonymous"; once recorded, the
 # acknowledgement is not recorded again). The matrix checks these on the complaints it builds.
 ONLY_WHEN = {
@@ -140,6 +151,8 @@ ONLY_WHEN = {
     "hand_to_handler": lambda complaint: not complaint.integrity,
     # Only while a member of the department's staff handles it.
     "take_back": lambda complaint: complaint.handler_id is not None,
+    # Only once the handler is no longer an active member of the department's staff.
+    "handler_left": lambda complaint: complaint.handler_id is not None and not _still_of_the_staff(complaint),
     # Only once someone is named.
     "remove_person": lambda complaint: any(p.removed_at is None for p in complaint.people),
     "record_statement": lambda complaint: any(p.removed_at is None for p in complaint.people),

@@ -90,9 +90,14 @@ def test_handing_it_to_another_member_changes_the_handler_and_the_first_loses_si
     db.session.commit()
     assert complaint.handler_id == second.id
     assert complaint.events[-1].data == {"handler": "Staff-Card-2", "handler_id": second.id,
-                                         "previous_handler": "Staff-Card"}
+                                         "previous_handler": "Staff-Card", "previous_handler_id": world.staff.id}
     assert not can(world.staff, "view", complaint)
     assert can(second, "view", complaint)
+    # The new handler hears it is theirs, the first that it is no longer.
+    told = db.session.execute(select(OutboxMessage.kind, OutboxMessage.recipient_user_id).where(
+        OutboxMessage.kind.in_(("handed_to_you", "taken_back_from_you"))).order_by(OutboxMessage.id)).all()
+    assert told == [("handed_to_you", world.staff.id), ("handed_to_you", second.id),
+                    ("taken_back_from_you", world.staff.id)]
 
 
 def test_handing_it_to_staff_of_another_department_is_refused_beside_the_field_keeping_the_note(world, client):
@@ -232,7 +237,8 @@ def test_taken_back_the_handler_no_longer_sees_it(world, client):
     assert answer.status_code == 302
     db.session.expire_all()
     assert complaint.handler_id is None
-    assert complaint.events[-1].data == {"handler_taken_off": "Staff-Card", "reason": "I answer this one in person."}
+    assert complaint.events[-1].data == {"handler_taken_off": "Staff-Card", "handler_taken_off_id": world.staff.id,
+                                         "reason": "I answer this one in person."}
     html = page(client, complaint).get_data(as_text=True)
     assert "<dt>Handler</dt><dd>Staff-Card</dd>" not in html and "Handler taken off" in html
     login(client, world.staff)
@@ -308,3 +314,229 @@ def test_the_administrator_gives_a_staff_account_its_department(world):
                                    must_change_password=True)
     db.session.commit()
     assert (made.role, made.department.code) == ("staff", "NURS")
+
+
+# --- the handler is told it is taken back ------------------------------------------------------------------
+
+
+def told(kind: str) -> list[tuple[int, str, str, str]]:
+    """(recipient, channel, subject, body) of what was queued of `kind`, in the order queued."""
+    return [tuple(row) for row in db.session.execute(
+        select(OutboxMessage.recipient_user_id, OutboxMessage.channel, OutboxMessage.subject, OutboxMessage.body)
+        .where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)).all()]
+
+
+@pytest.mark.parametrize(("language", "subject", "body"), [
+    ("en", "Complaint {ref} is no longer handed to you",
+     "The head of Cardiology took the investigation of complaint {ref} back from you, so you no longer see it. "
+     "Why: I answer this one in person."),
+    ("zh", "投诉 {ref} 不再交由您经办",
+     "心血管内科负责人已将投诉 {ref} 的调查从您处收回，您不再能看到该投诉。原因：I answer this one in person。"),
+])
+def test_taken_back_the_handler_is_told_in_their_language(world, language, subject, body):
+    world.staff.language = language
+    complaint = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+    operations.perform(world.head, Action.take_back, complaint, {"reason": "I answer this one in person."},
+                       complaint.version)
+    db.session.commit()
+    ref = complaint.reference
+    # To the handler alone, in-app (staff accounts have no email address); nobody else hears of it.
+    assert told("taken_back_from_you") == [(world.staff.id, "in_app", subject.format(ref=ref), body.format(ref=ref))]
+    relay.send_pending()
+    [notification] = db.session.scalars(select(StaffNotification).where(
+        StaffNotification.kind == "taken_back_from_you")).all()
+    assert notification.user_id == world.staff.id
+
+
+def test_taken_back_without_a_reason_the_handler_reads_no_why(world):
+    world.staff.language = "en"
+    complaint = factories.hand_to_staff(world, factories.make_complaint(world, State.signed_off))
+    operations.perform(world.head, Action.take_back, complaint, {}, complaint.version)
+    db.session.commit()
+    [(_who, _how, _subject, body)] = told("taken_back_from_you")
+    assert body == (f"The head of Cardiology took the investigation of complaint {complaint.reference} back from "
+                    "you, so you no longer see it.")
+
+
+# --- a handler who can no longer handle it ----------------------------------------------------------------
+
+
+def admin_client(app, world):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(client, world.admin)
+    return client, csrf_token(client, "/admin/accounts")
+
+
+def three_handed(world):
+    """Two open complaints handed to cardiology's staff member, and one handed to them and closed since."""
+    first = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+    second = factories.hand_to_staff(world, factories.make_complaint(world, State.signed_off))
+    closed = factories.hand_to_staff(world, factories.make_complaint(world, State.closed))
+    world.head.language = "en"
+    db.session.commit()
+    return first, second, closed
+
+
+def test_deactivated_the_handler_gives_back_every_open_complaint_to_the_head_at_once(world, app_ctx):
+    first, second, closed = three_handed(world)
+    closed_events = len(closed.events)
+    client, token = admin_client(app_ctx, world)
+    answer = client.post(f"/admin/accounts/{world.staff.id}/deactivate",
+                         data={"csrf_token": token, "version": str(world.staff.version)})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert world.staff.active is False
+    for complaint in (first, second):
+        assert complaint.handler_id is None
+        event = complaint.events[-1]
+        assert (event.action, event.actor_id) == ("handler_left", None)
+        assert event.data == {"handler_taken_off": "Staff-Card", "handler_taken_off_id": world.staff.id,
+                              "why": "deactivated", "account_changed_by": "Admin", "automatic": True}
+    # The closed one keeps its record as it was: its handler, no new event.
+    assert (closed.handler_id, len(closed.events)) == (world.staff.id, closed_events)
+    # The head hears of each, once; nobody else does.
+    assert told("handler_left") == [
+        (world.head.id, "in_app", f"Complaint {c.reference} is back with you: its handler left",
+         f"Complaint {c.reference} was handed to Staff-Card, but their account was deactivated, so it is back with "
+         f"you. Handle it yourself or hand it to another member of Cardiology's staff; the response is due by "
+         f"{due}.") for c, due in ((first, "25 November 2026"), (second, "25 November 2026"))]
+    # The head's page names no handler now, and its timeline says why.
+    login(client, world.head)
+    html = page(client, first).get_data(as_text=True)
+    assert "<dt>Handler</dt><dd>" not in html
+    assert "Back from a handler who left" in html and "The handler&#39;s account was deactivated" in html
+    assert "Account changed by" in html
+    assert f'action="/complaints/{first.reference}/hand_to_handler"' in html
+    # Nor does the closed complaint's page name them as its handler any more (its record still does).
+    assert "<dt>Handler</dt><dd>" not in page(client, closed).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("role", "department", "why"), [("reception", None, "role"), ("head", "cardiology", "role"),
+                                                          ("staff", "nursing", "department")])
+def test_given_another_role_or_department_the_handler_gives_back_what_was_handed(world, app_ctx, role,
+                                                                                department, why):
+    first, second, closed = three_handed(world)
+    client, token = admin_client(app_ctx, world)
+    answer = client.post(f"/admin/accounts/{world.staff.id}", data={
+        "csrf_token": token, "version": str(world.staff.version), "display_name": "Staff-Card", "role": role,
+        "department": str(getattr(world, department).id) if department else "", "language": ""})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert [c.handler_id for c in (first, second, closed)] == [None, None, world.staff.id]
+    assert [(c.events[-1].action, c.events[-1].data["why"]) for c in (first, second)] == [("handler_left", why)] * 2
+    words = {"role": "their account was given another role",
+             "department": "their account was moved to another department"}[why]
+    assert [body.split(", but ")[1].split(", so")[0] for who, _c, _s, body in told("handler_left")
+            if who == world.head.id] == [words] * 2
+    # Made cardiology's head, they hear it as a head too (in the staff language); nursing's head never does.
+    assert {who for who, *_rest in told("handler_left")} == (
+        {world.head.id, world.staff.id} if role == "head" else {world.head.id})
+    if role == "staff":  # moved to nursing, they see none of cardiology's complaints
+        assert db.session.scalars(select(Complaint.id).where(visible(world.staff))).all() == []
+
+
+def test_a_change_that_leaves_the_handler_where_they_are_gives_back_nothing(world, app_ctx):
+    first = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+    accounts.change_account(world.admin, world.staff, None, display_name="Staff-Card, RN", role="staff",
+                            department=world.cardiology, language="en")
+    db.session.commit()
+    assert first.handler_id == world.staff.id
+    assert told("handler_left") == []
+
+
+def test_the_command_line_deactivation_gives_it_back_as_the_system(world, app_ctx):
+    first = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+    result = app_ctx.test_cli_runner().invoke(args=["users", "deactivate", world.staff.username])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert first.handler_id is None
+    assert first.events[-1].data == {"handler_taken_off": "Staff-Card", "handler_taken_off_id": world.staff.id,
+                                     "why": "deactivated", "automatic": True}
+
+
+def test_the_directory_at_sign_in_gives_back_what_an_account_it_moves_or_deactivates_held(world):
+    from intranet.auth import directory_login
+    from intranet.auth.directory_groups import DirectoryGroup
+
+    moved = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+    world.staff.source = "directory"
+    nursing_staff = DirectoryGroup(name="nursing-staff", role="staff", department=world.nursing)
+    db.session.add(nursing_staff)
+    db.session.commit()
+    # The directory now puts the person in nursing's staff group: the sign-in moves the account.
+    person = directory_login.Person(dn="uid=staff-card", username="staff-card", name="Staff-Card",
+                                    groups=["nursing-staff"])
+    directory_login.bring_up_to_date(world.staff, person, nursing_staff)
+    db.session.commit()
+    assert moved.handler_id is None
+    assert moved.events[-1].data == {"handler_taken_off": "Staff-Card", "handler_taken_off_id": world.staff.id,
+                                     "why": "department", "by_directory": True, "automatic": True}
+    # Later the directory no longer has them: what nursing's head handed them goes back too.
+    handed = factories.make_complaint(world, State.investigating)
+    operations.perform(world.reception, Action.assign, handed, {"department_id": world.nursing.id}, handed.version)
+    operations.perform(world.other_head, Action.accept, handed, {}, handed.version)
+    operations.perform(world.other_head, Action.hand_to_handler, handed, {"handler_id": world.staff.id},
+                       handed.version)
+    db.session.commit()
+    directory_login.deactivate(world.staff, "gone")
+    db.session.commit()
+    assert handed.handler_id is None
+    assert (handed.events[-1].action, handed.events[-1].data["why"], handed.events[-1].data["by_directory"]) == (
+        "handler_left", "deactivated", True)
+    assert [who for who, *_rest in told("handler_left")] == [world.head.id, world.other_head.id]
+
+
+def test_the_page_never_names_a_handler_who_is_no_longer_of_the_department(world, client):
+    # Written past the account's writer (as an older release left it): the page and the rows name nobody.
+    complaint = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+    db.session.execute(text("UPDATE users SET active = :no WHERE id = :id"), {"no": False, "id": world.staff.id})
+    db.session.commit()
+    login(client, world.head)
+    assert "<dt>Handler</dt><dd>" not in page(client, complaint).get_data(as_text=True)
+    assert '<small class="handler">' not in client.get("/queue?q=investigating&lang=en").get_data(as_text=True)
+
+
+def test_every_writer_of_an_account_s_role_department_or_active_flag_says_so():
+    """A new writer of an account (another sign-in, an import) that forgot account_changed() would leave
+    complaints with a handler who left: every function that sets them calls it (a reactivation need not)."""
+    from pathlib import Path
+
+    import intranet
+
+    writes = re.compile(r"^\s*(?:user\.\w+\s*,\s*)*user\.(?:active|role|department|department_id)\b"
+                        r"(?:\s*,\s*user\.\w+)*\s*=(?!=)(?P<value>.*)$", re.MULTILINE)
+    writers = set()
+    for path in Path(intranet.__file__).parent.rglob("*.py"):
+        source = path.read_text()
+        for found in writes.finditer(source):
+            if found["value"].strip() == "True":
+                continue
+            start = source.rfind("\ndef ", 0, found.start())
+            end = source.find("\ndef ", found.end())
+            function = source[start:end if end != -1 else None]
+            name = function.split("(")[0].removeprefix("\ndef ")
+            writers.add((path.name, name, "account_changed(" in function))
+    assert writers == {("accounts.py", "change_account", True), ("accounts.py", "deactivate", True),
+                       ("directory_login.py", "deactivate", True), ("directory_login.py", "bring_up_to_date", True)}
+
+
+def test_a_head_acting_on_a_handed_complaint_at_the_same_moment_leaves_the_account_as_it_was(world, app_ctx,
+                                                                                             monkeypatch):
+    from intranet.complaints import handing
+
+    complaint = factories.hand_to_staff(world, factories.make_complaint(world, State.investigating))
+
+    def raced(*args, **kwargs):  # what perform() does when another request committed first
+        db.session.rollback()
+        raise operations.Conflict(complaint, [])
+
+    monkeypatch.setattr(handing.operations, "perform", raced)
+    client, token = admin_client(app_ctx, world)
+    answer = client.post(f"/admin/accounts/{world.staff.id}/deactivate?lang=en",
+                         data={"csrf_token": token, "version": str(world.staff.version)})
+    assert answer.status_code == 422
+    assert ("A complaint handed to this account changed at the same moment, so nothing was saved. Try again."
+            in answer.get_data(as_text=True))
+    db.session.expire_all()
+    assert (world.staff.active, complaint.handler_id) == (True, world.staff.id)

@@ -19,7 +19,7 @@ from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
 from ..core.roles import DEPARTMENT_ROLES, USER_ROLES, Role
-from ..core.users import DIRECTORY, User
+from ..core.users import DIRECTORY, User, account_changed
 from ..core.versioned import Refused, Stale, claim
 from ..directory.models import StaffMember
 
@@ -124,6 +124,8 @@ def change_account(actor: User | None, user: User, seen_version: int | None, *, 
         display_name, role, department, language or None)
     user.staff_member_id = member.id if member else None
     record(actor, user, "change", **changed)
+    if "role" in changed or "department" in changed:
+        account_changed(user, actor)  # a handler moved: what was handed to them goes back to the head
     return list(changed)
 
 
@@ -139,6 +141,7 @@ def deactivate(actor: User | None, user: User, seen_version: int | None) -> None
     user.active = False
     user.end_all_sessions()
     record(actor, user, "deactivate")
+    account_changed(user, actor)
 
 
 def reactivate(actor: User | None, user: User, seen_version: int | None) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.admin_events import AdminEvent, record
 from ..core.extensions import db
-from ..core.users import DIRECTORY, NO_PASSWORD, User
+from ..core.users import DIRECTORY, NO_PASSWORD, User, account_changed
 from .directory_groups import DirectoryGroup
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,7 @@ def deactivate(user: User, reason: str) -> None:
     user.end_all_sessions()
     user.version += 1
     record(None, user, "deactivate", by="directory", reason=reason)
+    account_changed(user, None, directory=True)
 
 
 def bring_up_to_date(user: User | None, person: Person, mapping: DirectoryGroup) -> User:
@@ -245,6 +246,8 @@ def bring_up_to_date(user: User | None, person: Person, mapping: DirectoryGroup)
         db.session.expire(user, ["department"])
         user.version += 1
         record(None, user, "change", by="directory", group=mapping.name, **changed)
+        if "role" in changed or "department" in changed:
+            account_changed(user, None, directory=True)
     if not user.active:
         user.active = True
         user.version += 1

@@ -31,6 +31,7 @@ from ..core.choices import Labelled
 from ..core.database import enum_column
 from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
+from ..core.roles import Role
 from ..core.time import UTCDateTime, local, today, utcnow
 from ..core.users import User
 from ..deadlines.calendar import next_working_day
@@ -406,6 +407,19 @@ class Complaint(db.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN
+
+    def handled_by(self, user: User | None) -> bool:
+        """Whether `user` is a current member of this complaint's department's staff, who may handle it."""
+        return (user is not None and bool(user.active) and user.role == Role.staff.value
+                and self.department_id is not None and user.department_id == self.department_id)
+
+    @property
+    def current_handler(self) -> User | None:
+        """The handler as the page names them: only while they are a current member of the department's staff
+        (a closed complaint keeps the handler of its record; deactivated or moved since, they are named on its
+        timeline only)."""
+        handler = self.handler if self.handler_id is not None else None
+        return handler if self.handled_by(handler) else None
 
     @property
     def is_major(self) -> bool:

@@ -90,6 +90,41 @@ HANDED_TO_YOU = Kind(
     body=_l("The head of %(department)s handed the investigation of complaint %(reference)s to you. The response "
             "is due by %(date)s; record the findings for the head to sign off."))
 
+# The head took it back, or handed it to another member of staff: the one taken off hears it is no longer
+# theirs (they no longer see it, so the message is all they have), in their language.
+def _why_taken_back(about: About, data: dict) -> dict:
+    reason = clause(data.get("reason") or "")
+    return {"why": _(" Why: %(reason)s.", reason=reason) if reason else ""}
+
+
+TAKEN_BACK_FROM_YOU = Kind(
+    "taken_back_from_you", TO_HANDLER, label=_l("Taken back from me"),
+    subject=_l("Complaint %(reference)s is no longer handed to you"),
+    body=_l("The head of %(department)s took the investigation of complaint %(reference)s back from you, so you "
+            "no longer see it.%(why)s"), values=_why_taken_back)
+
+# The handler can no longer handle it (their account deactivated, given another role or moved to another
+# department): it is back with the head at once, who hears why.
+HANDLER_LEFT_REASONS = {
+    "deactivated": _l("their account was deactivated"),
+    "role": _l("their account was given another role"),
+    "department": _l("their account was moved to another department"),
+}
+
+
+def _handler_left(about: About, data: dict) -> dict:
+    why = data.get("why")
+    return {"handler": data.get("handler_taken_off") or "",
+            "why": str(HANDLER_LEFT_REASONS[why]) if why in HANDLER_LEFT_REASONS else str(why or "")}
+
+
+HANDLER_LEFT = Kind(
+    "handler_left", TO_HEADS, label=_l("Back from a handler who left"),
+    subject=_l("Complaint %(reference)s is back with you: its handler left"),
+    body=_l("Complaint %(reference)s was handed to %(handler)s, but %(why)s, so it is back with you. Handle it "
+            "yourself or hand it to another member of %(department)s's staff; the response is due by %(date)s."),
+    values=_handler_left)
+
 SENT_BACK = Kind(
     "sent_back", TO_RECEPTION, label=_l("Sent back"),
     subject=_l("Complaint %(reference)s was sent back"),

@@ -59,7 +59,10 @@ def send_notices(spec, before: Before, complaint: Complaint, event: ComplaintEve
 
 
 def _about_department(about, notice, data: dict):
-    """The message about the complaint, told to the department the event names when the notice says so."""
+    """The message about the complaint, told to the department (or the handler) the event names when the
+    notice says so."""
+    if notice.to_handler is not None:
+        return replace(about, handler_id=data.get(notice.to_handler))
     if notice.to_department is None:
         return about
     department = db.session.scalar(select(Department).where(Department.code == data.get(notice.to_department)))

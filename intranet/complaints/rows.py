@@ -43,5 +43,7 @@ ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalatio
 def rows():
     """The statement of whole rows as a queue or search page shows them: no query per row."""
     return select(Complaint).options(joinedload(Complaint.department), joinedload(Complaint.category),
-                                     joinedload(Complaint.handler).load_only(User.id, User.display_name),
+                                     # named only while a current member of the department's staff
+                                     joinedload(Complaint.handler).load_only(
+                                         User.id, User.display_name, User.role, User.department_id, User.active),
                                      load_only(*(getattr(Complaint, name) for name in ROW_COLUMNS)))

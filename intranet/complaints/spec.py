@@ -99,6 +99,9 @@ class Notice:
     # Sent to the heads of the department whose code the event records in this field, rather than of the
     # complaint's (a department asked to contribute hears that it is).
     to_department: str | None = None
+    # Sent to the member of the department's staff whose account id the event records in this field, rather
+    # than to the complaint's handler (the one taken off it hears it is no longer theirs).
+    to_handler: str | None = None
 
     def fires(self, before: Before, complaint: Complaint, data: Mapping[str, Any] | None = None) -> bool:
         if self.recorded is not None and not (data or {}).get(self.recorded):

@@ -3,6 +3,7 @@ reference and a tracking code."""
 
 import contextlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -149,6 +150,27 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+# What the layers above keep for an account only while it is what it is (a complaint handed to a member of a
+# department's staff): each registers here, and every writer of an account's role, department or active flag
+# calls account_changed() after the change, in its own transaction. This layer knows none of them.
+_ON_ACCOUNT_CHANGE: dict[str, Callable[..., None]] = {}
+
+
+def on_account_change(listener: Callable[..., None]) -> Callable[..., None]:
+    """Register `listener(user, actor, directory=...)`, once (by its name: an app made again adds none)."""
+    _ON_ACCOUNT_CHANGE[f"{listener.__module__}.{listener.__qualname__}"] = listener
+    return listener
+
+
+def account_changed(user: User, actor: User | None, *, directory: bool = False) -> None:
+    """`user` was deactivated, or given another role or department (or reactivated): what the layers above
+    kept for it follows, in this transaction. `actor` is the administrator who changed it (None: a command on
+    the server, or the directory at sign-in, `directory`)."""
+    db.session.flush()  # an account's department_id follows its department (a relationship) once flushed
+    for listener in _ON_ACCOUNT_CHANGE.values():
+        listener(user, actor, directory=directory)
 
 
 class StaffSession(db.Model):

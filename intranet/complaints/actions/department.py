@@ -27,9 +27,11 @@ from ..notices import (
     ASSIGNED,
     FIRST_ACKNOWLEDGED,
     HANDED_TO_YOU,
+    HANDLER_LEFT,
     MALICIOUS_PROPOSED,
     READY_TO_TELL,
     SENT_BACK,
+    TAKEN_BACK_FROM_YOU,
     WAITS_FOR_APPROVAL,
     WAITS_FOR_REMEDY_APPROVAL,
 )
@@ -365,10 +367,11 @@ def _hand_to_handler(c, user, data: dict) -> dict:
         raise ActionInvalid({"handler_id": str(_l("Choose an active member of this department's staff."))})
     if handler.id == c.handler_id:
         raise ActionInvalid({"handler_id": str(_l("It is handed to %(name)s already.", name=handler.display_name))})
-    previous = c.handler.display_name if c.handler_id is not None else None
+    previous = c.handler if c.handler_id is not None else None
     c.handler_id = handler.id
-    return {"handler": handler.display_name, "handler_id": handler.id, "previous_handler": previous,
-            "note": data.get("note")}
+    return {"handler": handler.display_name, "handler_id": handler.id,
+            "previous_handler": previous.display_name if previous else None,
+            "previous_handler_id": previous.id if previous else None, "note": data.get("note")}
 
 
 def _example_handler(ex) -> dict:
@@ -386,9 +389,11 @@ hand_to_handler = ActionSpec(
     only_when=lambda c: not c.integrity,
     form=HandToHandlerForm, apply=_hand_to_handler,
     prefill=lambda c: {"handler_id": c.handler_id},
-    notices=(Notice(HANDED_TO_YOU),),
+    # The new handler hears it is theirs; the previous one, that it is no longer.
+    notices=(Notice(HANDED_TO_YOU),
+             Notice(TAKEN_BACK_FROM_YOU, recorded="previous_handler_id", to_handler="previous_handler_id")),
     timeline={"handler": HANDLER_SHOWN, "handler_id": HIDDEN, "previous_handler": Shown(_l("Previous handler")),
-              "note": Shown(_l("Note"))},
+              "previous_handler_id": HIDDEN, "note": Shown(_l("Note"))},
     example=_example_handler,
 )
 
@@ -400,7 +405,9 @@ class TakeBackForm(ActionForm):
 
 
 def _take_back(c, user, data: dict) -> dict:
-    return {"handler_taken_off": _take_off_handler(c), "reason": data.get("reason")}
+    handler_id = c.handler_id
+    return {"handler_taken_off": _take_off_handler(c), "handler_taken_off_id": handler_id,
+            "reason": data.get("reason")}
 
 
 take_back = ActionSpec(
@@ -408,7 +415,54 @@ take_back = ActionSpec(
     target=None, records="the handler taken off; the head handles it alone",
     only_when=lambda c: c.handler_id is not None,
     form=TakeBackForm, apply=_take_back,
-    timeline={"handler_taken_off": HANDLER_TAKEN_OFF, "reason": REASON},
+    # The handler hears it is no longer theirs (and why, if the head said).
+    notices=(Notice(TAKEN_BACK_FROM_YOU, recorded="handler_taken_off_id", to_handler="handler_taken_off_id"),),
+    timeline={"handler_taken_off": HANDLER_TAKEN_OFF, "handler_taken_off_id": HIDDEN, "reason": REASON},
     example=lambda ex: {"reason": "The head answers this one in person."},
     example_complaint={"handed_to_handler": True},
+)
+
+
+# --- the handler can no longer handle it ----------------------------------------------------------------
+#
+# Their account deactivated, given another role or moved to another department (admin/accounts.py, the
+# directory at sign-in): every open complaint handed to them goes back to its head at once, in the same
+# transaction (complaints/handing.py does it as the system), and the head hears why.
+
+
+# Why, on the timeline (the head's notice says it in a sentence of its own: notices.HANDLER_LEFT_REASONS).
+WHY_THE_HANDLER_LEFT = {
+    "deactivated": _l("The handler's account was deactivated"),
+    "role": _l("The handler's account was given another role"),
+    "department": _l("The handler's account was moved to another department"),
+}
+
+
+class HandlerLeftForm(ActionForm):
+    """Never offered to anyone (only the system does it, when an account changes): nothing to type."""
+
+
+def _handler_left(c, user, data: dict) -> dict:
+    handler = c.handler
+    why = ("deactivated" if not handler.active else "role" if handler.role != Role.staff.value
+           else "department")
+    c.handler_id = None
+    # Who changed the account: an administrator (by name), or the hospital directory at sign-in.
+    return {"handler_taken_off": handler.display_name, "handler_taken_off_id": handler.id, "why": why,
+            "account_changed_by": data.get("account_changed_by"), "by_directory": data.get("by_directory")}
+
+
+handler_left = ActionSpec(
+    "handler_left", _l("Back from a handler who left"), roles=frozenset({Role.system}),
+    sources=frozenset({State.assigned}) | (WITH_THE_DEPARTMENT & OPEN), target=None,
+    records="the handler taken off, and why: their account deactivated, given another role or moved",
+    # Only once the handler is no longer a current member of the department's staff.
+    only_when=lambda c: c.handler_id is not None and not c.handled_by(c.handler),
+    form=HandlerLeftForm, apply=_handler_left,
+    notices=(Notice(HANDLER_LEFT),),
+    timeline={"handler_taken_off": HANDLER_TAKEN_OFF, "handler_taken_off_id": HIDDEN,
+              "why": Shown(_l("Why"), WHY_THE_HANDLER_LEFT),
+              "account_changed_by": Shown(_l("Account changed by")),
+              "by_directory": Shown(_l("Changed by the hospital directory at sign-in"), "bool")},
+    example_complaint={"handed_to_handler": True, "handler_left": True},
 )
