@@ -1,6 +1,8 @@
 """The demo hospital (`flask --app wsgi demo`): every state, the documented logins, a believable timeline,
 and a second run that adds nothing."""
 
+import re
+
 from sqlalchemy import func, select
 
 from intranet.complaints.lifecycle import State
@@ -12,6 +14,15 @@ from intranet.directory.models import StaffMember
 
 LOGINS = (["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
           + ["staff-card", "staff-card-2", "staff-nurs", "staff-ed"])
+
+# How a demo referral's text names each referring body, by language, and the pattern of its case numbers.
+CASE_NUMBERS = {"12345": r"12345-2026-\d{7}", "12320": r"12320-2026-\d{6}",
+                "HEALTH_COMMISSION": r"示卫投转〔2026〕\d{1,3}号", "OTHER": r"示信转〔2026〕\d{1,3}号"}
+REFERRED = {code: {"zh": (zh, CASE_NUMBERS[code]), "en": (en, CASE_NUMBERS[code])} for code, zh, en in (
+    ("12345", "12345政务服务便民热线", "12345 citizens' service hotline"),
+    ("12320", "12320卫生健康热线", "12320 health hotline"),
+    ("HEALTH_COMMISSION", "示范市卫生健康委员会", "Demo City Health Commission"),
+    ("OTHER", "示范市信访局", "Demo City petitions bureau"))}
 
 
 def _row_counts() -> dict[str, int]:
@@ -61,6 +72,15 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     walked = {event.action for c in complaints for event in c.events}
     assert {"record_referral", "report_back"} <= walked
     assert any(c.to_report_back for c in complaints)
+    # A referral's text names the body that referred it, its case number is in that body's pattern, and
+    # the report back says who was told.
+    referrals = [c for c in complaints if c.channel == "referral"]
+    assert {c.referral_body.code for c in referrals} == set(REFERRED)
+    for c in referrals:
+        named, pattern = REFERRED[c.referral_body.code][c.language]
+        assert c.what_happened.startswith(("【" + named, f"[Referred by the {named}] ")), c.what_happened
+        assert c.referral_case_number and re.fullmatch(pattern, c.referral_case_number), c.referral_case_number
+        assert c.report_back_text is None or named in c.report_back_text, c.report_back_text
     # Two integrity complaints, the discipline office's: one to investigate, one with findings to sign off.
     integrity = [c for c in complaints if c.integrity]
     assert [(c.state, bool(c.findings)) for c in sorted(integrity, key=lambda c: c.received_at)] == [

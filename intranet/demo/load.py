@@ -108,10 +108,7 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
     return departments, categories, created
 
 
-REFERRERS = (("12320", "12320卫生健康热线", "12320 health hotline"),
-             ("12345", "12345政务服务便民热线", "12345 citizens' service hotline"),
-             ("HEALTH_COMMISSION", "卫生健康委员会", "Health commission"),
-             ("OTHER", "其他单位", "Another agency"))
+REFERRERS = [(body["code"], body["name_zh"], body["name_en"]) for body in HOSPITAL["referring_bodies"]]
 
 
 def _hospital_details() -> list[str]:
