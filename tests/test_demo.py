@@ -19,10 +19,8 @@ LOGINS = (["reception", "leadership", "discipline", "admin"] + [head_username(co
 CASE_NUMBERS = {"12345": r"12345-2026-\d{7}", "12320": r"12320-2026-\d{6}",
                 "HEALTH_COMMISSION": r"示卫投转〔2026〕\d{1,3}号", "OTHER": r"示信转〔2026〕\d{1,3}号"}
 REFERRED = {code: {"zh": (zh, CASE_NUMBERS[code]), "en": (en, CASE_NUMBERS[code])} for code, zh, en in (
-    ("12345", "12345政务服务便民热线", "12345 citizens' service hotline"),
-    ("12320", "12320卫生健康热线", "12320 health hotline"),
-    ("HEALTH_COMMISSION", "示范市卫生健康委员会", "Demo City Health Commission"),
-    ("OTHER", "示范市信访局", "Demo City petitions bureau"))}
+    ("12345", "12345热线", "12345 hotline"), ("12320", "12320卫生热线", "12320 health hotline"),
+    ("HEALTH_COMMISSION", "市卫健委", "city health commission"), ("OTHER", "市信访局", "city petitions bureau"))}
 
 
 def _row_counts() -> dict[str, int]:
