@@ -100,7 +100,8 @@ def test_a_12345_referral_due_before_the_hospital_s_date_is_shown_listed_and_cou
         "2026-11-25", "2026-11-23")
     page = unescape(client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True))
     assert "23 Nov 2026 · <span class=\"due-source\">the referring body's date</span>" in page
-    assert "12345 citizens' service hotline · their case number 12345-2026-0815" in page
+    assert ("12345 citizens' service hotline · their case number "
+            '<span class="case-number">12345-2026-0815</span>') in page
 
     # Not yet answered: nothing to report back.
     assert complaint.reference not in client.get("/queue?q=report_back").get_data(as_text=True)

@@ -42,7 +42,8 @@ GAPS = {Action(k): tuple(v) for k, v in PLAN["gaps_hours"].items()}
 CHANNELS = PLAN["channels"]
 OFFICE_CHANNELS = set(PLAN["office_channels"])
 CHANCES = PLAN["chances"]
-REPORTED_BACK = 0.8  # of the referrals answered: the rest wait in reception's queue
+REPORTED_BACK = 0.4  # of the referrals answered lately: the rest wait in reception's queue
+REPORTED_BACK_ALL_AFTER_DAYS = 21  # those received longer ago than this have all been reported back
 SURNAMES, GIVEN = HOSPITAL["surnames"], HOSPITAL["given"]
 EN_NAMES, EN_GIVEN = HOSPITAL["en_names"], HOSPITAL["en_given"]
 PHONE_PREFIXES = HOSPITAL["phone_prefixes"]
@@ -616,7 +617,8 @@ class Story:
         # A referral answered is reported back to who referred it, once; some still wait in reception's queue.
         if (action in (Action.respond, Action.resolve_on_the_spot, Action.conclude)
                 and self.plan.data.get("referral_body_id") and "report_back" not in self.taken
-                and self._own_draws("report back").random() < REPORTED_BACK):
+                and (self._own_draws("report back").random() < REPORTED_BACK
+                     or self.age > REPORTED_BACK_ALL_AFTER_DAYS)):
             self.taken.add("report_back")
             self.do(Action.report_back)
 
