@@ -97,7 +97,8 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert len(handed) == 5
     assert sum(1 for c in handed if c.handler_id is not None) == 4
     [taken_back] = [c for c in handed if c.handler_id is None]
-    assert taken_back.events[-1].action == "take_back"
+    # Its last handling step is the take back (the head has since offered a remedy on it).
+    assert [e.action for e in taken_back.events if e.action in ("hand_to_handler", "take_back")][-1] == "take_back"
     by_handlers = [c for c in handed if any(e.action == "record_findings" and e.actor_id in
                                             {u.id for u in staff.values()} for e in c.events)]
     assert len(by_handlers) == 3
