@@ -1,6 +1,8 @@
 """The demo hospital (`flask --app wsgi demo`): every state, the documented logins, a believable timeline,
 and a second run that adds nothing."""
 
+import re
+
 from sqlalchemy import func, select
 
 from intranet.complaints.lifecycle import State
@@ -13,6 +15,13 @@ from intranet.notifications.models import OutboxMessage
 
 LOGINS = (["reception", "leadership", "discipline", "admin"] + [head_username(code) for code, *_rest in DEPARTMENTS]
           + ["staff-card", "staff-card-2", "staff-nurs", "staff-ed"])
+
+# How a demo referral's text names each referring body, by language, and the pattern of its case numbers.
+CASE_NUMBERS = {"12345": r"12345-2026-\d{7}", "12320": r"12320-2026-\d{6}",
+                "HEALTH_COMMISSION": r"示卫投转〔2026〕\d{1,3}号", "OTHER": r"示信转〔2026〕\d{1,3}号"}
+REFERRED = {code: {"zh": (zh, CASE_NUMBERS[code]), "en": (en, CASE_NUMBERS[code])} for code, zh, en in (
+    ("12345", "12345热线", "12345 hotline"), ("12320", "12320卫生热线", "12320 health hotline"),
+    ("HEALTH_COMMISSION", "市卫健委", "city health commission"), ("OTHER", "市信访局", "city petitions bureau"))}
 
 
 def _row_counts() -> dict[str, int]:
@@ -63,6 +72,15 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     walked = {event.action for c in complaints for event in c.events}
     assert {"record_referral", "report_back"} <= walked
     assert any(c.to_report_back for c in complaints)
+    # A referral's text names the body that referred it, its case number is in that body's pattern, and
+    # the report back says who was told.
+    referrals = [c for c in complaints if c.channel == "referral"]
+    assert {c.referral_body.code for c in referrals} == set(REFERRED)
+    for c in referrals:
+        named, pattern = REFERRED[c.referral_body.code][c.language]
+        assert c.what_happened.startswith(("【" + named, f"[Referred by the {named}] ")), c.what_happened
+        assert c.referral_case_number and re.fullmatch(pattern, c.referral_case_number), c.referral_case_number
+        assert c.report_back_text is None or named in c.report_back_text, c.report_back_text
     # Two integrity complaints, the discipline office's: one to investigate, one with findings to sign off.
     integrity = [c for c in complaints if c.integrity]
     assert [(c.state, bool(c.findings)) for c in sorted(integrity, key=lambda c: c.received_at)] == [
@@ -81,7 +99,8 @@ def test_demo_covers_every_state_with_the_documented_logins_and_is_idempotent(ap
     assert len(handed) == 5
     assert sum(1 for c in handed if c.handler_id is not None) == 4
     [taken_back] = [c for c in handed if c.handler_id is None]
-    assert taken_back.events[-1].action == "take_back"
+    # Its last handling step is the take back (the head has since offered a remedy on it).
+    assert [e.action for e in taken_back.events if e.action in ("hand_to_handler", "take_back")][-1] == "take_back"
     by_handlers = [c for c in handed if any(e.action == "record_findings" and e.actor_id in
                                             {u.id for u in staff.values()} for e in c.events)]
     assert len(by_handlers) == 3

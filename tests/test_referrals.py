@@ -100,7 +100,8 @@ def test_a_12345_referral_due_before_the_hospital_s_date_is_shown_listed_and_cou
         "2026-11-25", "2026-11-23")
     page = unescape(client.get(f"/complaints/{complaint.reference}?lang=en").get_data(as_text=True))
     assert "23 Nov 2026 · <span class=\"due-source\">the referring body's date</span>" in page
-    assert "12345 citizens' service hotline · their case number 12345-2026-0815" in page
+    assert ("12345 citizens' service hotline · their case number "
+            '<span class="case-number">12345-2026-0815</span>') in page
 
     # Not yet answered: nothing to report back.
     assert complaint.reference not in client.get("/queue?q=report_back").get_data(as_text=True)
@@ -247,6 +248,31 @@ def test_a_closed_referral_is_still_to_report_back_and_listed(world, client):
     page = client.get("/queue?q=report_back").get_data(as_text=True)
     assert complaint.reference in page
     assert re.search(r'data-queue="report_back">1<', page)
+
+
+def test_a_referral_reported_back_says_when_and_whether_in_time_in_its_row(world, client):
+    """Closed: the date reported back and on time or late, where a closed row says "—"; answered and still
+    to follow up: the follow-up's date, and the report back below it."""
+    closed, late = referral(world, State.closed), referral(world, State.responded, referral_reply_by=date(2026, 11, 19))
+    report_back(world, closed)
+    with clock_at(at(20)):
+        report_back(world, late)
+    login(client, world.reception)
+    page = client.get("/search?channel=referral&lang=en").get_data(as_text=True)
+
+    def due(complaint) -> str:
+        row = re.search(rf'<tr id="row-{complaint.reference}".*?</tr>', page, re.S).group(0)
+        cell = re.search(r"<td data-label=\"Due\">(.*?)</td>", row, re.S).group(1)
+        return re.sub(r"\s+", " ", cell).strip()
+
+    assert due(closed) == ('<span class="reported-back">Reported back 18 Nov 2026</span> '
+                           '<span class="badge badge-effective">On time</span>')
+    assert due(late) == ('23 Nov 2026 <br><span class="reported-back">Reported back 20 Nov 2026</span> '
+                         '<span class="badge badge-overdue">Late</span>')
+    # Its page: done on the day reported back, which on time is judged by.
+    detail = client.get(f"/complaints/{late.reference}?lang=en").get_data(as_text=True)
+    assert ("<dd>19 Nov 2026 · their reply-by date · done 20 Nov 2026 · "
+            '<span class="badge badge-overdue">late</span></dd>') in unescape(detail)
 
 
 @pytest.mark.parametrize("role", ["head", "leadership", "supervision"])

@@ -36,8 +36,10 @@ ROW_COLUMNS = ("reference", "received_at", "what_happened", "status", "escalatio
                # the member of the department's staff handling it: named in the head's rows, and decides the
                # handler's own buttons
                "handler_id",
-               # a referral still to report back to the body that referred it, and by when
-               "referral_body_id", "reported_back_at", "report_back_due_on", "reported_back_on_time")
+               # a referral still to report back to the body that referred it, and by when; or reported back
+               # on which day, and whether in time
+               "referral_body_id", "reported_back_at", "report_back_due_on", "reported_back_on",
+               "reported_back_on_time")
 
 
 def rows():

@@ -43,18 +43,27 @@ PARTS = [
 ]
 CO_HANDLED_ANSWER = "经心内科会同相关科室调查：转运与取药等候过长属实，已增派晚班护工并规范处方修改通知，向您致歉。"
 
-# Remedies (补救措施) some complaints being looked into offer: what is proposed, and what happens to it then
-# (leadership approves or refuses one above the ¥2,000 threshold, reception records a payment, one withdrawn).
+# Remedies (补救措施) some complaints being looked into offer: what is proposed (in the complaint's language), the
+# categories of complaint it fits, and what happens to it then (leadership approves or refuses one above the
+# ¥2,000 threshold, reception records a payment, one withdrawn).
 REMEDIES = [
-    ("compensation", "5000", "因延误诊治导致二次入院，赔偿交通及误工费用。", ["approve", "pay"]),
-    ("refund", "380", "退还未做检查的费用。", ["pay"]),
-    ("apology", None, "科主任当面向患者及家属道歉。", []),
-    ("fee_waiver", "2,800", "减免本次住院期间的床位费。", []),
-    ("compensation", "3000", "补偿因预约取消而产生的往返费用。", ["refuse"]),
-    ("other", "200", "赠送营养餐券。", ["withdraw"]),
+    ("compensation", "5000", {"zh": "因诊疗护理中的疏失给患者造成损害，赔偿后续治疗、交通及误工费用。",
+                              "en": "For the harm caused by the lapse in care: the further treatment, travel and lost "
+                                    "earnings."}, ("CARE",), ["approve", "pay"]),
+    ("refund", "50", {"zh": "退还当日挂号费。", "en": "The registration fee of that day, refunded."}, ("WAIT",),
+     ["pay"]),
+    ("apology", None, {"zh": "科主任当面向患者及家属道歉。",
+                       "en": "The head of department apologises to the patient and family in person."}, ("ATT",), []),
+    ("fee_waiver", "2,800", {"zh": "减免本次住院期间的床位费。", "en": "The bed charges of this stay, waived."},
+     ("NURSE",), []),
+    ("compensation", "3000", {"zh": "补偿因预约问题多次往返医院的交通费用。",
+                              "en": "The travel costs of the trips the booking problem caused."}, ("ACCESS",),
+     ["refuse"]),
+    ("other", "200", {"zh": "赠送陪护家属营养餐券，以示歉意。",
+                      "en": "Meal vouchers for the family, with our apology."}, ("ENV",), ["withdraw"]),
 ]
 REMEDY_STEPS = {
-    "approve": ("leadership", Action.approve_remedy, {"comment": "同意：延误属实，赔偿标准符合规定。"}),
+    "approve": ("leadership", Action.approve_remedy, {"comment": "同意：损害属实，赔偿标准符合规定。"}),
     "refuse": ("leadership", Action.refuse_remedy, {"comment": "先行减免相关费用即可，不予现金补偿。"}),
     "pay": ("reception", Action.record_remedy_payment, {}),
     "withdraw": ("head", Action.withdraw_remedy, {"reason": "患者表示不需要，撤回。"}),
@@ -108,10 +117,7 @@ def _reference_data() -> tuple[dict[str, Department], dict[str, Category], list[
     return departments, categories, created
 
 
-REFERRERS = (("12320", "12320卫生健康热线", "12320 health hotline"),
-             ("12345", "12345政务服务便民热线", "12345 citizens' service hotline"),
-             ("HEALTH_COMMISSION", "卫生健康委员会", "Health commission"),
-             ("OTHER", "其他单位", "Another agency"))
+REFERRERS = [(body["code"], body["name_zh"], body["name_en"]) for body in HOSPITAL["referring_bodies"]]
 
 
 def _hospital_details() -> list[str]:
@@ -423,8 +429,15 @@ def _remedies_offered(users: dict[str, User], now: datetime) -> None:
     investigating = db.session.scalars(select(Complaint).where(
         Complaint.status == State.investigating.value, Complaint.integrity.is_(False))
         .order_by(Complaint.id.desc())).all()
-    chosen = [c for c in investigating if c.department_id in heads][:len(REMEDIES)]
-    for complaint, (kind, amount, description, then) in zip(chosen, REMEDIES, strict=False):
+    candidates = [c for c in investigating if c.department_id in heads]
+    for kind, amount, description, fits, then in REMEDIES:
+        # The newest complaint of a category the remedy fits, or else the newest left.
+        complaint = next((c for c in candidates if c.category and c.category.code in fits),
+                         candidates[0] if candidates else None)
+        if complaint is None:
+            return
+        candidates.remove(complaint)
+        description = description["en" if complaint.language == "en" else "zh"]
         head = heads[complaint.department_id]
         at = min(complaint.events[-1].at + timedelta(hours=3), now)
         with clock_at(at):

@@ -42,10 +42,13 @@ GAPS = {Action(k): tuple(v) for k, v in PLAN["gaps_hours"].items()}
 CHANNELS = PLAN["channels"]
 OFFICE_CHANNELS = set(PLAN["office_channels"])
 CHANCES = PLAN["chances"]
-REPORTED_BACK = 0.8  # of the referrals answered: the rest wait in reception's queue
+REPORTED_BACK = 0.4  # of the referrals answered lately: the rest wait in reception's queue
+REPORTED_BACK_ALL_AFTER_DAYS = 21  # those received longer ago than this have all been reported back
 SURNAMES, GIVEN = HOSPITAL["surnames"], HOSPITAL["given"]
 EN_NAMES, EN_GIVEN = HOSPITAL["en_names"], HOSPITAL["en_given"]
 PHONE_PREFIXES = HOSPITAL["phone_prefixes"]
+# Who refers complaints (转办单位), how a referred complaint's text names them, and their case numbers' pattern.
+REFERRING_BODIES = {body["code"]: body for body in HOSPITAL["referring_bodies"]}
 
 
 @dataclass
@@ -74,6 +77,12 @@ def _date_text(day, lang: str) -> str:
     months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December"]
     return f"{day.month}月{day.day}日" if lang == "zh" else f"{day.day} {months[day.month - 1]}"
+
+
+def case_number(code: str, rng: random.Random, year: int) -> str:
+    """A case number as the referring body writes it (its pattern in hospital.json)."""
+    pattern = REFERRING_BODIES[code]["case_number"]
+    return pattern["format"].format(year=year, n=rng.randint(1, pattern["most"]))
 
 
 def _phone(rng: random.Random) -> str:
@@ -188,8 +197,9 @@ class Planner:
         ward = rng.choice(scenario["wards"]) if "wards" in scenario else ""
         words = {"ward": ward, "date": _date_text(incident, lang), "who": who, "n": n}
         text = {k: v.format(**words) for k, v in scenario.items() if isinstance(v, str)}
+        referred = self._referred(text["what"], received_at) if channel == "referral" else {}
         data = {
-            "what_happened": self._prefix(channel, TEXTS[lang]) + text["what"],
+            "what_happened": self._prefix(channel, lang, referred.pop("_code", None)) + text["what"],
             "desired_outcome": text.get("want"),
             "language": lang,
             "confidential": confidential,
@@ -202,8 +212,8 @@ class Planner:
         if subject:
             data["subject_department_id"] = self.departments[subject].id
         self._record_and_reply(data, ward, anonymous, channel)
-        if data.pop("_reply_in_days", None):
-            data["referral_reply_by"] = local(received_at).date() + timedelta(days=4)
+        if referred and self.referrers:
+            data.update(referred)
         return data, text
 
     def _who(self, scenario: dict) -> tuple[str, str]:
@@ -220,10 +230,12 @@ class Planner:
         ) or (channel == "online" and target != State.withdrawn and scenario["cat"] in ("ENV", "WAIT", "ATT", "ACCESS")
               and self.rng.random() < 0.15)
 
-    def _prefix(self, channel: str, texts: dict) -> str:
-        """What a referral, a survey or the suggestion box puts before the complainant's own words."""
+    def _prefix(self, channel: str, lang: str, referred_by: str | None = None) -> str:
+        """What a referral, a survey or the suggestion box puts before the complainant's own words: a
+        referral names the body that referred it."""
+        texts = TEXTS[lang]
         if channel == "referral":
-            return self.rng.choice(texts["referral"])
+            return self.rng.choice(texts["referral"]).format(body=REFERRING_BODIES[referred_by]["in_texts"][lang])
         if channel in ("survey", "suggestion_box"):
             return texts[channel]
         return ""
@@ -241,20 +253,21 @@ class Planner:
             data["wants_written_reply"] = True
         if channel != "online":
             data["channel"] = channel
-        if channel == "referral" and self.referrers:
-            self._referred(data)
 
-    def _referred(self, data: dict) -> None:
-        """Who referred it, their case number (one in four sent afterwards, recorded with the referral's
-        details step) and, for half of them, a reply-by date four days on, often before the hospital's own.
-        Drawn from a generator of its own: the other complaints' stories stay as they were."""
-        rng = random.Random(f"referral {data['what_happened']}")
-        code = rng.choices(["12345", "12320", "HEALTH_COMMISSION", "OTHER"], weights=[5, 3, 2, 1])[0]
-        data["referral_body_id"] = self.referrers[code]
+    def _referred(self, own_words: str, received_at: datetime) -> dict:
+        """Who referred it (its code under "_code", for the text to name it), their case number in their
+        pattern (one in four sent afterwards, recorded with the referral's details step) and, for half of
+        them, a reply-by date four days on, often before the hospital's own. Drawn from a generator of its
+        own: the other complaints' stories stay as they were."""
+        rng = random.Random(f"referral {own_words}")
+        code = rng.choices(list(REFERRING_BODIES), weights=[b["weight"] for b in REFERRING_BODIES.values()])[0]
+        referred = {"_code": code, "referral_body_id": self.referrers.get(code)}
+        received_on = local(received_at).date()
         if rng.random() < 0.75:
-            data["referral_case_number"] = f"{code[:5]}-{rng.randint(202600000, 202699999)}"
+            referred["referral_case_number"] = case_number(code, rng, received_on.year)
         if rng.random() < 0.5:
-            data["_reply_in_days"] = 4
+            referred["referral_reply_by"] = received_on + timedelta(days=4)
+        return referred
 
     def _severity_and_complexity(self, target: State, scenario: dict) -> tuple[str, str]:
         if target == State.not_accepted:
@@ -504,20 +517,23 @@ class Story:
         """A generator of the referral's own, so that the other stories draw what they drew before."""
         return random.Random(f"{what} {self.plan.data['what_happened']}")
 
+    def _referred_by(self) -> str:
+        """The code of the body that referred it."""
+        body_id = self.plan.data["referral_body_id"]
+        return next(code for code, known in self.planner.referrers.items() if known == body_id)
+
     def _record_referral(self) -> tuple[str, dict]:
         data = self.plan.data
+        year = local(self.plan.received_at).year
         return "reception", {
             "referral_body_id": data["referral_body_id"], "referral_reply_by": data.get("referral_reply_by"),
-            "referral_case_number": f"ZB-{self._own_draws('case').randint(100000, 999999)}",
-            "reason": "转办单位事后发来了案件编号。" if self.scenario["lang"] == "zh"
-            else "The referring body sent its case number afterwards."}
+            "referral_case_number": case_number(self._referred_by(), self._own_draws("case"), year),
+            "reason": self.texts["referral_details_later"]}
 
     def _report_back(self) -> tuple[str, dict]:
-        zh = self.scenario["lang"] == "zh"
         method = self._own_draws("method").choice(["platform", "platform", "phone", "letter"])
-        text = ("已答复投诉人，处理结果已通过转办平台反馈。" if zh
-                else "The complainant has been answered; the outcome was reported back on their platform.")
-        return "reception", {"method": method, "text": text}
+        body = REFERRING_BODIES[self._referred_by()]["in_texts"][self.scenario["lang"]]
+        return "reception", {"method": method, "text": self.texts["report_back"][method].format(body=body)}
 
     CONTENT = {
         Action.triage: _triage,
@@ -601,7 +617,8 @@ class Story:
         # A referral answered is reported back to who referred it, once; some still wait in reception's queue.
         if (action in (Action.respond, Action.resolve_on_the_spot, Action.conclude)
                 and self.plan.data.get("referral_body_id") and "report_back" not in self.taken
-                and self._own_draws("report back").random() < REPORTED_BACK):
+                and (self._own_draws("report back").random() < REPORTED_BACK
+                     or self.age > REPORTED_BACK_ALL_AFTER_DAYS)):
             self.taken.add("report_back")
             self.do(Action.report_back)
 

@@ -149,7 +149,7 @@ record_referral = ActionSpec(
 class ReportBackForm(ActionForm):
     method = SelectField(_l("How the referring body was told"), choices=optional_choice(ReportBackMethod.choices),
                          validators=[required(_l("Choose a method."))])
-    reported_on = DateField(_l("Date reported back"), validators=[Optional()])
+    reported_on = DateField(_l("Date reported back"), validators=[Optional()], description=_l("Leave empty for today."))
     text = TextAreaField(_l("What they were told"), filters=STRIPPED, validators=[required(), Length(max=20000)])
     evidence = MultipleFileField(_l("Files: the reply sent, their platform's receipt (optional)"),
                                  description=_l("Up to 5 files: photos (JPG, PNG) or PDF, each smaller than 5MB."),

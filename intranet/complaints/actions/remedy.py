@@ -82,10 +82,16 @@ def remedy_field():
 class ProposeRemedyForm(ActionForm):
     kind = SelectField(_l("Kind of remedy"), choices=optional_choice(RemedyKind.choices),
                        validators=[required(_l("Choose the kind of remedy."))])
-    amount = StringField(_l("Amount (yuan)"), filters=STRIPPED, render_kw={"inputmode": "decimal"},
-                         description=_l("For a refund, a fee waiver or compensation, e.g. 5000 or 5,000.50. None "
-                                        "for an apology or an explanation."))
+    # Its hint, with the threshold of the day, is set by fit().
+    amount = StringField(_l("Amount (yuan)"), filters=STRIPPED, render_kw={"inputmode": "decimal"})
     description = TextAreaField(_l("What is offered"), filters=STRIPPED, validators=[Length(max=5000)])
+
+    def fit(self) -> None:
+        """The amount's hint names the hospital's threshold of the day: whoever proposes knows, before typing
+        it, whether leadership will have to approve."""
+        self.amount.description = _l("For a refund, a fee waiver or compensation, e.g. 5000 or 5,000.50. None for "
+                                     "an apology or an explanation. Above %(threshold)s, leadership approves it "
+                                     "before the answer goes out.", threshold=yuan(hospital().remedy_threshold_fen))
 
     def validate_amount(self, field):
         try:
@@ -121,7 +127,7 @@ propose_remedy = ActionSpec(
     "propose_remedy", _l("Propose a remedy"), roles=frozenset({HEAD, RECEPTION}),
     sources=frozenset({State.investigating}), target=None,
     records="kind, amount in yuan, what is offered; whether it needs leadership's approval",
-    form=ProposeRemedyForm, apply=_propose,
+    form=ProposeRemedyForm, apply=_propose, fit_form=lambda form, c, user: form.fit(),
     notices=(Notice(REMEDY_TO_APPROVE, recorded="needs_approval"),),
     timeline={"kind": KIND, "amount": AMOUNT,
               "description": Shown(_l("What is offered")),
