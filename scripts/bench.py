@@ -834,7 +834,12 @@ def ratio_table(title: str, rows: list[Judged]) -> list[str]:
         ratio, target, holds = verdict(row)
         lines.append(f"| {row.figure} | {row.peer_cell} | {row.redress_cell} | {ratio} | {target} | {holds} |")
         if holds:
-            judged[holds].append(f"- {row.figure}: {ratio if ratio != '—' else row.redress_cell} ({target})")
+            # The figure the target is read from: the ratio, or Redress's own figure in the target's unit.
+            if ratio != "—" or row.op == "yes" or row.redress is None:
+                measured = ratio if ratio != "—" else row.redress_cell
+            else:
+                measured = f"{row.redress:.3g}" + (f" {row.unit}" if row.unit else "")
+            judged[holds].append(f"- {row.figure}: {measured} ({target})")
     headings = {"holds": "Targets that hold:", "does not hold": "Targets that do not hold:",
                 "not measured": "Targets not measured:"}
     for holds, items in judged.items():
