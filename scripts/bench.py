@@ -838,7 +838,7 @@ def ratio_table(title: str, rows: list[Judged]) -> list[str]:
             if ratio != "—" or row.op == "yes" or row.redress is None:
                 measured = ratio if ratio != "—" else row.redress_cell
             else:
-                measured = f"{row.redress:.3g}" + (f" {row.unit}" if row.unit else "")
+                measured = f"{row.redress:.2f}".rstrip("0").rstrip(".") + (f" {row.unit}" if row.unit else "")
             judged[holds].append(f"- {row.figure}: {measured} ({target})")
     headings = {"holds": "Targets that hold:", "does not hold": "Targets that do not hold:",
                 "not measured": "Targets not measured:"}
