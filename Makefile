@@ -72,7 +72,8 @@ bench: $(DEV_STAMP) translations
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 # The same, and after each run the same phases against the peer, django-helpdesk 2.6.1 (scripts/bench_peer.py;
-# installed into build/peer-venv), with a table of the two side by side.
+# installed into build/peer-venv), with a table of the two side by side, every ratio a target is read by, and
+# which targets hold (docs/performance.md#beside-the-peer-make-bench-peer).
 bench-peer: $(DEV_STAMP) translations
 	$(PY) scripts/bench.py --peer $(BENCH_ARGS)
 

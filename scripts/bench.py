@@ -19,13 +19,20 @@ submissions) and counted in Redis (REDIS_URL, default redis://127.0.0.1:6379/5, 
 gunicorn refuses several workers counting in memory. REDRESS_COUNT_STATEMENTS=1 makes each response say how
 many SQL statements it ran (a header that only this flag turns on).
 
+Besides the pages and the submissions it measures search (words of 2, 3 and 4 characters, a phone, a
+reference, one character; as reception and as a department head), the monthly analysis of the last full
+month before and after closing it, the complaints' CSV and XLSX exports of that month and of the last full
+year (first byte, worker memory growth), and the public pages as a phone loads them in chromium.
+
 --peer runs the same phases after each run against the peer the targets are set against, django-helpdesk
-(scripts/bench_peer.py), and prints the two side by side: figures compare only within one run.
+(scripts/bench_peer.py), and prints the two side by side, then every ratio a target is read by with the
+target and whether it holds (ratio_table()): figures compare only within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -88,9 +95,9 @@ def sqlalchemy_url(kind: str, location: str) -> str:
     return f"sqlite:///{location}" if kind == "sqlite" else location.replace("postgresql://", "postgresql+psycopg://")
 
 
-def make_database(kind: str, n: int, pg_url: str) -> tuple[str, callable]:
+def make_database(kind: str, n: int, pg_url: str, tag: str = "") -> tuple[str, callable]:
     """Redress's database for one run: its SQLAlchemy URL and how to drop it afterwards."""
-    location, drop = fresh_database(kind, f"redress-{n}.sqlite3", f"bench_{n}", pg_url)
+    location, drop = fresh_database(kind, f"redress-{n}.sqlite3", f"bench_{n}{tag}", pg_url)
     return sqlalchemy_url(kind, location), drop
 
 
@@ -175,6 +182,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
     from sqlalchemy import insert, select
 
     from intranet import create_app
+    from intranet.complaints import search
     from intranet.complaints.audit import FACTS, GENESIS, event_hash, fact_digest
     from intranet.complaints.models import (
         Complaint,
@@ -189,6 +197,7 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
     from intranet.deadlines.models import Clock
     from intranet.demo.load import _reference_data, _users
     from intranet.demo.story import HOSPITAL, SCENARIOS
+    from intranet.reports.periods import Period
 
     app = create_app("production", SECRET_KEY="bench", TRACKING_KEY="bench-tracking-key-not-for-production")
     started = time.perf_counter()
@@ -369,11 +378,22 @@ def seed(url: str, n: int, open_work: int, rng_seed: int = 12) -> dict:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
         seeded = time.perf_counter() - seeded_at
+        # The search index, as `flask search rebuild` writes it (the bulk inserts bypass reindex()).
+        indexed_at = time.perf_counter()
+        search.rebuild()
+        db.session.commit()
+        indexed = time.perf_counter() - indexed_at
         sample = list(db.session.scalars(select(Complaint.reference).order_by(Complaint.id.desc()).limit(2000)))
         event_count = db.session.scalar(select(db.func.count()).select_from(ComplaintEvent.__table__))
+        # What the search phase looks up besides words: a phone and a reference of the history (not the newest).
+        phone = db.session.scalar(select(Complaint.complainant_phone).where(Complaint.complainant_phone.is_not(None))
+                                  .order_by(Complaint.id).offset(n // 2).limit(1))
+        reference = db.session.scalar(select(Complaint.reference).order_by(Complaint.id).offset(n // 3).limit(1))
+        month = Period.last_month()  # the last full month of the seed: the analysis and exports read it
         db.session.remove()
         db.engine.dispose()
-    return dict(references=sample, events=event_count, migrated=migrated, seeded=seeded, head="head-card")
+    return dict(references=sample, events=event_count, migrated=migrated, seeded=seeded, indexed=indexed,
+                head="head-card", phone=phone, reference=reference, month=month.slug, year=str(month.year - 1))
 
 
 # --- the server -----------------------------------------------------------------------------------
@@ -608,6 +628,302 @@ def db_bindparam(name: str):
     return bindparam(name, expanding=True)
 
 
+# --- the phases the targets beside the peer are read by (search, the analysis, exports, the phone) -------
+
+# Words of the seeded texts of both systems (the demo's scenarios, and scripts/peer/seed.py's), by length.
+SEARCH_WORDS = {"2-character words": ["医生", "护士", "检查", "报告"],
+                "3-character words": ["护士站", "多小时", "还没有", "卫生间"],
+                "4-character words": ["个多小时", "很不耐烦", "没有热水"]}
+ONE_CHARACTER = "医"  # found by a scan of the stored text, not the index: it must still answer at once
+SEARCHERS = ("reception", "head")  # reception searches everything; the cardiology head their department
+
+
+def search_queries(phone: str, reference: str) -> dict[str, list[str]]:
+    """What the search phase types, by kind: the words, then one phone and one reference of the seed."""
+    return {**SEARCH_WORDS, "a phone": [phone], "a reference": [reference]}
+
+
+def timed_searches(get, words: list[str], total: int) -> list[float]:
+    """`total` timed searches spread over `words` (each searched once first, untimed); `get(word)` makes one
+    and returns its seconds."""
+    for word in words:
+        get(word)
+    times = []
+    for i in range(max(total, len(words))):
+        times.append(get(words[i % len(words)]))
+    return times
+
+
+def redress_search(session, base: str, server, words: list[str], total: int) -> tuple[list[float], set[int]]:
+    from urllib.parse import quote
+
+    statements: set[int] = set()
+
+    def get(word: str) -> float:
+        times, sql = timed_gets(session, f"{base}/search?q={quote(word)}", 1)
+        statements.update(sql)
+        return times[0]
+
+    return timed_searches(get, words, total), statements
+
+
+def slow_page(session, url: str, count: int, server=None) -> tuple[list[float], set[int]]:
+    """`count` timed GETs of a page that may take longer than a worker is given (the analysis of a month on a
+    million complaints: gunicorn kills a sync worker at its timeout), after one untimed; if one fails, the
+    figure is NaN ("not measured" in the table) and the run goes on."""
+    import requests
+
+    try:
+        timed_gets(session, url, 1)
+        return timed_gets(session, url, count, server)
+    except (RuntimeError, requests.RequestException) as error:
+        print(f"!! {url}: {error}", flush=True)
+        return [float("nan")], set()
+
+
+def close_month(url: str, slug: str) -> float:
+    """Close the month through the app's own closing (reports.closing.close, as leadership's button does),
+    in this process: on a million complaints it may take longer than a worker is given for a request.
+    Returns its seconds."""
+    os.environ["DATABASE_URL"] = url
+    from sqlalchemy import select
+
+    from intranet import create_app
+    from intranet.core.extensions import db
+    from intranet.core.users import User
+    from intranet.reports import closing
+    from intranet.reports.periods import Period
+
+    app = create_app("production", SECRET_KEY="bench", TRACKING_KEY="bench-tracking-key-not-for-production")
+    with app.test_request_context():
+        leadership = db.session.scalar(select(User).where(User.username == "leadership"))
+        started = time.perf_counter()
+        closing.close(leadership, Period.parse(slug))
+        seconds = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return seconds
+
+
+def download(session, url: str, server) -> dict:
+    """One export downloaded: time to its first byte, all of it, its size, and how much more resident memory
+    the worker that served it reached than it held before (each worker's peak is reset first, through
+    /proc/<pid>/clear_refs, so the peak read afterwards is this download's)."""
+    before = {}
+    for pid in server.worker_pids():
+        before[pid] = _status_kb(Path(f"/proc/{pid}/status").read_text(), "VmRSS")
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    import requests
+
+    started = time.perf_counter()
+    first, size = None, 0
+    try:
+        with session.get(url, stream=True) as response:
+            for chunk in response.iter_content(65536):
+                if first is None:
+                    first = time.perf_counter() - started
+                size += len(chunk)
+            status = response.status_code
+    except requests.RequestException as error:  # e.g. the worker killed at gunicorn's timeout, mid-download
+        status = f"broken off ({type(error).__name__})"
+    total = time.perf_counter() - started
+    growth = max((_status_kb(Path(f"/proc/{pid}/status").read_text(), "VmHWM") - kb
+                  for pid, kb in before.items() if Path(f"/proc/{pid}/status").exists()), default=0)
+    return dict(status=status, first_byte=first if first is not None else total, seconds=total, size=size,
+                growth_mib=max(growth, 0) / 1024)
+
+
+def phone_pages(base: str, paths=("/complain", "/track")) -> dict:
+    """Each public page as a phone loads it (Debian's chromium, 360 px wide, nothing cached): the bytes on
+    the wire of everything it loads (CDP's encodedDataLength: as served, headers included), what they would
+    be gzipped (as a proxy in front could send them), and the number of requests. Then the form with
+    JavaScript off: are its fields there, and does sending it give a reference?"""
+    import gzip
+
+    from playwright.sync_api import sync_playwright
+
+    found: dict = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            for path in paths:
+                context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
+                                              is_mobile=True, has_touch=True)
+                page = context.new_page()
+                cdp = context.new_cdp_session(page)
+                cdp.send("Network.enable")
+                wire, requests_sent, bodies = {}, set(), []
+                cdp.on("Network.requestWillBeSent", lambda e, sent=requests_sent: sent.add(e["requestId"]))
+                cdp.on("Network.loadingFinished",
+                       lambda e, wire=wire: wire.__setitem__(e["requestId"], e["encodedDataLength"]))
+                page.on("response", lambda r, bodies=bodies: bodies.append(r))
+                page.goto(base + path, wait_until="networkidle")
+                zipped = 0
+                for response in bodies:
+                    with contextlib.suppress(Exception):  # a redirect has no body to read
+                        zipped += len(gzip.compress(response.body(), 6))
+                found[path] = dict(bytes=sum(wire.values()), gzipped=zipped, requests=len(requests_sent))
+                context.close()
+            context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 740})
+            page = context.new_page()
+            page.goto(base + "/complain")
+            fields = ["textarea[name=what_happened]", "input[name=complainant_name]",
+                      "input[name=complainant_phone]", "input[name=preferred_reply][value=phone]"]
+            present = all(page.locator(selector).count() == 1 for selector in fields)
+            sent = False
+            if present:
+                page.fill(fields[0], "门诊候诊两个多小时，没有人解释原因。")
+                page.fill(fields[1], "王女士")
+                page.fill(fields[2], "13800138000")
+                page.check(fields[3])
+                form = page.locator("form:has(textarea[name=what_happened])")
+                with page.expect_navigation():
+                    form.locator("button[type=submit], input[type=submit]").last.click()
+                sent = page.url.endswith("/complain/done") and REFERENCE.search(page.content()) is not None
+            found["without JavaScript"] = dict(fields=present, sent=sent)
+            context.close()
+        finally:
+            browser.close()
+    return found
+
+
+# --- the table of ratios -------------------------------------------------------------------------------
+
+
+class Judged(SimpleNamespace):
+    """One row of the table beside the peer: the figure's name, the peer's and Redress's cells as printed,
+    and what the target is read from: Redress's value over the peer's (a ratio), or Redress's value alone
+    when `peer` is None (a target in seconds, MiB, bytes...); `op` "≤" or "≥" and `limit`, or no `op` for a
+    figure with no target; `unit` follows the limit in the target's cell ("×" for a ratio)."""
+
+    def __init__(self, figure: str, peer_cell: str, redress_cell: str, redress: float | None = None,
+                 peer: float | None = None, op: str | None = None, limit: float | None = None, unit: str = "×"):
+        super().__init__(figure=figure, peer_cell=peer_cell, redress_cell=redress_cell, redress=redress, peer=peer,
+                         op=op, limit=limit, unit=unit)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def verdict(row: Judged) -> tuple[str, str, str]:
+    """The row's ratio cell, target cell and verdict ("holds", "does not hold", "not measured", or "" for a
+    figure with no target)."""
+    ratio = None
+    if row.peer is not None and row.redress is not None and row.peer > 0:
+        ratio = row.redress / row.peer
+    ratio_cell = f"{ratio:.2f} ×" if ratio is not None else "—"
+    if row.op is None:
+        return ratio_cell, "", ""
+    if row.op == "yes":  # a property, not a number: holds when it is true
+        return ratio_cell, "yes", "not measured" if row.redress is None else "holds" if row.redress else "does not hold"
+    target = f"{row.op} {_number(row.limit)}{' ×' if row.unit == '×' else ' ' + row.unit if row.unit else ''}"
+    measured = ratio if row.unit == "×" else row.redress
+    if measured is None or measured != measured:  # not measured, or NaN
+        return ratio_cell, target, "not measured"
+    holds = measured >= row.limit if row.op == "≥" else measured <= row.limit
+    return ratio_cell, target, "holds" if holds else "does not hold"
+
+
+def ratio_table(title: str, rows: list[Judged]) -> list[str]:
+    """The markdown table of one database and N, then the list of targets and whether each holds."""
+    lines = [f"| {title} | the peer (django-helpdesk) | Redress | Redress ÷ peer | target | holds? |",
+             "|---|---|---|---|---|---|"]
+    judged: dict[str, list[str]] = {"holds": [], "does not hold": [], "not measured": []}
+    for row in rows:
+        ratio, target, holds = verdict(row)
+        lines.append(f"| {row.figure} | {row.peer_cell} | {row.redress_cell} | {ratio} | {target} | {holds} |")
+        if holds:
+            # The figure the target is read from: the ratio, or Redress's own figure in the target's unit.
+            if ratio != "—" or row.op == "yes" or row.redress is None:
+                measured = ratio if ratio != "—" else row.redress_cell
+            else:
+                measured = f"{row.redress:.2f}".rstrip("0").rstrip(".") + (f" {row.unit}" if row.unit else "")
+            judged[holds].append(f"- {row.figure}: {measured} ({target})")
+    headings = {"holds": "Targets that hold:", "does not hold": "Targets that do not hold:",
+                "not measured": "Targets not measured:"}
+    for holds, items in judged.items():
+        if items:
+            lines += ["", headings[holds], *items]
+    return lines
+
+
+
+KIB = 1024
+
+
+def beside_the_peer(redress: dict, peer_cells: dict, peer: dict) -> list[Judged]:
+    """The rows of the table the targets set against the peer are read by, from both runs' measures."""
+    mib = "{:.0f} MiB".format
+    within = sum(p50 <= 0.1 * peer["staff_list"] for p50 in redress["queues"].values())
+    rows = [
+        Judged("public submissions per second (8 clients)", f"{peer['rate']:.0f}", f"{redress['rate']:.0f}",
+               redress["rate"], peer["rate"], "≥", 1.5),
+        Judged("worker CPU per submission (its 3 requests)", ms(peer["submission_cpu"]),
+               ms(redress["submission_cpu"]), redress["submission_cpu"], peer["submission_cpu"], "≤", 0.6),
+        Judged("staff list, first page p50 (peer: the page and its first 50 rows; Redress: its slowest queue)",
+               ms(peer["staff_list"]), f"{redress['worst_queue_name']}: {redress['worst_queue_cell']}; "
+               f"{within} of {len(redress['queues'])} queues within 0.1 ×",
+               redress["worst_queue"], peer["staff_list"], "≤", 0.1),
+        Judged("complaint (ticket) page p50", ms(peer["complaint_page"]), ms(redress["complaint_page"]),
+               redress["complaint_page"], peer["complaint_page"], "≤", 0.3),
+        Judged("public form GET p50", ms(peer["form"]), ms(redress["form"]), redress["form"], peer["form"], "≤", 0.25),
+        Judged("peak worker memory (VmHWM, the larger worker) after search and the analysis (reports)",
+               f"{mib(peer['peak'] / KIB)} (after the pages alone: {mib(peer['peak_pages'] / KIB)})",
+               f"{mib(redress['peak'] / KIB)} (after the pages alone: {mib(redress['peak_pages'] / KIB)})",
+               redress["peak"], peer["peak"], "≤", 1.25),
+    ]
+    for kind in redress["queries"]:
+        by_role = {role: redress["search"][role, kind] for role in SEARCHERS}
+        worst = max(p95 for p95, _ in by_role.values())
+        cells = "; ".join(f"{role} {ms(p95)} ({'/'.join(map(str, sorted(sql)))} SQL)"
+                          for role, (p95, sql) in by_role.items())
+        peer_p95 = peer["search"].get(kind)
+        rows.append(Judged(f"search p95, {kind} (peer: its ticket list with ?q=, page and rows)",
+                           ms(peer_p95) if peer_p95 else "—", cells, worst, peer_p95, "≤", 0.2))
+        against = max(by_role[role][0] / redress["queue_p95"][role] for role in SEARCHERS)
+        rows.append(Judged(f"search p95, {kind}, over the same searcher's queue page p95", "—",
+                           f"{against:.2f} × (queue p95: " + ", ".join(
+                               f"{role} {ms(redress['queue_p95'][role])}" for role in SEARCHERS) + ")",
+                           against, None, "≤", 3, "× its queue page"))
+    one = redress["one_character"]
+    against = max(one[role][0] / redress["queue_p95"][role] for role in SEARCHERS)
+    rows.append(Judged(f"search p95, one character ({ONE_CHARACTER}), over the same searcher's queue page p95", "—",
+                       "; ".join(f"{role} {ms(p95)}" for role, (p95, _) in one.items()) + f" ({against:.2f} ×)",
+                       against, None, "≤", 3, "× its queue page"))
+    rows += [
+        Judged(f"monthly analysis of {redress['month']} p50 (peer: its reports page)", ms(peer["reports"]),
+               f"{ms(redress['analysis'])} ({'/'.join(map(str, sorted(redress['analysis_sql'])))} SQL)",
+               redress["analysis"], peer["reports"], "≤", 0.5),
+        Judged(f"the same month closed (frozen figures) p50; closing it took {redress['closing']:.1f} s",
+               ms(peer["reports"]),
+               f"{ms(redress['analysis_closed'])} ({'/'.join(map(str, sorted(redress['analysis_closed_sql'])))} SQL)",
+               redress["analysis_closed"], peer["reports"], "≤", 0.5),
+    ]
+    for (label, kind), found in redress["exports"].items():
+        period = redress["month"] if label == "month" else redress["year"]
+        what = (f"export of {period}'s complaints, {kind.upper()} "
+                f"({found['size'] / KIB:,.0f} KiB in {found['seconds']:.1f} s")
+        what += ")" if found["status"] == 200 else f", status {found['status']})"
+        ok = found["status"] == 200
+        rows += [Judged(f"{what}: first byte", "—", f"{found['first_byte']:.2f} s",
+                        found["first_byte"] if ok else None, None, "≤", 1, "s"),
+                 Judged(f"{what}: worker memory growth", "—", f"{found['growth_mib']:.1f} MiB",
+                        found["growth_mib"] if ok else None, None, "≤", 20, "MiB")]
+    for path in ("/complain", "/track"):
+        found = redress["phone"][path]
+        rows += [Judged(f"{path} on a phone (360 px): bytes on the wire, all it loads", "—",
+                        f"{found['bytes'] / KIB:.1f} KiB (gzipped: {found['gzipped'] / KIB:.1f} KiB)",
+                        found["bytes"] / KIB, None, "≤", 40, "KiB"),
+                 Judged(f"{path} on a phone: requests", "—", str(found["requests"]), found["requests"], None, "≤", 5,
+                        "")]
+    plain = redress["phone"]["without JavaScript"]
+    rows.append(Judged("/complain without JavaScript: fields there, sending it gives a reference", "—",
+                       f"fields {'there' if plain['fields'] else 'missing'}, "
+                       f"{'sent' if plain['sent'] else 'not sent'}", plain["fields"] and plain["sent"], None, "yes"))
+    return rows
+
+
 # --- one run -----------------------------------------------------------------------------------------
 
 
@@ -619,7 +935,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
     import redis
     import requests
 
-    url, drop = make_database(kind, n, args.pg_url)
+    url, drop = make_database(kind, n, args.pg_url, args.tag)
     instance = BUILD / f"instance-{kind}-{n}"
     shutil.rmtree(instance, ignore_errors=True)
     instance.mkdir(parents=True)
@@ -627,10 +943,10 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
     try:
         seeded = seed(url, n, args.open)
         print(f"   migrated in {seeded['migrated']:.1f} s, seeded {n:,} complaints and {seeded['events']:,} events "
-              f"in {seeded['seeded']:.1f} s", flush=True)
+              f"in {seeded['seeded']:.1f} s, indexed them for search in {seeded['indexed']:.1f} s", flush=True)
         if args.seed_only:
             print(f"   DATABASE_URL={url}")
-            return []
+            return [], {}
         redis.Redis.from_url(args.redis_url).flushdb()
         base = f"http://127.0.0.1:{args.port}"
         repeat = 20 if args.quick else 100
@@ -650,7 +966,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
 
             sessions = {"reception": login(base, "reception"), "head": login(base, seeded["head"]),
                         "leadership": login(base, "leadership")}
-            queue_figures = {}
+            queue_figures, default_p95 = {}, {}
             for role, session in sessions.items():
                 names = re.findall(r'href="/queue\?q=([a-z_]+)"', session.get(f"{base}/queue").text)
                 for name in dict.fromkeys(names):
@@ -661,6 +977,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
                 timed_gets(session, default, 3)
                 times, sql = timed_gets(session, default, repeat, server)
                 queue_figures[role, "(default)"] = (statistics.median(times), sql, CPU[default])
+                default_p95[role] = percentile(times, 0.95)
             rng = random.Random(3)
             reception = sessions["reception"]
             page_times, page_sql = [], set()
@@ -670,8 +987,34 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
                 page_times += times
                 page_sql |= sql
             page_cpu = (server.cpu() - cpu) / max(len(page_times), 1)
+            peak_pages = max(server.peak.values(), default=float("nan"))
+
+            # Search, as reception and as the cardiology head, words of each length, a phone, a reference.
+            queries = search_queries(seeded["phone"], seeded["reference"])
+            searches = args.searches or (20 if args.quick else 40)
+            searched = {(role, kind): redress_search(sessions[role], base, server, words, searches)
+                        for role in SEARCHERS for kind, words in queries.items()}
+            one_character = {role: redress_search(sessions[role], base, server, [ONE_CHARACTER], searches)
+                             for role in SEARCHERS}
+
+            # The monthly analysis of the last full month, as leadership reads it: open, then closed.
+            leadership = sessions["leadership"]
+            month_url = f"{base}/reports/monthly/{seeded['month']}"
+            analysis_repeat = 5 if args.quick else 20
+            open_times, open_sql = slow_page(leadership, month_url, analysis_repeat, server)
+            closing_seconds = close_month(url, seeded["month"])
+            closed_times, closed_sql = slow_page(leadership, month_url, analysis_repeat, server)
+
+            # Peak memory after the phases the peer goes through too; the exports come after it.
             peak = sorted(server.peak.values(), reverse=True)
             resident = sorted(server.resident(), reverse=True)
+
+            exported = {}
+            for label, slug in (("month", seeded["month"]), ("year", seeded["year"])):
+                for kind_of in ("csv", "xlsx"):
+                    exported[label, kind_of] = download(leadership, f"{base}/reports/complaints.{kind_of}"
+                                                                    f"?period={slug}", server)
+            phone = phone_pages(base)
 
         def sql(values):
             return "/".join(str(v) for v in sorted(values))
@@ -681,6 +1024,19 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             return f"{ms(median)} ({sql(statements)} SQL; {ms(cpu)} CPU)"
 
         latency, cost = submission_figures(result)
+        worst_queue = max(queue_figures, key=lambda key: queue_figures[key][0])
+        measures = dict(
+            rate=rate, submission_cpu=result["workers_cpu"], worst_queue=queue_figures[worst_queue][0],
+            worst_queue_name=f"{worst_queue[0]} {worst_queue[1]}", worst_queue_cell=queue(*worst_queue),
+            complaint_page=statistics.median(page_times), form=statistics.median(form_times),
+            peak=max(peak) if peak else float("nan"), queue_p95=default_p95,
+            peak_pages=peak_pages, queues={key: value[0] for key, value in queue_figures.items()},
+            search={key: (percentile(times, 0.95), sql) for key, (times, sql) in searched.items()},
+            one_character={role: (percentile(times, 0.95), sql) for role, (times, sql) in one_character.items()},
+            analysis=statistics.median(open_times), analysis_sql=open_sql,
+            analysis_closed=statistics.median(closed_times), analysis_closed_sql=closed_sql,
+            closing=closing_seconds, month=seeded["month"], year=seeded["year"], exports=exported, phone=phone,
+            queries=queries)
         figures += [
             (f"public submissions per second ({total:,} POSTs, 8 clients)", f"{rate:.0f}"),
             ("submission p50 (POST → confirmation page)", latency),
@@ -699,6 +1055,32 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             ("peak worker memory (VmHWM)", " / ".join(f"{kb / 1024:.0f} MiB" for kb in peak)),
             ("worker memory at the end (VmRSS)", " / ".join(f"{kb / 1024:.0f} MiB" for kb in resident)),
         ]
+        for kind_of in queries:
+            figures.append((f"search p95, {kind_of}", "; ".join(
+                f"{role} {ms(p95)} ({sql(statements)} SQL)" for (role, k), (p95, statements)
+                in measures["search"].items() if k == kind_of)))
+        figures += [
+            (f"search p95, one character ({ONE_CHARACTER})", "; ".join(
+                f"{role} {ms(p95)} ({sql(statements)} SQL)" for role, (p95, statements)
+                in measures["one_character"].items())),
+            (f"monthly analysis of {seeded['month']} p50 (leadership)",
+             f"{ms(measures['analysis'])} ({sql(open_sql)} SQL)"),
+            (f"the same month closed p50 (closing took {closing_seconds:.1f} s)",
+             f"{ms(measures['analysis_closed'])} ({sql(closed_sql)} SQL)"),
+        ]
+        for (label, kind_of), found in exported.items():
+            figures.append((f"export of {seeded[label]}'s complaints, {kind_of.upper()}: first byte, all of it, "
+                            "worker memory growth",
+                            f"{found['first_byte']:.2f} s, {found['size'] / KIB:,.0f} KiB in {found['seconds']:.1f} s, "
+                            f"{found['growth_mib']:.1f} MiB" + ("" if found["status"] == 200
+                                                                  else f" (status {found['status']})")))
+        for path in ("/complain", "/track"):
+            figures.append((f"{path} on a phone: bytes on the wire (gzipped), requests",
+                            f"{phone[path]['bytes'] / KIB:.1f} KiB ({phone[path]['gzipped'] / KIB:.1f} KiB), "
+                            f"{phone[path]['requests']}"))
+        plain = phone["without JavaScript"]
+        figures.append(("/complain without JavaScript: fields there, sent",
+                        f"{'yes' if plain['fields'] else 'no'}, {'yes' if plain['sent'] else 'no'}"))
         lost = acknowledged - stored + acknowledged - distinct
         print(f"\n| {kind}, N = {n:,} (load average {os.getloadavg()[0]:.1f} at the end) | Redress |\n|---|---|")
         for name, value in figures:
@@ -711,7 +1093,7 @@ def run(kind: str, n: int, args) -> list[tuple[str, str]]:
             print(f"!! {len(result['failures'])} submissions failed, {lost} acknowledged but not stored once",
                   flush=True)
             raise SystemExit(1)
-        return figures
+        return figures, measures
     finally:
         if not (args.keep or args.seed_only):
             drop()
@@ -732,7 +1114,11 @@ def main() -> None:
                         "(to profile against)")
     parser.add_argument("--peer", action="store_true", help="after each run, the same phases against the peer, "
                         "django-helpdesk (scripts/bench_peer.py), and a table of the two side by side")
+    parser.add_argument("--searches", type=int, help="searches timed of each kind, for each searcher and the "
+                        "peer (default 40, 20 with --quick)")
     parser.add_argument("--port", type=int, default=8810)
+    parser.add_argument("--tag", default="", help="appended to the PostgreSQL databases' names (bench_<n><tag>, "
+                        "peer_<n><tag>), so that two runs on one server keep apart")
     parser.add_argument("--pg-url", default=os.environ.get("PGURL", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"))
     args = parser.parse_args()
@@ -742,11 +1128,14 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     for n in args.n or [10_000, 100_000]:
         for kind in kinds:
-            figures = run(kind, n, args)
+            figures, measures = run(kind, n, args)
             if args.peer and figures:
                 import bench_peer
 
-                side_by_side(kind, n, figures, bench_peer.run(kind, n, args))
+                peer, peer_measures = bench_peer.run(kind, n, args, measures["queries"])
+                side_by_side(kind, n, figures, peer)
+                print()
+                print("\n".join(ratio_table(f"{kind}, N = {n:,}", beside_the_peer(measures, peer, peer_measures))))
 
 
 # Redress's rows the peer's figures stand beside (the peer has no queues by role, no SQL count header).

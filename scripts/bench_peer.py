@@ -18,6 +18,9 @@ open, in Chinese, with their follow-ups. The phases are Redress's, with the peer
 - the staff list's first page: the ticket list page, and the request its table sends for its first 50 rows
   (the peer's list fills itself from that JSON request; the figure is the two together);
 - a ticket page: 100 of the 2,000 newest, as a logged-in staff member;
+- search: the words Redress's search phase typed, its phone, and one of the peer's ticket numbers, each
+  search the ticket list with ?q= and its first 50 rows (the words travel in the rows request's query);
+- its reports page (/reports/), beside Redress's monthly analysis;
 - each worker's peak and resident memory.
 """
 
@@ -40,11 +43,13 @@ from bench import (
     fresh_database,
     ms,
     percentile,
+    slow_page,
     sqlalchemy_url,
     stored_references,
     submission_figures,
     submissions,
     timed_gets,
+    timed_searches,
 )
 
 SITE = ROOT / "scripts" / "peer"
@@ -94,12 +99,31 @@ def _login(base: str):
     return session
 
 
-def run(kind: str, n: int, args) -> dict[str, str]:
-    """The peer's figures for one database and N, by the names of Redress's rows they stand beside."""
+def _search(staff, base: str):
+    """One search as a staff member makes it, timed: the ticket list with ?q= (its keyword search), then the
+    request its table sends for its first 50 rows, whose query (base64 in the address) carries the words."""
+    def get(word: str) -> float:
+        started = time.perf_counter()
+        page = staff.get(f"{base}/tickets/", params={"q": word})
+        rows = re.search(r"datatables_ticket_list/([A-Za-z0-9_=-]+)", page.text)
+        if page.status_code != 200 or rows is None:
+            raise RuntimeError(f"peer search {word}: {page.status_code}")
+        found = staff.get(f"{base}/datatables_ticket_list/{rows.group(1)}?draw=1&start=0&length=50")
+        if found.status_code != 200:
+            raise RuntimeError(f"peer search rows {word}: {found.status_code}")
+        return time.perf_counter() - started
+
+    return get
+
+
+def run(kind: str, n: int, args, queries: dict[str, list[str]]) -> tuple[dict[str, str], dict]:
+    """The peer's figures for one database and N, by the names of Redress's rows they stand beside, and its
+    measures (seconds, kB) for the ratios. `queries`: what Redress's search phase typed, by kind (a
+    reference is the peer's: a ticket number of its history, found by its keyword search)."""
     import requests
 
     install()
-    database, drop = fresh_database(kind, f"peer-{n}.sqlite3", f"peer_{n}", args.pg_url)
+    database, drop = fresh_database(kind, f"peer-{n}.sqlite3", f"peer_{n}{args.tag}", args.pg_url)
     instance = BUILD / f"peer-instance-{kind}-{n}"
     shutil.rmtree(instance, ignore_errors=True)
     (instance / "mail").mkdir(parents=True)
@@ -141,6 +165,11 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             page_times = []
             for ticket in random.Random(3).sample(seeded["tickets"], min(repeat, len(seeded["tickets"]))):
                 page_times += timed_gets(staff, f"{base}/tickets/{ticket}/", 1)[0]
+            peak_pages = max(server.peak.values(), default=float("nan"))
+            searched, searches = {}, args.searches or (20 if args.quick else 40)
+            for label, words in {**queries, "a reference": [str(max(n // 3, 1))]}.items():
+                searched[label] = percentile(timed_searches(_search(staff, base), words, searches), 0.95)
+            report_times, _ = slow_page(staff, f"{base}/reports/", 5 if args.quick else 20)
             peak = sorted(server.peak.values(), reverse=True)
             resident = sorted(server.resident(), reverse=True)
         acknowledged = len(result["acknowledged"])
@@ -149,6 +178,10 @@ def run(kind: str, n: int, args) -> dict[str, str]:
                   f"{acknowledged - stored} acknowledged but not stored", flush=True)
         list_p50, rows_p50 = statistics.median(list_times), statistics.median(row_times)
         latency, cost = submission_figures(result)
+        measures = dict(rate=acknowledged / result["wall"], submission_cpu=result["workers_cpu"],
+                        staff_list=list_p50 + rows_p50, complaint_page=statistics.median(page_times),
+                        form=statistics.median(form_times), peak=max(peak) if peak else float("nan"),
+                        peak_pages=peak_pages, search=searched, reports=statistics.median(report_times))
         return {
             "public submissions per second": f"{acknowledged / result['wall']:.0f}",
             "submission p50": latency,
@@ -161,7 +194,7 @@ def run(kind: str, n: int, args) -> dict[str, str]:
             "public form GET p50": ms(statistics.median(form_times)),
             "peak worker memory (VmHWM)": " / ".join(f"{kb / 1024:.0f} MiB" for kb in peak),
             "worker memory at the end (VmRSS)": " / ".join(f"{kb / 1024:.0f} MiB" for kb in resident),
-        }
+        }, measures
     finally:
         if not args.keep:
             drop()
