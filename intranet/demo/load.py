@@ -439,15 +439,18 @@ def _remedies_offered(users: dict[str, User], now: datetime) -> None:
         candidates.remove(complaint)
         description = description["en" if complaint.language == "en" else "zh"]
         head = heads[complaint.department_id]
-        at = min(complaint.events[-1].at + timedelta(hours=3), now)
+        at = min(complaint.events[-1].at + timedelta(hours=1), now)
         with clock_at(at):
             operations.perform(head, Action.propose_remedy, complaint,
                                {"kind": kind, "amount": amount, "description": description}, complaint.version)
             db.session.commit()
-            number = complaint.remedies[-1].number
-            for step in then:
-                role, action, data = REMEDY_STEPS[step]
-                who = head if role == "head" else users[role]
+        number = complaint.remedies[-1].number
+        # Approval and payment follow at moments spread over the time since, as they would: never all in
+        # the minute it was proposed.
+        for i, step in enumerate(then, start=1):
+            role, action, data = REMEDY_STEPS[step]
+            who = head if role == "head" else users[role]
+            with clock_at(at + (now - at) * i / (len(then) + 1)):
                 # The finance office's voucher (财务凭证号), one per payment.
                 extra = ({"paid_on": today(), "payment_reference": f"CW-{complaint.reference[-6:]}"}
                          if action == Action.record_remedy_payment else {})
