@@ -142,6 +142,27 @@ def test_syntax_characters_are_searched_as_text(world, client, query):
     assert response.status_code == 200
 
 
+def test_a_single_character_is_looked_for_only_among_the_complaints_logged_last(world, client, monkeypatch):
+    """The index cannot look up one character, so it is a scan: bounded to the newest SCAN_WINDOW complaints
+    (here 2), in the text and in the names, and the page says so; two characters search everything."""
+    complaint(world, "停车收费太贵。", complainant_name="黄先生")
+    complaint(world, "收费不清楚。", complainant_name="王女士")
+    complaint(world, "挂号收费出错。", complainant_name="李女士")
+    assert found(world.reception, "黄") == ["停车收费太贵。"]  # a one-character surname, with the window wide
+
+    monkeypatch.setattr(search, "SCAN_WINDOW", 2)
+    assert found(world.reception, "费") == ["挂号收费出错。", "收费不清楚。"]
+    assert found(world.reception, "黄") == []
+    assert found(world.reception, "收费") == ["停车收费太贵。", "挂号收费出错。", "收费不清楚。"]
+
+    login(client, world.reception)
+    html = client.get("/search", query_string={"q": "费", "lang": "en"}).get_data(as_text=True)
+    assert ("A single character is looked for among the 2 complaints logged last: type two characters or more to "
+            "search them all.") in html
+    html = client.get("/search", query_string={"q": "收费", "lang": "en"}).get_data(as_text=True)
+    assert "A single character" not in html
+
+
 def test_a_head_searches_only_their_department(world, client):
     ours = complaint(world, "护士态度冷淡。", State.investigating)
     theirs = complaint(world, "护士态度冷淡。", State.registered)

@@ -151,6 +151,8 @@ def search():
                                                                        page_size, page)
             context.update(complaints=complaints, quick=_quick_actions(complaints), has_next=has_next, total=total,
                            searched=True)
+            if complaint_search.scans_only_the_newest(form.q.data or ""):
+                context["scan_window"] = complaint_search.SCAN_WINDOW
         if Role(current_user.role) == Role.admin and form.q.data:
             # The administrator finds a complaint by its exact reference only, and learns only that it exists.
             context["break_glass"] = _to_break_glass(form.q.data.strip().upper())

@@ -257,6 +257,10 @@ TYPED_REFERENCE = re.compile(r"(?<![\w-])(?:[a-z]{2}-?\d{4}|20\d{2})-\d{1,6}(?![
 # A phone number however it is written: +86 138 0013 8000, 138-0013-8000, (0571) 8888 6666.
 PHONE = re.compile(r"(?:\+|(?<![\w-]))[\d(][\d\s\-()]{5,}\d(?![\w-])")
 MAX_TERMS = 8  # words beyond these are ignored: a pasted paragraph must not become a query of 500 subqueries
+# A single character (or punctuation only), which the index cannot look up, is looked for among this many
+# complaints, those logged last: the search page says so, and two characters search them all.
+SCAN_WINDOW = 20_000
+
 # A word looked for is cut to this many characters (PostgreSQL refuses a tsquery word over 2,047 bytes).
 MAX_TOKEN = 200
 
@@ -310,6 +314,12 @@ def parse(query: str) -> list[Term]:
     return terms[:MAX_TERMS]
 
 
+def scans_only_the_newest(query: str) -> bool:
+    """Whether some word of `query` (a lone character, in a name or the text) is looked for only among the
+    SCAN_WINDOW complaints logged last."""
+    return any(term.scan for term in parse(query))
+
+
 def plain_plans() -> None:
     """On PostgreSQL, no parallel workers and no JIT compilation for the rest of this transaction: the
     index lookups take a millisecond or two, and both (which the planner's guess at a word's frequency
@@ -360,7 +370,18 @@ def _ids(dialect: str, columns: list[str], toks: tuple[str, ...], scan: str | No
             ids = ids.where(literal_column(DEPARTMENT) == bindparam(None, department))
     if scan is not None:
         ids = ids.where(literal_column(CONTENT_TEXT).like(bindparam(None, _like(scan)), escape="\\"))
+        if not phrases:
+            # Nothing the index holds narrows it: read only the complaints logged last, by their ids (the
+            # index row's key is the complaint's id), so that a lone character never reads the whole history.
+            key = "rowid" if dialect == "sqlite" else "complaint_id"
+            ids = ids.where(literal_column(key) > _newest_id() - SCAN_WINDOW)
     return ids
+
+
+def _newest_id():
+    """The id of the complaint logged last, on its own (never correlated with a query it sits in)."""
+    # The table's column, not the mapped attribute: the index's own statements are Core ones, from text.
+    return select(func.max(Complaint.__table__.c.id)).correlate(None).scalar_subquery()
 
 
 def _complaints(*where):
@@ -423,7 +444,8 @@ def matches(user, query: str, newest: int | None = None):
             found.append(_ids(dialect, [CONTENT] if scan else always, term.tokens, scan))
         if scan:
             # The identifying fields as typed, on the complaint itself (a one-character surname).
-            found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"))
+            found += [_complaints(allowed, getattr(Complaint, field).like(_like(term.typed), escape="\\"),
+                                  Complaint.id > _newest_id() - SCAN_WINDOW)
                       for field, allowed in searchable_identity(user) if field != "complainant_phone"]
         reference = _reference(term)
         if reference is not None:
