@@ -5,7 +5,6 @@ may read them is `permissions.may_see_person()`."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
@@ -14,7 +13,6 @@ from ...core.forms import STRIPPED, Length, int_or_none, optional_choice, requir
 from ...core.hospital import hospital
 from ...core.time import today, utcnow
 from ...directory import lookup
-from .. import evidence
 from ..forms import ActionForm, PeoplePickerField, method_field, reason_field
 from ..models import ContactMethod
 from ..notices import REPEAT_FOUND_AGAINST
@@ -31,7 +29,7 @@ from ..people import (
 from ..permissions import may_see_person
 from ..spec import HIDDEN, ActionInvalid, ActionSpec, Notice, Shown
 from ..states import OPEN, State
-from ._shared import HANDLER, HEAD, REASON, RECEPTION
+from ._shared import HANDLER, HEAD, REASON, RECEPTION, StepEvidence, evidence_field, store_files
 
 PEOPLE = Shown(_l("People it is about"))
 PERSON = Shown(_l("Person"))
@@ -173,23 +171,12 @@ def _first_person(ex):
 # --- their side (当事人陈述) ------------------------------------------------------------------------------
 
 
-class StatementForm(ActionForm):
+class StatementForm(StepEvidence, ActionForm):
     person_id = person_field()
     told_on = DateField(_l("Told of the complaint on"), validators=[InputRequired(message=_l("Enter the date."))])
     told_via = method_field(_l("How they were told"))
     statement = TextAreaField(_l("Their statement"), filters=STRIPPED, validators=[required(), Length(max=20000)])
-    evidence = MultipleFileField(_l("Files with the statement (optional)"),
-                                 description=_l("Up to 5 files: photos (JPG, PNG) or PDF, each smaller than 5MB."),
-                                 render_kw={"accept": evidence.ACCEPTED})
-
-    def validate_evidence(self, field):
-        self.cleaned_evidence = evidence.checked_uploads(field.data)
-
-    def action_data(self) -> dict:
-        data = super().action_data()
-        data["evidence"] = getattr(self, "cleaned_evidence", [])
-        data["stored"] = []  # what apply stores as evidence, for the page to remove if refused
-        return data
+    evidence = evidence_field(_l("Files with the statement (optional)"))
 
 
 def _record_statement(c, user, data: dict) -> dict:
@@ -199,8 +186,7 @@ def _record_statement(c, user, data: dict) -> dict:
             raise ActionInvalid({"told_on": str(_l("The date cannot be in the future."))})
         person.told_on, person.told_via = data["told_on"], data["told_via"]
         person.statement, person.statement_at = data["statement"], utcnow()
-        stored = evidence.store(data.get("evidence") or [])
-        data.setdefault("stored", []).extend(stored)
+        stored = store_files(data)
         person.files.extend(PersonFile(**row) for row in stored)
         return {"person": person.recorded_name(), "told_on": data["told_on"], "told_via": data["told_via"],
                 "statement": data["statement"], "files": [row["original_name"] for row in stored] or None,

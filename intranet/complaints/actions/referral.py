@@ -12,7 +12,6 @@ from the answer (`clocks.set_report_back`).
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import MultipleFileField
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
@@ -26,7 +25,7 @@ from ..forms import ActionForm, reason_field
 from ..models import Channel, ReportBackMethod
 from ..spec import ActionInvalid, ActionSpec, Shown
 from ..states import OPEN, State
-from ._shared import REASON, RECEPTION
+from ._shared import REASON, RECEPTION, StepEvidence, evidence_field, store_files
 
 CASE_NUMBER_LENGTH = 60
 # Why a referral's details change afterwards is written out: the referring body may ask.
@@ -146,23 +145,12 @@ record_referral = ActionSpec(
 # --- report back (办结反馈) -------------------------------------------------------------------------------
 
 
-class ReportBackForm(ActionForm):
+class ReportBackForm(StepEvidence, ActionForm):
     method = SelectField(_l("How the referring body was told"), choices=optional_choice(ReportBackMethod.choices),
                          validators=[required(_l("Choose a method."))])
     reported_on = DateField(_l("Date reported back"), validators=[Optional()], description=_l("Leave empty for today."))
     text = TextAreaField(_l("What they were told"), filters=STRIPPED, validators=[required(), Length(max=20000)])
-    evidence = MultipleFileField(_l("Files: the reply sent, their platform's receipt (optional)"),
-                                 description=_l("Up to 5 files: photos (JPG, PNG) or PDF, each smaller than 5MB."),
-                                 render_kw={"accept": evidence.ACCEPTED})
-
-    def validate_evidence(self, field):
-        self.cleaned_evidence = evidence.checked_uploads(field.data)
-
-    def action_data(self) -> dict:
-        data = super().action_data()
-        data["evidence"] = getattr(self, "cleaned_evidence", [])
-        data["stored"] = []  # what apply stores as evidence, for the page to remove if refused
-        return data
+    evidence = evidence_field(_l("Files: the reply sent, their platform's receipt (optional)"))
 
 
 def _report_back(c, user, data: dict) -> dict:
@@ -179,8 +167,7 @@ def _report_back(c, user, data: dict) -> dict:
     c.report_back_text = data["text"]
     c.reported_back_at = utcnow()
     c.reported_back_on_time = clocks.on_time(reported_on, c.report_back_due_on)
-    stored = evidence.store(data.get("evidence") or [])
-    data.setdefault("stored", []).extend(stored)
+    stored = store_files(data)
     with db.session.no_autoflush:
         c.evidence.extend(evidence.rows_for(c, stored))
     return {"method": c.report_back_method, "reported_on": reported_on, "text": data["text"],
