@@ -41,7 +41,7 @@ from .complaints.receipts import bp as receipts_bp
 from .complaints.remedies import RemedyKind
 from .complaints.routes import bp as complaints_bp
 from .complaints.timeline import LazyNames, describe
-from .core import evidence_store, jobs
+from .core import compression, evidence_store, jobs
 from .core.database import configure_engine, count_statements, serve_pages_that_only_read
 from .core.departments import Category, Department, ReferringBody, name_column
 from .core.errors import register_error_pages
@@ -163,6 +163,7 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    compression.init_app(app)  # first: its after-request hook then runs last
     db.init_app(app)
     if not app.config["SERVING"]:
         from flask_migrate import Migrate  # `flask db …` (alembic: 12 MiB a worker would carry for nothing)

@@ -38,6 +38,8 @@ class Config:
     QUEUE_PAGE_SIZE = 50
     # How long an administrator's break-glass opening of one complaint lasts (permissions.may_view).
     BREAK_GLASS_MINUTES = int(os.environ.get("REDRESS_BREAK_GLASS_MINUTES", "60"))
+    # The app compresses its answers (core/compression.py); 0 when a proxy in front compresses instead.
+    COMPRESS_RESPONSES = os.environ.get("REDRESS_COMPRESS", "1").strip().lower() not in ("0", "false", "no", "off")
     # Set by gunicorn.conf.py: a server process loads no command-line tools (Flask-Migrate and alembic, the
     # demo hospital's data), which only `flask …` commands use; each worker is that much smaller.
     SERVING = os.environ.get("REDRESS_SERVING", "0") == "1"

@@ -1,5 +1,6 @@
 """The public side: tracking held for the session, satisfaction online as the follow-up, evidence
-files checked and cleaned, abuse limits (rate limits, honeypot, request size), receipts and the poster."""
+files checked and cleaned, abuse limits (rate limits, honeypot, request size), receipts and the poster, and
+what a phone loads (no htmx)."""
 
 import io
 import os
@@ -630,3 +631,15 @@ def test_what_was_typed_never_reaches_the_next_visitors_form(world, client, app_
     blank = form_state(new_client(app_ctx).get("/complain").get_data(as_text=True)).values
     assert blank["subject_department_id"] == "" and blank["what_happened"] == "" and blank["subject_ward"] == ""
     assert "wants_written_reply" not in blank and "error-message" not in client.get("/complain").get_data(as_text=True)
+
+
+# --- what a phone loads ------------------------------------------------------------------------------------
+
+
+def test_no_page_an_anonymous_visitor_sees_loads_htmx_and_a_staff_page_does(world, client):
+    for path in ("/", "/complain", "/track", "/notices", "/login"):
+        html = client.get(path).get_data(as_text=True)
+        assert "/static/app.css" in html and "/static/app.js" in html, path
+        assert "htmx.min.js" not in html, path
+    login(client, world.reception)
+    assert '<script src="/static/vendor/htmx.min.js" defer></script>' in client.get("/queue").get_data(as_text=True)

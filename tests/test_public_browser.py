@@ -309,6 +309,25 @@ def test_no_horizontal_scrolling_at_360px(new_context, watch, app_ctx, path):
     watch.check()
 
 
+@pytest.mark.parametrize("path", ["/complain", "/track"])
+def test_a_phone_loads_the_form_and_tracking_in_40_kb_and_5_requests(new_context, watch, app_ctx, path):
+    """A size budget, not a timing: the bytes on the wire of everything the page loads, as served (compressed,
+    headers included: CDP's encodedDataLength), nothing cached, and the number of requests."""
+    context = new_context(locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    sent, wire = {}, {}
+    cdp.on("Network.requestWillBeSent", lambda e: sent.__setitem__(e["requestId"], e["request"]["url"][:80]))
+    cdp.on("Network.loadingFinished", lambda e: wire.__setitem__(e["requestId"], e["encodedDataLength"]))
+    page.goto(path, wait_until="networkidle")
+    loaded = {sent[r]: wire.get(r) for r in sent}
+    assert sum(wire.values()) <= 40_000, loaded
+    assert len(sent) <= 5, loaded
+    watch.check()
+
+
 def test_confirmation_and_errors_at_360px(new_context, watch, app_ctx):
     page = new_context(locale="en-US", viewport={"width": 360, "height": 640}).new_page()
     page.goto("/complain")
