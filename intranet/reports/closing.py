@@ -53,8 +53,8 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
     the whole analysis; otherwise the KPIs and their tables only, for the KPI page and its exports)."""
     compared = [period, period.previous(), period.last_year()]
     months = period.trend(12) if full else []
-    # Every KPI of the page in two statements: the periods compared, the trend's months and the tables.
-    by_period, by_dimension = kpis.report(scope, compared + months, list(DIMENSIONS.values()), period)
+    # Every KPI of the page in two statements: the periods compared, the tables and the trend's months.
+    by_period, by_dimension, by_month = kpis.report(scope, compared, list(DIMENSIONS.values()), period, months)
     comparisons = [[p.label, _figures(by_period[p])] for p in compared]
     tables = {key: [{"key": row.key, "label": row.label, "rank": row.rank, **_figures(row.figures)}
                     for row in by_dimension[key]]
@@ -69,7 +69,7 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
     exits = analysis.side_exits(scope, period)
     seal = audit.seal()
     data.update(
-        trend=[{"period": m.slug, **_figures(by_period[m])} for m in months],
+        trend=[{"period": m.slug, **_figures(by_month[m])} for m in months],
         themes=[asdict(t) for t in analysis.themes(scope, period)],
         repeats=[{**asdict(r), "channels": [str(c) for c in r.channels]}
                  for r in analysis.repeat_complainants(scope, period)],

@@ -364,35 +364,51 @@ def table(scope: Scope, period: Period, dimension: Dimension) -> list[Row]:
 
 
 def trend(scope: Scope, months: list[Period]) -> list[tuple[Period, Figures]]:
-    """The headline figures for each month, each exactly as its own report would show it."""
-    found = report(scope, months, [])[0]
+    """For each month, the counts its trend line shows (TREND_MEASURES), each as its own report shows it."""
+    found = report(scope, [], [], trend=months)[2]
     return [(month, found[month]) for month in months]
 
 
-def report(scope: Scope, periods: list[Period], dimensions: list[Dimension], period: Period | None = None
-           ) -> tuple[dict[Period, Figures], dict[str, list[Row]]]:
-    """The figures of each of `periods` (one row each), and the tables of `period` by each dimension, in two
-    statements whatever their number: one gives every count (a UNION ALL of one grouped SELECT per way of
-    grouping), the other the (day received, day the span ended) pairs every median is worked out from."""
-    groupings: list[tuple[object, list]] = []  # (what the rows are grouped by, which rows)
+# The rates the analysis's trend draws month by month: only their counts are worked out for its twelve months.
+TREND_MEASURES = ("acknowledged_on_time", "closed", "followed_up")
+_TREND_COUNTS = ("received", *(c for k in TREND_MEASURES for c in (BY_KEY[k].numerator, BY_KEY[k].denominator)))
+
+
+def report(scope: Scope, periods: list[Period], dimensions: list[Dimension], period: Period | None = None,
+           trend: list[Period] = ()) -> tuple[dict[Period, Figures], dict[str, list[Row]], dict[Period, Figures]]:
+    """The figures of each of `periods` (one row each), the tables of `period` by each dimension, and the
+    trend's counts of each month of `trend`, in two statements whatever their number: one gives every count
+    (a UNION ALL of one grouped SELECT per way of grouping), the other the (day received, day the span
+    ended) pairs every median is worked out from."""
+    groupings: list[tuple[object, list, tuple | None]] = []  # (grouped by, which rows, which counts)
     layers = _layers(periods)
-    for layer in layers:
+    trend_layers = _layers(trend)
+    for layer, counts in [*((layer, None) for layer in layers), *((layer, _TREND_COUNTS) for layer in trend_layers)]:
         starts, ends = zip(*(p.bounds() for p in layer), strict=True)
         which = case(*((and_(Complaint.received_at >= start, Complaint.received_at < end), i)
                        for i, (start, end) in enumerate(zip(starts, ends, strict=True))))
-        groupings.append((which, [Complaint.received_at >= min(starts), Complaint.received_at < max(ends)]))
+        # Only the rows of its periods (the periods compared leave the year between them out).
+        received = or_(*(and_(Complaint.received_at >= start, Complaint.received_at < end)
+                         for start, end in zip(starts, ends, strict=True)))
+        groupings.append((which, [received], counts))
     for dimension in dimensions:
         start, end = period.bounds()
-        groupings.append((dimension.column, [Complaint.received_at >= start, Complaint.received_at < end]))
+        groupings.append((dimension.column, [Complaint.received_at >= start, Complaint.received_at < end], None))
     grouped = _grouped(scope, groupings)
-    by_period: dict[Period, Figures] = {}
-    for layer, rows in zip(layers, grouped, strict=False):
-        found = {key: figs for key, figs in rows if key is not None}
-        for i, p in enumerate(layer):  # a period that received nothing still has its (zero) figures
-            by_period[p] = found.get(i) or Figures({key: 0 for key in _columns(today())}, None)
+
+    def of_periods(layers, results, counts) -> dict[Period, Figures]:
+        found: dict[Period, Figures] = {}
+        for layer, rows in zip(layers, results, strict=True):
+            figures_of = {key: figs for key, figs in rows if key is not None}
+            for i, p in enumerate(layer):  # a period that received nothing still has its (zero) figures
+                found[p] = figures_of.get(i) or Figures({key: 0 for key in counts}, None)
+        return found
+
+    by_period = of_periods(layers, grouped[:len(layers)], list(_columns(today())))
+    by_month = of_periods(trend_layers, grouped[len(layers):len(layers) + len(trend_layers)], _TREND_COUNTS)
     tables = {dimension.key: _table_rows(dimension, rows)
-              for dimension, rows in zip(dimensions, grouped[len(layers):], strict=True)}
-    return by_period, tables
+              for dimension, rows in zip(dimensions, grouped[len(layers) + len(trend_layers):], strict=True)}
+    return by_period, tables, by_month
 
 
 def _layers(periods: list[Period]) -> list[list[Period]]:
@@ -438,25 +454,32 @@ def _by_position(count: int) -> list:
     return [literal_column(str(i)) for i in range(1, count + 1)]
 
 
-def _grouped(scope: Scope, groupings: list[tuple[object, list]]) -> list[list[tuple[object, Figures]]]:
-    """For each (key, where) grouping, its rows: (key, Figures), a group that received nothing left out."""
+def _grouped(scope: Scope, groupings: list[tuple[object, list, tuple | None]]
+             ) -> list[list[tuple[object, Figures]]]:
+    """For each (key, where, counts) grouping, its rows: (key, Figures), a group that received nothing left
+    out; `counts`: only those counts (and no medians), the others not worked out (a 0 the UNION ALL needs)."""
     columns = _columns(today())
     keys = list(columns)
     visible = scope.where()
     branches = [select(literal_column(str(i)).label("grouping"), *_keyed(key),
-                       *[expr.label(name) for name, expr in columns.items()])
+                       *[(expr if counts is None or name in counts else literal_column("0")).label(name)
+                         for name, expr in columns.items()])
                 .where(*visible, *where).group_by(*_by_position(3))
-                for i, (key, where) in enumerate(groupings)]
+                for i, (key, where, counts) in enumerate(groupings)]
     result = db.session.execute(branches[0] if len(branches) == 1 else union_all(*branches)).all()
     medians = _medians(scope, groupings)
     rows: list[list[tuple[object, Figures]]] = [[] for _ in groupings]
     for row in result:
         i, key = row[0], row[1] if row[1] is not None else row[2]
-        counts = {name: int(row[3 + n]) for n, name in enumerate(keys)}
+        wanted = groupings[i][2]
+        counts = {name: int(row[3 + n]) for n, name in enumerate(keys) if wanted is None or name in wanted}
         if counts["received"] == 0:
             continue
-        rows[i].append((key, Figures(counts, medians[i][0].get(key),
-                                     {"median_days_to_close": medians[i][1].get(key)})))
+        if wanted is None:
+            rows[i].append((key, Figures(counts, medians[i][0].get(key),
+                                         {"median_days_to_close": medians[i][1].get(key)})))
+        else:
+            rows[i].append((key, Figures(counts)))
     return rows
 
 
@@ -471,13 +494,16 @@ def _to_closure():
             [Complaint.status == State.closed.value])
 
 
-def _medians(scope: Scope, groupings: list[tuple[object, list]]) -> list[list[dict[object, float | None]]]:
+def _medians(scope: Scope, groupings: list[tuple[object, list, tuple | None]]
+             ) -> list[list[dict[object, float | None]]]:
     """Median working days from the day received to the day each span ends (the first answer, closure), per
     grouping, span and group: one statement of (day received, day ended, how many) per group."""
     received_day = local_date(Complaint.received_at, current_app.config["REDRESS_TIMEZONE"])
     visible = scope.where()
     branches = []
-    for i, (key, where) in enumerate(groupings):
+    for i, (key, where, counts) in enumerate(groupings):
+        if counts is not None:
+            continue  # the trend's months: no median drawn
         for s, (ended, join, only) in enumerate((_to_first_answer(), _to_closure())):
             # The first answer's day is a date, closure's a text: a column each, as a UNION ALL needs.
             on, text = (ended, cast(null(), String)) if s == 0 else (cast(null(), Date), ended)
@@ -489,7 +515,8 @@ def _medians(scope: Scope, groupings: list[tuple[object, list]]) -> list[list[di
             branches.append(query.where(*visible, *where, *only, ended.isnot(None)).group_by(*_by_position(7)))
     spans: list[list[dict[object, list[tuple[int, int]]]]] = [[{}, {}] for _ in groupings]
     days_between: dict[tuple[str, object], int] = {}  # the same two days recur from grouping to grouping
-    for i, s, number, text, received, on, ended_text, count in db.session.execute(union_all(*branches)).all():
+    found = db.session.execute(branches[0] if len(branches) == 1 else union_all(*branches)).all() if branches else []
+    for i, s, number, text, received, on, ended_text, count in found:
         end = on if s == 0 else ended_text
         days = days_between.get((received, end))
         if days is None:
