@@ -34,6 +34,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
 )
 
@@ -394,6 +395,7 @@ def report(scope: Scope, periods: list[Period], dimensions: list[Dimension], per
     for dimension in dimensions:
         start, end = period.bounds()
         groupings.append((dimension.column, [Complaint.received_at >= start, Complaint.received_at < end], None))
+    _without_jit()
     grouped = _grouped(scope, groupings)
 
     def of_periods(layers, results, counts) -> dict[Period, Figures]:
@@ -409,6 +411,14 @@ def report(scope: Scope, periods: list[Period], dimensions: list[Dimension], per
     tables = {dimension.key: _table_rows(dimension, rows)
               for dimension, rows in zip(dimensions, grouped[len(layers) + len(trend_layers):], strict=True)}
     return by_period, tables, by_month
+
+
+def _without_jit() -> None:
+    """On PostgreSQL, no JIT compilation for the rest of the transaction: the planner costs the UNION ALL of
+    every grouping high (a subquery per row for the counts of answers), and compiling it took 3.8 s of the
+    statement's 4 at 30,000 complaints, where it runs in 130 ms."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
 def _layers(periods: list[Period]) -> list[list[Period]]:
