@@ -294,6 +294,7 @@ def test_the_monthly_analysis_runs_the_same_statements_whatever_the_months_compl
     spread_complaints(world, 27, start=3)
     many, html = statements_for(app_ctx, cookie, url)
     assert "科室29" in html or "Department 29" in html  # a row of the tables by department
-    # SQLite's driver sends its BEGIN as a statement, psycopg does not: the rest are the same on both.
+    # SQLite's driver sends its BEGIN as a statement, psycopg does not; PostgreSQL is told once not to JIT.
     few, many = ([s for s in statements if s != "BEGIN"] for statements in (few, many))
-    assert (len(few), len(many)) == (31, 31), "\n".join(many)
+    expected = 32 if db.engine.dialect.name == "postgresql" else 31
+    assert (len(few), len(many)) == (expected, expected), "\n".join(many)
