@@ -13,6 +13,8 @@ from intranet.complaints.lifecycle import Action, State
 from intranet.core import hospital
 from intranet.core.departments import Category, Department
 from intranet.core.extensions import db
+from intranet.core.time import today
+from intranet.reports.periods import Period
 from tests import factories
 
 
@@ -282,3 +284,21 @@ def test_a_repeat_complainants_page_runs_the_same_statements_for_1000_and_10000_
         # Every one of them earlier, and the one of the thousand's page as well.
         assert f"Earlier complaints from this phone: {start + n + (1 if start else 0)}" in html
     assert len(counted[10000]) == len(counted[1000]), "\n".join(counted[10000])
+
+
+def test_the_monthly_analysis_runs_the_same_statements_whatever_the_months_complaints(app_ctx, world):
+    """An open month's analysis works its figures out in grouped statements (every KPI of the periods
+    compared, the tables and the trend in two): as many for 3 complaints as for 30, each with a department
+    and a category of its own, some escalated, some triaged major, all from one phone."""
+    cookie = world.user("leadership").get_id()
+    url = f"/reports/monthly/{Period.month_of(today()).slug}"
+    statements_for(app_ctx, cookie, url)  # the hospital's details, read once a process
+    spread_complaints(world, 3)
+    few, html = statements_for(app_ctx, cookie, url)
+    spread_complaints(world, 27, start=3)
+    many, html = statements_for(app_ctx, cookie, url)
+    assert "科室29" in html or "Department 29" in html  # a row of the tables by department
+    # SQLite's driver sends its BEGIN as a statement, psycopg does not; PostgreSQL is told once not to JIT.
+    few, many = ([s for s in statements if s != "BEGIN"] for statements in (few, many))
+    expected = 32 if db.engine.dialect.name == "postgresql" else 31
+    assert (len(few), len(many)) == (expected, expected), "\n".join(many)

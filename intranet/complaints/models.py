@@ -680,6 +680,8 @@ class ComplaintEvent(db.Model):
     """The timeline: one immutable row per action. Never updated, never deleted."""
 
     __tablename__ = "complaint_events"
+    # The analysis counts a period's events of a few kinds (escalations, approvals…): read by kind and moment.
+    __table_args__ = (Index("ix_complaint_events_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)

@@ -87,14 +87,15 @@ def repeat_complainants(scope: Scope, period: Period) -> list[Repeat]:
         .where(window).group_by(Complaint.complainant_phone)
         .having(and_(func.count() >= 2, func.max(Complaint.received_at) >= start))
         .order_by(func.count().desc(), Complaint.complainant_phone).limit(LISTED)).all()
-    repeats = []
-    for phone, count, _channels in groups:
-        rows = db.session.execute(select(Complaint.reference, Complaint.channel)
-                                  .where(window, Complaint.complainant_phone == phone)
-                                  .order_by(Complaint.received_at)).all()
-        repeats.append(Repeat(_mask(phone), count, sorted({Channel(ch).label for _, ch in rows}),
-                              [ref for ref, _ in rows]))
-    return repeats
+    listed: dict[str, list[tuple[str, str]]] = {phone: [] for phone, _count, _channels in groups}
+    if listed:  # every listed person's complaints in one statement, each person's in the order received
+        for phone, reference, channel in db.session.execute(
+                select(Complaint.complainant_phone, Complaint.reference, Complaint.channel)
+                .where(window, Complaint.complainant_phone.in_(list(listed)))
+                .order_by(Complaint.received_at, Complaint.id)).all():
+            listed[phone].append((reference, channel))
+    return [Repeat(_mask(phone), count, sorted({Channel(ch).label for _, ch in listed[phone]}),
+                   [ref for ref, _ in listed[phone]]) for phone, count, _channels in groups]
 
 
 def overdue(scope: Scope) -> tuple[list[Complaint], int]:
@@ -102,7 +103,7 @@ def overdue(scope: Scope) -> tuple[list[Complaint], int]:
     clause = and_(*scope.where(), Complaint.overdue_clause(today()))
     total = db.session.scalar(select(func.count()).select_from(Complaint).where(clause))
     rows = db.session.scalars(select(Complaint).where(clause).order_by(Complaint.due_on, Complaint.id)
-                              .limit(LISTED)).all()
+                              .options(joinedload(Complaint.department)).limit(LISTED)).all()
     return list(rows), total
 
 
@@ -110,7 +111,7 @@ def malicious(scope: Scope, period: Period) -> list[Complaint]:
     """Complaints found malicious in the period, with why: recorded and kept, never deleted."""
     return list(db.session.scalars(
         select(Complaint).where(*scope.where(period), Complaint.responsibility == Responsibility.malicious.value)
-        .order_by(Complaint.received_at)).all())
+        .options(joinedload(Complaint.department)).order_by(Complaint.received_at)).all())
 
 
 @dataclass
@@ -135,6 +136,7 @@ def corrective_actions(scope: Scope, period: Period) -> Corrective:
         return and_(column >= start, column < end)
 
     raised = db.session.scalars(select(CorrectiveAction).where(*where, within(CorrectiveAction.raised_at))
+                                .options(joinedload(CorrectiveAction.owner))
                                 .order_by(CorrectiveAction.id).limit(LISTED)).all()
     checked = [e.data.get("effective") for e in db.session.scalars(
         select(CorrectiveActionEvent).join(CorrectiveAction).where(
@@ -142,7 +144,7 @@ def corrective_actions(scope: Scope, period: Period) -> Corrective:
     done = db.session.scalar(select(func.count()).select_from(CorrectiveActionEvent).join(CorrectiveAction).where(
         *where, CorrectiveActionEvent.step == Step.complete.value, within(CorrectiveActionEvent.at)))
     late = and_(*where, CorrectiveAction.overdue_clause(today()))
-    overdue = db.session.scalars(select(CorrectiveAction).where(late)
+    overdue = db.session.scalars(select(CorrectiveAction).where(late).options(joinedload(CorrectiveAction.owner))
                                  .order_by(CorrectiveAction.due_on, CorrectiveAction.id).limit(LISTED)).all()
     total = db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(late))
     return Corrective(list(raised), done, checked.count(True), checked.count(False), list(overdue), total)
@@ -256,24 +258,27 @@ def leadership_work(scope: Scope, period: Period) -> LeadershipWork:
     the staff; a complaint triaged as major, which leadership hears of at once), and the major complaints'
     answers approved or returned to the department."""
     start, end = period.bounds()
-    events = and_(*scope.where(), ComplaintEvent.at >= start, ComplaintEvent.at < end)
-
-    def count(*conditions, distinct=False) -> int:
-        counted = func.count(func.distinct(ComplaintEvent.complaint_id)) if distinct else func.count()
-        return db.session.scalar(select(counted).select_from(ComplaintEvent).join(Complaint)
-                                 .where(events, *conditions)) or 0
-
     escalate = ComplaintEvent.action == "escalate"
-    escalations = {
-        "overdue": count(escalate, ComplaintEvent.actor_id.is_(None)),
-        "not_satisfied": count(ComplaintEvent.action == "follow_up",
-                               ComplaintEvent.data["satisfied"].as_boolean().is_(False)),
-        "manual": count(escalate, ComplaintEvent.actor_id.isnot(None)),
-        "major": count(ComplaintEvent.action.in_(("log", "triage")),
-                       ComplaintEvent.data["severity"].as_string() == "major", distinct=True),
+    counted = {  # each figure's events, counted side by side over the period's events in one statement
+        "overdue": and_(escalate, ComplaintEvent.actor_id.is_(None)),
+        "not_satisfied": and_(ComplaintEvent.action == "follow_up",
+                              ComplaintEvent.data["satisfied"].as_boolean().is_(False)),
+        "manual": and_(escalate, ComplaintEvent.actor_id.isnot(None)),
+        "approved": ComplaintEvent.action == "approve",
+        "returned": ComplaintEvent.action == "return_for_rework",
     }
-    return LeadershipWork(escalations, count(ComplaintEvent.action == "approve"),
-                          count(ComplaintEvent.action == "return_for_rework"))
+    # A major complaint counts once, however many of its events say so (logged major, triaged major again).
+    major = and_(ComplaintEvent.action.in_(("log", "triage")), ComplaintEvent.data["severity"].as_string() == "major")
+    row = db.session.execute(
+        select(*(func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(key)
+                 for key, condition in counted.items()),
+               func.count(func.distinct(case((major, ComplaintEvent.complaint_id)))).label("major"))
+        .select_from(ComplaintEvent).join(Complaint)
+        .where(*scope.where(), ComplaintEvent.at >= start, ComplaintEvent.at < end,
+               ComplaintEvent.action.in_(("escalate", "follow_up", "log", "triage", "approve", "return_for_rework"))
+               )).one()
+    escalations = {reason: int(getattr(row, reason)) for reason in ESCALATION_REASONS}
+    return LeadershipWork(escalations, int(row.approved), int(row.returned))
 
 
 # --- remedies with amounts (赔偿/补偿/退费/减免) ------------------------------------------------------------

@@ -51,11 +51,14 @@ def _figures(figures: Figures) -> dict:
 def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
     """Every figure and table of the period's analysis, as JSON-able data in the reader's language (`full`:
     the whole analysis; otherwise the KPIs and their tables only, for the KPI page and its exports)."""
-    comparisons = [[p.label, _figures(kpis.figures(scope, p))]
-                   for p in (period, period.previous(), period.last_year())]
+    compared = [period, period.previous(), period.last_year()]
+    months = period.trend(12) if full else []
+    # Every KPI of the page in two statements: the periods compared, the tables and the trend's months.
+    by_period, by_dimension, by_month = kpis.report(scope, compared, list(DIMENSIONS.values()), period, months)
+    comparisons = [[p.label, _figures(by_period[p])] for p in compared]
     tables = {key: [{"key": row.key, "label": row.label, "rank": row.rank, **_figures(row.figures)}
-                    for row in kpis.table(scope, period, dimension)]
-              for key, dimension in DIMENSIONS.items()}
+                    for row in by_dimension[key]]
+              for key in DIMENSIONS}
     data = {"at": utcnow().isoformat(), "period": period.slug, "comparisons": comparisons, "tables": tables,
             # Every department that worked on them (lead or contributing), beside the lead-only tables.
             "worked_on": [asdict(r) for r in analysis.worked_on(scope, period)]}
@@ -66,7 +69,7 @@ def snapshot(scope: Scope, period: Period, full: bool = True) -> dict:
     exits = analysis.side_exits(scope, period)
     seal = audit.seal()
     data.update(
-        trend=[{"period": m.slug, **_figures(f)} for m, f in kpis.trend(scope, period.trend(12))],
+        trend=[{"period": m.slug, **_figures(by_month[m])} for m in months],
         themes=[asdict(t) for t in analysis.themes(scope, period)],
         repeats=[{**asdict(r), "channels": [str(c) for c in r.channels]}
                  for r in analysis.repeat_complainants(scope, period)],

@@ -142,8 +142,7 @@ def _analysis_page(period: Period, reopen_form: ReopenForm | None = None, refusa
     context = _context(period, scope, full=True)
     trend = context["trend"]
     rate_lines = [(key, str(kpis.BY_KEY[key].label), style, [f.percent(key) for _m, f in trend])
-                  for key, style in (("acknowledged_on_time", "solid"), ("closed", "dashed"),
-                                     ("followed_up", "dotted"))]
+                  for key, style in zip(kpis.TREND_MEASURES, ("solid", "dashed", "dotted"), strict=True)]
     closed = context["standing"].closed
     # Listed beneath frozen figures only: under figures worked out now, every change is already counted.
     frozen = context["frozen"]
