@@ -108,9 +108,9 @@ def test_a_server_process_loads_no_command_line_tools(tmp_path):
 def test_a_server_process_loads_no_library_it_seldom_needs(tmp_path):
     """Deadlines set late in the year fall in a year chinese-calendar does not know: the working days come
     from the table made from `holidays` (16 MiB a worker), never from the package itself. zxcvbn loads when a
-    password is set, segno when a receipt is printed or a second factor set up. cryptography is not used at
-    all (8 MiB a worker): a code shown on the next page is derived from a nonce with the server's key, not
-    sealed in the cookie."""
+    password is set, segno when a receipt is printed or a second factor set up, ldap3 (5 MiB) when the
+    directory checks a login. cryptography is not used at all (8 MiB a worker): a code shown on the next page
+    is derived from a nonce with the server's key, not sealed in the cookie."""
     import subprocess
     import sys
     from pathlib import Path
@@ -118,7 +118,7 @@ def test_a_server_process_loads_no_library_it_seldom_needs(tmp_path):
     probe = ("import sys, wsgi; from datetime import date; from intranet.deadlines import calendar\n"
              "with wsgi.app.app_context():\n"
              "    calendar.warnings(date(2026, 12, 1)); calendar.national_working_day(date(2027, 10, 1))\n"
-             "print(sorted(m for m in ('holidays', 'zxcvbn', 'segno', 'cryptography') if m in sys.modules))")
+             "print(sorted(m for m in ('holidays', 'zxcvbn', 'segno', 'cryptography', 'ldap3') if m in sys.modules))")
     env = {"PATH": "/usr/bin:/bin", "REDRESS_ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
            "REDRESS_SERVING": "1"}
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parent.parent, env=env,

@@ -8,6 +8,7 @@ complaint is logged or a public submission triaged. Everything goes through the 
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -65,6 +66,10 @@ def likely_duplicates(user, *, phone: str | None = None, patient_record_number: 
                                                .order_by(Complaint.id.desc()).limit(SHOWN)):
             reasons.setdefault(complaint_id, []).append(reason)
     mine = set(search.tokens(what_happened or ""))
+    # Found by their words alone, a complaint ranks by its id among the others found so (one reason each,
+    # the newest first), after those found by a field too: only the SHOWN newest of them can be shown, and
+    # only they are kept (a min-heap of ids), however many a wave of complaints about one matter makes.
+    by_words: list[int] = []
     if len(mine) >= 4:
         for complaint_id, words in search.contents(recent, COMPARED):
             # Most complaints share few words with this one: with fewer than SIMILAR of its words shared,
@@ -74,8 +79,16 @@ def likely_duplicates(user, *, phone: str | None = None, patient_record_number: 
             if shared / len(mine) < SIMILAR:
                 continue
             theirs = set(words)
-            if shared / (len(mine) + len(theirs) - shared) >= SIMILAR:
-                reasons.setdefault(complaint_id, []).append("text")
+            if shared / (len(mine) + len(theirs) - shared) < SIMILAR:
+                continue
+            if complaint_id in reasons:
+                reasons[complaint_id].append("text")
+            elif len(by_words) < SHOWN:
+                heapq.heappush(by_words, complaint_id)
+            elif complaint_id > by_words[0]:
+                heapq.heapreplace(by_words, complaint_id)
+    for complaint_id in by_words:
+        reasons[complaint_id] = ["text"]
     if not reasons:
         return []
     # Ranked by their ids before anything is loaded: a wave of complaints about one matter can make

@@ -68,7 +68,7 @@ def today() -> date:
 # (CLDR's: 2026/12/1, 2026年12月1日, 2026/12/1 14:58; tests/test_dates.py checks them against Babel). They
 # are written out here: Babel's format_date loads the language's whole CLDR data into the worker for them,
 # 3.5 MiB for Chinese and 1 MiB for English. Any other form still goes to Babel.
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
 
@@ -79,9 +79,9 @@ def show_date(value: date | None, form: str = "medium") -> str:
         value = local(value if value.tzinfo else value.replace(tzinfo=UTC))
     in_english = english()
     if in_english and form in ("short", "medium"):
-        return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}"
+        return f"{value.day} {MONTHS[value.month - 1][:3]} {value.year}"
     if in_english and form == "long":
-        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
     if not in_english and form == "short":
         return f"{value.year}/{value.month}/{value.day}"
     if not in_english and form in ("medium", "long"):

@@ -8,13 +8,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from babel.dates import format_skeleton
-from flask_babel import get_locale
-
-from ..core.time import hospital_tz, today
+from ..core.i18n import english
+from ..core.time import MONTHS, hospital_tz, today
 
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])))?$")
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
+_ORDINALS = ("1st", "2nd", "3rd", "4th")
 
 
 @dataclass(frozen=True, order=True)
@@ -104,23 +103,26 @@ class Period:
         return {MONTH: f"{self.year}-{self.index:02d}", QUARTER: f"{self.year}-Q{self.index}",
                 YEAR: f"{self.year}"}[self.kind]
 
+    # Written out, as show_date's forms are (intranet/core/time.py): CLDR's, which Babel's format_skeleton
+    # gave, but it loaded the language's whole locale data and Babel's global data into the worker at its
+    # first analysis, about 10 MiB. tests/test_dates.py checks them against Babel.
     @property
     def label(self) -> str:
-        """"2026年11月" / "November 2026", "2026年第四季度" / "4th quarter 2026", "2026"."""
+        """"2026年11月" / "November 2026", "2026年第4季度" / "4th quarter 2026", "2026"."""
         if self.kind == MONTH:
-            return _skeleton("yMMMM", self.first_day)
+            return f"{MONTHS[self.index - 1]} {self.year}" if english() else f"{self.year}年{self.index}月"
         if self.kind == QUARTER:
-            return _skeleton("yQQQQ", self.first_day)
+            if english():
+                return f"{_ORDINALS[self.index - 1]} quarter {self.year}"
+            return f"{self.year}年第{self.index}季度"
         return str(self.year)
 
     @property
     def short_label(self) -> str:
         """For chart axes: "11月" / "Nov"."""
-        return _skeleton("MMM", self.first_day) if self.kind == MONTH else self.label
+        if self.kind != MONTH:
+            return self.label
+        return MONTHS[self.index - 1][:3] if english() else f"{self.index}月"
 
     def __str__(self) -> str:
         return self.slug
-
-
-def _skeleton(skeleton: str, day: date) -> str:
-    return format_skeleton(skeleton, day, locale=get_locale() or "zh")
