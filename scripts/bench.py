@@ -26,7 +26,8 @@ year (first byte, worker memory growth), and the public pages as a phone loads t
 
 --peer runs the same phases after each run against the peer the targets are set against, django-helpdesk
 (scripts/bench_peer.py), and prints the two side by side, then every ratio a target is read by with the
-target and whether it holds (ratio_table()): figures compare only within one run.
+target and whether it holds (ratio_table()): figures compare only within one run. Each larger N is also read
+against the smallest, flat in N (flat_in_n()).
 """
 
 from __future__ import annotations
@@ -825,9 +826,11 @@ def verdict(row: Judged) -> tuple[str, str, str]:
     return ratio_cell, target, "holds" if holds else "does not hold"
 
 
-def ratio_table(title: str, rows: list[Judged]) -> list[str]:
-    """The markdown table of one database and N, then the list of targets and whether each holds."""
-    lines = [f"| {title} | the peer (django-helpdesk) | Redress | Redress ÷ peer | target | holds? |",
+def ratio_table(title: str, rows: list[Judged], against: str = "the peer (django-helpdesk)",
+                ratio_heading: str = "Redress ÷ peer") -> list[str]:
+    """The markdown table of one database and N, then the list of targets and whether each holds. `against`
+    names what Redress's figures are divided by (the peer, or Redress itself at a smaller N)."""
+    lines = [f"| {title} | {against} | Redress | {ratio_heading} | target | holds? |",
              "|---|---|---|---|---|---|"]
     judged: dict[str, list[str]] = {"holds": [], "does not hold": [], "not measured": []}
     for row in rows:
@@ -850,6 +853,29 @@ def ratio_table(title: str, rows: list[Judged]) -> list[str]:
 
 
 KIB = 1024
+
+# "Flat in N" is read against a run at this N: with --peer, a run of Redress alone at it is added when the
+# N asked for are all larger (so that `--n 1000000` prints every ratio by itself).
+FLAT_BASE = 10_000
+
+
+def flat_in_n(n: int, measures: dict, base_n: int, base: dict) -> list[Judged]:
+    """The rows of the table that reads Redress at N against Redress at `base_n`, the same pages and rows:
+    every queue's first page (the one that grew most, and how many stayed within 1.5 ×) and the complaint
+    page."""
+    growth = {key: measures["queues"][key] / base["queues"][key] for key in measures["queues"]
+              if base["queues"].get(key)}
+    rows = []
+    if growth:
+        worst = max(growth, key=growth.get)
+        within = sum(ratio <= 1.5 for ratio in growth.values())
+        rows.append(Judged(f"the queue that grew most, first page p50 ({within} of {len(growth)} queues within "
+                           "1.5 ×)", f"{worst[0]} {worst[1]}: {ms(base['queues'][worst])}",
+                           f"{worst[0]} {worst[1]}: {ms(measures['queues'][worst])}",
+                           measures["queues"][worst], base["queues"][worst], "≤", 1.5))
+    rows.append(Judged("complaint page p50", ms(base["complaint_page"]), ms(measures["complaint_page"]),
+                       measures["complaint_page"], base["complaint_page"], "≤", 1.5))
+    return rows
 
 
 def beside_the_peer(redress: dict, peer_cells: dict, peer: dict) -> list[Judged]:
@@ -1126,9 +1152,19 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
-    for n in args.n or [10_000, 100_000]:
-        for kind in kinds:
+    sizes = sorted(args.n or [10_000, 100_000])
+    base_n = sizes[0]
+    if args.peer and not args.seed_only and base_n > FLAT_BASE:
+        base_n = FLAT_BASE
+        print(f"(Redress alone at N = {FLAT_BASE:,} first: what the larger N's are read against, flat in N)")
+    for kind in kinds:
+        base = None
+        if base_n not in sizes:
+            _figures, base = run(kind, base_n, args)
+        for n in sizes:
             figures, measures = run(kind, n, args)
+            if n == base_n:
+                base = measures
             if args.peer and figures:
                 import bench_peer
 
@@ -1136,6 +1172,11 @@ def main() -> None:
                 side_by_side(kind, n, figures, peer)
                 print()
                 print("\n".join(ratio_table(f"{kind}, N = {n:,}", beside_the_peer(measures, peer, peer_measures))))
+            if base and figures and n > base_n:
+                print()
+                print("\n".join(ratio_table(f"{kind}, N = {n:,} against N = {base_n:,} (flat in N)",
+                                            flat_in_n(n, measures, base_n, base), against=f"Redress, N = {base_n:,}",
+                                            ratio_heading=f"N = {n:,} ÷ N = {base_n:,}")))
 
 
 # Redress's rows the peer's figures stand beside (the peer has no queues by role, no SQL count header).

@@ -50,3 +50,24 @@ def test_the_table_then_the_targets_that_hold_and_those_that_do_not():
         "Targets that do not hold:",
         "- submissions per second: 1.45 × (≥ 1.5 ×)",
     ]
+
+
+def test_flat_in_n_reads_each_queue_and_the_complaint_page_against_the_smaller_run():
+    from bench import flat_in_n
+
+    base = {"queues": {("reception", "new"): 0.010, ("head", "(default)"): 0.020}, "complaint_page": 0.008}
+    large = {"queues": {("reception", "new"): 0.012, ("head", "(default)"): 0.036}, "complaint_page": 0.016}
+    rows = flat_in_n(1_000_000, large, 10_000, base)
+    assert ratio_table("postgresql, N = 1,000,000 against N = 10,000 (flat in N)", rows,
+                       against="Redress, N = 10,000", ratio_heading="N = 1,000,000 ÷ N = 10,000") == [
+        "| postgresql, N = 1,000,000 against N = 10,000 (flat in N) | Redress, N = 10,000 | Redress "
+        "| N = 1,000,000 ÷ N = 10,000 | target | holds? |",
+        "|---|---|---|---|---|---|",
+        "| the queue that grew most, first page p50 (1 of 2 queues within 1.5 ×) | head (default): 20.0 ms "
+        "| head (default): 36.0 ms | 1.80 × | ≤ 1.5 × | does not hold |",
+        "| complaint page p50 | 8.0 ms | 16.0 ms | 2.00 × | ≤ 1.5 × | does not hold |",
+        "",
+        "Targets that do not hold:",
+        "- the queue that grew most, first page p50 (1 of 2 queues within 1.5 ×): 1.80 × (≤ 1.5 ×)",
+        "- complaint page p50: 2.00 × (≤ 1.5 ×)",
+    ]
