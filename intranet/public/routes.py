@@ -27,7 +27,7 @@ from ..complaints import evidence, operations, registration, tracking_codes
 from ..complaints.lifecycle import SPECS, Action, State, offered
 from ..complaints.models import Channel, Complaint
 from ..core.extensions import db, limiter
-from ..core.forms import PostForm, department_choices
+from ..core.forms import PostForm, offered_departments
 from ..core.hospital import hospital
 from ..core.time import show_datetime
 from .forms import PublicComplaintForm, TrackForm
@@ -136,14 +136,15 @@ def complain():
 
 # The blank form's fields, rendered: the same for every visitor who reads the page in one language while the
 # same departments are offered (about half of the page's CPU to render). Keyed by the language and the
-# departments read for this request, so a department renamed or deactivated shows at once in every worker;
-# a few entries at most (two languages, and the department list changes rarely).
+# departments offered (as this process last read them: core.forms.offered_departments), so a department
+# renamed or deactivated shows in every worker as soon as the worker reads them again; a few entries at most
+# (two languages, and the department list changes rarely).
 _blank_fields: dict[tuple, Markup] = {}
 _BLANK_FIELDS_KEPT = 8
 
 
 def _blank_complaint_page() -> str:
-    offered = department_choices()
+    offered = offered_departments()
     key = (str(get_locale()), tuple((choice.value, str(choice.label)) for choice in offered))
     # While templates reload (debugging), they may have changed since: rendered every time.
     fields = None if current_app.jinja_env.auto_reload else _blank_fields.get(key)
