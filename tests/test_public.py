@@ -634,6 +634,21 @@ def test_the_public_form_offers_a_department_as_it_is_now_within_seconds_in_ever
     assert _offered(client.get("/complain").get_data(as_text=True)) == ["Heart and vessels", "Nursing"]
 
 
+def test_the_blank_form_kept_for_every_visitor_carries_each_ones_own_token(world, app_ctx):
+    """The blank page is rendered once and kept: each visitor still gets the token of their own session, in
+    both places the page holds it, and only that token sends the form."""
+    first, second = new_client(app_ctx), new_client(app_ctx)
+    page = first.get("/complain").get_data(as_text=True)
+    kept = second.get("/complain")
+    mine, theirs = token_of(kept), re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    assert mine != theirs
+    assert kept.get_data(as_text=True).count(mine) == 2 and theirs not in kept.get_data(as_text=True)
+    assert kept.get_data(as_text=True).replace(mine, "TOKEN") == page.replace(theirs, "TOKEN")
+    typed = {"what_happened": "候诊三个小时。", "complainant_name": "王女士", "complainant_phone": "13800138000"}
+    assert second.post("/complain", data={"csrf_token": theirs, **typed}).status_code == 400
+    assert second.post("/complain", data={"csrf_token": mine, **typed}).status_code == 302
+
+
 def test_what_was_typed_never_reaches_the_next_visitors_form(world, client, app_ctx):
     typed = {"what_happened": "候诊三个小时。", "complainant_name": "王女士", "subject_ward": "5B",
              "subject_department_id": str(world.nursing.id), "wants_written_reply": "y"}

@@ -20,6 +20,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -141,6 +143,8 @@ def complain():
 # (two languages, and the department list changes rarely).
 _blank_fields: dict[tuple, Markup] = {}
 _BLANK_FIELDS_KEPT = 8
+_blank_pages: dict[tuple, str] = {}
+TOKEN_HERE = "\x00csrf token\x00"  # a NUL byte is in no page: the mark cannot be anything else
 
 
 def _blank_complaint_page() -> str:
@@ -154,9 +158,23 @@ def _blank_complaint_page() -> str:
         if len(_blank_fields) >= _BLANK_FIELDS_KEPT:
             _blank_fields.clear()
         fields = _blank_fields[key] = _fields(form)
+    # The whole page is the same for every visitor not logged in with no message waiting, but for the CSRF
+    # token (twice: the form's, and htmx's header): kept with a mark where it goes, and each request's own put
+    # there. Keyed also by the hospital's details that the header prints.
+    whole = (not current_app.jinja_env.auto_reload and not current_user.is_authenticated
+             and "_flashes" not in session)
+    page_key = (key, hospital())
+    page = _blank_pages.get(page_key) if whole else None
+    if page is not None:
+        return page.replace(TOKEN_HERE, generate_csrf())
     # Around the fields the page needs only the CSRF token (and no errors): a CSRF-only form renders it the
     # same, without building the complaint form's seventeen fields.
-    return render_template("public/complain.html", form=PostForm(), fields=fields)
+    page = render_template("public/complain.html", form=PostForm(), fields=fields)
+    if whole:
+        if len(_blank_pages) >= _BLANK_FIELDS_KEPT:
+            _blank_pages.clear()
+        _blank_pages[page_key] = page.replace(generate_csrf(), TOKEN_HERE)
+    return page
 
 
 def _complaint_page(form: PublicComplaintForm, problem: str | None = None) -> str:
