@@ -17,6 +17,7 @@ from intranet import create_app
 from intranet.complaints import search, tracking_codes
 from intranet.core import hospital
 from intranet.core.extensions import db, limiter
+from intranet.core.forms import forget_offered_departments
 from intranet.core.time import clock_at
 from tests import factories
 
@@ -89,6 +90,7 @@ FEW_ROWS = 1000
 
 def _empty_tables():
     hospital.forget()  # what this process kept of the row it empties
+    forget_offered_departments()  # and of the departments
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]  # those that refer to others first
     tables.insert(0, search.TABLE)  # the search index is not in the models' metadata
     if db.engine.dialect.name == "postgresql":

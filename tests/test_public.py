@@ -11,10 +11,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from intranet.admin import accounts
 from intranet.complaints import operations, tracking_codes
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
+from intranet.core import forms as forms_module
 from intranet.core.extensions import db
 from intranet.core.hospital import HospitalRecord
 from tests import factories
@@ -607,19 +609,44 @@ def _offered(html: str) -> list[str]:
     return re.findall(r"<option[^>]*>([^<]*)</option>", select)[1:]
 
 
-def test_the_public_form_offers_a_department_as_it_is_now_in_every_worker(world, client, app_ctx):
+def test_the_public_form_offers_a_department_as_it_is_now_within_seconds_in_every_worker(world, client, app_ctx,
+                                                                                          monkeypatch):
     assert _offered(client.get("/complain").get_data(as_text=True)) == ["Cardiology", "Nursing"]
     # Changed the way another worker (or the administrator's page there) changes it: straight in the database.
     world.cardiology.name_en = "Heart and vessels"
     world.nursing.active = False
     db.session.commit()
+    # This worker shows the blank form as it read it, for at most hospital.KEPT_FOR seconds…
+    assert _offered(client.get("/complain").get_data(as_text=True)) == ["Cardiology", "Nursing"]
+    # …but a form sent is checked against the departments as they are.
+    refused = complain(client, {"what_happened": "候诊三个小时。", "complainant_name": "王女士",
+                                "complainant_phone": "13800138000", "subject_department_id": str(world.nursing.id)})
+    assert refused.status_code == 422
+    later = forms_module.monotonic() + forms_module.KEPT_FOR
+    monkeypatch.setattr(forms_module, "monotonic", lambda: later)
     assert _offered(client.get("/complain").get_data(as_text=True)) == ["Heart and vessels"]
     chinese = new_client(app_ctx)
     chinese.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
     assert _offered(chinese.get("/complain").get_data(as_text=True)) == ["心血管内科"]
-    world.nursing.active = True
+    # An administrator's change shows at once in the worker that saved it.
+    accounts.set_reference_active(world.admin, world.nursing, world.nursing.version, True)
     db.session.commit()
     assert _offered(client.get("/complain").get_data(as_text=True)) == ["Heart and vessels", "Nursing"]
+
+
+def test_the_blank_form_kept_for_every_visitor_carries_each_ones_own_token(world, app_ctx):
+    """The blank page is rendered once and kept: each visitor still gets the token of their own session, in
+    both places the page holds it, and only that token sends the form."""
+    first, second = new_client(app_ctx), new_client(app_ctx)
+    page = first.get("/complain").get_data(as_text=True)
+    kept = second.get("/complain")
+    mine, theirs = token_of(kept), re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    assert mine != theirs
+    assert kept.get_data(as_text=True).count(mine) == 2 and theirs not in kept.get_data(as_text=True)
+    assert kept.get_data(as_text=True).replace(mine, "TOKEN") == page.replace(theirs, "TOKEN")
+    typed = {"what_happened": "候诊三个小时。", "complainant_name": "王女士", "complainant_phone": "13800138000"}
+    assert second.post("/complain", data={"csrf_token": theirs, **typed}).status_code == 400
+    assert second.post("/complain", data={"csrf_token": mine, **typed}).status_code == 302
 
 
 def test_what_was_typed_never_reaches_the_next_visitors_form(world, client, app_ctx):

@@ -15,6 +15,7 @@ from ..auth import second_factor
 from ..core.admin_events import history, record
 from ..core.departments import Category, Department, ReferringBody
 from ..core.extensions import db
+from ..core.forms import forget_offered_departments
 from ..core.hospital import FIELDS as HOSPITAL_FIELDS
 from ..core.hospital import HospitalRecord, forget
 from ..core.passwords import password_problem
@@ -207,6 +208,8 @@ def create_reference(actor: User | None, model, *, code: str, name_zh: str, name
     db.session.flush()
     record(actor, row, "create", code=code, name_zh=name_zh, name_en=name_en,
            **({"integrity": True} if model is Category and integrity else {}))
+    if model is Department:
+        forget_offered_departments()  # the public form offers it from now on in this process
     return row
 
 
@@ -220,6 +223,8 @@ def rename_reference(actor: User | None, row, seen_version: int | None, *, name_
     claim(row, seen_version)
     row.name_zh, row.name_en = name_zh, name_en
     record(actor, row, "rename", **changed)
+    if isinstance(row, Department):
+        forget_offered_departments()
     return True
 
 
@@ -237,6 +242,8 @@ def set_reference_active(actor: User | None, row, seen_version: int | None, acti
     claim(row, seen_version)
     row.active = active
     record(actor, row, "reactivate" if active else "deactivate")
+    if isinstance(row, Department):
+        forget_offered_departments()
 
 
 def set_category_integrity(actor: User | None, row: Category, seen_version: int | None, integrity: bool) -> None:

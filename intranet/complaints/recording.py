@@ -36,8 +36,9 @@ def append_event(complaint: Complaint, user, action: str, from_state: State | No
         facts=audit.changed_facts(complaint, every=creates),
     )
     # Chained to the complaint's event before it (the optimistic lock makes appends to one complaint
-    # take turns, so two can never chain to the same one).
-    event.hash = audit.event_hash(audit.previous_hash(complaint), complaint.reference, event)
+    # take turns, so two can never chain to the same one); the first event of a complaint to none.
+    previous = audit.GENESIS if creates else audit.previous_hash(complaint)
+    event.hash = audit.event_hash(previous, complaint.reference, event)
     db.session.add(event)
     return event
 

@@ -1,8 +1,10 @@
 """Form pieces shared by every domain."""
 
+from time import monotonic
 from urllib.parse import urlsplit
 
-from flask import g, request
+from flask import current_app, g, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from .departments import Category, Department, ReferringBody, name_column
 from .extensions import db
+from .hospital import KEPT_FOR
 from .phones import is_phone_number, normalised
 
 # The largest id or number a request may carry: a 4-byte integer, what the databases' INTEGER columns hold
@@ -147,6 +150,29 @@ def active_choices(model) -> list[SelectChoice]:
 department_choices = optional_choice(lambda: active_choices(Department))
 category_choices = optional_choice(lambda: active_choices(Category))
 referring_body_choices = optional_choice(lambda: active_choices(ReferringBody))
+
+OFFERED = "offered departments"
+
+
+def offered_departments() -> list[SelectChoice]:
+    """department_choices() for the blank public form, which every visitor opens and whose departments change
+    a few times a year: each process keeps what it read, in each language, for KEPT_FOR seconds, as it keeps
+    the hospital's details. A change shows at once in the process that made it (forget_offered_departments)
+    and within KEPT_FOR on every other worker and server; a form sent is checked against the departments as
+    they are then (department_choices), never against these."""
+    kept = current_app.extensions.setdefault(OFFERED, {})
+    language = str(get_locale())
+    held = kept.get(language)
+    if held is not None and monotonic() - held[0] < KEPT_FOR:
+        return held[1]
+    choices = department_choices()
+    kept[language] = (monotonic(), choices)
+    return choices
+
+
+def forget_offered_departments() -> None:
+    """After a department is added, renamed, deactivated or reactivated (or a test empties the tables)."""
+    current_app.extensions.pop(OFFERED, None)
 
 
 class VersionField(HiddenField):

@@ -20,6 +20,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -27,7 +29,7 @@ from ..complaints import evidence, operations, registration, tracking_codes
 from ..complaints.lifecycle import SPECS, Action, State, offered
 from ..complaints.models import Channel, Complaint
 from ..core.extensions import db, limiter
-from ..core.forms import PostForm, department_choices
+from ..core.forms import PostForm, offered_departments
 from ..core.hospital import hospital
 from ..core.time import show_datetime
 from .forms import PublicComplaintForm, TrackForm
@@ -136,14 +138,17 @@ def complain():
 
 # The blank form's fields, rendered: the same for every visitor who reads the page in one language while the
 # same departments are offered (about half of the page's CPU to render). Keyed by the language and the
-# departments read for this request, so a department renamed or deactivated shows at once in every worker;
-# a few entries at most (two languages, and the department list changes rarely).
+# departments offered (as this process last read them: core.forms.offered_departments), so a department
+# renamed or deactivated shows in every worker as soon as the worker reads them again; a few entries at most
+# (two languages, and the department list changes rarely).
 _blank_fields: dict[tuple, Markup] = {}
 _BLANK_FIELDS_KEPT = 8
+_blank_pages: dict[tuple, str] = {}
+TOKEN_HERE = "\x00csrf token\x00"  # a NUL byte is in no page: the mark cannot be anything else
 
 
 def _blank_complaint_page() -> str:
-    offered = department_choices()
+    offered = offered_departments()
     key = (str(get_locale()), tuple((choice.value, str(choice.label)) for choice in offered))
     # While templates reload (debugging), they may have changed since: rendered every time.
     fields = None if current_app.jinja_env.auto_reload else _blank_fields.get(key)
@@ -153,9 +158,23 @@ def _blank_complaint_page() -> str:
         if len(_blank_fields) >= _BLANK_FIELDS_KEPT:
             _blank_fields.clear()
         fields = _blank_fields[key] = _fields(form)
+    # The whole page is the same for every visitor not logged in with no message waiting, but for the CSRF
+    # token (twice: the form's, and htmx's header): kept with a mark where it goes, and each request's own put
+    # there. Keyed also by the hospital's details that the header prints.
+    whole = (not current_app.jinja_env.auto_reload and not current_user.is_authenticated
+             and "_flashes" not in session)
+    page_key = (key, hospital())
+    page = _blank_pages.get(page_key) if whole else None
+    if page is not None:
+        return page.replace(TOKEN_HERE, generate_csrf())
     # Around the fields the page needs only the CSRF token (and no errors): a CSRF-only form renders it the
     # same, without building the complaint form's seventeen fields.
-    return render_template("public/complain.html", form=PostForm(), fields=fields)
+    page = render_template("public/complain.html", form=PostForm(), fields=fields)
+    if whole:
+        if len(_blank_pages) >= _BLANK_FIELDS_KEPT:
+            _blank_pages.clear()
+        _blank_pages[page_key] = page.replace(generate_csrf(), TOKEN_HERE)
+    return page
 
 
 def _complaint_page(form: PublicComplaintForm, problem: str | None = None) -> str:
