@@ -16,6 +16,7 @@ from intranet.core.extensions import db
 from intranet.core.time import today
 from intranet.reports.periods import Period
 from tests import factories
+from tests.conftest import POSTGRES
 
 
 @contextmanager
@@ -361,3 +362,30 @@ def test_referrals_to_report_back_and_their_badge_are_read_from_their_own_index(
         assert any("ix_complaints_to_report_back" in step for step in plan), plan
         assert not any("ix_complaints_status " in step for step in plan), plan
         db.session.rollback()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="how PostgreSQL plans a statement")
+def test_a_search_is_planned_for_its_own_words_without_jit_or_parallel_workers(app_ctx, world):
+    """The search page sets how its statements are planned for its transaction (search.plain_plans()): each
+    for its own words, never a generic plan psycopg's prepared statement would keep after five runs (one that
+    walks the whole index table), no JIT, no parallel workers. A page in autocommit would lose them with the
+    statement that set them, so its lookups are checked as they run, search after search."""
+    spread_complaints(world, 3)
+    seen: list[tuple[str, str, str]] = []
+
+    def settings(conn, cursor, statement, parameters, context, executemany):
+        if "complaint_search" in statement:
+            other = conn.connection.cursor()
+            other.execute("SELECT current_setting('plan_cache_mode'), current_setting('jit'), "
+                          "current_setting('max_parallel_workers_per_gather')")
+            seen.append(other.fetchone())
+            other.close()
+
+    event.listen(db.engine, "before_cursor_execute", settings)
+    try:
+        for query in ["Complaint", "Complaint 1", "Complaint 2"] * 3:
+            statements_for(app_ctx, world.reception.get_id(), f"/search?q={query}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", settings)
+    assert len(seen) >= 9
+    assert set(seen) == {("force_custom_plan", "off", "0")}
