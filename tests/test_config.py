@@ -143,13 +143,14 @@ def test_statements_are_counted_in_a_header_only_when_asked(tmp_path):
 
 # --- pages that only read -------------------------------------------------------------------------------
 
-# Whether a page's statements ran inside a transaction, on each database: on PostgreSQL a queue, a search or
-# the bell sends no BEGIN and no ROLLBACK (each statement reads its own snapshot at READ COMMITTED either way); SQLite
-# keeps its BEGIN (in-process, no round trip). A complaint page writes (the identity view), so it has one.
+# Whether a page's statements ran inside a transaction, on each database: on PostgreSQL a queue or the bell
+# sends no BEGIN and no ROLLBACK (each statement reads its own snapshot at READ COMMITTED either way); SQLite
+# keeps its BEGIN (in-process, no round trip). A complaint page writes (the identity view), so it has one; a
+# search sets how its statements are planned for its transaction (search.plain_plans()), so it has one too.
 IN_A_TRANSACTION = {
     "/queue": {"sqlite": True, "postgresql": False},
     "/queue?q=all": {"sqlite": True, "postgresql": False},
-    "/search?q=候诊": {"sqlite": True, "postgresql": False},
+    "/search?q=候诊": {"sqlite": True, "postgresql": True},
     "/notifications/bell": {"sqlite": True, "postgresql": False},
     "/notifications": {"sqlite": True, "postgresql": False},
     "the complaint page": {"sqlite": True, "postgresql": True},

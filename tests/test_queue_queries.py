@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from intranet.complaints import operations, registration
 from intranet.complaints.lifecycle import Action, State
@@ -16,6 +16,7 @@ from intranet.core.extensions import db
 from intranet.core.time import today
 from intranet.reports.periods import Period
 from tests import factories
+from tests.conftest import POSTGRES
 
 
 @contextmanager
@@ -303,3 +304,88 @@ def test_the_monthly_analysis_runs_the_same_statements_whatever_the_months_compl
     few, many = ([s for s in statements if s != "BEGIN"] for statements in (few, many))
     expected = 33 if db.engine.dialect.name == "postgresql" else 32
     assert (len(few), len(many)) == (expected, expected), "\n".join(many)
+
+
+# --- the plans: a queue that holds closed complaints too reads only its own -------------------------------
+
+
+def plan_of(statement: str, parameters) -> list[str]:
+    """The plan each database gives `statement`, a line a step."""
+    cursor = db.session.connection().connection.cursor()
+    if db.engine.dialect.name == "sqlite":
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        return [row[-1] for row in cursor.fetchall()]
+    # A thousand complaints are read cheaper by a scan of the table than through any index: forbidding the
+    # scan leaves the indexes to choose from, and the plan shows which the statement's clauses allow.
+    cursor.execute("SET LOCAL enable_seqscan = off")
+    cursor.execute("EXPLAIN " + statement, parameters)
+    return [row[0] for row in cursor.fetchall()]
+
+
+def test_referrals_to_report_back_and_their_badge_are_read_from_their_own_index(app_ctx, world):
+    """Closed complaints are nearly the whole history: "Referrals to report back" and its badge read the
+    partial index of the referrals still owed (ix_complaints_to_report_back), not every closed complaint by
+    the index on status, on both databases."""
+    from sqlalchemy import update
+
+    from intranet.complaints.models import Complaint
+    from intranet.core.departments import ReferringBody
+
+    bulk_complaints(world, 1000)  # 100 responded, 200 closed
+    body = db.session.scalar(select(ReferringBody.id).where(ReferringBody.code == "12345"))
+    # Three referrals owed (two closed, one responded), one reported back, one still open: of those, three listed.
+    owed = ["TS-2001-000008", "TS-2001-000009", "TS-2001-000007"]
+    db.session.execute(update(Complaint).where(Complaint.reference.in_([*owed, "TS-2001-000018", "TS-2001-000013"]))
+                       .values(referral_body_id=body))
+    db.session.execute(update(Complaint).where(Complaint.reference == "TS-2001-000018").values(
+        reported_back_at=Complaint.closed_at, reported_back_on=today(), report_back_method="platform",
+        report_back_text="已反馈。"))
+    db.session.commit()
+
+    statements: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        _, html = statements_for(app_ctx, world.reception.get_id(), "/queue?q=report_back")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert sorted(re.findall(r'<tr id="row-([A-Z0-9-]+)"', html)) == sorted(owed)
+    assert badge_counts(html)["report_back"] == "3"
+
+    reading = [(s, p) for s, p in statements if "reported_back_at IS NULL" in s]
+    assert len(reading) == 2, reading  # the badge counts, the page's rows
+    for statement, parameters in reading:
+        plan = plan_of(statement, parameters)
+        assert any("ix_complaints_to_report_back" in step for step in plan), plan
+        assert not any("ix_complaints_status " in step for step in plan), plan
+        db.session.rollback()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="how PostgreSQL plans a statement")
+def test_a_search_is_planned_for_its_own_words_without_jit_or_parallel_workers(app_ctx, world):
+    """The search page sets how its statements are planned for its transaction (search.plain_plans()): each
+    for its own words, never a generic plan psycopg's prepared statement would keep after five runs (one that
+    walks the whole index table), no JIT, no parallel workers. A page in autocommit would lose them with the
+    statement that set them, so its lookups are checked as they run, search after search."""
+    spread_complaints(world, 3)
+    seen: list[tuple[str, str, str]] = []
+
+    def settings(conn, cursor, statement, parameters, context, executemany):
+        if "complaint_search" in statement:
+            other = conn.connection.cursor()
+            other.execute("SELECT current_setting('plan_cache_mode'), current_setting('jit'), "
+                          "current_setting('max_parallel_workers_per_gather')")
+            seen.append(other.fetchone())
+            other.close()
+
+    event.listen(db.engine, "before_cursor_execute", settings)
+    try:
+        for query in ["Complaint", "Complaint 1", "Complaint 2"] * 3:
+            statements_for(app_ctx, world.reception.get_id(), f"/search?q={query}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", settings)
+    assert len(seen) >= 9
+    assert set(seen) == {("force_custom_plan", "off", "0")}

@@ -409,6 +409,22 @@ def test_active_search_answers_with_the_results_block_only(world, client):
     assert 'value="收费"' in page  # the form keeps what was typed
 
 
+@pytest.mark.parametrize("query", ["态度很差", "CT检查", "ct检", "候诊时间"])
+def test_the_search_page_finds_a_phrase_and_not_its_pairs_apart(world, client, query):
+    """The page of one who sees everything reads a phrase's newest matches (on PostgreSQL, the rows holding
+    every pair, then the pairs checked in order): a complaint with all the pairs, not side by side, is not one."""
+    wanted = {"态度很差": "护士态度很差。", "CT检查": "做CT检查等了两天。", "ct检": "做CT检查等了两天。",
+              "候诊时间": "急诊候诊时间太长。"}[query]
+    near = {"态度很差": "态度还行，温度很高，饭很差。", "CT检查": "CT室说检查要等。", "ct检": "CT室说检查要等。",
+            "候诊时间": "候诊很久，诊时说时间到了。"}[query]
+    hit = complaint(world, wanted)
+    complaint(world, near)
+    complaint(world, "停车收费太贵。")
+    login(client, world.reception)
+    html = client.get("/search", query_string={"q": query}, headers=RESULTS).get_data(as_text=True)
+    assert rows(html) == [hit.reference]
+
+
 def test_the_staff_header_has_a_search_box(world, client):
     login(client, world.head)
     html = client.get("/queue").get_data(as_text=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms.validators import ValidationError
 
-from ..core.database import reads_only
+from ..core.database import reads_only, reads_only_in_a_transaction
 from ..core.extensions import db, htmx
 from ..core.forms import safe_next
 from ..core.pages import block_for, render_page
@@ -133,7 +133,7 @@ def queue():
 
 
 @bp.get("/search")
-@reads_only
+@reads_only_in_a_transaction  # search.plain_plans() sets how its statements are planned, for the transaction
 def search():
     """Words and filters, from the URL: the page, or (htmx) its results block as the person types."""
     form = SearchForm(request.args)

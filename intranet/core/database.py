@@ -70,15 +70,25 @@ def reads_only(view):
     return view
 
 
+def reads_only_in_a_transaction(view):
+    """A page that only reads (refused a write, as @reads_only), whose statements run in one transaction on
+    PostgreSQL all the same: it sets what its statements are planned with for that transaction (search's
+    plain_plans()), and in autocommit each setting would end with the statement that made it."""
+    view = reads_only(view)
+    view.keeps_its_transaction = True
+    return view
+
+
 def serve_pages_that_only_read(app, engine: Engine) -> None:
     @app.before_request
     def without_transaction():
         # Before any other hook: the user is loaded (Flask-Login) on the connection chosen here. A session
         # already in a transaction (a test's, sharing the request's) keeps it.
-        if request.method in ("GET", "HEAD") and getattr(app.view_functions.get(request.endpoint), "reads_only",
-                                                          False):
+        view = app.view_functions.get(request.endpoint)
+        if request.method in ("GET", "HEAD") and getattr(view, "reads_only", False):
             g.reads_only = True
-            if engine.dialect.name == "postgresql" and not db.session().in_transaction():
+            if (engine.dialect.name == "postgresql" and not getattr(view, "keeps_its_transaction", False)
+                    and not db.session().in_transaction()):
                 db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
                 g.autocommit = True
 
