@@ -136,7 +136,7 @@ def xlsx_chunks(tables: list[Table]) -> Iterator[bytes]:
 
     def part(name: str, chunks: Iterable[bytes]):
         # ZIP_32 throughout: Excel refuses ZIP64 members it does not expect, and a sheet stays under 4 GiB
-        # (a million complaints' list is about 2.3 GB of XML).
+        # (a million complaints' list is about 1.3 GB of XML, 1,300 bytes a row).
         return name, now, 0o600, ZIP_32, chunks
 
     def parts():
