@@ -312,11 +312,13 @@ def complaint_export(kind: str):
     closed = closing.standing(period).closed if period else None
     changed = closing.changed_since(closed, period, current_user) if closed else None
     headers = exports.complaint_headers(closed.at if closed else None)
-    rows = exports.complaint_rows(current_user, where, changed)
+    # The user itself, not the proxy: each cell's permission check would look it up again.
+    rows = exports.complaint_rows(current_user._get_current_object(), where, changed)
     if kind == "xlsx":
         as_of = _("As of %(when)s: the complaints as they stand now.", when=show_datetime(utcnow()))
-        return _download(name, kind, exports.xlsx_bytes([(_("Complaints"), headers, rows),
-                                                         (_("As of"), [period.label if period else ""], [[as_of]])]))
+        return _download(name, kind, stream_with_context(exports.xlsx_chunks([
+            (_("Complaints"), headers, rows, exports.complaint_widths(headers)),
+            (_("As of"), [period.label if period else ""], [[as_of]])])))
     return _download(name, kind, stream_with_context(exports.csv_lines(headers, rows)))
 
 
