@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint assets test-assets translations messages clean-db bench bench-peer bench-million faults \
+.PHONY: bytecode install run test lint assets test-assets translations messages clean-db bench bench-peer bench-million faults \
 	cluster faults-cluster haproxy
 
 # What the app needs to run (make run, make install) …
@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
+	$(MAKE) bytecode
 	touch $(STAMP)
+
+# gunicorn runs under PYTHONOPTIMIZE=2 (docs/operations.md): the libraries' bytecode without docstrings,
+# written once here, so that no worker compiles a library from its source when it starts.
+bytecode:
+	$(PY) -OO -m compileall -q -j 0 $(VENV)/lib intranet wsgi.py >/dev/null
 
 # … and what the tests need besides (make test, make lint).
 $(DEV_STAMP): $(STAMP)

@@ -1,6 +1,7 @@
 """gunicorn reads this file from the directory it starts in (`gunicorn wsgi:app`)."""
 
 import os
+import sys
 
 # The app's server processes load no command-line tools (intranet/config.py, SERVING). gunicorn sets it
 # in its own environment before it loads the app.
@@ -15,6 +16,10 @@ def on_starting(server):
         raise RuntimeError(
             f"{server.cfg.workers} workers with RATELIMIT_STORAGE_URI={storage}: each worker would count the "
             "rate limits on its own. Set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (or run one worker).")
+    if sys.flags.optimize < 2:
+        # Python's flags are fixed when the interpreter starts: gunicorn's environment has to set it.
+        server.log.warning("PYTHONOPTIMIZE=2 is not set: each worker carries the libraries' docstrings, about "
+                           "15 MiB (docs/operations.md).")
 
 
 def post_fork(server, worker):

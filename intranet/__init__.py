@@ -242,8 +242,19 @@ BUSIEST_TEMPLATES = (
     "complaints/_macros.html", "complaints/queue.html", "complaints/detail.html", "complaints/search.html",
 )
 
+# Where a server keeps its templates compiled (under the instance folder). Compiling a template in a worker
+# leaves 4-5 MiB freed but resident for the 13 above; loading the compiled code from here leaves none. Jinja
+# checks each file against its template's source (and the Python version), so a changed template is compiled
+# again and its file rewritten; the first worker to need one writes it, the others read it.
+COMPILED_TEMPLATES = "compiled-templates"
+
 
 def _compile_busiest_templates(app: Flask) -> None:
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = os.path.join(app.instance_path, COMPILED_TEMPLATES)
+    os.makedirs(folder, mode=0o700, exist_ok=True)  # code a worker runs: readable by the app's user alone
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(folder)
     for name in BUSIEST_TEMPLATES:
         app.jinja_env.get_template(name)
 

@@ -120,6 +120,8 @@ def server_environment(url: str, port: int, redis_url: str, instance: Path) -> d
         "REDRESS_RATELIMIT_LOGIN_ACCOUNT": "1000000 per minute",
         "REDRESS_SECOND_FACTOR_ROLES": "",  # leadership logs in with the password alone, as a script can
         "REDRESS_COUNT_STATEMENTS": "1",
+        # As production runs gunicorn (docs/operations.md): no docstrings in the workers, about 15 MiB each.
+        "PYTHONOPTIMIZE": "2",
     }
 
 
@@ -1151,6 +1153,10 @@ def main() -> None:
     # Stopped from outside: still stop gunicorn and drop the databases (the `finally` blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    # The bytecode the workers load under PYTHONOPTIMIZE=2, as `make install` writes it (`make bytecode`):
+    # without it each worker would compile every library from its source when it starts.
+    subprocess.run([sys.executable, "-OO", "-m", "compileall", "-q", "-j", "0", str(ROOT / ".venv" / "lib"),
+                    str(ROOT / "intranet"), str(ROOT / "wsgi.py")], check=True, stdout=subprocess.DEVNULL)
     print(f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     sizes = sorted(args.n or [10_000, 100_000])
     base_n = sizes[0]

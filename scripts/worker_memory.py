@@ -4,12 +4,13 @@
 
 For each database it starts a fresh interpreter that loads what a worker loads, in the order a worker loads it
 (gunicorn first, then the libraries the app imports, then the app itself as a worker creates it, with
-REDRESS_SERVING=1 and gunicorn.conf.py's post_fork applied), and prints the resident memory (VmRSS) after each
-step. Then it checks one staff password as a login does and prints the peak (VmHWM) and what is resident
-afterwards: argon2id's 7 MiB are allocated and freed, so they show only in the peak, which `make bench`
-reports beside what each worker holds at the end. The libraries' share is the floor under any worker of this
-app; what comes after it is the app's own. A library's figure includes what it is the first to load (the
-standard library's modules it needs, shared libraries), so the order matters: it is the worker's.
+REDRESS_SERVING=1, PYTHONOPTIMIZE=2 and gunicorn.conf.py's post_fork applied; `make bytecode` first), and
+prints the resident memory (VmRSS) after each step. Then it checks one staff password as a login does and
+prints the peak (VmHWM) and what is resident afterwards: argon2id's 7 MiB are allocated and freed, so they
+show only in the peak, which `make bench` reports beside what each worker holds at the end. The libraries'
+share is the floor under any worker of this app; what comes after it is the app's own. A library's figure
+includes what it is the first to load (the standard library's modules it needs, shared libraries), so the
+order matters: it is the worker's.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def main() -> None:
             # Nothing connects: creating the app reads the URL only to choose the dialect and its options.
             environment = {**os.environ, "DATABASE_URL": url, "REDRESS_SERVING": "1", "SECRET_KEY": "memory",
                            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/5",
-                           "REDRESS_TRACKING_KEY": "0" * 64}
+                           "REDRESS_TRACKING_KEY": "0" * 64,
+                           "PYTHONOPTIMIZE": "2"}  # as gunicorn runs in production: no docstrings
             print(f"\n| {database}: a worker, step by step | VmRSS, MiB | added |\n|---|---|---|", flush=True)
             subprocess.run([sys.executable, __file__, "--measure", database], env=environment, cwd=scratch,
                            check=True)

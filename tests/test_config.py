@@ -215,3 +215,47 @@ def test_a_page_that_only_reads_refuses_to_write(client, world, monkeypatch):
         client.get("/queue")
     db.session.rollback()
     assert client.get(f"/complaints/{complaint.reference}").status_code == 200
+
+
+def test_a_server_process_reads_its_templates_compiled(tmp_path, monkeypatch):
+    """A server process keeps its templates compiled under the instance folder (compiling them in each worker
+    left 4-5 MiB freed but resident): a second process loads them from there, compiling nothing."""
+    import os
+
+    from intranet import COMPILED_TEMPLATES
+
+    url = f"sqlite:///{tmp_path}/x.sqlite3"
+    first = create_app("testing", SQLALCHEMY_DATABASE_URI=url, SERVING=True)
+    folder = os.path.join(first.instance_path, COMPILED_TEMPLATES)
+    assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
+    assert len([name for name in os.listdir(folder) if name.endswith(".cache")]) >= 13
+    second = create_app("testing", SQLALCHEMY_DATABASE_URI=url, SERVING=True)
+    second.jinja_env.cache.clear()
+
+    def compile_again(*args, **kwargs):
+        raise AssertionError("compiled a template its cache holds")
+
+    monkeypatch.setattr(second.jinja_env, "compile", compile_again)
+    assert second.jinja_env.get_template("complaints/queue.html").name == "complaints/queue.html"
+    assert create_app("testing", SQLALCHEMY_DATABASE_URI=url).jinja_env.bytecode_cache is None  # `flask …`, tests
+
+
+def test_the_app_serves_with_docstrings_stripped(tmp_path):
+    """Production's gunicorn runs under PYTHONOPTIMIZE=2 (docs/operations.md): the libraries' docstrings,
+    about 15 MiB a worker, are not loaded. Nothing the app serves may then need a docstring or an assert."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import sys, flask, wsgi\n"
+             "from intranet.core.extensions import db\n"
+             "with wsgi.app.app_context():\n"
+             "    db.create_all()\n"
+             "client = wsgi.app.test_client()\n"
+             "print(sys.flags.optimize, flask.Flask.__doc__, "
+             "[client.get(p).status_code for p in ('/complain', '/track', '/login', '/healthz')])")
+    env = {"PATH": "/usr/bin:/bin", "REDRESS_ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+           "REDRESS_SERVING": "1", "PYTHONOPTIMIZE": "2"}
+    served = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parent.parent, env=env,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert served == "2 None [200, 200, 200, 200]"
