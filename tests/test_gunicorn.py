@@ -31,12 +31,15 @@ def test_workers_and_the_rate_limit_store(monkeypatch, workers, storage, refused
         monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     else:
         monkeypatch.setenv("RATELIMIT_STORAGE_URI", storage)
-    server = SimpleNamespace(cfg=SimpleNamespace(workers=workers))
+    warned = []
+    server = SimpleNamespace(cfg=SimpleNamespace(workers=workers), log=SimpleNamespace(warning=warned.append))
     if refused:
         with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
             on_starting()(server)
     else:
         on_starting()(server)
+        # The tests run without PYTHONOPTIMIZE=2: gunicorn would start, saying what the workers carry.
+        assert [w.split(":")[0] for w in warned] == ["PYTHONOPTIMIZE=2 is not set"]
 
 
 def test_gunicorn_itself_refuses_to_start(tmp_path):
