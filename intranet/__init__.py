@@ -46,6 +46,7 @@ from .core.database import configure_engine, count_statements, serve_pages_that_
 from .core.departments import Category, Department, ReferringBody, name_column
 from .core.errors import register_error_pages
 from .core.extensions import babel, csrf, db, htmx, limiter, login_manager
+from .core.field_html import field_html, hidden_html
 from .core.forms import BoundedIntConverter, take_out_nul_bytes
 from .core.hospital import hospital
 from .core.money import yuan
@@ -300,6 +301,8 @@ def our_part(complaint):
 # The permissions, the lifecycle's names and the choices a template asks about.
 TEMPLATE_NAMES = {
     "describe_event": _describe_event,
+    "field_html": field_html,
+    "hidden_html": hidden_html,
     "can": can,
     "identity_fields": identity_fields,
     "may_see_person": may_see_person,

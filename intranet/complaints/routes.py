@@ -62,6 +62,9 @@ def _complaint_by_reference():
                  joinedload(Complaint.department), joinedload(Complaint.subject_department),
                  joinedload(Complaint.category), joinedload(Complaint.evidence),
                  joinedload(Complaint.corrective_records), joinedload(Complaint.disputes),
+                 # The people it is about, the departments asked for their part and the remedies: the page
+                 # and its permissions read all three, a few rows at most, which were three lazy loads.
+                 joinedload(Complaint.people), joinedload(Complaint.contributions), joinedload(Complaint.remedies),
                  # Every answer and follow-up, shown in order and checked against the chain.
                  selectinload(Complaint.answers).joinedload(ComplaintAnswer.signed_off_by),
                  selectinload(Complaint.follow_ups), selectinload(Complaint.letters))
@@ -86,6 +89,8 @@ def _load(reference: str) -> Complaint:
 def _to_break_glass(reference: str) -> Complaint | None:
     """The complaint the administrator may open by breaking the glass, if that is what this reference is:
     it exists, and it is not open to them now."""
+    if role_of(current_user) != Role.admin:  # only the administrator breaks the glass: nothing to look up
+        return None
     complaint = db.session.scalars(select(Complaint).where(Complaint.reference == reference)).one_or_none()
     return complaint if complaint is not None and can(current_user, BREAK_GLASS, complaint) else None
 

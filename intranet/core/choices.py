@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from flask import g, has_request_context
+from flask_babel import get_locale
 from wtforms import SelectChoice
 
 _TABLES: dict[type, dict] = {}
@@ -28,4 +30,11 @@ class Labelled(enum.StrEnum):
 
     @classmethod
     def choices(cls) -> list[SelectChoice]:
-        return [SelectChoice(m.value, m.label) for m in cls]
+        # Read once per request and language: the complaint page's forms offer the same choices many times.
+        if not has_request_context():
+            return [SelectChoice(m.value, m.label) for m in cls]
+        kept = g.setdefault("labelled_choices", {})
+        key = (cls, str(get_locale()))
+        if key not in kept:
+            kept[key] = [SelectChoice(m.value, m.label) for m in cls]
+        return list(kept[key])

@@ -3,7 +3,7 @@
 from time import monotonic
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -141,10 +141,16 @@ def active_choices(model) -> list[SelectChoice]:
     # Two columns of the table rather than whole rows: the choices are built on every form, and loading ORM
     # objects into the session for them cost more than the rest of the query (a Core statement, too, skips
     # the ORM's compilation of the statement).
-    columns = model.__table__.c
-    rows = db.session.execute(select(columns.id, name_column(model)).where(columns.active)
-                              .order_by(columns.code)).all()
-    return [SelectChoice(str(ident), label) for ident, label in rows]
+    # A page that only reads (GET) reads them once, however many of its forms offer them (the complaint page's
+    # action forms name departments twice); a request that writes may change them, so it reads them each time.
+    kept = g.setdefault("active_choices", {}) if has_request_context() and request.method in ("GET", "HEAD") else {}
+    key = (model, str(get_locale()))
+    if key not in kept:
+        columns = model.__table__.c
+        rows = db.session.execute(select(columns.id, name_column(model)).where(columns.active)
+                                  .order_by(columns.code)).all()
+        kept[key] = [SelectChoice(str(ident), label) for ident, label in rows]
+    return list(kept[key])
 
 
 department_choices = optional_choice(lambda: active_choices(Department))

@@ -170,13 +170,25 @@ def _apply(rule_: Rule, start: datetime | date) -> Due:
     return Due(on=add_working_days(day, rule_.amount))
 
 
-def due(clock: Clock | str, severity: str | None, complexity: str | None, start: datetime | date) -> Due:
+def due(clock: Clock | str, severity: str | None, complexity: str | None, start: datetime | date,
+        rules: dict[tuple[Clock, str], Rule] | None = None) -> Due:
     """When clock C is due for a complaint of severity S and complexity X whose clock starts at T, by
-    today's policy. For a response clock (either variant) the complexity chooses the variant."""
+    today's policy. For a response clock (either variant) the complexity chooses the variant. `rules`: the
+    policy's rules as rules_of() read them, for a caller working out several dates at once."""
     clock = Clock(clock)
     if clock in RESPOND_CLOCKS and complexity is not None:
         clock = respond_clock(complexity)
+    if rules is not None:
+        return _apply(rules[clock, _severity(severity)], start)
     return _apply(rule(clock, severity), start)
+
+
+def rules_of(clocks: list[Clock]) -> dict[tuple[Clock, str], Rule]:
+    """The rules of `clocks` for every severity, from one query (missing rows answer with the defaults)."""
+    clocks = [Clock(clock) for clock in clocks]
+    stored = _stored(clocks)
+    return {(clock, severity): stored.get((clock, severity), DEFAULT_RULES[clock, severity])
+            for clock in clocks for severity in SEVERITIES}
 
 
 def dues(clocks: list[Clock], severity: str | None, start: datetime | date) -> dict[Clock, Due]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from sqlalchemy import bindparam, func, select, update
@@ -14,6 +14,7 @@ from ..core.database import reads_only
 from ..core.extensions import db, htmx
 from ..core.pages import render_page
 from ..core.time import utcnow
+from ..core.users import read_with_the_user
 from .kinds import render_notification, staff_kind_labels
 from .models import StaffNotification
 
@@ -39,10 +40,21 @@ def _unread():
     return select(func.count()).select_from(unread)
 
 
+def _unread_with_the_user():
+    return _unread().scalar_subquery()
+
+
+# A page that only reads counts the bell in the statement that loads the logged-in user.
+read_with_the_user("unread_notifications", _unread_with_the_user)
+
+
 def unread_count(user) -> int:
     """The unread notifications of `user`, counted up to BELL_CAP + 1 (the bell shows "99+" then)."""
     if not getattr(user, "is_authenticated", False):
         return 0
+    ident, values = g.get("read_with_the_user", (None, {}))
+    if ident == user.id and "unread_notifications" in values:
+        return values["unread_notifications"] or 0
     return db.session.scalar(_unread(), {"user_id": user.id}) or 0
 
 

@@ -49,24 +49,25 @@ REASON_LENGTH = 10
 TRIAGE = ("severity", "complexity", "category_id")
 
 
-def response_due_for(severity: str, complexity: str, start: datetime) -> policy.Due:
-    """When the response is due for a triage, its clock started at `start`: the one call into the policy."""
-    return policy.due(policy.respond_clock(complexity), severity, complexity, start)
+def response_due_for(severity: str, complexity: str, start: datetime, rules=None) -> policy.Due:
+    """When the response is due for a triage, its clock started at `start`: the one call into the policy
+    (`rules`: the response clocks' rules, read once for several dates)."""
+    return policy.due(policy.respond_clock(complexity), severity, complexity, start, rules)
 
 
 def _extended(c) -> bool:
     return any(e.action == "extend" and (e.data or {}).get("clock") == "response_due_on" for e in c.events)
 
 
-def new_response_due(c, severity: str, complexity: str) -> policy.Due | None:
+def new_response_due(c, severity: str, complexity: str, rules=None) -> policy.Due | None:
     """The response's new due date under this triage, or None when it stays. It moves only while the response
     is to be given on its first clock (a reopening has a clock of its own), when the policy gives the new
     triage another date than the old one, and not once an extension told the complainant a date; never to
     a day already past."""
     if c.state not in RESPONSE_RUNNING or c.reopened_count or _extended(c):
         return None
-    old, new = (response_due_for(c.severity, c.complexity, c.received_at),
-                response_due_for(severity, complexity, c.received_at))
+    old, new = (response_due_for(c.severity, c.complexity, c.received_at, rules),
+                response_due_for(severity, complexity, c.received_at, rules))
     if new == old:
         return None
     new = clocks.within_reply_by(c, new)  # a referring body's earlier date still governs
@@ -176,8 +177,10 @@ def due_dates_hint(c, severity: str) -> str | None:
     if c.reopened_count or _extended(c):
         return _("The response stays due on %(date)s: a re-triage does not move a date the complainant was "
                  "told.", date=show_date(c.response_due_on, "medium"))
+    rules = policy.rules_of(list(policy.RESPOND_CLOCKS))  # one query for both complexities' dates
+
     def due_with(complexity: str) -> date:
-        moved = new_response_due(c, severity, complexity)
+        moved = new_response_due(c, severity, complexity, rules)
         return moved.on if moved is not None else c.response_due_on
 
     options = _("; ").join(
