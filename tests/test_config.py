@@ -82,8 +82,10 @@ def test_sqlite_writes_take_the_lock_up_front(app_ctx):
 
 
 @pytest.mark.skipif(not POSTGRES, reason="PostgreSQL engine options")
-def test_postgres_pool_pre_pings(app_ctx):
+def test_postgres_pool_pre_pings_and_compiles_no_statement(app_ctx):
     assert db.engine.pool._pre_ping
+    # JIT compiled the complaint page's statement for about 1 s on a database without statistics.
+    assert db.session.scalar(text("SELECT current_setting('jit')")) == "off"
 
 
 def test_a_server_process_loads_no_command_line_tools(tmp_path):
