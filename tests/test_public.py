@@ -16,7 +16,7 @@ from intranet.complaints import operations, tracking_codes
 from intranet.complaints.evidence import Evidence, folder
 from intranet.complaints.lifecycle import Action, State
 from intranet.complaints.models import Complaint, ComplaintEvent
-from intranet.core import forms as forms_module
+from intranet.core import hospital as hospital_module
 from intranet.core.extensions import db
 from intranet.core.hospital import HospitalRecord
 from tests import factories
@@ -622,8 +622,8 @@ def test_the_public_form_offers_a_department_as_it_is_now_within_seconds_in_ever
     refused = complain(client, {"what_happened": "候诊三个小时。", "complainant_name": "王女士",
                                 "complainant_phone": "13800138000", "subject_department_id": str(world.nursing.id)})
     assert refused.status_code == 422
-    later = forms_module.monotonic() + forms_module.KEPT_FOR
-    monkeypatch.setattr(forms_module, "monotonic", lambda: later)
+    later = hospital_module.monotonic() + hospital_module.KEPT_FOR
+    monkeypatch.setattr(hospital_module, "monotonic", lambda: later)
     assert _offered(client.get("/complain").get_data(as_text=True)) == ["Heart and vessels"]
     chinese = new_client(app_ctx)
     chinese.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"

@@ -1,6 +1,5 @@
 """Form pieces shared by every domain."""
 
-from time import monotonic
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, request
@@ -15,7 +14,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from .departments import Category, Department, ReferringBody, name_column
 from .extensions import db
-from .hospital import KEPT_FOR
+from .hospital import kept_a_while
 from .phones import is_phone_number, normalised
 
 # The largest id or number a request may carry: a 4-byte integer, what the databases' INTEGER columns hold
@@ -166,14 +165,7 @@ def offered_departments() -> list[SelectChoice]:
     the hospital's details. A change shows at once in the process that made it (forget_offered_departments)
     and within KEPT_FOR on every other worker and server; a form sent is checked against the departments as
     they are then (department_choices), never against these."""
-    kept = current_app.extensions.setdefault(OFFERED, {})
-    language = str(get_locale())
-    held = kept.get(language)
-    if held is not None and monotonic() - held[0] < KEPT_FOR:
-        return held[1]
-    choices = department_choices()
-    kept[language] = (monotonic(), choices)
-    return choices
+    return kept_a_while(OFFERED, department_choices, key=str(get_locale()))
 
 
 def forget_offered_departments() -> None:

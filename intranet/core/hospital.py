@@ -8,10 +8,12 @@ says something true from its first page."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from time import monotonic
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import CheckConstraint, Integer, String, Text, text
@@ -153,19 +155,29 @@ def _details(record: HospitalRecord | None) -> Hospital:
 KEPT_FOR = 30.0
 
 
+Kept = TypeVar("Kept")
+
+
+def kept_a_while(name: str, read: Callable[[], Kept], key=None) -> Kept:
+    """What `read()` gives, as this process read it at most KEPT_FOR seconds ago (kept under `name`, for
+    each `key`): for what every public page shows and an administrator changes a few times a year."""
+    kept = current_app.extensions.setdefault(name, {})
+    held = kept.get(key)
+    if held is not None and monotonic() - held[0] < KEPT_FOR:
+        return held[1]
+    value = read()
+    kept[key] = (monotonic(), value)
+    return value
+
+
 def hospital() -> Hospital:
     """The hospital's details as saved, as this app's process read them at most KEPT_FOR seconds ago."""
-    kept = current_app.extensions.get("hospital")
-    if kept is not None and time.monotonic() - kept[0] < KEPT_FOR:
-        return kept[1]
-    details = _details(db.session.get(HospitalRecord, 1))
-    current_app.extensions["hospital"] = (time.monotonic(), details)
-    return details
+    return kept_a_while("hospital", lambda: _details(db.session.get(HospitalRecord, 1)))
 
 
 def last_known() -> Hospital:
     """For the page shown while the database is away: what this process last read, or the environment's."""
-    kept = current_app.extensions.get("hospital")
+    kept = current_app.extensions.get("hospital", {}).get(None)
     return kept[1] if kept is not None else _details(None)
 
 
